@@ -1,0 +1,72 @@
+import { Clock, Context, Effect, Layer, Redacted, Schema } from "effect"
+import { errors as JoseErrors, jwtVerify, SignJWT } from "jose"
+import { AppConfig } from "../Config.ts"
+import { Unauthorized } from "../Domain/Errors.ts"
+import { UserId } from "../Domain/Ids.ts"
+import { Role } from "../Domain/Role.ts"
+
+export interface Claims {
+  readonly userId: UserId
+  readonly role: Role
+}
+
+/** Signed session tokens: HS256 JWTs with sub, role, iat, exp, iss and aud. */
+export class Tokens extends Context.Tag("Tokens")<Tokens, {
+  readonly issue: (claims: Claims) => Effect.Effect<{ readonly token: string; readonly expiresAt: Date }>
+  readonly verify: (token: string) => Effect.Effect<Claims, Unauthorized>
+}>() {
+  static readonly layer = Layer.effect(
+    Tokens,
+    Effect.gen(function*() {
+      const { jwt } = yield* AppConfig
+      const key = new TextEncoder().encode(Redacted.value(jwt.secret))
+      return {
+        issue: (claims) =>
+          Effect.gen(function*() {
+            const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+            const exp = now + jwt.ttlSeconds
+            const token = yield* Effect.promise(() =>
+              new SignJWT({ role: claims.role })
+                .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+                .setSubject(String(claims.userId))
+                .setIssuer(jwt.issuer)
+                .setAudience(jwt.audience)
+                .setIssuedAt(now)
+                .setExpirationTime(exp)
+                .sign(key)
+            )
+            return { token, expiresAt: new Date(exp * 1000) }
+          }),
+        verify: (token) =>
+          Effect.gen(function*() {
+            const currentDate = new Date(yield* Clock.currentTimeMillis)
+            const { payload } = yield* Effect.tryPromise({
+              try: () =>
+                jwtVerify(token, key, {
+                  algorithms: ["HS256"],
+                  issuer: jwt.issuer,
+                  audience: jwt.audience,
+                  requiredClaims: ["sub", "exp", "iat"],
+                  currentDate
+                }),
+              catch: (error) =>
+                new Unauthorized({
+                  message: error instanceof JoseErrors.JWTExpired ? "Token expired" : "Invalid token"
+                })
+            })
+            return yield* decodeClaims(payload).pipe(
+              Effect.mapError(() => new Unauthorized({ message: "Invalid token" }))
+            )
+          })
+      }
+    })
+  )
+}
+
+const decodeClaims = Schema.decodeUnknown(
+  Schema.transform(
+    Schema.Struct({ sub: Schema.NumberFromString.pipe(Schema.compose(UserId)), role: Role }),
+    Schema.Struct({ userId: Schema.typeSchema(UserId), role: Role }),
+    { strict: true, decode: ({ role, sub }) => ({ userId: sub, role }), encode: ({ role, userId }) => ({ sub: userId, role }) }
+  )
+)

@@ -1,0 +1,28 @@
+/** The one declaration of the HTTP API: the server, the OpenAPI document and the typed client derive from it. */
+import { HttpApi, OpenApi } from "@effect/platform"
+import { AccountsApi } from "./Accounts/Api.ts"
+import { BookingsApi } from "./Bookings/Api.ts"
+import { errorResponse, InternalServerError, PayloadTooLarge, ValidationError } from "./Domain/Errors.ts"
+import { EventsApi } from "./Events/Api.ts"
+import { HealthApi } from "./Health/Api.ts"
+import { withoutPlatformDecodeError } from "./Platform/OpenApiDocument.ts"
+
+export class Api extends HttpApi.make("event-booking")
+  .add(HealthApi)
+  .add(AccountsApi)
+  .add(EventsApi)
+  .add(BookingsApi)
+  // Errors any endpoint can answer with.
+  .addError(errorResponse(ValidationError))
+  .addError(errorResponse(PayloadTooLarge))
+  .addError(errorResponse(InternalServerError))
+  .annotate(OpenApi.Title, "Event Booking API")
+  .annotate(OpenApi.Version, "1.0.0")
+  .annotate(
+    OpenApi.Description,
+    "Organizers publish events with a fixed number of tickets; customers book them. " +
+      "Every error is `{ message, status, code }`."
+  )
+  .annotate(OpenApi.Transform, withoutPlatformDecodeError)
+  .prefix("/api")
+{}

@@ -1,0 +1,26 @@
+import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { Authentication } from "../Domain/Authentication.ts"
+import { errorResponse, EventAlreadyStarted, EventNotFound, Forbidden, NotEnoughTickets } from "../Domain/Errors.ts"
+import { Booking, BookTickets } from "./Booking.ts"
+
+export class BookingsApi extends HttpApiGroup.make("bookings")
+  .add(
+    HttpApiEndpoint.post("book", "/")
+      .setPayload(BookTickets)
+      .addSuccess(Booking, { status: 201 })
+      .addError(errorResponse(Forbidden))
+      .addError(errorResponse(EventNotFound))
+      .addError(errorResponse(NotEnoughTickets))
+      .addError(errorResponse(EventAlreadyStarted))
+      .annotate(OpenApi.Summary, "Book tickets for an event (customers)")
+  )
+  .add(
+    HttpApiEndpoint.get("mine", "/my-bookings")
+      .addSuccess(Schema.Array(Booking))
+      .annotate(OpenApi.Summary, "List your bookings, newest first")
+  )
+  .middleware(Authentication)
+  .annotate(OpenApi.Title, "Bookings")
+  .prefix("/bookings")
+{}

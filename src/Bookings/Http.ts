@@ -1,0 +1,15 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect } from "effect"
+import { Api } from "../Api.ts"
+import { CurrentUser } from "../Domain/CurrentUser.ts"
+import { requireRole } from "../Domain/Policy.ts"
+import { Bookings } from "./Bookings.ts"
+
+export const BookingsHttp = HttpApiBuilder.group(Api, "bookings", (handlers) =>
+  Effect.gen(function*() {
+    const bookings = yield* Bookings
+    return handlers
+      .handle("book", ({ payload }) =>
+        Effect.flatMap(requireRole("CUSTOMER"), (customer) => bookings.book(customer.id, payload)))
+      .handle("mine", () => Effect.flatMap(CurrentUser, (user) => bookings.listMine(user.id)))
+  }))

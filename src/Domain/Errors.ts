@@ -1,0 +1,171 @@
+/**
+ * Every failure a client can see, as a typed value with its HTTP status.
+ *
+ * Domain code fails with these classes; `errorResponse` gives the schema that puts them on the wire
+ * as `{ "message", "status", "code", ...details }` (the class tag becomes `code`), so the server,
+ * the OpenAPI document and the typed client all agree on one error shape.
+ */
+import { HttpApiSchema } from "@effect/platform"
+import { Option, Schema, SchemaAST } from "effect"
+
+const message = { message: Schema.String }
+
+// 400
+export class ValidationError extends Schema.TaggedError<ValidationError>()(
+  "ValidationError",
+  message,
+  HttpApiSchema.annotations({ status: 400, description: "The request does not match the schema" })
+) {}
+
+export class InvalidJson extends Schema.TaggedError<InvalidJson>()(
+  "InvalidJson",
+  message,
+  HttpApiSchema.annotations({ status: 400, description: "The request body is not valid JSON" })
+) {}
+
+// 401
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
+  "Unauthorized",
+  message,
+  HttpApiSchema.annotations({ status: 401, description: "Missing, malformed, expired or forged bearer token" })
+) {}
+
+export class InvalidCredentials extends Schema.TaggedError<InvalidCredentials>()(
+  "InvalidCredentials",
+  message,
+  HttpApiSchema.annotations({ status: 401, description: "Unknown email or wrong password" })
+) {}
+
+// 403
+export class Forbidden extends Schema.TaggedError<Forbidden>()(
+  "Forbidden",
+  message,
+  HttpApiSchema.annotations({ status: 403, description: "Signed in, but not allowed to do this" })
+) {}
+
+// 404
+export class EventNotFound extends Schema.TaggedError<EventNotFound>()(
+  "EventNotFound",
+  message,
+  HttpApiSchema.annotations({ status: 404, description: "No such event, or it was cancelled" })
+) {
+  static of(id: number) {
+    return new EventNotFound({ message: `Event ${id} not found` })
+  }
+}
+
+export class RouteNotFound extends Schema.TaggedError<RouteNotFound>()(
+  "RouteNotFound",
+  message,
+  HttpApiSchema.annotations({ status: 404 })
+) {}
+
+// 405
+export class MethodNotAllowed extends Schema.TaggedError<MethodNotAllowed>()(
+  "MethodNotAllowed",
+  message,
+  HttpApiSchema.annotations({ status: 405 })
+) {}
+
+// 409
+export class EmailTaken extends Schema.TaggedError<EmailTaken>()(
+  "EmailTaken",
+  message,
+  HttpApiSchema.annotations({ status: 409, description: "An account with this email already exists" })
+) {}
+
+export class NotEnoughTickets extends Schema.TaggedError<NotEnoughTickets>()(
+  "NotEnoughTickets",
+  { ...message, available: Schema.Int },
+  HttpApiSchema.annotations({ status: 409, description: "Fewer tickets are left than were asked for" })
+) {
+  static of(requested: number, available: number) {
+    const left = available === 0 ? "The event is sold out" : `Only ${available} ticket${available === 1 ? "" : "s"} left`
+    return new NotEnoughTickets({ message: `${left}; ${requested} requested`, available })
+  }
+}
+
+export class EventAlreadyStarted extends Schema.TaggedError<EventAlreadyStarted>()(
+  "EventAlreadyStarted",
+  message,
+  HttpApiSchema.annotations({ status: 409, description: "The event's date has passed; it can no longer be booked" })
+) {
+  static of(id: number) {
+    return new EventAlreadyStarted({ message: `Event ${id} has already started` })
+  }
+}
+
+export class TicketsAlreadySold extends Schema.TaggedError<TicketsAlreadySold>()(
+  "TicketsAlreadySold",
+  { ...message, sold: Schema.Int },
+  HttpApiSchema.annotations({ status: 409, description: "totalTickets cannot go below the tickets already sold" })
+) {
+  static of(requested: number, sold: number) {
+    return new TicketsAlreadySold({
+      message: `totalTickets cannot be ${requested}: ${sold} tickets are already sold`,
+      sold
+    })
+  }
+}
+
+// 413
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
+  "PayloadTooLarge",
+  message,
+  HttpApiSchema.annotations({ status: 413 })
+) {}
+
+// 500 / 503
+export class InternalServerError extends Schema.TaggedError<InternalServerError>()(
+  "InternalServerError",
+  message,
+  HttpApiSchema.annotations({ status: 500, description: "An unexpected failure; details are in the server log" })
+) {
+  static readonly instance = new InternalServerError({ message: "Internal server error" })
+}
+
+export class NotReady extends Schema.TaggedError<NotReady>()(
+  "NotReady",
+  message,
+  HttpApiSchema.annotations({ status: 503, description: "A dependency (the database) is not answering" })
+) {}
+
+/** What every error body looks like on the wire. */
+export interface ErrorBody {
+  readonly message: string
+  readonly status: number
+  readonly code: string
+}
+
+const responses = new WeakMap<object, Schema.Schema.Any>()
+
+/**
+ * The wire schema of an error class: `{ code: <tag>, status, message, ...details }` ⇄ the class.
+ * Memoised so that each error appears once in the API's error union and in the OpenAPI document.
+ */
+export const errorResponse = <Self, Tag extends string, Fields extends Schema.Struct.Fields>(
+  errorClass: Schema.TaggedErrorClass<Self, Tag, Fields>
+): Schema.Schema<Self, ErrorBody & Omit<Schema.Struct.Encoded<Fields>, "_tag">> => {
+  const cached = responses.get(errorClass)
+  if (cached) return cached as any
+  const status = HttpApiSchema.getStatusError(errorClass)
+  const { _tag, ...details } = errorClass.fields as Schema.Struct.Fields
+  const wire = Schema.Struct({
+    code: Schema.Literal(errorClass._tag),
+    status: Schema.Literal(status),
+    ...details
+  }).annotations({
+    identifier: errorClass._tag,
+    ...Option.match(SchemaAST.getDescriptionAnnotation(errorClass.ast), {
+      onNone: () => ({}),
+      onSome: (description) => ({ description })
+    })
+  })
+  const schema = Schema.transform(wire, errorClass as unknown as Schema.Schema<Self, any>, {
+    strict: false,
+    decode: ({ code, status: _status, ...rest }) => ({ ...rest, _tag: code }),
+    encode: ({ _tag, ...rest }) => ({ ...rest, code: _tag, status })
+  }).annotations(HttpApiSchema.annotations({ status }))
+  responses.set(errorClass, schema)
+  return schema as any
+}

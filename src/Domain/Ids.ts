@@ -1,0 +1,19 @@
+import { Schema } from "effect"
+
+// Ids are PostgreSQL `integer` identities: capping them at int4 keeps an absurd id a 400/404
+// instead of a database range error.
+const Int4Id = Schema.Int.pipe(Schema.between(1, 2_147_483_647))
+
+export const UserId = Int4Id.pipe(Schema.brand("UserId")).annotations({ identifier: "UserId" })
+export type UserId = typeof UserId.Type
+
+export const EventId = Int4Id.pipe(Schema.brand("EventId")).annotations({ identifier: "EventId" })
+export type EventId = typeof EventId.Type
+
+export const BookingId = Int4Id.pipe(Schema.brand("BookingId")).annotations({ identifier: "BookingId" })
+export type BookingId = typeof BookingId.Type
+
+/** An id taken from a URL path segment (`/events/:id`). */
+export const EventIdFromPath = Schema.NumberFromString.pipe(Schema.compose(EventId)).annotations({
+  description: "A positive integer event id"
+})

@@ -1,0 +1,7 @@
+import { Schema } from "effect"
+
+export const Role = Schema.Literal("ORGANIZER", "CUSTOMER").annotations({
+  identifier: "Role",
+  description: "ORGANIZER publishes events; CUSTOMER books tickets"
+})
+export type Role = typeof Role.Type

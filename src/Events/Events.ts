@@ -1,0 +1,85 @@
+import { Clock, Context, Effect, Layer, Option } from "effect"
+import type { CurrentUser } from "../Domain/CurrentUser.ts"
+import { EventNotFound, type Forbidden, type TicketsAlreadySold, ValidationError } from "../Domain/Errors.ts"
+import type { EventId } from "../Domain/Ids.ts"
+import { requireOwner } from "../Domain/Policy.ts"
+import { JobQueue } from "../Jobs/JobQueue.ts"
+import { Transactions } from "../Platform/Transactions.ts"
+import type { CreateEvent, Event, ListEventsParams, UpdateEvent } from "./Event.ts"
+import { EventsRepo } from "./EventsRepo.ts"
+
+type Organizer = CurrentUser["Type"]
+
+const EDITABLE = ["title", "description", "date", "location", "totalTickets"] as const
+
+/** Publishing and managing events. Callers have checked the ORGANIZER role; ownership is checked here. */
+export class Events extends Context.Tag("Events")<Events, {
+  readonly create: (organizer: Organizer, input: CreateEvent) => Effect.Effect<Event, ValidationError>
+  readonly list: (params: ListEventsParams) => Effect.Effect<ReadonlyArray<Event>>
+  readonly update: (
+    organizer: Organizer,
+    id: EventId,
+    changes: UpdateEvent
+  ) => Effect.Effect<Event, ValidationError | EventNotFound | Forbidden | TicketsAlreadySold>
+  readonly cancel: (organizer: Organizer, id: EventId) => Effect.Effect<void, EventNotFound | Forbidden>
+}>() {
+  static readonly layer = Layer.effect(
+    Events,
+    Effect.gen(function*() {
+      const repo = yield* EventsRepo
+      const jobs = yield* JobQueue
+      const transactions = yield* Transactions
+
+      const ownedEvent = (organizer: Organizer, id: EventId) =>
+        repo.findById(id).pipe(
+          Effect.flatMap(Option.match({ onNone: () => Effect.fail(EventNotFound.of(id)), onSome: Effect.succeed })),
+          Effect.tap((event) => requireOwner(organizer.id, event.organizerId, "events"))
+        )
+
+      return {
+        create: (organizer, input) =>
+          requireFuture(input.date).pipe(
+            Effect.zipRight(repo.create({ ...input, organizerId: organizer.id })),
+            Effect.tap((event) => Effect.logInfo("event created").pipe(Effect.annotateLogs({ eventId: event.id })))
+          ),
+
+        list: ({ includePast = false, limit, offset }) => repo.list({ includePast, limit, offset }),
+
+        update: (organizer, id, changes) =>
+          Effect.gen(function*() {
+            if (changes.date !== undefined) yield* requireFuture(changes.date)
+            const before = yield* ownedEvent(organizer, id)
+            return yield* transactions.run(
+              Effect.gen(function*() {
+                const after = yield* repo.update(id, changes)
+                const changed = EDITABLE.filter((field) => !sameValue(before[field], after[field]))
+                if (changed.length > 0) {
+                  yield* jobs.enqueue({
+                    _tag: "EventUpdated",
+                    eventId: id,
+                    changes: changed.map((field) => ({ field, before: before[field], after: after[field] }))
+                  })
+                }
+                return after
+              })
+            )
+          }),
+
+        cancel: (organizer, id) =>
+          ownedEvent(organizer, id).pipe(
+            Effect.zipRight(transactions.run(
+              repo.cancel(id).pipe(Effect.zipRight(jobs.enqueue({ _tag: "EventCancelled", eventId: id })))
+            )),
+            Effect.tap(() => Effect.logInfo("event cancelled").pipe(Effect.annotateLogs({ eventId: id })))
+          )
+      }
+    })
+  )
+}
+
+const requireFuture = (date: Date): Effect.Effect<void, ValidationError> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    date.getTime() > now ? Effect.void : Effect.fail(new ValidationError({ message: "date: must be in the future" })))
+
+const sameValue = (a: unknown, b: unknown) =>
+  a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b

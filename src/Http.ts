@@ -1,0 +1,46 @@
+/** The HTTP application: handlers over services, the API's middleware, docs, and the server's wrapping. */
+import { HttpApiBuilder, HttpApiScalar } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import { Accounts } from "./Accounts/Accounts.ts"
+import { AuthenticationLive } from "./Accounts/Authentication.ts"
+import { AccountsHttp } from "./Accounts/Http.ts"
+import { Passwords } from "./Accounts/Passwords.ts"
+import { Tokens } from "./Accounts/Tokens.ts"
+import { Api } from "./Api.ts"
+import { Bookings } from "./Bookings/Bookings.ts"
+import { BookingsHttp } from "./Bookings/Http.ts"
+import { AppConfig } from "./Config.ts"
+import { Events } from "./Events/Events.ts"
+import { EventsHttp } from "./Events/Http.ts"
+import { HealthHttp } from "./Health/Http.ts"
+import { errorResponses, ValidationErrors } from "./Platform/ErrorResponses.ts"
+import { requestLog } from "./Platform/RequestLog.ts"
+import { securityHeaders } from "./Platform/SecurityHeaders.ts"
+
+const ServicesLive = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer, AuthenticationLive).pipe(
+  Layer.provide(Passwords.layer),
+  Layer.provide(Tokens.layer)
+)
+
+const ApiLive = HttpApiBuilder.api(Api).pipe(
+  Layer.provide([HealthHttp, AccountsHttp, EventsHttp, BookingsHttp]),
+  Layer.provide(ServicesLive)
+)
+
+/** CORS only when CORS_ORIGINS lists origins: browsers elsewhere get no access by default. */
+const CorsLive = Layer.unwrapEffect(
+  Effect.map(AppConfig, ({ corsOrigins }) =>
+    corsOrigins.length === 0 ? Layer.empty : HttpApiBuilder.middlewareCors({ allowedOrigins: corsOrigins }))
+)
+
+/**
+ * Serves the API on whatever `HttpServer` is provided (a Node server in main, a test server in
+ * tests). Needs persistence, a JobQueue and AppConfig.
+ */
+export const HttpLive = HttpApiBuilder.serve((app) => requestLog(securityHeaders(errorResponses(app)))).pipe(
+  Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
+  Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
+  Layer.provide(ValidationErrors),
+  Layer.provide(CorsLive),
+  Layer.provide(ApiLive)
+)

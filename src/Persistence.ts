@@ -1,0 +1,27 @@
+/** Where data lives: PostgreSQL (external or embedded), or memory for the fast test tiers. */
+import { Layer } from "effect"
+import { UsersRepo } from "./Accounts/UsersRepo.ts"
+import { BookingsRepo } from "./Bookings/BookingsRepo.ts"
+import { EventsRepo } from "./Events/EventsRepo.ts"
+import { Readiness } from "./Health/Readiness.ts"
+import { DatabaseLive } from "./Platform/Database.ts"
+import { MemoryStore } from "./Platform/MemoryStore.ts"
+import { Transactions } from "./Platform/Transactions.ts"
+
+export const PersistenceSql = Layer.mergeAll(
+  UsersRepo.layer,
+  EventsRepo.layer,
+  BookingsRepo.layer,
+  Transactions.layer,
+  Readiness.layer
+)
+
+export const PersistenceLive = PersistenceSql.pipe(Layer.provide(DatabaseLive))
+
+export const PersistenceMemory = Layer.mergeAll(
+  UsersRepo.layerMemory,
+  EventsRepo.layerMemory,
+  BookingsRepo.layerMemory,
+  Transactions.layerMemory,
+  Readiness.layerMemory
+).pipe(Layer.provide(MemoryStore.layer))

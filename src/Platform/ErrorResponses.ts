@@ -1,0 +1,119 @@
+/**
+ * The one place where failures that are not domain errors become `{ message, status, code }`:
+ * schema decode failures, unknown routes and methods, malformed or oversized bodies, and defects.
+ */
+import {
+  HttpApi,
+  HttpApiBuilder,
+  HttpApiSchema,
+  type HttpApp,
+  HttpIncomingMessage,
+  HttpServerError,
+  HttpServerRequest,
+  HttpServerResponse
+} from "@effect/platform"
+import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
+import { Cause, Effect, Option, Schema } from "effect"
+import { Api } from "../Api.ts"
+import { AppConfig } from "../Config.ts"
+import {
+  errorResponse,
+  InternalServerError,
+  InvalidJson,
+  MethodNotAllowed,
+  PayloadTooLarge,
+  RouteNotFound,
+  ValidationError
+} from "../Domain/Errors.ts"
+
+/** A response carrying `error` in the standard shape. */
+export const errorResponseOf = <Self, Tag extends string, Fields extends Schema.Struct.Fields>(
+  errorClass: Schema.TaggedErrorClass<Self, Tag, Fields>,
+  error: Self
+) =>
+  HttpServerResponse.unsafeJson(Schema.encodeSync(errorResponse(errorClass))(error), {
+    status: HttpApiSchema.getStatusError(errorClass)
+  })
+
+/** "title: must not be empty; foo: is not a known field" from the decode error's issues. */
+export const describeDecodeError = (error: HttpApiDecodeError): string =>
+  error.issues
+    .map((issue) => {
+      const path = issue.path.map(String).join(".")
+      const message = issue._tag === "Missing"
+        ? "is required"
+        : issue._tag === "Unexpected"
+        ? "is not a known field"
+        : issue.message
+      if (path === "") return message.startsWith("Expected {") ? "The request body must be a JSON object" : message
+      return `${path}: ${message}`
+    })
+    .join("; ")
+
+/** Inside the API: schema decode failures become our ValidationError (encoded by the API like any error). */
+export const ValidationErrors = HttpApiBuilder.middleware(Api, (app) =>
+  // The app's failures are not in its static type: the router fails with whatever a handler or a decoder did.
+  Effect.mapError(
+    app as HttpApp.Default<unknown>,
+    (error) => error instanceof HttpApiDecodeError ? new ValidationError({ message: describeDecodeError(error) }) : error
+  ) as HttpApp.Default<ValidationError>)
+
+/** Path patterns of every endpoint, to tell an unknown route (404) from a wrong method (405). */
+const routes = (() => {
+  const list: Array<{ readonly method: string; readonly pattern: RegExp }> = []
+  HttpApi.reflect(Api, {
+    onGroup() {},
+    onEndpoint({ endpoint }) {
+      const pattern = endpoint.path.replace(/:[^/]+/g, "[^/]+")
+      list.push({ method: endpoint.method, pattern: new RegExp(`^${pattern}/?$`) })
+    }
+  })
+  return list
+})()
+
+const allowedMethods = (path: string) => [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))]
+
+const isRouteNotFound = (u: unknown): u is HttpServerError.RouteNotFound =>
+  HttpServerError.isServerError(u) && u._tag === "RouteNotFound"
+
+const isRequestError = (u: unknown): u is HttpServerError.RequestError =>
+  HttpServerError.isServerError(u) && u._tag === "RequestError"
+
+const tooLarge = (limit: number) =>
+  errorResponseOf(PayloadTooLarge, new PayloadTooLarge({ message: `The request body must be at most ${limit} bytes` }))
+
+/** Outside the API: everything still unanswered gets its status and our error shape. */
+export const errorResponses = <E, R>(app: HttpApp.HttpApp<HttpServerResponse.HttpServerResponse, E, R>) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const { maxBodyBytes } = yield* AppConfig
+    const declared = Number(request.headers["content-length"] ?? 0)
+    if (declared > maxBodyBytes) return tooLarge(maxBodyBytes)
+
+    return yield* app.pipe(
+      HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)),
+      Effect.catchAllCause((cause) => {
+        if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
+        const failure = Cause.squash(cause)
+        if (isRouteNotFound(failure)) {
+          const path = new URL(request.url, "http://localhost").pathname
+          const allowed = allowedMethods(path)
+          if (allowed.length === 0) {
+            return Effect.succeed(errorResponseOf(RouteNotFound, new RouteNotFound({ message: `No route for ${request.method} ${path}` })))
+          }
+          return Effect.succeed(
+            errorResponseOf(MethodNotAllowed, new MethodNotAllowed({ message: `${request.method} is not allowed on ${path}; use ${allowed.join(", ")}` })).pipe(
+              HttpServerResponse.setHeader("allow", allowed.join(", "))
+            )
+          )
+        }
+        if (isRequestError(failure) && failure.reason === "Decode") {
+          if (String(failure.cause).includes("maxBytes exceeded")) return Effect.succeed(tooLarge(maxBodyBytes))
+          return Effect.succeed(errorResponseOf(InvalidJson, new InvalidJson({ message: "The request body is not valid JSON" })))
+        }
+        return Effect.logError("unhandled failure", cause).pipe(
+          Effect.as(errorResponseOf(InternalServerError, InternalServerError.instance))
+        )
+      })
+    )
+  })

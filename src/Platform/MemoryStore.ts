@@ -1,0 +1,62 @@
+import { Context, Effect, Either, Layer, Ref } from "effect"
+
+/** In-memory tables behind the repositories' `layerMemory`, for tests that need no database. */
+export interface Tables {
+  readonly users: ReadonlyMap<number, StoredUser>
+  readonly events: ReadonlyMap<number, StoredEvent>
+  readonly bookings: ReadonlyMap<number, StoredBooking>
+  readonly lastId: number
+}
+
+export interface StoredUser {
+  readonly id: number
+  readonly email: string
+  readonly passwordHash: string
+  readonly role: "ORGANIZER" | "CUSTOMER"
+}
+
+export interface StoredEvent {
+  readonly id: number
+  readonly organizerId: number
+  readonly title: string
+  readonly description: string
+  readonly location: string
+  readonly date: Date
+  readonly totalTickets: number
+  readonly availableTickets: number
+  readonly createdAt: Date
+  readonly updatedAt: Date
+  readonly deletedAt: Date | null
+}
+
+export interface StoredBooking {
+  readonly id: number
+  readonly userId: number
+  readonly eventId: number
+  readonly ticketsCount: number
+  readonly createdAt: Date
+}
+
+export class MemoryStore extends Context.Tag("MemoryStore")<MemoryStore, Ref.Ref<Tables>>() {
+  static readonly layer = Layer.effect(
+    MemoryStore,
+    Ref.make<Tables>({ users: new Map(), events: new Map(), bookings: new Map(), lastId: 0 })
+  )
+}
+
+/** Returns a copy of `map` with `key` set: the stored maps are never mutated in place. */
+export const withEntry = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> =>
+  new Map(map).set(key, value)
+
+/**
+ * Applies `change` to the tables atomically: it answers with a result and the new tables, or with
+ * a failure and then nothing changes.
+ */
+export const transact = <A, E>(
+  store: Ref.Ref<Tables>,
+  change: (tables: Tables) => Either.Either<readonly [A, Tables], E>
+): Effect.Effect<A, E> =>
+  Ref.modify(store, (tables): readonly [Either.Either<A, E>, Tables] => {
+    const outcome = change(tables)
+    return Either.isRight(outcome) ? [Either.right(outcome.right[0]), outcome.right[1]] : [Either.left(outcome.left), tables]
+  }).pipe(Effect.flatMap((outcome) => outcome))
