@@ -1,5 +1,5 @@
 /** The HTTP application: handlers over services, the API's middleware, docs, and the server's wrapping. */
-import { HttpApiBuilder, HttpApiScalar } from "@effect/platform"
+import { HttpApiBuilder, HttpApiScalar, HttpServer } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Accounts } from "./Accounts/Accounts.ts"
 import { AuthenticationLive } from "./Accounts/Authentication.ts"
@@ -37,7 +37,12 @@ const CorsLive = Layer.unwrapEffect(
  * Serves the API on whatever `HttpServer` is provided (a Node server in main, a test server in
  * tests). Needs persistence, a JobQueue and AppConfig.
  */
-export const HttpLive = HttpApiBuilder.serve((app) => requestLog(securityHeaders(errorResponses(app)))).pipe(
+export const HttpLive = Layer.unwrapEffect(
+  // Wrapping the app itself (not via serve's middleware, which only observes a response already
+  // sent) lets the outer layers shape every response.
+  Effect.map(HttpApiBuilder.httpApp, (app) => HttpServer.serve(requestLog(securityHeaders(errorResponses(app)))))
+).pipe(
+  Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]),
   Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
   Layer.provide(ValidationErrors),

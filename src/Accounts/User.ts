@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 import { UserId } from "../Domain/Ids.ts"
 import { Role } from "../Domain/Role.ts"
+import { strictPayload } from "../Domain/Payload.ts"
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
@@ -37,13 +38,13 @@ export const Register = Schema.Struct({
   email: Email,
   password: NewPassword,
   role: Role
-}).annotations({ identifier: "Register", parseOptions: { onExcessProperty: "error" } })
+}).annotations({ identifier: "Register", ...strictPayload })
 export type Register = typeof Register.Type
 
 export const Login = Schema.Struct({
   email: Email,
   password: Password
-}).annotations({ identifier: "Login", parseOptions: { onExcessProperty: "error" } })
+}).annotations({ identifier: "Login", ...strictPayload })
 export type Login = typeof Login.Type
 
 export const Registered = Schema.Struct({

@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 import { BookingId, EventId, UserId } from "../Domain/Ids.ts"
 import { Event } from "../Events/Event.ts"
+import { strictPayload } from "../Domain/Payload.ts"
 
 export const Booking = Schema.Struct({
   id: BookingId,
@@ -18,5 +19,5 @@ export const BookTickets = Schema.Struct({
     message: () => "must be a positive integer",
     description: "1 to MAX_TICKETS_PER_BOOKING (default 10)"
   })
-}).annotations({ identifier: "BookTickets", parseOptions: { onExcessProperty: "error" } })
+}).annotations({ identifier: "BookTickets", ...strictPayload })
 export type BookTickets = typeof BookTickets.Type

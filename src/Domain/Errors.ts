@@ -151,9 +151,9 @@ export const errorResponse = <Self, Tag extends string, Fields extends Schema.St
   const status = HttpApiSchema.getStatusError(errorClass)
   const { _tag, ...details } = errorClass.fields as Schema.Struct.Fields
   const wire = Schema.Struct({
-    code: Schema.Literal(errorClass._tag),
+    ...details,
     status: Schema.Literal(status),
-    ...details
+    code: Schema.Literal(errorClass._tag)
   }).annotations({
     identifier: errorClass._tag,
     ...Option.match(SchemaAST.getDescriptionAnnotation(errorClass.ast), {

@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { EventId, UserId } from "../Domain/Ids.ts"
+import { strictPayload } from "../Domain/Payload.ts"
 
 export const EventStatus = Schema.Literal("SCHEDULED", "CANCELLED").annotations({
   identifier: "EventStatus",
@@ -45,15 +46,13 @@ export const TotalTickets = Schema.Int.pipe(
   Schema.between(1, 1_000_000, { message: () => "must be an integer from 1 to 1000000" })
 )
 
-const strict = { parseOptions: { onExcessProperty: "error" } } as const
-
 export const CreateEvent = Schema.Struct({
   title: Title,
   description: Schema.optionalWith(Description, { default: () => "" }),
   date: EventDate,
   location: Location,
   totalTickets: TotalTickets
-}).annotations({ identifier: "CreateEvent", ...strict })
+}).annotations({ identifier: "CreateEvent", ...strictPayload })
 export type CreateEvent = typeof CreateEvent.Type
 
 const EventChanges = Schema.Struct({
@@ -62,7 +61,7 @@ const EventChanges = Schema.Struct({
   date: Schema.optional(EventDate),
   location: Schema.optional(Location),
   totalTickets: Schema.optional(TotalTickets)
-}).annotations(strict)
+}).annotations(strictPayload)
 
 export const UpdateEvent = EventChanges.pipe(
   Schema.filter((changes) => Object.keys(changes).length > 0, {

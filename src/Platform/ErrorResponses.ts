@@ -45,7 +45,8 @@ export const describeDecodeError = (error: HttpApiDecodeError): string =>
         : issue._tag === "Unexpected"
         ? "is not a known field"
         : issue.message
-      if (path === "") return message.startsWith("Expected {") ? "The request body must be a JSON object" : message
+      // At the root, a type mismatch means the body is not an object at all (absent, null, an array...).
+      if (path === "") return message.startsWith("Expected ") ? "The request body must be a JSON object" : message
       return `${path}: ${message}`
     })
     .join("; ")
@@ -79,6 +80,8 @@ const isRouteNotFound = (u: unknown): u is HttpServerError.RouteNotFound =>
 const isRequestError = (u: unknown): u is HttpServerError.RequestError =>
   HttpServerError.isServerError(u) && u._tag === "RequestError"
 
+const CHUNKED_HARD_CAP_FACTOR = 10
+
 const tooLarge = (limit: number) =>
   errorResponseOf(PayloadTooLarge, new PayloadTooLarge({ message: `The request body must be at most ${limit} bytes` }))
 
@@ -87,8 +90,17 @@ export const errorResponses = <E, R>(app: HttpApp.HttpApp<HttpServerResponse.Htt
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const { maxBodyBytes } = yield* AppConfig
-    const declared = Number(request.headers["content-length"] ?? 0)
-    if (declared > maxBodyBytes) return tooLarge(maxBodyBytes)
+    const declared = request.headers["content-length"]
+    if (declared !== undefined && Number(declared) > maxBodyBytes) return tooLarge(maxBodyBytes)
+    if (declared === undefined && request.headers["transfer-encoding"] !== undefined) {
+      // A chunked body announces no size: read it here (the request caches it for the handler).
+      // Past the hard cap the platform has to drop the connection; up to it, the client gets a 413.
+      const body = yield* request.text.pipe(
+        HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes * CHUNKED_HARD_CAP_FACTOR)),
+        Effect.option
+      )
+      if (Option.isNone(body) || Buffer.byteLength(body.value) > maxBodyBytes) return tooLarge(maxBodyBytes)
+    }
 
     return yield* app.pipe(
       HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)),

@@ -6,13 +6,21 @@ const runMigrator = Migrator.make({})({ loader: Migrator.fromRecord(migrations) 
 
 /**
  * Applies pending migrations. The advisory lock makes instances that start together take turns:
- * the Migrator's own table lock does not cover creating its table on a fresh database.
+ * the Migrator's own table lock does not cover creating that table on a fresh database, so it is
+ * created here, under the lock, with the Migrator's definition.
  */
 export const migrate = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const applied = yield* sql.withTransaction(
-    sql`SELECT pg_advisory_xact_lock(hashtext('event-booking:migrations'))`.pipe(Effect.zipRight(runMigrator))
-  )
+  const applied = yield* sql.withTransaction(Effect.gen(function*() {
+    yield* sql`SELECT pg_advisory_xact_lock(hashtext('event-booking:migrations'))`
+    yield* sql`
+      CREATE TABLE IF NOT EXISTS effect_sql_migrations (
+        migration_id integer PRIMARY KEY,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        name text NOT NULL
+      )`
+    return yield* runMigrator
+  }))
   for (const [id, name] of applied) yield* Effect.logInfo(`applied migration ${id}_${name}`)
 })
 
