@@ -1,0 +1,64 @@
+/** The real HTTP application on a test server, over in-memory or PostgreSQL persistence. */
+import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer, Redacted } from "effect"
+import type { Role } from "../../src/Domain/Role.ts"
+import { Api } from "../../src/Api.ts"
+import { AppConfig, type AppSettings } from "../../src/Config.ts"
+import { HttpLive } from "../../src/Http.ts"
+import { JobQueue } from "../../src/Jobs/JobQueue.ts"
+import { PersistenceMemory, PersistenceSql } from "../../src/Persistence.ts"
+import { TestDatabaseLive } from "./database.ts"
+
+const serverOver = <E, R>(
+  persistence: Layer.Layer<Layer.Layer.Success<typeof PersistenceMemory>, E, R>,
+  settings: Partial<AppSettings>
+) =>
+  HttpLive.pipe(
+    Layer.provide(persistence),
+    Layer.provideMerge(JobQueue.layerMemory),
+    Layer.provideMerge(AppConfig.layerTest(settings)),
+    Layer.provideMerge(NodeHttpServer.layerTest)
+  )
+
+/** Server over in-memory repositories; tests also get HttpClient, AppConfig and EnqueuedJobs. */
+export const MemoryServer = (settings: Partial<AppSettings> = {}) => serverOver(PersistenceMemory, settings)
+
+/** Server over a fresh PostgreSQL database; tests also get SqlClient. */
+export const PostgresServer = (settings: Partial<AppSettings> = {}) =>
+  serverOver(PersistenceSql, settings).pipe(Layer.provideMerge(TestDatabaseLive))
+
+/** The typed client, optionally signed in with `token`. */
+export const client = (token?: string) =>
+  HttpApiClient.make(Api, {
+    transformClient: token === undefined ? undefined : HttpClient.mapRequest(HttpClientRequest.bearerToken(token))
+  })
+
+let counter = 0
+/** A unique email for this test run. */
+export const uniqueEmail = (prefix = "user") => `${prefix}-${process.pid}-${++counter}-${Date.now()}@example.com`
+
+/** Registers a user with `role` and signs in: the token and the user. */
+export const signUp = (role: Role, email = uniqueEmail(role.toLowerCase())) =>
+  Effect.gen(function*() {
+    const api = yield* client()
+    const password = "correct horse battery"
+    yield* api.auth.register({ payload: { email, password: Redacted.make(password), role } })
+    const session = yield* api.auth.login({ payload: { email, password: Redacted.make(password) } })
+    return { token: session.token, user: session.user, password }
+  })
+
+/** An event starting `daysAhead` days from now, created by the organizer holding `token`. */
+export const createEvent = (token: string, overrides: Partial<{ title: string; totalTickets: number; daysAhead: number }> = {}) =>
+  Effect.gen(function*() {
+    const api = yield* client(token)
+    return yield* api.events.create({
+      payload: {
+        title: overrides.title ?? "Tech Conf",
+        description: "Annual meetup",
+        date: new Date(Date.now() + (overrides.daysAhead ?? 30) * 86_400_000),
+        location: "Convention Center",
+        totalTickets: overrides.totalTickets ?? 100
+      }
+    })
+  })
