@@ -1,4 +1,4 @@
-import { describe, expect, it, layer } from "@effect/vitest"
+import { describe, expect, layer } from "@effect/vitest"
 import { Effect, Ref } from "effect"
 import { EnqueuedJobs } from "../../src/Jobs/JobQueue.ts"
 import { client, createEvent, MemoryServer, signUp } from "../support/server.ts"

@@ -62,3 +62,24 @@ export const createEvent = (token: string, overrides: Partial<{ title: string; t
       }
     })
   })
+
+/** A raw request, for what the typed client cannot send (bad JSON, unknown fields, odd headers...). */
+export const request = (
+  method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH",
+  path: string,
+  options: { readonly json?: unknown; readonly body?: string; readonly token?: string; readonly headers?: Record<string, string> } = {}
+) =>
+  Effect.gen(function*() {
+    const http = yield* HttpClient.HttpClient
+    let req = HttpClientRequest.make(method)(path).pipe(HttpClientRequest.setHeaders(options.headers ?? {}))
+    if (options.token !== undefined) req = HttpClientRequest.bearerToken(req, options.token)
+    if (options.json !== undefined) req = yield* HttpClientRequest.bodyJson(req, options.json)
+    if (options.body !== undefined) req = HttpClientRequest.bodyText(req, options.body, "application/json")
+    const response = yield* http.execute(req)
+    const text = yield* response.text
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text === "" ? undefined : (JSON.parse(text) as any)
+    }
+  }).pipe(Effect.scoped, Effect.orDie)
