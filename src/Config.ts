@@ -8,7 +8,6 @@ import { randomBytes } from "node:crypto"
 export interface AppSettings {
   readonly port: number
   readonly production: boolean
-  readonly databaseUrl: Option.Option<Redacted.Redacted>
   readonly jwt: {
     readonly secret: Redacted.Redacted
     readonly issuer: string
@@ -27,7 +26,6 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
     return {
       port: 0,
       production: false,
-      databaseUrl: Option.none(),
       jwt: { secret: Redacted.make(randomBytes(32).toString("hex")), issuer: "event-booking", audience: "event-booking-api", ttlSeconds: 3600 },
       bcryptCost: 4,
       maxTicketsPerBooking: 10,
@@ -64,7 +62,6 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
       return {
         port: yield* Config.port("PORT").pipe(Config.withDefault(4000)),
         production,
-        databaseUrl: yield* Config.option(Config.redacted("DATABASE_URL")),
         jwt: {
           secret: jwtSecret,
           issuer: yield* Config.string("JWT_ISSUER").pipe(Config.withDefault("event-booking")),

@@ -1,6 +1,5 @@
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Option, Redacted } from "effect"
-import { AppConfig } from "../Config.ts"
+import { Config, Effect, Layer, Option, Redacted } from "effect"
 import { startEmbeddedPostgres } from "./EmbeddedPostgres.ts"
 import { MigrationsLive } from "./Migrations.ts"
 
@@ -9,7 +8,7 @@ const EMBEDDED_DATA_DIR = ".data/postgres"
 /** The server at DATABASE_URL, or an embedded one when it is unset. */
 const PgLive = Layer.unwrapScoped(
   Effect.gen(function*() {
-    const { databaseUrl } = yield* AppConfig
+    const databaseUrl = yield* Config.option(Config.redacted("DATABASE_URL"))
     if (Option.isSome(databaseUrl)) return PgClient.layer({ url: databaseUrl.value })
     yield* Effect.logInfo("DATABASE_URL is not set: starting an embedded PostgreSQL")
     const embedded = yield* startEmbeddedPostgres(EMBEDDED_DATA_DIR)

@@ -1,0 +1,6 @@
+/** `npm run migrate`: applies pending migrations to DATABASE_URL (or the embedded database) and exits. */
+import { NodeRuntime } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { DatabaseLive } from "../src/Platform/Database.ts"
+
+Layer.build(DatabaseLive).pipe(Effect.scoped, Effect.asVoid, NodeRuntime.runMain)
