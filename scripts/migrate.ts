@@ -2,5 +2,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { DatabaseLive } from "../src/Platform/Database.ts"
+import { loadDotEnv } from "../src/Platform/DotEnv.ts"
 
+loadDotEnv()
 Layer.build(DatabaseLive).pipe(Effect.scoped, Effect.asVoid, NodeRuntime.runMain)

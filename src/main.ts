@@ -7,6 +7,7 @@ import { AppConfig } from "./Config.ts"
 import { HttpLive } from "./Http.ts"
 import { JobQueue } from "./Jobs/JobQueue.ts"
 import { PersistenceLive } from "./Persistence.ts"
+import { loadDotEnv } from "./Platform/DotEnv.ts"
 import { LoggingLive } from "./Platform/Logging.ts"
 
 const NodeServerLive = Layer.unwrapEffect(
@@ -22,4 +23,5 @@ const MainLive = HttpLive.pipe(
   Layer.provide(LoggingLive)
 )
 
+loadDotEnv()
 Layer.launch(MainLive).pipe(NodeRuntime.runMain({ disablePrettyLogger: true }))
