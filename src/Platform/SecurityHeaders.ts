@@ -16,8 +16,9 @@ const CSP = [
   "upgrade-insecure-requests"
 ].join(";")
 
-// The docs page inlines its script and the OpenAPI document; it needs inline scripts, nothing remote.
-const DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+// The docs page (Scalar) inlines its script and the OpenAPI document, and compiles WebAssembly:
+// it needs inline scripts and wasm, nothing remote.
+const DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'")
 
 const HEADERS: Record<string, string> = {
   "cross-origin-opener-policy": "same-origin",
