@@ -1,7 +1,7 @@
 /** The real HTTP application on a test server, over in-memory or PostgreSQL persistence. */
 import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import type { Role } from "../../src/Domain/Role.ts"
 import { Api } from "../../src/Api.ts"
 import { AppConfig, type AppSettings } from "../../src/Config.ts"
@@ -18,7 +18,9 @@ const serverOver = <E, R>(
     Layer.provide(persistence),
     Layer.provideMerge(JobQueue.layerMemory),
     Layer.provideMerge(AppConfig.layerTest(settings)),
-    Layer.provideMerge(NodeHttpServer.layerTest)
+    Layer.provideMerge(NodeHttpServer.layerTest),
+    // Request logs would drown the test report; warnings and errors still show.
+    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
   )
 
 /** Server over in-memory repositories; tests also get HttpClient, AppConfig and EnqueuedJobs. */
