@@ -36,7 +36,7 @@ export class UsersRepo extends Context.Tag("UsersRepo")<UsersRepo, {
             RETURNING id, email, role`.pipe(
             Effect.map((rows) => rows[0]!),
             Effect.catchIf(isUniqueViolation, () => Effect.fail(emailTaken)),
-            Effect.orDie
+            Effect.catchTag("SqlError", Effect.die)
           ),
         findByEmail: (email) =>
           sql<UserWithHash>`

@@ -1,0 +1,185 @@
+/** The repositories, constraints, transactions and migrations on a real PostgreSQL database. */
+import { SqlClient } from "@effect/sql"
+import { describe, expect, layer } from "@effect/vitest"
+import { Effect, Layer, Option } from "effect"
+import { UsersRepo } from "../../src/Accounts/UsersRepo.ts"
+import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
+import type { EventId, UserId } from "../../src/Domain/Ids.ts"
+import { EventsRepo } from "../../src/Events/EventsRepo.ts"
+import { PersistenceSql } from "../../src/Persistence.ts"
+import { migrate } from "../../src/Platform/Migrations.ts"
+import { Transactions } from "../../src/Platform/Transactions.ts"
+import { TestDatabaseLive } from "../support/database.ts"
+
+const DAY = 86_400_000
+let emails = 0
+
+const aUser = (role: "ORGANIZER" | "CUSTOMER") =>
+  Effect.flatMap(UsersRepo, (users) =>
+    users.create({ email: `repo-${++emails}@example.com`, passwordHash: "$2a$04$hash", role })).pipe(Effect.orDie)
+
+const anEvent = (organizerId: UserId, options: { daysAhead?: number; totalTickets?: number } = {}) =>
+  Effect.flatMap(EventsRepo, (events) =>
+    events.create({
+      organizerId,
+      title: "Conf",
+      description: "",
+      date: new Date(Date.now() + (options.daysAhead ?? 30) * DAY),
+      location: "Hall",
+      totalTickets: options.totalTickets ?? 10
+    }))
+
+/** An event in the past, which the API would refuse to create. */
+const aPastEvent = (organizerId: UserId) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ id: EventId }>`
+      INSERT INTO events (organizer_id, title, location, date, total_tickets, available_tickets)
+      VALUES (${organizerId}, 'Past', 'Hall', now() - interval '1 day', 10, 10) RETURNING id`).pipe(
+    Effect.map((rows) => rows[0]!.id),
+    Effect.orDie
+  )
+
+const available = (eventId: EventId) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ available: number; bookings: number }>`
+      SELECT available_tickets AS available, (SELECT count(*)::int FROM bookings WHERE event_id = ${eventId}) AS bookings
+      FROM events WHERE id = ${eventId}`).pipe(Effect.map((rows) => rows[0]!), Effect.orDie)
+
+layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive)), { excludeTestServices: true })((it) => {
+  describe("UsersRepo", () => {
+    it.effect("email uniqueness is the database's, whatever the case", () =>
+      Effect.gen(function*() {
+        const users = yield* UsersRepo
+        const sql = yield* SqlClient.SqlClient
+        const user = yield* aUser("CUSTOMER")
+        const found = yield* users.findByEmail(user.email.toUpperCase())
+        expect(Option.map(found, (u) => u.id)).toEqual(Option.some(user.id))
+        const duplicate = yield* sql`INSERT INTO users (email, password_hash, role) VALUES (${user.email}, 'x', 'CUSTOMER')`.pipe(Effect.flip)
+        expect(String(duplicate.cause)).toContain("users_email_key")
+        expect((yield* Effect.flip(users.create({ email: user.email, passwordHash: "x", role: "ORGANIZER" })))._tag).toBe("EmailTaken")
+      }))
+  })
+
+  describe("EventsRepo", () => {
+    it.effect("lists scheduled events soonest first; past ones only on request", () =>
+      Effect.gen(function*() {
+        const events = yield* EventsRepo
+        const organizer = yield* aUser("ORGANIZER")
+        const later = yield* anEvent(organizer.id, { daysAhead: 9000 })
+        const sooner = yield* anEvent(organizer.id, { daysAhead: 8000 })
+        const cancelled = yield* anEvent(organizer.id, { daysAhead: 8500 })
+        yield* events.cancel(cancelled.id)
+        const past = yield* aPastEvent(organizer.id)
+
+        const upcoming = (yield* events.list({ includePast: false })).map((e) => e.id)
+        expect(upcoming.indexOf(sooner.id)).toBeLessThan(upcoming.indexOf(later.id))
+        expect(upcoming).not.toContain(cancelled.id)
+        expect(upcoming).not.toContain(past)
+        const all = (yield* events.list({ includePast: true })).map((e) => e.id)
+        expect(all).toContain(past)
+        expect(all).not.toContain(cancelled.id)
+        expect((yield* events.list({ includePast: true, limit: 1, offset: 1 })).map((e) => e.id)).toEqual([all[1]])
+      }))
+
+    it.effect("totalTickets moves availableTickets by the delta, never below what is sold", () =>
+      Effect.gen(function*() {
+        const events = yield* EventsRepo
+        const bookings = yield* BookingsRepo
+        const organizer = yield* aUser("ORGANIZER")
+        const customer = yield* aUser("CUSTOMER")
+        const event = yield* anEvent(organizer.id, { totalTickets: 10 })
+        yield* bookings.book({ userId: customer.id, eventId: event.id, ticketsCount: 6 })
+
+        const grown = yield* events.update(event.id, { totalTickets: 15, title: "Bigger" })
+        expect(grown).toMatchObject({ totalTickets: 15, availableTickets: 9, title: "Bigger", location: "Hall" })
+        const shrunk = yield* events.update(event.id, { totalTickets: 6 })
+        expect(shrunk).toMatchObject({ totalTickets: 6, availableTickets: 0 })
+        const tooSmall = yield* Effect.flip(events.update(event.id, { totalTickets: 5 }))
+        expect(tooSmall).toMatchObject({ _tag: "TicketsAlreadySold", sold: 6 })
+        expect((yield* Effect.flip(events.update(999_999 as EventId, { title: "x" })))._tag).toBe("EventNotFound")
+      }))
+
+    it.effect("cancelling twice is EventNotFound", () =>
+      Effect.gen(function*() {
+        const events = yield* EventsRepo
+        const event = yield* anEvent((yield* aUser("ORGANIZER")).id)
+        yield* events.cancel(event.id)
+        expect((yield* Effect.flip(events.cancel(event.id)))._tag).toBe("EventNotFound")
+        expect(yield* events.findById(event.id)).toEqual(Option.none())
+      }))
+  })
+
+  describe("BookingsRepo", () => {
+    it.effect("refuses past, cancelled and unknown events, and changes nothing", () =>
+      Effect.gen(function*() {
+        const bookings = yield* BookingsRepo
+        const organizer = yield* aUser("ORGANIZER")
+        const customer = yield* aUser("CUSTOMER")
+        const past = yield* aPastEvent(organizer.id)
+        const cancelled = yield* anEvent(organizer.id)
+        yield* Effect.flatMap(EventsRepo, (events) => events.cancel(cancelled.id))
+        const book = (eventId: EventId) => Effect.flip(bookings.book({ userId: customer.id, eventId, ticketsCount: 1 }))
+
+        expect((yield* book(past))._tag).toBe("EventAlreadyStarted")
+        expect((yield* book(cancelled.id))._tag).toBe("EventNotFound")
+        expect((yield* book(2_000_000_000 as EventId))._tag).toBe("EventNotFound")
+        expect(yield* available(past)).toEqual({ available: 10, bookings: 0 })
+        expect(yield* available(cancelled.id)).toEqual({ available: 10, bookings: 0 })
+      }))
+
+    it.effect("a user's bookings come newest first, cancelled events included", () =>
+      Effect.gen(function*() {
+        const bookings = yield* BookingsRepo
+        const organizer = yield* aUser("ORGANIZER")
+        const customer = yield* aUser("CUSTOMER")
+        const kept = yield* anEvent(organizer.id)
+        const dropped = yield* anEvent(organizer.id)
+        const first = yield* bookings.book({ userId: customer.id, eventId: kept.id, ticketsCount: 1 })
+        const second = yield* bookings.book({ userId: customer.id, eventId: dropped.id, ticketsCount: 2 })
+        yield* Effect.flatMap(EventsRepo, (events) => events.cancel(dropped.id))
+
+        const mine = yield* bookings.listByUser(customer.id)
+        expect(mine.map((b) => [b.id, b.event.status])).toEqual([[second.id, "CANCELLED"], [first.id, "SCHEDULED"]])
+        expect(mine[1]!.event).toMatchObject({ id: kept.id, availableTickets: 9, date: kept.date })
+        expect(mine[1]!.event.date).toBeInstanceOf(Date)
+      }))
+  })
+
+  describe("constraints and transactions", () => {
+    it.effect("the database refuses negative availability and bookings of missing events", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const organizer = yield* aUser("ORGANIZER")
+        const customer = yield* aUser("CUSTOMER")
+        const event = yield* anEvent(organizer.id, { totalTickets: 2 })
+        const negative = yield* sql`UPDATE events SET available_tickets = -1 WHERE id = ${event.id}`.pipe(Effect.flip)
+        expect(String(negative.cause)).toContain("events_available_tickets_check")
+        const orphan = yield* sql`INSERT INTO bookings (user_id, event_id, tickets_count) VALUES (${customer.id}, 2000000000, 1)`.pipe(Effect.flip)
+        expect(String(orphan.cause)).toContain("bookings_event_id_fkey")
+      }))
+
+    it.effect("a failure later in the transaction rolls the booking back", () =>
+      Effect.gen(function*() {
+        const transactions = yield* Transactions
+        const bookings = yield* BookingsRepo
+        const organizer = yield* aUser("ORGANIZER")
+        const customer = yield* aUser("CUSTOMER")
+        const event = yield* anEvent(organizer.id, { totalTickets: 5 })
+        const outcome = yield* transactions.run(
+          bookings.book({ userId: customer.id, eventId: event.id, ticketsCount: 2 }).pipe(
+            Effect.zipRight(Effect.fail("the next step failed" as const))
+          )
+        ).pipe(Effect.flip)
+        expect(outcome).toBe("the next step failed")
+        expect(yield* available(event.id)).toEqual({ available: 5, bookings: 0 })
+      }))
+
+    it.effect("migrating again is a no-op, also from several instances at once", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        yield* Effect.all([migrate, migrate, migrate], { concurrency: "unbounded" })
+        const applied = yield* sql<{ id: number }>`SELECT migration_id AS id FROM effect_sql_migrations`
+        expect(applied.map((row) => row.id)).toEqual([1])
+      }))
+  })
+})
