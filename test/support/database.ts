@@ -15,15 +15,19 @@ const withServer = <A, E>(use: (sql: SqlClient.SqlClient) => Effect.Effect<A, E>
     )
   )
 
+/** The URL of a new empty database on the test server, dropped when the scope closes. */
+export const freshDatabaseUrl = Effect.gen(function*() {
+  const name = `event_booking_test_${randomBytes(6).toString("hex")}`
+  yield* Effect.acquireRelease(
+    withServer((sql) => sql`CREATE DATABASE ${sql(name)}`),
+    () => withServer((sql) => sql`DROP DATABASE IF EXISTS ${sql(name)} WITH (FORCE)`).pipe(Effect.orDie)
+  ).pipe(Effect.orDie)
+  const url = serverUrl()
+  url.pathname = `/${name}`
+  return url.toString()
+})
+
 export const TestDatabaseLive = Layer.unwrapScoped(
-  Effect.gen(function*() {
-    const name = `event_booking_test_${randomBytes(6).toString("hex")}`
-    yield* Effect.acquireRelease(
-      withServer((sql) => sql`CREATE DATABASE ${sql(name)}`),
-      () => withServer((sql) => sql`DROP DATABASE IF EXISTS ${sql(name)} WITH (FORCE)`).pipe(Effect.orDie)
-    ).pipe(Effect.orDie)
-    const url = serverUrl()
-    url.pathname = `/${name}`
-    return MigrationsLive.pipe(Layer.provideMerge(PgClient.layer({ url: Redacted.make(url.toString()), maxConnections: 20 })))
-  })
-).pipe(Layer.orDie)
+  Effect.map(freshDatabaseUrl, (url) =>
+    MigrationsLive.pipe(Layer.provideMerge(PgClient.layer({ url: Redacted.make(url), maxConnections: 20 }))))
+)

@@ -1,0 +1,188 @@
+/** The real process, black-box: start-up, a round trip, body limit, JSON logs, clean shutdown. */
+import { Effect, Exit, Scope } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import { once } from "node:events"
+import { chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { createRequire } from "node:module"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { pathToFileURL } from "node:url"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { freshDatabaseUrl } from "../support/database.ts"
+
+const SECRET = "an-end-to-end-test-secret-of-32+-chars"
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+
+interface Server {
+  readonly process: ChildProcess
+  readonly output: () => string
+}
+
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href
+const MAIN = resolve("src/main.ts")
+
+/** `npm start`'s process, in `cwd` (where `.data/` and `.env` are looked for). */
+const start = (env: Record<string, string>, cwd = process.cwd()): Server => {
+  const child = spawn(process.execPath, ["--import", TSX, MAIN], {
+    cwd,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let output = ""
+  child.stdout!.on("data", (chunk) => (output += chunk))
+  child.stderr!.on("data", (chunk) => (output += chunk))
+  return { process: child, output: () => output }
+}
+
+const waitUntilUp = async (server: Server, base: string) => {
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    if (await fetch(`${base}/health/ready`).then((r) => r.ok, () => false)) return
+    if (server.process.exitCode !== null) break
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error(`the server did not start:\n${server.output()}`)
+}
+
+const exited = (child: ChildProcess, timeoutMs: number) =>
+  child.exitCode !== null
+    ? Promise.resolve(child.exitCode)
+    : Promise.race([
+      once(child, "exit").then(([code]) => code as number | null),
+      new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), timeoutMs))
+    ])
+
+describe("the server process", () => {
+  const scope = Effect.runSync(Scope.make())
+  let server: Server
+  let base: string
+  let port: number
+
+  beforeAll(async () => {
+    const databaseUrl = await Effect.runPromise(Scope.extend(freshDatabaseUrl, scope))
+    port = await freePort()
+    base = `http://127.0.0.1:${port}/api`
+    server = start({ DATABASE_URL: databaseUrl, PORT: String(port), NODE_ENV: "production", JWT_SECRET: SECRET })
+    await waitUntilUp(server, base)
+  }, 40_000)
+
+  afterAll(async () => {
+    if (server?.process.exitCode === null) server.process.kill("SIGKILL")
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  })
+
+  const post = (path: string, body: unknown, token?: string) =>
+    fetch(`${base}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: typeof body === "string" ? body : JSON.stringify(body)
+    })
+
+  it("serves a whole booking round trip with security headers", async () => {
+    const password = "e2e-password-123"
+    for (const [email, role] of [["org@e2e.io", "ORGANIZER"], ["ann@e2e.io", "CUSTOMER"]]) {
+      expect((await post("/auth/register", { email, password, role })).status).toBe(201)
+    }
+    const token = async (email: string) => ((await (await post("/auth/login", { email, password })).json()) as { token: string }).token
+    const created = await post("/events", {
+      title: "E2E",
+      date: new Date(Date.now() + 86_400_000).toISOString(),
+      location: "Loopback",
+      totalTickets: 2
+    }, await token("org@e2e.io"))
+    expect(created.status).toBe(201)
+    const event = (await created.json()) as { id: number }
+    const booked = await post("/bookings", { eventId: event.id, ticketsCount: 2 }, await token("ann@e2e.io"))
+    expect(booked.status).toBe(201)
+    expect(((await booked.json()) as { event: { availableTickets: number } }).event.availableTickets).toBe(0)
+    expect(booked.headers.get("strict-transport-security")).toContain("max-age")
+    expect(booked.headers.get("x-content-type-options")).toBe("nosniff")
+    expect(booked.headers.get("x-powered-by")).toBeNull()
+  })
+
+  it("refuses a body over 100 KB with a 413 in the error shape", async () => {
+    const response = await post("/auth/login", JSON.stringify({ email: "a@b.io", password: "x".repeat(150_000) }))
+    expect(response.status).toBe(413)
+    expect(await response.json()).toMatchObject({ status: 413, code: "PayloadTooLarge" })
+  })
+
+  it("logs JSON lines in production, with method, path, status and duration, and no password", async () => {
+    const lines = server.output().split("\n").filter((line) => line.includes('"request"'))
+    expect(lines.length).toBeGreaterThan(0)
+    const entry = JSON.parse(lines[0]!)
+    expect(entry.annotations).toMatchObject({ method: expect.any(String), path: expect.any(String), status: expect.any(Number) })
+    expect(typeof entry.annotations.durationMs).toBe("number")
+    expect(server.output()).not.toContain("e2e-password-123")
+    expect(server.output()).not.toContain(SECRET)
+  })
+
+  it("stops cleanly on SIGTERM", async () => {
+    server.process.kill("SIGTERM")
+    expect(await exited(server.process, 10_000)).toBe(0)
+    const stillUp = await fetch(`${base}/health`).then(() => true, () => false)
+    expect(stillUp).toBe(false)
+  })
+})
+
+describe("the embedded default (no DATABASE_URL)", () => {
+  it("starts its own PostgreSQL under ./.data, keeps data across restarts, and Ctrl-C stops it all", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "event-booking-e2e-"))
+    chmodSync(directory, 0o755) // as root, the embedded server runs as the `postgres` user
+    const run = async (check: (base: string) => Promise<void>) => {
+      const port = await freePort()
+      const server = start({ PORT: String(port) }, directory)
+      try {
+        await waitUntilUp(server, `http://127.0.0.1:${port}/api`)
+        await check(`http://127.0.0.1:${port}/api`)
+        server.process.kill("SIGINT")
+        expect(await exited(server.process, 15_000)).toBe(0)
+        expect(server.output()).toContain("embedded PostgreSQL stopped")
+      } finally {
+        if (server.process.exitCode === null) server.process.kill("SIGKILL")
+      }
+    }
+    const account = { email: "kept@e2e.io", password: "e2e-password-123" }
+    try {
+      await run(async (base) => {
+        const response = await fetch(`${base}/auth/register`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ ...account, role: "CUSTOMER" })
+        })
+        expect(response.status).toBe(201)
+      })
+      await run(async (base) => {
+        const response = await fetch(`${base}/auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(account)
+        })
+        expect(response.status).toBe(200)
+      })
+    } finally {
+      rmSync(directory, { recursive: true, force: true })
+    }
+  }, 60_000)
+})
+
+describe("production configuration", () => {
+  it("refuses to start without JWT_SECRET, saying so", async () => {
+    const server = start({ NODE_ENV: "production", PORT: String(await freePort()), DATABASE_URL: "postgres://127.0.0.1:1/none" })
+    try {
+      const code = await exited(server.process, 15_000)
+      expect(code).not.toBe(0)
+      expect(code).not.toBe("timeout")
+      expect(server.output()).toContain("JWT_SECRET")
+    } finally {
+      if (server.process.exitCode === null) server.process.kill("SIGKILL")
+    }
+  }, 20_000)
+})
