@@ -43,9 +43,10 @@ const start = (env: Record<string, string>, cwd = process.cwd()): Server => {
 }
 
 const waitUntilUp = async (server: Server, base: string) => {
-  const deadline = Date.now() + 30_000
+  const deadline = Date.now() + 45_000
   while (Date.now() < deadline) {
-    if (await fetch(`${base}/health/ready`).then((r) => r.ok, () => false)) return
+    const ready = await fetch(`${base}/health/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false)
+    if (ready) return
     if (server.process.exitCode !== null) break
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
@@ -72,7 +73,7 @@ describe("the server process", () => {
     base = `http://127.0.0.1:${port}/api`
     server = start({ DATABASE_URL: databaseUrl, PORT: String(port), NODE_ENV: "production", JWT_SECRET: SECRET })
     await waitUntilUp(server, base)
-  }, 40_000)
+  }, 60_000)
 
   afterAll(async () => {
     if (server?.process.exitCode === null) server.process.kill("SIGKILL")
