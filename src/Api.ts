@@ -2,7 +2,7 @@
 import { HttpApi, OpenApi } from "@effect/platform"
 import { AccountsApi } from "./Accounts/Api.ts"
 import { BookingsApi } from "./Bookings/Api.ts"
-import { errorResponse, InternalServerError, PayloadTooLarge, ValidationError } from "./Domain/Errors.ts"
+import { errorResponse, InternalServerError, InvalidJson, PayloadTooLarge, ValidationError } from "./Domain/Errors.ts"
 import { EventsApi } from "./Events/Api.ts"
 import { HealthApi } from "./Health/Api.ts"
 import { withoutPlatformDecodeError } from "./Platform/OpenApiDocument.ts"
@@ -14,6 +14,7 @@ export class Api extends HttpApi.make("event-booking")
   .add(BookingsApi)
   // Errors any endpoint can answer with.
   .addError(errorResponse(ValidationError))
+  .addError(errorResponse(InvalidJson))
   .addError(errorResponse(PayloadTooLarge))
   .addError(errorResponse(InternalServerError))
   .annotate(OpenApi.Title, "Event Booking API")

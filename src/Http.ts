@@ -13,7 +13,7 @@ import { AppConfig } from "./Config.ts"
 import { Events } from "./Events/Events.ts"
 import { EventsHttp } from "./Events/Http.ts"
 import { HealthHttp } from "./Health/Http.ts"
-import { errorResponses, ValidationErrors } from "./Platform/ErrorResponses.ts"
+import { ApiFailures, errorResponses } from "./Platform/ErrorResponses.ts"
 import { requestLog } from "./Platform/RequestLog.ts"
 import { securityHeaders } from "./Platform/SecurityHeaders.ts"
 
@@ -45,7 +45,7 @@ export const HttpLive = Layer.unwrapEffect(
   Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]),
   Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
-  Layer.provide(ValidationErrors),
+  Layer.provide(ApiFailures),
   Layer.provide(CorsLive),
   Layer.provide(ApiLive)
 )

@@ -51,13 +51,38 @@ export const describeDecodeError = (error: HttpApiDecodeError): string =>
     })
     .join("; ")
 
-/** Inside the API: schema decode failures become our ValidationError (encoded by the API like any error). */
-export const ValidationErrors = HttpApiBuilder.middleware(Api, (app) =>
-  // The app's failures are not in its static type: the router fails with whatever a handler or a decoder did.
-  Effect.mapError(
-    app as HttpApp.Default<unknown>,
-    (error) => error instanceof HttpApiDecodeError ? new ValidationError({ message: describeDecodeError(error) }) : error
-  ) as HttpApp.Default<ValidationError>)
+const isRequestError = (u: unknown): u is HttpServerError.RequestError =>
+  HttpServerError.isServerError(u) && u._tag === "RequestError"
+
+const CHUNKED_HARD_CAP_FACTOR = 10
+
+const payloadTooLarge = (limit: number) => new PayloadTooLarge({ message: `The request body must be at most ${limit} bytes` })
+
+/**
+ * Inside the API, so that the API encodes the result like any typed error: decode failures become
+ * ValidationError, an unreadable body InvalidJson or PayloadTooLarge, and any other defect is logged
+ * and becomes InternalServerError (a defect must never pass for a typed error).
+ */
+export const ApiFailures = HttpApiBuilder.middleware(
+  Api,
+  Effect.map(AppConfig, ({ maxBodyBytes }) => (app) =>
+    // The app's failures are not in its static type: the router fails with whatever a handler or a decoder did.
+    (app as HttpApp.Default<unknown>).pipe(
+      Effect.mapError((error) =>
+        error instanceof HttpApiDecodeError ? new ValidationError({ message: describeDecodeError(error) }) : error
+      ),
+      Effect.catchAllDefect((defect): Effect.Effect<never, InvalidJson | PayloadTooLarge | InternalServerError> => {
+        if (isRequestError(defect) && defect.reason === "Decode") {
+          return Effect.fail(
+            String(defect.cause).includes("maxBytes exceeded")
+              ? payloadTooLarge(maxBodyBytes)
+              : new InvalidJson({ message: "The request body is not valid JSON" })
+          )
+        }
+        return Effect.logError("defect", Cause.die(defect)).pipe(Effect.zipRight(Effect.fail(InternalServerError.instance)))
+      })
+    ) as HttpApp.Default<ValidationError | InvalidJson | PayloadTooLarge | InternalServerError>)
+)
 
 /** Path patterns of every endpoint, to tell an unknown route (404) from a wrong method (405). */
 const routes = (() => {
@@ -77,15 +102,12 @@ const allowedMethods = (path: string) => [...new Set(routes.filter((r) => r.patt
 const isRouteNotFound = (u: unknown): u is HttpServerError.RouteNotFound =>
   HttpServerError.isServerError(u) && u._tag === "RouteNotFound"
 
-const isRequestError = (u: unknown): u is HttpServerError.RequestError =>
-  HttpServerError.isServerError(u) && u._tag === "RequestError"
+const tooLarge = (limit: number) => errorResponseOf(PayloadTooLarge, payloadTooLarge(limit))
 
-const CHUNKED_HARD_CAP_FACTOR = 10
-
-const tooLarge = (limit: number) =>
-  errorResponseOf(PayloadTooLarge, new PayloadTooLarge({ message: `The request body must be at most ${limit} bytes` }))
-
-/** Outside the API: everything still unanswered gets its status and our error shape. */
+/**
+ * Around the whole app: oversized bodies are refused before they are read, unknown routes and
+ * methods answered, and anything still unanswered becomes a logged 500.
+ */
 export const errorResponses = <E, R>(app: HttpApp.HttpApp<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -118,10 +140,6 @@ export const errorResponses = <E, R>(app: HttpApp.HttpApp<HttpServerResponse.Htt
               HttpServerResponse.setHeader("allow", allowed.join(", "))
             )
           )
-        }
-        if (isRequestError(failure) && failure.reason === "Decode") {
-          if (String(failure.cause).includes("maxBytes exceeded")) return Effect.succeed(tooLarge(maxBodyBytes))
-          return Effect.succeed(errorResponseOf(InvalidJson, new InvalidJson({ message: "The request body is not valid JSON" })))
         }
         return Effect.logError("unhandled failure", cause).pipe(
           Effect.as(errorResponseOf(InternalServerError, InternalServerError.instance))
