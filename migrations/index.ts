@@ -1,6 +1,8 @@
 /** Every migration, by `<number>_<name>`: add new ones here, never edit an applied one. */
 import createTables from "./0001_create_tables.ts"
+import outboxAndDeliveries from "./0002_outbox_and_deliveries.ts"
 
 export const migrations = {
-  "0001_create_tables": createTables
+  "0001_create_tables": createTables,
+  "0002_outbox_and_deliveries": outboxAndDeliveries
 }

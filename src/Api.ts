@@ -1,6 +1,7 @@
 /** The one declaration of the HTTP API: the server, the OpenAPI document and the typed client derive from it. */
 import { HttpApi, OpenApi } from "@effect/platform"
 import { AccountsApi } from "./Accounts/Api.ts"
+import { AdminApi } from "./Admin/Api.ts"
 import { BookingsApi } from "./Bookings/Api.ts"
 import { errorResponse, InternalServerError, InvalidJson, PayloadTooLarge, ValidationError } from "./Domain/Errors.ts"
 import { EventsApi } from "./Events/Api.ts"
@@ -12,6 +13,7 @@ export class Api extends HttpApi.make("event-booking")
   .add(AccountsApi)
   .add(EventsApi)
   .add(BookingsApi)
+  .add(AdminApi)
   // Errors any endpoint can answer with.
   .addError(errorResponse(ValidationError))
   .addError(errorResponse(InvalidJson))

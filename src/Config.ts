@@ -18,7 +18,97 @@ export interface AppSettings {
   readonly maxTicketsPerBooking: number
   readonly maxBodyBytes: number
   readonly corsOrigins: ReadonlyArray<string>
+  readonly jobs: JobSettings
+  readonly mail: MailSettings
+  /** Bearer token for the operator endpoints (`/api/admin/...`); unset, they answer 404. */
+  readonly adminToken: Option.Option<Redacted.Redacted>
 }
+
+export interface JobSettings {
+  /** BullMQ on this Redis; unset, BullMQ runs on its PostgreSQL backend in the application database. */
+  readonly redisUrl: Option.Option<Redacted.Redacted>
+  /** BullMQ's key prefix on Redis (lets several deployments or test runs share one server). */
+  readonly prefix: string
+  /** Run the workers in this process (`false` for API-only instances; `npm run worker` runs them apart). */
+  readonly runWorkers: boolean
+  /** How often the outbox relay looks for rows when no notification woke it, and its pause after a failure. */
+  readonly pollIntervalMs: number
+  /** How long one publish to the queue backend may take before the relay gives up and retries later. */
+  readonly publishTimeoutMs: number
+  /** Published outbox rows are deleted after this long. */
+  readonly outboxRetentionHours: number
+  /** Tries per job, with exponential backoff from `backoffMs`. */
+  readonly attempts: number
+  readonly backoffMs: number
+  /** A job whose worker stopped renewing its lock for this long (a crash) is handed to another worker. */
+  readonly lockDurationMs: number
+}
+
+export interface MailSettings {
+  /** SMTP server (`smtp://user:pass@host:587`); unset, messages are written as .eml files to `dir`. */
+  readonly smtpUrl: Option.Option<Redacted.Redacted>
+  readonly from: string
+  readonly dir: string
+}
+
+const defaultJobs: JobSettings = {
+  redisUrl: Option.none(),
+  prefix: "bull",
+  runWorkers: true,
+  pollIntervalMs: 1000,
+  publishTimeoutMs: 5000,
+  outboxRetentionHours: 168,
+  attempts: 5,
+  backoffMs: 1000,
+  lockDurationMs: 30_000
+}
+
+const defaultMail: MailSettings = {
+  smtpUrl: Option.none(),
+  from: "Event Booking <no-reply@event-booking.local>",
+  dir: ".data/mail"
+}
+
+const positiveInteger = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 }),
+    Config.withDefault(fallback)
+  )
+
+/** REDIS_URL, or the seed's REDIS_HOST / REDIS_PORT; neither set means no Redis. */
+const redisUrl = Effect.gen(function*() {
+  const url = yield* Config.option(Config.redacted("REDIS_URL"))
+  if (Option.isSome(url)) return url
+  const host = yield* Config.option(Config.string("REDIS_HOST"))
+  const port = yield* Config.option(Config.port("REDIS_PORT"))
+  if (Option.isNone(host) && Option.isNone(port)) return Option.none()
+  return Option.some(Redacted.make(`redis://${Option.getOrElse(host, () => "localhost")}:${Option.getOrElse(port, () => 6379)}`))
+})
+
+const jobSettings = Effect.gen(function*() {
+  return {
+    redisUrl: yield* redisUrl,
+    prefix: yield* Config.string("QUEUE_PREFIX").pipe(
+      Config.validate({ message: "QUEUE_PREFIX must be letters, digits, - or _", validation: (s) => /^[\w-]+$/.test(s) }),
+      Config.withDefault(defaultJobs.prefix)
+    ),
+    runWorkers: yield* Config.boolean("RUN_WORKERS").pipe(Config.withDefault(defaultJobs.runWorkers)),
+    pollIntervalMs: yield* positiveInteger("OUTBOX_POLL_MS", defaultJobs.pollIntervalMs),
+    publishTimeoutMs: yield* positiveInteger("OUTBOX_PUBLISH_TIMEOUT_MS", defaultJobs.publishTimeoutMs),
+    outboxRetentionHours: yield* positiveInteger("OUTBOX_RETENTION_HOURS", defaultJobs.outboxRetentionHours),
+    attempts: yield* positiveInteger("JOB_ATTEMPTS", defaultJobs.attempts),
+    backoffMs: yield* positiveInteger("JOB_BACKOFF_MS", defaultJobs.backoffMs),
+    lockDurationMs: yield* positiveInteger("JOB_LOCK_MS", defaultJobs.lockDurationMs)
+  } satisfies JobSettings
+})
+
+const mailSettings = Effect.gen(function*() {
+  return {
+    smtpUrl: yield* Config.option(Config.redacted("SMTP_URL")),
+    from: yield* Config.string("MAIL_FROM").pipe(Config.withDefault(defaultMail.from)),
+    dir: yield* Config.string("MAIL_DIR").pipe(Config.withDefault(defaultMail.dir))
+  } satisfies MailSettings
+})
 
 export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>() {
   /** Settings for tests and tools: sensible defaults, a random secret, cheap bcrypt. */
@@ -31,6 +121,9 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
       maxTicketsPerBooking: 10,
       maxBodyBytes: 100 * 1024,
       corsOrigins: [],
+      jobs: defaultJobs,
+      mail: defaultMail,
+      adminToken: Option.none(),
       ...overrides
     }
   }
@@ -80,7 +173,16 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
           Config.withDefault(10)
         ),
         maxBodyBytes: yield* Config.integer("MAX_BODY_BYTES").pipe(Config.withDefault(100 * 1024)),
-        corsOrigins: yield* Config.array(Config.string(), "CORS_ORIGINS").pipe(Config.withDefault([]))
+        corsOrigins: yield* Config.array(Config.string(), "CORS_ORIGINS").pipe(Config.withDefault([])),
+        jobs: yield* jobSettings,
+        mail: yield* mailSettings,
+        adminToken: yield* Config.redacted("ADMIN_TOKEN").pipe(
+          Config.validate({
+            message: "ADMIN_TOKEN must be at least 16 characters",
+            validation: (value) => Redacted.value(value).length >= 16
+          }),
+          Config.option
+        )
       } satisfies AppSettings
     })
   )

@@ -3,6 +3,7 @@ import { HttpApiBuilder, HttpApiScalar, HttpServer } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Accounts } from "./Accounts/Accounts.ts"
 import { AuthenticationLive } from "./Accounts/Authentication.ts"
+import { AdminHttp, OperatorAuthenticationLive } from "./Admin/Http.ts"
 import { AccountsHttp } from "./Accounts/Http.ts"
 import { Passwords } from "./Accounts/Passwords.ts"
 import { Tokens } from "./Accounts/Tokens.ts"
@@ -17,13 +18,13 @@ import { ApiFailures, errorResponses } from "./Platform/ErrorResponses.ts"
 import { requestLog } from "./Platform/RequestLog.ts"
 import { securityHeaders } from "./Platform/SecurityHeaders.ts"
 
-const ServicesLive = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer, AuthenticationLive).pipe(
+const ServicesLive = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer, AuthenticationLive, OperatorAuthenticationLive).pipe(
   Layer.provide(Passwords.layer),
   Layer.provide(Tokens.layer)
 )
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HealthHttp, AccountsHttp, EventsHttp, BookingsHttp]),
+  Layer.provide([HealthHttp, AccountsHttp, EventsHttp, BookingsHttp, AdminHttp]),
   Layer.provide(ServicesLive)
 )
 
@@ -35,7 +36,7 @@ const CorsLive = Layer.unwrapEffect(
 
 /**
  * Serves the API on whatever `HttpServer` is provided (a Node server in main, a test server in
- * tests). Needs persistence, a JobQueue and AppConfig.
+ * tests). Needs persistence, a JobQueue, QueueHealth and AppConfig.
  */
 export const HttpLive = Layer.unwrapEffect(
   // Wrapping the app itself (not via serve's middleware, which only observes a response already

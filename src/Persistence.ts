@@ -1,10 +1,9 @@
-/** Where data lives: PostgreSQL (external or embedded), or memory for the fast test tiers. */
+/** Where data lives: PostgreSQL (given a SqlClient: see Platform/Database.ts), or memory for the fast test tiers. */
 import { Layer } from "effect"
 import { UsersRepo } from "./Accounts/UsersRepo.ts"
 import { BookingsRepo } from "./Bookings/BookingsRepo.ts"
 import { EventsRepo } from "./Events/EventsRepo.ts"
 import { Readiness } from "./Health/Readiness.ts"
-import { DatabaseLive } from "./Platform/Database.ts"
 import { MemoryStore } from "./Platform/MemoryStore.ts"
 import { Transactions } from "./Platform/Transactions.ts"
 
@@ -15,8 +14,6 @@ export const PersistenceSql = Layer.mergeAll(
   Transactions.layer,
   Readiness.layer
 )
-
-export const PersistenceLive = PersistenceSql.pipe(Layer.provide(DatabaseLive))
 
 export const PersistenceMemory = Layer.mergeAll(
   UsersRepo.layerMemory,

@@ -1,12 +1,13 @@
-/** Launches the API server: `npm start`. */
+/** Launches the API server, with the job workers unless RUN_WORKERS=false: `npm start`. */
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import { AppConfig } from "./Config.ts"
 import { HttpLive } from "./Http.ts"
-import { JobQueue } from "./Jobs/JobQueue.ts"
-import { PersistenceLive } from "./Persistence.ts"
+import { JobsLive, JobWorkersLive } from "./Jobs/Jobs.ts"
+import { PersistenceSql } from "./Persistence.ts"
+import { DatabaseLive } from "./Platform/Database.ts"
 import { loadDotEnv } from "./Platform/DotEnv.ts"
 import { LoggingLive } from "./Platform/Logging.ts"
 
@@ -14,11 +15,16 @@ const NodeServerLive = Layer.unwrapEffect(
   Effect.map(AppConfig, ({ port }) => NodeHttpServer.layer(createServer, { port }))
 )
 
-const MainLive = HttpLive.pipe(
-  HttpServer.withLogAddress,
-  Layer.provide(NodeServerLive),
-  Layer.provide(PersistenceLive),
-  Layer.provide(JobQueue.layerLog),
+const WorkersIfEnabled = Layer.unwrapEffect(
+  Effect.map(AppConfig, ({ jobs }) => jobs.runWorkers ? JobWorkersLive : Layer.empty)
+)
+
+// Shutdown runs in reverse: HTTP server and workers first (in-flight requests and jobs finish),
+// then the relay and queues, then the pool and the database.
+const MainLive = Layer.mergeAll(HttpLive.pipe(HttpServer.withLogAddress, Layer.provide(NodeServerLive)), WorkersIfEnabled).pipe(
+  Layer.provide(JobsLive),
+  Layer.provide(PersistenceSql),
+  Layer.provide(DatabaseLive),
   Layer.provide(AppConfig.layer),
   Layer.provide(LoggingLive)
 )

@@ -23,6 +23,7 @@ export class UsersRepo extends Context.Tag("UsersRepo")<UsersRepo, {
   /** Fails with EmailTaken when the (lower-cased) email exists, even under concurrent inserts. */
   readonly create: (user: NewUser) => Effect.Effect<User, EmailTaken>
   readonly findByEmail: (email: string) => Effect.Effect<Option.Option<UserWithHash>>
+  readonly findById: (id: UserId) => Effect.Effect<Option.Option<User>>
 }>() {
   static readonly layer = Layer.effect(
     UsersRepo,
@@ -42,6 +43,11 @@ export class UsersRepo extends Context.Tag("UsersRepo")<UsersRepo, {
           sql<UserWithHash>`
             SELECT id, email, role, password_hash AS "passwordHash"
             FROM users WHERE lower(email) = lower(${email})`.pipe(
+            Effect.map((rows) => Option.fromNullable(rows[0])),
+            Effect.orDie
+          ),
+        findById: (id) =>
+          sql<User>`SELECT id, email, role FROM users WHERE id = ${id}`.pipe(
             Effect.map((rows) => Option.fromNullable(rows[0])),
             Effect.orDie
           )
@@ -73,7 +79,12 @@ export class UsersRepo extends Context.Tag("UsersRepo")<UsersRepo, {
               Option.map((u) => ({ ...u, id: u.id as UserId }))
             )
           )
-        )
+        ),
+      findById: (id) =>
+        Effect.map(Ref.get(store), (tables) =>
+          Option.fromNullable(tables.users.get(id)).pipe(
+            Option.map(({ email, role }) => ({ id, email, role }))
+          ))
     }))
   )
 }

@@ -16,11 +16,28 @@ export interface BookingRequest {
 
 export type BookingFailure = EventNotFound | EventAlreadyStarted | NotEnoughTickets
 
+/** A customer holding tickets for an event, with how many. */
+export interface Attendee {
+  readonly userId: UserId
+  readonly email: string
+  readonly tickets: number
+}
+
+export interface AttendeePage {
+  /** Only users with a larger id: the last id of the previous page. */
+  readonly afterUserId: number
+  readonly limit: number
+}
+
 export class BookingsRepo extends Context.Tag("BookingsRepo")<BookingsRepo, {
   /** Takes the tickets and records the booking in one atomic step: never oversells. */
   readonly book: (request: BookingRequest) => Effect.Effect<Booking, BookingFailure>
   /** The user's bookings with their events (cancelled ones too), newest first. */
   readonly listByUser: (userId: UserId) => Effect.Effect<ReadonlyArray<Booking>>
+  /** A booking with its event (cancelled or not). */
+  readonly findById: (id: BookingId) => Effect.Effect<Option.Option<Booking>>
+  /** The event's attendees by user id, one entry per user with their tickets summed. */
+  readonly attendees: (eventId: EventId, page: AttendeePage) => Effect.Effect<ReadonlyArray<Attendee>>
 }>() {
   static readonly layer = Layer.effect(BookingsRepo, Effect.map(SqlClient.SqlClient, makeSql))
   static readonly layerMemory = Layer.effect(BookingsRepo, Effect.map(MemoryStore, makeMemory))
@@ -89,7 +106,20 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
         SELECT ${bookingColumns}, ${event}
         FROM bookings b JOIN events e ON e.id = b.event_id
         WHERE b.user_id = ${userId}
-        ORDER BY b.created_at DESC, b.id DESC`.pipe(Effect.map((rows) => rows.map(fromRow)), Effect.orDie)
+        ORDER BY b.created_at DESC, b.id DESC`.pipe(Effect.map((rows) => rows.map(fromRow)), Effect.orDie),
+    findById: (id) =>
+      sql<BookingRow>`
+        SELECT ${bookingColumns}, ${event}
+        FROM bookings b JOIN events e ON e.id = b.event_id
+        WHERE b.id = ${id}`.pipe(Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), fromRow)), Effect.orDie),
+    attendees: (eventId, { afterUserId, limit }) =>
+      sql<Attendee>`
+        SELECT u.id AS "userId", u.email, sum(b.tickets_count)::int AS tickets
+        FROM bookings b JOIN users u ON u.id = b.user_id
+        WHERE b.event_id = ${eventId} AND b.user_id > ${afterUserId}
+        GROUP BY u.id
+        ORDER BY u.id
+        LIMIT ${limit}`.pipe(Effect.orDie)
   }
 }
 
@@ -140,6 +170,27 @@ function makeMemory(store: MemoryStore["Type"]): BookingsRepo["Type"] {
         [...tables.bookings.values()]
           .filter((booking) => booking.userId === userId)
           .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id)
-          .map((booking) => withEvent(booking, toEvent(tables.events.get(booking.eventId)!))))
+          .map((booking) => withEvent(booking, toEvent(tables.events.get(booking.eventId)!)))),
+
+    findById: (id) =>
+      Effect.map(Ref.get(store), (tables) =>
+        Option.fromNullable(tables.bookings.get(id)).pipe(
+          Option.map((booking) => withEvent(booking, toEvent(tables.events.get(booking.eventId)!)))
+        )),
+
+    attendees: (eventId, { afterUserId, limit }) =>
+      Effect.map(Ref.get(store), (tables) => {
+        const tickets = new Map<number, number>()
+        for (const booking of tables.bookings.values()) {
+          if (booking.eventId === eventId && booking.userId > afterUserId) {
+            tickets.set(booking.userId, (tickets.get(booking.userId) ?? 0) + booking.ticketsCount)
+          }
+        }
+        return [...tickets].sort(([a], [b]) => a - b).slice(0, limit).map(([userId, count]) => ({
+          userId: userId as UserId,
+          email: tables.users.get(userId)!.email,
+          tickets: count
+        }))
+      })
   }
 }

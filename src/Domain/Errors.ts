@@ -60,6 +60,14 @@ export class RouteNotFound extends Schema.TaggedError<RouteNotFound>()(
   HttpApiSchema.annotations({ status: 404 })
 ) {}
 
+export class OperatorApiDisabled extends Schema.TaggedError<OperatorApiDisabled>()(
+  "OperatorApiDisabled",
+  message,
+  HttpApiSchema.annotations({ status: 404, description: "The operator endpoints are off: ADMIN_TOKEN is not set" })
+) {
+  static readonly instance = new OperatorApiDisabled({ message: "The operator endpoints are disabled: set ADMIN_TOKEN to enable them" })
+}
+
 // 405
 export class MethodNotAllowed extends Schema.TaggedError<MethodNotAllowed>()(
   "MethodNotAllowed",

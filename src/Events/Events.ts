@@ -1,8 +1,9 @@
-import { Clock, Context, Effect, Layer, Option } from "effect"
+import { Array, Clock, Context, Effect, Layer, Option } from "effect"
 import type { CurrentUser } from "../Domain/CurrentUser.ts"
 import { EventNotFound, type Forbidden, type TicketsAlreadySold, ValidationError } from "../Domain/Errors.ts"
 import type { EventId } from "../Domain/Ids.ts"
 import { requireOwner } from "../Domain/Policy.ts"
+import type { EventSnapshot, FieldChange } from "../Jobs/Job.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import { Transactions } from "../Platform/Transactions.ts"
 import type { CreateEvent, Event, ListEventsParams, UpdateEvent } from "./Event.ts"
@@ -53,12 +54,10 @@ export class Events extends Context.Tag("Events")<Events, {
               Effect.gen(function*() {
                 const after = yield* repo.update(id, changes)
                 const changed = EDITABLE.filter((field) => !sameValue(before[field], after[field]))
-                if (changed.length > 0) {
-                  yield* jobs.enqueue({
-                    _tag: "EventUpdated",
-                    eventId: id,
-                    changes: changed.map((field) => ({ field, before: before[field], after: after[field] }))
-                  })
+                  // Each field keeps its type from Event to FieldChange.
+                  .map((field) => ({ field, before: before[field], after: after[field] }) as FieldChange)
+                if (Array.isNonEmptyArray(changed)) {
+                  yield* jobs.enqueue({ _tag: "EventUpdated", eventId: id, event: snapshotOf(after), changes: changed })
                 }
                 return after
               })
@@ -67,9 +66,11 @@ export class Events extends Context.Tag("Events")<Events, {
 
         cancel: (organizer, id) =>
           ownedEvent(organizer, id).pipe(
-            Effect.zipRight(transactions.run(
-              repo.cancel(id).pipe(Effect.zipRight(jobs.enqueue({ _tag: "EventCancelled", eventId: id })))
-            )),
+            Effect.flatMap((event) =>
+              transactions.run(
+                repo.cancel(id).pipe(Effect.zipRight(jobs.enqueue({ _tag: "EventCancelled", eventId: id, event: snapshotOf(event) })))
+              )
+            ),
             Effect.tap(() => Effect.logInfo("event cancelled").pipe(Effect.annotateLogs({ eventId: id })))
           )
       }
@@ -80,6 +81,8 @@ export class Events extends Context.Tag("Events")<Events, {
 const requireFuture = (date: Date): Effect.Effect<void, ValidationError> =>
   Effect.flatMap(Clock.currentTimeMillis, (now) =>
     date.getTime() > now ? Effect.void : Effect.fail(new ValidationError({ message: "date: must be in the future" })))
+
+const snapshotOf = ({ date, location, title }: Event): EventSnapshot => ({ title, date, location })
 
 const sameValue = (a: unknown, b: unknown) =>
   a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b

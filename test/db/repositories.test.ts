@@ -7,10 +7,13 @@ import { UsersRepo } from "../../src/Accounts/UsersRepo.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { EventsRepo } from "../../src/Events/EventsRepo.ts"
+import { migrations } from "../../migrations/index.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { migrate } from "../../src/Platform/Migrations.ts"
 import { Transactions } from "../../src/Platform/Transactions.ts"
 import { freshDatabaseUrl, TestDatabaseLive } from "../support/database.ts"
+
+const migrationIds = Object.keys(migrations).map((name) => Number(name.split("_")[0]))
 
 const DAY = 86_400_000
 let emails = 0
@@ -180,7 +183,7 @@ layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive)), { excludeTestSe
         const sql = yield* SqlClient.SqlClient
         yield* migrate
         const applied = yield* sql<{ id: number }>`SELECT migration_id AS id FROM effect_sql_migrations`
-        expect(applied.map((row) => row.id)).toEqual([1])
+        expect(applied.map((row) => row.id)).toEqual(migrationIds)
       }))
   })
 })
@@ -196,6 +199,6 @@ describe("migrations on a fresh database", () => {
         Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ id: number }>`SELECT migration_id AS id FROM effect_sql_migrations`),
         instance
       )
-      expect(applied.map((row) => row.id)).toEqual([1])
+      expect(applied.map((row) => row.id)).toEqual(migrationIds)
     }).pipe(Effect.scoped))
 })

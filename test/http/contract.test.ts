@@ -177,7 +177,12 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         const event = yield* createEvent(organizer.token, { title: "Before" })
         yield* request("PUT", `/api/events/${event.id}`, { token: organizer.token, json: { title: "After", location: event.location } })
         const jobs = (yield* Ref.get(yield* EnqueuedJobs)).filter((job) => job._tag === "EventUpdated" && job.eventId === event.id)
-        expect(jobs).toEqual([{ _tag: "EventUpdated", eventId: event.id, changes: [{ field: "title", before: "Before", after: "After" }] }])
+        expect(jobs).toEqual([{
+          _tag: "EventUpdated",
+          eventId: event.id,
+          event: { title: "After", date: event.date, location: event.location },
+          changes: [{ field: "title", before: "Before", after: "After" }]
+        }])
       }))
 
     it.effect("delete cancels: 204, gone from listings, no longer updatable or bookable, kept in bookings", () =>

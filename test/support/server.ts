@@ -7,8 +7,17 @@ import { Api } from "../../src/Api.ts"
 import { AppConfig, type AppSettings } from "../../src/Config.ts"
 import { HttpLive } from "../../src/Http.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
+import { QueueHealth, type QueueHealthReport } from "../../src/Jobs/QueueHealth.ts"
 import { PersistenceMemory, PersistenceSql } from "../../src/Persistence.ts"
 import { TestDatabaseLive } from "./database.ts"
+
+/** What the queue-health view answers in the tiers that run no queue backend. */
+export const stubQueueHealth: QueueHealthReport = {
+  backend: { kind: "redis", reachable: true },
+  queues: [{ name: "email-queue", waiting: 1, active: 0, delayed: 0, failed: 0, completed: 2 }],
+  outbox: { pending: 0, oldestPendingSeconds: null }
+}
+const QueueHealthStub = Layer.succeed(QueueHealth, { report: Effect.succeed(stubQueueHealth) })
 
 const serverOver = <E, R>(
   persistence: Layer.Layer<Layer.Layer.Success<typeof PersistenceMemory>, E, R>,
@@ -16,6 +25,7 @@ const serverOver = <E, R>(
 ) =>
   HttpLive.pipe(
     Layer.provide(persistence),
+    Layer.provide(QueueHealthStub),
     Layer.provideMerge(JobQueue.layerMemory),
     Layer.provideMerge(AppConfig.layerTest(settings)),
     Layer.provideMerge(NodeHttpServer.layerTest),

@@ -128,7 +128,11 @@ describe("Events", () => {
     const asOwner = { id: owner.id, role: "ORGANIZER" as const }
     yield* events.cancel(asOwner, event.id)
     expect((yield* Effect.flip(events.update(asOwner, event.id, { title: "x" })))._tag).toBe("EventNotFound")
-    expect(yield* jobs).toEqual([{ _tag: "EventCancelled", eventId: event.id }])
+    expect(yield* jobs).toEqual([{
+      _tag: "EventCancelled",
+      eventId: event.id,
+      event: { title: event.title, date: event.date, location: event.location }
+    }])
   }))
 
   test("an update that changes nothing enqueues nothing", Effect.gen(function*() {

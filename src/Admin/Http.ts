@@ -1,0 +1,27 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Layer, Option, Redacted } from "effect"
+import { createHash, timingSafeEqual } from "node:crypto"
+import { Api } from "../Api.ts"
+import { AppConfig } from "../Config.ts"
+import { OperatorApiDisabled, Unauthorized } from "../Domain/Errors.ts"
+import { QueueHealth } from "../Jobs/QueueHealth.ts"
+import { OperatorAuthentication } from "./Api.ts"
+
+export const AdminHttp = HttpApiBuilder.group(Api, "admin", (handlers) =>
+  Effect.map(QueueHealth, (health) => handlers.handle("queues", () => health.report)))
+
+// Digests have one length whatever the input, so the comparison takes the same time for any guess.
+const digest = (text: string) => createHash("sha256").update(text).digest()
+
+export const OperatorAuthenticationLive = Layer.effect(
+  OperatorAuthentication,
+  Effect.map(AppConfig, ({ adminToken }) => ({
+    operatorToken: (token) =>
+      Effect.gen(function*() {
+        if (Option.isNone(adminToken)) return yield* OperatorApiDisabled.instance
+        if (!timingSafeEqual(digest(Redacted.value(token)), digest(Redacted.value(adminToken.value)))) {
+          return yield* new Unauthorized({ message: "A valid operator token is required: 'Authorization: Bearer <ADMIN_TOKEN>'" })
+        }
+      })
+  }))
+)

@@ -1,0 +1,68 @@
+/**
+ * What customers receive: each email as a subject, a plain-text body and an HTML body. Pure
+ * functions; titles and locations are organizers' text, so the HTML escapes them.
+ */
+import type { Booking } from "../Bookings/Booking.ts"
+import type { Attendee } from "../Bookings/BookingsRepo.ts"
+import type { EventCancelled, EventSnapshot, EventUpdated, FieldChange } from "./Job.ts"
+import type { Mail } from "./Mailer.ts"
+
+const WHEN = new Intl.DateTimeFormat("en-GB", { dateStyle: "full", timeStyle: "short", timeZone: "UTC" })
+const when = (date: Date) => `${WHEN.format(date)} UTC`
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" })[c]!)
+
+const tickets = (n: number) => `${n} ticket${n === 1 ? "" : "s"}`
+
+/** Label/value rows, rendered once as text and once as an HTML table. */
+type Rows = ReadonlyArray<readonly [label: string, value: string]>
+
+const textRows = (rows: Rows) => rows.map(([label, value]) => `${label}: ${value}`).join("\n")
+
+const htmlRows = (rows: Rows) =>
+  `<table>${rows.map(([label, value]) => `<tr><th align="left">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`).join("")}</table>`
+
+const compose = (to: string, subject: string, intro: string, rows: Rows, outro: string): Mail => ({
+  to,
+  subject,
+  text: `${intro}\n\n${textRows(rows)}\n\n${outro}\n`,
+  html: `<!doctype html><html><body><p>${escapeHtml(intro)}</p>${htmlRows(rows)}<p>${escapeHtml(outro)}</p></body></html>`
+})
+
+const eventRows = (event: EventSnapshot): Rows => [["Event", event.title], ["Date", when(event.date)], ["Location", event.location]]
+
+export const bookingConfirmation = (booking: Booking, to: string): Mail =>
+  compose(
+    to,
+    `Booking confirmed: ${booking.event.title}`,
+    `Your booking is confirmed.`,
+    [["Booking", `#${booking.id}`], ...eventRows(booking.event), ["Tickets", String(booking.ticketsCount)]],
+    "Show this email or your booking number at the entrance."
+  )
+
+const describeValue = (change: FieldChange, value: FieldChange["before"]) =>
+  value instanceof Date ? when(value) : change.field === "description" && value === "" ? "(none)" : String(value)
+
+const changeRow = (change: FieldChange): readonly [string, string] => [
+  change.field === "totalTickets" ? "Capacity" : change.field[0]!.toUpperCase() + change.field.slice(1),
+  `${describeValue(change, change.before)} → ${describeValue(change, change.after)}`
+]
+
+export const eventUpdated = (job: EventUpdated, attendee: Attendee): Mail =>
+  compose(
+    attendee.email,
+    `Event updated: ${job.event.title}`,
+    `An event you hold ${tickets(attendee.tickets)} for has changed:`,
+    [...job.changes.map(changeRow), ...eventRows(job.event)],
+    "Your booking stays valid; nothing needs doing."
+  )
+
+export const eventCancelled = (job: EventCancelled, attendee: Attendee): Mail =>
+  compose(
+    attendee.email,
+    `Event cancelled: ${job.event.title}`,
+    `The organizer has cancelled an event you hold ${tickets(attendee.tickets)} for.`,
+    eventRows(job.event),
+    "We are sorry for the inconvenience."
+  )

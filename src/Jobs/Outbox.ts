@@ -1,0 +1,99 @@
+/**
+ * The transactional outbox: jobs are rows written in the transaction of the change they report,
+ * so a job exists exactly when its change committed. The relay (Relay.ts) moves them to BullMQ.
+ */
+import { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { Context, Effect, Layer, Schema, Stream } from "effect"
+import { Job, type JobName, type QueueName, queueOf } from "./Job.ts"
+
+/** NOTIFY channel: PostgreSQL delivers it when the writing transaction commits, never before. */
+const CHANNEL = "outbox_pending"
+
+export interface OutboxEntry {
+  readonly id: string
+  readonly queue: QueueName
+  readonly name: JobName
+  readonly payload: unknown
+}
+
+/** The BullMQ job id of an outbox row: the same row always gives the same id, so a re-publish is ignored. */
+export const jobIdOf = (entry: Pick<OutboxEntry, "id" | "name">): string => `${entry.name}-${entry.id}`
+
+export interface Backlog {
+  readonly pending: number
+  readonly oldestPendingSeconds: number | null
+}
+
+const encodeJob = Schema.encodeSync(Job)
+
+export class Outbox extends Context.Tag("Outbox")<Outbox, {
+  /** Writes `job`; inside `sql.withTransaction` it commits or rolls back with the caller's change. */
+  readonly append: (job: Job) => Effect.Effect<void>
+  /**
+   * Claims up to `limit` pending rows (rows another relay holds are skipped), hands them to
+   * `publish` and marks them published, all in one transaction: if publishing fails, the rows stay
+   * pending. Answers how many rows were published.
+   */
+  readonly publishPending: <E>(
+    limit: number,
+    publish: (entries: ReadonlyArray<OutboxEntry>) => Effect.Effect<void, E>
+  ) => Effect.Effect<number, E>
+  /** Deletes rows published more than `hours` ago. */
+  readonly prune: (hours: number) => Effect.Effect<number>
+  readonly backlog: Effect.Effect<Backlog>
+  /** One element each time a transaction that appended jobs commits (a dedicated LISTEN connection). */
+  readonly commits: Stream.Stream<void, unknown>
+}>() {
+  static readonly layer = Layer.effect(
+    Outbox,
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const pg = yield* PgClient.PgClient
+      return {
+        append: (job) =>
+          // One round trip: the row, and the notification PostgreSQL holds back until commit.
+          sql`
+            WITH row AS (
+              INSERT INTO outbox (queue, name, payload)
+              VALUES (${queueOf(job)}, ${job._tag}, ${JSON.stringify(encodeJob(job))}::jsonb)
+              RETURNING id
+            )
+            SELECT pg_notify(${CHANNEL}, '') FROM row`.pipe(Effect.asVoid, Effect.orDie),
+
+        publishPending: (limit, publish) =>
+          sql.withTransaction(Effect.gen(function*() {
+            const entries = yield* sql<OutboxEntry>`
+              SELECT id, queue, name, payload FROM outbox
+              WHERE published_at IS NULL
+              ORDER BY id
+              LIMIT ${limit}
+              FOR UPDATE SKIP LOCKED`
+            if (entries.length === 0) return 0
+            yield* publish(entries)
+            yield* sql`UPDATE outbox SET published_at = now() WHERE id IN ${sql.in(entries.map((e) => e.id))}`
+            return entries.length
+          })).pipe(Effect.catchTag("SqlError", Effect.die)),
+
+        prune: (hours) =>
+          sql<{ id: string }>`
+            DELETE FROM outbox
+            WHERE published_at < now() - make_interval(hours => ${hours})
+            RETURNING id`.pipe(Effect.map((rows) => rows.length), Effect.orDie),
+
+        backlog: sql<{ pending: number; oldest: number | null }>`
+          SELECT count(*)::int AS pending,
+                 extract(epoch FROM now() - min(created_at))::float8 AS oldest
+          FROM outbox WHERE published_at IS NULL`.pipe(
+          Effect.map(([row]) => ({
+            pending: row!.pending,
+            oldestPendingSeconds: row!.oldest === null ? null : Math.round(row!.oldest)
+          })),
+          Effect.orDie
+        ),
+
+        commits: pg.listen(CHANNEL).pipe(Stream.as(undefined))
+      }
+    })
+  )
+}

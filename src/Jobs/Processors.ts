@@ -1,0 +1,76 @@
+/**
+ * What each job does, apart from how it is delivered: the workers (Workers.ts) call `process`
+ * for every BullMQ job, and tests call it directly over in-memory layers.
+ */
+import { Context, Effect, Layer, Option, Schema } from "effect"
+import { UsersRepo } from "../Accounts/UsersRepo.ts"
+import { type Attendee, BookingsRepo } from "../Bookings/BookingsRepo.ts"
+import { Deliveries } from "./Deliveries.ts"
+import * as Emails from "./Emails.ts"
+import type { BookingConfirmed, EventCancelled, EventUpdated, Job } from "./Job.ts"
+import { type Mail, type MailError, Mailer } from "./Mailer.ts"
+
+/** A job that no retry can help (its booking or user is gone, its payload is malformed): it fails at once. */
+export class JobCannotRun extends Schema.TaggedError<JobCannotRun>()("JobCannotRun", { message: Schema.String }) {}
+
+/** Attendees are read and notified this many at a time, so a large event never loads whole. */
+export const ATTENDEE_BATCH = 100
+const SENDS_IN_FLIGHT = 5
+
+export class JobProcessor extends Context.Tag("JobProcessor")<JobProcessor, {
+  /** Performs `job`; `jobId` (stable across retries) keys what it delivers. */
+  readonly process: (jobId: string, job: Job) => Effect.Effect<void, MailError | JobCannotRun>
+}>() {
+  static readonly layer = Layer.effect(
+    JobProcessor,
+    Effect.gen(function*() {
+      const bookings = yield* BookingsRepo
+      const users = yield* UsersRepo
+      const deliveries = yield* Deliveries
+      const mailer = yield* Mailer
+
+      const deliver = (key: string, kind: Job["_tag"], jobId: string, mail: Mail) =>
+        deliveries.once({ key, kind, jobId, recipient: mail.to }, mailer.send(mail))
+
+      const confirmBooking = (jobId: string, job: BookingConfirmed) =>
+        Effect.gen(function*() {
+          const booking = yield* bookings.findById(job.bookingId)
+          const user = yield* users.findById(job.userId)
+          if (Option.isNone(booking) || Option.isNone(user)) {
+            return yield* new JobCannotRun({ message: `Booking ${job.bookingId} or its user no longer exists` })
+          }
+          // Keyed by booking, not by job: one confirmation per booking, however it was published.
+          yield* deliver(`booking-confirmed-${job.bookingId}`, job._tag, jobId, Emails.bookingConfirmation(booking.value, user.value.email))
+        })
+
+      /** One email per attendee, page by page; each keyed by job and attendee. */
+      const notifyAttendees = (jobId: string, job: EventUpdated | EventCancelled, render: (attendee: Attendee) => Mail) =>
+        Effect.gen(function*() {
+          let afterUserId = 0
+          while (true) {
+            const page = yield* bookings.attendees(job.eventId, { afterUserId, limit: ATTENDEE_BATCH })
+            yield* Effect.forEach(
+              page,
+              (attendee) => deliver(`${jobId}-user-${attendee.userId}`, job._tag, jobId, render(attendee)),
+              { concurrency: SENDS_IN_FLIGHT, discard: true }
+            )
+            if (page.length < ATTENDEE_BATCH) return
+            afterUserId = page[page.length - 1]!.userId
+          }
+        })
+
+      return {
+        process: (jobId, job) => {
+          switch (job._tag) {
+            case "BookingConfirmed":
+              return confirmBooking(jobId, job)
+            case "EventUpdated":
+              return notifyAttendees(jobId, job, (attendee) => Emails.eventUpdated(job, attendee))
+            case "EventCancelled":
+              return notifyAttendees(jobId, job, (attendee) => Emails.eventCancelled(job, attendee))
+          }
+        }
+      }
+    })
+  )
+}

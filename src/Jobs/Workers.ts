@@ -1,0 +1,42 @@
+/**
+ * The BullMQ workers of `email-queue` and `notification-queue`, as one scoped layer: each job is
+ * decoded with the Job schema and handed to the JobProcessor; closing the layer closes the workers.
+ */
+import { type Job as BullJob, UnrecoverableError } from "bullmq"
+import { Cause, Effect, Exit, Layer, Option, ParseResult, Runtime, Schema } from "effect"
+import { Job } from "./Job.ts"
+import { JobCannotRun, JobProcessor } from "./Processors.ts"
+import { QueueBackend } from "./QueueBackend.ts"
+
+const decodeJob = Schema.decodeUnknown(Job)
+
+export const WorkersLive = Layer.scopedDiscard(
+  Effect.gen(function*() {
+    const backend = yield* QueueBackend
+    const processor = yield* JobProcessor
+    const run = Runtime.runPromiseExit(yield* Effect.runtime<never>())
+
+    const perform = (bullJob: BullJob) =>
+      decodeJob(bullJob.data).pipe(
+        Effect.mapError((error) =>
+          new JobCannotRun({ message: `Malformed ${bullJob.name} job: ${ParseResult.TreeFormatter.formatErrorSync(error)}` })
+        ),
+        Effect.flatMap((job) => processor.process(bullJob.id!, job)),
+        Effect.tap(() => Effect.logInfo("job done")),
+        Effect.tapErrorCause((cause) => Effect.logWarning("job failed", cause)),
+        Effect.annotateLogs({ queue: bullJob.queueName, job: bullJob.name, jobId: bullJob.id, attempt: bullJob.attemptsMade + 1 })
+      )
+
+    // BullMQ retries a job whose handler rejects, unless the error is an UnrecoverableError.
+    const handler = async (bullJob: BullJob) => {
+      const exit = await run(perform(bullJob))
+      if (Exit.isSuccess(exit)) return
+      const failure = Cause.failureOption(exit.cause)
+      if (Option.isSome(failure) && failure.value._tag === "JobCannotRun") throw new UnrecoverableError(failure.value.message)
+      throw new Error(Option.match(failure, { onSome: (error) => error.message, onNone: () => "unexpected failure (see the log)" }))
+    }
+
+    yield* backend.work("email-queue", handler, 5)
+    yield* backend.work("notification-queue", handler, 2)
+  })
+)

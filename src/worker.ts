@@ -1,0 +1,28 @@
+/** Launches job workers (and an outbox relay) without the HTTP API: `npm run worker`. */
+import { NodeRuntime } from "@effect/platform-node"
+import { Config, Effect, Layer } from "effect"
+import { AppConfig } from "./Config.ts"
+import { JobsLive, JobWorkersLive } from "./Jobs/Jobs.ts"
+import { PersistenceSql } from "./Persistence.ts"
+import { DatabaseLive } from "./Platform/Database.ts"
+import { loadDotEnv } from "./Platform/DotEnv.ts"
+import { LoggingLive } from "./Platform/Logging.ts"
+
+// A worker shares the API's database. The embedded one belongs to `npm start`, which runs workers itself.
+const RequireDatabaseUrl = Layer.effectDiscard(
+  Config.string("DATABASE_URL").pipe(
+    Effect.orElse(() => Effect.dieMessage("npm run worker needs DATABASE_URL (the API's database); `npm start` alone already runs the workers"))
+  )
+)
+
+const WorkerLive = JobWorkersLive.pipe(
+  Layer.provide(JobsLive),
+  Layer.provide(PersistenceSql),
+  Layer.provide(DatabaseLive),
+  Layer.provide(RequireDatabaseUrl),
+  Layer.provide(AppConfig.layer),
+  Layer.provide(LoggingLive)
+)
+
+loadDotEnv()
+Layer.launch(WorkerLive).pipe(NodeRuntime.runMain({ disablePrettyLogger: true }))
