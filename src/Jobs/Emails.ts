@@ -41,20 +41,39 @@ export const bookingConfirmation = (booking: Booking, to: string): Mail =>
     "Show this email or your booking number at the entrance."
   )
 
-const describeValue = (change: FieldChange, value: FieldChange["before"]) =>
-  value instanceof Date ? when(value) : change.field === "description" && value === "" ? "(none)" : String(value)
+const describe = (value: FieldChange["before"], field: FieldChange["field"]) =>
+  value instanceof Date ? when(value) : field === "description" && value === "" ? "(none)" : String(value)
 
-const changeRow = (change: FieldChange): readonly [string, string] => [
-  change.field === "totalTickets" ? "Capacity" : change.field[0]!.toUpperCase() + change.field.slice(1),
-  `${describeValue(change, change.before)} → ${describeValue(change, change.after)}`
-]
+const LABELS: Record<FieldChange["field"], string> = {
+  title: "Event",
+  date: "Date",
+  location: "Location",
+  description: "Description",
+  totalTickets: "Capacity"
+}
+
+/** The event's rows with each changed field shown as `before → after`, then any other changes. */
+const changedRows = ({ changes, event }: EventUpdated): Rows => {
+  const changeOf = (field: FieldChange["field"]) => changes.find((change) => change.field === field)
+  const row = (field: FieldChange["field"], current: string): readonly [string, string] => {
+    const change = changeOf(field)
+    return [LABELS[field], change === undefined ? current : `${describe(change.before, field)} → ${describe(change.after, field)}`]
+  }
+  const others = changes.filter((change) => !["title", "date", "location"].includes(change.field))
+  return [
+    row("title", event.title),
+    row("date", when(event.date)),
+    row("location", event.location),
+    ...others.map((change) => row(change.field, ""))
+  ]
+}
 
 export const eventUpdated = (job: EventUpdated, attendee: Attendee): Mail =>
   compose(
     attendee.email,
     `Event updated: ${job.event.title}`,
-    `An event you hold ${tickets(attendee.tickets)} for has changed:`,
-    [...job.changes.map(changeRow), ...eventRows(job.event)],
+    `An event you hold ${tickets(attendee.tickets)} for has changed (${job.changes.map((c) => c.field === "totalTickets" ? "capacity" : c.field).join(", ")}):`,
+    changedRows(job),
     "Your booking stays valid; nothing needs doing."
   )
 

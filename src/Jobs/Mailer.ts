@@ -98,4 +98,4 @@ const layerMailbox = (directory: string, from: string) =>
     })
   )
 
-const fileSafe = (messageId: string) => messageId.replace(/[^\w.-]+/g, "").slice(0, 80)
+const fileSafe = (messageId: string) => messageId.replace(/^<|>$/g, "").replace(/[^\w.-]+/g, "_").slice(0, 80)
