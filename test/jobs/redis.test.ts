@@ -1,0 +1,197 @@
+/** Jobs end to end on real Redis, PostgreSQL and SMTP: delivery, a Redis outage, a worker killed mid-job. */
+import { PgClient } from "@effect/sql-pg"
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Layer, Option, Redacted } from "effect"
+import { spawn } from "node:child_process"
+import { once } from "node:events"
+import { createRequire } from "node:module"
+import { resolve } from "node:path"
+import { pathToFileURL } from "node:url"
+import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
+import type { EventId, UserId } from "../../src/Domain/Ids.ts"
+import { JobQueue } from "../../src/Jobs/JobQueue.ts"
+import { QueueBackend } from "../../src/Jobs/QueueBackend.ts"
+import { JobWorkersLive } from "../../src/Jobs/Jobs.ts"
+import { Transactions } from "../../src/Platform/Transactions.ts"
+import { deliveryCount, eventually, fastJobs, jobsApp, redisPrefix, redisUrl, smtp } from "../support/jobs.ts"
+import { createEvent, request, signUp } from "../support/server.ts"
+import { type ReceivedMail, startSmtpSink } from "../support/smtpSink.ts"
+import { startTcpProxy } from "../support/tcpProxy.ts"
+
+const ADMIN_TOKEN = "an-operator-token-for-tests"
+
+const subjectOf = (mail: ReceivedMail) => /^Subject: (.*)$/m.exec(mail.raw)?.[1]
+const bookingNumberOf = (mail: ReceivedMail) => /Booking: #(\d+)/.exec(mail.decoded)?.[1]
+
+const book = (token: string, eventId: number, ticketsCount = 1) =>
+  request("POST", "/api/bookings", { token, json: { eventId, ticketsCount } })
+
+/** The app on Redis at `url`, mailing into `sinkUrl`. */
+const onRedis = (url: string, prefix: string, sinkUrl: string, options = { workers: true }) =>
+  jobsApp({
+    jobs: fastJobs({ redisUrl: Option.some(Redacted.make(url)), prefix }),
+    mail: smtp(sinkUrl),
+    adminToken: Option.some(Redacted.make(ADMIN_TOKEN))
+  }, options)
+
+describe.skipIf(redisUrl === "")("jobs on Redis", () => {
+  it.live("a booking sends exactly one confirmation by SMTP; an update reaches each attendee once", () =>
+    Effect.gen(function*() {
+      const sink = yield* startSmtpSink
+      const prefix = yield* redisPrefix
+      yield* Effect.gen(function*() {
+        const organizer = yield* signUp("ORGANIZER")
+        const [ann, bob] = yield* Effect.all([signUp("CUSTOMER"), signUp("CUSTOMER")])
+        const event = yield* createEvent(organizer.token, { title: "Redis Conf" })
+        const bookings = [yield* book(ann.token, event.id, 2), yield* book(bob.token, event.id), yield* book(ann.token, event.id)]
+        expect(bookings.map((b) => b.status)).toEqual([201, 201, 201])
+
+        const confirmations = yield* eventually(sink.received, (mails) => mails.length === 3)
+        expect(confirmations.map(subjectOf)).toEqual(Array(3).fill("Booking confirmed: Redis Conf"))
+        expect(confirmations.map(bookingNumberOf).sort()).toEqual(bookings.map((b) => String(b.body.id)).sort())
+        expect(confirmations.flatMap((mail) => mail.to).sort()).toEqual([ann.user.email, ann.user.email, bob.user.email].sort())
+
+        const updated = yield* request("PUT", `/api/events/${event.id}`, { token: organizer.token, json: { location: "Hall B" } })
+        expect(updated.status).toBe(200)
+        yield* eventually(sink.received, (mails) => mails.length === 5)
+        yield* Effect.sleep("1 second") // a duplicate would arrive by now
+        const updates = (yield* sink.received).filter((mail) => subjectOf(mail) === "Event updated: Redis Conf")
+        expect(updates.flatMap((mail) => mail.to).sort()).toEqual([ann.user.email, bob.user.email].sort())
+        expect(updates.every((mail) => mail.decoded.includes("Location: Convention Center → Hall B"))).toBe(true)
+        expect((yield* sink.received).length).toBe(5)
+        expect(yield* deliveryCount).toBe(5)
+      }).pipe(Effect.provide(onRedis(redisUrl, prefix, sink.url)))
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("a rolled-back booking never yields a job or an email", () =>
+    Effect.gen(function*() {
+      const sink = yield* startSmtpSink
+      const prefix = yield* redisPrefix
+      yield* Effect.gen(function*() {
+        const organizer = yield* signUp("ORGANIZER")
+        const customer = yield* signUp("CUSTOMER")
+        const event = yield* createEvent(organizer.token)
+        const repo = yield* BookingsRepo
+        const jobs = yield* JobQueue
+        const booking = { userId: customer.user.id as UserId, eventId: event.id as EventId, ticketsCount: 1 }
+        const outcome = yield* (yield* Transactions).run(
+          repo.book(booking).pipe(
+            Effect.tap((b) => jobs.enqueue({ _tag: "BookingConfirmed", ...booking, bookingId: b.id })),
+            Effect.zipRight(Effect.fail("payment declined" as const))
+          )
+        ).pipe(Effect.flip)
+        expect(outcome).toBe("payment declined")
+
+        yield* Effect.sleep("1500 millis") // several relay passes
+        const counts = yield* (yield* QueueBackend).counts
+        expect(counts.every((q) => q.waiting + q.active + q.delayed + q.failed + q.completed === 0)).toBe(true)
+        expect(yield* sink.received).toEqual([])
+      }).pipe(Effect.provide(onRedis(redisUrl, prefix, sink.url)))
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("Redis down: bookings still answer 201 at once; once it is back, every confirmation is sent once", () =>
+    Effect.gen(function*() {
+      const sink = yield* startSmtpSink
+      const prefix = yield* redisPrefix
+      const target = new URL(redisUrl)
+      const proxy = yield* startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) })
+      const viaProxy = new URL(redisUrl)
+      viaProxy.hostname = "127.0.0.1"
+      viaProxy.port = String(proxy.port)
+      yield* Effect.gen(function*() {
+        const organizer = yield* signUp("ORGANIZER")
+        const customers = yield* Effect.all(Array.from({ length: 4 }, () => signUp("CUSTOMER")))
+        const event = yield* createEvent(organizer.token, { totalTickets: 100 })
+
+        yield* proxy.cut
+        const BOOKINGS = 20
+        const timed = yield* Effect.all(
+          Array.from({ length: BOOKINGS }, (_, i) => Effect.timed(book(customers[i % customers.length]!.token, event.id))),
+          { concurrency: 5 }
+        )
+        const slowestMs = Math.max(...timed.map(([duration]) => Duration.toMillis(duration)))
+        expect(timed.map(([, response]) => response.status)).toEqual(Array(BOOKINGS).fill(201))
+        // Nothing in a booking waits on Redis: far below the relay's 500 ms publish timeout.
+        expect(slowestMs).toBeLessThan(500)
+
+        const health = yield* eventually(
+          request("GET", "/api/admin/queues", { token: ADMIN_TOKEN }),
+          (response) => response.body?.backend?.reachable === false && response.body.outbox.pending === BOOKINGS
+        )
+        expect(health.body.queues).toEqual([])
+        yield* Effect.sleep("1 second")
+        expect(yield* sink.received).toEqual([])
+
+        yield* proxy.restore
+        const restoredAt = Date.now()
+        yield* eventually(sink.received, (mails) => mails.length >= BOOKINGS, Duration.seconds(30))
+        const deliveredMs = Date.now() - restoredAt
+        yield* Effect.sleep("1500 millis") // a duplicate would arrive by now
+        const mails = yield* sink.received
+        const numbers = mails.map(bookingNumberOf)
+        const duplicates = numbers.length - new Set(numbers).size
+        console.log(
+          `outage: ${BOOKINGS} bookings answered 201 while Redis was down (slowest ${slowestMs} ms); ` +
+            `after it was back: ${mails.length} confirmations in ${deliveredMs} ms, duplicates ${duplicates}`
+        )
+        expect(mails.length).toBe(BOOKINGS)
+        expect(duplicates).toBe(0)
+        expect(yield* deliveryCount).toBe(BOOKINGS)
+        const after = yield* request("GET", "/api/admin/queues", { token: ADMIN_TOKEN })
+        expect(after.body).toMatchObject({ backend: { kind: "redis", reachable: true }, outbox: { pending: 0 } })
+      }).pipe(Effect.provide(onRedis(viaProxy.toString(), prefix, sink.url)))
+    }).pipe(Effect.scoped), 90_000)
+
+  it.live("a worker killed mid-job: another worker retries it and the email is sent once", () =>
+    Effect.gen(function*() {
+      const sink = yield* startSmtpSink
+      const prefix = yield* redisPrefix
+      yield* Effect.gen(function*() {
+        const organizer = yield* signUp("ORGANIZER")
+        const customer = yield* signUp("CUSTOMER")
+        const event = yield* createEvent(organizer.token, { title: "Crash Conf" })
+
+        // A separate worker process (`npm run worker`) whose SMTP send hangs, killed while it does.
+        yield* sink.hold
+        const databaseUrl = Redacted.value((yield* PgClient.PgClient).config.url!)
+        const worker = spawnWorker({
+          DATABASE_URL: databaseUrl,
+          REDIS_URL: redisUrl,
+          QUEUE_PREFIX: prefix,
+          SMTP_URL: sink.url,
+          JOB_LOCK_MS: "1500",
+          OUTBOX_POLL_MS: "100"
+        })
+        yield* Effect.addFinalizer(() => Effect.sync(() => worker.kill("SIGKILL")))
+        const booked = yield* book(customer.token, event.id)
+        expect(booked.status).toBe(201)
+        yield* eventually(sink.held, (n) => n === 1, Duration.seconds(30)).pipe(
+          Effect.catchAll((error) => Effect.die(new Error(`${error.message}\n${worker.output()}`)))
+        )
+        worker.kill("SIGKILL")
+        yield* Effect.promise(() => once(worker, "exit"))
+        yield* sink.release
+
+        // This process's workers find the job's lock expired and run it again.
+        yield* Layer.launch(JobWorkersLive).pipe(Effect.forkScoped)
+        const mails = yield* eventually(sink.received, (all) => all.length === 1, Duration.seconds(30))
+        yield* Effect.sleep("2 seconds") // a second send would arrive by now
+        expect(yield* sink.received).toHaveLength(1)
+        expect(bookingNumberOf(mails[0]!)).toBe(String(booked.body.id))
+        expect(yield* deliveryCount).toBe(1)
+      }).pipe(Effect.provide(onRedis(redisUrl, prefix, sink.url, { workers: false })))
+    }).pipe(Effect.scoped), 90_000)
+})
+
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href
+
+const spawnWorker = (env: Record<string, string>) => {
+  const child = spawn(process.execPath, ["--import", TSX, resolve("src/worker.ts")], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let output = ""
+  child.stdout!.on("data", (chunk) => (output += chunk))
+  child.stderr!.on("data", (chunk) => (output += chunk))
+  return Object.assign(child, { output: () => output })
+}

@@ -1,0 +1,67 @@
+/**
+ * The application with real job delivery, for the queue tiers: a fresh database, BullMQ on Redis
+ * (under a prefix of its own, deleted afterwards) or on PostgreSQL, and SMTP into a sink.
+ */
+import { NodeHttpServer } from "@effect/platform-node"
+import { SqlClient } from "@effect/sql"
+import { Duration, Effect, Layer, Logger, LogLevel, Option, Redacted, Schedule } from "effect"
+import { Redis } from "ioredis"
+import { randomBytes } from "node:crypto"
+import { inject } from "vitest"
+import { AppConfig, type AppSettings, type JobSettings } from "../../src/Config.ts"
+import { HttpLive } from "../../src/Http.ts"
+import { JobsLive, JobWorkersLive } from "../../src/Jobs/Jobs.ts"
+import { PersistenceSql } from "../../src/Persistence.ts"
+import { TestDatabaseLive } from "./database.ts"
+
+export const redisUrl = inject("redisUrl")
+
+/** A BullMQ key prefix for one test; its keys are deleted when the scope closes. */
+export const redisPrefix = Effect.acquireRelease(
+  Effect.sync(() => `test-${randomBytes(4).toString("hex")}`),
+  (prefix) =>
+    Effect.promise(async () => {
+      const redis = new Redis(redisUrl, { lazyConnect: true })
+      await redis.connect()
+      let cursor = "0"
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000)
+        if (keys.length > 0) await redis.del(...keys)
+        cursor = next
+      } while (cursor !== "0")
+      await redis.quit()
+    })
+)
+
+/** Fast polling, short timeouts and locks: faults show up in seconds instead of minutes. */
+export const fastJobs = (overrides: Partial<JobSettings> = {}): JobSettings => ({
+  ...AppConfig.make().jobs,
+  pollIntervalMs: 100,
+  publishTimeoutMs: 500,
+  backoffMs: 200,
+  lockDurationMs: 1_500,
+  ...overrides
+})
+
+export const smtp = (url: string) => ({ ...AppConfig.make().mail, smtpUrl: Option.some(Redacted.make(url)) })
+
+/** The HTTP API, the relay and (unless `workers: false`) the workers over a fresh database. */
+export const jobsApp = (settings: Partial<AppSettings>, options: { readonly workers: boolean } = { workers: true }) =>
+  Layer.mergeAll(HttpLive, options.workers ? JobWorkersLive : Layer.empty).pipe(
+    Layer.provideMerge(JobsLive),
+    Layer.provideMerge(PersistenceSql),
+    Layer.provideMerge(TestDatabaseLive),
+    Layer.provideMerge(AppConfig.layerTest(settings)),
+    Layer.provideMerge(NodeHttpServer.layerTest),
+    Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
+  )
+
+/** Polls `read` until `done` holds (answering the last value), failing the test after `within`. */
+export const eventually = <A, E, R>(read: Effect.Effect<A, E, R>, done: (a: A) => boolean, within = Duration.seconds(20)) =>
+  read.pipe(
+    Effect.filterOrFail(done, (last) => new Error(`condition not met; last value: ${JSON.stringify(last)}`)),
+    Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo(within)))
+  )
+
+export const deliveryCount = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  sql<{ n: number }>`SELECT count(*)::int AS n FROM deliveries`.pipe(Effect.map(([row]) => row!.n), Effect.orDie))
