@@ -2,7 +2,7 @@
 import { Effect, Exit, Scope } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
-import { chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { createRequire } from "node:module"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
@@ -53,6 +53,20 @@ const waitUntilUp = async (server: Server, base: string) => {
   throw new Error(`the server did not start:\n${server.output()}`)
 }
 
+const readMailbox = (directory: string) =>
+  existsSync(directory)
+    ? readdirSync(directory).filter((name) => name.endsWith(".eml")).map((name) => readFileSync(join(directory, name), "utf8"))
+    : []
+
+const waitFor = async <A>(read: () => A, done: (a: A) => boolean, timeoutMs = 15_000) => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = read()
+    if (done(value) || Date.now() > deadline) return value
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
 const exited = (child: ChildProcess, timeoutMs: number) =>
   child.exitCode !== null
     ? Promise.resolve(child.exitCode)
@@ -66,18 +80,21 @@ describe("the server process", () => {
   let server: Server
   let base: string
   let port: number
+  let mailDir: string
 
   beforeAll(async () => {
     const databaseUrl = await Effect.runPromise(Scope.extend(freshDatabaseUrl, scope))
     port = await freePort()
     base = `http://127.0.0.1:${port}/api`
-    server = start({ DATABASE_URL: databaseUrl, PORT: String(port), NODE_ENV: "production", JWT_SECRET: SECRET })
+    mailDir = mkdtempSync(join(tmpdir(), "event-booking-mail-"))
+    server = start({ DATABASE_URL: databaseUrl, PORT: String(port), NODE_ENV: "production", JWT_SECRET: SECRET, MAIL_DIR: mailDir })
     await waitUntilUp(server, base)
   }, 60_000)
 
   afterAll(async () => {
     if (server?.process.exitCode === null) server.process.kill("SIGKILL")
     await Effect.runPromise(Scope.close(scope, Exit.void))
+    rmSync(mailDir, { recursive: true, force: true })
   })
 
   const post = (path: string, body: unknown, token?: string) =>
@@ -134,7 +151,7 @@ describe("the server process", () => {
 })
 
 describe("the embedded default (no DATABASE_URL)", () => {
-  it("starts its own PostgreSQL under ./.data, keeps data across restarts, and Ctrl-C stops it all", async () => {
+  it("starts its own PostgreSQL under ./.data, mails a booking into ./.data/mail, keeps data across restarts, and Ctrl-C stops it all", async () => {
     const directory = mkdtempSync(join(tmpdir(), "event-booking-e2e-"))
     chmodSync(directory, 0o755) // as root, the embedded server runs as the `postgres` user
     const run = async (check: (base: string) => Promise<void>) => {
@@ -153,12 +170,33 @@ describe("the embedded default (no DATABASE_URL)", () => {
     const account = { email: "kept@e2e.io", password: "e2e-password-123" }
     try {
       await run(async (base) => {
-        const response = await fetch(`${base}/auth/register`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ ...account, role: "CUSTOMER" })
-        })
-        expect(response.status).toBe(201)
+        const post = async (path: string, body: unknown, token?: string) => {
+          const response = await fetch(`${base}${path}`, {
+            method: "POST",
+            headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+            body: JSON.stringify(body)
+          })
+          return { status: response.status, body: (await response.json()) as any }
+        }
+        const signIn = async (email: string, role: string) => {
+          expect((await post("/auth/register", { email, password: account.password, role })).status).toBe(201)
+          return (await post("/auth/login", { email, password: account.password })).body.token as string
+        }
+        const organizer = await signIn("org@e2e.io", "ORGANIZER")
+        const customer = await signIn(account.email, "CUSTOMER")
+        const event = await post("/events", {
+          title: "Embedded Conf",
+          date: new Date(Date.now() + 86_400_000).toISOString(),
+          location: "Loopback",
+          totalTickets: 5
+        }, organizer)
+        const booked = await post("/bookings", { eventId: event.body.id, ticketsCount: 1 }, customer)
+        expect(booked.status).toBe(201)
+        // No Redis, no SMTP: the job runs on BullMQ's PostgreSQL backend and the mail lands in .data/mail.
+        const mail = await waitFor(() => readMailbox(join(directory, ".data", "mail")), (mails) => mails.length > 0)
+        expect(mail).toHaveLength(1)
+        expect(mail[0]).toContain(`To: ${account.email}`)
+        expect(mail[0]).toContain("Subject: Booking confirmed: Embedded Conf")
       })
       await run(async (base) => {
         const response = await fetch(`${base}/auth/login`, {
