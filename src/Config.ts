@@ -75,11 +75,17 @@ const positiveInteger = (name: string, fallback: number) =>
     Config.withDefault(fallback)
   )
 
+/** An optional setting; set to the empty string (`SMTP_URL=` in a .env file or compose) counts as unset. */
+const optional = <A>(config: Config.Config<A>, isEmpty: (a: A) => boolean) =>
+  Config.option(config).pipe(Config.map(Option.filter((value) => !isEmpty(value))))
+const optionalString = (name: string) => optional(Config.string(name), (s) => s.trim() === "")
+const optionalSecret = (name: string) => optional(Config.redacted(name), (s) => Redacted.value(s).trim() === "")
+
 /** REDIS_URL, or the seed's REDIS_HOST / REDIS_PORT; neither set means no Redis. */
 const redisUrl = Effect.gen(function*() {
-  const url = yield* Config.option(Config.redacted("REDIS_URL"))
+  const url = yield* optionalSecret("REDIS_URL")
   if (Option.isSome(url)) return url
-  const host = yield* Config.option(Config.string("REDIS_HOST"))
+  const host = yield* optionalString("REDIS_HOST")
   const port = yield* Config.option(Config.port("REDIS_PORT"))
   if (Option.isNone(host) && Option.isNone(port)) return Option.none()
   return Option.some(Redacted.make(`redis://${Option.getOrElse(host, () => "localhost")}:${Option.getOrElse(port, () => 6379)}`))
@@ -104,7 +110,7 @@ const jobSettings = Effect.gen(function*() {
 
 const mailSettings = Effect.gen(function*() {
   return {
-    smtpUrl: yield* Config.option(Config.redacted("SMTP_URL")),
+    smtpUrl: yield* optionalSecret("SMTP_URL"),
     from: yield* Config.string("MAIL_FROM").pipe(Config.withDefault(defaultMail.from)),
     dir: yield* Config.string("MAIL_DIR").pipe(Config.withDefault(defaultMail.dir))
   } satisfies MailSettings
@@ -176,12 +182,11 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
         corsOrigins: yield* Config.array(Config.string(), "CORS_ORIGINS").pipe(Config.withDefault([])),
         jobs: yield* jobSettings,
         mail: yield* mailSettings,
-        adminToken: yield* Config.redacted("ADMIN_TOKEN").pipe(
+        adminToken: yield* optionalSecret("ADMIN_TOKEN").pipe(
           Config.validate({
             message: "ADMIN_TOKEN must be at least 16 characters",
-            validation: (value) => Redacted.value(value).length >= 16
-          }),
-          Config.option
+            validation: Option.match({ onNone: () => true, onSome: (value) => Redacted.value(value).length >= 16 })
+          })
         )
       } satisfies AppSettings
     })
