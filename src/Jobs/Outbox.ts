@@ -7,8 +7,13 @@ import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer, Schema, Stream } from "effect"
 import { Job, type JobName, type QueueName, queueOf } from "./Job.ts"
 
-/** NOTIFY channel: PostgreSQL delivers it when the writing transaction commits, never before. */
+/**
+ * NOTIFY channel: PostgreSQL delivers it when the writing transaction commits, never before, and
+ * merges identical notifications of one transaction. The payload must not be empty: PgClient.listen
+ * drops notifications without one.
+ */
 const CHANNEL = "outbox_pending"
+const PAYLOAD = "commit"
 
 export interface OutboxEntry {
   readonly id: string
@@ -59,7 +64,7 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
               VALUES (${queueOf(job)}, ${job._tag}, ${JSON.stringify(encodeJob(job))}::jsonb)
               RETURNING id
             )
-            SELECT pg_notify(${CHANNEL}, '') FROM row`.pipe(Effect.asVoid, Effect.orDie),
+            SELECT pg_notify(${CHANNEL}, ${PAYLOAD}) FROM row`.pipe(Effect.asVoid, Effect.orDie),
 
         publishPending: (limit, publish) =>
           sql.withTransaction(Effect.gen(function*() {

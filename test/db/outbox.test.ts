@@ -1,0 +1,352 @@
+/** The transactional outbox and the delivery log on a real PostgreSQL database, with a fake publisher instead of a queue. */
+import { SqlClient } from "@effect/sql"
+import { describe, expect, layer } from "@effect/vitest"
+import { Deferred, Effect, Layer, Logger, LogLevel, Option, Queue, Redacted, Ref, Schema, Stream } from "effect"
+import { Accounts } from "../../src/Accounts/Accounts.ts"
+import { Passwords } from "../../src/Accounts/Passwords.ts"
+import { Tokens } from "../../src/Accounts/Tokens.ts"
+import { Bookings } from "../../src/Bookings/Bookings.ts"
+import { AppConfig } from "../../src/Config.ts"
+import type { BookingId, EventId, UserId } from "../../src/Domain/Ids.ts"
+import type { Role } from "../../src/Domain/Role.ts"
+import { Events } from "../../src/Events/Events.ts"
+import { type Delivery, Deliveries } from "../../src/Jobs/Deliveries.ts"
+import { Job } from "../../src/Jobs/Job.ts"
+import { JobQueue } from "../../src/Jobs/JobQueue.ts"
+import { jobIdOf, Outbox, type OutboxEntry } from "../../src/Jobs/Outbox.ts"
+import { PersistenceSql } from "../../src/Persistence.ts"
+import { Transactions } from "../../src/Platform/Transactions.ts"
+import { TestDatabaseLive } from "../support/database.ts"
+
+/** The services with the live JobQueue: every job is an outbox row. No queue backend, no relay. */
+const OutboxTest = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer, Deliveries.layer).pipe(
+  Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer, JobQueue.layer)),
+  Layer.provideMerge(Outbox.layer),
+  Layer.provideMerge(PersistenceSql),
+  Layer.provideMerge(AppConfig.layerTest()),
+  Layer.provideMerge(TestDatabaseLive),
+  Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+)
+
+const DAY = 86_400_000
+let emails = 0
+
+const aUser = (role: Role) =>
+  Effect.flatMap(Accounts, (accounts) =>
+    accounts.register({ email: `outbox-${++emails}@example.com`, password: Redacted.make("correct horse battery"), role })).pipe(
+    Effect.orDie
+  )
+
+/** An organizer, a customer and an event of theirs ("Conf" at "Hall", in 30 days). */
+const aScene = (totalTickets = 10) =>
+  Effect.gen(function*() {
+    const organizer = yield* aUser("ORGANIZER")
+    const customer = yield* aUser("CUSTOMER")
+    const event = yield* Effect.flatMap(Events, (events) =>
+      events.create(organizer, {
+        title: "Conf",
+        description: "",
+        date: new Date(Date.now() + 30 * DAY),
+        location: "Hall",
+        totalTickets
+      })).pipe(Effect.orDie)
+    return { organizer, customer, event }
+  })
+
+const query = <A extends object>(run: (sql: SqlClient.SqlClient) => Effect.Effect<ReadonlyArray<A>, unknown>) =>
+  Effect.flatMap(SqlClient.SqlClient, run).pipe(Effect.orDie)
+
+/** Every outbox row, by id, with its payload decoded by the `Job` schema. */
+const outboxRows = query((sql) =>
+  sql<{ id: string; queue: string; name: string; payload: unknown; published: boolean }>`
+    SELECT id::text AS id, queue, name, payload, published_at IS NOT NULL AS published FROM outbox ORDER BY outbox.id`
+).pipe(Effect.map((rows) => rows.map((row) => ({ ...row, job: Schema.decodeUnknownSync(Job)(row.payload) }))))
+
+const ids = Effect.map(outboxRows, (rows) => rows.map((row) => row.id))
+const published = Effect.map(outboxRows, (rows) => rows.map((row) => row.published))
+
+/** Booking confirmation number `n`: a job to fill the outbox with (the outbox has no foreign keys). */
+const confirmation = (n: number): Job => ({
+  _tag: "BookingConfirmed",
+  bookingId: n as BookingId,
+  userId: 1 as UserId,
+  eventId: 1 as EventId,
+  ticketsCount: 1
+})
+
+/** Appends confirmations 1..count, each committed on its own. */
+const appendJobs = (count: number) =>
+  Effect.flatMap(Outbox, (outbox) =>
+    Effect.forEach(Array.from({ length: count }, (_, i) => confirmation(i + 1)), outbox.append, { discard: true }))
+
+/** A publish function that records each batch it is given. */
+const recorder = Effect.map(Ref.make<ReadonlyArray<ReadonlyArray<OutboxEntry>>>([]), (batches) => ({
+  batches: Ref.get(batches),
+  publish: (entries: ReadonlyArray<OutboxEntry>) => Ref.update(batches, (all) => [...all, entries])
+}))
+
+const publishPending = <E>(limit: number, publish: (entries: ReadonlyArray<OutboxEntry>) => Effect.Effect<void, E>) =>
+  Effect.flatMap(Outbox, (outbox) => outbox.publishPending(limit, publish))
+
+/** Returns once `parties` fibers wait in it; fails after 5 s if the others never come. */
+const barrier = (parties: number) =>
+  Effect.gen(function*() {
+    const arrived = yield* Ref.make(0)
+    const open = yield* Deferred.make<void>()
+    return Ref.updateAndGet(arrived, (n) => n + 1).pipe(
+      Effect.flatMap((n) => n === parties ? Deferred.succeed(open, undefined) : Effect.void),
+      Effect.zipRight(Deferred.await(open)),
+      Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error(`${parties} parties never waited together`) })
+    )
+  })
+
+/**
+ * Collects `commits` into a queue until the scope closes. LISTEN starts asynchronously, so this
+ * appends committed jobs until one is heard: from then on the listener is known to be live.
+ */
+const listening = Effect.gen(function*() {
+  const outbox = yield* Outbox
+  const heard = yield* Queue.unbounded<void>()
+  yield* outbox.commits.pipe(Stream.runForEach((commit) => Queue.offer(heard, commit)), Effect.forkScoped)
+  yield* outbox.append(confirmation(1)).pipe(
+    Effect.zipRight(Queue.take(heard).pipe(Effect.timeoutFail({ duration: "1 second", onTimeout: () => "silence" }))),
+    Effect.retry({ times: 5 }),
+    Effect.orElseFail(() => new Error("the LISTEN connection heard none of 6 committed appends, 1 s apart"))
+  )
+  yield* Queue.takeAll(heard)
+  return heard
+})
+
+const nextCommit = (heard: Queue.Queue<void>, within: "500 millis" | "5 seconds") =>
+  Queue.take(heard).pipe(Effect.timeoutOption(within))
+
+/** Runs `work` in a transaction that then fails, and answers the failure. */
+const rolledBack = <A, E, R>(work: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Transactions, (transactions) =>
+    transactions.run(work.pipe(Effect.zipRight(Effect.fail("the next step failed" as const))))).pipe(Effect.flip)
+
+const delivery = (key: string): Delivery => ({ key, kind: "booking-confirmation", jobId: "BookingConfirmed-1", recipient: "ann@example.com" })
+
+/** A send that waits `delay`, counts its runs and answers a message id. */
+const sender = (delay: "0 millis" | "300 millis" = "0 millis") =>
+  Effect.map(Ref.make(0), (runs) => ({
+    runs: Ref.get(runs),
+    send: Ref.updateAndGet(runs, (n) => n + 1).pipe(Effect.delay(delay), Effect.map((n) => `message-${n}`))
+  }))
+
+const once = <E>(key: string, send: Effect.Effect<string, E>) => Effect.flatMap(Deliveries, (deliveries) => deliveries.once(delivery(key), send))
+
+const deliveryRows = query((sql) => sql<{ key: string; message_id: string | null }>`SELECT key, message_id FROM deliveries ORDER BY key`)
+
+layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
+  /** The database is the file's: each test starts from an empty outbox and delivery log. */
+  const test = <A, E>(name: string, body: Effect.Effect<A, E, Layer.Layer.Success<typeof OutboxTest>>) =>
+    it.effect(name, () => query((sql) => sql`TRUNCATE outbox, deliveries`).pipe(Effect.zipRight(body)))
+
+  describe("the services write jobs to the outbox", () => {
+    test("a booking writes one BookingConfirmed row on email-queue, in the booking's transaction", Effect.gen(function*() {
+      const { customer, event } = yield* aScene()
+      const booking = yield* Effect.flatMap(Bookings, (bookings) => bookings.book(customer.id, { eventId: event.id, ticketsCount: 2 }))
+
+      const rows = yield* outboxRows
+      expect(rows.map(({ job, name, published, queue }) => ({ queue, name, published, job }))).toEqual([{
+        queue: "email-queue",
+        name: "BookingConfirmed",
+        published: false,
+        job: { _tag: "BookingConfirmed", bookingId: booking.id, userId: customer.id, eventId: event.id, ticketsCount: 2 }
+      }])
+      // now() is the transaction's start: equal timestamps mean one transaction wrote both rows.
+      const [same] = yield* query((sql) =>
+        sql<{ same: boolean }>`SELECT o.created_at = b.created_at AS same FROM outbox o, bookings b WHERE b.id = ${booking.id}`)
+      expect(same).toEqual({ same: true })
+    }))
+
+    test("a refused booking writes no row: not enough tickets, unknown event", Effect.gen(function*() {
+      const { customer, event } = yield* aScene(1)
+      const book = (eventId: EventId) =>
+        Effect.flatMap(Bookings, (bookings) => bookings.book(customer.id, { eventId, ticketsCount: 2 })).pipe(Effect.flip)
+
+      expect(yield* book(event.id)).toMatchObject({ _tag: "NotEnoughTickets", available: 1 })
+      expect((yield* book(2_000_000_000 as EventId))._tag).toBe("EventNotFound")
+      expect(yield* outboxRows).toEqual([])
+    }))
+
+    test("an update writes one EventUpdated row on notification-queue, with the change", Effect.gen(function*() {
+      const { event, organizer } = yield* aScene()
+      yield* Effect.flatMap(Events, (events) => events.update(organizer, event.id, { location: "Hall B" }))
+
+      expect((yield* outboxRows).map(({ job, queue }) => ({ queue, job }))).toEqual([{
+        queue: "notification-queue",
+        job: {
+          _tag: "EventUpdated",
+          eventId: event.id,
+          event: { title: "Conf", date: event.date, location: "Hall B" },
+          changes: [{ field: "location", before: "Hall", after: "Hall B" }]
+        }
+      }])
+    }))
+
+    test("a cancellation writes one EventCancelled row on notification-queue", Effect.gen(function*() {
+      const { event, organizer } = yield* aScene()
+      yield* Effect.flatMap(Events, (events) => events.cancel(organizer, event.id))
+
+      expect((yield* outboxRows).map(({ job, queue }) => ({ queue, job }))).toEqual([{
+        queue: "notification-queue",
+        job: { _tag: "EventCancelled", eventId: event.id, event: { title: "Conf", date: event.date, location: "Hall" } }
+      }])
+    }))
+
+    test("a failure after the booking, in the same transaction, leaves neither the booking nor its row", Effect.gen(function*() {
+      const { customer, event } = yield* aScene()
+      const failure = yield* rolledBack(
+        Effect.flatMap(Bookings, (bookings) => bookings.book(customer.id, { eventId: event.id, ticketsCount: 2 }))
+      )
+
+      expect(failure).toBe("the next step failed")
+      expect(yield* query((sql) => sql`SELECT id FROM bookings WHERE event_id = ${event.id}`)).toEqual([])
+      expect(yield* query((sql) => sql`SELECT available_tickets FROM events WHERE id = ${event.id}`)).toEqual([{ available_tickets: 10 }])
+      expect(yield* outboxRows).toEqual([])
+    }))
+  })
+
+  describe("Outbox.publishPending", () => {
+    test("publishes at most `limit` pending rows, oldest first, and marks them published", Effect.gen(function*() {
+      yield* appendJobs(3)
+      const all = yield* ids
+      const relay = yield* recorder
+
+      expect(yield* publishPending(2, relay.publish)).toBe(2)
+      expect(yield* published).toEqual([true, true, false])
+      expect(yield* publishPending(2, relay.publish)).toBe(1)
+      expect(yield* publishPending(2, relay.publish)).toBe(0)
+
+      const batches = yield* relay.batches
+      expect(batches.map((batch) => batch.map((entry) => entry.id))).toEqual([all.slice(0, 2), all.slice(2)])
+      expect(batches.flat().map(({ name, payload, queue }) => ({ queue, name, job: Schema.decodeUnknownSync(Job)(payload) }))).toEqual(
+        [1, 2, 3].map((n) => ({ queue: "email-queue", name: "BookingConfirmed", job: confirmation(n) }))
+      )
+      expect(yield* published).toEqual([true, true, true])
+    }))
+
+    test("a failed publish leaves every row pending, and the next call publishes them", Effect.gen(function*() {
+      yield* appendJobs(3)
+      const failure = yield* publishPending(10, () => Effect.fail("queue unreachable" as const)).pipe(Effect.flip)
+      expect(failure).toBe("queue unreachable")
+      expect(yield* published).toEqual([false, false, false])
+
+      const relay = yield* recorder
+      expect(yield* publishPending(10, relay.publish)).toBe(3)
+      expect((yield* relay.batches).map((batch) => batch.map((entry) => entry.id))).toEqual([yield* ids])
+      expect(yield* published).toEqual([true, true, true])
+    }))
+
+    test("a row published a second time carries the same job id, `${name}-${id}`", Effect.gen(function*() {
+      yield* appendJobs(1)
+      const [id] = yield* ids
+      const relay = yield* recorder
+      yield* publishPending(10, relay.publish)
+      // As after a relay crashed between publishing and marking the row.
+      yield* query((sql) => sql`UPDATE outbox SET published_at = NULL`)
+      yield* publishPending(10, relay.publish)
+
+      const jobIds = (yield* relay.batches).flat().map(jobIdOf)
+      expect(jobIds).toEqual([`BookingConfirmed-${id}`, `BookingConfirmed-${id}`])
+    }))
+
+    test("two relays at once claim disjoint rows (SKIP LOCKED) and together publish all of them", Effect.gen(function*() {
+      yield* appendJobs(30)
+      // Each relay publishes only once both hold their rows: neither may wait for the other's locks.
+      const together = yield* barrier(2)
+      const relay = () =>
+        Effect.gen(function*() {
+          const given = yield* Ref.make<ReadonlyArray<string>>([])
+          const count = yield* publishPending(20, (entries) => Ref.set(given, entries.map((entry) => entry.id)).pipe(Effect.zipRight(together)))
+          return { count, ids: yield* Ref.get(given) }
+        })
+      const [a, b] = yield* Effect.all([relay(), relay()], { concurrency: 2 })
+
+      expect([a.count, b.count].sort((x, y) => x - y)).toEqual([10, 20])
+      expect(a.ids.filter((id) => b.ids.includes(id))).toEqual([])
+      expect([...a.ids, ...b.ids].sort((x, y) => Number(x) - Number(y))).toEqual(yield* ids)
+      expect(new Set(yield* published)).toEqual(new Set([true]))
+    }))
+  })
+
+  describe("Outbox.prune and Outbox.backlog", () => {
+    test("prune deletes rows published more than `hours` ago; recent and pending rows stay", Effect.gen(function*() {
+      yield* appendJobs(3)
+      yield* publishPending(2, () => Effect.void)
+      const [old, recent, pending] = yield* ids
+      yield* query((sql) => sql`UPDATE outbox SET published_at = now() - interval '10 days' WHERE id = ${old}`)
+      const prune = (hours: number) => Effect.flatMap(Outbox, (outbox) => outbox.prune(hours))
+
+      expect(yield* prune(11 * 24)).toBe(0)
+      expect(yield* prune(9 * 24)).toBe(1)
+      expect(yield* ids).toEqual([recent, pending])
+      expect(yield* published).toEqual([true, false])
+    }))
+
+    test("backlog counts pending rows and the age of the oldest, null when none", Effect.gen(function*() {
+      const backlog = Effect.flatMap(Outbox, (outbox) => outbox.backlog)
+      expect(yield* backlog).toEqual({ pending: 0, oldestPendingSeconds: null })
+
+      yield* appendJobs(3)
+      const [first, second] = yield* ids
+      yield* query((sql) => sql`UPDATE outbox SET created_at = now() - interval '90 seconds' WHERE id = ${first}`)
+      yield* query((sql) => sql`UPDATE outbox SET created_at = now() - interval '30 seconds' WHERE id = ${second}`)
+      expect(yield* backlog).toEqual({ pending: 3, oldestPendingSeconds: 90 })
+
+      yield* publishPending(1, () => Effect.void)
+      expect(yield* backlog).toEqual({ pending: 2, oldestPendingSeconds: 30 })
+      yield* publishPending(10, () => Effect.void)
+      expect(yield* backlog).toEqual({ pending: 0, oldestPendingSeconds: null })
+    }))
+  })
+
+  describe("Outbox.commits (LISTEN)", () => {
+    test("a committed append is heard", Effect.scoped(Effect.gen(function*() {
+      const heard = yield* listening
+      yield* Effect.flatMap(Outbox, (outbox) => outbox.append(confirmation(2)))
+      expect(yield* nextCommit(heard, "5 seconds")).toEqual(Option.some(undefined))
+    })))
+
+    test("an append in a transaction that rolls back is never heard", Effect.scoped(Effect.gen(function*() {
+      const heard = yield* listening
+      const outbox = yield* Outbox
+      expect(yield* rolledBack(outbox.append(confirmation(2)))).toBe("the next step failed")
+      expect(yield* nextCommit(heard, "500 millis")).toEqual(Option.none())
+      // The listener was live all along: the next committed append is heard.
+      yield* outbox.append(confirmation(3))
+      expect(yield* nextCommit(heard, "5 seconds")).toEqual(Option.some(undefined))
+    })))
+  })
+
+  describe("Deliveries.once (PostgreSQL)", () => {
+    test("the same key twice: sent, then already-sent without sending", Effect.gen(function*() {
+      const { runs, send } = yield* sender()
+      expect(yield* once("booking-1", send)).toBe("sent")
+      expect(yield* once("booking-1", send)).toBe("already-sent")
+      expect(yield* runs).toBe(1)
+      expect(yield* deliveryRows).toEqual([{ key: "booking-1", message_id: "message-1" }])
+    }))
+
+    test("a failed send records nothing, and a later once sends", Effect.gen(function*() {
+      const failure = yield* once("booking-1", Effect.fail("smtp down" as const)).pipe(Effect.flip)
+      expect(failure).toBe("smtp down")
+      expect(yield* deliveryRows).toEqual([])
+
+      const { runs, send } = yield* sender()
+      expect(yield* once("booking-1", send)).toBe("sent")
+      expect(yield* runs).toBe(1)
+      expect(yield* deliveryRows).toEqual([{ key: "booking-1", message_id: "message-1" }])
+    }))
+
+    test("two concurrent once of one key: one sends, the other answers already-sent", Effect.gen(function*() {
+      const { runs, send } = yield* sender("300 millis")
+      const outcomes = yield* Effect.all([once("booking-1", send), once("booking-1", send)], { concurrency: 2 })
+      expect([...outcomes].sort()).toEqual(["already-sent", "sent"])
+      expect(yield* runs).toBe(1)
+      expect(yield* deliveryRows).toEqual([{ key: "booking-1", message_id: "message-1" }])
+    }))
+  })
+})

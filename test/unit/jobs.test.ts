@@ -1,0 +1,242 @@
+/** Job processing over in-memory layers: the jobs real flows enqueue, run as a worker would, judged by the mail sent. */
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Effect, Layer, Redacted, Ref, TestClock } from "effect"
+import { Accounts } from "../../src/Accounts/Accounts.ts"
+import { Passwords } from "../../src/Accounts/Passwords.ts"
+import { Tokens } from "../../src/Accounts/Tokens.ts"
+import { Bookings } from "../../src/Bookings/Bookings.ts"
+import { AppConfig } from "../../src/Config.ts"
+import type { BookingId, EventId, UserId } from "../../src/Domain/Ids.ts"
+import type { Role } from "../../src/Domain/Role.ts"
+import { Events } from "../../src/Events/Events.ts"
+import { Deliveries } from "../../src/Jobs/Deliveries.ts"
+import type { Job } from "../../src/Jobs/Job.ts"
+import { EnqueuedJobs, JobQueue } from "../../src/Jobs/JobQueue.ts"
+import { MailError, Mailer, SentMail } from "../../src/Jobs/Mailer.ts"
+import { ATTENDEE_BATCH, JobProcessor } from "../../src/Jobs/Processors.ts"
+import { PersistenceMemory } from "../../src/Persistence.ts"
+
+/** The in-memory mailer, except that its `call`-th send fails with MailError("down"). */
+const mailerDownOnCall = (call: number) =>
+  Layer.effectContext(Effect.gen(function*() {
+    const memory = yield* Mailer
+    const calls = yield* Ref.make(0)
+    return Context.make(SentMail, yield* SentMail).pipe(Context.add(Mailer, {
+      send: (mail) =>
+        Effect.flatMap(Ref.updateAndGet(calls, (n) => n + 1), (n) =>
+          n === call ? Effect.fail(new MailError({ message: "down" })) : memory.send(mail))
+    }))
+  })).pipe(Layer.provide(Mailer.layerMemory))
+
+const JobsTest = (mailer: Layer.Layer<Mailer | SentMail> = Mailer.layerMemory) =>
+  Layer.mergeAll(JobProcessor.layer, Accounts.layer, Events.layer, Bookings.layer).pipe(
+    Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer, Deliveries.layerMemory, mailer)),
+    Layer.provideMerge(PersistenceMemory),
+    Layer.provideMerge(JobQueue.layerMemory),
+    Layer.provideMerge(AppConfig.layerTest())
+  )
+
+const NOW = Date.parse("2030-01-01T00:00:00Z")
+const DAY = 86_400_000
+
+/** Runs with the test clock at NOW over fresh in-memory services, mail and delivery log. */
+const test = <A, E>(
+  name: string,
+  body: Effect.Effect<A, E, Layer.Layer.Success<ReturnType<typeof JobsTest>>>,
+  mailer?: Layer.Layer<Mailer | SentMail>
+) => it.effect(name, () => TestClock.setTime(NOW).pipe(Effect.zipRight(body), Effect.provide(JobsTest(mailer))))
+
+const user = (role: Role, name: string) =>
+  Effect.flatMap(Accounts, (accounts) =>
+    accounts.register({ email: `${name}@example.com`, password: Redacted.make("correct horse battery"), role }))
+
+const organizer = user("ORGANIZER", "org")
+const asOrganizer = (id: UserId) => ({ id, role: "ORGANIZER" as const })
+
+const anEvent = (organizerId: UserId, overrides: Partial<{ title: string; location: string }> = {}) =>
+  Effect.flatMap(Events, (events) =>
+    events.create(asOrganizer(organizerId), {
+      title: "Tech Conf",
+      description: "",
+      date: new Date(NOW + 30 * DAY),
+      location: "Convention Center",
+      totalTickets: 1000,
+      ...overrides
+    }))
+
+const book = (userId: UserId, eventId: EventId, ticketsCount: number) =>
+  Effect.flatMap(Bookings, (bookings) => bookings.book(userId, { eventId, ticketsCount }))
+
+/** Customers named `names`, each holding one ticket for the event. */
+const attendees = (names: ReadonlyArray<string>, eventId: EventId) =>
+  Effect.forEach(names, (name) => Effect.tap(user("CUSTOMER", name), (customer) => book(customer.id, eventId, 1)))
+
+const updateEvent = (organizerId: UserId, eventId: EventId, changes: { title?: string; location?: string }) =>
+  Effect.flatMap(Events, (events) => events.update(asOrganizer(organizerId), eventId, changes))
+
+/** The last job of this kind that the flows enqueued. */
+const enqueued = <T extends Job["_tag"]>(tag: T) =>
+  Effect.map(Effect.flatMap(EnqueuedJobs, Ref.get), (jobs) => {
+    const job = jobs.filter((job): job is Extract<Job, { _tag: T }> => job._tag === tag).at(-1)
+    if (job === undefined) throw new Error(`no ${tag} job was enqueued`)
+    return job
+  })
+
+const perform = (jobId: string, job: Job) => Effect.flatMap(JobProcessor, (processor) => processor.process(jobId, job))
+
+const sent = Effect.flatMap(SentMail, Ref.get)
+const recipients = Effect.map(sent, (mails) => mails.map((mail) => mail.to).sort())
+const mailTo = (name: string) =>
+  Effect.map(sent, (mails) => {
+    const found = mails.filter((mail) => mail.to === `${name}@example.com`)
+    expect(found).toHaveLength(1)
+    return found[0]!
+  })
+
+/** What a reader of the HTML part sees: the tags dropped, whitespace collapsed. */
+const visible = (html: string) => html.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ")
+
+describe("BookingConfirmed", () => {
+  test("mails the customer once: the booking, event and tickets; a retry or a second job id sends nothing more", Effect.gen(function*() {
+    const org = yield* organizer
+    const ann = yield* user("CUSTOMER", "ann")
+    const event = yield* anEvent(org.id)
+    const booking = yield* book(ann.id, event.id, 3)
+    const job = yield* enqueued("BookingConfirmed")
+    yield* perform("job-1", job)
+
+    const mail = yield* mailTo("ann")
+    expect(mail.subject).toContain("Tech Conf")
+    for (const body of [mail.text, visible(mail.html)]) {
+      expect(body).toContain(`#${booking.id}`)
+      expect(body).toContain("Tech Conf")
+      expect(body).toContain("Convention Center")
+    }
+    expect(mail.text).toContain("Tickets: 3")
+    expect(visible(mail.html)).toContain("Tickets 3")
+
+    yield* perform("job-1", job)
+    yield* perform("job-2", job)
+    expect(yield* recipients).toEqual(["ann@example.com"])
+  }))
+
+  test("the event title is escaped in the HTML part, kept as written in the text part", Effect.gen(function*() {
+    const org = yield* organizer
+    const ann = yield* user("CUSTOMER", "ann")
+    const event = yield* anEvent(org.id, { title: "<script>alert(1)</script>" })
+    yield* book(ann.id, event.id, 1)
+    yield* perform("job-1", yield* enqueued("BookingConfirmed"))
+
+    const mail = yield* mailTo("ann")
+    expect(mail.html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;")
+    expect(mail.html).not.toContain("<script")
+    expect(mail.text).toContain("<script>alert(1)</script>")
+  }))
+
+  test("for a booking that does not exist fails with JobCannotRun and sends nothing", Effect.gen(function*() {
+    const org = yield* organizer
+    const ann = yield* user("CUSTOMER", "ann")
+    const event = yield* anEvent(org.id)
+    const error = yield* Effect.flip(perform("job-1", {
+      _tag: "BookingConfirmed",
+      bookingId: 999 as BookingId,
+      userId: ann.id,
+      eventId: event.id,
+      ticketsCount: 1
+    }))
+    expect(error._tag).toBe("JobCannotRun")
+    expect(yield* sent).toEqual([])
+  }))
+
+  test("a failed send fails the job with MailError and records nothing: the retry sends exactly once", Effect.gen(function*() {
+    const org = yield* organizer
+    const ann = yield* user("CUSTOMER", "ann")
+    const event = yield* anEvent(org.id)
+    yield* book(ann.id, event.id, 1)
+    const job = yield* enqueued("BookingConfirmed")
+
+    const error = yield* Effect.flip(perform("job-1", job))
+    expect(error).toMatchObject({ _tag: "MailError", message: "down" })
+    expect(yield* sent).toEqual([])
+
+    yield* perform("job-1", job)
+    yield* perform("job-1", job)
+    expect(yield* recipients).toEqual(["ann@example.com"])
+  }), mailerDownOnCall(1))
+})
+
+describe("EventUpdated", () => {
+  test("one email per attendee with their summed tickets and the change as before → after; a retry sends nothing more", Effect.gen(function*() {
+    const org = yield* organizer
+    const [ann, bob] = [yield* user("CUSTOMER", "ann"), yield* user("CUSTOMER", "bob")]
+    yield* user("CUSTOMER", "carl") // books nothing
+    const event = yield* anEvent(org.id, { location: "Hall A" })
+    yield* book(ann.id, event.id, 2)
+    yield* book(ann.id, event.id, 3)
+    yield* book(bob.id, event.id, 1)
+    yield* updateEvent(org.id, event.id, { location: "Hall B" })
+    const job = yield* enqueued("EventUpdated")
+    yield* perform("job-1", job)
+
+    expect(yield* recipients).toEqual(["ann@example.com", "bob@example.com"])
+    const [toAnn, toBob] = [yield* mailTo("ann"), yield* mailTo("bob")]
+    expect(toAnn.text).toContain("hold 5 tickets for")
+    expect(toBob.text).toContain("hold 1 ticket for")
+    for (const mail of [toAnn, toBob]) {
+      expect(mail.subject).toContain("Tech Conf")
+      expect(mail.text).toContain("Location: Hall A → Hall B")
+      expect(visible(mail.html)).toContain("Location Hall A → Hall B")
+    }
+
+    yield* perform("job-1", job)
+    expect(yield* sent).toHaveLength(2)
+  }))
+
+  test(`fans out past ATTENDEE_BATCH (${ATTENDEE_BATCH}): 250 attendees get one email each`, Effect.gen(function*() {
+    const org = yield* organizer
+    const event = yield* anEvent(org.id)
+    const customers = yield* attendees(Array.from({ length: 250 }, (_, i) => `customer-${i}`), event.id)
+    yield* updateEvent(org.id, event.id, { title: "Tech Conf 2030" })
+    yield* perform("job-1", yield* enqueued("EventUpdated"))
+
+    expect(yield* recipients).toEqual(customers.map((customer) => customer.email).sort())
+  }))
+
+  test("a send failing mid-fan-out fails the job; the retry mails the rest and nobody twice", Effect.gen(function*() {
+    const org = yield* organizer
+    const event = yield* anEvent(org.id)
+    const customers = yield* attendees(["ann", "bob", "carl"], event.id)
+    yield* updateEvent(org.id, event.id, { location: "Hall B" })
+    const job = yield* enqueued("EventUpdated")
+
+    expect((yield* Effect.flip(perform("job-1", job)))._tag).toBe("MailError")
+    // Which sends were under way when the failure stopped the job depends on scheduling: some, not all.
+    const firstAttempt = (yield* sent).length
+    expect(firstAttempt).toBeGreaterThan(0)
+    expect(firstAttempt).toBeLessThan(3)
+    yield* perform("job-1", job)
+    expect(yield* recipients).toEqual(customers.map((customer) => customer.email).sort())
+  }), mailerDownOnCall(2))
+})
+
+describe("EventCancelled", () => {
+  test("each attendee is told the event is cancelled, once", Effect.gen(function*() {
+    const org = yield* organizer
+    const [ann, bob] = [yield* user("CUSTOMER", "ann"), yield* user("CUSTOMER", "bob")]
+    const event = yield* anEvent(org.id)
+    yield* book(ann.id, event.id, 2)
+    yield* book(bob.id, event.id, 1)
+    yield* Effect.flatMap(Events, (events) => events.cancel(asOrganizer(org.id), event.id))
+    const job = yield* enqueued("EventCancelled")
+    yield* perform("job-1", job)
+    yield* perform("job-1", job)
+
+    expect(yield* recipients).toEqual(["ann@example.com", "bob@example.com"])
+    for (const mail of yield* sent) {
+      expect(mail.subject).toBe("Event cancelled: Tech Conf")
+      expect(mail.text).toContain("cancelled")
+      expect(mail.text).toContain("Convention Center")
+    }
+    expect((yield* mailTo("ann")).text).toContain("hold 2 tickets for")
+  }))
+})
