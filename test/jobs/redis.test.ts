@@ -1,7 +1,7 @@
 /** Jobs end to end on real Redis, PostgreSQL and SMTP: delivery, a Redis outage, a worker killed mid-job. */
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import { spawn } from "node:child_process"
 import { once } from "node:events"
 import { createRequire } from "node:module"
@@ -15,7 +15,7 @@ import { JobWorkersLive } from "../../src/Jobs/Jobs.ts"
 import { Transactions } from "../../src/Platform/Transactions.ts"
 import { deliveryCount, eventually, fastJobs, jobsApp, redisPrefix, redisUrl, smtp } from "../support/jobs.ts"
 import { createEvent, request, signUp } from "../support/server.ts"
-import { type ReceivedMail, startSmtpSink } from "../support/smtpSink.ts"
+import { type ReceivedMail, type SmtpSink, startSmtpSink } from "../support/smtpSink.ts"
 import { startTcpProxy } from "../support/tcpProxy.ts"
 
 const ADMIN_TOKEN = "an-operator-token-for-tests"
@@ -26,20 +26,29 @@ const bookingNumberOf = (mail: ReceivedMail) => /Booking: #(\d+)/.exec(mail.deco
 const book = (token: string, eventId: number, ticketsCount = 1) =>
   request("POST", "/api/bookings", { token, json: { eventId, ticketsCount } })
 
-/** The app on Redis at `url`, mailing into `sinkUrl`. */
-const onRedis = (url: string, prefix: string, sinkUrl: string, options = { workers: true }) =>
-  jobsApp({
-    jobs: fastJobs({ redisUrl: Option.some(Redacted.make(url)), prefix }),
-    mail: smtp(sinkUrl),
-    adminToken: Option.some(Redacted.make(ADMIN_TOKEN))
-  }, options)
+/**
+ * Runs `test` against the app on Redis at `url` (default: the test server) under a fresh key prefix,
+ * mailing into a fresh SMTP sink.
+ */
+const onRedis = <A, E>(
+  test: (sink: SmtpSink, prefix: string) => Effect.Effect<A, E, Layer.Layer.Success<ReturnType<typeof jobsApp>> | Scope.Scope>,
+  options: { readonly url?: string; readonly workers?: boolean } = {}
+) =>
+  Effect.gen(function*() {
+    const sink = yield* startSmtpSink
+    const prefix = yield* redisPrefix
+    const app = jobsApp({
+      jobs: fastJobs({ redisUrl: Option.some(Redacted.make(options.url ?? redisUrl)), prefix }),
+      mail: smtp(sink.url),
+      adminToken: Option.some(Redacted.make(ADMIN_TOKEN))
+    }, { workers: options.workers ?? true })
+    return yield* test(sink, prefix).pipe(Effect.provide(app))
+  }).pipe(Effect.scoped)
 
 describe.skipIf(redisUrl === "")("jobs on Redis", () => {
   it.live("a booking sends exactly one confirmation by SMTP; an update reaches each attendee once", () =>
-    Effect.gen(function*() {
-      const sink = yield* startSmtpSink
-      const prefix = yield* redisPrefix
-      yield* Effect.gen(function*() {
+    onRedis((sink) =>
+      Effect.gen(function*() {
         const organizer = yield* signUp("ORGANIZER")
         const [ann, bob] = yield* Effect.all([signUp("CUSTOMER"), signUp("CUSTOMER")])
         const event = yield* createEvent(organizer.token, { title: "Redis Conf" })
@@ -60,14 +69,11 @@ describe.skipIf(redisUrl === "")("jobs on Redis", () => {
         expect(updates.every((mail) => mail.decoded.includes("Location: Convention Center → Hall B"))).toBe(true)
         expect((yield* sink.received).length).toBe(5)
         expect(yield* deliveryCount).toBe(5)
-      }).pipe(Effect.provide(onRedis(redisUrl, prefix, sink.url)))
-    }).pipe(Effect.scoped), 60_000)
+      })), 60_000)
 
   it.live("a rolled-back booking never yields a job or an email", () =>
-    Effect.gen(function*() {
-      const sink = yield* startSmtpSink
-      const prefix = yield* redisPrefix
-      yield* Effect.gen(function*() {
+    onRedis((sink) =>
+      Effect.gen(function*() {
         const organizer = yield* signUp("ORGANIZER")
         const customer = yield* signUp("CUSTOMER")
         const event = yield* createEvent(organizer.token)
@@ -86,19 +92,16 @@ describe.skipIf(redisUrl === "")("jobs on Redis", () => {
         const counts = yield* (yield* QueueBackend).counts
         expect(counts.every((q) => q.waiting + q.active + q.delayed + q.failed + q.completed === 0)).toBe(true)
         expect(yield* sink.received).toEqual([])
-      }).pipe(Effect.provide(onRedis(redisUrl, prefix, sink.url)))
-    }).pipe(Effect.scoped), 60_000)
+      })), 60_000)
 
   it.live("Redis down: bookings still answer 201 at once; once it is back, every confirmation is sent once", () =>
     Effect.gen(function*() {
-      const sink = yield* startSmtpSink
-      const prefix = yield* redisPrefix
       const target = new URL(redisUrl)
       const proxy = yield* startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) })
       const viaProxy = new URL(redisUrl)
       viaProxy.hostname = "127.0.0.1"
       viaProxy.port = String(proxy.port)
-      yield* Effect.gen(function*() {
+      yield* onRedis((sink) => Effect.gen(function*() {
         const organizer = yield* signUp("ORGANIZER")
         const customers = yield* Effect.all(Array.from({ length: 4 }, () => signUp("CUSTOMER")))
         const event = yield* createEvent(organizer.token, { totalTickets: 100 })
@@ -139,14 +142,12 @@ describe.skipIf(redisUrl === "")("jobs on Redis", () => {
         expect(yield* deliveryCount).toBe(BOOKINGS)
         const after = yield* request("GET", "/api/admin/queues", { token: ADMIN_TOKEN })
         expect(after.body).toMatchObject({ backend: { kind: "redis", reachable: true }, outbox: { pending: 0 } })
-      }).pipe(Effect.provide(onRedis(viaProxy.toString(), prefix, sink.url)))
+      }), { url: viaProxy.toString() })
     }).pipe(Effect.scoped), 90_000)
 
   it.live("a worker killed mid-job: another worker retries it and the email is sent once", () =>
-    Effect.gen(function*() {
-      const sink = yield* startSmtpSink
-      const prefix = yield* redisPrefix
-      yield* Effect.gen(function*() {
+    onRedis((sink, prefix) =>
+      Effect.gen(function*() {
         const organizer = yield* signUp("ORGANIZER")
         const customer = yield* signUp("CUSTOMER")
         const event = yield* createEvent(organizer.token, { title: "Crash Conf" })
@@ -179,8 +180,7 @@ describe.skipIf(redisUrl === "")("jobs on Redis", () => {
         expect(yield* sink.received).toHaveLength(1)
         expect(bookingNumberOf(mails[0]!)).toBe(String(booked.body.id))
         expect(yield* deliveryCount).toBe(1)
-      }).pipe(Effect.provide(onRedis(redisUrl, prefix, sink.url, { workers: false })))
-    }).pipe(Effect.scoped), 90_000)
+      }), { workers: false }), 90_000)
 })
 
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href
