@@ -16,12 +16,21 @@ export interface AppSettings {
   }
   readonly bcryptCost: number
   readonly maxTicketsPerBooking: number
+  readonly booking: BookingSettings
   readonly maxBodyBytes: number
   readonly corsOrigins: ReadonlyArray<string>
   readonly jobs: JobSettings
   readonly mail: MailSettings
   /** Bearer token for the operator endpoints (`/api/admin/...`); unset, they answer 404. */
   readonly adminToken: Option.Option<Redacted.Redacted>
+}
+
+/** The per-event booking line (see Platform/GroupCommit.ts). */
+export interface BookingSettings {
+  /** Most bookings of one event decided in one transaction. */
+  readonly maxBatch: number
+  /** Most bookings of one event waiting for their turn; more are answered 503 Overloaded. */
+  readonly maxWaiting: number
 }
 
 export interface JobSettings {
@@ -62,6 +71,8 @@ const defaultJobs: JobSettings = {
   backoffMs: 1000,
   lockDurationMs: 30_000
 }
+
+const defaultBooking: BookingSettings = { maxBatch: 100, maxWaiting: 1000 }
 
 const defaultMail: MailSettings = {
   smtpUrl: Option.none(),
@@ -125,6 +136,7 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
       jwt: { secret: Redacted.make(randomBytes(32).toString("hex")), issuer: "event-booking", audience: "event-booking-api", ttlSeconds: 3600 },
       bcryptCost: 4,
       maxTicketsPerBooking: 10,
+      booking: defaultBooking,
       maxBodyBytes: 100 * 1024,
       corsOrigins: [],
       jobs: defaultJobs,
@@ -178,6 +190,10 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
           Config.validate({ message: "MAX_TICKETS_PER_BOOKING must be at least 1", validation: (n) => n >= 1 }),
           Config.withDefault(10)
         ),
+        booking: {
+          maxBatch: yield* positiveInteger("BOOKING_BATCH_MAX", defaultBooking.maxBatch),
+          maxWaiting: yield* positiveInteger("BOOKING_QUEUE_MAX", defaultBooking.maxWaiting)
+        },
         maxBodyBytes: yield* Config.integer("MAX_BODY_BYTES").pipe(Config.withDefault(100 * 1024)),
         corsOrigins: yield* Config.array(Config.string(), "CORS_ORIGINS").pipe(Config.withDefault([])),
         jobs: yield* jobSettings,

@@ -1,7 +1,15 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Authentication } from "../Domain/Authentication.ts"
-import { errorResponse, EventAlreadyStarted, EventNotFound, Forbidden, NotEnoughTickets } from "../Domain/Errors.ts"
+import {
+  BookingFailed,
+  errorResponse,
+  EventAlreadyStarted,
+  EventNotFound,
+  Forbidden,
+  NotEnoughTickets,
+  Overloaded
+} from "../Domain/Errors.ts"
 import { Booking, BookTickets } from "./Booking.ts"
 
 export class BookingsApi extends HttpApiGroup.make("bookings")
@@ -13,6 +21,8 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
       .addError(errorResponse(EventNotFound))
       .addError(errorResponse(NotEnoughTickets))
       .addError(errorResponse(EventAlreadyStarted))
+      .addError(errorResponse(Overloaded))
+      .addError(errorResponse(BookingFailed))
       .annotate(OpenApi.Summary, "Book tickets for an event (customers)")
   )
   .add(

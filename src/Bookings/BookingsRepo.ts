@@ -1,20 +1,18 @@
 import { SqlClient } from "@effect/sql"
-import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Context, Effect, Either, Layer, Option, Ref } from "effect"
-import { EventAlreadyStarted, EventNotFound, NotEnoughTickets } from "../Domain/Errors.ts"
+import { EventAlreadyStarted, EventNotFound, NotEnoughTickets, Unauthorized } from "../Domain/Errors.ts"
 import type { BookingId, EventId, UserId } from "../Domain/Ids.ts"
 import type { Event } from "../Events/Event.ts"
-import { toEvent } from "../Events/EventsRepo.ts"
-import { MemoryStore, type StoredBooking, type Tables, transact, withEntry } from "../Platform/MemoryStore.ts"
+import { eventColumns, toEvent } from "../Events/EventsRepo.ts"
+import { MemoryStore, type StoredBooking, withEntry } from "../Platform/MemoryStore.ts"
+import { type Allocation, allocate, type TicketRequest, ticketsTaken } from "./Allocation.ts"
 import type { Booking } from "./Booking.ts"
 
-export interface BookingRequest {
-  readonly userId: UserId
-  readonly eventId: EventId
-  readonly ticketsCount: number
-}
+/** Why a booking got nothing. `Unauthorized`: the token's account no longer exists (a database reset). */
+export type BookingFailure = EventNotFound | EventAlreadyStarted | NotEnoughTickets | Unauthorized
 
-export type BookingFailure = EventNotFound | EventAlreadyStarted | NotEnoughTickets
+/** One booking's outcome in a batch. */
+export type BookingOutcome = Either.Either<Booking, BookingFailure>
 
 /** A customer holding tickets for an event, with how many. */
 export interface Attendee {
@@ -30,8 +28,12 @@ export interface AttendeePage {
 }
 
 export class BookingsRepo extends Context.Tag("BookingsRepo")<BookingsRepo, {
-  /** Takes the tickets and records the booking in one atomic step: never oversells. */
-  readonly book: (request: BookingRequest) => Effect.Effect<Booking, BookingFailure>
+  /**
+   * Decides a batch of bookings of one event as if made one after the other in this order (see
+   * Allocation.ts), takes the tickets and records the bookings. Run it inside a transaction: the
+   * event's row stays locked until commit, so batches of one event, from any process, serialize.
+   */
+  readonly bookAll: (eventId: EventId, requests: ReadonlyArray<TicketRequest>) => Effect.Effect<ReadonlyArray<BookingOutcome>>
   /** The user's bookings with their events (cancelled ones too), newest first. */
   readonly listByUser: (userId: UserId) => Effect.Effect<ReadonlyArray<Booking>>
   /** A booking with its event (cancelled or not). */
@@ -49,58 +51,47 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
   const bookingColumns = sql.literal(`
     b.id, b.user_id AS "userId", b.event_id AS "eventId", b.tickets_count AS "ticketsCount",
     b.created_at AS "createdAt"`)
+  const lockedEvent = eventColumns(sql, "e")
   const event = sql`json_build_object(
     'id', e.id, 'title', e.title, 'description', e.description, 'date', e.date, 'location', e.location,
     'totalTickets', e.total_tickets, 'availableTickets', e.available_tickets, 'organizerId', e.organizer_id,
     'status', CASE WHEN e.deleted_at IS NULL THEN 'SCHEDULED' ELSE 'CANCELLED' END,
     'createdAt', e.created_at, 'updatedAt', e.updated_at) AS event`
 
-  // The whole decision is this one statement: the conditional UPDATE takes the tickets only if
-  // enough are left (row-locked, re-checked after concurrent writers commit) and the INSERT
-  // records the booking only if the UPDATE did.
-  const reserveAndInsert = ({ eventId, ticketsCount, userId }: BookingRequest) =>
-    sql<BookingRow>`
-      WITH e AS (
-        UPDATE events SET available_tickets = available_tickets - ${ticketsCount}
-        WHERE id = ${eventId} AND deleted_at IS NULL AND date > now() AND available_tickets >= ${ticketsCount}
-        RETURNING *
-      ), b AS (
+  const bookAll = (eventId: EventId, requests: ReadonlyArray<TicketRequest>) =>
+    Effect.gen(function*() {
+      // Lock the event once for the whole batch, and learn which accounts still exist.
+      const [locked] = yield* sql<Event & { readonly started: boolean; readonly knownUsers: ReadonlyArray<number> }>`
+        SELECT ${lockedEvent}, e.date <= now() AS started,
+               ARRAY(SELECT u.id FROM users u WHERE u.id = ANY(${requests.map((r) => r.userId)}::int[])) AS "knownUsers"
+        FROM events e WHERE e.id = ${eventId} AND e.deleted_at IS NULL
+        FOR UPDATE OF e`
+      const { knownUsers, started, ...event } = locked ?? { knownUsers: [], started: false }
+      const known = new Set(knownUsers)
+      const allocations = allocate(locked && { availableTickets: locked.availableTickets, started }, requests, (userId) => known.has(userId))
+      const granted = requests.filter((_, i) => allocations[i]!._tag === "Granted")
+      if (granted.length === 0) return toOutcomes(eventId, requests, allocations, undefined, [])
+      const rows = yield* sql<{ id: BookingId; userId: UserId; ticketsCount: number; createdAt: Date }>`
+        WITH taken AS (
+          UPDATE events SET available_tickets = available_tickets - ${ticketsTaken(requests, allocations)}
+          WHERE id = ${eventId}
+        )
         INSERT INTO bookings (user_id, event_id, tickets_count)
-        SELECT ${userId}, e.id, ${ticketsCount} FROM e
-        RETURNING *
-      )
-      SELECT ${bookingColumns}, ${event} FROM b JOIN e ON e.id = b.event_id`
-
-  // Only when nothing was booked: say why, without holding any lock.
-  const whyNot = ({ eventId, ticketsCount }: BookingRequest) =>
-    sql<{ started: boolean; available: number }>`
-      SELECT date <= now() AS started, available_tickets AS available
-      FROM events WHERE id = ${eventId} AND deleted_at IS NULL`.pipe(
-      Effect.flatMap(([row]): Effect.Effect<"retry", BookingFailure> => {
-        if (row === undefined) return Effect.fail(EventNotFound.of(eventId))
-        if (row.started) return Effect.fail(EventAlreadyStarted.of(eventId))
-        if (row.available < ticketsCount) return Effect.fail(NotEnoughTickets.of(ticketsCount, row.available))
-        return Effect.succeed("retry" as const) // tickets were added since the UPDATE ran
-      })
-    )
-
-  const book = (request: BookingRequest, attemptsLeft: number): Effect.Effect<Booking, BookingFailure | SqlError> =>
-    reserveAndInsert(request).pipe(
-      Effect.flatMap(([row]) =>
-        row !== undefined
-          ? Effect.succeed(fromRow(row))
-          : whyNot(request).pipe(
-            Effect.flatMap(() =>
-              attemptsLeft > 0
-                ? book(request, attemptsLeft - 1)
-                : Effect.fail(NotEnoughTickets.of(request.ticketsCount, 0))
-            )
-          )
-      )
-    )
+        SELECT r.user_id, ${eventId}, r.tickets
+        FROM unnest(${granted.map((r) => r.userId)}::int[], ${granted.map((r) => r.ticketsCount)}::int[])
+             WITH ORDINALITY AS r(user_id, tickets, n)
+        ORDER BY r.n
+        RETURNING id, user_id AS "userId", tickets_count AS "ticketsCount", created_at AS "createdAt"`
+      // Identities are drawn in insertion order, which is the batch's order.
+      const inserted = [...rows].sort((a, b) => a.id - b.id)
+      if (inserted.some((row, i) => row.userId !== granted[i]!.userId || row.ticketsCount !== granted[i]!.ticketsCount)) {
+        return yield* Effect.dieMessage("bookings were not inserted in batch order")
+      }
+      return toOutcomes(eventId, requests, allocations, event as Event, inserted)
+    })
 
   return {
-    book: (request) => book(request, 2).pipe(Effect.catchTag("SqlError", Effect.die)),
+    bookAll: (eventId, requests) => bookAll(eventId, requests).pipe(Effect.orDie),
     listByUser: (userId) =>
       sql<BookingRow>`
         SELECT ${bookingColumns}, ${event}
@@ -121,6 +112,47 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
         ORDER BY u.id
         LIMIT ${limit}`.pipe(Effect.orDie)
   }
+}
+
+const accountGone = new Unauthorized({ message: "Your account no longer exists; sign in again" })
+
+/**
+ * Each request's outcome: granted ones in order take the next inserted row, and see the event as it
+ * stood right after their own booking; refused ones get their typed error.
+ */
+const toOutcomes = (
+  eventId: EventId,
+  requests: ReadonlyArray<TicketRequest>,
+  allocations: ReadonlyArray<Allocation>,
+  event: Event | undefined,
+  inserted: ReadonlyArray<{ readonly id: BookingId; readonly createdAt: Date }>
+): ReadonlyArray<BookingOutcome> => {
+  let next = 0
+  return requests.map((request, i): BookingOutcome => {
+    const allocation = allocations[i]!
+    switch (allocation._tag) {
+      case "Granted": {
+        const { createdAt, id } = inserted[next++]!
+        const { userId, ticketsCount } = request
+        return Either.right({
+          id,
+          userId,
+          eventId,
+          ticketsCount,
+          createdAt,
+          event: { ...event!, availableTickets: allocation.availableAfter }
+        })
+      }
+      case "EventNotFound":
+        return Either.left(EventNotFound.of(eventId))
+      case "EventAlreadyStarted":
+        return Either.left(EventAlreadyStarted.of(eventId))
+      case "AccountGone":
+        return Either.left(accountGone)
+      case "NotEnoughTickets":
+        return Either.left(NotEnoughTickets.of(request.ticketsCount, allocation.available))
+    }
+  })
 }
 
 /** json_build_object returns dates as strings; the Booking carries Dates. */
@@ -145,24 +177,35 @@ function makeMemory(store: MemoryStore["Type"]): BookingsRepo["Type"] {
   })
 
   return {
-    book: ({ eventId, ticketsCount, userId }) =>
+    bookAll: (eventId, requests) =>
       Effect.flatMap(Clock.currentTimeMillis, (millis) =>
-        transact(store, (tables): Either.Either<readonly [Booking, Tables], BookingFailure> => {
+        Ref.modify(store, (tables) => {
           const now = new Date(millis)
-          const found = Option.fromNullable(tables.events.get(eventId)).pipe(Option.filter((e) => e.deletedAt === null))
-          if (Option.isNone(found)) return Either.left(EventNotFound.of(eventId))
-          const event = found.value
-          if (event.date <= now) return Either.left(EventAlreadyStarted.of(eventId))
-          if (event.availableTickets < ticketsCount) return Either.left(NotEnoughTickets.of(ticketsCount, event.availableTickets))
-          const id = tables.lastId + 1
-          const booking: StoredBooking = { id, userId, eventId, ticketsCount, createdAt: now }
-          const reserved = { ...event, availableTickets: event.availableTickets - ticketsCount }
-          return Either.right([withEvent(booking, toEvent(reserved)), {
-            ...tables,
-            lastId: id,
-            events: withEntry(tables.events, eventId, reserved),
-            bookings: withEntry(tables.bookings, id, booking)
-          }])
+          const found = tables.events.get(eventId)
+          const stored = found?.deletedAt === null ? found : undefined
+          const allocations = allocate(
+            stored && { availableTickets: stored.availableTickets, started: stored.date <= now },
+            requests,
+            (userId) => tables.users.has(userId)
+          )
+          const granted = requests.filter((_, i) => allocations[i]!._tag === "Granted")
+          if (stored === undefined || granted.length === 0) {
+            return [toOutcomes(eventId, requests, allocations, undefined, []), tables] as const
+          }
+          const inserted = granted.map((request, i): StoredBooking => ({
+            id: tables.lastId + 1 + i,
+            userId: request.userId,
+            eventId,
+            ticketsCount: request.ticketsCount,
+            createdAt: now
+          }))
+          const bookings = new Map(tables.bookings)
+          for (const booking of inserted) bookings.set(booking.id, booking)
+          const reserved = { ...stored, availableTickets: stored.availableTickets - ticketsTaken(requests, allocations) }
+          return [
+            toOutcomes(eventId, requests, allocations, toEvent(stored), inserted.map((b) => ({ ...b, id: b.id as BookingId }))),
+            { ...tables, lastId: tables.lastId + inserted.length, events: withEntry(tables.events, eventId, reserved), bookings }
+          ] as const
         })),
 
     listByUser: (userId) =>

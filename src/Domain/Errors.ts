@@ -138,6 +138,30 @@ export class NotReady extends Schema.TaggedError<NotReady>()(
   HttpApiSchema.annotations({ status: 503, description: "A dependency (the database) is not answering" })
 ) {}
 
+export class Overloaded extends Schema.TaggedError<Overloaded>()(
+  "Overloaded",
+  message,
+  HttpApiSchema.annotations({
+    status: 503,
+    description: "Too many requests are waiting for this event; nothing was done. Retry after `Retry-After` seconds"
+  })
+) {
+  static readonly instance = new Overloaded({ message: "Too many bookings are waiting for this event; try again in a moment" })
+}
+
+export class BookingFailed extends Schema.TaggedError<BookingFailed>()(
+  "BookingFailed",
+  message,
+  HttpApiSchema.annotations({ status: 503, description: "The booking could not be recorded (details in the server log)" })
+) {
+  /** The transaction rolled back, twice: nothing was booked. */
+  static readonly nothingBooked = new BookingFailed({ message: "The booking could not be recorded; nothing was booked. Try again" })
+  /** The commit itself failed: PostgreSQL may or may not have applied it. */
+  static readonly outcomeUnknown = new BookingFailed({
+    message: "The booking could not be confirmed; check your bookings before trying again"
+  })
+}
+
 /** What every error body looks like on the wire. */
 export interface ErrorBody {
   readonly message: string

@@ -33,8 +33,8 @@ export interface Backlog {
 const encodeJob = Schema.encodeSync(Job)
 
 export class Outbox extends Context.Tag("Outbox")<Outbox, {
-  /** Writes `job`; inside `sql.withTransaction` it commits or rolls back with the caller's change. */
-  readonly append: (job: Job) => Effect.Effect<void>
+  /** Writes `jobs`; inside `sql.withTransaction` they commit or roll back with the caller's change. */
+  readonly append: (jobs: ReadonlyArray<Job>) => Effect.Effect<void>
   /**
    * Claims up to `limit` pending rows (rows another relay holds are skipped), hands them to
    * `publish` and marks them published, all in one transaction: if publishing fails, the rows stay
@@ -56,15 +56,18 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
       const sql = yield* SqlClient.SqlClient
       const pg = yield* PgClient.PgClient
       return {
-        append: (job) =>
-          // One round trip: the row, and the notification PostgreSQL holds back until commit.
+        append: (jobs) =>
+          // One round trip for any number of rows, and the notification PostgreSQL holds back until commit.
           sql`
-            WITH row AS (
+            WITH rows AS (
               INSERT INTO outbox (queue, name, payload)
-              VALUES (${queueOf(job)}, ${job._tag}, ${JSON.stringify(encodeJob(job))}::jsonb)
+              SELECT * FROM unnest(
+                ${jobs.map(queueOf)}::text[],
+                ${jobs.map((job) => job._tag)}::text[],
+                ${jobs.map((job) => JSON.stringify(encodeJob(job)))}::jsonb[])
               RETURNING id
             )
-            SELECT pg_notify(${CHANNEL}, ${PAYLOAD}) FROM row`.pipe(Effect.asVoid, Effect.orDie),
+            SELECT pg_notify(${CHANNEL}, ${PAYLOAD}) WHERE EXISTS (SELECT FROM rows)`.pipe(Effect.asVoid, Effect.orDie),
 
         publishPending: (limit, publish) =>
           sql.withTransaction(Effect.gen(function*() {

@@ -11,6 +11,7 @@ import { migrations } from "../../migrations/index.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { migrate } from "../../src/Platform/Migrations.ts"
 import { Transactions } from "../../src/Platform/Transactions.ts"
+import { bookOne } from "../support/bookings.ts"
 import { freshDatabaseUrl, TestDatabaseLive } from "../support/database.ts"
 
 const migrationIds = Object.keys(migrations).map((name) => Number(name.split("_")[0]))
@@ -88,11 +89,10 @@ layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive)), { excludeTestSe
     it.effect("totalTickets moves availableTickets by the delta, never below what is sold", () =>
       Effect.gen(function*() {
         const events = yield* EventsRepo
-        const bookings = yield* BookingsRepo
         const organizer = yield* aUser("ORGANIZER")
         const customer = yield* aUser("CUSTOMER")
         const event = yield* anEvent(organizer.id, { totalTickets: 10 })
-        yield* bookings.book({ userId: customer.id, eventId: event.id, ticketsCount: 6 })
+        yield* bookOne({ userId: customer.id, eventId: event.id, ticketsCount: 6 })
 
         const grown = yield* events.update(event.id, { totalTickets: 15, title: "Bigger" })
         expect(grown).toMatchObject({ totalTickets: 15, availableTickets: 9, title: "Bigger", location: "Hall" })
@@ -116,13 +116,12 @@ layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive)), { excludeTestSe
   describe("BookingsRepo", () => {
     it.effect("refuses past, cancelled and unknown events, and changes nothing", () =>
       Effect.gen(function*() {
-        const bookings = yield* BookingsRepo
         const organizer = yield* aUser("ORGANIZER")
         const customer = yield* aUser("CUSTOMER")
         const past = yield* aPastEvent(organizer.id)
         const cancelled = yield* anEvent(organizer.id)
         yield* Effect.flatMap(EventsRepo, (events) => events.cancel(cancelled.id))
-        const book = (eventId: EventId) => Effect.flip(bookings.book({ userId: customer.id, eventId, ticketsCount: 1 }))
+        const book = (eventId: EventId) => Effect.flip(bookOne({ userId: customer.id, eventId, ticketsCount: 1 }))
 
         expect((yield* book(past))._tag).toBe("EventAlreadyStarted")
         expect((yield* book(cancelled.id))._tag).toBe("EventNotFound")
@@ -138,8 +137,8 @@ layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive)), { excludeTestSe
         const customer = yield* aUser("CUSTOMER")
         const kept = yield* anEvent(organizer.id)
         const dropped = yield* anEvent(organizer.id)
-        const first = yield* bookings.book({ userId: customer.id, eventId: kept.id, ticketsCount: 1 })
-        const second = yield* bookings.book({ userId: customer.id, eventId: dropped.id, ticketsCount: 2 })
+        const first = yield* bookOne({ userId: customer.id, eventId: kept.id, ticketsCount: 1 })
+        const second = yield* bookOne({ userId: customer.id, eventId: dropped.id, ticketsCount: 2 })
         yield* Effect.flatMap(EventsRepo, (events) => events.cancel(dropped.id))
 
         const mine = yield* bookings.listByUser(customer.id)
@@ -165,12 +164,11 @@ layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive)), { excludeTestSe
     it.effect("a failure later in the transaction rolls the booking back", () =>
       Effect.gen(function*() {
         const transactions = yield* Transactions
-        const bookings = yield* BookingsRepo
         const organizer = yield* aUser("ORGANIZER")
         const customer = yield* aUser("CUSTOMER")
         const event = yield* anEvent(organizer.id, { totalTickets: 5 })
         const outcome = yield* transactions.run(
-          bookings.book({ userId: customer.id, eventId: event.id, ticketsCount: 2 }).pipe(
+          bookOne({ userId: customer.id, eventId: event.id, ticketsCount: 2 }).pipe(
             Effect.zipRight(Effect.fail("the next step failed" as const))
           )
         ).pipe(Effect.flip)

@@ -7,7 +7,7 @@ import { once } from "node:events"
 import { createRequire } from "node:module"
 import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
-import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
+import { bookOne } from "../support/bookings.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { QueueBackend } from "../../src/Jobs/QueueBackend.ts"
@@ -77,11 +77,10 @@ describe.skipIf(redisUrl === "")("jobs on Redis", () => {
         const organizer = yield* signUp("ORGANIZER")
         const customer = yield* signUp("CUSTOMER")
         const event = yield* createEvent(organizer.token)
-        const repo = yield* BookingsRepo
         const jobs = yield* JobQueue
         const booking = { userId: customer.user.id as UserId, eventId: event.id as EventId, ticketsCount: 1 }
         const outcome = yield* (yield* Transactions).run(
-          repo.book(booking).pipe(
+          bookOne(booking).pipe(
             Effect.tap((b) => jobs.enqueue({ _tag: "BookingConfirmed", ...booking, bookingId: b.id })),
             Effect.zipRight(Effect.fail("payment declined" as const))
           )

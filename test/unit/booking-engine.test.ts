@@ -1,0 +1,115 @@
+/** The booking engine's parts without a database: who gets tickets in a batch, and how lines batch. */
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Either, Fiber, Ref } from "effect"
+import { allocate, type TicketRequest } from "../../src/Bookings/Allocation.ts"
+import type { UserId } from "../../src/Domain/Ids.ts"
+import * as GroupCommit from "../../src/Platform/GroupCommit.ts"
+
+const asks = (...counts: ReadonlyArray<number>): ReadonlyArray<TicketRequest> =>
+  counts.map((ticketsCount, i) => ({ userId: (i + 1) as UserId, ticketsCount }))
+const everyone = () => true
+
+describe("allocate: a batch decides as serial bookings in arrival order would", () => {
+  it("takes tickets in order; a refused request says what was left; a later smaller one still fits", () => {
+    expect(allocate({ availableTickets: 6, started: false }, asks(3, 5, 2, 1, 1), everyone)).toEqual([
+      { _tag: "Granted", availableAfter: 3 },
+      { _tag: "NotEnoughTickets", available: 3 },
+      { _tag: "Granted", availableAfter: 1 },
+      { _tag: "Granted", availableAfter: 0 },
+      { _tag: "NotEnoughTickets", available: 0 }
+    ])
+  })
+
+  it("no event, a started event: every request refused alike", () => {
+    expect(allocate(undefined, asks(1, 1), everyone)).toEqual([{ _tag: "EventNotFound" }, { _tag: "EventNotFound" }])
+    expect(allocate({ availableTickets: 5, started: true }, asks(1), everyone)).toEqual([{ _tag: "EventAlreadyStarted" }])
+  })
+
+  it("a booking whose account is gone takes nothing, and the next one gets its tickets", () => {
+    expect(allocate({ availableTickets: 2, started: false }, asks(2, 2), (userId) => userId !== 1)).toEqual([
+      { _tag: "AccountGone" },
+      { _tag: "Granted", availableAfter: 0 }
+    ])
+  })
+})
+
+/** A line whose commits wait for `release` and record each batch they are given. */
+const recordingLine = (options: { maxBatch: number; maxWaiting: number }) =>
+  Effect.gen(function*() {
+    const batches = yield* Ref.make<ReadonlyArray<ReadonlyArray<number>>>([])
+    const release = yield* Deferred.make<void>()
+    const line = yield* GroupCommit.make<string, number, number, string>({
+      ...options,
+      overloaded: () => "overloaded",
+      commit: (_key, items) =>
+        Ref.update(batches, (all) => [...all, items]).pipe(
+          Effect.zipRight(Deferred.await(release)),
+          Effect.as(items.map((n) => n < 0 ? Either.left(`refused ${n}`) : Either.right(n * 10)))
+        )
+    })
+    const submitted = (key: string, item: number) => Effect.fork(line.submit(key, item))
+    return { line, batches: Ref.get(batches), release: Deferred.succeed(release, undefined), submitted }
+  })
+
+describe("GroupCommit: one commit in flight per key, the rest wait and go together", () => {
+  it.scoped("a lone item commits at once; items arriving meanwhile form the next batch, each with its own outcome", () =>
+    Effect.gen(function*() {
+      const { batches, release, submitted } = yield* recordingLine({ maxBatch: 100, maxWaiting: 100 })
+      const first = yield* submitted("event", 1)
+      yield* Effect.yieldNow()
+      expect(yield* batches).toEqual([[1]])
+      const rest = yield* Effect.forEach([2, -3, 4], (n) => submitted("event", n))
+      const elsewhere = yield* submitted("other event", 5) // another key does not wait
+      yield* Effect.yieldNow()
+      expect(yield* batches).toEqual([[1], [5]])
+      yield* release
+      expect(yield* Fiber.join(first)).toBe(10)
+      expect(yield* Effect.forEach(rest, (fiber) => Effect.either(Fiber.join(fiber)))).toEqual([
+        Either.right(20),
+        Either.left("refused -3"),
+        Either.right(40)
+      ])
+      expect(yield* Fiber.join(elsewhere)).toBe(50)
+      expect(yield* batches).toEqual([[1], [5], [2, -3, 4]])
+    }))
+
+  it.scoped("batches are at most maxBatch; past maxWaiting an item is refused at once", () =>
+    Effect.gen(function*() {
+      const { batches, line, release, submitted } = yield* recordingLine({ maxBatch: 2, maxWaiting: 3 })
+      yield* submitted("event", 1)
+      yield* Effect.yieldNow()
+      yield* Effect.forEach([2, 3, 4], (n) => submitted("event", n))
+      yield* Effect.yieldNow()
+      expect(yield* Effect.flip(line.submit("event", 5))).toBe("overloaded")
+      yield* release
+      yield* Effect.yieldNow()
+      expect(yield* batches).toEqual([[1], [2, 3], [4]])
+    }))
+
+  it.scoped("an item whose caller gave up before its batch was taken is left out", () =>
+    Effect.gen(function*() {
+      const { batches, release, submitted } = yield* recordingLine({ maxBatch: 100, maxWaiting: 100 })
+      yield* submitted("event", 1)
+      yield* Effect.yieldNow()
+      const impatient = yield* submitted("event", 2)
+      const patient = yield* submitted("event", 3)
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(impatient)
+      yield* release
+      expect(yield* Fiber.join(patient)).toBe(30)
+      expect(yield* batches).toEqual([[1], [3]])
+    }))
+
+  it.scoped("a commit that dies fails each item of its batch with that defect, and the line goes on", () =>
+    Effect.gen(function*() {
+      const line = yield* GroupCommit.make<string, number, number, string>({
+        maxBatch: 10,
+        maxWaiting: 10,
+        overloaded: () => "overloaded",
+        commit: (_key, items) => items.includes(0) ? Effect.dieMessage("boom") : Effect.succeed(items.map(Either.right))
+      })
+      const dead = yield* Effect.exit(line.submit("event", 0))
+      expect(dead._tag === "Failure" && String(dead.cause)).toContain("boom")
+      expect(yield* line.submit("event", 7)).toBe(7)
+    }))
+})
