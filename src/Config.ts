@@ -4,6 +4,7 @@
  */
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
+import { availableParallelism } from "node:os"
 
 export interface AppSettings {
   readonly port: number
@@ -15,6 +16,8 @@ export interface AppSettings {
     readonly ttlSeconds: number
   }
   readonly bcryptCost: number
+  /** Threads that hash passwords, apart from the event loop. */
+  readonly passwordWorkers: number
   readonly maxTicketsPerBooking: number
   readonly booking: BookingSettings
   readonly maxBodyBytes: number
@@ -71,6 +74,9 @@ const defaultJobs: JobSettings = {
   backoffMs: 1000,
   lockDurationMs: 30_000
 }
+
+/** bcrypt threads: one fewer than the cores (at least one), so the event loop keeps a core. */
+const defaultPasswordWorkers = () => Math.max(1, Math.min(4, availableParallelism() - 1))
 
 const defaultBooking: BookingSettings = { maxBatch: 100, maxWaiting: 1000 }
 
@@ -135,6 +141,7 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
       production: false,
       jwt: { secret: Redacted.make(randomBytes(32).toString("hex")), issuer: "event-booking", audience: "event-booking-api", ttlSeconds: 3600 },
       bcryptCost: 4,
+      passwordWorkers: 1,
       maxTicketsPerBooking: 10,
       booking: defaultBooking,
       maxBodyBytes: 100 * 1024,
@@ -186,6 +193,7 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
           Config.validate({ message: "BCRYPT_COST must be between 4 and 15", validation: (n) => n >= 4 && n <= 15 }),
           Config.withDefault(10)
         ),
+        passwordWorkers: yield* positiveInteger("PASSWORD_WORKERS", defaultPasswordWorkers()),
         maxTicketsPerBooking: yield* Config.integer("MAX_TICKETS_PER_BOOKING").pipe(
           Config.validate({ message: "MAX_TICKETS_PER_BOOKING must be at least 1", validation: (n) => n >= 1 }),
           Config.withDefault(10)

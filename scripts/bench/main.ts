@@ -1,0 +1,281 @@
+/**
+ * `npm run bench`: the service end to end through HTTP, against its baselines, in one run.
+ *
+ * The compiled server runs as its own process on a scratch database of DATABASE_URL's server (an
+ * embedded PostgreSQL when unset), with REDIS_URL's Redis when set; autocannon drives it from this
+ * process. Baselines measured in the same run: a bare Node server, a one-endpoint HttpApi server
+ * (the roof for any endpoint of ours), and the booking as one raw SQL statement at the same
+ * concurrency. Every figure is also a ratio to them. Then the ledger is checked: a sold-out rush
+ * with a fixed number of requests must sell exactly its tickets, and no event may be oversold.
+ *
+ *   npm run bench [-- --seconds 10]      results: bench/results.json, a table on stdout
+ */
+import { Effect, Exit, Layer, Redacted, Scope } from "effect"
+import { randomBytes } from "node:crypto"
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import pg from "pg"
+import { Tokens } from "../../src/Accounts/Tokens.ts"
+import { AppConfig } from "../../src/Config.ts"
+import type { UserId } from "../../src/Domain/Ids.ts"
+import { startEmbeddedPostgres } from "../../src/Platform/EmbeddedPostgres.ts"
+import { load, type Run } from "./load.ts"
+import { type Child, startChild } from "./processes.ts"
+import { topFunctions } from "./profile-top.ts"
+
+/** `--profile`: the service runs under `node --cpu-prof`; its hottest functions are printed at the end. */
+const profile = process.argv.includes("--profile")
+const PROFILE_DIR = "bench/profile"
+const seconds = Number(process.argv[process.argv.indexOf("--seconds") + 1] || process.env.BENCH_SECONDS || 10)
+const HOT_TICKETS = 1_000_000
+const SPREAD_EVENTS = 1000
+const RUSH_TICKETS = 2000
+
+const scope = Effect.runSync(Scope.make())
+const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => Effect.runPromise(Scope.extend(effect, scope))
+
+/** DATABASE_URL's server, or an embedded one for this run. */
+const databaseServer = async (): Promise<string> => {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL
+  const dir = join(tmpdir(), `bench-pg-${randomBytes(4).toString("hex")}`)
+  const embedded = await run(startEmbeddedPostgres(dir))
+  return `postgres://${embedded.user}:${embedded.password}@${embedded.host}:${embedded.port}/postgres`
+}
+
+const withDatabase = (url: string, name: string) => {
+  const u = new URL(url)
+  u.pathname = `/${name}`
+  return u.toString()
+}
+
+/** The booking as the seed's contract wants it, as one autocommitted statement per booking. */
+const RAW_BOOKING = `
+  WITH e AS (
+    UPDATE events SET available_tickets = available_tickets - 1
+    WHERE id = $1 AND deleted_at IS NULL AND date > now() AND available_tickets >= 1
+    RETURNING id
+  )
+  INSERT INTO bookings (user_id, event_id, tickets_count) SELECT $2, e.id, 1 FROM e`
+
+/** `connections` clients booking one event as fast as they can for `seconds`: bookings per second. */
+const rawSql = async (url: string, eventId: number, userId: number, connections: number): Promise<Run> => {
+  const clients = await Promise.all(Array.from({ length: connections }, async () => {
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    return client
+  }))
+  const latencies: Array<number> = []
+  const until = performance.now() + seconds * 1000
+  await Promise.all(clients.map(async (client) => {
+    while (performance.now() < until) {
+      const started = performance.now()
+      await client.query({ name: "book", text: RAW_BOOKING, values: [eventId, userId] })
+      latencies.push(performance.now() - started)
+    }
+  }))
+  await Promise.all(clients.map((client) => client.end()))
+  latencies.sort((a, b) => a - b)
+  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 10) / 10
+  return { perSecond: Math.round(latencies.length / seconds), p50: at(0.5), p99: at(0.99), ok: latencies.length, failed: 0, statuses: {} }
+}
+
+/** Progress on stderr; the results table goes to stdout. */
+const step = (what: string) => console.error(`[bench] ${what}`)
+
+const main = async () => {
+  const server = await databaseServer()
+  const admin = new pg.Client({ connectionString: server })
+  await admin.connect()
+  const database = `bench_${randomBytes(6).toString("hex")}`
+  await admin.query(`CREATE DATABASE ${database}`)
+  const databaseUrl = withDatabase(server, database)
+  const children: Array<Child> = []
+  try {
+    step("baselines: bare Node, one-endpoint HttpApi")
+    // Baselines first, on an idle machine: the bare stack and the HttpApi stack.
+    const node = await startChild(children, "dist/scripts/bench/ceiling-node.js")
+    const bareNode = await load({ url: `${node.url}/`, connections: 64, seconds })
+    await node.stop()
+    const httpApi = await startChild(children, "dist/scripts/bench/ceiling-httpapi.js")
+    const httpApiCeiling = await load({ url: `${httpApi.url}/ping`, connections: 64, seconds })
+    await httpApi.stop()
+
+    step("starting the service")
+    if (profile) rmSync(PROFILE_DIR, { recursive: true, force: true })
+    const secret = randomBytes(32).toString("hex")
+    const app = await startChild(children, "dist/src/main.js", {
+      DATABASE_URL: databaseUrl,
+      NODE_ENV: "production",
+      JWT_SECRET: secret,
+      MAIL_DIR: join(tmpdir(), `bench-mail-${randomBytes(4).toString("hex")}`),
+      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, QUEUE_PREFIX: `bench-${randomBytes(4).toString("hex")}` } : {})
+    }, profile ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [])
+    const api = `${app.url}/api`
+    const db = new pg.Client({ connectionString: databaseUrl })
+    await db.connect()
+
+    // People: an organizer and a customer with real passwords (the login storm signs in as her),
+    // and 200 customers whose tokens are minted with the server's secret (bcrypt is not the subject).
+    const password = "correct horse battery"
+    const post = async (path: string, body: unknown, token?: string) => {
+      const response = await fetch(`${api}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body)
+      })
+      if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`)
+      return response.json() as Promise<any>
+    }
+    await post("/auth/register", { email: "organizer@bench.example", password, role: "ORGANIZER" })
+    await post("/auth/register", { email: "customer@bench.example", password, role: "CUSTOMER" })
+    const organizer = (await post("/auth/login", { email: "organizer@bench.example", password })).token as string
+    const { rows: customers } = await db.query<{ id: number }>(`
+      INSERT INTO users (email, password_hash, role)
+      SELECT 'c' || n || '@bench.example', 'not a hash', 'CUSTOMER' FROM generate_series(1, 200) n RETURNING id`)
+    const tokens = await Effect.runPromise(
+      Effect.forEach(customers, ({ id }) => Effect.map(Effect.flatMap(Tokens, (t) => t.issue({ userId: id as UserId, role: "CUSTOMER" })), (s) => s.token)).pipe(
+        Effect.provide(Tokens.layer.pipe(Layer.provide(AppConfig.layerTest({ jwt: { ...AppConfig.make().jwt, secret: Redacted.make(secret) } }))))
+      )
+    )
+
+    const newEvent = async (title: string, totalTickets: number) =>
+      (await post("/events", { title, date: "2099-06-01T18:00:00Z", location: "Arena", totalTickets }, organizer)).id as number
+    const hot = await newEvent("The hot one", HOT_TICKETS)
+    for (let i = 1; i < 20; i++) await newEvent(`Event ${i}`, 100)
+
+    let turn = 0
+    const booking = (eventOf: () => number) => ({
+      method: "POST" as const,
+      path: "/api/bookings",
+      headers: { "content-type": "application/json" },
+      setupRequest: (request: any) => {
+        request.headers = { ...request.headers, authorization: `Bearer ${tokens[turn++ % tokens.length]}` }
+        request.body = JSON.stringify({ eventId: eventOf(), ticketsCount: 1 })
+        return request
+      }
+    })
+
+    step("GET /api/events, then the hot event at 16 and 64 connections")
+    const listing = await load({ url: `${api}/events`, connections: 64, seconds })
+    const hot16 = await load({ url: app.url, connections: 16, seconds, request: booking(() => hot) })
+    const hot64 = await load({ url: app.url, connections: 64, seconds, request: booking(() => hot) })
+
+    step("login storm")
+    // A login storm (32 at a time, real bcrypt) while the hot event sells at 16 connections.
+    const [duringStorm, storm] = await Promise.all([
+      load({ url: app.url, connections: 16, seconds, request: booking(() => hot) }),
+      load({
+        url: app.url,
+        connections: 32,
+        seconds,
+        request: {
+          method: "POST",
+          path: "/api/auth/login",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email: "customer@bench.example", password })
+        }
+      })
+    ])
+
+    step(`${SPREAD_EVENTS} events`)
+    const { rows: spread } = await db.query<{ id: number }>(`
+      INSERT INTO events (organizer_id, title, location, date, total_tickets, available_tickets)
+      SELECT (SELECT id FROM users WHERE email = 'organizer@bench.example'), 'Spread ' || n, 'Hall', '2099-01-01', 10000, 10000
+      FROM generate_series(1, ${SPREAD_EVENTS}) n RETURNING id`)
+    const spread64 = await load({ url: app.url, connections: 64, seconds, request: booking(() => spread[Math.floor(Math.random() * spread.length)]!.id) })
+
+    step("sold-out rush")
+    // The ledger, exactly: a fixed number of requests on a scarce event sells exactly its tickets.
+    const rush = await newEvent("Sold out", RUSH_TICKETS)
+    const rushRun = await load({ url: app.url, connections: 64, amount: RUSH_TICKETS * 2, request: booking(() => rush) })
+
+    const rssMb = app.rssMb()
+
+    step("raw SQL at 16 and 64 connections")
+    // The database's own single-statement rate, at the same concurrency, on an event of its own.
+    const raw = await newEvent("Raw SQL", HOT_TICKETS)
+    const raw16 = await rawSql(databaseUrl, raw, customers[0]!.id, 16)
+    const raw64 = await rawSql(databaseUrl, raw, customers[0]!.id, 64)
+
+    const { rows: ledger } = await db.query<{ id: number; total: number; available: number; booked: number; bookings: number }>(`
+      SELECT e.id, e.total_tickets AS total, e.available_tickets AS available,
+             COALESCE(SUM(b.tickets_count), 0)::int AS booked, COUNT(b.id)::int AS bookings
+      FROM events e LEFT JOIN bookings b ON b.event_id = e.id GROUP BY e.id`)
+    const oversold = ledger.filter((e) => e.available < 0 || e.booked !== e.total - e.available).length
+    const rushLedger = ledger.find((e) => e.id === rush)!
+    const appBookings = ledger.filter((e) => e.id !== raw && e.id !== rush).reduce((sum, e) => sum + e.bookings, 0)
+    const app2xx = hot16.ok + hot64.ok + duringStorm.ok + spread64.ok
+    await db.end()
+    await app.stop()
+
+    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100
+    const results = {
+      date: new Date().toISOString(),
+      seconds,
+      baselines: { bareNode, httpApiCeiling, rawSql16: raw16, rawSql64: raw64 },
+      scenarios: {
+        hotEvent16: { ...hot16, xHttpApi: ratio(hot16.perSecond, httpApiCeiling.perSecond), xRawSql: ratio(hot16.perSecond, raw16.perSecond) },
+        hotEvent64: { ...hot64, xHttpApi: ratio(hot64.perSecond, httpApiCeiling.perSecond), xRawSql: ratio(hot64.perSecond, raw64.perSecond) },
+        spread1000Events64: { ...spread64, xHttpApi: ratio(spread64.perSecond, httpApiCeiling.perSecond) },
+        listEvents20: { ...listing, xHttpApi: ratio(listing.perSecond, httpApiCeiling.perSecond) },
+        hotEvent16DuringLoginStorm: { ...duringStorm, p99xQuiet: ratio(duringStorm.p99, hot16.p99), logins: storm }
+      },
+      rssMbAfterLoad: rssMb,
+      ledger: {
+        rush: { requests: RUSH_TICKETS * 2, created: rushRun.statuses["201"] ?? 0, refused: rushRun.statuses["409"] ?? 0, sold: rushLedger.booked, tickets: RUSH_TICKETS },
+        exact: (rushRun.statuses["201"] ?? 0) === rushLedger.booked && rushLedger.booked === RUSH_TICKETS,
+        eventsOversold: oversold,
+        // Timed runs are cut off with requests in flight: the server commits them unanswered.
+        timedRuns2xx: app2xx,
+        timedRunsBooked: appBookings
+      }
+    }
+    mkdirSync("bench", { recursive: true })
+    writeFileSync("bench/results.json", JSON.stringify(results, null, 2) + "\n")
+    printTable(results)
+    if (profile) {
+      for (const file of readdirSync(PROFILE_DIR).filter((f) => f.endsWith(".cpuprofile"))) {
+        console.log(`\nHottest functions of the service (self time), ${PROFILE_DIR}/${file}:\n${topFunctions(join(PROFILE_DIR, file)).join("\n")}`)
+      }
+    }
+  } finally {
+    for (const child of children) await child.stop()
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+    await admin.end()
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+}
+
+const printTable = (r: any) => {
+  const row = (name: string, x: Run, extra = "") =>
+    `| ${name} | ${x.perSecond.toLocaleString("en")} | ${x.p50} | ${x.p99} | ${extra} |`
+  const s = r.scenarios
+  const lines = [
+    `Each run ${r.seconds} s; ratios against baselines measured in this run.`,
+    "",
+    "| run | req/s | p50 ms | p99 ms | ratio |",
+    "| --- | ---: | ---: | ---: | --- |",
+    row("bare Node http (64)", r.baselines.bareNode),
+    row("one-endpoint HttpApi (64)", r.baselines.httpApiCeiling),
+    row("raw SQL booking statement (16)", r.baselines.rawSql16),
+    row("raw SQL booking statement (64)", r.baselines.rawSql64),
+    row("hot event, 16 connections", s.hotEvent16, `x${s.hotEvent16.xHttpApi} HttpApi, x${s.hotEvent16.xRawSql} raw SQL`),
+    row("hot event, 64 connections", s.hotEvent64, `x${s.hotEvent64.xHttpApi} HttpApi, x${s.hotEvent64.xRawSql} raw SQL`),
+    row("1,000 events, 64 connections", s.spread1000Events64, `x${s.spread1000Events64.xHttpApi} HttpApi`),
+    row("GET /api/events (20), 64 connections", s.listEvents20, `x${s.listEvents20.xHttpApi} HttpApi`),
+    row("hot event (16) during 32 logins", s.hotEvent16DuringLoginStorm, `p99 x${s.hotEvent16DuringLoginStorm.p99xQuiet} vs quiet`),
+    row("  the 32 logins themselves", s.hotEvent16DuringLoginStorm.logins),
+    "",
+    `RSS after load: ${r.rssMbAfterLoad} MB. Ledger: sold-out rush ${r.ledger.rush.requests} requests on ${r.ledger.rush.tickets} tickets → ` +
+    `${r.ledger.rush.created} × 201, ${r.ledger.rush.refused} × 409, ${r.ledger.rush.sold} sold (${r.ledger.exact ? "exact" : "NOT EXACT"}); ` +
+    `events oversold: ${r.ledger.eventsOversold}; timed runs: ${r.ledger.timedRuns2xx} × 2xx, ${r.ledger.timedRunsBooked} booked (the rest were in flight at the cut-off).`
+  ]
+  console.log(lines.join("\n"))
+  if (!r.ledger.exact || r.ledger.eventsOversold > 0) process.exitCode = 1
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exitCode = 1
+})

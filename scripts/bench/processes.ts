@@ -1,0 +1,56 @@
+/** The servers the bench loads, each a process of its own on a free loopback port. */
+import { type ChildProcess, spawn } from "node:child_process"
+import { once } from "node:events"
+import { readFileSync } from "node:fs"
+import { createServer } from "node:net"
+
+export interface Child {
+  readonly url: string
+  readonly rssMb: () => number
+  readonly stop: () => Promise<void>
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+
+// Bounded: a connection accepted before the server is ready may never be answered.
+const answers = (url: string) => fetch(url, { signal: AbortSignal.timeout(1000) }).then(() => true, () => false)
+
+/** Starts `node script PORT` (PORT also in the environment) and waits until it answers HTTP. */
+export const startChild = async (
+  registry: Array<Child>,
+  script: string,
+  env: Record<string, string> = {},
+  nodeOptions: ReadonlyArray<string> = []
+): Promise<Child> => {
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  let output = ""
+  const child: ChildProcess = spawn(process.execPath, [...nodeOptions, script, String(port)], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ["ignore", "ignore", "pipe"]
+  })
+  child.stderr!.on("data", (chunk) => (output = (output + chunk).slice(-4000)))
+  const handle: Child = {
+    url,
+    rssMb: () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))![1]) / 1024),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill("SIGTERM")
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000)
+      await once(child, "exit")
+      clearTimeout(timer)
+    }
+  }
+  registry.push(handle)
+  for (const deadline = Date.now() + 60_000; !(await answers(url));) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${script} did not start:\n${output}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return handle
+}
