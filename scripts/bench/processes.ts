@@ -6,6 +6,7 @@ import { createServer } from "node:net"
 
 export interface Child {
   readonly url: string
+  readonly pid: number
   readonly rssMb: () => number
   readonly stop: () => Promise<void>
 }
@@ -33,11 +34,14 @@ export const startChild = async (
   let output = ""
   const child: ChildProcess = spawn(process.execPath, [...nodeOptions, script, String(port)], {
     env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ["ignore", "ignore", "pipe"]
+    stdio: ["ignore", "pipe", "pipe"]
   })
-  child.stderr!.on("data", (chunk) => (output = (output + chunk).slice(-4000)))
+  const keep = (chunk: Buffer) => (output = (output + chunk).slice(-4000))
+  child.stdout!.on("data", keep)
+  child.stderr!.on("data", keep)
   const handle: Child = {
     url,
+    pid: child.pid!,
     rssMb: () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))![1]) / 1024),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return
