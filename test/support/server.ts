@@ -1,5 +1,5 @@
 /** The real HTTP application on a test server, over in-memory or PostgreSQL persistence. */
-import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpApiClient, HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import type { Role } from "../../src/Domain/Role.ts"
@@ -79,14 +79,25 @@ export const createEvent = (token: string, overrides: Partial<{ title: string; t
 export const request = (
   method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH",
   path: string,
-  options: { readonly json?: unknown; readonly body?: string; readonly token?: string; readonly headers?: Record<string, string> } = {}
+  options: {
+    readonly json?: unknown
+    readonly body?: string
+    /** The body's content type (default application/json); null sends none. */
+    readonly contentType?: string | null
+    readonly token?: string
+    readonly headers?: Record<string, string>
+  } = {}
 ) =>
   Effect.gen(function*() {
     const http = yield* HttpClient.HttpClient
     let req = HttpClientRequest.make(method)(path).pipe(HttpClientRequest.setHeaders(options.headers ?? {}))
     if (options.token !== undefined) req = HttpClientRequest.bearerToken(req, options.token)
     if (options.json !== undefined) req = yield* HttpClientRequest.bodyJson(req, options.json)
-    if (options.body !== undefined) req = HttpClientRequest.bodyText(req, options.body, "application/json")
+    if (options.body !== undefined) {
+      const bytes = Buffer.from(options.body)
+      const contentType = options.contentType === undefined ? "application/json" : options.contentType ?? undefined
+      req = HttpClientRequest.setBody(req, HttpBody.raw(bytes, { contentType, contentLength: bytes.length }))
+    }
     const response = yield* http.execute(req)
     const text = yield* response.text
     return {
