@@ -11,7 +11,13 @@ export const Email = Schema.compose(Schema.Trim, Schema.Lowercase).pipe(
   Schema.filter((email) => email.length <= 254 && EMAIL.test(email), {
     message: () => "must be a valid email address"
   })
-).annotations({ identifier: "Email", description: "An email address (case-insensitive)", examples: ["ann@example.com"] })
+).annotations({
+  identifier: "Email",
+  description: "An email address (case-insensitive)",
+  examples: ["ann@example.com"],
+  // Random strings almost never look like an address: generate addresses (for property tests).
+  arbitrary: () => (fc) => fc.emailAddress().map((email) => email.toLowerCase()).filter((email) => email.length <= 254)
+})
 
 const byteLength = (text: string) => Buffer.byteLength(text, "utf8")
 

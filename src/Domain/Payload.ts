@@ -33,5 +33,6 @@ export const plainText = (options: { readonly multiline: boolean }) => <S extend
  */
 export const DecimalInt = Schema.String.pipe(
   Schema.filter((s) => /^(0|[1-9][0-9]{0,14})$/.test(s), { message: () => "must be a whole number in plain decimal digits" }),
-  Schema.compose(Schema.NumberFromString)
+  Schema.compose(Schema.NumberFromString),
+  Schema.int()
 )

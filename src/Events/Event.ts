@@ -66,7 +66,8 @@ export const EventDate = Schema.String.pipe(
   Schema.compose(Schema.Date)
 ).annotations({
   description: `ISO 8601 date-time with a time zone, in the future, before year ${EVENT_YEARS.to + 1} in UTC`,
-  examples: [new Date("2030-12-01T10:00:00Z")]
+  examples: [new Date("2030-12-01T10:00:00Z")],
+  arbitrary: () => (fc) => fc.date({ min: new Date(earliest), max: new Date(latest), noInvalidDate: true })
 })
 
 export const TotalTickets = Schema.Int.pipe(

@@ -1,9 +1,7 @@
 /** Hostile requests (issue 8): each is a 4xx in the standard shape, answered at once, changing nothing. */
 import { describe, expect, layer } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
-import { SignJWT } from "jose"
-import { AppConfig } from "../../src/Config.ts"
-import { createEvent, MemoryServer, request, signUp, uniqueEmail } from "../support/server.ts"
+import { Effect } from "effect"
+import { createEvent, MemoryServer, request, signUp, tokenOfMissingUser, uniqueEmail } from "../support/server.ts"
 
 const future = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString()
 
@@ -16,23 +14,6 @@ const expectError = (response: { status: number; body: any }, status: number, co
 /** A hung request fails the test instead of the suite's timeout. */
 const promptly = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   effect.pipe(Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error("no answer within 5 s") }), Effect.orDie)
-
-/** A token signed with the server's own key for a user id that does not exist (as after a database reset). */
-export const tokenOfMissingUser = (role: "ORGANIZER" | "CUSTOMER", userId = 2_000_000_000) =>
-  Effect.gen(function*() {
-    const { jwt } = yield* AppConfig
-    const now = Math.floor(Date.now() / 1000)
-    return yield* Effect.promise(() =>
-      new SignJWT({ role })
-        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-        .setSubject(String(userId))
-        .setIssuer(jwt.issuer)
-        .setAudience(jwt.audience)
-        .setIssuedAt(now)
-        .setExpirationTime(now + 600)
-        .sign(new TextEncoder().encode(Redacted.value(jwt.secret)))
-    )
-  })
 
 /** Nested arrays `depth` deep: `[[[...]]]`. */
 const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth)
