@@ -3,7 +3,14 @@ import { HttpApi, OpenApi } from "@effect/platform"
 import { AccountsApi } from "./Accounts/Api.ts"
 import { AdminApi } from "./Admin/Api.ts"
 import { BookingsApi } from "./Bookings/Api.ts"
-import { errorResponse, InternalServerError, InvalidJson, PayloadTooLarge, ValidationError } from "./Domain/Errors.ts"
+import {
+  errorResponse,
+  InternalServerError,
+  InvalidJson,
+  PayloadTooLarge,
+  UnsupportedMediaType,
+  ValidationError
+} from "./Domain/Errors.ts"
 import { EventsApi } from "./Events/Api.ts"
 import { HealthApi } from "./Health/Api.ts"
 import { withoutPlatformDecodeError } from "./Platform/OpenApiDocument.ts"
@@ -18,6 +25,7 @@ export class Api extends HttpApi.make("event-booking")
   .addError(errorResponse(ValidationError))
   .addError(errorResponse(InvalidJson))
   .addError(errorResponse(PayloadTooLarge))
+  .addError(errorResponse(UnsupportedMediaType))
   .addError(errorResponse(InternalServerError))
   .annotate(OpenApi.Title, "Event Booking API")
   .annotate(OpenApi.Version, "1.0.0")

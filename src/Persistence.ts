@@ -21,4 +21,5 @@ export const PersistenceMemory = Layer.mergeAll(
   BookingsRepo.layerMemory,
   Transactions.layerMemory,
   Readiness.layerMemory
-).pipe(Layer.provide(MemoryStore.layer))
+  // The store stays visible to whoever provides this layer, so tests can see every table at once.
+).pipe(Layer.provideMerge(MemoryStore.layer))

@@ -1,16 +1,23 @@
 import { Schema } from "effect"
 import { UserId } from "../Domain/Ids.ts"
 import { Role } from "../Domain/Role.ts"
-import { strictPayload } from "../Domain/Payload.ts"
+import { plainText, strictPayload } from "../Domain/Payload.ts"
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
 /** Trimmed and lower-cased on the way in, so `Ann@Example.com ` and `ann@example.com` are one account. */
 export const Email = Schema.compose(Schema.Trim, Schema.Lowercase).pipe(
+  plainText({ multiline: false }),
   Schema.filter((email) => email.length <= 254 && EMAIL.test(email), {
     message: () => "must be a valid email address"
   })
-).annotations({ identifier: "Email", description: "An email address (case-insensitive)", examples: ["ann@example.com"] })
+).annotations({
+  identifier: "Email",
+  description: "An email address (case-insensitive)",
+  examples: ["ann@example.com"],
+  // Random strings almost never look like an address: generate addresses (for property tests).
+  arbitrary: () => (fc) => fc.emailAddress().map((email) => email.toLowerCase()).filter((email) => email.length <= 254)
+})
 
 const byteLength = (text: string) => Buffer.byteLength(text, "utf8")
 

@@ -28,7 +28,10 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
   "Unauthorized",
   message,
   HttpApiSchema.annotations({ status: 401, description: "Missing, malformed, expired or forged bearer token" })
-) {}
+) {
+  /** A valid token whose account is gone (the database was reset or restored under the same JWT_SECRET). */
+  static readonly accountGone = new Unauthorized({ message: "The account this token was issued for no longer exists; sign in again" })
+}
 
 export class InvalidCredentials extends Schema.TaggedError<InvalidCredentials>()(
   "InvalidCredentials",
@@ -121,6 +124,13 @@ export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
   "PayloadTooLarge",
   message,
   HttpApiSchema.annotations({ status: 413 })
+) {}
+
+// 415
+export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()(
+  "UnsupportedMediaType",
+  message,
+  HttpApiSchema.annotations({ status: 415, description: "A request body must be sent as Content-Type: application/json" })
 ) {}
 
 // 500 / 503

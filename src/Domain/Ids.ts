@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { DecimalInt } from "./Payload.ts"
 
 // Ids are PostgreSQL `integer` identities: capping them at int4 keeps an absurd id a 400/404
 // instead of a database range error.
@@ -13,7 +14,7 @@ export type EventId = typeof EventId.Type
 export const BookingId = Int4Id.pipe(Schema.brand("BookingId")).annotations({ identifier: "BookingId" })
 export type BookingId = typeof BookingId.Type
 
-/** An id taken from a URL path segment (`/events/:id`). */
-export const EventIdFromPath = Schema.NumberFromString.pipe(Schema.compose(EventId)).annotations({
+/** An id taken from a URL path segment (`/events/:id`): canonical decimal only, so one event has one URL. */
+export const EventIdFromPath = DecimalInt.pipe(Schema.compose(EventId)).annotations({
   description: "A positive integer event id"
 })

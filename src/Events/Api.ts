@@ -1,7 +1,7 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Authentication } from "../Domain/Authentication.ts"
-import { EventNotFound, errorResponse, Forbidden, TicketsAlreadySold } from "../Domain/Errors.ts"
+import { EventNotFound, errorResponse, Forbidden, TicketsAlreadySold, Unauthorized } from "../Domain/Errors.ts"
 import { EventIdFromPath } from "../Domain/Ids.ts"
 import { CreateEvent, Event, ListEventsParams, UpdateEvent } from "./Event.ts"
 
@@ -19,6 +19,8 @@ export class EventsApi extends HttpApiGroup.make("events")
       .setPayload(CreateEvent)
       .addSuccess(Event, { status: 201 })
       .addError(errorResponse(Forbidden))
+      // Also after authentication: the token's account may be gone (see EventsRepo.create).
+      .addError(errorResponse(Unauthorized))
       .middleware(Authentication)
       .annotate(OpenApi.Summary, "Publish an event (organizers)")
   )

@@ -1,6 +1,6 @@
 import { Array, Clock, Context, Effect, Layer, Option } from "effect"
 import type { CurrentUser } from "../Domain/CurrentUser.ts"
-import { EventNotFound, type Forbidden, type TicketsAlreadySold, ValidationError } from "../Domain/Errors.ts"
+import { EventNotFound, type Forbidden, type TicketsAlreadySold, type Unauthorized, ValidationError } from "../Domain/Errors.ts"
 import type { EventId } from "../Domain/Ids.ts"
 import { requireOwner } from "../Domain/Policy.ts"
 import type { EventSnapshot, FieldChange } from "../Jobs/Job.ts"
@@ -15,7 +15,8 @@ const EDITABLE = ["title", "description", "date", "location", "totalTickets"] as
 
 /** Publishing and managing events. Callers have checked the ORGANIZER role; ownership is checked here. */
 export class Events extends Context.Tag("Events")<Events, {
-  readonly create: (organizer: Organizer, input: CreateEvent) => Effect.Effect<Event, ValidationError>
+  /** Unauthorized when the organizer's account no longer exists. */
+  readonly create: (organizer: Organizer, input: CreateEvent) => Effect.Effect<Event, ValidationError | Unauthorized>
   readonly list: (params: ListEventsParams) => Effect.Effect<ReadonlyArray<Event>>
   readonly update: (
     organizer: Organizer,

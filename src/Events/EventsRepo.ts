@@ -1,8 +1,9 @@
 import { SqlClient } from "@effect/sql"
 import { Clock, Context, Effect, Either, Layer, Option, Ref } from "effect"
-import { EventNotFound, TicketsAlreadySold } from "../Domain/Errors.ts"
+import { EventNotFound, TicketsAlreadySold, Unauthorized } from "../Domain/Errors.ts"
 import type { EventId, UserId } from "../Domain/Ids.ts"
 import { MemoryStore, type StoredEvent, type Tables, transact, withEntry } from "../Platform/MemoryStore.ts"
+import { isForeignKeyViolation } from "../Platform/SqlErrors.ts"
 import type { Event } from "./Event.ts"
 
 export interface NewEvent {
@@ -29,7 +30,11 @@ export interface ListOptions {
 }
 
 export class EventsRepo extends Context.Tag("EventsRepo")<EventsRepo, {
-  readonly create: (event: NewEvent) => Effect.Effect<Event>
+  /**
+   * Fails with Unauthorized when the organizer does not exist: the id comes from a token, and is
+   * checked by the foreign key on this write rather than by a lookup on every request.
+   */
+  readonly create: (event: NewEvent) => Effect.Effect<Event, Unauthorized>
   /** Events not cancelled, soonest first. */
   readonly list: (options: ListOptions) => Effect.Effect<ReadonlyArray<Event>>
   /** A scheduled (not cancelled) event. */
@@ -61,7 +66,11 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
         INSERT INTO events (organizer_id, title, description, date, location, total_tickets, available_tickets)
         VALUES (${event.organizerId}, ${event.title}, ${event.description}, ${event.date}, ${event.location},
                 ${event.totalTickets}, ${event.totalTickets})
-        RETURNING ${columns}`.pipe(Effect.map((rows) => rows[0]!), Effect.orDie),
+        RETURNING ${columns}`.pipe(
+        Effect.map((rows) => rows[0]!),
+        Effect.catchIf(isForeignKeyViolation, () => Effect.fail(Unauthorized.accountGone)),
+        Effect.catchTag("SqlError", Effect.die)
+      ),
 
     list: ({ includePast, limit, offset }) =>
       sql<Event>`
@@ -129,7 +138,8 @@ function makeMemory(store: MemoryStore["Type"]): EventsRepo["Type"] {
   return {
     create: (event) =>
       Effect.flatMap(now, (createdAt) =>
-        Ref.modify(store, (tables) => {
+        transact(store, (tables) => {
+          if (!tables.users.has(event.organizerId)) return Either.left(Unauthorized.accountGone)
           const id = tables.lastId + 1
           const stored: StoredEvent = {
             ...event,
@@ -139,7 +149,7 @@ function makeMemory(store: MemoryStore["Type"]): EventsRepo["Type"] {
             updatedAt: createdAt,
             deletedAt: null
           }
-          return [toEvent(stored), { ...tables, lastId: id, events: withEntry(tables.events, id, stored) }]
+          return Either.right([toEvent(stored), { ...tables, lastId: id, events: withEntry(tables.events, id, stored) }] as const)
         })),
 
     list: ({ includePast, limit, offset = 0 }) =>

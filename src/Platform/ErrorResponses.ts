@@ -23,8 +23,10 @@ import {
   MethodNotAllowed,
   PayloadTooLarge,
   RouteNotFound,
+  UnsupportedMediaType,
   ValidationError
 } from "../Domain/Errors.ts"
+import { isJsonBody, MAX_JSON_DEPTH, tooDeepAt, unsupportedBody } from "./RequestBodies.ts"
 
 /** A response carrying `error` in the standard shape. */
 export const errorResponseOf = <Self, Tag extends string, Fields extends Schema.Struct.Fields>(
@@ -104,9 +106,18 @@ const isRouteNotFound = (u: unknown): u is HttpServerError.RouteNotFound =>
 
 const tooLarge = (limit: number) => errorResponseOf(PayloadTooLarge, payloadTooLarge(limit))
 
+const tooDeep = (field: string) =>
+  errorResponseOf(
+    ValidationError,
+    new ValidationError({
+      message: `${field === "" ? "The request body" : field}: must not nest arrays or objects more than ${MAX_JSON_DEPTH} levels deep`
+    })
+  )
+
 /**
- * Around the whole app: oversized bodies are refused before they are read, unknown routes and
- * methods answered, and anything still unanswered becomes a logged 500.
+ * Around the whole app: oversized, non-JSON and too deeply nested bodies are refused before the
+ * platform parses them, unknown routes and methods answered, and anything still unanswered becomes
+ * a logged 500.
  */
 export const errorResponses = <E, R>(app: HttpApp.HttpApp<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.gen(function*() {
@@ -114,14 +125,22 @@ export const errorResponses = <E, R>(app: HttpApp.HttpApp<HttpServerResponse.Htt
     const { maxBodyBytes } = yield* AppConfig
     const declared = request.headers["content-length"]
     if (declared !== undefined && Number(declared) > maxBodyBytes) return tooLarge(maxBodyBytes)
-    if (declared === undefined && request.headers["transfer-encoding"] !== undefined) {
-      // A chunked body announces no size: read it here (the request caches it for the handler).
-      // Past the hard cap the platform has to drop the connection; up to it, the client gets a 413.
+    const unsupported = unsupportedBody(request)
+    if (unsupported !== undefined) return errorResponseOf(UnsupportedMediaType, new UnsupportedMediaType({ message: unsupported }))
+
+    const chunked = declared === undefined && request.headers["transfer-encoding"] !== undefined
+    const json = isJsonBody(request)
+    if (chunked || json) {
+      // Read here (the request caches the text for the handler). A chunked body announces no size:
+      // past the hard cap the platform has to drop the connection; up to it, the client gets a 413.
       const body = yield* request.text.pipe(
-        HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes * CHUNKED_HARD_CAP_FACTOR)),
+        HttpIncomingMessage.withMaxBodySize(Option.some(chunked ? maxBodyBytes * CHUNKED_HARD_CAP_FACTOR : maxBodyBytes)),
         Effect.option
       )
-      if (Option.isNone(body) || Buffer.byteLength(body.value) > maxBodyBytes) return tooLarge(maxBodyBytes)
+      if (chunked && (Option.isNone(body) || Buffer.byteLength(body.value) > maxBodyBytes)) return tooLarge(maxBodyBytes)
+      // A body that cannot be read is left to the app, which answers the same failure from the cache.
+      const field = json && Option.isSome(body) ? tooDeepAt(body.value, MAX_JSON_DEPTH) : undefined
+      if (field !== undefined) return tooDeep(field)
     }
 
     return yield* app.pipe(

@@ -7,3 +7,6 @@ const sqlState = (error: unknown): string | undefined =>
     : undefined
 
 export const isUniqueViolation = (error: unknown): boolean => sqlState(error) === "23505"
+
+/** A foreign key violation, e.g. a row pointing at a user that no longer exists. */
+export const isForeignKeyViolation = (error: unknown): boolean => sqlState(error) === "23503"

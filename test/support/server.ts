@@ -1,7 +1,8 @@
 /** The real HTTP application on a test server, over in-memory or PostgreSQL persistence. */
-import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpApiClient, HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Logger, LogLevel, Redacted } from "effect"
+import { SignJWT } from "jose"
 import type { Role } from "../../src/Domain/Role.ts"
 import { Api } from "../../src/Api.ts"
 import { AppConfig, type AppSettings } from "../../src/Config.ts"
@@ -19,12 +20,12 @@ export const stubQueueHealth: QueueHealthReport = {
 }
 const QueueHealthStub = Layer.succeed(QueueHealth, { report: Effect.succeed(stubQueueHealth) })
 
-const serverOver = <E, R>(
-  persistence: Layer.Layer<Layer.Layer.Success<typeof PersistenceMemory>, E, R>,
+const serverOver = <ROut, E, R>(
+  persistence: Layer.Layer<ROut | Layer.Layer.Success<typeof PersistenceSql>, E, R>,
   settings: Partial<AppSettings>
 ) =>
   HttpLive.pipe(
-    Layer.provide(persistence),
+    Layer.provideMerge(persistence),
     Layer.provide(QueueHealthStub),
     Layer.provideMerge(JobQueue.layerMemory),
     Layer.provideMerge(AppConfig.layerTest(settings)),
@@ -33,7 +34,7 @@ const serverOver = <E, R>(
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
   )
 
-/** Server over in-memory repositories; tests also get HttpClient, AppConfig and EnqueuedJobs. */
+/** Server over in-memory repositories; tests also get HttpClient, AppConfig, EnqueuedJobs and the MemoryStore. */
 export const MemoryServer = (settings: Partial<AppSettings> = {}) => serverOver(PersistenceMemory, settings)
 
 /** Server over a fresh PostgreSQL database; tests also get SqlClient. */
@@ -60,6 +61,23 @@ export const signUp = (role: Role, email = uniqueEmail(role.toLowerCase())) =>
     return { token: session.token, user: session.user, password }
   })
 
+/** A token signed with the server's own key for a user id that does not exist (as after a database reset). */
+export const tokenOfMissingUser = (role: Role, userId = 2_000_000_000) =>
+  Effect.gen(function*() {
+    const { jwt } = yield* AppConfig
+    const now = Math.floor(Date.now() / 1000)
+    return yield* Effect.promise(() =>
+      new SignJWT({ role })
+        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+        .setSubject(String(userId))
+        .setIssuer(jwt.issuer)
+        .setAudience(jwt.audience)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 3600)
+        .sign(new TextEncoder().encode(Redacted.value(jwt.secret)))
+    )
+  })
+
 /** An event starting `daysAhead` days from now, created by the organizer holding `token`. */
 export const createEvent = (token: string, overrides: Partial<{ title: string; totalTickets: number; daysAhead: number }> = {}) =>
   Effect.gen(function*() {
@@ -79,14 +97,25 @@ export const createEvent = (token: string, overrides: Partial<{ title: string; t
 export const request = (
   method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH",
   path: string,
-  options: { readonly json?: unknown; readonly body?: string; readonly token?: string; readonly headers?: Record<string, string> } = {}
+  options: {
+    readonly json?: unknown
+    readonly body?: string
+    /** The body's content type (default application/json); null sends none. */
+    readonly contentType?: string | null
+    readonly token?: string
+    readonly headers?: Record<string, string>
+  } = {}
 ) =>
   Effect.gen(function*() {
     const http = yield* HttpClient.HttpClient
     let req = HttpClientRequest.make(method)(path).pipe(HttpClientRequest.setHeaders(options.headers ?? {}))
     if (options.token !== undefined) req = HttpClientRequest.bearerToken(req, options.token)
     if (options.json !== undefined) req = yield* HttpClientRequest.bodyJson(req, options.json)
-    if (options.body !== undefined) req = HttpClientRequest.bodyText(req, options.body, "application/json")
+    if (options.body !== undefined) {
+      const bytes = Buffer.from(options.body)
+      const contentType = options.contentType === undefined ? "application/json" : options.contentType ?? undefined
+      req = HttpClientRequest.setBody(req, HttpBody.raw(bytes, { contentType, contentLength: bytes.length }))
+    }
     const response = yield* http.execute(req)
     const text = yield* response.text
     return {
