@@ -1,6 +1,7 @@
 /** The transactional outbox and the delivery log on a real PostgreSQL database, with a fake publisher instead of a queue. */
-import { SqlClient } from "@effect/sql"
-import { describe, expect, layer } from "@effect/vitest"
+import { Migrator, SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { describe, expect, it, layer } from "@effect/vitest"
 import { Deferred, Effect, Layer, Logger, LogLevel, Option, Queue, Redacted, Ref, Schema, Stream } from "effect"
 import { Accounts } from "../../src/Accounts/Accounts.ts"
 import { Passwords } from "../../src/Accounts/Passwords.ts"
@@ -14,9 +15,11 @@ import { type Delivery, Deliveries } from "../../src/Jobs/Deliveries.ts"
 import { Job } from "../../src/Jobs/Job.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { jobIdOf, Outbox, type OutboxEntry } from "../../src/Jobs/Outbox.ts"
+import { migrations } from "../../migrations/index.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
+import { migrate } from "../../src/Platform/Migrations.ts"
 import { Transactions } from "../../src/Platform/Transactions.ts"
-import { TestDatabaseLive } from "../support/database.ts"
+import { freshDatabaseUrl, TestDatabaseLive } from "../support/database.ts"
 
 /** The services with the live JobQueue: every job is an outbox row. No queue backend, no relay. */
 const OutboxTest = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer, Deliveries.layer).pipe(
@@ -29,6 +32,7 @@ const OutboxTest = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer, 
 )
 
 const DAY = 86_400_000
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 let emails = 0
 
 const aUser = (role: Role) =>
@@ -240,9 +244,9 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
       expect(yield* published).toEqual([true, true, true])
     }))
 
-    test("a row published a second time carries the same job id, `${name}-${id}`", Effect.gen(function*() {
+    test("a row published a second time carries the same job id, `${name}-${uuid}` from its job_id", Effect.gen(function*() {
       yield* appendJobs(1)
-      const [id] = yield* ids
+      const [row] = yield* query((sql) => sql<{ job_id: string }>`SELECT job_id::text FROM outbox`)
       const relay = yield* recorder
       yield* publishPending(10, relay.publish)
       // As after a relay crashed between publishing and marking the row.
@@ -250,7 +254,20 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
       yield* publishPending(10, relay.publish)
 
       const jobIds = (yield* relay.batches).flat().map(jobIdOf)
-      expect(jobIds).toEqual([`BookingConfirmed-${id}`, `BookingConfirmed-${id}`])
+      expect(row!.job_id).toMatch(UUID)
+      expect(jobIds).toEqual([`BookingConfirmed-${row!.job_id}`, `BookingConfirmed-${row!.job_id}`])
+    }))
+
+    test("every row gets its own job id from the column default, a multi-row INSERT too", Effect.gen(function*() {
+      yield* appendJobs(2)
+      // A statement that names no job_id, as a batched insert of several jobs would.
+      yield* query((sql) => sql`
+        INSERT INTO outbox (queue, name, payload)
+        SELECT queue, name, payload FROM outbox, generate_series(1, 3)`)
+      const rows = yield* query((sql) => sql<{ job_id: string }>`SELECT job_id::text FROM outbox`)
+      expect(rows).toHaveLength(8)
+      expect(rows.every((row) => UUID.test(row.job_id))).toBe(true)
+      expect(new Set(rows.map((row) => row.job_id)).size).toBe(8)
     }))
 
     test("two relays at once claim disjoint rows (SKIP LOCKED) and together publish all of them", Effect.gen(function*() {
@@ -349,4 +366,29 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
       expect(yield* deliveryRows).toEqual([{ key: "booking-1", message_id: "message-1" }])
     }))
   })
+})
+
+describe("migration 0003_outbox_job_ids", () => {
+  it.effect("rows written before it each get their own job id", () =>
+    Effect.gen(function*() {
+      const url = yield* freshDatabaseUrl
+      const db = PgClient.layer({ url: Redacted.make(url), maxConnections: 1 })
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const upTo = (last: string) =>
+          Migrator.make({})({
+            loader: Migrator.fromRecord(Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last)))
+          })
+        yield* upTo("0002_outbox_and_deliveries")
+        yield* sql`
+          INSERT INTO outbox (queue, name, payload, published_at)
+          SELECT 'email-queue', 'BookingConfirmed', '{}'::jsonb, CASE WHEN n % 2 = 0 THEN now() END
+          FROM generate_series(1, 5) AS n`
+        yield* migrate
+        const rows = yield* sql<{ job_id: string }>`SELECT job_id::text FROM outbox`
+        expect(rows).toHaveLength(5)
+        expect(rows.every((row) => UUID.test(row.job_id))).toBe(true)
+        expect(new Set(rows.map((row) => row.job_id)).size).toBe(5)
+      }).pipe(Effect.provide(db))
+    }).pipe(Effect.scoped, Effect.orDie), 30_000)
 })

@@ -71,6 +71,39 @@ describe.skipIf(redisUrl === "")("jobs on Redis", () => {
         expect(yield* deliveryCount).toBe(5)
       })), 60_000)
 
+  it.live("a second fresh database on the same Redis (a reset, a restore, another deployment): its emails are all sent", () =>
+    Effect.gen(function*() {
+      const prefix = yield* redisPrefix
+      /** One deployment over a fresh database: 4 bookings by 3 customers, an update, a cancellation. */
+      const deployment = Effect.gen(function*() {
+        const sink = yield* startSmtpSink
+        const app = jobsApp({ jobs: fastJobs({ redisUrl: Option.some(Redacted.make(redisUrl)), prefix }), mail: smtp(sink.url) })
+        return yield* Effect.gen(function*() {
+          const organizer = yield* signUp("ORGANIZER")
+          const [ann, bob, cat] = yield* Effect.all([signUp("CUSTOMER"), signUp("CUSTOMER"), signUp("CUSTOMER")])
+          const event = yield* createEvent(organizer.token, { title: "Reset Conf" })
+          for (const customer of [ann, bob, cat, ann]) expect((yield* book(customer.token, event.id)).status).toBe(201)
+          expect((yield* request("PUT", `/api/events/${event.id}`, { token: organizer.token, json: { location: "Hall B" } })).status).toBe(200)
+          expect((yield* request("DELETE", `/api/events/${event.id}`, { token: organizer.token })).status).toBe(204)
+          // Waits up to 20 s for all 10 emails; fewer is reported with what did arrive.
+          yield* eventually(sink.received, (mails) => mails.length === 10).pipe(Effect.ignore)
+          yield* Effect.sleep("1 second") // a duplicate would arrive by now
+          return (yield* sink.received).map(subjectOf).sort()
+        }).pipe(Effect.provide(app))
+      }).pipe(Effect.scoped)
+
+      const expected = [
+        ...Array(3).fill("Event cancelled: Reset Conf"),
+        ...Array(3).fill("Event updated: Reset Conf"),
+        ...Array(4).fill("Booking confirmed: Reset Conf")
+      ].sort()
+      const first = yield* deployment
+      const second = yield* deployment
+      console.log(`two fresh databases on one Redis prefix: first delivered ${first.length}/10, second ${second.length}/10`)
+      expect(first).toEqual(expected)
+      expect(second).toEqual(expected)
+    }).pipe(Effect.scoped), 90_000)
+
   it.live("a rolled-back booking never yields a job or an email", () =>
     onRedis((sink) =>
       Effect.gen(function*() {
