@@ -108,12 +108,19 @@ export class RateLimitStore extends Context.Tag("RateLimitStore")<RateLimitStore
           }),
           (redis) => Effect.sync(() => redis.disconnect())
         )
+        // The first command waits (briefly) for the first connection; later ones never wait.
+        const connected = yield* Effect.cached(
+          Effect.async<void>((resume) => {
+            if (redis.status === "ready") return resume(Effect.void)
+            redis.once("ready", () => resume(Effect.void))
+          }).pipe(Effect.timeoutOption(TIMEOUT))
+        )
         const keyOf = (key: string) => `${prefix}:rate-limit:${key}`
         const run = <A>(what: string, command: () => Promise<A>) =>
-          Effect.tryPromise({
+          Effect.zipRight(connected, Effect.tryPromise({
             try: command,
             catch: (cause) => new RateLimitStoreUnavailable({ message: `rate limits on Redis (${what}): ${String(cause)}` })
-          }).pipe(
+          })).pipe(
             Effect.timeoutFail({
               duration: TIMEOUT,
               onTimeout: () => new RateLimitStoreUnavailable({ message: `rate limits on Redis (${what}): timed out` })

@@ -19,7 +19,8 @@ export const stubQueueHealth: QueueHealthReport = {
 }
 const QueueHealthStub = Layer.succeed(QueueHealth, { report: Effect.succeed(stubQueueHealth) })
 
-const serverOver = <E, R>(
+/** The HTTP app over `persistence` (repositories and rate-limit store) on a test server. */
+export const serverOver = <E, R>(
   persistence: Layer.Layer<Layer.Layer.Success<typeof PersistenceMemory>, E, R>,
   settings: Partial<AppSettings>
 ) =>
