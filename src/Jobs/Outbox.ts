@@ -18,7 +18,7 @@ const PAYLOAD = "commit"
 export interface OutboxEntry {
   /** The row's position in the outbox (it restarts with a new database: never an identity elsewhere). */
   readonly id: string
-  /** A UUID the database gives each row: unique across databases and time, the same on every re-publish. */
+  /** A UUID the database gives each row (rows from before migration 0003: their id), the same on every re-publish. */
   readonly jobId: string
   readonly queue: QueueName
   readonly name: JobName
@@ -75,7 +75,7 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
         publishPending: (limit, publish) =>
           sql.withTransaction(Effect.gen(function*() {
             const entries = yield* sql<OutboxEntry>`
-              SELECT id, job_id::text AS "jobId", queue, name, payload FROM outbox
+              SELECT id, job_id AS "jobId", queue, name, payload FROM outbox
               WHERE published_at IS NULL
               ORDER BY id
               LIMIT ${limit}

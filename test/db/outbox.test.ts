@@ -246,7 +246,7 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
 
     test("a row published a second time carries the same job id, `${name}-${uuid}` from its job_id", Effect.gen(function*() {
       yield* appendJobs(1)
-      const [row] = yield* query((sql) => sql<{ job_id: string }>`SELECT job_id::text FROM outbox`)
+      const [row] = yield* query((sql) => sql<{ job_id: string }>`SELECT job_id FROM outbox`)
       const relay = yield* recorder
       yield* publishPending(10, relay.publish)
       // As after a relay crashed between publishing and marking the row.
@@ -264,7 +264,7 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
       yield* query((sql) => sql`
         INSERT INTO outbox (queue, name, payload)
         SELECT queue, name, payload FROM outbox, generate_series(1, 3)`)
-      const rows = yield* query((sql) => sql<{ job_id: string }>`SELECT job_id::text FROM outbox`)
+      const rows = yield* query((sql) => sql<{ job_id: string }>`SELECT job_id FROM outbox`)
       expect(rows).toHaveLength(8)
       expect(rows.every((row) => UUID.test(row.job_id))).toBe(true)
       expect(new Set(rows.map((row) => row.job_id)).size).toBe(8)
@@ -368,8 +368,8 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
   })
 })
 
-describe("migration 0003_outbox_job_ids", () => {
-  it.effect("rows written before it each get their own job id", () =>
+describe("migrations 0003 (job ids) and 0005 (queue namespace) over an outbox in use", () => {
+  it.effect("rows written before keep the job ids BullMQ knows them by; the last day's are published again", () =>
     Effect.gen(function*() {
       const url = yield* freshDatabaseUrl
       const db = PgClient.layer({ url: Redacted.make(url), maxConnections: 1 })
@@ -380,15 +380,26 @@ describe("migration 0003_outbox_job_ids", () => {
             loader: Migrator.fromRecord(Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last)))
           })
         yield* upTo("0002_outbox_and_deliveries")
+        // Pending, published an hour ago, published two days ago.
         yield* sql`
           INSERT INTO outbox (queue, name, payload, published_at)
-          SELECT 'email-queue', 'BookingConfirmed', '{}'::jsonb, CASE WHEN n % 2 = 0 THEN now() END
-          FROM generate_series(1, 5) AS n`
+          VALUES ('email-queue', 'BookingConfirmed', '{}', NULL),
+                 ('email-queue', 'BookingConfirmed', '{}', now() - interval '1 hour'),
+                 ('email-queue', 'BookingConfirmed', '{}', now() - interval '2 days')`
         yield* migrate
-        const rows = yield* sql<{ job_id: string }>`SELECT job_id::text FROM outbox`
-        expect(rows).toHaveLength(5)
-        expect(rows.every((row) => UUID.test(row.job_id))).toBe(true)
-        expect(new Set(rows.map((row) => row.job_id)).size).toBe(5)
+        const rows = yield* sql<{ id: string; job_id: string; published: boolean }>`
+          SELECT id::text, job_id, published_at IS NOT NULL AS published FROM outbox ORDER BY id`
+        expect(rows).toEqual([
+          { id: "1", job_id: "1", published: false },
+          { id: "2", job_id: "2", published: false },
+          { id: "3", job_id: "3", published: true }
+        ])
+        yield* sql`INSERT INTO outbox (queue, name, payload) VALUES ('email-queue', 'BookingConfirmed', '{}')`
+        const [added] = yield* sql<{ job_id: string }>`SELECT job_id FROM outbox WHERE id = 4`
+        expect(added!.job_id).toMatch(UUID)
+        const namespaces = yield* sql<{ id: string }>`SELECT id::text FROM queue_namespace`
+        expect(namespaces).toHaveLength(1)
+        expect(namespaces[0]!.id).toMatch(UUID)
       }).pipe(Effect.provide(db))
     }).pipe(Effect.scoped, Effect.orDie), 30_000)
 })
