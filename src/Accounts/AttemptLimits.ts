@@ -6,9 +6,9 @@
  * - per account (the email, lower-cased), only failed attempts count (a wrong password, a taken
  *   email): a guesser spread over many addresses gets `accountFailures` guesses per window.
  *
- * Windows are fixed: they end on time, and refused attempts neither count towards nor extend them,
- * so an attacker can keep an account refusing for one window at a time at most, never lock it
- * for longer. Each endpoint counts apart. If the store is unavailable, attempts go through (logged).
+ * Windows are fixed: they end on time, refused attempts never extend them (nor count against the
+ * account), so an attacker can keep an account refusing for one window at a time at most, never
+ * lock it for longer. Each endpoint counts apart. If the store is unavailable, attempts go through (logged).
  */
 import { Cause, Context, Effect, Exit, Layer, Option } from "effect"
 import { AppConfig } from "../Config.ts"
