@@ -26,6 +26,22 @@ export interface AppSettings {
   readonly mail: MailSettings
   /** Bearer token for the operator endpoints (`/api/admin/...`); unset, they answer 404. */
   readonly adminToken: Option.Option<Redacted.Redacted>
+  readonly rateLimits: RateLimitSettings
+}
+
+/** Limits on POST /auth/login and /auth/register (each endpoint counts apart). */
+export interface RateLimitSettings {
+  /** Failed attempts per account (email) in a window that starts with the first; then 429 until it ends. */
+  readonly accountFailures: number
+  readonly accountWindowSeconds: number
+  /** Attempts (any outcome) per client address in a window that starts with the first; then 429 until it ends. */
+  readonly addressAttempts: number
+  readonly addressWindowSeconds: number
+  /**
+   * Proxies in front of the app whose `X-Forwarded-For` is believed: 0 ignores the header (the
+   * socket's address is the client); n takes the n-th address from its right end.
+   */
+  readonly trustProxy: number
 }
 
 /** The per-event booking line (see Platform/GroupCommit.ts). */
@@ -86,6 +102,14 @@ const defaultMail: MailSettings = {
   dir: ".data/mail"
 }
 
+export const defaultRateLimits: RateLimitSettings = {
+  accountFailures: 10,
+  accountWindowSeconds: 900,
+  addressAttempts: 60,
+  addressWindowSeconds: 600,
+  trustProxy: 0
+}
+
 const positiveInteger = (name: string, fallback: number) =>
   Config.integer(name).pipe(
     Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 }),
@@ -133,6 +157,19 @@ const mailSettings = Effect.gen(function*() {
   } satisfies MailSettings
 })
 
+const rateLimitSettings = Effect.gen(function*() {
+  return {
+    accountFailures: yield* positiveInteger("AUTH_RATE_LIMIT_ACCOUNT", defaultRateLimits.accountFailures),
+    accountWindowSeconds: yield* positiveInteger("AUTH_RATE_LIMIT_ACCOUNT_WINDOW_SECONDS", defaultRateLimits.accountWindowSeconds),
+    addressAttempts: yield* positiveInteger("AUTH_RATE_LIMIT_ADDRESS", defaultRateLimits.addressAttempts),
+    addressWindowSeconds: yield* positiveInteger("AUTH_RATE_LIMIT_ADDRESS_WINDOW_SECONDS", defaultRateLimits.addressWindowSeconds),
+    trustProxy: yield* Config.integer("TRUST_PROXY").pipe(
+      Config.validate({ message: "TRUST_PROXY must be the number of trusted proxies (0: none)", validation: (n) => n >= 0 }),
+      Config.withDefault(defaultRateLimits.trustProxy)
+    )
+  } satisfies RateLimitSettings
+})
+
 export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>() {
   /** Settings for tests and tools: sensible defaults, a random secret, cheap bcrypt. */
   static make(overrides: Partial<AppSettings> = {}): AppSettings {
@@ -149,6 +186,8 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
       jobs: defaultJobs,
       mail: defaultMail,
       adminToken: Option.none(),
+      // Loose enough for suites that sign many users up from one address; limit tests set small ones.
+      rateLimits: { ...defaultRateLimits, accountFailures: 1_000, addressAttempts: 100_000 },
       ...overrides
     }
   }
@@ -206,6 +245,7 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
         corsOrigins: yield* Config.array(Config.string(), "CORS_ORIGINS").pipe(Config.withDefault([])),
         jobs: yield* jobSettings,
         mail: yield* mailSettings,
+        rateLimits: yield* rateLimitSettings,
         adminToken: yield* optionalSecret("ADMIN_TOKEN").pipe(
           Config.validate({
             message: "ADMIN_TOKEN must be at least 16 characters",

@@ -5,6 +5,7 @@ import { BookingsRepo } from "./Bookings/BookingsRepo.ts"
 import { EventsRepo } from "./Events/EventsRepo.ts"
 import { Readiness } from "./Health/Readiness.ts"
 import { MemoryStore } from "./Platform/MemoryStore.ts"
+import { RateLimitStore } from "./Platform/RateLimitStore.ts"
 import { Transactions } from "./Platform/Transactions.ts"
 
 export const PersistenceSql = Layer.mergeAll(
@@ -12,7 +13,9 @@ export const PersistenceSql = Layer.mergeAll(
   EventsRepo.layer,
   BookingsRepo.layer,
   Transactions.layer,
-  Readiness.layer
+  Readiness.layer,
+  // Redis when one is configured (needs AppConfig), else the database.
+  RateLimitStore.layer
 )
 
 export const PersistenceMemory = Layer.mergeAll(
@@ -20,6 +23,7 @@ export const PersistenceMemory = Layer.mergeAll(
   EventsRepo.layerMemory,
   BookingsRepo.layerMemory,
   Transactions.layerMemory,
-  Readiness.layerMemory
+  Readiness.layerMemory,
+  RateLimitStore.layerMemory
   // The store stays visible to whoever provides this layer, so tests can see every table at once.
 ).pipe(Layer.provideMerge(MemoryStore.layer))

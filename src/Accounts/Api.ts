@@ -1,5 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
-import { EmailTaken, errorResponse, InvalidCredentials } from "../Domain/Errors.ts"
+import { EmailTaken, errorResponse, InvalidCredentials, TooManyRequests } from "../Domain/Errors.ts"
+import { documentRateLimitHeaders } from "../Platform/RateLimitHeaders.ts"
 import { Login, Register, Registered, Session } from "./User.ts"
 
 export class AccountsApi extends HttpApiGroup.make("auth")
@@ -8,6 +9,8 @@ export class AccountsApi extends HttpApiGroup.make("auth")
       .setPayload(Register)
       .addSuccess(Registered, { status: 201 })
       .addError(errorResponse(EmailTaken))
+      .addError(errorResponse(TooManyRequests))
+      .annotate(OpenApi.Transform, documentRateLimitHeaders)
       .annotate(OpenApi.Summary, "Create an account")
       .annotate(OpenApi.Description, "The email is stored lower-cased and is unique regardless of case.")
   )
@@ -16,6 +19,8 @@ export class AccountsApi extends HttpApiGroup.make("auth")
       .setPayload(Login)
       .addSuccess(Session)
       .addError(errorResponse(InvalidCredentials))
+      .addError(errorResponse(TooManyRequests))
+      .annotate(OpenApi.Transform, documentRateLimitHeaders)
       .annotate(OpenApi.Summary, "Sign in and receive a bearer token")
   )
   .annotate(OpenApi.Title, "Authentication")

@@ -1,15 +1,31 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { Api } from "../Api.ts"
+import { AppConfig } from "../Config.ts"
+import { clientAddress } from "../Platform/ClientAddress.ts"
+import { setRateLimitHeaders } from "../Platform/RateLimitHeaders.ts"
 import { Accounts } from "./Accounts.ts"
+import { AttemptLimits } from "./AttemptLimits.ts"
 
 export const AccountsHttp = HttpApiBuilder.group(Api, "auth", (handlers) =>
   Effect.gen(function*() {
     const accounts = yield* Accounts
+    const limits = yield* AttemptLimits
+    const { rateLimits } = yield* AppConfig
+    const report = (quota: Parameters<typeof setRateLimitHeaders>[0]) => setRateLimitHeaders(quota, limits.policy)
     return handlers
-      .handle("register", ({ payload }) =>
-        accounts.register(payload).pipe(
-          Effect.map((user) => ({ message: "User registered successfully", user }))
+      .handle("register", ({ payload, request }) =>
+        limits.guard(
+          "register",
+          { address: clientAddress(request, rateLimits.trustProxy), email: payload.email },
+          accounts.register(payload).pipe(Effect.map((user) => ({ message: "User registered successfully", user }))),
+          { failed: (error) => error._tag === "EmailTaken", report }
         ))
-      .handle("login", ({ payload }) => accounts.login(payload))
-  }))
+      .handle("login", ({ payload, request }) =>
+        limits.guard(
+          "login",
+          { address: clientAddress(request, rateLimits.trustProxy), email: payload.email },
+          accounts.login(payload),
+          { failed: (error) => error._tag === "InvalidCredentials", report }
+        ))
+  })).pipe(Layer.provide(AttemptLimits.layer))

@@ -211,3 +211,17 @@ export const errorResponse = <Self, Tag extends string, Fields extends Schema.St
   responses.set(errorClass, schema)
   return schema as any
 }
+
+// 429
+export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()(
+  "TooManyRequests",
+  message,
+  HttpApiSchema.annotations({
+    status: 429,
+    description: "Too many attempts from this address, or too many failed ones for this account; see Retry-After"
+  })
+) {
+  static of(retryAfterSeconds: number) {
+    return new TooManyRequests({ message: `Too many attempts; try again in ${retryAfterSeconds} seconds` })
+  }
+}

@@ -16,14 +16,20 @@ const CHANNEL = "outbox_pending"
 const PAYLOAD = "commit"
 
 export interface OutboxEntry {
+  /** The row's position in the outbox (it restarts with a new database: never an identity elsewhere). */
   readonly id: string
+  /** A UUID the database gives each row (rows from before migration 0003: their id), the same on every re-publish. */
+  readonly jobId: string
   readonly queue: QueueName
   readonly name: JobName
   readonly payload: unknown
 }
 
-/** The BullMQ job id of an outbox row: the same row always gives the same id, so a re-publish is ignored. */
-export const jobIdOf = (entry: Pick<OutboxEntry, "id" | "name">): string => `${entry.name}-${entry.id}`
+/**
+ * The BullMQ job id of an outbox row: the same row always gives the same id, so a re-publish is
+ * ignored; another row never does, even in another database on the same Redis.
+ */
+export const jobIdOf = (entry: Pick<OutboxEntry, "jobId" | "name">): string => `${entry.name}-${entry.jobId}`
 
 export interface Backlog {
   readonly pending: number
@@ -72,7 +78,7 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
         publishPending: (limit, publish) =>
           sql.withTransaction(Effect.gen(function*() {
             const entries = yield* sql<OutboxEntry>`
-              SELECT id, queue, name, payload FROM outbox
+              SELECT id, job_id AS "jobId", queue, name, payload FROM outbox
               WHERE published_at IS NULL
               ORDER BY id
               LIMIT ${limit}

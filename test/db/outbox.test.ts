@@ -1,6 +1,7 @@
 /** The transactional outbox and the delivery log on a real PostgreSQL database, with a fake publisher instead of a queue. */
-import { SqlClient } from "@effect/sql"
-import { describe, expect, layer } from "@effect/vitest"
+import { Migrator, SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { describe, expect, it, layer } from "@effect/vitest"
 import { Deferred, Effect, Layer, Logger, LogLevel, Option, Queue, Redacted, Ref, Schema, Stream } from "effect"
 import { Accounts } from "../../src/Accounts/Accounts.ts"
 import { Passwords } from "../../src/Accounts/Passwords.ts"
@@ -14,9 +15,11 @@ import { type Delivery, Deliveries } from "../../src/Jobs/Deliveries.ts"
 import { Job } from "../../src/Jobs/Job.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { jobIdOf, Outbox, type OutboxEntry } from "../../src/Jobs/Outbox.ts"
+import { migrations } from "../../migrations/index.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
+import { migrate } from "../../src/Platform/Migrations.ts"
 import { Transactions } from "../../src/Platform/Transactions.ts"
-import { TestDatabaseLive } from "../support/database.ts"
+import { freshDatabaseUrl, TestDatabaseLive } from "../support/database.ts"
 
 /** The services with the live JobQueue: every job is an outbox row. No queue backend, no relay. */
 const OutboxTest = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer, Deliveries.layer).pipe(
@@ -29,6 +32,7 @@ const OutboxTest = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer, 
 )
 
 const DAY = 86_400_000
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 let emails = 0
 
 const aUser = (role: Role) =>
@@ -244,9 +248,9 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
       expect(yield* published).toEqual([true, true, true])
     }))
 
-    test("a row published a second time carries the same job id, `${name}-${id}`", Effect.gen(function*() {
+    test("a row published a second time carries the same job id, `${name}-${uuid}` from its job_id", Effect.gen(function*() {
       yield* appendJobs(1)
-      const [id] = yield* ids
+      const [row] = yield* query((sql) => sql<{ job_id: string }>`SELECT job_id FROM outbox`)
       const relay = yield* recorder
       yield* publishPending(10, relay.publish)
       // As after a relay crashed between publishing and marking the row.
@@ -254,7 +258,20 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
       yield* publishPending(10, relay.publish)
 
       const jobIds = (yield* relay.batches).flat().map(jobIdOf)
-      expect(jobIds).toEqual([`BookingConfirmed-${id}`, `BookingConfirmed-${id}`])
+      expect(row!.job_id).toMatch(UUID)
+      expect(jobIds).toEqual([`BookingConfirmed-${row!.job_id}`, `BookingConfirmed-${row!.job_id}`])
+    }))
+
+    test("every row gets its own job id from the column default, a multi-row INSERT too", Effect.gen(function*() {
+      yield* appendJobs(2)
+      // A statement that names no job_id, as a batched insert of several jobs would.
+      yield* query((sql) => sql`
+        INSERT INTO outbox (queue, name, payload)
+        SELECT queue, name, payload FROM outbox, generate_series(1, 3)`)
+      const rows = yield* query((sql) => sql<{ job_id: string }>`SELECT job_id FROM outbox`)
+      expect(rows).toHaveLength(8)
+      expect(rows.every((row) => UUID.test(row.job_id))).toBe(true)
+      expect(new Set(rows.map((row) => row.job_id)).size).toBe(8)
     }))
 
     test("two relays at once claim disjoint rows (SKIP LOCKED) and together publish all of them", Effect.gen(function*() {
@@ -353,4 +370,40 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
       expect(yield* deliveryRows).toEqual([{ key: "booking-1", message_id: "message-1" }])
     }))
   })
+})
+
+describe("migrations 0003 (job ids) and 0005 (queue namespace) over an outbox in use", () => {
+  it.effect("rows written before keep the job ids BullMQ knows them by; the last day's are published again", () =>
+    Effect.gen(function*() {
+      const url = yield* freshDatabaseUrl
+      const db = PgClient.layer({ url: Redacted.make(url), maxConnections: 1 })
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const upTo = (last: string) =>
+          Migrator.make({})({
+            loader: Migrator.fromRecord(Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last)))
+          })
+        yield* upTo("0002_outbox_and_deliveries")
+        // Pending, published an hour ago, published two days ago.
+        yield* sql`
+          INSERT INTO outbox (queue, name, payload, published_at)
+          VALUES ('email-queue', 'BookingConfirmed', '{}', NULL),
+                 ('email-queue', 'BookingConfirmed', '{}', now() - interval '1 hour'),
+                 ('email-queue', 'BookingConfirmed', '{}', now() - interval '2 days')`
+        yield* migrate
+        const rows = yield* sql<{ id: string; job_id: string; published: boolean }>`
+          SELECT id::text, job_id, published_at IS NOT NULL AS published FROM outbox ORDER BY id`
+        expect(rows).toEqual([
+          { id: "1", job_id: "1", published: false },
+          { id: "2", job_id: "2", published: false },
+          { id: "3", job_id: "3", published: true }
+        ])
+        yield* sql`INSERT INTO outbox (queue, name, payload) VALUES ('email-queue', 'BookingConfirmed', '{}')`
+        const [added] = yield* sql<{ job_id: string }>`SELECT job_id FROM outbox WHERE id = 4`
+        expect(added!.job_id).toMatch(UUID)
+        const namespaces = yield* sql<{ id: string }>`SELECT id::text FROM queue_namespace`
+        expect(namespaces).toHaveLength(1)
+        expect(namespaces[0]!.id).toMatch(UUID)
+      }).pipe(Effect.provide(db))
+    }).pipe(Effect.scoped, Effect.orDie), 30_000)
 })

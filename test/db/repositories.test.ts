@@ -6,6 +6,7 @@ import { Effect, Layer, Option, Redacted } from "effect"
 import { UsersRepo } from "../../src/Accounts/UsersRepo.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
+import { AppConfig } from "../../src/Config.ts"
 import { EventsRepo } from "../../src/Events/EventsRepo.ts"
 import { migrations } from "../../migrations/index.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
@@ -50,7 +51,7 @@ const available = (eventId: EventId) =>
       SELECT available_tickets AS available, (SELECT count(*)::int FROM bookings WHERE event_id = ${eventId}) AS bookings
       FROM events WHERE id = ${eventId}`).pipe(Effect.map((rows) => rows[0]!), Effect.orDie)
 
-layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive)), { excludeTestServices: true })((it) => {
+layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })((it) => {
   describe("UsersRepo", () => {
     it.effect("email uniqueness is the database's, whatever the case", () =>
       Effect.gen(function*() {

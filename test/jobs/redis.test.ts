@@ -1,7 +1,8 @@
 /** Jobs end to end on real Redis, PostgreSQL and SMTP: delivery, a Redis outage, a worker killed mid-job. */
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import { SqlClient } from "@effect/sql"
+import { Context, Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import { spawn } from "node:child_process"
 import { once } from "node:events"
 import { createRequire } from "node:module"
@@ -13,6 +14,7 @@ import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { QueueBackend } from "../../src/Jobs/QueueBackend.ts"
 import { JobWorkersLive } from "../../src/Jobs/Jobs.ts"
 import { Transactions } from "../../src/Platform/Transactions.ts"
+import { TestDatabaseLive } from "../support/database.ts"
 import { deliveryCount, eventually, fastJobs, jobsApp, redisPrefix, redisUrl, smtp } from "../support/jobs.ts"
 import { createEvent, request, signUp } from "../support/server.ts"
 import { type ReceivedMail, type SmtpSink, startSmtpSink } from "../support/smtpSink.ts"
@@ -70,6 +72,77 @@ describe.skipIf(redisUrl === "")("jobs on Redis", () => {
         expect((yield* sink.received).length).toBe(5)
         expect(yield* deliveryCount).toBe(5)
       })), 60_000)
+
+  it.live("a database restored from an old backup (same queue namespace, ids start over): its emails are all sent", () =>
+    Effect.gen(function*() {
+      const prefix = yield* redisPrefix
+      /**
+       * One deployment over a fresh database (in the `namespace` given, as a restored one would
+       * be): 4 bookings by 3 customers, an update, a cancellation. Answers the subjects mailed.
+       */
+      const deployment = (namespace: Option.Option<string>) =>
+        Effect.gen(function*() {
+          const sink = yield* startSmtpSink
+          const database = TestDatabaseLive.pipe(
+            Layer.tap((context) =>
+              Option.match(namespace, {
+                onNone: () => Effect.void,
+                onSome: (id) => Context.get(context, SqlClient.SqlClient)`UPDATE queue_namespace SET id = ${id}::uuid`
+              }))
+          )
+          const app = jobsApp({ jobs: fastJobs({ redisUrl: Option.some(Redacted.make(redisUrl)), prefix }), mail: smtp(sink.url) }, { database })
+          return yield* Effect.gen(function*() {
+            const organizer = yield* signUp("ORGANIZER")
+            const [ann, bob, cat] = yield* Effect.all([signUp("CUSTOMER"), signUp("CUSTOMER"), signUp("CUSTOMER")])
+            const event = yield* createEvent(organizer.token, { title: "Reset Conf" })
+            for (const customer of [ann, bob, cat, ann]) expect((yield* book(customer.token, event.id)).status).toBe(201)
+            expect((yield* request("PUT", `/api/events/${event.id}`, { token: organizer.token, json: { location: "Hall B" } })).status).toBe(200)
+            expect((yield* request("DELETE", `/api/events/${event.id}`, { token: organizer.token })).status).toBe(204)
+            // Waits up to 20 s for all 10 emails; fewer is reported with what did arrive.
+            yield* eventually(sink.received, (mails) => mails.length === 10).pipe(Effect.ignore)
+            yield* Effect.sleep("1 second") // a duplicate would arrive by now
+            const [row] = yield* (yield* SqlClient.SqlClient)<{ id: string }>`SELECT id::text AS id FROM queue_namespace`
+            return { subjects: (yield* sink.received).map(subjectOf).sort(), namespace: row!.id }
+          }).pipe(Effect.provide(app))
+        }).pipe(Effect.scoped)
+
+      const expected = [
+        ...Array(3).fill("Event cancelled: Reset Conf"),
+        ...Array(3).fill("Event updated: Reset Conf"),
+        ...Array(4).fill("Booking confirmed: Reset Conf")
+      ].sort()
+      const first = yield* deployment(Option.none())
+      const restored = yield* deployment(Option.some(first.namespace))
+      console.log(`a restored database on one Redis prefix: first delivered ${first.subjects.length}/10, restored ${restored.subjects.length}/10`)
+      expect(first.subjects).toEqual(expected)
+      expect(restored.subjects).toEqual(expected)
+    }).pipe(Effect.scoped), 90_000)
+
+  it.live("two deployments at once on one Redis prefix, each with its own database: each sends its own emails, all of them", () =>
+    Effect.gen(function*() {
+      const prefix = yield* redisPrefix
+      const deployment = (title: string) =>
+        Effect.gen(function*() {
+          const sink = yield* startSmtpSink
+          const app = jobsApp({ jobs: fastJobs({ redisUrl: Option.some(Redacted.make(redisUrl)), prefix }), mail: smtp(sink.url) })
+          return yield* Effect.gen(function*() {
+            const organizer = yield* signUp("ORGANIZER")
+            const customers = yield* Effect.all([signUp("CUSTOMER"), signUp("CUSTOMER")])
+            const event = yield* createEvent(organizer.token, { title })
+            for (const customer of [...customers, ...customers]) expect((yield* book(customer.token, event.id)).status).toBe(201)
+            expect((yield* request("PUT", `/api/events/${event.id}`, { token: organizer.token, json: { location: "Hall B" } })).status).toBe(200)
+            yield* eventually(sink.received, (mails) => mails.length >= 6).pipe(Effect.ignore)
+            yield* Effect.sleep("1 second") // strays would arrive by now
+            return (yield* sink.received).map(subjectOf).sort()
+          }).pipe(Effect.provide(app))
+        }).pipe(Effect.scoped)
+
+      const [a, b] = yield* Effect.all([deployment("A Conf"), deployment("B Conf")], { concurrency: 2 })
+      const expected = (title: string) => [...Array(2).fill(`Event updated: ${title}`), ...Array(4).fill(`Booking confirmed: ${title}`)].sort()
+      console.log(`two deployments on one Redis prefix at once: A received ${a.length}/6 (${a.filter((s) => !s?.includes("A Conf")).length} not its own), B ${b.length}/6`)
+      expect(a).toEqual(expected("A Conf"))
+      expect(b).toEqual(expected("B Conf"))
+    }).pipe(Effect.scoped), 90_000)
 
   it.live("a rolled-back booking never yields a job or an email", () =>
     onRedis((sink) =>

@@ -45,12 +45,15 @@ export const fastJobs = (overrides: Partial<JobSettings> = {}): JobSettings => (
 
 export const smtp = (url: string) => ({ ...AppConfig.make().mail, smtpUrl: Option.some(Redacted.make(url)) })
 
-/** The HTTP API, the relay and (unless `workers: false`) the workers over a fresh database. */
-export const jobsApp = (settings: Partial<AppSettings>, options: { readonly workers: boolean } = { workers: true }) =>
-  Layer.mergeAll(HttpLive, options.workers ? JobWorkersLive : Layer.empty).pipe(
+/** The HTTP API, the relay and (unless `workers: false`) the workers over a fresh database (or `database`). */
+export const jobsApp = (
+  settings: Partial<AppSettings>,
+  options: { readonly workers?: boolean; readonly database?: typeof TestDatabaseLive } = {}
+) =>
+  Layer.mergeAll(HttpLive, options.workers ?? true ? JobWorkersLive : Layer.empty).pipe(
     Layer.provideMerge(JobsLive),
     Layer.provideMerge(PersistenceSql),
-    Layer.provideMerge(TestDatabaseLive),
+    Layer.provideMerge(options.database ?? TestDatabaseLive),
     Layer.provideMerge(AppConfig.layerTest(settings)),
     Layer.provideMerge(NodeHttpServer.layerTest),
     Layer.provide(Logger.minimumLogLevel(LogLevel.Error))

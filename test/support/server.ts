@@ -20,7 +20,8 @@ export const stubQueueHealth: QueueHealthReport = {
 }
 const QueueHealthStub = Layer.succeed(QueueHealth, { report: Effect.succeed(stubQueueHealth) })
 
-const serverOver = <ROut, E, R>(
+/** The HTTP app over `persistence` (repositories and rate-limit store) on a test server. */
+export const serverOver = <ROut, E, R>(
   persistence: Layer.Layer<ROut | Layer.Layer.Success<typeof PersistenceSql>, E, R>,
   settings: Partial<AppSettings>
 ) =>
