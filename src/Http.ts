@@ -1,6 +1,6 @@
 /** The HTTP application: handlers over services, the API's middleware, docs, and the server's wrapping. */
-import { HttpApiBuilder, HttpApiScalar, HttpServer } from "@effect/platform"
-import { Effect, Layer } from "effect"
+import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
+import { Effect, FiberRef, Layer } from "effect"
 import { Accounts } from "./Accounts/Accounts.ts"
 import { AuthenticationLive } from "./Accounts/Authentication.ts"
 import { AdminHttp, OperatorAuthenticationLive } from "./Admin/Http.ts"
@@ -44,6 +44,9 @@ export const HttpLive = Layer.unwrapEffect(
   // sent) lets the outer layers shape every response.
   Effect.map(HttpApiBuilder.httpApp, (app) => HttpServer.serve(requestLog(securityHeaders(retryAfter(errorResponses(app))))))
 ).pipe(
+  // No tracer is configured: spans per request, handler and query would be built and thrown away.
+  HttpMiddleware.withTracerDisabledWhen(() => true),
+  (layer) => Layer.locally(layer, FiberRef.currentTracerEnabled, false),
   Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]),
   Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),

@@ -19,7 +19,23 @@ export class Tokens extends Context.Tag("Tokens")<Tokens, {
     Tokens,
     Effect.gen(function*() {
       const { jwt } = yield* AppConfig
-      const key = new TextEncoder().encode(Redacted.value(jwt.secret))
+      // Imported once: jose would otherwise import the raw secret on every verification.
+      const key = yield* Effect.promise(() =>
+        crypto.subtle.importKey(
+          "raw",
+          new TextEncoder().encode(Redacted.value(jwt.secret)),
+          { name: "HMAC", hash: "SHA-256" },
+          false,
+          ["sign", "verify"]
+        )
+      )
+      // A token verified once needs only its expiry checked again: the same bytes carry the same
+      // signature and claims. Bounded; the oldest entry goes first.
+      const verified = new Map<string, { readonly claims: Claims; readonly expiresAtMs: number }>()
+      const remember = (token: string, claims: Claims, expiresAtMs: number) => {
+        if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!)
+        verified.set(token, { claims, expiresAtMs })
+      }
       return {
         issue: (claims) =>
           Effect.gen(function*() {
@@ -39,7 +55,9 @@ export class Tokens extends Context.Tag("Tokens")<Tokens, {
           }),
         verify: (token) =>
           Effect.gen(function*() {
-            const currentDate = new Date(yield* Clock.currentTimeMillis)
+            const now = yield* Clock.currentTimeMillis
+            const known = verified.get(token)
+            if (known !== undefined && now < known.expiresAtMs) return known.claims
             const { payload } = yield* Effect.tryPromise({
               try: () =>
                 jwtVerify(token, key, {
@@ -47,21 +65,25 @@ export class Tokens extends Context.Tag("Tokens")<Tokens, {
                   issuer: jwt.issuer,
                   audience: jwt.audience,
                   requiredClaims: ["sub", "exp", "iat"],
-                  currentDate
+                  currentDate: new Date(now)
                 }),
               catch: (error) =>
                 new Unauthorized({
                   message: error instanceof JoseErrors.JWTExpired ? "Token expired" : "Invalid token"
                 })
             })
-            return yield* decodeClaims(payload).pipe(
+            const claims = yield* decodeClaims(payload).pipe(
               Effect.mapError(() => new Unauthorized({ message: "Invalid token" }))
             )
+            remember(token, claims, payload.exp! * 1000)
+            return claims
           })
       }
     })
   )
 }
+
+const VERIFIED_TOKENS_KEPT = 10_000
 
 const decodeClaims = Schema.decodeUnknown(
   Schema.transform(
