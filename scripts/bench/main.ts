@@ -80,6 +80,14 @@ const rawSql = async (url: string, eventId: number, userId: number, connections:
   return { perSecond: Math.round(latencies.length / seconds), p50: at(0.5), p99: at(0.99), ok: latencies.length, failed: 0, statuses: {} }
 }
 
+/** A run with the server's CPU time per answered request: steadier than rates on a shared machine. */
+const serverCpu = async (server: Child, run: Promise<Run>) => {
+  const before = server.cpuMs()
+  const result = await run
+  const perRequest = (server.cpuMs() - before) / Math.max(1, result.ok + result.failed)
+  return { ...result, serverCpuMsPerRequest: Math.round(perRequest * 1000) / 1000 }
+}
+
 /** Progress on stderr; the results table goes to stdout. */
 const step = (what: string) => console.error(`[bench] ${what}`)
 
@@ -95,10 +103,10 @@ const main = async () => {
     step("baselines: bare Node, one-endpoint HttpApi")
     // Baselines first, on an idle machine: the bare stack and the HttpApi stack.
     const node = await startChild(children, "dist/scripts/bench/ceiling-node.js")
-    const bareNode = await load({ url: `${node.url}/`, connections: 64, seconds })
+    const bareNode = await serverCpu(node, load({ url: `${node.url}/`, connections: 64, seconds }))
     await node.stop()
     const httpApi = await startChild(children, "dist/scripts/bench/ceiling-httpapi.js")
-    const httpApiCeiling = await load({ url: `${httpApi.url}/ping`, connections: 64, seconds })
+    const httpApiCeiling = await serverCpu(httpApi, load({ url: `${httpApi.url}/ping`, connections: 64, seconds }))
     await httpApi.stop()
 
     step("starting the service")
@@ -157,9 +165,10 @@ const main = async () => {
     })
 
     step("GET /api/events, then the hot event at 16 and 64 connections")
-    const listing = await load({ url: `${api}/events`, connections: 64, seconds })
-    const hot16 = await load({ url: app.url, connections: 16, seconds, request: booking(() => hot) })
-    const hot64 = await load({ url: app.url, connections: 64, seconds, request: booking(() => hot) })
+    const withCpu = (run: Promise<Run>) => serverCpu(app, run)
+    const listing = await withCpu(load({ url: `${api}/events`, connections: 64, seconds }))
+    const hot16 = await withCpu(load({ url: app.url, connections: 16, seconds, request: booking(() => hot) }))
+    const hot64 = await withCpu(load({ url: app.url, connections: 64, seconds, request: booking(() => hot) }))
 
     step("login storm")
     // A login storm (32 at a time, real bcrypt) while the hot event sells at 16 connections.
@@ -183,7 +192,9 @@ const main = async () => {
       INSERT INTO events (organizer_id, title, location, date, total_tickets, available_tickets)
       SELECT (SELECT id FROM users WHERE email = 'organizer@bench.example'), 'Spread ' || n, 'Hall', '2099-01-01', 10000, 10000
       FROM generate_series(1, ${SPREAD_EVENTS}) n RETURNING id`)
-    const spread64 = await load({ url: app.url, connections: 64, seconds, request: booking(() => spread[Math.floor(Math.random() * spread.length)]!.id) })
+    const spread64 = await withCpu(
+      load({ url: app.url, connections: 64, seconds, request: booking(() => spread[Math.floor(Math.random() * spread.length)]!.id) })
+    )
 
     step("sold-out rush")
     // The ledger, exactly: a fixed number of requests on a scarce event sells exactly its tickets.
@@ -248,14 +259,14 @@ const main = async () => {
 }
 
 const printTable = (r: any) => {
-  const row = (name: string, x: Run, extra = "") =>
-    `| ${name} | ${x.perSecond.toLocaleString("en")} | ${x.p50} | ${x.p99} | ${extra} |`
+  const row = (name: string, x: Run & { serverCpuMsPerRequest?: number }, extra = "") =>
+    `| ${name} | ${x.perSecond.toLocaleString("en")} | ${x.p50} | ${x.p99} | ${x.serverCpuMsPerRequest ?? ""} | ${extra} |`
   const s = r.scenarios
   const lines = [
     `Each run ${r.seconds} s; ratios against baselines measured in this run.`,
     "",
-    "| run | req/s | p50 ms | p99 ms | ratio |",
-    "| --- | ---: | ---: | ---: | --- |",
+    "| run | req/s | p50 ms | p99 ms | server CPU ms/req | ratio |",
+    "| --- | ---: | ---: | ---: | ---: | --- |",
     row("bare Node http (64)", r.baselines.bareNode),
     row("one-endpoint HttpApi (64)", r.baselines.httpApiCeiling),
     row("raw SQL booking statement (16)", r.baselines.rawSql16),

@@ -8,6 +8,8 @@ export interface Child {
   readonly url: string
   readonly pid: number
   readonly rssMb: () => number
+  /** CPU time the process has used so far (all its threads), in milliseconds. */
+  readonly cpuMs: () => number
   readonly stop: () => Promise<void>
 }
 
@@ -43,6 +45,11 @@ export const startChild = async (
     url,
     pid: child.pid!,
     rssMb: () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))![1]) / 1024),
+    cpuMs: () => {
+      // utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 10 ms.
+      const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+      return (Number(fields[11]) + Number(fields[12])) * 10
+    },
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return
       child.kill("SIGTERM")
