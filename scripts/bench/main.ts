@@ -8,13 +8,13 @@
  * concurrency. Every figure is also a ratio to them. Then the ledger is checked: a sold-out rush
  * with a fixed number of requests must sell exactly its tickets, and no event may be oversold.
  *
- *   npm run bench [-- --seconds 10]      results: bench/results.json, a table on stdout
+ *   npm run bench [-- --seconds 10] [--profile] [--out bench/results.json]
  */
 import { Effect, Exit, Layer, Redacted, Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import pg from "pg"
 import { Tokens } from "../../src/Accounts/Tokens.ts"
 import { AppConfig } from "../../src/Config.ts"
@@ -27,7 +27,12 @@ import { topFunctions } from "./profile-top.ts"
 /** `--profile`: the service runs under `node --cpu-prof`; its hottest functions are printed at the end. */
 const profile = process.argv.includes("--profile")
 const PROFILE_DIR = "bench/profile"
-const seconds = Number(process.argv[process.argv.indexOf("--seconds") + 1] || process.env.BENCH_SECONDS || 10)
+const option = (name: string) => {
+  const at = process.argv.indexOf(name)
+  return at === -1 ? undefined : process.argv[at + 1]
+}
+const OUT = option("--out") ?? "bench/results.json"
+const seconds = Number(option("--seconds") ?? 10)
 const HOT_TICKETS = 1_000_000
 const SPREAD_EVENTS = 1000
 const RUSH_TICKETS = 2000
@@ -242,8 +247,8 @@ const main = async () => {
         timedRunsBooked: appBookings
       }
     }
-    mkdirSync("bench", { recursive: true })
-    writeFileSync("bench/results.json", JSON.stringify(results, null, 2) + "\n")
+    mkdirSync(dirname(OUT), { recursive: true })
+    writeFileSync(OUT, JSON.stringify(results, null, 2) + "\n")
     printTable(results)
     if (profile) {
       for (const file of readdirSync(PROFILE_DIR).filter((f) => f.endsWith(".cpuprofile"))) {
