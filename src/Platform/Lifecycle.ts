@@ -1,6 +1,6 @@
 /** How the processes start and stop: shutdown steps with a time bound, and signals handled once. */
 import { NodeRuntime } from "@effect/platform-node"
-import { Duration, Effect, Layer, Option, Scope } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
 import { AppConfig } from "../Config.ts"
 
 /**
@@ -13,9 +13,10 @@ export const boundedShutdown = (step: string) => <A, E, R>(layer: Layer.Layer<A,
     Effect.gen(function*() {
       const { server: { shutdownTimeoutMs } } = yield* AppConfig
       const scope = yield* Effect.acquireRelease(Scope.make(), (scope, exit) =>
-        Scope.close(scope, exit).pipe(
-          // Disconnected, so that giving up does not wait for the finalizers it abandons.
-          Effect.disconnect,
+        // Released in a fiber of its own, so that giving up on it neither interrupts nor waits for it
+        // (a release runs uninterruptibly: only the wait for it is made interruptible).
+        Effect.forkDaemon(Scope.close(scope, exit)).pipe(
+          Effect.flatMap((closing) => Effect.interruptible(Fiber.join(closing))),
           Effect.timeoutOption(Duration.millis(shutdownTimeoutMs)),
           Effect.flatMap(Option.match({
             onSome: () => Effect.void,
@@ -42,5 +43,14 @@ export const launch = <E>(layer: Layer.Layer<never, E>): void => {
   }
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
-  Layer.launch(layer).pipe(NodeRuntime.runMain({ disablePrettyLogger: true }))
+  Layer.launch(layer).pipe(
+    // Once every step is released or abandoned, exit: runMain would also wait for the fibers an
+    // abandoned step left running (a queue client's close that never returns).
+    Effect.onExit((exit) =>
+      Effect.sync(() => {
+        if (firstSignalAt !== undefined && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) process.exit(0)
+      })
+    ),
+    NodeRuntime.runMain({ disablePrettyLogger: true })
+  )
 }

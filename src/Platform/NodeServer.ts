@@ -60,6 +60,8 @@ const HttpServerLive = Layer.scoped(
             server.close(() => resume(Effect.void))
             server.closeIdleConnections()
           }).pipe(
+            // A finalizer is uninterruptible, and so would be this wait, timeout or not.
+            Effect.interruptible,
             Effect.timeoutOption(`${settings.shutdownTimeoutMs} millis`),
             Effect.flatMap((drained) => {
               if (drained._tag === "Some") return Effect.void
