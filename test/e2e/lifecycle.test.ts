@@ -6,7 +6,7 @@
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Context, Deferred, Effect, Exit, Layer, Redacted, Scope } from "effect"
-import { appendFileSync, chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { appendFileSync, chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { connect, type Socket } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -223,7 +223,7 @@ describe("npm scripts", () => {
 })
 
 describe("the embedded PostgreSQL after a crash", () => {
-  it("refuses a second server on the same data, recovers from kill -9, and shows PostgreSQL's own errors", async () => {
+  it("refuses a second server on the same data, recovers from kill -9 and from a stale lock file, and shows PostgreSQL's own errors", async () => {
     const directory = mkdtempSync(join(tmpdir(), "event-booking-e2e-"))
     chmodSync(directory, 0o755) // as root, the embedded server runs as the `postgres` user
     const dataDir = join(directory, ".data", "postgres")
@@ -255,10 +255,18 @@ describe("the embedded PostgreSQL after a crash", () => {
       expect(await exited(third.server.process, 20_000)).toBe(0)
       expect(postmasterPid(dataDir)).toBeUndefined()
 
-      appendFileSync(join(dataDir, "postgresql.conf"), "\nthis is not a setting\n")
+      // A lock file whose pid now belongs to another program (pids are reused after a reboot or in containers).
+      writeFileSync(join(dataDir, "postmaster.pid"), `${process.pid}\n${dataDir}\n`)
       const fourth = await run()
-      expect(await exited(fourth.server.process, 30_000)).toBe(1)
-      expect(fourth.server.output()).toMatch(/syntax error in file .*postgresql.conf/)
+      await waitUntilUp(fourth.server, fourth.base)
+      expect(fourth.server.output()).toContain("removed a stale")
+      fourth.server.process.kill("SIGTERM")
+      expect(await exited(fourth.server.process, 20_000)).toBe(0)
+
+      appendFileSync(join(dataDir, "postgresql.conf"), "\nthis is not a setting\n")
+      const fifth = await run()
+      expect(await exited(fifth.server.process, 30_000)).toBe(1)
+      expect(fifth.server.output()).toMatch(/syntax error in file .*postgresql.conf/)
     } finally {
       for (const server of servers) cleanUp(server, dataDir)
       rmSync(directory, { recursive: true, force: true })
