@@ -1,9 +1,9 @@
-# Build: compile TypeScript to dist/.
+# Build: bundle the TypeScript into dist/ (npm ci skips its build here: the sources come after it).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
 COPY src ./src
 COPY migrations ./migrations
 COPY scripts ./scripts

@@ -27,6 +27,7 @@ export interface AppSettings {
   /** Bearer token for the operator endpoints (`/api/admin/...`); unset, they answer 404. */
   readonly adminToken: Option.Option<Redacted.Redacted>
   readonly rateLimits: RateLimitSettings
+  readonly server: ServerSettings
 }
 
 /** Limits on POST /auth/login and /auth/register (each endpoint counts apart). */
@@ -50,6 +51,20 @@ export interface BookingSettings {
   readonly maxBatch: number
   /** Most bookings of one event waiting for their turn; more are answered 503 Overloaded. */
   readonly maxWaiting: number
+}
+
+/** The server's time limits: Node's defaults would let a slow client or a stuck request hold a connection for minutes. */
+export interface ServerSettings {
+  /** A request's headers must arrive within this (else 408 and the connection is closed). */
+  readonly headersTimeoutMs: number
+  /** The whole request, body included, must arrive within this (else 408). */
+  readonly receiveTimeoutMs: number
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number
+  /** A request not answered within this gets 503 `RequestTimeout` (its work is interrupted). */
+  readonly deadlineMs: number
+  /** Each shutdown step (draining HTTP connections, workers, queues, the database) may take this long, then is abandoned. */
+  readonly shutdownTimeoutMs: number
 }
 
 export interface JobSettings {
@@ -110,6 +125,14 @@ export const defaultRateLimits: RateLimitSettings = {
   trustProxy: 0
 }
 
+const defaultServer: ServerSettings = {
+  headersTimeoutMs: 10_000,
+  receiveTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  deadlineMs: 15_000,
+  shutdownTimeoutMs: 10_000
+}
+
 const positiveInteger = (name: string, fallback: number) =>
   Config.integer(name).pipe(
     Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 }),
@@ -147,6 +170,20 @@ const jobSettings = Effect.gen(function*() {
     backoffMs: yield* positiveInteger("JOB_BACKOFF_MS", defaultJobs.backoffMs),
     lockDurationMs: yield* positiveInteger("JOB_LOCK_MS", defaultJobs.lockDurationMs)
   } satisfies JobSettings
+})
+
+const serverSettings = Effect.gen(function*() {
+  const headersTimeoutMs = yield* positiveInteger("HTTP_HEADERS_TIMEOUT_MS", defaultServer.headersTimeoutMs)
+  return {
+    headersTimeoutMs,
+    // Node refuses a headers timeout longer than the whole request's.
+    receiveTimeoutMs: yield* positiveInteger("HTTP_RECEIVE_TIMEOUT_MS", defaultServer.receiveTimeoutMs).pipe(
+      Config.validate({ message: "HTTP_RECEIVE_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS", validation: (ms) => ms >= headersTimeoutMs })
+    ),
+    keepAliveTimeoutMs: yield* positiveInteger("HTTP_KEEP_ALIVE_TIMEOUT_MS", defaultServer.keepAliveTimeoutMs),
+    deadlineMs: yield* positiveInteger("REQUEST_DEADLINE_MS", defaultServer.deadlineMs),
+    shutdownTimeoutMs: yield* positiveInteger("SHUTDOWN_TIMEOUT_MS", defaultServer.shutdownTimeoutMs)
+  } satisfies ServerSettings
 })
 
 const mailSettings = Effect.gen(function*() {
@@ -188,6 +225,7 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
       adminToken: Option.none(),
       // Loose enough for suites that sign many users up from one address; limit tests set small ones.
       rateLimits: { ...defaultRateLimits, accountFailures: 1_000, addressAttempts: 100_000 },
+      server: defaultServer,
       ...overrides
     }
   }
@@ -251,7 +289,8 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
             message: "ADMIN_TOKEN must be at least 16 characters",
             validation: Option.match({ onNone: () => true, onSome: (value) => Redacted.value(value).length >= 16 })
           })
-        )
+        ),
+        server: yield* serverSettings
       } satisfies AppSettings
     })
   )

@@ -15,6 +15,7 @@ import { Events } from "./Events/Events.ts"
 import { EventsHttp } from "./Events/Http.ts"
 import { HealthHttp } from "./Health/Http.ts"
 import { ApiFailures, errorResponses } from "./Platform/ErrorResponses.ts"
+import { requestDeadline } from "./Platform/RequestDeadline.ts"
 import { requestLog } from "./Platform/RequestLog.ts"
 import { retryAfter } from "./Platform/RetryAfter.ts"
 import { securityHeaders } from "./Platform/SecurityHeaders.ts"
@@ -42,7 +43,7 @@ const CorsLive = Layer.unwrapEffect(
 export const HttpLive = Layer.unwrapEffect(
   // Wrapping the app itself (not via serve's middleware, which only observes a response already
   // sent) lets the outer layers shape every response.
-  Effect.map(HttpApiBuilder.httpApp, (app) => HttpServer.serve(requestLog(securityHeaders(retryAfter(errorResponses(app))))))
+  Effect.map(HttpApiBuilder.httpApp, (app) => HttpServer.serve(requestLog(securityHeaders(retryAfter(requestDeadline(errorResponses(app)))))))
 ).pipe(
   // No tracer is configured: spans per request, handler and query would be built and thrown away.
   HttpMiddleware.withTracerDisabledWhen(() => true),

@@ -1,11 +1,11 @@
 /** Launches job workers (and an outbox relay) without the HTTP API: `npm run worker`. */
-import { NodeRuntime } from "@effect/platform-node"
 import { Config, Effect, Layer } from "effect"
 import { AppConfig } from "./Config.ts"
 import { JobsLive, JobWorkersLive } from "./Jobs/Jobs.ts"
 import { PersistenceSql } from "./Persistence.ts"
 import { DatabaseLive } from "./Platform/Database.ts"
 import { loadDotEnv } from "./Platform/DotEnv.ts"
+import { boundedShutdown, launch } from "./Platform/Lifecycle.ts"
 import { LoggingLive } from "./Platform/Logging.ts"
 
 // A worker shares the API's database. The embedded one belongs to `npm start`, which runs workers itself.
@@ -16,13 +16,14 @@ const RequireDatabaseUrl = Layer.effectDiscard(
 )
 
 const WorkerLive = JobWorkersLive.pipe(
-  Layer.provide(JobsLive),
+  boundedShutdown("the job workers"),
+  Layer.provide(JobsLive.pipe(boundedShutdown("the outbox relay and job queues"))),
   Layer.provide(PersistenceSql),
-  Layer.provide(DatabaseLive),
+  Layer.provide(DatabaseLive.pipe(boundedShutdown("the database"))),
   Layer.provide(RequireDatabaseUrl),
   Layer.provide(AppConfig.layer),
   Layer.provide(LoggingLive)
 )
 
 loadDotEnv()
-Layer.launch(WorkerLive).pipe(NodeRuntime.runMain({ disablePrettyLogger: true }))
+launch(WorkerLive)

@@ -1,79 +1,32 @@
 /** The real process, black-box: start-up, a round trip, body limit, JSON logs, clean shutdown. */
 import { Effect, Exit, Scope } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
-import { once } from "node:events"
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
-import { createRequire } from "node:module"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
-import { pathToFileURL } from "node:url"
+import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { freshDatabaseUrl } from "../support/database.ts"
+import {
+  buildOnce,
+  cleanUp,
+  exited,
+  freePort,
+  postmasterPid,
+  pressCtrlC,
+  processGroupOf,
+  type Server,
+  start,
+  waitFor,
+  waitUntilUp
+} from "../support/process.ts"
 
 const SECRET = "an-end-to-end-test-secret-of-32+-chars"
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-
-interface Server {
-  readonly process: ChildProcess
-  readonly output: () => string
-}
-
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href
-const MAIN = resolve("src/main.ts")
-
-/** `npm start`'s process, in `cwd` (where `.data/` and `.env` are looked for). */
-const start = (env: Record<string, string>, cwd = process.cwd()): Server => {
-  const child = spawn(process.execPath, ["--import", TSX, MAIN], {
-    cwd,
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  let output = ""
-  child.stdout!.on("data", (chunk) => (output += chunk))
-  child.stderr!.on("data", (chunk) => (output += chunk))
-  return { process: child, output: () => output }
-}
-
-const waitUntilUp = async (server: Server, base: string) => {
-  const deadline = Date.now() + 45_000
-  while (Date.now() < deadline) {
-    const ready = await fetch(`${base}/health/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false)
-    if (ready) return
-    if (server.process.exitCode !== null) break
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  throw new Error(`the server did not start:\n${server.output()}`)
-}
+beforeAll(buildOnce, 120_000)
 
 const readMailbox = (directory: string) =>
   existsSync(directory)
     ? readdirSync(directory).filter((name) => name.endsWith(".eml")).map((name) => readFileSync(join(directory, name), "utf8"))
     : []
-
-const waitFor = async <A>(read: () => A, done: (a: A) => boolean, timeoutMs = 15_000) => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = read()
-    if (done(value) || Date.now() > deadline) return value
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
-const exited = (child: ChildProcess, timeoutMs: number) =>
-  child.exitCode !== null
-    ? Promise.resolve(child.exitCode)
-    : Promise.race([
-      once(child, "exit").then(([code]) => code as number | null),
-      new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), timeoutMs))
-    ])
 
 describe("the server process", () => {
   const scope = Effect.runSync(Scope.make())
@@ -92,7 +45,7 @@ describe("the server process", () => {
   }, 60_000)
 
   afterAll(async () => {
-    if (server?.process.exitCode === null) server.process.kill("SIGKILL")
+    cleanUp(server)
     await Effect.runPromise(Scope.close(scope, Exit.void))
     rmSync(mailDir, { recursive: true, force: true })
   })
@@ -155,17 +108,23 @@ describe("the embedded default (no DATABASE_URL)", () => {
   it("starts its own PostgreSQL under ./.data, mails a booking into ./.data/mail, keeps data across restarts, and Ctrl-C stops it all", async () => {
     const directory = mkdtempSync(join(tmpdir(), "event-booking-e2e-"))
     chmodSync(directory, 0o755) // as root, the embedded server runs as the `postgres` user
+    const dataDir = join(directory, ".data", "postgres")
     const run = async (check: (base: string) => Promise<void>) => {
       const port = await freePort()
       const server = start({ PORT: String(port) }, directory)
       try {
         await waitUntilUp(server, `http://127.0.0.1:${port}/api`)
         await check(`http://127.0.0.1:${port}/api`)
-        server.process.kill("SIGINT")
-        expect(await exited(server.process, 15_000)).toBe(0)
+        // PostgreSQL runs in a process group of its own: a terminal's Ctrl-C reaches the server, which stops it.
+        const postgres = postmasterPid(dataDir)!
+        expect(processGroupOf(postgres)).not.toBe(processGroupOf(server.process.pid!))
+        pressCtrlC(server)
+        expect(await exited(server.process, 20_000)).toBe(0)
         expect(server.output()).toContain("embedded PostgreSQL stopped")
+        expect(server.output()).not.toContain("57P01")
+        expect(postmasterPid(dataDir)).toBeUndefined()
       } finally {
-        if (server.process.exitCode === null) server.process.kill("SIGKILL")
+        cleanUp(server, dataDir)
       }
     }
     const account = { email: "kept@e2e.io", password: "e2e-password-123" }
@@ -210,7 +169,7 @@ describe("the embedded default (no DATABASE_URL)", () => {
     } finally {
       rmSync(directory, { recursive: true, force: true })
     }
-  }, 60_000)
+  }, 120_000)
 })
 
 describe("production configuration", () => {
@@ -222,7 +181,7 @@ describe("production configuration", () => {
       expect(code).not.toBe("timeout")
       expect(server.output()).toContain("JWT_SECRET")
     } finally {
-      if (server.process.exitCode === null) server.process.kill("SIGKILL")
+      cleanUp(server)
     }
   }, 20_000)
 })

@@ -1,4 +1,8 @@
-/** A TCP proxy on loopback that can be cut off (every connection dropped, new ones refused) and restored. */
+/**
+ * A TCP proxy on loopback that can be cut off (every connection dropped, new ones refused) and
+ * restored, or frozen (connections stay open and new ones are accepted, but nothing more passes:
+ * a server that stopped answering).
+ */
 import { Effect } from "effect"
 import { createServer, type Server, type Socket, connect } from "node:net"
 
@@ -6,6 +10,7 @@ export interface TcpProxy {
   readonly port: number
   readonly cut: Effect.Effect<void>
   readonly restore: Effect.Effect<void>
+  readonly freeze: Effect.Effect<void>
 }
 
 export const startTcpProxy = (target: { readonly host: string; readonly port: number }) =>
@@ -17,9 +22,11 @@ export const startTcpProxy = (target: { readonly host: string; readonly port: nu
       socket.on("error", () => socket.destroy())
     }
     let server: Server | undefined
+    let frozen = false
     const listen = (port: number) =>
       Effect.async<number>((resume) => {
         server = createServer((client) => {
+          if (frozen) return void track(client)
           const upstream = connect(target)
           track(client)
           track(upstream)
@@ -33,6 +40,13 @@ export const startTcpProxy = (target: { readonly host: string; readonly port: nu
       for (const socket of sockets) socket.destroy()
       server!.close(() => resume(Effect.void))
     })
+    const freeze = Effect.sync(() => {
+      frozen = true
+      for (const socket of sockets) {
+        socket.unpipe()
+        socket.pause()
+      }
+    })
     const port = yield* Effect.acquireRelease(listen(0), () => cut)
-    return { port, cut, restore: Effect.asVoid(listen(port)) } satisfies TcpProxy
+    return { port, cut, restore: Effect.asVoid(listen(port)), freeze } satisfies TcpProxy
   })

@@ -1,0 +1,275 @@
+/**
+ * The process's life, black-box: the first connection is answered, time limits hold, shutdown
+ * never hangs on clients or dead dependencies, `npm start` and `npm run worker` obey signals, and
+ * the embedded PostgreSQL recovers from a killed server.
+ */
+import { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { Context, Deferred, Effect, Exit, Layer, Redacted, Scope } from "effect"
+import { appendFileSync, chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { connect, type Socket } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
+import { freshDatabaseUrl } from "../support/database.ts"
+import {
+  buildOnce,
+  cleanUp,
+  exited,
+  freePort,
+  isAlive,
+  listening,
+  npm,
+  postmasterPid,
+  type Server,
+  start,
+  waitFor,
+  waitUntilUp
+} from "../support/process.ts"
+import { startTcpProxy } from "../support/tcpProxy.ts"
+
+const SECRET = "an-end-to-end-test-secret-of-32+-chars"
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A raw HTTP/1.1 connection: everything received so far, and whether the server closed it. */
+interface Raw {
+  readonly socket: Socket
+  readonly received: () => string
+  readonly closed: () => boolean
+}
+
+const rawConnection = (port: number) =>
+  new Promise<Raw | undefined>((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port })
+    let received = ""
+    let closed = false
+    socket.on("data", (chunk) => (received += chunk))
+    socket.on("close", () => (closed = true))
+    socket.once("connect", () => resolve({ socket, received: () => received, closed: () => closed }))
+    socket.once("error", () => resolve(undefined))
+  })
+
+/** Waits until the server has closed the connection (or `timeoutMs`), then returns what it sent. */
+const answer = async (raw: Raw, timeoutMs = 10_000) => {
+  await waitFor(raw.closed, (closed) => closed, timeoutMs)
+  return raw.received()
+}
+
+const scope = Effect.runSync(Scope.make())
+let databaseUrl: string
+let mailDir: string
+
+beforeAll(async () => {
+  buildOnce()
+  databaseUrl = await Effect.runPromise(Scope.extend(freshDatabaseUrl, scope))
+  mailDir = mkdtempSync(join(tmpdir(), "event-booking-mail-"))
+}, 120_000)
+
+afterAll(async () => {
+  await Effect.runPromise(Scope.close(scope, Exit.void))
+  rmSync(mailDir, { recursive: true, force: true })
+})
+
+const settings = (port: number, overrides: Record<string, string> = {}) => ({
+  DATABASE_URL: databaseUrl,
+  PORT: String(port),
+  NODE_ENV: "production",
+  JWT_SECRET: SECRET,
+  MAIL_DIR: mailDir,
+  ...overrides
+})
+
+/** A started server on a fresh port; stopped (if still running) after `use`. */
+const withServer = async (overrides: Record<string, string>, use: (server: Server, port: number) => Promise<void>) => {
+  const port = await freePort()
+  const server = start(settings(port, overrides))
+  try {
+    await waitUntilUp(server, `http://127.0.0.1:${port}/api`)
+    await use(server, port)
+  } finally {
+    cleanUp(server)
+  }
+}
+
+describe("start-up", () => {
+  it("answers the very first connection the port accepts", async () => {
+    const port = await freePort()
+    const server = start(settings(port))
+    try {
+      // Knock until the port opens: the first connection it accepts must get its answer.
+      let first: Raw | undefined
+      while (first === undefined && server.process.exitCode === null) {
+        first = await rawConnection(port)
+        if (first === undefined) await sleep(2)
+      }
+      first!.socket.write("GET /api/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+      expect(await answer(first!, 15_000)).toMatch(/^HTTP\/1.1 200 /)
+    } finally {
+      cleanUp(server)
+    }
+  }, 60_000)
+})
+
+describe("time limits", () => {
+  it("answers 408 in the error shape when a request's headers do not arrive in time", async () => {
+    await withServer({ HTTP_HEADERS_TIMEOUT_MS: "1000" }, async (_, port) => {
+      const raw = (await rawConnection(port))!
+      raw.socket.write("GET /api/health HTTP/1.1\r\nHost: localhost\r\n") // and never the blank line
+      const response = await answer(raw)
+      expect(response).toMatch(/^HTTP\/1.1 408 /)
+      expect(JSON.parse(response.slice(response.indexOf("\r\n\r\n") + 4))).toEqual({
+        message: expect.any(String),
+        status: 408,
+        code: "ClientTimeout"
+      })
+    })
+  }, 60_000)
+
+  it("answers 503 RequestTimeout when a request is stuck past REQUEST_DEADLINE_MS (here: behind a lock held elsewhere)", async () => {
+    await withServer({ REQUEST_DEADLINE_MS: "1000" }, async (_, port) => {
+      const lockScope = await Effect.runPromise(Scope.make())
+      try {
+        await Effect.runPromise(
+          Effect.gen(function*() {
+            const context = yield* Layer.build(PgClient.layer({ url: Redacted.make(databaseUrl), maxConnections: 1 }))
+            const sql = Context.get(context, SqlClient.SqlClient)
+            const locked = yield* Deferred.make<void>()
+            yield* sql`LOCK TABLE events IN ACCESS EXCLUSIVE MODE`.pipe(
+              Effect.zipRight(Deferred.succeed(locked, undefined)),
+              Effect.zipRight(Effect.never),
+              sql.withTransaction,
+              Effect.forkScoped
+            )
+            yield* Deferred.await(locked)
+          }).pipe(Scope.extend(lockScope))
+        )
+        const response = await fetch(`http://127.0.0.1:${port}/api/events`, { signal: AbortSignal.timeout(15_000) })
+        expect(response.status).toBe(503)
+        expect(await response.json()).toEqual({ message: expect.any(String), status: 503, code: "RequestTimeout" })
+      } finally {
+        await Effect.runPromise(Scope.close(lockScope, Exit.void))
+      }
+    })
+  }, 60_000)
+})
+
+describe("shutdown", () => {
+  it("closes a kept-alive connection whose request was running at SIGTERM, after answering it, and exits", async () => {
+    await withServer({}, async (server, port) => {
+      const raw = (await rawConnection(port))!
+      // The request reaches the handler, which waits for its body.
+      raw.socket.write("POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n")
+      await sleep(300)
+      server.process.kill("SIGTERM")
+      await sleep(300)
+      raw.socket.write("{}")
+      const response = await answer(raw)
+      expect(response).toMatch(/^HTTP\/1.1 400 /)
+      expect(response.toLowerCase()).toContain("connection: close")
+      expect(raw.closed()).toBe(true)
+      expect(await exited(server.process, 20_000)).toBe(0)
+    })
+  }, 60_000)
+
+  it("exits on SIGTERM when Redis is unreachable and workers run", async () => {
+    const nothingThere = await freePort()
+    await withServer({ REDIS_URL: `redis://127.0.0.1:${nothingThere}`, SHUTDOWN_TIMEOUT_MS: "1000" }, async (server) => {
+      server.process.kill("SIGTERM")
+      expect(await exited(server.process, 30_000), server.output()).toBe(0)
+    })
+  }, 60_000)
+
+  it("exits on SIGTERM when the database has stopped answering", async () => {
+    const url = new URL(databaseUrl)
+    const proxy = await Effect.runPromise(
+      startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) }).pipe(Scope.extend(scope))
+    )
+    url.host = `127.0.0.1:${proxy.port}`
+    // The queues on Redis when there is one: BullMQ's PostgreSQL backend is not what this is about.
+    const redis = inject("redisUrl") === "" ? {} : { REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: `e2e-${process.pid}` }
+    await withServer({ DATABASE_URL: url.toString(), SHUTDOWN_TIMEOUT_MS: "1000", ...redis }, async (server) => {
+      await Effect.runPromise(proxy.freeze)
+      server.process.kill("SIGTERM")
+      expect(await exited(server.process, 30_000), server.output()).toBe(0)
+    })
+  }, 60_000)
+})
+
+describe("npm scripts", () => {
+  it("`kill <pid of npm start>` stops the server", async () => {
+    const port = await freePort()
+    const app = npm(["start"], settings(port))
+    try {
+      await waitUntilUp(app, `http://127.0.0.1:${port}/api`)
+      process.kill(app.process.pid!, "SIGTERM")
+      expect(await exited(app.process, 30_000)).toBe(0)
+      expect(await waitFor(() => listening(port), (open) => !open, 5_000)).toBe(false)
+    } finally {
+      cleanUp(app)
+    }
+  }, 90_000)
+
+  it("`npm run worker` runs the workers until killed", async () => {
+    const worker = npm(["run", "worker"], settings(await freePort()))
+    try {
+      await waitFor(worker.output, (output) => output.includes("job queues on") || worker.process.exitCode !== null, 45_000)
+      expect(worker.output()).toContain("job queues on PostgreSQL")
+      process.kill(worker.process.pid!, "SIGTERM")
+      expect(await exited(worker.process, 30_000)).toBe(0)
+    } finally {
+      cleanUp(worker)
+    }
+  }, 90_000)
+})
+
+describe("the embedded PostgreSQL after a crash", () => {
+  it("refuses a second server on the same data, recovers from kill -9 and from a stale lock file, and shows PostgreSQL's own errors", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "event-booking-e2e-"))
+    chmodSync(directory, 0o755) // as root, the embedded server runs as the `postgres` user
+    const dataDir = join(directory, ".data", "postgres")
+    const servers: Array<Server> = []
+    const run = async () => {
+      const port = await freePort()
+      const server = start({ PORT: String(port) }, directory)
+      servers.push(server)
+      return { server, base: `http://127.0.0.1:${port}/api` }
+    }
+    try {
+      const first = await run()
+      await waitUntilUp(first.server, first.base)
+
+      const second = await run()
+      expect(await exited(second.server.process, 30_000)).toBe(1)
+      expect(second.server.output()).toContain(`the embedded PostgreSQL in ${dataDir} is in use by another process`)
+
+      const left = postmasterPid(dataDir)!
+      first.server.process.kill("SIGKILL")
+      await exited(first.server.process, 10_000)
+      expect(isAlive(left)).toBe(true)
+
+      const third = await run()
+      await waitUntilUp(third.server, third.base)
+      expect(third.server.output()).toContain(`PostgreSQL (pid ${left}) was left running`)
+      expect(isAlive(left)).toBe(false)
+      third.server.process.kill("SIGTERM")
+      expect(await exited(third.server.process, 20_000)).toBe(0)
+      expect(postmasterPid(dataDir)).toBeUndefined()
+
+      // A lock file whose pid now belongs to another program (pids are reused after a reboot or in containers).
+      writeFileSync(join(dataDir, "postmaster.pid"), `${process.pid}\n${dataDir}\n`)
+      const fourth = await run()
+      await waitUntilUp(fourth.server, fourth.base)
+      expect(fourth.server.output()).toContain("removed a stale")
+      fourth.server.process.kill("SIGTERM")
+      expect(await exited(fourth.server.process, 20_000)).toBe(0)
+
+      appendFileSync(join(dataDir, "postgresql.conf"), "\nthis is not a setting\n")
+      const fifth = await run()
+      expect(await exited(fifth.server.process, 30_000)).toBe(1)
+      expect(fifth.server.output()).toMatch(/syntax error in file .*postgresql.conf/)
+    } finally {
+      for (const server of servers) cleanUp(server, dataDir)
+      rmSync(directory, { recursive: true, force: true })
+    }
+  }, 150_000)
+})

@@ -1,0 +1,131 @@
+/** The real server process for the end-to-end tier: started as `npm start` starts it, and observed from outside. */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { once } from "node:events"
+import { existsSync, readFileSync } from "node:fs"
+import { connect, createServer } from "node:net"
+import { join, resolve } from "node:path"
+
+const ROOT = resolve(import.meta.dirname, "../..")
+
+/** Compiles the server and the worker as `npm start` does (once per run: skipped when up to date). */
+export const buildOnce = () => {
+  execFileSync(process.execPath, ["scripts/build.mjs", "--if-changed", "src/main.ts", "src/worker.ts"], { cwd: ROOT, stdio: "inherit" })
+}
+
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+
+export interface Server {
+  readonly process: ChildProcess
+  readonly output: () => string
+}
+
+const track = (child: ChildProcess): Server => {
+  let output = ""
+  child.stdout!.on("data", (chunk) => (output += chunk))
+  child.stderr!.on("data", (chunk) => (output += chunk))
+  return { process: child, output: () => output }
+}
+
+/**
+ * The compiled server (what `npm start` runs), in `cwd` (where `.data/` and `.env` are looked
+ * for), in its own process group so that a test can signal the group as a terminal's Ctrl-C does.
+ */
+export const start = (env: Record<string, string>, cwd = process.cwd()): Server =>
+  track(spawn(process.execPath, [join(ROOT, "dist/src/main.js")], {
+    cwd,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true
+  }))
+
+/** `npm <args>` in the project, as a user runs it. */
+export const npm = (args: ReadonlyArray<string>, env: Record<string, string>): Server =>
+  track(spawn("npm", [...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME ?? "/tmp", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true
+  }))
+
+/** Ctrl-C in a terminal: SIGINT to every process of the foreground group. */
+export const pressCtrlC = (server: Server) => process.kill(-server.process.pid!, "SIGINT")
+
+export const waitUntilUp = async (server: Server, base: string, path = "/health/ready") => {
+  const deadline = Date.now() + 45_000
+  while (Date.now() < deadline) {
+    const ready = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false)
+    if (ready) return
+    if (server.process.exitCode !== null) break
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`the server did not start:\n${server.output()}`)
+}
+
+/** The exit code, or "timeout" if the process is still running after `timeoutMs`. */
+export const exited = (child: ChildProcess, timeoutMs: number) =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve(child.exitCode)
+    : Promise.race([
+      once(child, "exit").then(([code]) => code as number | null),
+      new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), timeoutMs))
+    ])
+
+/** Kills what a test left running: the process group, and an embedded PostgreSQL in `dataDir`. */
+export const cleanUp = (server: Server | undefined, dataDir?: string) => {
+  if (server !== undefined && server.process.exitCode === null && server.process.signalCode === null) {
+    try {
+      process.kill(-server.process.pid!, "SIGKILL")
+    } catch {
+      // gone
+    }
+  }
+  const pid = dataDir === undefined ? undefined : postmasterPid(dataDir)
+  if (pid !== undefined && isAlive(pid)) process.kill(pid, "SIGKILL")
+}
+
+export const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The PostgreSQL server running on `dataDir`, from its lock file. */
+export const postmasterPid = (dataDir: string) => {
+  const file = join(dataDir, "postmaster.pid")
+  return existsSync(file) ? Number(readFileSync(file, "utf8").split("\n")[0]) : undefined
+}
+
+/** The process group of `pid` (Linux). */
+export const processGroupOf = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2])
+}
+
+/** Whether something accepts connections on the port. */
+export const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port })
+    socket.once("connect", () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once("error", () => resolve(false))
+  })
+
+export const waitFor = async <A>(read: () => A | Promise<A>, done: (a: A) => boolean, timeoutMs = 15_000) => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await read()
+    if (done(value) || Date.now() > deadline) return value
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
