@@ -18,4 +18,5 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 4000
-CMD ["node", "dist/src/main.js"]
+# GC flags: see docs/decisions.md (booking performance).
+CMD ["node", "--single-threaded-gc", "--max-semi-space-size=32", "dist/src/main.js"]

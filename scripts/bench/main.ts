@@ -12,7 +12,7 @@
  */
 import { Effect, Exit, Layer, Redacted, Scope } from "effect"
 import { randomBytes } from "node:crypto"
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import pg from "pg"
@@ -33,6 +33,10 @@ const option = (name: string) => {
 }
 const OUT = option("--out") ?? "bench/results.json"
 const seconds = Number(option("--seconds") ?? 10)
+// The service runs as `npm start` runs it (package.json).
+const SERVER_NODE_FLAGS = (JSON.parse(readFileSync("package.json", "utf8")).scripts.start as string)
+  .split(" ")
+  .filter((word) => word.startsWith("--"))
 const HOT_TICKETS = 1_000_000
 const SPREAD_EVENTS = 1000
 const RUSH_TICKETS = 2000
@@ -123,7 +127,7 @@ const main = async () => {
       JWT_SECRET: secret,
       MAIL_DIR: join(tmpdir(), `bench-mail-${randomBytes(4).toString("hex")}`),
       ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, QUEUE_PREFIX: `bench-${randomBytes(4).toString("hex")}` } : {})
-    }, profile ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [])
+    }, [...SERVER_NODE_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [])])
     const api = `${app.url}/api`
     const db = new pg.Client({ connectionString: databaseUrl })
     await db.connect()
