@@ -32,6 +32,7 @@ describe("npm run bench", () => {
       for (const run of [...Object.values(results.baselines), ...Object.values(results.scenarios)] as Array<{ ok: number }>) {
         expect(run.ok).toBeGreaterThan(0)
       }
+      expect(Object.keys(results.scenarios.hotEvent16DuringLoginStorm.logins.statuses)).toEqual(["200"])
       expect(results.ledger).toMatchObject({ exact: true, eventsOversold: 0, rush: { created: 2000, sold: 2000, refused: 2000 } })
       expect(output).toContain("| hot event, 64 connections |")
     } finally {
