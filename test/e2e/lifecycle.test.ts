@@ -21,6 +21,7 @@ import {
   listening,
   npm,
   postmasterPid,
+  SECRET,
   type Server,
   start,
   waitFor,
@@ -28,7 +29,6 @@ import {
 } from "../support/process.ts"
 import { startTcpProxy } from "../support/tcpProxy.ts"
 
-const SECRET = "an-end-to-end-test-secret-of-32+-chars"
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** A raw HTTP/1.1 connection: everything received so far, and whether the server closed it. */

@@ -13,13 +13,13 @@ import {
   postmasterPid,
   pressCtrlC,
   processGroupOf,
+  SECRET,
   type Server,
   start,
   waitFor,
   waitUntilUp
 } from "../support/process.ts"
 
-const SECRET = "an-end-to-end-test-secret-of-32+-chars"
 
 beforeAll(buildOnce, 120_000)
 

@@ -7,6 +7,9 @@ import { join, resolve } from "node:path"
 
 const ROOT = resolve(import.meta.dirname, "../..")
 
+/** The JWT_SECRET the end-to-end servers run with. */
+export const SECRET = "an-end-to-end-test-secret-of-32+-chars"
+
 /** Compiles the server and the worker as `npm start` does (once per run: skipped when up to date). */
 export const buildOnce = () => {
   execFileSync(process.execPath, ["scripts/build.mjs", "--if-changed", "src/main.ts", "src/worker.ts"], { cwd: ROOT, stdio: "inherit" })
