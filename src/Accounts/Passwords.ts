@@ -18,11 +18,15 @@ export class Passwords extends Context.Tag("Passwords")<Passwords, {
       const run = yield* makePasswordWorkers(passwordWorkers)
       const hash = (password: Redacted.Redacted<string>) =>
         run<string>({ op: "hash", password: Redacted.value(password), cost: bcryptCost })
-      const dummyHash = yield* hash(Redacted.make("a password nobody has"))
+      // Needed only for unknown emails: computed in the background so that start-up does not wait for it.
+      const dummyHash = yield* Effect.cached(hash(Redacted.make("a password nobody has")))
+      yield* Effect.forkScoped(dummyHash)
       return {
         hash,
         verify: (password, stored) =>
-          run<boolean>({ op: "compare", password: Redacted.value(password), hash: stored ?? dummyHash }).pipe(
+          Effect.flatMap(stored === undefined ? dummyHash : Effect.succeed(stored), (hash) =>
+            run<boolean>({ op: "compare", password: Redacted.value(password), hash })
+          ).pipe(
             Effect.map((matches) => matches && stored !== undefined)
           )
       }
