@@ -26,6 +26,8 @@ export const requestDeadline = <E, R>(app: HttpApp.HttpApp<HttpServerResponse.Ht
       return Fiber.await(work).pipe(
         Effect.onInterrupt(() => Fiber.interrupt(work)), // the client went away: so does the work
         Effect.ensuring(Effect.sync(() => clearTimeout(timer))),
+        // What the work set on its fiber (CORS and other pre-response handlers) applies to the answer.
+        Effect.zipLeft(Fiber.inheritAll(work)),
         Effect.flatMap((exit) =>
           Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) && HashSet.has(Cause.interruptors(exit.cause), deadlineFiberId)
             ? Effect.succeed(
