@@ -53,10 +53,17 @@ export const make = <K, I, A, E>(options: GroupCommitOptions<K, I, A, E>) =>
       })
     }
 
-    // A batch, once taken, is committed and answered even if the scope closes meanwhile.
+    // A batch, once taken, is committed and answered even if the scope closes meanwhile. A caller
+    // that gave up after its item was taken (client gone, deadline) never hears the outcome: say so.
     const commitBatch = (key: K, batch: ReadonlyArray<Waiter<I, A, E>>) =>
       Effect.uninterruptible(
-        Effect.map(Effect.exit(options.commit(key, batch.map((waiter) => waiter.item))), (exit) => settle(batch, exit))
+        Effect.flatMap(Effect.exit(options.commit(key, batch.map((waiter) => waiter.item))), (exit) => {
+          settle(batch, exit)
+          const unanswered = batch.filter((waiter) => waiter.abandoned).length
+          return unanswered === 0 ? Effect.void : Effect.logWarning("outcomes committed after their callers gave up").pipe(
+            Effect.annotateLogs({ key: String(key), unanswered, batch: batch.length })
+          )
+        })
       )
 
     const drain = (key: K, line: Array<Waiter<I, A, E>>): Effect.Effect<void> =>

@@ -1,6 +1,6 @@
 /** The booking engine's parts without a database: who gets tickets in a batch, and how lines batch. */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Either, Fiber, Ref } from "effect"
+import { Deferred, Effect, Either, Fiber, Logger, Ref } from "effect"
 import { allocate, type TicketRequest } from "../../src/Bookings/Allocation.ts"
 import type { UserId } from "../../src/Domain/Ids.ts"
 import * as GroupCommit from "../../src/Platform/GroupCommit.ts"
@@ -98,6 +98,24 @@ describe("GroupCommit: one commit in flight per key, the rest wait and go togeth
       yield* release
       expect(yield* Fiber.join(patient)).toBe(30)
       expect(yield* batches).toEqual([[1], [3]])
+    }))
+
+  it.scoped("an item whose caller gave up after its batch was taken is still committed, and the lost answer is logged", () =>
+    Effect.gen(function*() {
+      const logged = yield* Ref.make<ReadonlyArray<string>>([])
+      const logger = Logger.make(({ message }) => Effect.runSync(Ref.update(logged, (all) => [...all, String(message)])))
+      yield* Effect.gen(function*() {
+        const { batches, release, submitted } = yield* recordingLine({ maxBatch: 100, maxWaiting: 100 })
+        const gone = yield* submitted("event", 1)
+        yield* Effect.yieldNow()
+        yield* Fiber.interruptFork(gone)
+        yield* Effect.yieldNow()
+        yield* release
+        expect((yield* Fiber.await(gone))._tag).toBe("Failure")
+        expect(yield* batches).toEqual([[1]])
+        yield* Effect.yieldNow()
+      }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      expect(yield* Ref.get(logged)).toContain("outcomes committed after their callers gave up")
     }))
 
   it.scoped("a commit that dies fails each item of its batch with that defect, and the line goes on", () =>
