@@ -8,6 +8,7 @@ import {
   InternalServerError,
   InvalidJson,
   PayloadTooLarge,
+  RequestTimeout,
   UnsupportedMediaType,
   ValidationError
 } from "./Domain/Errors.ts"
@@ -27,6 +28,7 @@ export class Api extends HttpApi.make("event-booking")
   .addError(errorResponse(PayloadTooLarge))
   .addError(errorResponse(UnsupportedMediaType))
   .addError(errorResponse(InternalServerError))
+  .addError(errorResponse(RequestTimeout))
   .annotate(OpenApi.Title, "Event Booking API")
   .annotate(OpenApi.Version, "1.0.0")
   .annotate(

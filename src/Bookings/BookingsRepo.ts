@@ -114,8 +114,6 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
   }
 }
 
-const accountGone = new Unauthorized({ message: "Your account no longer exists; sign in again" })
-
 /**
  * Each request's outcome: granted ones in order take the next inserted row, and see the event as it
  * stood right after their own booking; refused ones get their typed error.
@@ -148,7 +146,7 @@ const toOutcomes = (
       case "EventAlreadyStarted":
         return Either.left(EventAlreadyStarted.of(eventId))
       case "AccountGone":
-        return Either.left(accountGone)
+        return Either.left(Unauthorized.accountGone)
       case "NotEnoughTickets":
         return Either.left(NotEnoughTickets.of(request.ticketsCount, allocation.available))
     }

@@ -148,6 +148,13 @@ export class NotReady extends Schema.TaggedError<NotReady>()(
   HttpApiSchema.annotations({ status: 503, description: "A dependency (the database) is not answering" })
 ) {}
 
+/** The server gave up on a request that ran past REQUEST_DEADLINE_MS; whatever it had not committed was rolled back. */
+export class RequestTimeout extends Schema.TaggedError<RequestTimeout>()(
+  "RequestTimeout",
+  message,
+  HttpApiSchema.annotations({ status: 503, description: "The request took too long and was abandoned; try again" })
+) {}
+
 export class Overloaded extends Schema.TaggedError<Overloaded>()(
   "Overloaded",
   message,

@@ -1,14 +1,8 @@
-import { type HttpApp, HttpApiSchema, type HttpServerResponse } from "@effect/platform"
-import { Cause, Effect, Exit, Fiber, FiberId, HashSet, Schema } from "effect"
+import { type HttpApp, type HttpServerResponse } from "@effect/platform"
+import { Cause, Effect, Exit, Fiber, FiberId, HashSet } from "effect"
 import { AppConfig } from "../Config.ts"
+import { RequestTimeout } from "../Domain/Errors.ts"
 import { errorResponseOf } from "./ErrorResponses.ts"
-
-/** The server gave up on a request that ran past REQUEST_DEADLINE_MS; whatever it had not committed was rolled back. */
-export class RequestTimeout extends Schema.TaggedError<RequestTimeout>()(
-  "RequestTimeout",
-  { message: Schema.String },
-  HttpApiSchema.annotations({ status: 503, description: "The request took too long and was abandoned; try again" })
-) {}
 
 const deadlineFiberId = FiberId.runtime(-503, 0)
 

@@ -4,6 +4,7 @@ import { PgClient } from "@effect/sql-pg"
 import { describe, expect, layer } from "@effect/vitest"
 import { Context, Effect, Either, Layer, Logger, LogLevel, Redacted } from "effect"
 import { Bookings } from "../../src/Bookings/Bookings.ts"
+import { Unauthorized } from "../../src/Domain/Errors.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
 import { AppConfig } from "../../src/Config.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
@@ -130,7 +131,7 @@ describe("the booking engine over HTTP", () => {
 
         const response = yield* request("POST", "/api/bookings", { token: customer.token, json: { eventId: event.id, ticketsCount: 1 } })
         expect(response.status).toBe(401)
-        expect(response.body).toEqual({ message: "Your account no longer exists; sign in again", status: 401, code: "Unauthorized" })
+        expect(response.body).toEqual({ message: Unauthorized.accountGone.message, status: 401, code: "Unauthorized" })
         expect(yield* ledger(event.id)).toMatchObject({ available: 5, bookings: 0 })
       }))
   })
