@@ -14,6 +14,8 @@ import {
 } from "./Domain/Errors.ts"
 import { EventsApi } from "./Events/Api.ts"
 import { HealthApi } from "./Health/Api.ts"
+import { HoldsApi } from "./Holds/Api.ts"
+import { WaitlistApi } from "./Waitlist/Api.ts"
 import { withoutPlatformDecodeError } from "./Platform/OpenApiDocument.ts"
 
 export class Api extends HttpApi.make("event-booking")
@@ -21,6 +23,8 @@ export class Api extends HttpApi.make("event-booking")
   .add(AccountsApi)
   .add(EventsApi)
   .add(BookingsApi)
+  .add(HoldsApi)
+  .add(WaitlistApi)
   .add(AdminApi)
   // Errors any endpoint can answer with.
   .addError(errorResponse(ValidationError))

@@ -19,7 +19,10 @@ export interface AppSettings {
   /** Threads that hash passwords, apart from the event loop. */
   readonly passwordWorkers: number
   readonly maxTicketsPerBooking: number
+  /** Tickets one customer may have for one event: booked, held and waited for together. */
+  readonly maxTicketsPerCustomerPerEvent: number
   readonly booking: BookingSettings
+  readonly holds: HoldSettings
   readonly maxBodyBytes: number
   readonly corsOrigins: ReadonlyArray<string>
   readonly jobs: JobSettings
@@ -51,6 +54,13 @@ export interface BookingSettings {
   readonly maxBatch: number
   /** Most bookings of one event waiting for their turn; more are answered 503 Overloaded. */
   readonly maxWaiting: number
+}
+
+export interface HoldSettings {
+  /** An unconfirmed hold (or waiting-list offer) expires this long after it was made. */
+  readonly ttlSeconds: number
+  /** How often the sweep expires holds whose delayed job was lost (the safety net). */
+  readonly sweepIntervalSeconds: number
 }
 
 /** The server's time limits: Node's defaults would let a slow client or a stuck request hold a connection for minutes. */
@@ -110,6 +120,8 @@ const defaultJobs: JobSettings = {
 const defaultPasswordWorkers = () => Math.max(1, Math.min(4, availableParallelism() - 1))
 
 const defaultBooking: BookingSettings = { maxBatch: 100, maxWaiting: 1000 }
+
+const defaultHolds: HoldSettings = { ttlSeconds: 600, sweepIntervalSeconds: 30 }
 
 const defaultMail: MailSettings = {
   smtpUrl: Option.none(),
@@ -217,7 +229,9 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
       bcryptCost: 4,
       passwordWorkers: 1,
       maxTicketsPerBooking: 10,
+      maxTicketsPerCustomerPerEvent: 10,
       booking: defaultBooking,
+      holds: defaultHolds,
       maxBodyBytes: 100 * 1024,
       corsOrigins: [],
       jobs: defaultJobs,
@@ -275,9 +289,14 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
           Config.validate({ message: "MAX_TICKETS_PER_BOOKING must be at least 1", validation: (n) => n >= 1 }),
           Config.withDefault(10)
         ),
+        maxTicketsPerCustomerPerEvent: yield* positiveInteger("MAX_TICKETS_PER_CUSTOMER_PER_EVENT", 10),
         booking: {
           maxBatch: yield* positiveInteger("BOOKING_BATCH_MAX", defaultBooking.maxBatch),
           maxWaiting: yield* positiveInteger("BOOKING_QUEUE_MAX", defaultBooking.maxWaiting)
+        },
+        holds: {
+          ttlSeconds: yield* positiveInteger("HOLD_TTL_SECONDS", defaultHolds.ttlSeconds),
+          sweepIntervalSeconds: yield* positiveInteger("HOLD_SWEEP_SECONDS", defaultHolds.sweepIntervalSeconds)
         },
         maxBodyBytes: yield* Config.integer("MAX_BODY_BYTES").pipe(Config.withDefault(100 * 1024)),
         corsOrigins: yield* Config.array(Config.string(), "CORS_ORIGINS").pipe(Config.withDefault([])),

@@ -14,19 +14,34 @@ import { AppConfig } from "./Config.ts"
 import { Events } from "./Events/Events.ts"
 import { EventsHttp } from "./Events/Http.ts"
 import { HealthHttp } from "./Health/Http.ts"
+import { Holds } from "./Holds/Holds.ts"
+import { HoldsHttp } from "./Holds/Http.ts"
+import { Inventory } from "./Inventory/Inventory.ts"
 import { ApiFailures, errorResponses } from "./Platform/ErrorResponses.ts"
 import { requestDeadline } from "./Platform/RequestDeadline.ts"
 import { requestLog } from "./Platform/RequestLog.ts"
 import { retryAfter } from "./Platform/RetryAfter.ts"
 import { securityHeaders } from "./Platform/SecurityHeaders.ts"
+import { WaitlistHttp } from "./Waitlist/Http.ts"
+import { Waitlist } from "./Waitlist/Waitlist.ts"
 
-const ServicesLive = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer, AuthenticationLive, OperatorAuthenticationLive).pipe(
+const ServicesLive = Layer.mergeAll(
+  Accounts.layer,
+  Events.layer,
+  Bookings.layer,
+  Holds.layer,
+  Waitlist.layer,
+  AuthenticationLive,
+  OperatorAuthenticationLive
+).pipe(
   Layer.provide(Passwords.layer),
-  Layer.provide(Tokens.layer)
+  Layer.provide(Tokens.layer),
+  // The per-event engine under every ticket change; the workers use the same layer (one line per event).
+  Layer.provide(Inventory.layer)
 )
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HealthHttp, AccountsHttp, EventsHttp, BookingsHttp, AdminHttp]),
+  Layer.provide([HealthHttp, AccountsHttp, EventsHttp, BookingsHttp, HoldsHttp, WaitlistHttp, AdminHttp]),
   Layer.provide(ServicesLive)
 )
 

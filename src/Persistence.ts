@@ -4,14 +4,20 @@ import { UsersRepo } from "./Accounts/UsersRepo.ts"
 import { BookingsRepo } from "./Bookings/BookingsRepo.ts"
 import { EventsRepo } from "./Events/EventsRepo.ts"
 import { Readiness } from "./Health/Readiness.ts"
+import { HoldsRepo } from "./Holds/HoldsRepo.ts"
+import { InventoryRepo } from "./Inventory/InventoryRepo.ts"
 import { MemoryStore } from "./Platform/MemoryStore.ts"
 import { RateLimitStore } from "./Platform/RateLimitStore.ts"
 import { Transactions } from "./Platform/Transactions.ts"
+import { WaitlistRepo } from "./Waitlist/WaitlistRepo.ts"
 
 export const PersistenceSql = Layer.mergeAll(
   UsersRepo.layer,
   EventsRepo.layer,
   BookingsRepo.layer,
+  HoldsRepo.layer,
+  WaitlistRepo.layer,
+  InventoryRepo.layer,
   Transactions.layer,
   Readiness.layer,
   // Redis when one is configured (needs AppConfig), else the database.
@@ -22,6 +28,9 @@ export const PersistenceMemory = Layer.mergeAll(
   UsersRepo.layerMemory,
   EventsRepo.layerMemory,
   BookingsRepo.layerMemory,
+  HoldsRepo.layerMemory,
+  WaitlistRepo.layerMemory,
+  InventoryRepo.layerMemory,
   Transactions.layerMemory,
   Readiness.layerMemory,
   RateLimitStore.layerMemory

@@ -1,16 +1,24 @@
-import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Authentication } from "../Domain/Authentication.ts"
 import {
+  BookingAlreadyCancelled,
   BookingFailed,
+  BookingNotFound,
+  CustomerLimitReached,
   errorResponse,
   EventAlreadyStarted,
   EventNotFound,
   Forbidden,
   NotEnoughTickets,
-  Overloaded
+  Overloaded,
+  SalesClosed,
+  Unauthorized
 } from "../Domain/Errors.ts"
-import { Booking, BookTickets } from "./Booking.ts"
+import { BookingIdFromPath } from "../Domain/Ids.ts"
+import { Booking, BookTickets, ChangeTickets } from "./Booking.ts"
+
+const id = HttpApiSchema.param("id", BookingIdFromPath)
 
 export class BookingsApi extends HttpApiGroup.make("bookings")
   .add(
@@ -21,6 +29,9 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
       .addError(errorResponse(EventNotFound))
       .addError(errorResponse(NotEnoughTickets))
       .addError(errorResponse(EventAlreadyStarted))
+      .addError(errorResponse(SalesClosed))
+      .addError(errorResponse(CustomerLimitReached))
+      .addError(errorResponse(Unauthorized))
       .addError(errorResponse(Overloaded))
       .addError(errorResponse(BookingFailed))
       .annotate(OpenApi.Summary, "Book tickets for an event (customers)")
@@ -28,7 +39,34 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
   .add(
     HttpApiEndpoint.get("mine", "/my-bookings")
       .addSuccess(Schema.Array(Booking))
-      .annotate(OpenApi.Summary, "List your bookings, newest first")
+      .annotate(OpenApi.Summary, "List your bookings, newest first (cancelled ones too, with cancelledAt)")
+  )
+  .add(
+    HttpApiEndpoint.del("cancel")`/${id}`
+      .addSuccess(Booking)
+      .addError(errorResponse(BookingNotFound))
+      .addError(errorResponse(BookingAlreadyCancelled))
+      .addError(errorResponse(EventAlreadyStarted))
+      .addError(errorResponse(Overloaded))
+      .addError(errorResponse(BookingFailed))
+      .annotate(OpenApi.Summary, "Cancel your booking")
+      .annotate(
+        OpenApi.Description,
+        "Its tickets go back on sale (first to the waiting list) in the same transaction, and a cancellation email is sent. " +
+          "Answers the booking with status CANCELLED."
+      )
+  )
+  .add(
+    HttpApiEndpoint.patch("changeTickets")`/${id}`
+      .setPayload(ChangeTickets)
+      .addSuccess(Booking)
+      .addError(errorResponse(BookingNotFound))
+      .addError(errorResponse(BookingAlreadyCancelled))
+      .addError(errorResponse(EventAlreadyStarted))
+      .addError(errorResponse(Overloaded))
+      .addError(errorResponse(BookingFailed))
+      .annotate(OpenApi.Summary, "Give back some of your booking's tickets")
+      .annotate(OpenApi.Description, "Keeps ticketsCount (1 to one less than now) and puts the rest back on sale; an email confirms it.")
   )
   .middleware(Authentication)
   .annotate(OpenApi.Title, "Bookings")

@@ -1,18 +1,10 @@
 import { SqlClient } from "@effect/sql"
-import { Clock, Context, Effect, Either, Layer, Option, Ref } from "effect"
-import { EventAlreadyStarted, EventNotFound, NotEnoughTickets, Unauthorized } from "../Domain/Errors.ts"
+import { Context, Effect, Layer, Option, Ref } from "effect"
 import type { BookingId, EventId, UserId } from "../Domain/Ids.ts"
 import type { Event } from "../Events/Event.ts"
-import { eventColumns, toEvent } from "../Events/EventsRepo.ts"
-import { MemoryStore, type StoredBooking, withEntry } from "../Platform/MemoryStore.ts"
-import { type Allocation, allocate, type TicketRequest, ticketsTaken } from "./Allocation.ts"
+import { toEvent } from "../Events/EventsRepo.ts"
+import { MemoryStore, type StoredBooking } from "../Platform/MemoryStore.ts"
 import type { Booking } from "./Booking.ts"
-
-/** Why a booking got nothing. `Unauthorized`: the token's account no longer exists (a database reset). */
-export type BookingFailure = EventNotFound | EventAlreadyStarted | NotEnoughTickets | Unauthorized
-
-/** One booking's outcome in a batch. */
-export type BookingOutcome = Either.Either<Booking, BookingFailure>
 
 /** A customer holding tickets for an event, with how many. */
 export interface Attendee {
@@ -27,18 +19,13 @@ export interface AttendeePage {
   readonly limit: number
 }
 
+/** Reading bookings. They are made and changed by the event's engine (Inventory/). */
 export class BookingsRepo extends Context.Tag("BookingsRepo")<BookingsRepo, {
-  /**
-   * Decides a batch of bookings of one event as if made one after the other in this order (see
-   * Allocation.ts), takes the tickets and records the bookings. Run it inside a transaction: the
-   * event's row stays locked until commit, so batches of one event, from any process, serialize.
-   */
-  readonly bookAll: (eventId: EventId, requests: ReadonlyArray<TicketRequest>) => Effect.Effect<ReadonlyArray<BookingOutcome>>
   /** The user's bookings with their events (cancelled ones too), newest first. */
   readonly listByUser: (userId: UserId) => Effect.Effect<ReadonlyArray<Booking>>
   /** A booking with its event (cancelled or not). */
   readonly findById: (id: BookingId) => Effect.Effect<Option.Option<Booking>>
-  /** The event's attendees by user id, one entry per user with their tickets summed. */
+  /** The event's attendees (confirmed bookings) by user id, one entry per user with their tickets summed. */
   readonly attendees: (eventId: EventId, page: AttendeePage) => Effect.Effect<ReadonlyArray<Attendee>>
 }>() {
   static readonly layer = Layer.effect(BookingsRepo, Effect.map(SqlClient.SqlClient, makeSql))
@@ -50,48 +37,15 @@ type BookingRow = Omit<Booking, "event"> & { readonly event: Event }
 function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
   const bookingColumns = sql.literal(`
     b.id, b.user_id AS "userId", b.event_id AS "eventId", b.tickets_count AS "ticketsCount",
-    b.created_at AS "createdAt"`)
-  const lockedEvent = eventColumns(sql, "e")
+    b.status, b.cancelled_at AS "cancelledAt", b.created_at AS "createdAt"`)
   const event = sql`json_build_object(
     'id', e.id, 'title', e.title, 'description', e.description, 'date', e.date, 'location', e.location,
     'totalTickets', e.total_tickets, 'availableTickets', e.available_tickets, 'organizerId', e.organizer_id,
     'status', CASE WHEN e.deleted_at IS NULL THEN 'SCHEDULED' ELSE 'CANCELLED' END,
+    'salesStart', e.sales_start, 'salesEnd', e.sales_end,
     'createdAt', e.created_at, 'updatedAt', e.updated_at) AS event`
 
-  const bookAll = (eventId: EventId, requests: ReadonlyArray<TicketRequest>) =>
-    Effect.gen(function*() {
-      // Lock the event once for the whole batch, and learn which accounts still exist.
-      const [locked] = yield* sql<Event & { readonly started: boolean; readonly knownUsers: ReadonlyArray<number> }>`
-        SELECT ${lockedEvent}, e.date <= now() AS started,
-               ARRAY(SELECT u.id FROM users u WHERE u.id = ANY(${requests.map((r) => r.userId)}::int[])) AS "knownUsers"
-        FROM events e WHERE e.id = ${eventId} AND e.deleted_at IS NULL
-        FOR UPDATE OF e`
-      const { knownUsers, started, ...event } = locked ?? { knownUsers: [], started: false }
-      const known = new Set(knownUsers)
-      const allocations = allocate(locked && { availableTickets: locked.availableTickets, started }, requests, (userId) => known.has(userId))
-      const granted = requests.filter((_, i) => allocations[i]!._tag === "Granted")
-      if (granted.length === 0) return toOutcomes(eventId, requests, allocations, undefined, [])
-      const rows = yield* sql<{ id: BookingId; userId: UserId; ticketsCount: number; createdAt: Date }>`
-        WITH taken AS (
-          UPDATE events SET available_tickets = available_tickets - ${ticketsTaken(requests, allocations)}
-          WHERE id = ${eventId}
-        )
-        INSERT INTO bookings (user_id, event_id, tickets_count)
-        SELECT r.user_id, ${eventId}, r.tickets
-        FROM unnest(${granted.map((r) => r.userId)}::int[], ${granted.map((r) => r.ticketsCount)}::int[])
-             WITH ORDINALITY AS r(user_id, tickets, n)
-        ORDER BY r.n
-        RETURNING id, user_id AS "userId", tickets_count AS "ticketsCount", created_at AS "createdAt"`
-      // Identities are drawn in insertion order, which is the batch's order.
-      const inserted = [...rows].sort((a, b) => a.id - b.id)
-      if (inserted.some((row, i) => row.userId !== granted[i]!.userId || row.ticketsCount !== granted[i]!.ticketsCount)) {
-        return yield* Effect.dieMessage("bookings were not inserted in batch order")
-      }
-      return toOutcomes(eventId, requests, allocations, event as Event, inserted)
-    })
-
   return {
-    bookAll: (eventId, requests) => bookAll(eventId, requests).pipe(Effect.orDie),
     listByUser: (userId) =>
       sql<BookingRow>`
         SELECT ${bookingColumns}, ${event}
@@ -107,50 +61,11 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
       sql<Attendee>`
         SELECT u.id AS "userId", u.email, sum(b.tickets_count)::int AS tickets
         FROM bookings b JOIN users u ON u.id = b.user_id
-        WHERE b.event_id = ${eventId} AND b.user_id > ${afterUserId}
+        WHERE b.event_id = ${eventId} AND b.status = 'CONFIRMED' AND b.user_id > ${afterUserId}
         GROUP BY u.id
         ORDER BY u.id
         LIMIT ${limit}`.pipe(Effect.orDie)
   }
-}
-
-/**
- * Each request's outcome: granted ones in order take the next inserted row, and see the event as it
- * stood right after their own booking; refused ones get their typed error.
- */
-const toOutcomes = (
-  eventId: EventId,
-  requests: ReadonlyArray<TicketRequest>,
-  allocations: ReadonlyArray<Allocation>,
-  event: Event | undefined,
-  inserted: ReadonlyArray<{ readonly id: BookingId; readonly createdAt: Date }>
-): ReadonlyArray<BookingOutcome> => {
-  let next = 0
-  return requests.map((request, i): BookingOutcome => {
-    const allocation = allocations[i]!
-    switch (allocation._tag) {
-      case "Granted": {
-        const { createdAt, id } = inserted[next++]!
-        const { userId, ticketsCount } = request
-        return Either.right({
-          id,
-          userId,
-          eventId,
-          ticketsCount,
-          createdAt,
-          event: { ...event!, availableTickets: allocation.availableAfter }
-        })
-      }
-      case "EventNotFound":
-        return Either.left(EventNotFound.of(eventId))
-      case "EventAlreadyStarted":
-        return Either.left(EventAlreadyStarted.of(eventId))
-      case "AccountGone":
-        return Either.left(Unauthorized.accountGone)
-      case "NotEnoughTickets":
-        return Either.left(NotEnoughTickets.of(request.ticketsCount, allocation.available))
-    }
-  })
 }
 
 /** json_build_object returns dates as strings; the Booking carries Dates. */
@@ -159,6 +74,8 @@ const fromRow = (row: BookingRow): Booking => ({
   event: {
     ...row.event,
     date: new Date(row.event.date),
+    salesStart: row.event.salesStart === null ? null : new Date(row.event.salesStart),
+    salesEnd: row.event.salesEnd === null ? null : new Date(row.event.salesEnd),
     createdAt: new Date(row.event.createdAt),
     updatedAt: new Date(row.event.updatedAt)
   }
@@ -170,42 +87,13 @@ function makeMemory(store: MemoryStore["Type"]): BookingsRepo["Type"] {
     userId: booking.userId as UserId,
     eventId: booking.eventId as EventId,
     ticketsCount: booking.ticketsCount,
+    status: booking.status,
+    cancelledAt: booking.cancelledAt,
     createdAt: booking.createdAt,
     event
   })
 
   return {
-    bookAll: (eventId, requests) =>
-      Effect.flatMap(Clock.currentTimeMillis, (millis) =>
-        Ref.modify(store, (tables) => {
-          const now = new Date(millis)
-          const found = tables.events.get(eventId)
-          const stored = found?.deletedAt === null ? found : undefined
-          const allocations = allocate(
-            stored && { availableTickets: stored.availableTickets, started: stored.date <= now },
-            requests,
-            (userId) => tables.users.has(userId)
-          )
-          const granted = requests.filter((_, i) => allocations[i]!._tag === "Granted")
-          if (stored === undefined || granted.length === 0) {
-            return [toOutcomes(eventId, requests, allocations, undefined, []), tables] as const
-          }
-          const inserted = granted.map((request, i): StoredBooking => ({
-            id: tables.lastId + 1 + i,
-            userId: request.userId,
-            eventId,
-            ticketsCount: request.ticketsCount,
-            createdAt: now
-          }))
-          const bookings = new Map(tables.bookings)
-          for (const booking of inserted) bookings.set(booking.id, booking)
-          const reserved = { ...stored, availableTickets: stored.availableTickets - ticketsTaken(requests, allocations) }
-          return [
-            toOutcomes(eventId, requests, allocations, toEvent(stored), inserted.map((b) => ({ ...b, id: b.id as BookingId }))),
-            { ...tables, lastId: tables.lastId + inserted.length, events: withEntry(tables.events, eventId, reserved), bookings }
-          ] as const
-        })),
-
     listByUser: (userId) =>
       Effect.map(Ref.get(store), (tables) =>
         [...tables.bookings.values()]
@@ -223,7 +111,7 @@ function makeMemory(store: MemoryStore["Type"]): BookingsRepo["Type"] {
       Effect.map(Ref.get(store), (tables) => {
         const tickets = new Map<number, number>()
         for (const booking of tables.bookings.values()) {
-          if (booking.eventId === eventId && booking.userId > afterUserId) {
+          if (booking.eventId === eventId && booking.status === "CONFIRMED" && booking.userId > afterUserId) {
             tickets.set(booking.userId, (tickets.get(booking.userId) ?? 0) + booking.ticketsCount)
           }
         }

@@ -12,4 +12,7 @@ export const BookingsHttp = HttpApiBuilder.group(Api, "bookings", (handlers) =>
       .handle("book", ({ payload }) =>
         Effect.flatMap(requireRole("CUSTOMER"), (customer) => bookings.book(customer.id, payload)))
       .handle("mine", () => Effect.flatMap(CurrentUser, (user) => bookings.listMine(user.id)))
+      .handle("cancel", ({ path }) => Effect.flatMap(CurrentUser, (user) => bookings.cancel(user.id, path.id)))
+      .handle("changeTickets", ({ path, payload }) =>
+        Effect.flatMap(CurrentUser, (user) => bookings.changeTickets(user.id, path.id, payload)))
   }))

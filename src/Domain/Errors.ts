@@ -57,6 +57,36 @@ export class EventNotFound extends Schema.TaggedError<EventNotFound>()(
   }
 }
 
+export class BookingNotFound extends Schema.TaggedError<BookingNotFound>()(
+  "BookingNotFound",
+  message,
+  HttpApiSchema.annotations({ status: 404, description: "No such booking of yours" })
+) {
+  static of(id: number) {
+    return new BookingNotFound({ message: `Booking ${id} not found` })
+  }
+}
+
+export class HoldNotFound extends Schema.TaggedError<HoldNotFound>()(
+  "HoldNotFound",
+  message,
+  HttpApiSchema.annotations({ status: 404, description: "No such hold of yours, or you released it" })
+) {
+  static of(id: number) {
+    return new HoldNotFound({ message: `Hold ${id} not found` })
+  }
+}
+
+export class NotOnWaitlist extends Schema.TaggedError<NotOnWaitlist>()(
+  "NotOnWaitlist",
+  message,
+  HttpApiSchema.annotations({ status: 404, description: "You are not on this event's waiting list" })
+) {
+  static of(eventId: number) {
+    return new NotOnWaitlist({ message: `You are not on the waiting list of event ${eventId}` })
+  }
+}
+
 export class RouteNotFound extends Schema.TaggedError<RouteNotFound>()(
   "RouteNotFound",
   message,
@@ -109,13 +139,94 @@ export class EventAlreadyStarted extends Schema.TaggedError<EventAlreadyStarted>
 export class TicketsAlreadySold extends Schema.TaggedError<TicketsAlreadySold>()(
   "TicketsAlreadySold",
   { ...message, sold: Schema.Int },
-  HttpApiSchema.annotations({ status: 409, description: "totalTickets cannot go below the tickets already sold" })
+  HttpApiSchema.annotations({ status: 409, description: "totalTickets cannot go below the tickets already sold or held" })
 ) {
   static of(requested: number, sold: number) {
     return new TicketsAlreadySold({
-      message: `totalTickets cannot be ${requested}: ${sold} tickets are already sold`,
+      message: `totalTickets cannot be ${requested}: ${sold} tickets are already sold or held`,
       sold
     })
+  }
+}
+
+export class BookingAlreadyCancelled extends Schema.TaggedError<BookingAlreadyCancelled>()(
+  "BookingAlreadyCancelled",
+  message,
+  HttpApiSchema.annotations({ status: 409, description: "The booking was already cancelled" })
+) {
+  static of(id: number) {
+    return new BookingAlreadyCancelled({ message: `Booking ${id} is already cancelled` })
+  }
+}
+
+export class HoldExpired extends Schema.TaggedError<HoldExpired>()(
+  "HoldExpired",
+  message,
+  HttpApiSchema.annotations({ status: 409, description: "The hold ran out of time; its tickets went back on sale" })
+) {
+  static of(id: number) {
+    return new HoldExpired({ message: `Hold ${id} has expired; its tickets went back on sale` })
+  }
+}
+
+export class HoldAlreadyConfirmed extends Schema.TaggedError<HoldAlreadyConfirmed>()(
+  "HoldAlreadyConfirmed",
+  message,
+  HttpApiSchema.annotations({ status: 409, description: "The hold was already turned into a booking" })
+) {
+  static of(id: number) {
+    return new HoldAlreadyConfirmed({ message: `Hold ${id} is already confirmed; see your bookings` })
+  }
+}
+
+export class CustomerLimitReached extends Schema.TaggedError<CustomerLimitReached>()(
+  "CustomerLimitReached",
+  { ...message, limit: Schema.Int, remaining: Schema.Int },
+  HttpApiSchema.annotations({
+    status: 409,
+    description: "One customer may hold at most MAX_TICKETS_PER_CUSTOMER_PER_EVENT tickets of an event (booked, held or waited for)"
+  })
+) {
+  static of(limit: number, current: number, requested: number) {
+    const remaining = Math.max(0, limit - current)
+    return new CustomerLimitReached({
+      message: `At most ${limit} tickets per customer for this event: you have ${current} (booked, held or waited for), ${requested} more requested`,
+      limit,
+      remaining
+    })
+  }
+}
+
+export class SalesClosed extends Schema.TaggedError<SalesClosed>()(
+  "SalesClosed",
+  message,
+  HttpApiSchema.annotations({ status: 409, description: "The event's sales window (salesStart, salesEnd) is not open" })
+) {
+  static notYet(eventId: number, opens: Date) {
+    return new SalesClosed({ message: `Sales for event ${eventId} open at ${opens.toISOString()}` })
+  }
+  static ended(eventId: number, closed: Date) {
+    return new SalesClosed({ message: `Sales for event ${eventId} closed at ${closed.toISOString()}` })
+  }
+}
+
+export class TicketsAvailable extends Schema.TaggedError<TicketsAvailable>()(
+  "TicketsAvailable",
+  { ...message, available: Schema.Int },
+  HttpApiSchema.annotations({ status: 409, description: "Enough tickets are left to book or hold them now; the waiting list is for sold-out demand" })
+) {
+  static of(requested: number, available: number) {
+    return new TicketsAvailable({ message: `${available} tickets are left, enough for ${requested}: book or hold them instead`, available })
+  }
+}
+
+export class AlreadyOnWaitlist extends Schema.TaggedError<AlreadyOnWaitlist>()(
+  "AlreadyOnWaitlist",
+  message,
+  HttpApiSchema.annotations({ status: 409, description: "You are already on this event's waiting list (leave it first to change the count)" })
+) {
+  static of(eventId: number) {
+    return new AlreadyOnWaitlist({ message: `You are already on the waiting list of event ${eventId}` })
   }
 }
 
@@ -176,6 +287,11 @@ export class BookingFailed extends Schema.TaggedError<BookingFailed>()(
   /** The commit itself failed: PostgreSQL may or may not have applied it. */
   static readonly outcomeUnknown = new BookingFailed({
     message: "The booking could not be confirmed; check your bookings before trying again"
+  })
+  /** The same two for a change other than a booking (a cancellation, a hold, the waiting list). */
+  static readonly nothingChanged = new BookingFailed({ message: "The change could not be recorded; nothing was changed. Try again" })
+  static readonly changeUnknown = new BookingFailed({
+    message: "The change could not be confirmed; check your bookings and holds before trying again"
   })
 }
 

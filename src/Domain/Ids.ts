@@ -14,7 +14,16 @@ export type EventId = typeof EventId.Type
 export const BookingId = Int4Id.pipe(Schema.brand("BookingId")).annotations({ identifier: "BookingId" })
 export type BookingId = typeof BookingId.Type
 
-/** An id taken from a URL path segment (`/events/:id`): canonical decimal only, so one event has one URL. */
-export const EventIdFromPath = DecimalInt.pipe(Schema.compose(EventId)).annotations({
-  description: "A positive integer event id"
-})
+export const HoldId = Int4Id.pipe(Schema.brand("HoldId")).annotations({ identifier: "HoldId" })
+export type HoldId = typeof HoldId.Type
+
+export const WaitlistEntryId = Int4Id.pipe(Schema.brand("WaitlistEntryId")).annotations({ identifier: "WaitlistEntryId" })
+export type WaitlistEntryId = typeof WaitlistEntryId.Type
+
+/** An id taken from a URL path segment (`/events/:id`): canonical decimal only, so one resource has one URL. */
+const fromPath = <A>(id: Schema.Schema<A, number>, what: string) =>
+  DecimalInt.pipe(Schema.compose(id)).annotations({ description: `A positive integer ${what} id` })
+
+export const EventIdFromPath = fromPath(EventId, "event")
+export const BookingIdFromPath = fromPath(BookingId, "booking")
+export const HoldIdFromPath = fromPath(HoldId, "hold")

@@ -35,7 +35,8 @@ export class EventsApi extends HttpApiGroup.make("events")
       .annotate(OpenApi.Summary, "Change some of an event's fields (its organizer)")
       .annotate(
         OpenApi.Description,
-        "Changing totalTickets moves availableTickets by the same amount; it cannot go below the tickets already sold."
+        "Changing totalTickets moves availableTickets by the same amount; it cannot go below the tickets already sold or held. " +
+          "Tickets added go to the waiting list first. salesStart/salesEnd: null removes that bound."
       )
   )
   .add(

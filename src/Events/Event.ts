@@ -17,6 +17,8 @@ export const Event = Schema.Struct({
   availableTickets: Schema.Int,
   organizerId: UserId,
   status: EventStatus,
+  salesStart: Schema.NullOr(Schema.Date).annotations({ description: "Tickets go on sale at this time (null: at once)" }),
+  salesEnd: Schema.NullOr(Schema.Date).annotations({ description: "Sales close at this time (null: when the event starts)" }),
   createdAt: Schema.Date,
   updatedAt: Schema.Date
 }).annotations({ identifier: "Event" })
@@ -74,12 +76,22 @@ export const TotalTickets = Schema.Int.pipe(
   Schema.between(1, 1_000_000, { message: () => "must be an integer from 1 to 1000000" })
 )
 
+/** A bound of the sales window: any real date (it may already have passed); null on update removes the bound. */
+const SalesBound = (bound: "start" | "end") =>
+  Schema.NullOr(EventDate.annotations({
+    description: bound === "start"
+      ? "When tickets go on sale (ISO 8601 with a time zone); before it, booking, holding and the waiting list answer 409 SalesClosed"
+      : "When sales close (ISO 8601 with a time zone); from then on, booking, holding and the waiting list answer 409 SalesClosed"
+  }))
+
 export const CreateEvent = Schema.Struct({
   title: Title,
   description: Schema.optionalWith(Description, { default: () => "" }),
   date: EventDate,
   location: Location,
-  totalTickets: TotalTickets
+  totalTickets: TotalTickets,
+  salesStart: Schema.optional(SalesBound("start")),
+  salesEnd: Schema.optional(SalesBound("end"))
 }).annotations({ identifier: "CreateEvent", ...strictPayload })
 export type CreateEvent = typeof CreateEvent.Type
 
@@ -88,12 +100,14 @@ const EventChanges = Schema.Struct({
   description: Schema.optional(Description),
   date: Schema.optional(EventDate),
   location: Schema.optional(Location),
-  totalTickets: Schema.optional(TotalTickets)
+  totalTickets: Schema.optional(TotalTickets),
+  salesStart: Schema.optional(SalesBound("start")),
+  salesEnd: Schema.optional(SalesBound("end"))
 }).annotations(strictPayload)
 
 export const UpdateEvent = EventChanges.pipe(
   Schema.filter((changes) => Object.keys(changes).length > 0, {
-    message: () => "Provide at least one of title, description, date, location, totalTickets"
+    message: () => "Provide at least one of title, description, date, location, totalTickets, salesStart, salesEnd"
   })
 ).annotations({ identifier: "UpdateEvent" })
 export type UpdateEvent = typeof UpdateEvent.Type

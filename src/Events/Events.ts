@@ -3,6 +3,7 @@ import type { CurrentUser } from "../Domain/CurrentUser.ts"
 import { EventNotFound, type Forbidden, type TicketsAlreadySold, type Unauthorized, ValidationError } from "../Domain/Errors.ts"
 import type { EventId } from "../Domain/Ids.ts"
 import { requireOwner } from "../Domain/Policy.ts"
+import { Inventory } from "../Inventory/Inventory.ts"
 import type { EventSnapshot, FieldChange } from "../Jobs/Job.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import { Transactions } from "../Platform/Transactions.ts"
@@ -31,6 +32,7 @@ export class Events extends Context.Tag("Events")<Events, {
       const repo = yield* EventsRepo
       const jobs = yield* JobQueue
       const transactions = yield* Transactions
+      const inventory = yield* Inventory
 
       const ownedEvent = (organizer: Organizer, id: EventId) =>
         repo.findById(id).pipe(
@@ -41,6 +43,7 @@ export class Events extends Context.Tag("Events")<Events, {
       return {
         create: (organizer, input) =>
           requireFuture(input.date).pipe(
+            Effect.zipRight(requireSalesWindow(input.date, input.salesStart ?? null, input.salesEnd ?? null)),
             Effect.zipRight(repo.create({ ...input, organizerId: organizer.id })),
             Effect.tap((event) => Effect.logInfo("event created").pipe(Effect.annotateLogs({ eventId: event.id })))
           ),
@@ -51,9 +54,18 @@ export class Events extends Context.Tag("Events")<Events, {
           Effect.gen(function*() {
             if (changes.date !== undefined) yield* requireFuture(changes.date)
             const before = yield* ownedEvent(organizer, id)
+            yield* requireSalesWindow(
+              changes.date ?? before.date,
+              changes.salesStart === undefined ? before.salesStart : changes.salesStart,
+              changes.salesEnd === undefined ? before.salesEnd : changes.salesEnd
+            )
             return yield* transactions.run(
               Effect.gen(function*() {
-                const after = yield* repo.update(id, changes)
+                const updated = yield* repo.update(id, changes)
+                // Tickets added go to the waiting list first, in this transaction (it holds the event's row).
+                const after = updated.totalTickets > before.totalTickets
+                  ? { ...updated, ...(yield* inventory.applyWithin(id, [{ _tag: "Refresh" }])) }
+                  : updated
                 const changed = EDITABLE.filter((field) => !sameValue(before[field], after[field]))
                   // Each field keeps its type from Event to FieldChange.
                   .map((field) => ({ field, before: before[field], after: after[field] }) as FieldChange)
@@ -82,6 +94,14 @@ export class Events extends Context.Tag("Events")<Events, {
 const requireFuture = (date: Date): Effect.Effect<void, ValidationError> =>
   Effect.flatMap(Clock.currentTimeMillis, (now) =>
     date.getTime() > now ? Effect.void : Effect.fail(new ValidationError({ message: "date: must be in the future" })))
+
+/** The sales window, if bounded, must open before the event and close after it opens. */
+const requireSalesWindow = (date: Date, start: Date | null, end: Date | null): Effect.Effect<void, ValidationError> =>
+  start !== null && end !== null && start.getTime() >= end.getTime()
+    ? Effect.fail(new ValidationError({ message: "salesEnd: must be after salesStart" }))
+    : start !== null && start.getTime() >= date.getTime()
+    ? Effect.fail(new ValidationError({ message: "salesStart: must be before the event's date" }))
+    : Effect.void
 
 const snapshotOf = ({ date, location, title }: Event): EventSnapshot => ({ title, date, location })
 

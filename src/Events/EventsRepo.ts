@@ -13,6 +13,8 @@ export interface NewEvent {
   readonly date: Date
   readonly location: string
   readonly totalTickets: number
+  readonly salesStart?: Date | null | undefined
+  readonly salesEnd?: Date | null | undefined
 }
 
 export interface EventChanges {
@@ -21,6 +23,9 @@ export interface EventChanges {
   readonly date?: Date | undefined
   readonly location?: string | undefined
   readonly totalTickets?: number | undefined
+  /** `null` removes the bound; `undefined` leaves it. */
+  readonly salesStart?: Date | null | undefined
+  readonly salesEnd?: Date | null | undefined
 }
 
 export interface ListOptions {
@@ -55,6 +60,7 @@ export const eventColumns = (sql: SqlClient.SqlClient, alias: string) =>
     ${alias}.total_tickets AS "totalTickets", ${alias}.available_tickets AS "availableTickets",
     ${alias}.organizer_id AS "organizerId",
     CASE WHEN ${alias}.deleted_at IS NULL THEN 'SCHEDULED' ELSE 'CANCELLED' END AS status,
+    ${alias}.sales_start AS "salesStart", ${alias}.sales_end AS "salesEnd",
     ${alias}.created_at AS "createdAt", ${alias}.updated_at AS "updatedAt"`)
 
 function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
@@ -63,9 +69,9 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
   return {
     create: (event) =>
       sql<Event>`
-        INSERT INTO events (organizer_id, title, description, date, location, total_tickets, available_tickets)
+        INSERT INTO events (organizer_id, title, description, date, location, total_tickets, available_tickets, sales_start, sales_end)
         VALUES (${event.organizerId}, ${event.title}, ${event.description}, ${event.date}, ${event.location},
-                ${event.totalTickets}, ${event.totalTickets})
+                ${event.totalTickets}, ${event.totalTickets}, ${event.salesStart ?? null}, ${event.salesEnd ?? null})
         RETURNING ${columns}`.pipe(
         Effect.map((rows) => rows[0]!),
         Effect.catchIf(isForeignKeyViolation, () => Effect.fail(Unauthorized.accountGone)),
@@ -97,6 +103,8 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
             location = COALESCE(${changes.location ?? null}, location),
             available_tickets = available_tickets + COALESCE(${total}::int - total_tickets, 0),
             total_tickets = COALESCE(${total}::int, total_tickets),
+            sales_start = CASE WHEN ${changes.salesStart !== undefined} THEN ${changes.salesStart ?? null}::timestamptz ELSE sales_start END,
+            sales_end = CASE WHEN ${changes.salesEnd !== undefined} THEN ${changes.salesEnd ?? null}::timestamptz ELSE sales_end END,
             updated_at = now()
           WHERE id = ${id} AND deleted_at IS NULL
             AND total_tickets - available_tickets <= COALESCE(${total}::int, total_tickets)
@@ -126,6 +134,8 @@ export const toEvent = (stored: StoredEvent): Event => ({
   availableTickets: stored.availableTickets,
   organizerId: stored.organizerId as UserId,
   status: stored.deletedAt === null ? "SCHEDULED" : "CANCELLED",
+  salesStart: stored.salesStart,
+  salesEnd: stored.salesEnd,
   createdAt: stored.createdAt,
   updatedAt: stored.updatedAt
 })
@@ -143,6 +153,8 @@ function makeMemory(store: MemoryStore["Type"]): EventsRepo["Type"] {
           const id = tables.lastId + 1
           const stored: StoredEvent = {
             ...event,
+            salesStart: event.salesStart ?? null,
+            salesEnd: event.salesEnd ?? null,
             id,
             availableTickets: event.totalTickets,
             createdAt,

@@ -4,7 +4,7 @@
  */
 import type { Booking } from "../Bookings/Booking.ts"
 import type { Attendee } from "../Bookings/BookingsRepo.ts"
-import type { EventCancelled, EventSnapshot, EventUpdated, FieldChange } from "./Job.ts"
+import type { BookingCancelled, EventCancelled, EventSnapshot, EventUpdated, FieldChange, WaitlistOffer } from "./Job.ts"
 import type { Mail } from "./Mailer.ts"
 
 const WHEN = new Intl.DateTimeFormat("en-GB", { dateStyle: "full", timeStyle: "short", timeZone: "UTC" })
@@ -39,6 +39,32 @@ export const bookingConfirmation = (booking: Booking, to: string): Mail =>
     `Your booking is confirmed.`,
     [["Booking", `#${booking.id}`], ...eventRows(booking.event), ["Tickets", String(booking.ticketsCount)]],
     "Show this email or your booking number at the entrance."
+  )
+
+export const bookingCancelled = (job: BookingCancelled, booking: Booking, to: string): Mail =>
+  job.ticketsLeft === 0
+    ? compose(
+      to,
+      `Booking cancelled: ${booking.event.title}`,
+      "Your booking is cancelled; its tickets went back on sale.",
+      [["Booking", `#${booking.id}`], ...eventRows(booking.event), ["Tickets cancelled", String(job.ticketsCancelled)]],
+      "Nothing more needs doing."
+    )
+    : compose(
+      to,
+      `Booking changed: ${booking.event.title}`,
+      `You gave back ${tickets(job.ticketsCancelled)} of your booking.`,
+      [["Booking", `#${booking.id}`], ...eventRows(booking.event), ["Tickets kept", String(job.ticketsLeft)]],
+      "Show this email or your booking number at the entrance."
+    )
+
+export const waitlistOffer = (job: WaitlistOffer, event: EventSnapshot, to: string): Mail =>
+  compose(
+    to,
+    `Tickets for you: ${event.title}`,
+    `Tickets came back for an event you are waiting for, and ${job.ticketsCount === 1 ? "one is" : `${job.ticketsCount} are`} held in your name.`,
+    [["Hold", `#${job.holdId}`], ...eventRows(event), ["Tickets", String(job.ticketsCount)], ["Confirm by", when(job.expiresAt)]],
+    `Confirm the hold (POST /api/holds/${job.holdId}/confirm) before then, or it passes to the next person in line.`
   )
 
 const describe = (value: FieldChange["before"], field: FieldChange["field"]) =>

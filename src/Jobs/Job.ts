@@ -3,7 +3,7 @@
  * published to BullMQ under its tag as the job name, and decoded by the worker with the same schema.
  */
 import { Schema } from "effect"
-import { BookingId, EventId, UserId } from "../Domain/Ids.ts"
+import { BookingId, EventId, HoldId, UserId } from "../Domain/Ids.ts"
 
 export const BookingConfirmed = Schema.TaggedStruct("BookingConfirmed", {
   bookingId: BookingId,
@@ -12,6 +12,34 @@ export const BookingConfirmed = Schema.TaggedStruct("BookingConfirmed", {
   ticketsCount: Schema.Int
 })
 export type BookingConfirmed = typeof BookingConfirmed.Type
+
+/** A customer cancelled a booking, or gave some of its tickets back (`ticketsLeft` > 0). */
+export const BookingCancelled = Schema.TaggedStruct("BookingCancelled", {
+  bookingId: BookingId,
+  userId: UserId,
+  eventId: EventId,
+  ticketsCancelled: Schema.Int,
+  ticketsLeft: Schema.Int
+})
+export type BookingCancelled = typeof BookingCancelled.Type
+
+/** Tickets freed for a waiting customer: a hold in their name until `expiresAt`. */
+export const WaitlistOffer = Schema.TaggedStruct("WaitlistOffer", {
+  holdId: HoldId,
+  userId: UserId,
+  eventId: EventId,
+  ticketsCount: Schema.Int,
+  expiresAt: Schema.Date
+})
+export type WaitlistOffer = typeof WaitlistOffer.Type
+
+/** Runs when a hold's time is up (published with a delay until `expiresAt`): its tickets come back unless it was confirmed. */
+export const HoldExpiry = Schema.TaggedStruct("HoldExpiry", {
+  holdId: HoldId,
+  eventId: EventId,
+  expiresAt: Schema.Date
+})
+export type HoldExpiry = typeof HoldExpiry.Type
 
 /** One changed field of an event, typed per field so a date stays a date through the queue. */
 export const FieldChange = Schema.Union(
@@ -42,12 +70,30 @@ export const EventCancelled = Schema.TaggedStruct("EventCancelled", {
 })
 export type EventCancelled = typeof EventCancelled.Type
 
-export const Job = Schema.Union(BookingConfirmed, EventUpdated, EventCancelled)
+export const Job = Schema.Union(BookingConfirmed, BookingCancelled, WaitlistOffer, HoldExpiry, EventUpdated, EventCancelled)
 export type Job = typeof Job.Type
 export type JobName = Job["_tag"]
 
-export const QueueNames = ["email-queue", "notification-queue"] as const
+export const QueueNames = ["email-queue", "notification-queue", "holds-queue"] as const
 export type QueueName = typeof QueueNames[number]
 
-/** Confirmations go to the email queue; anything attendees must hear about fans out on the notification queue. */
-export const queueOf = (job: Job): QueueName => job._tag === "BookingConfirmed" ? "email-queue" : "notification-queue"
+/**
+ * One customer's emails go to the email queue; anything attendees must hear about fans out on the
+ * notification queue; hold expiries wait on their own queue, so a backlog of mail never delays them.
+ */
+export const queueOf = (job: Job): QueueName => {
+  switch (job._tag) {
+    case "BookingConfirmed":
+    case "BookingCancelled":
+    case "WaitlistOffer":
+      return "email-queue"
+    case "HoldExpiry":
+      return "holds-queue"
+    case "EventUpdated":
+    case "EventCancelled":
+      return "notification-queue"
+  }
+}
+
+/** When a job may run: a hold's expiry not before the hold's time is up; anything else at once. */
+export const runAtOf = (job: Job): Date | null => job._tag === "HoldExpiry" ? job.expiresAt : null

@@ -3,6 +3,8 @@
  * API process unless RUN_WORKERS=false, and in `npm run worker` processes.
  */
 import { Layer } from "effect"
+import { Inventory } from "../Inventory/Inventory.ts"
+import { HoldSweepLive } from "../Inventory/Sweep.ts"
 import { Deliveries } from "./Deliveries.ts"
 import { JobQueue } from "./JobQueue.ts"
 import { Mailer } from "./Mailer.ts"
@@ -18,8 +20,12 @@ export const JobsLive = Layer.mergeAll(JobQueue.layer, QueueHealth.layer, RelayL
   Layer.provideMerge(Layer.mergeAll(Outbox.layer, QueueBackend.layer))
 )
 
-/** The workers and what they use. Needs JobsLive, the repositories and the database. */
-export const JobWorkersLive = WorkersLive.pipe(
-  Layer.provide(JobProcessor.layer),
-  Layer.provide(Layer.mergeAll(Deliveries.layer, Mailer.layer))
+/**
+ * The workers and what they use, and the hold sweep. Needs JobsLive, the repositories and the
+ * database. The inventory engine is the same layer the API uses: built once in a process that
+ * runs both, so each event has one line.
+ */
+export const JobWorkersLive = Layer.mergeAll(WorkersLive.pipe(Layer.provide(JobProcessor.layer)), HoldSweepLive).pipe(
+  Layer.provide(Layer.mergeAll(Deliveries.layer, Mailer.layer)),
+  Layer.provide(Inventory.layer)
 )

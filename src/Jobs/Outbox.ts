@@ -5,7 +5,7 @@
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer, Schema, Stream } from "effect"
-import { Job, type JobName, type QueueName, queueOf } from "./Job.ts"
+import { Job, type JobName, type QueueName, queueOf, runAtOf } from "./Job.ts"
 
 /**
  * NOTIFY channel: PostgreSQL delivers it when the writing transaction commits, never before, and
@@ -23,6 +23,8 @@ export interface OutboxEntry {
   readonly queue: QueueName
   readonly name: JobName
   readonly payload: unknown
+  /** How long BullMQ must keep the job before running it (0: at once), by the database's clock. */
+  readonly delayMs: number
 }
 
 /**
@@ -66,11 +68,12 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
           // One round trip for any number of rows, and the notification PostgreSQL holds back until commit.
           sql`
             WITH rows AS (
-              INSERT INTO outbox (queue, name, payload)
+              INSERT INTO outbox (queue, name, payload, run_at)
               SELECT * FROM unnest(
                 ${jobs.map(queueOf)}::text[],
                 ${jobs.map((job) => job._tag)}::text[],
-                ${jobs.map((job) => JSON.stringify(encodeJob(job)))}::jsonb[])
+                ${jobs.map((job) => JSON.stringify(encodeJob(job)))}::jsonb[],
+                ${jobs.map(runAtOf)}::timestamptz[])
               RETURNING id
             )
             SELECT pg_notify(${CHANNEL}, ${PAYLOAD}) WHERE EXISTS (SELECT FROM rows)`.pipe(Effect.asVoid, Effect.orDie),
@@ -78,7 +81,9 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
         publishPending: (limit, publish) =>
           sql.withTransaction(Effect.gen(function*() {
             const entries = yield* sql<OutboxEntry>`
-              SELECT id, job_id AS "jobId", queue, name, payload FROM outbox
+              SELECT id, job_id AS "jobId", queue, name, payload,
+                     GREATEST(0, COALESCE(ceil(extract(epoch FROM run_at - now()) * 1000), 0))::float8 AS "delayMs"
+              FROM outbox
               WHERE published_at IS NULL
               ORDER BY id
               LIMIT ${limit}

@@ -5,13 +5,18 @@
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import { UsersRepo } from "../Accounts/UsersRepo.ts"
 import { type Attendee, BookingsRepo } from "../Bookings/BookingsRepo.ts"
+import { HoldsRepo } from "../Holds/HoldsRepo.ts"
+import { Inventory } from "../Inventory/Inventory.ts"
 import { Deliveries } from "./Deliveries.ts"
 import * as Emails from "./Emails.ts"
-import type { BookingConfirmed, EventCancelled, EventUpdated, Job } from "./Job.ts"
+import type { BookingCancelled, BookingConfirmed, EventCancelled, EventUpdated, HoldExpiry, Job, WaitlistOffer } from "./Job.ts"
 import { type Mail, type MailError, Mailer } from "./Mailer.ts"
 
 /** A job that no retry can help (its booking or user is gone, its payload is malformed): it fails at once. */
 export class JobCannotRun extends Schema.TaggedError<JobCannotRun>()("JobCannotRun", { message: Schema.String }) {}
+
+/** A job that cannot run yet (a hold not due by the database's clock, a busy event): BullMQ retries it with backoff. */
+export class JobNotReady extends Schema.TaggedError<JobNotReady>()("JobNotReady", { message: Schema.String }) {}
 
 /** Attendees are read and notified this many at a time, so a large event never loads whole. */
 export const ATTENDEE_BATCH = 100
@@ -19,12 +24,14 @@ const SENDS_IN_FLIGHT = 5
 
 export class JobProcessor extends Context.Tag("JobProcessor")<JobProcessor, {
   /** Performs `job`; `jobId` (stable across retries) keys what it delivers. */
-  readonly process: (jobId: string, job: Job) => Effect.Effect<void, MailError | JobCannotRun>
+  readonly process: (jobId: string, job: Job) => Effect.Effect<void, MailError | JobCannotRun | JobNotReady>
 }>() {
   static readonly layer = Layer.effect(
     JobProcessor,
     Effect.gen(function*() {
       const bookings = yield* BookingsRepo
+      const holds = yield* HoldsRepo
+      const inventory = yield* Inventory
       const users = yield* UsersRepo
       const deliveries = yield* Deliveries
       const mailer = yield* Mailer
@@ -42,6 +49,42 @@ export class JobProcessor extends Context.Tag("JobProcessor")<JobProcessor, {
           // Keyed by booking, not by job: one confirmation per booking, however it was published.
           yield* deliver(`booking-confirmed-${job.bookingId}`, job._tag, jobId, Emails.bookingConfirmation(booking.value, user.value.email))
         })
+
+      const emailOf = (userId: BookingConfirmed["userId"]) =>
+        users.findById(userId).pipe(
+          Effect.flatMap(Option.match({
+            onNone: () => Effect.fail(new JobCannotRun({ message: `User ${userId} no longer exists` })),
+            onSome: (user) => Effect.succeed(user.email)
+          }))
+        )
+
+      // Keyed by booking and what is left of it: one email per change, however often the job runs.
+      const cancelBooking = (jobId: string, job: BookingCancelled) =>
+        Effect.gen(function*() {
+          const booking = yield* bookings.findById(job.bookingId)
+          if (Option.isNone(booking)) return yield* new JobCannotRun({ message: `Booking ${job.bookingId} no longer exists` })
+          const to = yield* emailOf(job.userId)
+          yield* deliver(`booking-cancelled-${job.bookingId}-${job.ticketsLeft}`, job._tag, jobId, Emails.bookingCancelled(job, booking.value, to))
+        })
+
+      const offer = (jobId: string, job: WaitlistOffer) =>
+        Effect.gen(function*() {
+          const hold = yield* holds.findById(job.holdId)
+          if (Option.isNone(hold)) return yield* new JobCannotRun({ message: `Hold ${job.holdId} no longer exists` })
+          // An offer already taken up, released or expired needs no email any more.
+          if (hold.value.status !== "HELD") return
+          const to = yield* emailOf(job.userId)
+          yield* deliver(`waitlist-offer-${job.holdId}`, job._tag, jobId, Emails.waitlistOffer(job, hold.value.event, to))
+        })
+
+      // The hold's time is up: its event's engine expires it (with any other due hold) in its line.
+      const expire = (job: HoldExpiry) =>
+        inventory.submit(job.eventId, { _tag: "Expire", holdId: job.holdId }).pipe(
+          Effect.catchAll((error) => Effect.fail(new JobNotReady({ message: error.message }))),
+          Effect.flatMap((result) =>
+            result === "not-due" ? Effect.fail(new JobNotReady({ message: `Hold ${job.holdId} is not due yet` })) : Effect.void
+          )
+        )
 
       /** One email per attendee, page by page; each keyed by job and attendee. */
       const notifyAttendees = (jobId: string, job: EventUpdated | EventCancelled, render: (attendee: Attendee) => Mail) =>
@@ -64,6 +107,12 @@ export class JobProcessor extends Context.Tag("JobProcessor")<JobProcessor, {
           switch (job._tag) {
             case "BookingConfirmed":
               return confirmBooking(jobId, job)
+            case "BookingCancelled":
+              return cancelBooking(jobId, job)
+            case "WaitlistOffer":
+              return offer(jobId, job)
+            case "HoldExpiry":
+              return expire(job)
             case "EventUpdated":
               return notifyAttendees(jobId, job, (attendee) => Emails.eventUpdated(job, attendee))
             case "EventCancelled":

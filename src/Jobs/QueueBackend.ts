@@ -108,7 +108,7 @@ export class QueueBackend extends Context.Tag("QueueBackend")<QueueBackend, {
               queues.get(name)!.addBulk(jobsOfQueue.map((entry) => ({
                 name: entry.name,
                 data: entry.payload,
-                opts: { jobId: jobIdOf(entry) }
+                opts: entry.delayMs > 0 ? { jobId: jobIdOf(entry), delay: entry.delayMs } : { jobId: jobIdOf(entry) }
               }))))
           }, { discard: true }),
 

@@ -1,5 +1,5 @@
 /**
- * The BullMQ workers of `email-queue` and `notification-queue`, as one scoped layer: each job is
+ * The BullMQ workers of `email-queue`, `notification-queue` and `holds-queue`, as one scoped layer: each job is
  * decoded with the Job schema and handed to the JobProcessor; closing the layer closes the workers.
  */
 import { type Job as BullJob, UnrecoverableError } from "bullmq"
@@ -38,5 +38,6 @@ export const WorkersLive = Layer.scopedDiscard(
 
     yield* backend.work("email-queue", handler, 5)
     yield* backend.work("notification-queue", handler, 2)
+    yield* backend.work("holds-queue", handler, 5)
   })
 )

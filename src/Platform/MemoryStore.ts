@@ -1,10 +1,13 @@
 import { Context, Effect, Either, Layer, Ref } from "effect"
+import type { BookingStatus, EntryRow, HoldRow } from "../Inventory/Operations.ts"
 
 /** In-memory tables behind the repositories' `layerMemory`, for tests that need no database. */
 export interface Tables {
   readonly users: ReadonlyMap<number, StoredUser>
   readonly events: ReadonlyMap<number, StoredEvent>
   readonly bookings: ReadonlyMap<number, StoredBooking>
+  readonly holds: ReadonlyMap<number, StoredHold>
+  readonly waitlist: ReadonlyMap<number, StoredEntry>
   readonly lastId: number
 }
 
@@ -27,6 +30,8 @@ export interface StoredEvent {
   readonly createdAt: Date
   readonly updatedAt: Date
   readonly deletedAt: Date | null
+  readonly salesStart: Date | null
+  readonly salesEnd: Date | null
 }
 
 export interface StoredBooking {
@@ -34,13 +39,24 @@ export interface StoredBooking {
   readonly userId: number
   readonly eventId: number
   readonly ticketsCount: number
+  readonly status: BookingStatus
+  readonly cancelledAt: Date | null
+  readonly holdId: number | null
   readonly createdAt: Date
+}
+
+export interface StoredHold extends HoldRow {
+  readonly eventId: number
+}
+
+export interface StoredEntry extends EntryRow {
+  readonly eventId: number
 }
 
 export class MemoryStore extends Context.Tag("MemoryStore")<MemoryStore, Ref.Ref<Tables>>() {
   static readonly layer = Layer.effect(
     MemoryStore,
-    Ref.make<Tables>({ users: new Map(), events: new Map(), bookings: new Map(), lastId: 0 })
+    Ref.make<Tables>({ users: new Map(), events: new Map(), bookings: new Map(), holds: new Map(), waitlist: new Map(), lastId: 0 })
   )
 }
 

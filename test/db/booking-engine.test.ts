@@ -8,10 +8,13 @@ import { Unauthorized } from "../../src/Domain/Errors.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
 import { AppConfig } from "../../src/Config.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
+import { Inventory } from "../../src/Inventory/Inventory.ts"
+import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { Outbox } from "../../src/Jobs/Outbox.ts"
 import { Transactions } from "../../src/Platform/Transactions.ts"
 import { inject } from "vitest"
+import { looseRules } from "../support/bookings.ts"
 import { TestDatabaseLive } from "../support/database.ts"
 import { createEvent, PostgresServer, request, signUp } from "../support/server.ts"
 
@@ -26,11 +29,15 @@ const ledger = (eventId: number) =>
     return row!
   })
 
+// One customer books many tickets here: the per-customer limit is not the subject.
+const settings = { maxTicketsPerCustomerPerEvent: 1_000_000 }
+
 /** The booking service as the server runs it (outbox included), on a fresh database. */
 const EngineTest = Bookings.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, BookingsRepo.layer)),
+  Layer.provideMerge(Inventory.layer),
+  Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, BookingsRepo.layer, InventoryRepo.layer)),
   Layer.provide(Outbox.layer),
-  Layer.provideMerge(AppConfig.layerTest()),
+  Layer.provideMerge(AppConfig.layerTest(settings)),
   Layer.provideMerge(TestDatabaseLive),
   Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
 )
@@ -56,11 +63,12 @@ const anotherInstance = Effect.gen(function*() {
   server.pathname = `/${url}`
   const context = yield* Layer.build(
     Bookings.layer.pipe(
+      Layer.provide(Inventory.layer),
       Layer.provide(JobQueue.layer),
       Layer.provide(Outbox.layer),
-      Layer.provide(BookingsRepo.layer),
+      Layer.provide(Layer.mergeAll(BookingsRepo.layer, InventoryRepo.layer)),
       Layer.provide(Transactions.layer),
-      Layer.provide(AppConfig.layerTest()),
+      Layer.provide(AppConfig.layerTest(settings)),
       Layer.provide(PgClient.layer({ url: Redacted.make(server.toString()), maxConnections: 10 }))
     )
   )
@@ -74,15 +82,15 @@ describe("the booking engine on PostgreSQL", () => {
     it.effect("one batch decides exactly as serial bookings in its order: a later, smaller request may still fit", () =>
       Effect.gen(function*() {
         const { customer: userId, event } = yield* aScene(6)
-        const outcomes = yield* Effect.flatMap(Transactions, (transactions) =>
-          transactions.run(Effect.flatMap(BookingsRepo, (repo) =>
-            repo.bookAll(event, [3, 5, 2, 1, 1].map((ticketsCount) => ({ userId, ticketsCount }))))))
+        const { plan } = yield* Effect.flatMap(Transactions, (transactions) =>
+          transactions.run(Effect.flatMap(InventoryRepo, (repo) =>
+            repo.applyAll(event, [3, 5, 2, 1, 1].map((ticketsCount) => ({ _tag: "Book", userId, ticketsCount })), looseRules))))
 
-        expect(outcomes.map(Either.match({
+        expect(plan.outcomes.map(Either.match({
           onLeft: (error) => `${error._tag} ${"available" in error ? error.available : ""}`,
-          onRight: (booking) => `booked ${booking.ticketsCount}, ${booking.event.availableTickets} left`
+          onRight: (decision) => decision._tag === "Booking" ? `booked ${decision.booking.ticketsCount}, ${decision.availableAfter} left` : ""
         }))).toEqual(["booked 3, 3 left", "NotEnoughTickets 3", "booked 2, 1 left", "booked 1, 0 left", "NotEnoughTickets 0"])
-        const ids = outcomes.filter(Either.isRight).map((o) => o.right.id)
+        const ids = plan.outcomes.filter(Either.isRight).map((o) => o.right._tag === "Booking" ? o.right.booking.id : 0)
         expect(ids).toEqual([...ids].sort((a, b) => a - b))
         expect(yield* ledger(event)).toMatchObject({ available: 0, booked: 6, bookings: 3, transactions: 1 })
       }))
@@ -138,7 +146,7 @@ describe("the booking engine over HTTP", () => {
 })
 
 describe("the booking engine with a short line", () => {
-  layer(PostgresServer({ booking: { maxBatch: 1, maxWaiting: 1 } }), { excludeTestServices: true, timeout: 60_000 })((it) => {
+  layer(PostgresServer({ booking: { maxBatch: 1, maxWaiting: 1 }, ...settings }), { excludeTestServices: true, timeout: 60_000 })((it) => {
     it.effect("past the event's waiting line: 503 Overloaded with Retry-After, and nothing booked for it", () =>
       Effect.gen(function*() {
         const organizer = yield* signUp("ORGANIZER")

@@ -7,6 +7,7 @@ import { Accounts } from "../../src/Accounts/Accounts.ts"
 import { Passwords } from "../../src/Accounts/Passwords.ts"
 import { Tokens } from "../../src/Accounts/Tokens.ts"
 import { Bookings } from "../../src/Bookings/Bookings.ts"
+import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { AppConfig } from "../../src/Config.ts"
 import type { BookingId, EventId, UserId } from "../../src/Domain/Ids.ts"
 import type { Role } from "../../src/Domain/Role.ts"
@@ -23,6 +24,7 @@ import { freshDatabaseUrl, TestDatabaseLive } from "../support/database.ts"
 
 /** The services with the live JobQueue: every job is an outbox row. No queue backend, no relay. */
 const OutboxTest = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer, Deliveries.layer).pipe(
+  Layer.provideMerge(Inventory.layer),
   Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer, JobQueue.layer)),
   Layer.provideMerge(Outbox.layer),
   Layer.provideMerge(PersistenceSql),

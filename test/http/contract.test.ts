@@ -97,6 +97,8 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
           availableTickets: 100,
           organizerId: organizer.user.id,
           status: "SCHEDULED",
+          salesStart: null,
+          salesEnd: null,
           createdAt: expect.any(String),
           updatedAt: expect.any(String)
         })

@@ -1,10 +1,23 @@
-import { Effect } from "effect"
-import type { TicketRequest } from "../../src/Bookings/Allocation.ts"
-import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
-import type { EventId } from "../../src/Domain/Ids.ts"
+import { Effect, Either } from "effect"
+import type { EventId, UserId } from "../../src/Domain/Ids.ts"
+import { toBooking } from "../../src/Inventory/Inventory.ts"
+import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
+import type { Rules } from "../../src/Inventory/Operations.ts"
+
+/** The engine's rules for repository-level tests: a long hold, no per-customer limit to speak of. */
+export const looseRules: Rules = { holdTtlMs: 600_000, maxTicketsPerCustomer: 1_000_000 }
 
 /** One booking through the repository's batch call: its booking, or its typed failure. */
-export const bookOne = (request: TicketRequest & { readonly eventId: EventId }) =>
-  Effect.flatMap(BookingsRepo, (repo) => repo.bookAll(request.eventId, [request])).pipe(
-    Effect.flatMap(([outcome]) => outcome!)
-  )
+export const bookOne = (request: { readonly userId: UserId; readonly eventId: EventId; readonly ticketsCount: number }) =>
+  Effect.flatMap(InventoryRepo, (repo) =>
+    repo.applyAll(request.eventId, [{ _tag: "Book", userId: request.userId, ticketsCount: request.ticketsCount }], looseRules)).pipe(
+      Effect.flatMap(({ event, plan }) =>
+        Either.match(plan.outcomes[0]!, {
+          onLeft: Effect.fail,
+          onRight: (decision) =>
+            decision._tag === "Booking"
+              ? Effect.succeed(toBooking(request.eventId, event!, decision.booking, decision.availableAfter))
+              : Effect.dieMessage(`a booking was answered with ${decision._tag}`)
+        })
+      )
+    )

@@ -1,35 +1,54 @@
 /** The booking engine's parts without a database: who gets tickets in a batch, and how lines batch. */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Either, Fiber, Logger, Ref } from "effect"
-import { allocate, type TicketRequest } from "../../src/Bookings/Allocation.ts"
-import type { UserId } from "../../src/Domain/Ids.ts"
+import type { Operation, Snapshot } from "../../src/Inventory/Operations.ts"
+import { decide } from "../../src/Inventory/Operations.ts"
 import * as GroupCommit from "../../src/Platform/GroupCommit.ts"
 
-const asks = (...counts: ReadonlyArray<number>): ReadonlyArray<TicketRequest> =>
-  counts.map((ticketsCount, i) => ({ userId: (i + 1) as UserId, ticketsCount }))
-const everyone = () => true
+const NOW = new Date("2030-01-01T00:00:00Z")
+const rules = { holdTtlMs: 600_000, maxTicketsPerCustomer: 100 }
+const asks = (...counts: ReadonlyArray<number>): ReadonlyArray<Operation> =>
+  counts.map((ticketsCount, i) => ({ _tag: "Book", userId: i + 1, ticketsCount }))
 
-describe("allocate: a batch decides as serial bookings in arrival order would", () => {
+/** An event with `available` tickets as a batch of `operations` would find it. */
+const snapshot = (available: number, operations: ReadonlyArray<Operation>, overrides: Partial<Snapshot> = {}): Snapshot => {
+  const customers = operations.flatMap((op) => "userId" in op ? [op.userId] : [])
+  return {
+    now: NOW,
+    event: { availableTickets: available, date: new Date(NOW.getTime() + 86_400_000), cancelled: false, salesStart: null, salesEnd: null },
+    bookings: [],
+    holds: [],
+    line: undefined,
+    customerTickets: new Map(customers.map((id) => [id, 0])),
+    accounts: new Set(customers),
+    ...overrides
+  }
+}
+const booked = (available: number, operations: ReadonlyArray<Operation>, overrides: Partial<Snapshot> = {}) =>
+  decide(7, snapshot(available, operations, overrides), operations, rules).outcomes.map(Either.match({
+    onLeft: (error) => "available" in error ? `${error._tag} ${error.available}` : error._tag,
+    onRight: (decision) => decision._tag === "Booking" ? `booked, ${decision.availableAfter} left` : decision._tag
+  }))
+
+describe("decide: a batch of bookings decides as serial bookings in arrival order would", () => {
   it("takes tickets in order; a refused request says what was left; a later smaller one still fits", () => {
-    expect(allocate({ availableTickets: 6, started: false }, asks(3, 5, 2, 1, 1), everyone)).toEqual([
-      { _tag: "Granted", availableAfter: 3 },
-      { _tag: "NotEnoughTickets", available: 3 },
-      { _tag: "Granted", availableAfter: 1 },
-      { _tag: "Granted", availableAfter: 0 },
-      { _tag: "NotEnoughTickets", available: 0 }
+    expect(booked(6, asks(3, 5, 2, 1, 1))).toEqual([
+      "booked, 3 left",
+      "NotEnoughTickets 3",
+      "booked, 1 left",
+      "booked, 0 left",
+      "NotEnoughTickets 0"
     ])
   })
 
   it("no event, a started event: every request refused alike", () => {
-    expect(allocate(undefined, asks(1, 1), everyone)).toEqual([{ _tag: "EventNotFound" }, { _tag: "EventNotFound" }])
-    expect(allocate({ availableTickets: 5, started: true }, asks(1), everyone)).toEqual([{ _tag: "EventAlreadyStarted" }])
+    expect(booked(0, asks(1, 1), { event: undefined })).toEqual(["EventNotFound", "EventNotFound"])
+    const started = { availableTickets: 5, date: NOW, cancelled: false, salesStart: null, salesEnd: null }
+    expect(booked(5, asks(1), { event: started })).toEqual(["EventAlreadyStarted"])
   })
 
   it("a booking whose account is gone takes nothing, and the next one gets its tickets", () => {
-    expect(allocate({ availableTickets: 2, started: false }, asks(2, 2), (userId) => userId !== 1)).toEqual([
-      { _tag: "AccountGone" },
-      { _tag: "Granted", availableAfter: 0 }
-    ])
+    expect(booked(2, asks(2, 2), { accounts: new Set([2]) })).toEqual(["Unauthorized", "booked, 0 left"])
   })
 })
 

@@ -5,6 +5,7 @@ import { Accounts } from "../../src/Accounts/Accounts.ts"
 import { Passwords } from "../../src/Accounts/Passwords.ts"
 import { Tokens } from "../../src/Accounts/Tokens.ts"
 import { Bookings } from "../../src/Bookings/Bookings.ts"
+import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { AppConfig } from "../../src/Config.ts"
 import type { BookingId, EventId, UserId } from "../../src/Domain/Ids.ts"
 import type { Role } from "../../src/Domain/Role.ts"
@@ -30,6 +31,7 @@ const mailerDownOnCall = (call: number) =>
 
 const JobsTest = (mailer: Layer.Layer<Mailer | SentMail> = Mailer.layerMemory) =>
   Layer.mergeAll(JobProcessor.layer, Accounts.layer, Events.layer, Bookings.layer).pipe(
+    Layer.provideMerge(Inventory.layer),
     Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer, Deliveries.layerMemory, mailer)),
     Layer.provideMerge(PersistenceMemory),
     Layer.provideMerge(JobQueue.layerMemory),

@@ -6,6 +6,7 @@ import { Passwords } from "../../src/Accounts/Passwords.ts"
 import { Tokens } from "../../src/Accounts/Tokens.ts"
 import { UsersRepo } from "../../src/Accounts/UsersRepo.ts"
 import { Bookings } from "../../src/Bookings/Bookings.ts"
+import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { AppConfig } from "../../src/Config.ts"
 import type { UserId } from "../../src/Domain/Ids.ts"
 import type { Role } from "../../src/Domain/Role.ts"
@@ -14,6 +15,7 @@ import { EnqueuedJobs, JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
 
 const ServicesTest = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer).pipe(
+  Layer.provideMerge(Inventory.layer),
   Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer)),
   Layer.provideMerge(PersistenceMemory),
   Layer.provideMerge(JobQueue.layerMemory),

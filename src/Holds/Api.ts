@@ -1,0 +1,76 @@
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { Booking } from "../Bookings/Booking.ts"
+import { Authentication } from "../Domain/Authentication.ts"
+import {
+  BookingFailed,
+  CustomerLimitReached,
+  errorResponse,
+  EventAlreadyStarted,
+  EventNotFound,
+  Forbidden,
+  HoldAlreadyConfirmed,
+  HoldExpired,
+  HoldNotFound,
+  NotEnoughTickets,
+  Overloaded,
+  SalesClosed,
+  Unauthorized
+} from "../Domain/Errors.ts"
+import { HoldIdFromPath } from "../Domain/Ids.ts"
+import { Hold, PlaceHold } from "./Hold.ts"
+
+const id = HttpApiSchema.param("id", HoldIdFromPath)
+
+export class HoldsApi extends HttpApiGroup.make("holds")
+  .add(
+    HttpApiEndpoint.post("place", "/")
+      .setPayload(PlaceHold)
+      .addSuccess(Hold, { status: 201 })
+      .addError(errorResponse(Forbidden))
+      .addError(errorResponse(EventNotFound))
+      .addError(errorResponse(NotEnoughTickets))
+      .addError(errorResponse(EventAlreadyStarted))
+      .addError(errorResponse(SalesClosed))
+      .addError(errorResponse(CustomerLimitReached))
+      .addError(errorResponse(Unauthorized))
+      .addError(errorResponse(Overloaded))
+      .addError(errorResponse(BookingFailed))
+      .annotate(OpenApi.Summary, "Hold tickets while you pay (customers)")
+      .annotate(
+        OpenApi.Description,
+        "The tickets leave availableTickets at once. Confirm before expiresAt (HOLD_TTL_SECONDS after now, default 600), " +
+          "else the hold expires and they go back on sale."
+      )
+  )
+  .add(
+    HttpApiEndpoint.get("mine", "/mine")
+      .addSuccess(Schema.Array(Hold))
+      .annotate(OpenApi.Summary, "List your open holds (waiting-list offers included), soonest to expire first")
+  )
+  .add(
+    HttpApiEndpoint.post("confirm")`/${id}/confirm`
+      .addSuccess(Booking, { status: 201 })
+      .addError(errorResponse(HoldNotFound))
+      .addError(errorResponse(HoldExpired))
+      .addError(errorResponse(HoldAlreadyConfirmed))
+      .addError(errorResponse(EventNotFound))
+      .addError(errorResponse(EventAlreadyStarted))
+      .addError(errorResponse(Overloaded))
+      .addError(errorResponse(BookingFailed))
+      .annotate(OpenApi.Summary, "Turn your hold into a booking")
+  )
+  .add(
+    HttpApiEndpoint.del("release")`/${id}`
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(errorResponse(HoldNotFound))
+      .addError(errorResponse(HoldExpired))
+      .addError(errorResponse(HoldAlreadyConfirmed))
+      .addError(errorResponse(Overloaded))
+      .addError(errorResponse(BookingFailed))
+      .annotate(OpenApi.Summary, "Release your hold: its tickets go back on sale")
+  )
+  .middleware(Authentication)
+  .annotate(OpenApi.Title, "Holds")
+  .prefix("/holds")
+{}

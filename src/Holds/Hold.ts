@@ -1,0 +1,21 @@
+import { Schema } from "effect"
+import { EventId, HoldId } from "../Domain/Ids.ts"
+import { strictPayload } from "../Domain/Payload.ts"
+import { RequestedTickets } from "../Bookings/Booking.ts"
+
+/** Tickets set aside for a customer until `expiresAt`; confirming turns them into a booking. */
+export const Hold = Schema.Struct({
+  id: HoldId,
+  eventId: EventId,
+  ticketsCount: Schema.Int,
+  expiresAt: Schema.Date.annotations({ description: "Unconfirmed by then, the hold expires and its tickets go back on sale" }),
+  status: Schema.Literal("HELD"),
+  createdAt: Schema.Date
+}).annotations({ identifier: "Hold" })
+export type Hold = typeof Hold.Type
+
+export const PlaceHold = Schema.Struct({
+  eventId: EventId.annotations({ message: () => "must be a positive integer" }),
+  ticketsCount: RequestedTickets
+}).annotations({ identifier: "PlaceHold", ...strictPayload })
+export type PlaceHold = typeof PlaceHold.Type

@@ -1,0 +1,224 @@
+/**
+ * The per-event engine every change of an event's tickets goes through: bookings, cancellations,
+ * holds and their expiry, the waiting list. Operations on one event are group-committed: those
+ * that arrive while the event's transaction is in flight wait in its line and are decided together
+ * by the next one (Platform/GroupCommit.ts), in arrival order, with the outcome applying them one
+ * by one would give (Operations.ts).
+ */
+import { Context, Effect, Either, Exit, Layer } from "effect"
+import type { Booking } from "../Bookings/Booking.ts"
+import { AppConfig } from "../Config.ts"
+import {
+  type AlreadyOnWaitlist,
+  type BookingAlreadyCancelled,
+  BookingFailed,
+  type BookingNotFound,
+  type CustomerLimitReached,
+  type EventAlreadyStarted,
+  type EventNotFound,
+  type HoldAlreadyConfirmed,
+  type HoldExpired,
+  type HoldNotFound,
+  type NotEnoughTickets,
+  type NotOnWaitlist,
+  Overloaded,
+  type SalesClosed,
+  type TicketsAvailable,
+  type Unauthorized,
+  ValidationError
+} from "../Domain/Errors.ts"
+import type { BookingId, EventId, HoldId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
+import type { Event } from "../Events/Event.ts"
+import type { Hold } from "../Holds/Hold.ts"
+import type { Job } from "../Jobs/Job.ts"
+import { JobQueue } from "../Jobs/JobQueue.ts"
+import * as GroupCommit from "../Platform/GroupCommit.ts"
+import { Transactions } from "../Platform/Transactions.ts"
+import type { WaitlistEntry } from "../Waitlist/WaitlistEntry.ts"
+import { InventoryRepo } from "./InventoryRepo.ts"
+import type { BookingRow, Decision, Notice, Operation, OperationTag, Refusal, Rules } from "./Operations.ts"
+
+/** What each operation answers. */
+export interface Results {
+  readonly Book: Booking
+  readonly Cancel: Booking
+  readonly Reduce: Booking
+  readonly Hold: Hold
+  readonly Confirm: Booking
+  readonly Release: void
+  readonly Join: WaitlistEntry
+  readonly Leave: void
+  readonly Expire: "expired" | "ended" | "not-due"
+  readonly Refresh: void
+}
+
+type Taking = EventNotFound | EventAlreadyStarted | SalesClosed | CustomerLimitReached | Unauthorized | ValidationError
+
+/** Why each operation may be refused (see `decide`). */
+export interface Failures {
+  readonly Book: Taking | NotEnoughTickets
+  readonly Cancel: BookingNotFound | BookingAlreadyCancelled | EventAlreadyStarted
+  readonly Reduce: BookingNotFound | BookingAlreadyCancelled | EventAlreadyStarted | ValidationError
+  readonly Hold: Taking | NotEnoughTickets
+  readonly Confirm: HoldNotFound | HoldExpired | HoldAlreadyConfirmed | EventNotFound | EventAlreadyStarted
+  readonly Release: HoldNotFound | HoldExpired | HoldAlreadyConfirmed
+  readonly Join: Taking | AlreadyOnWaitlist | TicketsAvailable
+  readonly Leave: NotOnWaitlist
+  readonly Expire: never
+  readonly Refresh: never
+}
+
+/** The engine's own failures: the event's line is full, or its transaction failed. */
+export type EngineFailure = Overloaded | BookingFailed
+
+export type Outcome<T extends OperationTag> = Effect.Effect<Results[T], Failures[T] | EngineFailure>
+
+export class Inventory extends Context.Tag("Inventory")<Inventory, {
+  /** Queues `operation` in its event's line; answers with its own outcome once its batch committed. */
+  readonly submit: <O extends Operation>(eventId: EventId, operation: O) => Outcome<O["_tag"]>
+  /**
+   * Decides `operations` at once inside the caller's transaction, which must already hold the
+   * event's row (an organizer's change of totalTickets): answers the tickets left afterwards.
+   */
+  readonly applyWithin: (eventId: EventId, operations: ReadonlyArray<Operation>) => Effect.Effect<{ readonly availableTickets: number }>
+}>() {
+  static readonly layer = Layer.scoped(
+    Inventory,
+    Effect.gen(function*() {
+      const { booking: settings, holds, maxTicketsPerBooking, maxTicketsPerCustomerPerEvent } = yield* AppConfig
+      const repo = yield* InventoryRepo
+      const jobs = yield* JobQueue
+      const transactions = yield* Transactions
+      const rules: Rules = { holdTtlMs: holds.ttlSeconds * 1000, maxTicketsPerCustomer: maxTicketsPerCustomerPerEvent }
+
+      /** The batch's changes and the jobs that report them, in the current transaction. */
+      const apply = (eventId: EventId, operations: ReadonlyArray<Operation>) =>
+        Effect.gen(function*() {
+          const { event, plan } = yield* repo.applyAll(eventId, operations, rules)
+          yield* jobs.enqueue(...plan.notices.flatMap((notice) => jobsOf(eventId, notice)))
+          return {
+            availableTickets: plan.availableTickets,
+            outcomes: plan.outcomes.map(Either.map((decision) => resultOf(eventId, event, decision)))
+          }
+        })
+
+      // One transaction: the changes and their jobs commit together, or nothing does.
+      const decideBatch = (eventId: EventId, operations: ReadonlyArray<Operation>, committing: () => void) =>
+        transactions.run(Effect.tap(apply(eventId, operations), () => committing()))
+
+      // A batch that rolled back is tried once more; then each of its operations fails, typed. A
+      // failed COMMIT is not retried: PostgreSQL may have applied it, and a retry could apply it twice.
+      const commit = (
+        eventId: EventId,
+        operations: ReadonlyArray<Operation>
+      ): Effect.Effect<ReadonlyArray<Either.Either<unknown, Refusal | EngineFailure>>> =>
+        Effect.gen(function*() {
+          for (let attempt = 1;; attempt++) {
+            let committing = false
+            const exit = yield* Effect.exit(decideBatch(eventId, operations, () => (committing = true)))
+            if (Exit.isSuccess(exit)) return exit.value.outcomes
+            yield* Effect.logError("inventory batch failed", exit.cause).pipe(
+              Effect.annotateLogs({ eventId, operations: operations.length, attempt, atCommit: committing })
+            )
+            if (committing || attempt === 2) return operations.map((operation) => Either.left(failed(operation, committing)))
+          }
+        })
+
+      const line = yield* GroupCommit.make<EventId, Operation, unknown, Refusal | EngineFailure>({
+        maxBatch: settings.maxBatch,
+        maxWaiting: settings.maxWaiting,
+        commit,
+        overloaded: () => Overloaded.instance
+      })
+
+      const perRequest = { Book: "booking", Hold: "hold", Join: "waiting-list entry" } as const
+      const tooMany = (operation: Operation) =>
+        (operation._tag === "Book" || operation._tag === "Hold" || operation._tag === "Join") &&
+          operation.ticketsCount > maxTicketsPerBooking
+          ? new ValidationError({ message: `ticketsCount: must be at most ${maxTicketsPerBooking} per ${perRequest[operation._tag]}` })
+          : undefined
+
+      return {
+        // The line answers each operation with the result its tag calls for (resultOf, decide).
+        submit: <O extends Operation>(eventId: EventId, operation: O) => {
+          const invalid = tooMany(operation)
+          return (invalid === undefined ? line.submit(eventId, operation) : Effect.fail(invalid)) as Outcome<O["_tag"]>
+        },
+        applyWithin: (eventId, operations) => Effect.map(apply(eventId, operations), ({ availableTickets }) => ({ availableTickets }))
+      }
+    })
+  )
+}
+
+/** What a failed batch tells each of its operations: a booking's own words, or a change's. */
+const failed = (operation: Operation, atCommit: boolean) =>
+  operation._tag === "Book" || operation._tag === "Confirm"
+    ? atCommit ? BookingFailed.outcomeUnknown : BookingFailed.nothingBooked
+    : atCommit
+    ? BookingFailed.changeUnknown
+    : BookingFailed.nothingChanged
+
+export const toBooking = (eventId: EventId, event: Event, row: BookingRow, availableTickets: number): Booking => ({
+  id: row.id as BookingId,
+  userId: row.userId as UserId,
+  eventId,
+  ticketsCount: row.ticketsCount,
+  status: row.status,
+  cancelledAt: row.cancelledAt,
+  createdAt: row.createdAt,
+  event: { ...event, availableTickets }
+})
+
+/** A decision as the API answers it. */
+const resultOf = (eventId: EventId, event: Event | undefined, decision: Decision): unknown => {
+  switch (decision._tag) {
+    case "Booking":
+      return toBooking(eventId, event!, decision.booking, decision.availableAfter)
+    case "Hold": {
+      const { createdAt, expiresAt, id, ticketsCount } = decision.hold
+      return { id: id as HoldId, eventId, ticketsCount, expiresAt, status: "HELD", createdAt } satisfies Hold
+    }
+    case "Entry":
+      return {
+        id: decision.entry.id as WaitlistEntryId,
+        eventId,
+        ticketsCount: decision.entry.ticketsCount,
+        position: decision.position,
+        status: "WAITING",
+        holdId: null
+      } satisfies WaitlistEntry
+    case "Expiry":
+      return decision.result
+    case "Done":
+      return undefined
+  }
+}
+
+/** The outbox jobs a notice becomes. */
+const jobsOf = (eventId: EventId, notice: Notice): ReadonlyArray<Job> => {
+  switch (notice._tag) {
+    case "BookingConfirmed": {
+      const { id, ticketsCount, userId } = notice.booking
+      return [{ _tag: "BookingConfirmed", bookingId: id as BookingId, userId: userId as UserId, eventId, ticketsCount }]
+    }
+    case "BookingCancelled": {
+      const { id, status, ticketsCount, userId } = notice.booking
+      return [{
+        _tag: "BookingCancelled",
+        bookingId: id as BookingId,
+        userId: userId as UserId,
+        eventId,
+        ticketsCancelled: notice.ticketsCancelled,
+        ticketsLeft: status === "CANCELLED" ? 0 : ticketsCount
+      }]
+    }
+    case "HoldPlaced": {
+      const { entryId, expiresAt, ticketsCount, userId } = notice.hold
+      const holdId = notice.hold.id as HoldId
+      const expiry: Job = { _tag: "HoldExpiry", holdId, eventId, expiresAt }
+      return entryId === null
+        ? [expiry]
+        : [expiry, { _tag: "WaitlistOffer", holdId, userId: userId as UserId, eventId, ticketsCount, expiresAt }]
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import { Context, Effect, Layer } from "effect"
+import type { EventId, UserId } from "../Domain/Ids.ts"
+import { type EngineFailure, type Failures, Inventory } from "../Inventory/Inventory.ts"
+import type { JoinWaitlist, WaitlistEntry } from "./WaitlistEntry.ts"
+import { WaitlistRepo } from "./WaitlistRepo.ts"
+
+/**
+ * The waiting list of a sold-out event. Joining, leaving and the offers made when tickets come
+ * back all go through the event's engine (Inventory/); the offer rule is in Operations.ts.
+ */
+export class Waitlist extends Context.Tag("Waitlist")<Waitlist, {
+  /** Callers have checked the CUSTOMER role. */
+  readonly join: (userId: UserId, eventId: EventId, request: JoinWaitlist) => Effect.Effect<WaitlistEntry, Failures["Join"] | EngineFailure>
+  /** Leaves the line; an open offer is released with it. */
+  readonly leave: (userId: UserId, eventId: EventId) => Effect.Effect<void, Failures["Leave"] | EngineFailure>
+  readonly listMine: (userId: UserId) => Effect.Effect<ReadonlyArray<WaitlistEntry>>
+}>() {
+  static readonly layer = Layer.effect(
+    Waitlist,
+    Effect.gen(function*() {
+      const inventory = yield* Inventory
+      const repo = yield* WaitlistRepo
+      return {
+        join: (userId, eventId, { ticketsCount }) => inventory.submit(eventId, { _tag: "Join", userId, ticketsCount }),
+        leave: (userId, eventId) => inventory.submit(eventId, { _tag: "Leave", userId }),
+        listMine: (userId) => repo.listOpenByUser(userId)
+      }
+    })
+  )
+}
