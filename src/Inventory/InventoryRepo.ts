@@ -141,6 +141,9 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
     Effect.gen(function*() {
       if (!plan.changed) return { bookings: [], holds: [], entries: [] } satisfies NewIds
       const json = (rows: ReadonlyArray<object>) => sql`${JSON.stringify(rows)}::jsonb`
+      // Every time a plan sets is the snapshot's `now`, the transaction's now(): written as now() to
+      // keep its microseconds (JavaScript dates have milliseconds), so rows and jobs of one batch agree.
+      const now = (column: string) => sql.literal(`CASE WHEN r.${column} IS NULL THEN NULL ELSE now() END`)
       // Always rewrite the event's row, even with its count unchanged: the next batch that waited
       // for this one's lock tells from the row's new version that its snapshot is stale.
       const steps = [sql`touched AS (UPDATE events SET available_tickets = ${plan.availableTickets} WHERE id = ${eventId})`]
@@ -150,7 +153,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       if (entries.inserts.length > 0) {
         steps.push(sql`new_entries AS (
           INSERT INTO waitlist_entries (event_id, user_id, tickets_count, status, reserved, passed_over, created_at, ended_at)
-          SELECT ${eventId}, r.user_id, r.tickets_count, r.status, r.reserved, r.passed_over, r.created_at, r.ended_at
+          SELECT ${eventId}, r.user_id, r.tickets_count, r.status, r.reserved, r.passed_over, now(), ${now("ended_at")}
           FROM jsonb_to_recordset(${json(entries.inserts.map((row, n) => ({ n, ...snake(row) })))})
                AS r(n int, user_id int, tickets_count int, status text, reserved int, passed_over int, created_at timestamptz, ended_at timestamptz)
           ORDER BY r.n
@@ -166,7 +169,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
           : sql`r.entry_id`
         steps.push(sql`new_holds AS (
           INSERT INTO holds (event_id, user_id, tickets_count, status, expires_at, waitlist_entry_id, created_at, ended_at)
-          SELECT ${eventId}, r.user_id, r.tickets_count, r.status, r.expires_at, ${entryId}, r.created_at, r.ended_at
+          SELECT ${eventId}, r.user_id, r.tickets_count, r.status, r.expires_at, ${entryId}, now(), ${now("ended_at")}
           FROM jsonb_to_recordset(${json(holds.inserts.map((row, n) => ({ n, ...snake(row) })))})
                AS r(n int, user_id int, tickets_count int, status text, expires_at timestamptz, entry_id int, created_at timestamptz, ended_at timestamptz)
           ORDER BY r.n
@@ -180,7 +183,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
         }
         steps.push(sql`new_bookings AS (
           INSERT INTO bookings (user_id, event_id, tickets_count, status, cancelled_at, hold_id, created_at)
-          SELECT r.user_id, ${eventId}, r.tickets_count, r.status, r.cancelled_at, r.hold_id, r.created_at
+          SELECT r.user_id, ${eventId}, r.tickets_count, r.status, ${now("cancelled_at")}, r.hold_id, now()
           FROM jsonb_to_recordset(${json(bookings.inserts.map((row, n) => ({ n, ...snake(row) })))})
                AS r(n int, user_id int, tickets_count int, status text, cancelled_at timestamptz, hold_id int, created_at timestamptz)
           ORDER BY r.n
@@ -189,19 +192,21 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       }
       if (bookings.updates.length > 0) {
         steps.push(sql`changed_bookings AS (
-          UPDATE bookings b SET tickets_count = r.tickets_count, status = r.status, cancelled_at = r.cancelled_at
+          UPDATE bookings b SET tickets_count = r.tickets_count, status = r.status,
+                                cancelled_at = COALESCE(b.cancelled_at, ${now("cancelled_at")})
           FROM jsonb_to_recordset(${json(bookings.updates.map(snake))}) AS r(id int, tickets_count int, status text, cancelled_at timestamptz)
           WHERE b.id = r.id)`)
       }
       if (holds.updates.length > 0) {
         steps.push(sql`changed_holds AS (
-          UPDATE holds h SET status = r.status, ended_at = r.ended_at
+          UPDATE holds h SET status = r.status, ended_at = ${now("ended_at")}
           FROM jsonb_to_recordset(${json(holds.updates.map(snake))}) AS r(id int, status text, ended_at timestamptz)
           WHERE h.id = r.id)`)
       }
       if (entries.updates.length > 0) {
         steps.push(sql`changed_entries AS (
-          UPDATE waitlist_entries w SET status = r.status, reserved = r.reserved, passed_over = r.passed_over, ended_at = r.ended_at
+          UPDATE waitlist_entries w SET status = r.status, reserved = r.reserved, passed_over = r.passed_over,
+                                        ended_at = ${now("ended_at")}
           FROM jsonb_to_recordset(${json(entries.updates.map(snake))})
                AS r(id int, status text, reserved int, passed_over int, ended_at timestamptz)
           WHERE w.id = r.id)`)
