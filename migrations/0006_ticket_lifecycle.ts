@@ -30,11 +30,14 @@ export default Effect.gen(function*() {
       CONSTRAINT waitlist_entries_reserved_check CHECK (reserved >= 0 AND reserved < tickets_count AND (reserved = 0 OR status = 'WAITING')),
       CONSTRAINT waitlist_entries_ended_check CHECK ((status IN ('WAITING', 'OFFERED')) = (ended_at IS NULL))
     )`
-  // The line of an event, in order; one open entry per customer and event; a customer's entries.
+  // The line of an event, in order; a customer's entries.
   yield* sql`CREATE INDEX waitlist_entries_line_idx ON waitlist_entries (event_id, id) WHERE status IN ('WAITING', 'OFFERED')`
+  // Checked at commit: one batch may end a customer's entry and open a new one (leave, then join),
+  // and the statement writing both orders neither.
   yield* sql`
-    CREATE UNIQUE INDEX waitlist_entries_one_open_key ON waitlist_entries (event_id, user_id)
-    WHERE status IN ('WAITING', 'OFFERED')`
+    ALTER TABLE waitlist_entries ADD CONSTRAINT waitlist_entries_one_open_key
+    EXCLUDE USING btree (event_id WITH =, user_id WITH =) WHERE (status IN ('WAITING', 'OFFERED'))
+    DEFERRABLE INITIALLY DEFERRED`
   yield* sql`CREATE INDEX waitlist_entries_user_idx ON waitlist_entries (user_id) WHERE status IN ('WAITING', 'OFFERED')`
 
   yield* sql`

@@ -1,0 +1,248 @@
+/**
+ * The inventory engine on real PostgreSQL: random steps of concurrent bookings, cancellations,
+ * holds, expiries and waiting-list moves against the serial model, with the ledger
+ * total = available + held + booked watched from another connection all the while; two API
+ * instances racing on one event; the sweep; the jobs each change leaves in the outbox.
+ */
+import { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { describe, expect, layer } from "@effect/vitest"
+import { Context, Deferred, Effect, Either, Fiber, FastCheck as fc, Layer, Logger, LogLevel, Redacted, Ref, Runtime, Schedule } from "effect"
+import { inject } from "vitest"
+import { AppConfig } from "../../src/Config.ts"
+import type { EventId, UserId } from "../../src/Domain/Ids.ts"
+import { Inventory } from "../../src/Inventory/Inventory.ts"
+import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
+import type { Operation } from "../../src/Inventory/Operations.ts"
+import { HoldSweepLive } from "../../src/Inventory/Sweep.ts"
+import { JobQueue } from "../../src/Jobs/JobQueue.ts"
+import { Outbox, type OutboxEntry } from "../../src/Jobs/Outbox.ts"
+import { Transactions } from "../../src/Platform/Transactions.ts"
+import { TestDatabaseLive } from "../support/database.ts"
+import { CUSTOMERS, type Harness, LIMIT, lineStopper, play, scenario, TOTAL } from "../support/inventoryModel.ts"
+
+const settings = { maxTicketsPerCustomerPerEvent: LIMIT }
+
+/** The engine as the server runs it (outbox included), on a fresh database. */
+const EngineTest = Inventory.layer.pipe(
+  Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer)),
+  Layer.provideMerge(Outbox.layer),
+  Layer.provideMerge(AppConfig.layerTest(settings)),
+  Layer.provideMerge(TestDatabaseLive),
+  Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+)
+
+const query = <A>(run: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>) => Effect.flatMap(SqlClient.SqlClient, run).pipe(Effect.orDie)
+
+let scenes = 0
+const postgres: Harness<SqlClient.SqlClient> = {
+  scene: query((sql) =>
+    Effect.gen(function*() {
+      const scene = ++scenes
+      const customers = yield* sql<{ id: UserId }>`
+        INSERT INTO users (email, password_hash, role)
+        SELECT 'scene' || ${scene} || '-' || n || '@example.com', 'x', 'CUSTOMER' FROM generate_series(1, ${CUSTOMERS}) n
+        RETURNING id`
+      const [event] = yield* sql<{ id: EventId }>`
+        INSERT INTO events (organizer_id, title, location, date, total_tickets, available_tickets)
+        VALUES (${customers[0]!.id}, 'Model', 'Hall', now() + interval '1 day', ${TOTAL}, ${TOTAL}) RETURNING id`
+      return { eventId: event!.id, customers: customers.map((c) => c.id).sort((a, b) => a - b) }
+    })
+  ),
+  makeDue: (holdIds) => query((sql) => sql`UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = ANY(${holdIds}::int[])`).pipe(Effect.asVoid),
+  read: (eventId) =>
+    query((sql) =>
+      Effect.all({
+        available: sql<{ n: number }>`SELECT available_tickets AS n FROM events WHERE id = ${eventId}`.pipe(Effect.map(([row]) => row!.n)),
+        bookings: sql<{ id: number; userId: number; tickets: number; status: string }>`
+          SELECT id, user_id AS "userId", tickets_count AS tickets, status FROM bookings WHERE event_id = ${eventId} ORDER BY id`,
+        holds: sql<{ id: number; userId: number; tickets: number; status: string; entryId: number | null }>`
+          SELECT id, user_id AS "userId", tickets_count AS tickets, status, waitlist_entry_id AS "entryId"
+          FROM holds WHERE event_id = ${eventId} ORDER BY id`,
+        entries: sql<{ id: number; userId: number; tickets: number; status: string; reserved: number; passed: number }>`
+          SELECT id, user_id AS "userId", tickets_count AS tickets, status, reserved, passed_over AS passed
+          FROM waitlist_entries WHERE event_id = ${eventId} ORDER BY id`
+      })
+    )
+}
+
+/** Events whose ledger does not balance, in one consistent snapshot of every event. */
+const unbalanced = query((sql) =>
+  sql<{ id: number; total: number; available: number; held: number; booked: number }>`
+    SELECT e.id, e.total_tickets AS total, e.available_tickets AS available,
+           (SELECT COALESCE(sum(b.tickets_count), 0) FROM bookings b WHERE b.event_id = e.id AND b.status = 'CONFIRMED')::int AS booked,
+           ((SELECT COALESCE(sum(h.tickets_count), 0) FROM holds h WHERE h.event_id = e.id AND h.status = 'HELD') +
+            (SELECT COALESCE(sum(w.reserved), 0) FROM waitlist_entries w WHERE w.event_id = e.id AND w.status = 'WAITING'))::int AS held
+    FROM events e`
+).pipe(Effect.map((rows) => rows.filter((row) => row.available < 0 || row.total !== row.available + row.held + row.booked)))
+
+/** Runs `work` while another connection checks every event's ledger, again and again; none may ever be off. */
+const ledgerWatched = <A, E, R>(work: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const seen = yield* Ref.make<ReadonlyArray<unknown>>([])
+    const checks = yield* Ref.make(0)
+    const watcher = yield* unbalanced.pipe(
+      Effect.flatMap((off) => Ref.update(seen, (all) => [...all, ...off])),
+      Effect.zipRight(Ref.update(checks, (n) => n + 1)),
+      Effect.forever,
+      Effect.fork
+    )
+    const result = yield* work
+    yield* Fiber.interrupt(watcher)
+    expect(yield* Ref.get(seen)).toEqual([])
+    expect(yield* Ref.get(checks)).toBeGreaterThan(0)
+    expect(yield* unbalanced).toEqual([])
+    return result
+  })
+
+/** A second API instance on the same database: its own pool, its own lines. */
+const anotherInstance = Effect.gen(function*() {
+  const [{ name }] = yield* query((sql) => sql<{ name: string }>`SELECT current_database() AS name`)
+  const url = new URL(inject("databaseUrl"))
+  url.pathname = `/${name}`
+  const context = yield* Layer.build(
+    Inventory.layer.pipe(
+      Layer.provide(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer)),
+      Layer.provide(Outbox.layer),
+      Layer.provide(AppConfig.layerTest(settings)),
+      Layer.provide(PgClient.layer({ url: Redacted.make(url.toString()), maxConnections: 5 }))
+    )
+  )
+  return Context.get(context, Inventory)
+})
+
+const outboxOf = (name: string) =>
+  query((sql) => sql<{ queue: string; payload: any; runAt: Date | null }>`
+    SELECT queue, payload, run_at AS "runAt" FROM outbox WHERE name = ${name} ORDER BY id`)
+
+describe("the inventory engine on PostgreSQL", () => {
+  layer(EngineTest, { excludeTestServices: true, timeout: 180_000 })((it) => {
+    it.effect("random steps of concurrent operations answer and store as the serial model does; the ledger holds throughout", () =>
+      Effect.gen(function*() {
+        const run = Runtime.runPromise(yield* Effect.runtime<SqlClient.SqlClient | Inventory>())
+        yield* ledgerWatched(Effect.promise(() =>
+          fc.assert(fc.asyncProperty(scenario, (steps) => run(play(postgres, steps))), { numRuns: 25, examples: [[lineStopper]] })
+        ))
+      }), 180_000)
+
+    it.effect("two instances cancel one booking while both wait for the event's lock: one cancels, the other hears it is already cancelled", () =>
+      Effect.gen(function*() {
+        const { customers, eventId } = yield* postgres.scene
+        const here = yield* Inventory
+        const there = yield* anotherInstance
+        const booking = yield* here.submit(eventId, { _tag: "Book", userId: customers[0]!, ticketsCount: 3 })
+        // Enough sold that giving the 3 back twice would still fit under the total: no CHECK to catch it.
+        yield* here.submit(eventId, { _tag: "Book", userId: customers[1]!, ticketsCount: 5 })
+
+        // A third connection holds the event's row, so both batches wait for it; the one that goes
+        // second read its state before the first committed, and must not trust it.
+        const release = yield* Deferred.make<void>()
+        const holding = yield* query((sql) =>
+          sql.withTransaction(sql`SELECT id FROM events WHERE id = ${eventId} FOR UPDATE`.pipe(Effect.zipRight(Deferred.await(release))))
+        ).pipe(Effect.fork)
+        const waiting = query((sql) =>
+          sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`
+        ).pipe(Effect.map(([row]) => row!.n))
+        yield* Effect.yieldNow()
+        const cancels = yield* Effect.forEach(
+          [here, there],
+          (instance) => Effect.either(instance.submit(eventId, { _tag: "Cancel", userId: customers[0]!, bookingId: booking.id })).pipe(Effect.fork)
+        )
+        yield* waiting.pipe(
+          Effect.filterOrFail((n) => n >= 2, () => "not both waiting yet"),
+          Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo("10 seconds")))
+        )
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(holding)
+
+        const outcomes = yield* Effect.forEach(cancels, Fiber.join)
+        expect(outcomes.map(Either.match({ onLeft: (error) => error._tag, onRight: (b) => b.status })).sort()).toEqual([
+          "BookingAlreadyCancelled",
+          "CANCELLED"
+        ])
+        const stored = yield* postgres.read(eventId)
+        expect(stored.available).toBe(TOTAL - 5)
+        expect(yield* outboxOf("BookingCancelled").pipe(Effect.map((rows) => rows.filter((r) => r.payload.bookingId === booking.id)))).toHaveLength(1)
+      }).pipe(Effect.scoped))
+
+    it.effect("two instances, many customers, every kind of operation at once: nothing oversold or lost at any moment", () =>
+      Effect.gen(function*() {
+        const instances = [yield* Inventory, yield* anotherInstance]
+        const { customers, eventId } = yield* postgres.scene
+        const random = fc.sample(fc.tuple(fc.nat(CUSTOMERS - 1), fc.integer({ min: 1, max: 3 }), fc.nat(6), fc.nat(1000)), 400)
+        const failed = yield* Ref.make<ReadonlyArray<string>>([])
+        yield* ledgerWatched(Effect.forEach([0, 1, 2, 3, 4, 5, 6, 7], (round) =>
+          Effect.gen(function*() {
+            const { bookings, holds } = yield* postgres.read(eventId)
+            yield* Effect.forEach(random.slice(round * 50, round * 50 + 50), ([c, n, kind, pick], i) => {
+              const userId = customers[c]!
+              const booking = bookings[pick % Math.max(1, bookings.length)]
+              const hold = holds[pick % Math.max(1, holds.length)]
+              const operations: ReadonlyArray<Operation> = [
+                { _tag: "Book", userId, ticketsCount: n },
+                { _tag: "Hold", userId, ticketsCount: n },
+                { _tag: "Join", userId, ticketsCount: n },
+                { _tag: "Leave", userId },
+                booking === undefined ? { _tag: "Refresh" } : { _tag: "Cancel", userId: booking.userId, bookingId: booking.id },
+                hold === undefined ? { _tag: "Refresh" } : { _tag: "Confirm", userId: hold.userId, holdId: hold.id },
+                hold === undefined ? { _tag: "Refresh" } : { _tag: "Release", userId: hold.userId, holdId: hold.id }
+              ]
+              return instances[i % 2]!.submit(eventId, operations[kind]!).pipe(
+                Effect.catchTags({ BookingFailed: (error) => Ref.update(failed, (all) => [...all, error.message]) }),
+                Effect.either
+              )
+            }, { concurrency: "unbounded", discard: true })
+            if (holds.length > 0) yield* postgres.makeDue([holds[round % holds.length]!.id])
+          }), { discard: true }))
+        expect(yield* Ref.get(failed)).toEqual([]) // no batch ever failed
+        const stored = yield* postgres.read(eventId)
+        const booked = stored.bookings.filter((b) => b.status === "CONFIRMED").reduce((sum, b) => sum + b.tickets, 0)
+        expect(booked).toBeGreaterThan(0)
+      }).pipe(Effect.scoped), 120_000)
+
+    it.effect("the sweep expires a hold whose delayed job never came, and offers its tickets to the waiting list", () =>
+      Effect.gen(function*() {
+        const inventory = yield* Inventory
+        const { customers: [ann, bob], eventId } = yield* postgres.scene
+        const held = yield* inventory.submit(eventId, { _tag: "Hold", userId: ann!, ticketsCount: 6 })
+        yield* inventory.submit(eventId, { _tag: "Book", userId: bob!, ticketsCount: 4 })
+        const entry = yield* inventory.submit(eventId, { _tag: "Join", userId: bob!, ticketsCount: 2 })
+        expect(entry).toMatchObject({ position: 1, status: "WAITING", holdId: null })
+        yield* postgres.makeDue([held.id])
+
+        const config = AppConfig.make({ ...settings, holds: { ttlSeconds: 600, sweepIntervalSeconds: 1 } })
+        yield* Layer.build(HoldSweepLive.pipe(Layer.provide(Layer.succeed(AppConfig, config))))
+        const swept = yield* postgres.read(eventId).pipe(
+          Effect.filterOrFail((state) => state.holds[0]!.status === "EXPIRED", () => "not swept yet"),
+          Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds")))
+        )
+        expect(swept.available).toBe(4) // 6 back, 2 offered to Bob
+        expect(swept.holds.map((h) => [h.userId, h.tickets, h.status])).toEqual([[ann, 6, "EXPIRED"], [bob, 2, "HELD"]])
+        expect(swept.entries.map((e) => e.status)).toEqual(["OFFERED"])
+        const offers = (yield* outboxOf("WaitlistOffer")).filter((row) => row.payload.eventId === eventId)
+        expect(offers).toEqual([{
+          queue: "email-queue",
+          payload: expect.objectContaining({ userId: bob, holdId: swept.holds[1]!.id, ticketsCount: 2 }),
+          runAt: null
+        }])
+      }).pipe(Effect.scoped))
+
+    it.effect("a hold's expiry waits in the outbox until its time, then goes to BullMQ with the rest of the delay", () =>
+      Effect.gen(function*() {
+        const inventory = yield* Inventory
+        const outbox = yield* Outbox
+        const { customers: [ann], eventId } = yield* postgres.scene
+        yield* query((sql) => sql`UPDATE outbox SET published_at = now() WHERE published_at IS NULL`)
+        const hold = yield* inventory.submit(eventId, { _tag: "Hold", userId: ann!, ticketsCount: 2 })
+        const [expiry] = (yield* outboxOf("HoldExpiry")).filter((row) => row.payload.holdId === hold.id)
+        expect(expiry).toMatchObject({ queue: "holds-queue", runAt: hold.expiresAt })
+        const published = yield* Ref.make<ReadonlyArray<OutboxEntry>>([])
+        yield* outbox.publishPending(10, (entries) => Ref.set(published, entries))
+        const [entry] = yield* Ref.get(published)
+        expect(entry).toMatchObject({ name: "HoldExpiry", queue: "holds-queue" })
+        // The delay is counted from the database's clock: close to the hold's ten minutes.
+        expect(entry!.delayMs).toBeGreaterThan(590_000)
+        expect(entry!.delayMs).toBeLessThanOrEqual(600_000)
+      }))
+  })
+})
