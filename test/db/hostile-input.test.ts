@@ -10,10 +10,12 @@ const future = (days: number) => new Date(Date.now() + days * 86_400_000).toISOS
 /** Every row of every table the API writes, hashed: equal before and after means nothing changed. */
 const snapshot = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const [row] = yield* sql<{ users: string; events: string; bookings: string; outbox: string }>`
+  const [row] = yield* sql<{ users: string; events: string; bookings: string; holds: string; waitlist: string; outbox: string }>`
     SELECT (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY id), '')) FROM users t) AS users,
            (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY id), '')) FROM events t) AS events,
            (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY id), '')) FROM bookings t) AS bookings,
+           (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY id), '')) FROM holds t) AS holds,
+           (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY id), '')) FROM waitlist_entries t) AS waitlist,
            (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY id), '')) FROM outbox t) AS outbox`
   return row!
 }).pipe(Effect.orDie)
