@@ -16,7 +16,6 @@ import { EventsHttp } from "./Events/Http.ts"
 import { HealthHttp } from "./Health/Http.ts"
 import { Holds } from "./Holds/Holds.ts"
 import { HoldsHttp } from "./Holds/Http.ts"
-import { Inventory } from "./Inventory/Inventory.ts"
 import { ApiFailures, errorResponses } from "./Platform/ErrorResponses.ts"
 import { requestDeadline } from "./Platform/RequestDeadline.ts"
 import { requestLog } from "./Platform/RequestLog.ts"
@@ -35,9 +34,7 @@ const ServicesLive = Layer.mergeAll(
   OperatorAuthenticationLive
 ).pipe(
   Layer.provide(Passwords.layer),
-  Layer.provide(Tokens.layer),
-  // The per-event engine under every ticket change; the workers use the same layer (one line per event).
-  Layer.provide(Inventory.layer)
+  Layer.provide(Tokens.layer)
 )
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -53,7 +50,8 @@ const CorsLive = Layer.unwrapEffect(
 
 /**
  * Serves the API on whatever `HttpServer` is provided (a Node server in main, a test server in
- * tests). Needs persistence, a JobQueue, QueueHealth and AppConfig.
+ * tests). Needs persistence, a JobQueue, QueueHealth, AppConfig and the Inventory engine (one per
+ * process, shared with the workers, so each event has one line).
  */
 export const HttpLive = Layer.unwrapEffect(
   // Wrapping the app itself (not via serve's middleware, which only observes a response already

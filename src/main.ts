@@ -3,6 +3,7 @@ import { HttpServer } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { AppConfig } from "./Config.ts"
 import { HttpLive } from "./Http.ts"
+import { Inventory } from "./Inventory/Inventory.ts"
 import { JobsLive, JobWorkersLive } from "./Jobs/Jobs.ts"
 import { PersistenceSql } from "./Persistence.ts"
 import { DatabaseLive } from "./Platform/Database.ts"
@@ -22,6 +23,8 @@ const MainLive = Layer.mergeAll(
   HttpLive.pipe(HttpServer.withLogAddress, Layer.provide(NodeServerLive)),
   WorkersIfEnabled.pipe(boundedShutdown("the job workers"))
 ).pipe(
+  // One engine for the process: bookings and hold expiries of an event share its line.
+  Layer.provide(Inventory.layer),
   Layer.provide(JobsLive.pipe(boundedShutdown("the outbox relay and job queues"))),
   Layer.provide(PersistenceSql),
   Layer.provide(DatabaseLive.pipe(boundedShutdown("the database"))),

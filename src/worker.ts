@@ -1,6 +1,7 @@
 /** Launches job workers (and an outbox relay) without the HTTP API: `npm run worker`. */
 import { Config, Effect, Layer } from "effect"
 import { AppConfig } from "./Config.ts"
+import { Inventory } from "./Inventory/Inventory.ts"
 import { JobsLive, JobWorkersLive } from "./Jobs/Jobs.ts"
 import { PersistenceSql } from "./Persistence.ts"
 import { DatabaseLive } from "./Platform/Database.ts"
@@ -17,6 +18,7 @@ const RequireDatabaseUrl = Layer.effectDiscard(
 
 const WorkerLive = JobWorkersLive.pipe(
   boundedShutdown("the job workers"),
+  Layer.provide(Inventory.layer),
   Layer.provide(JobsLive.pipe(boundedShutdown("the outbox relay and job queues"))),
   Layer.provide(PersistenceSql),
   Layer.provide(DatabaseLive.pipe(boundedShutdown("the database"))),

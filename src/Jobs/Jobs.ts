@@ -3,7 +3,6 @@
  * API process unless RUN_WORKERS=false, and in `npm run worker` processes.
  */
 import { Layer } from "effect"
-import { Inventory } from "../Inventory/Inventory.ts"
 import { HoldSweepLive } from "../Inventory/Sweep.ts"
 import { Deliveries } from "./Deliveries.ts"
 import { JobQueue } from "./JobQueue.ts"
@@ -21,11 +20,9 @@ export const JobsLive = Layer.mergeAll(JobQueue.layer, QueueHealth.layer, RelayL
 )
 
 /**
- * The workers and what they use, and the hold sweep. Needs JobsLive, the repositories and the
- * database. The inventory engine is the same layer the API uses: built once in a process that
- * runs both, so each event has one line.
+ * The workers and what they use, and the hold sweep. Needs JobsLive, the repositories, the
+ * database and the Inventory engine (the process's one, which the API uses too).
  */
 export const JobWorkersLive = Layer.mergeAll(WorkersLive.pipe(Layer.provide(JobProcessor.layer)), HoldSweepLive).pipe(
-  Layer.provide(Layer.mergeAll(Deliveries.layer, Mailer.layer)),
-  Layer.provide(Inventory.layer)
+  Layer.provide(Layer.mergeAll(Deliveries.layer, Mailer.layer))
 )

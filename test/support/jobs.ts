@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto"
 import { inject } from "vitest"
 import { AppConfig, type AppSettings, type JobSettings } from "../../src/Config.ts"
 import { HttpLive } from "../../src/Http.ts"
+import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { JobsLive, JobWorkersLive } from "../../src/Jobs/Jobs.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { TestDatabaseLive } from "./database.ts"
@@ -51,6 +52,7 @@ export const jobsApp = (
   options: { readonly workers?: boolean; readonly database?: typeof TestDatabaseLive } = {}
 ) =>
   Layer.mergeAll(HttpLive, options.workers ?? true ? JobWorkersLive : Layer.empty).pipe(
+    Layer.provideMerge(Inventory.layer),
     Layer.provideMerge(JobsLive),
     Layer.provideMerge(PersistenceSql),
     Layer.provideMerge(options.database ?? TestDatabaseLive),

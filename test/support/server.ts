@@ -7,6 +7,7 @@ import type { Role } from "../../src/Domain/Role.ts"
 import { Api } from "../../src/Api.ts"
 import { AppConfig, type AppSettings } from "../../src/Config.ts"
 import { HttpLive } from "../../src/Http.ts"
+import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { QueueHealth, type QueueHealthReport } from "../../src/Jobs/QueueHealth.ts"
 import { PersistenceMemory, PersistenceSql } from "../../src/Persistence.ts"
@@ -26,6 +27,7 @@ export const serverOver = <ROut, E, R>(
   settings: Partial<AppSettings>
 ) =>
   HttpLive.pipe(
+    Layer.provideMerge(Inventory.layer),
     Layer.provideMerge(persistence),
     Layer.provide(QueueHealthStub),
     Layer.provideMerge(JobQueue.layerMemory),
