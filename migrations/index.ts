@@ -1,10 +1,10 @@
-/** Every migration, by `<number>_<name>`: add new ones here, never edit an applied one. */
+/** Every migration, by `<number>_<name>`: add new ones here, never edit an applied one. (0006 is on main: idempotency keys.) */
 import createTables from "./0001_create_tables.ts"
 import outboxAndDeliveries from "./0002_outbox_and_deliveries.ts"
 import outboxJobIds from "./0003_outbox_job_ids.ts"
 import rateLimits from "./0004_rate_limits.ts"
 import queueNamespace from "./0005_queue_namespace.ts"
-import ticketLifecycle from "./0006_ticket_lifecycle.ts"
+import ticketLifecycle from "./0007_ticket_lifecycle.ts"
 
 export const migrations = {
   "0001_create_tables": createTables,
@@ -12,5 +12,5 @@ export const migrations = {
   "0003_outbox_job_ids": outboxJobIds,
   "0004_rate_limits": rateLimits,
   "0005_queue_namespace": queueNamespace,
-  "0006_ticket_lifecycle": ticketLifecycle
+  "0007_ticket_lifecycle": ticketLifecycle
 }
