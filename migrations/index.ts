@@ -1,4 +1,4 @@
-/** Every migration, by `<number>_<name>`: add new ones here, never edit an applied one. (0006 is on main: idempotency keys.) */
+/** Every migration, by `<number>_<name>`: add new ones here, never edit an applied one. */
 import createTables from "./0001_create_tables.ts"
 import outboxAndDeliveries from "./0002_outbox_and_deliveries.ts"
 import outboxJobIds from "./0003_outbox_job_ids.ts"
