@@ -246,7 +246,7 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
       : event?.salesEnd != null && now >= event.salesEnd
       ? SalesClosed.ended(eventId, event.salesEnd)
       : undefined
-  /** Why nobody may take tickets of this event now, if so. */
+  /** Why this customer may not take tickets of this event now, if so. */
   const notOnSale = (userId: number): Refusal | undefined =>
     event === undefined || event.cancelled
       ? EventNotFound.of(eventId)
