@@ -17,7 +17,7 @@ export const IdempotencyKey = Schema.String.pipe(
 })
 
 /** The header as the router decodes it (header names arrive lower-cased). */
-export const IdempotencyKeyHeaders = Schema.Struct({ "idempotency-key": Schema.optional(IdempotencyKey) })
+export const IdempotencyKeyHeaders = Schema.Struct({ "idempotency-key": Schema.optionalWith(IdempotencyKey, { exact: true }) })
 export type IdempotencyKeyHeaders = typeof IdempotencyKeyHeaders.Type
 
 /** Marks a replayed response. */

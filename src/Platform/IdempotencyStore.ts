@@ -79,7 +79,7 @@ export class IdempotencyStore extends Context.Tag("IdempotencyStore")<Idempotenc
     })
   )
 
-  static readonly layerMemory = Layer.effect(IdempotencyStore, Effect.map(Ref.make(new Map<string, MemoryKey>()), makeMemory))
+  static readonly layerMemory = Layer.effect(IdempotencyStore, Effect.suspend(() => Effect.map(Ref.make(new Map<string, MemoryKey>()), makeMemory)))
 }
 
 /** A claim that lost a race (the key changed between two statements) is tried again, a few times. */
