@@ -5,6 +5,7 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import { Effect, Fiber, Layer, Ref, Schedule } from "effect"
+import { AppConfig } from "../../src/Config.ts"
 import { EnqueuedJobs } from "../../src/Jobs/JobQueue.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
 import { MemoryStore } from "../../src/Platform/MemoryStore.ts"
@@ -209,6 +210,33 @@ describe("Idempotency-Key while the first request still runs (in memory)", () =>
         expect(replayed.headers["idempotent-replayed"]).toBe("true")
         expect(replayed.text).toBe(done.text)
         expect((yield* bookingsOf(event.id)).bookings).toHaveLength(1)
+      }).pipe(Effect.ensuring(gate.open)))
+  })
+})
+
+describe("Idempotency-Key when the first request runs past its deadline (in memory)", () => {
+  const settings = { server: { ...AppConfig.make().server, deadlineMs: 1_000 } }
+  layer(serverOver(Layer.merge(PersistenceMemory, GatedTransactions), settings), { excludeTestServices: true })((it) => {
+    it.effect("503 RequestTimeout lets go of the key; the retry gets the booking the first one made after all, never a second", () =>
+      Effect.gen(function*() {
+        const { customer, event } = yield* aScene()
+        const key = aKey()
+        yield* gate.close
+        // Its batch is taken (waiting at the gate) when the deadline interrupts it: it commits later.
+        const timedOut = yield* book(customer.token, { eventId: event.id, ticketsCount: 2 }, key)
+        expect(timedOut.status).toBe(503)
+        expect(timedOut.body.code).toBe("RequestTimeout")
+        yield* gate.open
+
+        const retried = yield* book(customer.token, { eventId: event.id, ticketsCount: 2 }, key)
+        expect(retried.status).toBe(201)
+        const { available, bookings } = yield* bookingsOf(event.id)
+        expect(bookings).toHaveLength(1)
+        expect(available).toBe(98)
+        expect(retried.body.id).toBe(bookings[0]!.id)
+        const replayed = yield* book(customer.token, { eventId: event.id, ticketsCount: 2 }, key)
+        expect(replayed.headers["idempotent-replayed"]).toBe("true")
+        expect(replayed.body.id).toBe(bookings[0]!.id)
       }).pipe(Effect.ensuring(gate.open)))
   })
 })
