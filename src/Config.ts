@@ -20,6 +20,8 @@ export interface AppSettings {
   readonly passwordWorkers: number
   readonly maxTicketsPerBooking: number
   readonly booking: BookingSettings
+  /** How long an Idempotency-Key and its stored response are kept (Platform/Idempotency.ts). */
+  readonly idempotencyTtlHours: number
   readonly maxBodyBytes: number
   readonly corsOrigins: ReadonlyArray<string>
   readonly jobs: JobSettings
@@ -218,6 +220,7 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
       passwordWorkers: 1,
       maxTicketsPerBooking: 10,
       booking: defaultBooking,
+      idempotencyTtlHours: 24,
       maxBodyBytes: 100 * 1024,
       corsOrigins: [],
       jobs: defaultJobs,
@@ -279,6 +282,7 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
           maxBatch: yield* positiveInteger("BOOKING_BATCH_MAX", defaultBooking.maxBatch),
           maxWaiting: yield* positiveInteger("BOOKING_QUEUE_MAX", defaultBooking.maxWaiting)
         },
+        idempotencyTtlHours: yield* positiveInteger("IDEMPOTENCY_TTL_HOURS", 24),
         maxBodyBytes: yield* Config.integer("MAX_BODY_BYTES").pipe(Config.withDefault(100 * 1024)),
         corsOrigins: yield* Config.array(Config.string(), "CORS_ORIGINS").pipe(Config.withDefault([])),
         jobs: yield* jobSettings,

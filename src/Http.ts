@@ -15,12 +15,21 @@ import { Events } from "./Events/Events.ts"
 import { EventsHttp } from "./Events/Http.ts"
 import { HealthHttp } from "./Health/Http.ts"
 import { ApiFailures, errorResponses } from "./Platform/ErrorResponses.ts"
+import { Idempotency } from "./Platform/Idempotency.ts"
+import { REPLAYED_HEADER } from "./Platform/IdempotencyKey.ts"
 import { requestDeadline } from "./Platform/RequestDeadline.ts"
 import { requestLog } from "./Platform/RequestLog.ts"
 import { retryAfter } from "./Platform/RetryAfter.ts"
 import { securityHeaders } from "./Platform/SecurityHeaders.ts"
 
-const ServicesLive = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer, AuthenticationLive, OperatorAuthenticationLive).pipe(
+const ServicesLive = Layer.mergeAll(
+  Accounts.layer,
+  Events.layer,
+  Bookings.layer,
+  Idempotency.layer,
+  AuthenticationLive,
+  OperatorAuthenticationLive
+).pipe(
   Layer.provide(Passwords.layer),
   Layer.provide(Tokens.layer)
 )
@@ -33,7 +42,9 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
 /** CORS only when CORS_ORIGINS lists origins: browsers elsewhere get no access by default. */
 const CorsLive = Layer.unwrapEffect(
   Effect.map(AppConfig, ({ corsOrigins }) =>
-    corsOrigins.length === 0 ? Layer.empty : HttpApiBuilder.middlewareCors({ allowedOrigins: corsOrigins }))
+    corsOrigins.length === 0
+      ? Layer.empty
+      : HttpApiBuilder.middlewareCors({ allowedOrigins: corsOrigins, exposedHeaders: [REPLAYED_HEADER] }))
 )
 
 /**

@@ -4,6 +4,7 @@ import { UsersRepo } from "./Accounts/UsersRepo.ts"
 import { BookingsRepo } from "./Bookings/BookingsRepo.ts"
 import { EventsRepo } from "./Events/EventsRepo.ts"
 import { Readiness } from "./Health/Readiness.ts"
+import { IdempotencyStore } from "./Platform/IdempotencyStore.ts"
 import { MemoryStore } from "./Platform/MemoryStore.ts"
 import { RateLimitStore } from "./Platform/RateLimitStore.ts"
 import { Transactions } from "./Platform/Transactions.ts"
@@ -14,6 +15,7 @@ export const PersistenceSql = Layer.mergeAll(
   BookingsRepo.layer,
   Transactions.layer,
   Readiness.layer,
+  IdempotencyStore.layer,
   // Redis when one is configured (needs AppConfig), else the database.
   RateLimitStore.layer
 )
@@ -24,6 +26,7 @@ export const PersistenceMemory = Layer.mergeAll(
   BookingsRepo.layerMemory,
   Transactions.layerMemory,
   Readiness.layerMemory,
+  IdempotencyStore.layerMemory,
   RateLimitStore.layerMemory
   // The store stays visible to whoever provides this layer, so tests can see every table at once.
 ).pipe(Layer.provideMerge(MemoryStore.layer))

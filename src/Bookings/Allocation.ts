@@ -3,11 +3,13 @@
  * them one after the other, in arrival order, would give. Pure, so the PostgreSQL and in-memory
  * repositories decide alike and it can be tested on its own.
  */
-import type { UserId } from "../Domain/Ids.ts"
+import type { IdempotencyId, UserId } from "../Domain/Ids.ts"
 
 export interface TicketRequest {
   readonly userId: UserId
   readonly ticketsCount: number
+  /** The request's Idempotency-Key (Platform/Idempotency.ts): recorded on its booking, which it never makes twice. */
+  readonly idempotencyId?: IdempotencyId | undefined
 }
 
 /** Why one request of a batch got nothing, with what was left when its turn came. */

@@ -10,6 +10,7 @@ import {
   NotEnoughTickets,
   Overloaded
 } from "../Domain/Errors.ts"
+import { acceptsIdempotencyKey } from "../Platform/IdempotencyKey.ts"
 import { Booking, BookTickets } from "./Booking.ts"
 
 export class BookingsApi extends HttpApiGroup.make("bookings")
@@ -23,7 +24,13 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
       .addError(errorResponse(EventAlreadyStarted))
       .addError(errorResponse(Overloaded))
       .addError(errorResponse(BookingFailed))
+      .pipe(acceptsIdempotencyKey)
       .annotate(OpenApi.Summary, "Book tickets for an event (customers)")
+      .annotate(
+        OpenApi.Description,
+        "Send an `Idempotency-Key` to make retries safe: the same key with the same body gets the first " +
+          "response again (marked `Idempotent-Replayed: true`), never a second booking."
+      )
   )
   .add(
     HttpApiEndpoint.get("mine", "/my-bookings")

@@ -1,7 +1,7 @@
 import { Context, Effect, Either, Exit, Layer } from "effect"
 import { AppConfig } from "../Config.ts"
 import { BookingFailed, Overloaded, ValidationError } from "../Domain/Errors.ts"
-import type { EventId, UserId } from "../Domain/Ids.ts"
+import type { EventId, IdempotencyId, UserId } from "../Domain/Ids.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import * as GroupCommit from "../Platform/GroupCommit.ts"
 import { Transactions } from "../Platform/Transactions.ts"
@@ -14,7 +14,8 @@ export type BookFailure = ValidationError | BookingFailure | Overloaded | Bookin
 
 /** Booking tickets. Callers have checked the CUSTOMER role. */
 export class Bookings extends Context.Tag("Bookings")<Bookings, {
-  readonly book: (userId: UserId, request: BookTickets) => Effect.Effect<Booking, BookFailure>
+  /** `idempotencyId`: the request's Idempotency-Key; a booking already made under it is answered again, not made twice. */
+  readonly book: (userId: UserId, request: BookTickets, idempotencyId?: IdempotencyId) => Effect.Effect<Booking, BookFailure>
   readonly listMine: (userId: UserId) => Effect.Effect<ReadonlyArray<Booking>>
 }>() {
   /**
@@ -35,7 +36,11 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
         transactions.run(
           Effect.gen(function*() {
             const outcomes = yield* repo.bookAll(eventId, requests)
-            yield* jobs.enqueue(...outcomes.filter(Either.isRight).map(({ right: booking }) => ({
+            // One confirmation per booking: two requests with one Idempotency-Key share theirs. (A
+            // booking found again after a crash had its job committed with it; the delivery log
+            // makes a second one send nothing.)
+            const booked = new Map(outcomes.filter(Either.isRight).map(({ right: booking }) => [booking.id, booking]))
+            yield* jobs.enqueue(...[...booked.values()].map((booking) => ({
               _tag: "BookingConfirmed" as const,
               bookingId: booking.id,
               userId: booking.userId,
@@ -76,10 +81,10 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
       })
 
       return {
-        book: (userId, { eventId, ticketsCount }) =>
+        book: (userId, { eventId, ticketsCount }, idempotencyId) =>
           ticketsCount > maxTicketsPerBooking
             ? Effect.fail(new ValidationError({ message: `ticketsCount: must be at most ${maxTicketsPerBooking} per booking` }))
-            : line.submit(eventId, { userId, ticketsCount }),
+            : line.submit(eventId, { userId, ticketsCount, idempotencyId }),
         listMine: (userId) => repo.listByUser(userId)
       }
     })

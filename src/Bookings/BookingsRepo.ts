@@ -66,20 +66,30 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
                ARRAY(SELECT u.id FROM users u WHERE u.id = ANY(${requests.map((r) => r.userId)}::int[])) AS "knownUsers"
         FROM events e WHERE e.id = ${eventId} AND e.deleted_at IS NULL
         FOR UPDATE OF e`
-      const { knownUsers, started, ...event } = locked ?? { knownUsers: [], started: false }
+      // Bookings already made under the batch's Idempotency-Keys. A statement of its own, after the
+      // lock: it sees every batch of this event committed before ours (the locking one may not).
+      const keyed = idempotencyIds(requests)
+      const repeated = keyed.length === 0 ? [] : yield* sql<BookingRow & { readonly idempotencyId: string }>`
+        SELECT ${bookingColumns}, b.idempotency_id AS "idempotencyId", ${event}
+        FROM bookings b JOIN events e ON e.id = b.event_id
+        WHERE b.idempotency_id = ANY(${keyed}::uuid[])`
+      const { assemble, fresh } = splitRepeats(requests, new Map(repeated.map(({ idempotencyId, ...row }) => [idempotencyId, fromRow(row)])))
+
+      const { knownUsers, started, ...current } = locked ?? { knownUsers: [], started: false }
       const known = new Set(knownUsers)
-      const allocations = allocate(locked && { availableTickets: locked.availableTickets, started }, requests, (userId) => known.has(userId))
-      const granted = requests.filter((_, i) => allocations[i]!._tag === "Granted")
-      if (granted.length === 0) return toOutcomes(eventId, requests, allocations, undefined, [])
+      const allocations = allocate(locked && { availableTickets: locked.availableTickets, started }, fresh, (userId) => known.has(userId))
+      const granted = fresh.filter((_, i) => allocations[i]!._tag === "Granted")
+      if (granted.length === 0) return assemble(toOutcomes(eventId, fresh, allocations, undefined, []))
       const rows = yield* sql<{ id: BookingId; userId: UserId; ticketsCount: number; createdAt: Date }>`
         WITH taken AS (
-          UPDATE events SET available_tickets = available_tickets - ${ticketsTaken(requests, allocations)}
+          UPDATE events SET available_tickets = available_tickets - ${ticketsTaken(fresh, allocations)}
           WHERE id = ${eventId}
         )
-        INSERT INTO bookings (user_id, event_id, tickets_count)
-        SELECT r.user_id, ${eventId}, r.tickets
-        FROM unnest(${granted.map((r) => r.userId)}::int[], ${granted.map((r) => r.ticketsCount)}::int[])
-             WITH ORDINALITY AS r(user_id, tickets, n)
+        INSERT INTO bookings (user_id, event_id, tickets_count, idempotency_id)
+        SELECT r.user_id, ${eventId}, r.tickets, r.idempotency_id
+        FROM unnest(${granted.map((r) => r.userId)}::int[], ${granted.map((r) => r.ticketsCount)}::int[],
+                    ${granted.map((r) => r.idempotencyId ?? null)}::uuid[])
+             WITH ORDINALITY AS r(user_id, tickets, idempotency_id, n)
         ORDER BY r.n
         RETURNING id, user_id AS "userId", tickets_count AS "ticketsCount", created_at AS "createdAt"`
       // Identities are drawn in insertion order, which is the batch's order.
@@ -87,7 +97,7 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
       if (inserted.some((row, i) => row.userId !== granted[i]!.userId || row.ticketsCount !== granted[i]!.ticketsCount)) {
         return yield* Effect.dieMessage("bookings were not inserted in batch order")
       }
-      return toOutcomes(eventId, requests, allocations, event as Event, inserted)
+      return assemble(toOutcomes(eventId, fresh, allocations, current as Event, inserted))
     })
 
   return {
@@ -111,6 +121,37 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
         GROUP BY u.id
         ORDER BY u.id
         LIMIT ${limit}`.pipe(Effect.orDie)
+  }
+}
+
+const idempotencyIds = (requests: ReadonlyArray<TicketRequest>): ReadonlyArray<string> =>
+  requests.flatMap((request) => request.idempotencyId === undefined ? [] : [request.idempotencyId])
+
+/**
+ * A request whose Idempotency-Key already made a booking (an earlier try that committed after its
+ * caller stopped waiting, or whose process died before storing the answer) gets that booking again
+ * instead of a second one; so does a second request with the same key in one batch. `fresh` are the
+ * requests to decide; `assemble` puts their outcomes and the repeats back in the batch's order.
+ */
+const splitRepeats = (requests: ReadonlyArray<TicketRequest>, booked: ReadonlyMap<string, Booking>) => {
+  if (!requests.some((request) => request.idempotencyId !== undefined)) {
+    return { fresh: requests, assemble: (outcomes: ReadonlyArray<BookingOutcome>) => outcomes }
+  }
+  const fresh: Array<TicketRequest> = []
+  const firstWith = new Map<string, number>()
+  const plan = requests.map((request): Booking | number => {
+    const id = request.idempotencyId
+    if (id !== undefined) {
+      const repeat = booked.get(id) ?? firstWith.get(id)
+      if (repeat !== undefined) return repeat
+      firstWith.set(id, fresh.length)
+    }
+    return fresh.push(request) - 1
+  })
+  return {
+    fresh,
+    assemble: (outcomes: ReadonlyArray<BookingOutcome>) =>
+      plan.map((step) => typeof step === "number" ? outcomes[step]! : Either.right(step))
   }
 }
 
@@ -179,29 +220,38 @@ function makeMemory(store: MemoryStore["Type"]): BookingsRepo["Type"] {
       Effect.flatMap(Clock.currentTimeMillis, (millis) =>
         Ref.modify(store, (tables) => {
           const now = new Date(millis)
+          const keyed = new Set(idempotencyIds(requests))
+          const repeated = keyed.size === 0
+            ? []
+            : [...tables.bookings.values()].filter((b) => b.idempotencyId !== undefined && keyed.has(b.idempotencyId))
+          const { assemble, fresh } = splitRepeats(
+            requests,
+            new Map(repeated.map((b) => [b.idempotencyId!, withEvent(b, toEvent(tables.events.get(b.eventId)!))]))
+          )
           const found = tables.events.get(eventId)
           const stored = found?.deletedAt === null ? found : undefined
           const allocations = allocate(
             stored && { availableTickets: stored.availableTickets, started: stored.date <= now },
-            requests,
+            fresh,
             (userId) => tables.users.has(userId)
           )
-          const granted = requests.filter((_, i) => allocations[i]!._tag === "Granted")
+          const granted = fresh.filter((_, i) => allocations[i]!._tag === "Granted")
           if (stored === undefined || granted.length === 0) {
-            return [toOutcomes(eventId, requests, allocations, undefined, []), tables] as const
+            return [assemble(toOutcomes(eventId, fresh, allocations, undefined, [])), tables] as const
           }
           const inserted = granted.map((request, i): StoredBooking => ({
             id: tables.lastId + 1 + i,
             userId: request.userId,
             eventId,
             ticketsCount: request.ticketsCount,
-            createdAt: now
+            createdAt: now,
+            idempotencyId: request.idempotencyId
           }))
           const bookings = new Map(tables.bookings)
           for (const booking of inserted) bookings.set(booking.id, booking)
-          const reserved = { ...stored, availableTickets: stored.availableTickets - ticketsTaken(requests, allocations) }
+          const reserved = { ...stored, availableTickets: stored.availableTickets - ticketsTaken(fresh, allocations) }
           return [
-            toOutcomes(eventId, requests, allocations, toEvent(stored), inserted.map((b) => ({ ...b, id: b.id as BookingId }))),
+            assemble(toOutcomes(eventId, fresh, allocations, toEvent(stored), inserted.map((b) => ({ ...b, id: b.id as BookingId })))),
             { ...tables, lastId: tables.lastId + inserted.length, events: withEntry(tables.events, eventId, reserved), bookings }
           ] as const
         })),

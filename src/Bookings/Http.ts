@@ -3,13 +3,16 @@ import { Effect } from "effect"
 import { Api } from "../Api.ts"
 import { CurrentUser } from "../Domain/CurrentUser.ts"
 import { requireRole } from "../Domain/Policy.ts"
+import { idempotent } from "../Platform/Idempotency.ts"
+import { BookingsApi } from "./Api.ts"
 import { Bookings } from "./Bookings.ts"
 
 export const BookingsHttp = HttpApiBuilder.group(Api, "bookings", (handlers) =>
   Effect.gen(function*() {
     const bookings = yield* Bookings
     return handlers
-      .handle("book", ({ payload }) =>
-        Effect.flatMap(requireRole("CUSTOMER"), (customer) => bookings.book(customer.id, payload)))
+      .handle("book", ({ headers, payload }) =>
+        Effect.flatMap(requireRole("CUSTOMER"), (customer) =>
+          idempotent(BookingsApi.endpoints.book, { userId: customer.id, headers }, (id) => bookings.book(customer.id, payload, id))))
       .handle("mine", () => Effect.flatMap(CurrentUser, (user) => bookings.listMine(user.id)))
   }))

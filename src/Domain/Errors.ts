@@ -119,6 +119,19 @@ export class TicketsAlreadySold extends Schema.TaggedError<TicketsAlreadySold>()
   }
 }
 
+export class IdempotencyKeyInUse extends Schema.TaggedError<IdempotencyKeyInUse>()(
+  "IdempotencyKeyInUse",
+  message,
+  HttpApiSchema.annotations({
+    status: 409,
+    description: "A request with this Idempotency-Key is still being processed; retry once it has finished"
+  })
+) {
+  static readonly instance = new IdempotencyKeyInUse({
+    message: "A request with this Idempotency-Key is still being processed; retry in a moment to get its response"
+  })
+}
+
 // 413
 export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
   "PayloadTooLarge",
@@ -217,6 +230,20 @@ export const errorResponse = <Self, Tag extends string, Fields extends Schema.St
   }).annotations(HttpApiSchema.annotations({ status }))
   responses.set(errorClass, schema)
   return schema as any
+}
+
+// 422
+export class IdempotencyKeyReused extends Schema.TaggedError<IdempotencyKeyReused>()(
+  "IdempotencyKeyReused",
+  message,
+  HttpApiSchema.annotations({
+    status: 422,
+    description: "This Idempotency-Key was already used for a different request (another method, path or body)"
+  })
+) {
+  static readonly instance = new IdempotencyKeyReused({
+    message: "This Idempotency-Key was already used with a different request; use a new key for a new request"
+  })
 }
 
 // 429

@@ -14,6 +14,13 @@ export type EventId = typeof EventId.Type
 export const BookingId = Int4Id.pipe(Schema.brand("BookingId")).annotations({ identifier: "BookingId" })
 export type BookingId = typeof BookingId.Type
 
+/**
+ * What an Idempotency-Key stands for while it is kept (a random UUID, see Platform/IdempotencyStore.ts):
+ * recorded on what the keyed request created, so a retry finds it. Never chosen by a client.
+ */
+export const IdempotencyId = Schema.UUID.pipe(Schema.brand("IdempotencyId")).annotations({ identifier: "IdempotencyId" })
+export type IdempotencyId = typeof IdempotencyId.Type
+
 /** An id taken from a URL path segment (`/events/:id`): canonical decimal only, so one event has one URL. */
 export const EventIdFromPath = DecimalInt.pipe(Schema.compose(EventId)).annotations({
   description: "A positive integer event id"

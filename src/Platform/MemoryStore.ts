@@ -35,6 +35,7 @@ export interface StoredBooking {
   readonly eventId: number
   readonly ticketsCount: number
   readonly createdAt: Date
+  readonly idempotencyId?: string | undefined
 }
 
 export class MemoryStore extends Context.Tag("MemoryStore")<MemoryStore, Ref.Ref<Tables>>() {

@@ -150,7 +150,7 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         const organizer = yield* signUp("ORGANIZER")
         const customer = yield* signUp("CUSTOMER")
         const event = yield* createEvent(organizer.token, { totalTickets: 10 })
-        yield* (yield* client(customer.token)).bookings.book({ payload: { eventId: event.id, ticketsCount: 4 } })
+        yield* (yield* client(customer.token)).bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 4 } })
 
         const moved = yield* request("PUT", `/api/events/${event.id}`, { token: organizer.token, json: { totalTickets: 20, location: "Hall B" } })
         expect(moved.status).toBe(200)
@@ -190,7 +190,7 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         const organizer = yield* signUp("ORGANIZER")
         const customer = yield* signUp("CUSTOMER")
         const event = yield* createEvent(organizer.token)
-        yield* (yield* client(customer.token)).bookings.book({ payload: { eventId: event.id, ticketsCount: 1 } })
+        yield* (yield* client(customer.token)).bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 1 } })
 
         const deleted = yield* request("DELETE", `/api/events/${event.id}`, { token: organizer.token })
         expect(deleted.status).toBe(204)
@@ -266,9 +266,9 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         const bob = yield* signUp("CUSTOMER")
         const event = yield* createEvent(organizer.token)
         const annApi = yield* client(ann.token)
-        const first = yield* annApi.bookings.book({ payload: { eventId: event.id, ticketsCount: 1 } })
-        const second = yield* annApi.bookings.book({ payload: { eventId: event.id, ticketsCount: 2 } })
-        yield* (yield* client(bob.token)).bookings.book({ payload: { eventId: event.id, ticketsCount: 1 } })
+        const first = yield* annApi.bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 1 } })
+        const second = yield* annApi.bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 2 } })
+        yield* (yield* client(bob.token)).bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 1 } })
 
         const mine = yield* annApi.bookings.mine()
         expect(mine.map((b) => b.id)).toEqual([second.id, first.id])

@@ -122,6 +122,8 @@ export const request = (
     return {
       status: response.status,
       headers: response.headers,
-      body: text === "" ? undefined : (JSON.parse(text) as any)
+      body: text === "" ? undefined : (JSON.parse(text) as any),
+      /** The body as sent. */
+      text
     }
   }).pipe(Effect.scoped, Effect.orDie)
