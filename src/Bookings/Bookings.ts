@@ -1,13 +1,21 @@
-import { Context, Effect, Either, Exit, Layer } from "effect"
+import { Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
 import { AppConfig } from "../Config.ts"
 import { BookingFailed, Overloaded, ValidationError } from "../Domain/Errors.ts"
 import type { EventId, UserId } from "../Domain/Ids.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import * as GroupCommit from "../Platform/GroupCommit.ts"
 import { Transactions } from "../Platform/Transactions.ts"
+import { recordBookingBatch } from "../Telemetry/Metrics.ts"
+import * as Tracing from "../Telemetry/Tracing.ts"
 import type { TicketRequest } from "./Allocation.ts"
 import type { Booking, BookTickets } from "./Booking.ts"
 import { type BookingFailure, BookingsRepo } from "./BookingsRepo.ts"
+import { traced } from "../Telemetry/Tracing.ts"
+
+/** A request in its event's line, with the span of the HTTP request that made it (tracing on). */
+interface LineRequest extends TicketRequest {
+  readonly span: Tracer.AnySpan | undefined
+}
 
 /** Why a booking request got no booking. */
 export type BookFailure = ValidationError | BookingFailure | Overloaded | BookingFailed
@@ -31,17 +39,22 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
       const transactions = yield* Transactions
 
       // One transaction: the bookings and their confirmation jobs commit together, or nothing does.
-      const decide = (eventId: EventId, requests: ReadonlyArray<TicketRequest>, committing: () => void) =>
+      // Each confirmation carries the span of the request it answers: its job's span links to it.
+      const decide = (eventId: EventId, requests: ReadonlyArray<LineRequest>, committing: () => void) =>
         transactions.run(
           Effect.gen(function*() {
             const outcomes = yield* repo.bookAll(eventId, requests)
-            yield* jobs.enqueue(...outcomes.filter(Either.isRight).map(({ right: booking }) => ({
-              _tag: "BookingConfirmed" as const,
-              bookingId: booking.id,
-              userId: booking.userId,
-              eventId,
-              ticketsCount: booking.ticketsCount
-            })))
+            const booked = outcomes.flatMap((outcome, i) => Either.isRight(outcome) ? [[outcome.right, requests[i]!.span] as const] : [])
+            yield* jobs.enqueueEach(
+              booked.map(([booking]) => ({
+                _tag: "BookingConfirmed" as const,
+                bookingId: booking.id,
+                userId: booking.userId,
+                eventId,
+                ticketsCount: booking.ticketsCount
+              })),
+              booked.map(([, span]) => span)
+            )
             committing()
             return outcomes
           })
@@ -51,13 +64,17 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
       // COMMIT is not retried: PostgreSQL may have applied it, and a retry could book twice.
       const commit = (
         eventId: EventId,
-        requests: ReadonlyArray<TicketRequest>
+        requests: ReadonlyArray<LineRequest>
       ): Effect.Effect<ReadonlyArray<Either.Either<Booking, BookFailure>>> =>
         Effect.gen(function*() {
           for (let attempt = 1;; attempt++) {
             let committing = false
             const exit = yield* Effect.exit(decide(eventId, requests, () => (committing = true)))
-            if (Exit.isSuccess(exit)) return exit.value
+            if (Exit.isSuccess(exit)) {
+              const booked = exit.value.filter(Either.isRight)
+              yield* recordBookingBatch(requests.length, booked.length, booked.reduce((n, { right }) => n + right.ticketsCount, 0))
+              return exit.value
+            }
             yield* Effect.logError("booking batch failed", exit.cause).pipe(
               Effect.annotateLogs({ eventId, bookings: requests.length, attempt, atCommit: committing })
             )
@@ -66,9 +83,15 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
               return requests.map(() => Either.left(failure))
             }
           }
-        })
+        }).pipe(
+          // The batch runs apart from its requests (in the event's line): it links to each of them.
+          Tracing.withSpan("Bookings.commitBatch", {
+            attributes: { "event.id": eventId, "booking.batch_size": requests.length },
+            links: requests.flatMap(({ span }) => span === undefined ? [] : [{ _tag: "SpanLink", span, attributes: {} }])
+          })
+        )
 
-      const line = yield* GroupCommit.make<EventId, TicketRequest, Booking, BookFailure>({
+      const line = yield* GroupCommit.make<EventId, LineRequest, Booking, BookFailure>({
         maxBatch: settings.maxBatch,
         maxWaiting: settings.maxWaiting,
         commit,
@@ -79,9 +102,12 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
         book: (userId, { eventId, ticketsCount }) =>
           ticketsCount > maxTicketsPerBooking
             ? Effect.fail(new ValidationError({ message: `ticketsCount: must be at most ${maxTicketsPerBooking} per booking` }))
-            : line.submit(eventId, { userId, ticketsCount }),
+            : Effect.flatMap(Tracing.currentSpan, (span) => line.submit(eventId, { userId, ticketsCount, span })),
         listMine: (userId) => repo.listByUser(userId)
       }
     })
-  )
+  ).pipe(traced(Bookings, {
+    book: (userId, { eventId, ticketsCount }) => ({ "user.id": userId, "event.id": eventId, "booking.tickets": ticketsCount }),
+    listMine: (userId) => ({ "user.id": userId })
+  }))
 }
