@@ -85,10 +85,10 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
           }
         }).pipe(
           // The batch runs apart from its requests (in the event's line): it links to each of them.
-          Tracing.withSpan("Bookings.commitBatch", {
+          Tracing.withSpan("Bookings.commitBatch", () => ({
             attributes: { "event.id": eventId, "booking.batch_size": requests.length },
             links: requests.flatMap(({ span }) => span === undefined ? [] : [{ _tag: "SpanLink", span, attributes: {} }])
-          })
+          }))
         )
 
       const line = yield* GroupCommit.make<EventId, LineRequest, Booking, BookFailure>({

@@ -27,7 +27,7 @@ export const WorkersLive = Layer.scopedDiscard(
         Effect.tapErrorCause((cause) => Effect.logWarning("job failed", cause)),
         Effect.annotateLogs({ queue: bullJob.queueName, job: bullJob.name, jobId: bullJob.id, attempt: bullJob.attemptsMade + 1 }),
         // A trace of its own, linked to the span of the request that committed the job.
-        withSpan(`job ${bullJob.name}`, {
+        withSpan(`job ${bullJob.name}`, () => ({
           kind: "consumer",
           root: true,
           links: linkTo(bullJob.data?.traceparent),
@@ -37,7 +37,7 @@ export const WorkersLive = Layer.scopedDiscard(
             "job.queue": bullJob.queueName,
             "job.attempt": bullJob.attemptsMade + 1
           }
-        })
+        }))
       )
 
     // BullMQ retries a job whose handler rejects, unless the error is an UnrecoverableError.

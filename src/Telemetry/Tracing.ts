@@ -65,11 +65,15 @@ const wrap = <S extends object>(name: string, service: S, attributes: Methods<S>
   return wrapped as S
 }
 
-/** Runs `self` in a span when tracing is on; otherwise runs it as it is (no span is built). */
-export const withSpan = (name: string, options: Tracer.SpanOptions = {}) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
+/**
+ * Runs `self` in a span when tracing is on; otherwise runs it as it is (no span is built, and
+ * `options`, when a function, is not called).
+ */
+export const withSpan = (name: string, options: Tracer.SpanOptions | (() => Tracer.SpanOptions) = {}) =>
+<A, E, R>(self: Effect.Effect<A, E, R>) =>
   Effect.withFiberRuntime<A, E, R>((fiber) =>
     fiber.getFiberRef(FiberRef.currentTracerEnabled)
-      ? Effect.withSpan(self, name, { captureStackTrace: false, ...options })
+      ? Effect.withSpan(self, name, { captureStackTrace: false, ...(typeof options === "function" ? options() : options) })
       : self
   )
 
