@@ -4,20 +4,11 @@
  */
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
-import { createServer } from "node:net"
 import parsePrometheusTextFormat, { type Family, type Sample } from "parse-prometheus-text-format"
 import { QueueHealth } from "../../src/Jobs/QueueHealth.ts"
 import { MetricsServerLive } from "../../src/Telemetry/MetricsServer.ts"
+import { freePort } from "../support/process.ts"
 import { client, createEvent, MemoryServer, request, signUp, stubQueueHealth } from "../support/server.ts"
-
-/** A port nobody listens on right now. */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    }).on("error", reject)
-  })
 
 const port = await freePort()
 const metricsUrl = `http://127.0.0.1:${port}`
