@@ -10,7 +10,6 @@ import * as Tracing from "../Telemetry/Tracing.ts"
 import type { TicketRequest } from "./Allocation.ts"
 import type { Booking, BookTickets } from "./Booking.ts"
 import { type BookingFailure, BookingsRepo } from "./BookingsRepo.ts"
-import { traced } from "../Telemetry/Tracing.ts"
 
 /** A request in its event's line, with the span of the HTTP request that made it (tracing on). */
 interface LineRequest extends TicketRequest {
@@ -106,7 +105,7 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
         listMine: (userId) => repo.listByUser(userId)
       }
     })
-  ).pipe(traced(Bookings, {
+  ).pipe(Tracing.traced(Bookings, {
     book: (userId, { eventId, ticketsCount }) => ({ "user.id": userId, "event.id": eventId, "booking.tickets": ticketsCount }),
     listMine: (userId) => ({ "user.id": userId })
   }))
