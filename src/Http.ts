@@ -1,6 +1,6 @@
 /** The HTTP application: handlers over services, the API's middleware, docs, and the server's wrapping. */
 import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
-import { Effect, FiberRef, Layer } from "effect"
+import { Effect, FiberRef, Layer, Option } from "effect"
 import { Accounts } from "./Accounts/Accounts.ts"
 import { AuthenticationLive } from "./Accounts/Authentication.ts"
 import { AdminHttp, OperatorAuthenticationLive } from "./Admin/Http.ts"
@@ -21,6 +21,7 @@ import { requestDeadline } from "./Platform/RequestDeadline.ts"
 import { requestLog } from "./Platform/RequestLog.ts"
 import { retryAfter } from "./Platform/RetryAfter.ts"
 import { securityHeaders } from "./Platform/SecurityHeaders.ts"
+import { requestMetrics } from "./Telemetry/Metrics.ts"
 
 const ServicesLive = Layer.mergeAll(
   Accounts.layer,
@@ -47,18 +48,31 @@ const CorsLive = Layer.unwrapEffect(
       : HttpApiBuilder.middlewareCors({ allowedOrigins: corsOrigins, exposedHeaders: [REPLAYED_HEADER] }))
 )
 
+/** The app with its outer layers; request metrics are labelled by the router's own routes. */
+const ServeLive = Layer.unwrapEffect(
+  Effect.gen(function*() {
+    const app = yield* HttpApiBuilder.httpApp
+    const { routes } = yield* HttpApiBuilder.Router.router
+    // Wrapping the app itself (not via serve's middleware, which only observes a response already
+    // sent) lets the outer layers shape every response.
+    return HttpServer.serve(requestLog(requestMetrics(routes))(securityHeaders(retryAfter(requestDeadline(errorResponses(app))))))
+  })
+)
+
 /**
  * Serves the API on whatever `HttpServer` is provided (a Node server in main, a test server in
  * tests). Needs persistence, a JobQueue, QueueHealth and AppConfig.
  */
 export const HttpLive = Layer.unwrapEffect(
-  // Wrapping the app itself (not via serve's middleware, which only observes a response already
-  // sent) lets the outer layers shape every response.
-  Effect.map(HttpApiBuilder.httpApp, (app) => HttpServer.serve(requestLog(securityHeaders(retryAfter(requestDeadline(errorResponses(app)))))))
+  Effect.map(AppConfig, ({ telemetry }) =>
+    Option.isSome(telemetry.otlp)
+      ? ServeLive
+      // No tracer is configured: spans per request, handler and query would be built and thrown away.
+      : ServeLive.pipe(
+        HttpMiddleware.withTracerDisabledWhen(() => true),
+        (layer) => Layer.locally(layer, FiberRef.currentTracerEnabled, false)
+      ))
 ).pipe(
-  // No tracer is configured: spans per request, handler and query would be built and thrown away.
-  HttpMiddleware.withTracerDisabledWhen(() => true),
-  (layer) => Layer.locally(layer, FiberRef.currentTracerEnabled, false),
   Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]),
   Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),

@@ -4,6 +4,7 @@ import { Passwords } from "./Passwords.ts"
 import { Tokens } from "./Tokens.ts"
 import type { Login, Register, Session, User } from "./User.ts"
 import { UsersRepo } from "./UsersRepo.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 
 const invalidCredentials = new InvalidCredentials({ message: "Invalid email or password" })
 
@@ -42,5 +43,5 @@ export class Accounts extends Context.Tag("Accounts")<Accounts, {
           })
       }
     })
-  )
+  ).pipe(traced(Accounts))
 }

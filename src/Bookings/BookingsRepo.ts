@@ -7,6 +7,7 @@ import { eventColumns, toEvent } from "../Events/EventsRepo.ts"
 import { MemoryStore, type StoredBooking, withEntry } from "../Platform/MemoryStore.ts"
 import { type Allocation, allocate, type TicketRequest, ticketsTaken } from "./Allocation.ts"
 import type { Booking } from "./Booking.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 
 /** Why a booking got nothing. `Unauthorized`: the token's account no longer exists (a database reset). */
 export type BookingFailure = EventNotFound | EventAlreadyStarted | NotEnoughTickets | Unauthorized
@@ -41,7 +42,12 @@ export class BookingsRepo extends Context.Tag("BookingsRepo")<BookingsRepo, {
   /** The event's attendees by user id, one entry per user with their tickets summed. */
   readonly attendees: (eventId: EventId, page: AttendeePage) => Effect.Effect<ReadonlyArray<Attendee>>
 }>() {
-  static readonly layer = Layer.effect(BookingsRepo, Effect.map(SqlClient.SqlClient, makeSql))
+  static readonly layer = Layer.effect(BookingsRepo, Effect.map(SqlClient.SqlClient, makeSql)).pipe(traced(BookingsRepo, {
+    bookAll: (eventId, requests) => ({ "event.id": eventId, "booking.batch_size": requests.length }),
+    listByUser: (userId) => ({ "user.id": userId }),
+    findById: (id) => ({ "booking.id": id }),
+    attendees: (eventId, { afterUserId }) => ({ "event.id": eventId, "attendees.after_user_id": afterUserId })
+  }))
   static readonly layerMemory = Layer.effect(BookingsRepo, Effect.map(MemoryStore, makeMemory))
 }
 

@@ -8,6 +8,7 @@ import { JobQueue } from "../Jobs/JobQueue.ts"
 import { Transactions } from "../Platform/Transactions.ts"
 import type { CreateEvent, Event, ListEventsParams, UpdateEvent } from "./Event.ts"
 import { EventsRepo } from "./EventsRepo.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 
 type Organizer = CurrentUser["Type"]
 
@@ -76,7 +77,11 @@ export class Events extends Context.Tag("Events")<Events, {
           )
       }
     })
-  )
+  ).pipe(traced(Events, {
+    list: ({ includePast, limit, offset }) => ({ "events.include_past": includePast ?? false, "events.limit": limit, "events.offset": offset }),
+    update: (_, id) => ({ "event.id": id }),
+    cancel: (_, id) => ({ "event.id": id })
+  }))
 }
 
 const requireFuture = (date: Date): Effect.Effect<void, ValidationError> =>

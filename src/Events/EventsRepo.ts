@@ -5,6 +5,7 @@ import type { EventId, UserId } from "../Domain/Ids.ts"
 import { MemoryStore, type StoredEvent, type Tables, transact, withEntry } from "../Platform/MemoryStore.ts"
 import { isForeignKeyViolation } from "../Platform/SqlErrors.ts"
 import type { Event } from "./Event.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 
 export interface NewEvent {
   readonly organizerId: UserId
@@ -44,7 +45,12 @@ export class EventsRepo extends Context.Tag("EventsRepo")<EventsRepo, {
   /** Marks the event cancelled; its bookings keep pointing at it. */
   readonly cancel: (id: EventId) => Effect.Effect<void, EventNotFound>
 }>() {
-  static readonly layer = Layer.effect(EventsRepo, Effect.map(SqlClient.SqlClient, makeSql))
+  static readonly layer = Layer.effect(EventsRepo, Effect.map(SqlClient.SqlClient, makeSql)).pipe(traced(EventsRepo, {
+    list: ({ includePast, limit, offset }) => ({ "events.include_past": includePast, "events.limit": limit, "events.offset": offset }),
+    findById: (id) => ({ "event.id": id }),
+    update: (id) => ({ "event.id": id }),
+    cancel: (id) => ({ "event.id": id })
+  }))
   static readonly layerMemory = Layer.effect(EventsRepo, Effect.map(MemoryStore, makeMemory))
 }
 

@@ -9,6 +9,8 @@ import { Deliveries } from "./Deliveries.ts"
 import * as Emails from "./Emails.ts"
 import type { BookingConfirmed, EventCancelled, EventUpdated, Job } from "./Job.ts"
 import { type Mail, type MailError, Mailer } from "./Mailer.ts"
+import { recordEmail } from "../Telemetry/Metrics.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 
 /** A job that no retry can help (its booking or user is gone, its payload is malformed): it fails at once. */
 export class JobCannotRun extends Schema.TaggedError<JobCannotRun>()("JobCannotRun", { message: Schema.String }) {}
@@ -29,8 +31,12 @@ export class JobProcessor extends Context.Tag("JobProcessor")<JobProcessor, {
       const deliveries = yield* Deliveries
       const mailer = yield* Mailer
 
+      // Counted where the mail is sent: a delivery already made (a retried job) counts as neither.
       const deliver = (key: string, kind: Job["_tag"], jobId: string, mail: Mail) =>
-        deliveries.once({ key, kind, jobId, recipient: mail.to }, mailer.send(mail))
+        deliveries.once(
+          { key, kind, jobId, recipient: mail.to },
+          mailer.send(mail).pipe(Effect.tapBoth({ onSuccess: () => recordEmail(kind, "sent"), onFailure: () => recordEmail(kind, "failed") }))
+        )
 
       const confirmBooking = (jobId: string, job: BookingConfirmed) =>
         Effect.gen(function*() {
@@ -72,5 +78,5 @@ export class JobProcessor extends Context.Tag("JobProcessor")<JobProcessor, {
         }
       }
     })
-  )
+  ).pipe(traced(JobProcessor, { process: (jobId, job) => ({ "job.id": jobId, "job.name": job._tag, "event.id": job.eventId }) }))
 }
