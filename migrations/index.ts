@@ -4,11 +4,13 @@ import outboxAndDeliveries from "./0002_outbox_and_deliveries.ts"
 import outboxJobIds from "./0003_outbox_job_ids.ts"
 import rateLimits from "./0004_rate_limits.ts"
 import queueNamespace from "./0005_queue_namespace.ts"
+import eventDiscovery from "./0006_event_discovery.ts"
 
 export const migrations = {
   "0001_create_tables": createTables,
   "0002_outbox_and_deliveries": outboxAndDeliveries,
   "0003_outbox_job_ids": outboxJobIds,
   "0004_rate_limits": rateLimits,
-  "0005_queue_namespace": queueNamespace
+  "0005_queue_namespace": queueNamespace,
+  "0006_event_discovery": eventDiscovery
 }

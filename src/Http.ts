@@ -2,7 +2,7 @@
 import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
 import { Effect, FiberRef, Layer } from "effect"
 import { Accounts } from "./Accounts/Accounts.ts"
-import { AuthenticationLive } from "./Accounts/Authentication.ts"
+import { AuthenticationLive, OptionalAuthenticationLive } from "./Accounts/Authentication.ts"
 import { AdminHttp, OperatorAuthenticationLive } from "./Admin/Http.ts"
 import { AccountsHttp } from "./Accounts/Http.ts"
 import { Passwords } from "./Accounts/Passwords.ts"
@@ -20,7 +20,14 @@ import { requestLog } from "./Platform/RequestLog.ts"
 import { retryAfter } from "./Platform/RetryAfter.ts"
 import { securityHeaders } from "./Platform/SecurityHeaders.ts"
 
-const ServicesLive = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer, AuthenticationLive, OperatorAuthenticationLive).pipe(
+const ServicesLive = Layer.mergeAll(
+  Accounts.layer,
+  Events.layer,
+  Bookings.layer,
+  AuthenticationLive,
+  OptionalAuthenticationLive,
+  OperatorAuthenticationLive
+).pipe(
   Layer.provide(Passwords.layer),
   Layer.provide(Tokens.layer)
 )
@@ -33,7 +40,10 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
 /** CORS only when CORS_ORIGINS lists origins: browsers elsewhere get no access by default. */
 const CorsLive = Layer.unwrapEffect(
   Effect.map(AppConfig, ({ corsOrigins }) =>
-    corsOrigins.length === 0 ? Layer.empty : HttpApiBuilder.middlewareCors({ allowedOrigins: corsOrigins }))
+    corsOrigins.length === 0
+      ? Layer.empty
+      // Browsers hide other response headers from scripts: paging lives in these two.
+      : HttpApiBuilder.middlewareCors({ allowedOrigins: corsOrigins, exposedHeaders: ["X-Total-Count", "Link"] }))
 )
 
 /**

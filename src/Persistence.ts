@@ -3,6 +3,7 @@ import { Layer } from "effect"
 import { UsersRepo } from "./Accounts/UsersRepo.ts"
 import { BookingsRepo } from "./Bookings/BookingsRepo.ts"
 import { EventsRepo } from "./Events/EventsRepo.ts"
+import { SalesRepo } from "./Events/SalesRepo.ts"
 import { Readiness } from "./Health/Readiness.ts"
 import { MemoryStore } from "./Platform/MemoryStore.ts"
 import { RateLimitStore } from "./Platform/RateLimitStore.ts"
@@ -11,6 +12,7 @@ import { Transactions } from "./Platform/Transactions.ts"
 export const PersistenceSql = Layer.mergeAll(
   UsersRepo.layer,
   EventsRepo.layer,
+  SalesRepo.layer,
   BookingsRepo.layer,
   Transactions.layer,
   Readiness.layer,
@@ -21,6 +23,7 @@ export const PersistenceSql = Layer.mergeAll(
 export const PersistenceMemory = Layer.mergeAll(
   UsersRepo.layerMemory,
   EventsRepo.layerMemory,
+  SalesRepo.layerMemory,
   BookingsRepo.layerMemory,
   Transactions.layerMemory,
   Readiness.layerMemory,

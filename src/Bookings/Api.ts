@@ -10,6 +10,7 @@ import {
   NotEnoughTickets,
   Overloaded
 } from "../Domain/Errors.ts"
+import { documentPageHeaders, PageQuery } from "../Platform/Paging.ts"
 import { Booking, BookTickets } from "./Booking.ts"
 
 export class BookingsApi extends HttpApiGroup.make("bookings")
@@ -27,8 +28,10 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
   )
   .add(
     HttpApiEndpoint.get("mine", "/my-bookings")
+      .setUrlParams(PageQuery)
       .addSuccess(Schema.Array(Booking))
       .annotate(OpenApi.Summary, "List your bookings, newest first")
+      .annotate(OpenApi.Transform, documentPageHeaders)
   )
   .middleware(Authentication)
   .annotate(OpenApi.Title, "Bookings")

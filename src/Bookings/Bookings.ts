@@ -4,6 +4,7 @@ import { BookingFailed, Overloaded, ValidationError } from "../Domain/Errors.ts"
 import type { EventId, UserId } from "../Domain/Ids.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import * as GroupCommit from "../Platform/GroupCommit.ts"
+import type { Page, PageRequest } from "../Platform/Paging.ts"
 import { Transactions } from "../Platform/Transactions.ts"
 import type { TicketRequest } from "./Allocation.ts"
 import type { Booking, BookTickets } from "./Booking.ts"
@@ -15,7 +16,7 @@ export type BookFailure = ValidationError | BookingFailure | Overloaded | Bookin
 /** Booking tickets. Callers have checked the CUSTOMER role. */
 export class Bookings extends Context.Tag("Bookings")<Bookings, {
   readonly book: (userId: UserId, request: BookTickets) => Effect.Effect<Booking, BookFailure>
-  readonly listMine: (userId: UserId) => Effect.Effect<ReadonlyArray<Booking>>
+  readonly listMine: (userId: UserId, page: PageRequest) => Effect.Effect<Page<Booking>>
 }>() {
   /**
    * Bookings of one event are group-committed: those that arrive while the event's transaction is
@@ -80,7 +81,7 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
           ticketsCount > maxTicketsPerBooking
             ? Effect.fail(new ValidationError({ message: `ticketsCount: must be at most ${maxTicketsPerBooking} per booking` }))
             : line.submit(eventId, { userId, ticketsCount }),
-        listMine: (userId) => repo.listByUser(userId)
+        listMine: (userId, page) => repo.listByUser(userId, page)
       }
     })
   )

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { Api } from "../Api.ts"
 import { CurrentUser } from "../Domain/CurrentUser.ts"
 import { requireRole } from "../Domain/Policy.ts"
+import { pageBody, pageRequest } from "../Platform/Paging.ts"
 import { Bookings } from "./Bookings.ts"
 
 export const BookingsHttp = HttpApiBuilder.group(Api, "bookings", (handlers) =>
@@ -11,5 +12,11 @@ export const BookingsHttp = HttpApiBuilder.group(Api, "bookings", (handlers) =>
     return handlers
       .handle("book", ({ payload }) =>
         Effect.flatMap(requireRole("CUSTOMER"), (customer) => bookings.book(customer.id, payload)))
-      .handle("mine", () => Effect.flatMap(CurrentUser, (user) => bookings.listMine(user.id)))
+      .handle("mine", ({ request, urlParams }) => {
+        const page = pageRequest(urlParams)
+        return CurrentUser.pipe(
+          Effect.flatMap((user) => bookings.listMine(user.id, page)),
+          Effect.flatMap((found) => pageBody(request, page, found))
+        )
+      })
   }))

@@ -176,6 +176,6 @@ describe("Bookings", () => {
     expect(yield* jobs).toEqual([
       { _tag: "BookingConfirmed", bookingId: booking.id, userId: customer.id, eventId: event.id, ticketsCount: 2 }
     ])
-    expect((yield* bookings.listMine(customer.id)).map((b) => b.id)).toEqual([booking.id])
+    expect((yield* bookings.listMine(customer.id, { limit: 20, offset: 0 })).items.map((b) => b.id)).toEqual([booking.id])
   }))
 })
