@@ -102,8 +102,13 @@ const COMPARE: Record<EventSort, (a: StoredEvent, b: StoredEvent) => number> = {
   "-availableTickets": (a, b) => b.availableTickets - a.availableTickets || a.date.getTime() - b.date.getTime() || a.id - b.id
 }
 
-function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
-  const columns = eventColumns(sql, "events")
+/**
+ * The statements of the paged lists, built on `sql` once. A page and the size of the whole list come
+ * in one round trip: each part is planned on its own (the count over an index, the page from the
+ * ordered index), and the count arrives with an empty page too. Exported for the plan test
+ * (test/db/search-plan.test.ts), which EXPLAINs exactly what the repository runs.
+ */
+export const listStatements = (sql: SqlClient.SqlClient) => {
   const pageColumns = eventColumns(sql, "e")
   const orders = Object.fromEntries(
     Object.entries(ORDERS).map(([sort, { page, rows }]) => [sort, { rows: sql.literal(rows), page: sql.literal(page) }])
@@ -112,26 +117,39 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
   const catalogue = sql.literal("e.deleted_at IS NULL AND e.published_at IS NOT NULL")
   // The trigram index's expression (migration 0006): the search must spell it the same way.
   const searchText = sql.literal("(e.title || ' ' || e.description || ' ' || e.location)")
-  const notFound = (id: EventId) => Effect.fail(EventNotFound.of(id))
 
-  /**
-   * One round trip for a page and the size of the whole list: each part is planned on its own (the
-   * count over the index, the page from the ordered index), and the count arrives with an empty page too.
-   */
-  const pageOf = (where: Statement.Fragment, order: { readonly rows: Statement.Fragment; readonly page: Statement.Fragment }, { limit, offset }: PageRequest) =>
+  const pageOf = (where: Statement.Fragment, sort: EventSort, { limit, offset }: PageRequest) =>
     sql<Event & { readonly total: number }>`
       SELECT t.total, p.*
       FROM (SELECT count(*)::int AS total FROM events e WHERE ${where}) t
       LEFT JOIN LATERAL (
-        SELECT ${pageColumns} FROM events e WHERE ${where} ORDER BY ${order.rows} LIMIT ${limit} OFFSET ${offset}
+        SELECT ${pageColumns} FROM events e WHERE ${where} ORDER BY ${orders[sort].rows} LIMIT ${limit} OFFSET ${offset}
       ) p ON true
-      ORDER BY ${order.page}`.pipe(
-      Effect.map((rows): Page<Event> => ({
-        total: rows[0]?.total ?? 0,
-        items: rows.filter((row) => row.id !== null).map(({ total: _, ...event }) => event)
-      })),
-      Effect.orDie
-    )
+      ORDER BY ${orders[sort].page}`
+
+  return {
+    search: (search: EventSearch, page: PageRequest) => {
+      const conditions: Array<Statement.Fragment> = [catalogue]
+      if (search.upcomingOnly) conditions.push(sql`e.date > now()`)
+      if (search.from !== undefined) conditions.push(sql`e.date >= ${search.from}`)
+      if (search.to !== undefined) conditions.push(sql`e.date <= ${search.to}`)
+      if (search.location !== undefined) conditions.push(sql`e.location ILIKE ${containing(search.location)}`)
+      for (const word of search.words) conditions.push(sql`${searchText} ILIKE ${containing(word)}`)
+      if (search.availableOnly) conditions.push(sql`e.available_tickets > 0`)
+      return pageOf(sql.and(conditions), search.sort, page)
+    },
+    byOrganizer: (organizerId: UserId, page: PageRequest) => pageOf(sql`e.organizer_id = ${organizerId}`, "date", page)
+  }
+}
+
+function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
+  const columns = eventColumns(sql, "events")
+  const lists = listStatements(sql)
+  const notFound = (id: EventId) => Effect.fail(EventNotFound.of(id))
+  const toPage = (rows: ReadonlyArray<Event & { readonly total: number }>): Page<Event> => ({
+    total: rows[0]?.total ?? 0,
+    items: rows.filter((row) => row.id !== null).map(({ total: _, ...event }) => event)
+  })
 
   return {
     create: (event) =>
@@ -145,18 +163,9 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
         Effect.catchTag("SqlError", Effect.die)
       ),
 
-    search: (search, page) => {
-      const conditions: Array<Statement.Fragment> = [catalogue]
-      if (search.upcomingOnly) conditions.push(sql`e.date > now()`)
-      if (search.from !== undefined) conditions.push(sql`e.date >= ${search.from}`)
-      if (search.to !== undefined) conditions.push(sql`e.date <= ${search.to}`)
-      if (search.location !== undefined) conditions.push(sql`e.location ILIKE ${containing(search.location)}`)
-      for (const word of search.words) conditions.push(sql`${searchText} ILIKE ${containing(word)}`)
-      if (search.availableOnly) conditions.push(sql`e.available_tickets > 0`)
-      return pageOf(sql.and(conditions), orders[search.sort], page)
-    },
+    search: (search, page) => lists.search(search, page).pipe(Effect.map(toPage), Effect.orDie),
 
-    listByOrganizer: (organizerId, page) => pageOf(sql`e.organizer_id = ${organizerId}`, orders.date, page),
+    listByOrganizer: (organizerId, page) => lists.byOrganizer(organizerId, page).pipe(Effect.map(toPage), Effect.orDie),
 
     findById: (id) =>
       sql<Event>`SELECT ${columns} FROM events WHERE id = ${id}`.pipe(

@@ -2,12 +2,13 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Chunk, Effect, Layer, Option, Redacted, Stream } from "effect"
 import { UsersRepo } from "../../src/Accounts/UsersRepo.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { AppConfig } from "../../src/Config.ts"
 import { EventsRepo } from "../../src/Events/EventsRepo.ts"
+import { SalesRepo } from "../../src/Events/SalesRepo.ts"
 import { migrations } from "../../migrations/index.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { migrate } from "../../src/Platform/Migrations.ts"
@@ -115,6 +116,34 @@ layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(Ap
         yield* events.cancel(event.id)
         expect((yield* Effect.flip(events.cancel(event.id)))._tag).toBe("EventNotFound")
         expect(Option.map(yield* events.findById(event.id), (e) => e.status)).toEqual(Option.some("CANCELLED"))
+      }))
+  })
+
+  describe("SalesRepo", () => {
+    it.effect("the attendee export reads through a cursor, 128 rows a read, in booking order", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const sales = yield* SalesRepo
+        const organizer = yield* aUser("ORGANIZER")
+        const customer = yield* aUser("CUSTOMER")
+        const event = yield* anEvent(organizer.id, { totalTickets: 1000 })
+        yield* sql`
+          INSERT INTO bookings (user_id, event_id, tickets_count)
+          SELECT ${customer.id}, ${event.id}, 1 + n % 3 FROM generate_series(1, 300) AS n`.pipe(Effect.orDie)
+
+        const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.chunks(sales.allAttendees(event.id))))
+        expect(chunks.map(Chunk.size)).toEqual([128, 128, 44])
+        const rows = chunks.flatMap(Chunk.toReadonlyArray)
+        expect(rows.map((row) => row.bookingId)).toEqual([...rows.map((row) => row.bookingId)].sort((a, b) => a - b))
+        expect(rows[0]).toEqual({
+          bookingId: expect.any(Number),
+          customerEmail: customer.email,
+          ticketsCount: 2,
+          status: "CONFIRMED",
+          createdAt: expect.any(Date)
+        })
+        const { items, total } = yield* sales.attendees(event.id, { limit: 5, offset: 298 })
+        expect({ total, ids: items.map((row) => row.bookingId) }).toEqual({ total: 300, ids: rows.slice(298).map((row) => row.bookingId) })
       }))
   })
 
