@@ -1,5 +1,5 @@
 /** The repositories, constraints, transactions and migrations on a real PostgreSQL database. */
-import { SqlClient } from "@effect/sql"
+import { Migrator, SqlClient } from "@effect/sql"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
 import { Chunk, Effect, Layer, Option, Redacted, Stream } from "effect"
@@ -7,7 +7,7 @@ import { UsersRepo } from "../../src/Accounts/UsersRepo.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { AppConfig } from "../../src/Config.ts"
-import { EventsRepo } from "../../src/Events/EventsRepo.ts"
+import { eventStatus, EventsRepo } from "../../src/Events/EventsRepo.ts"
 import { SalesRepo } from "../../src/Events/SalesRepo.ts"
 import { migrations } from "../../migrations/index.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
@@ -234,4 +234,25 @@ describe("migrations on a fresh database", () => {
       )
       expect(applied.map((row) => row.id)).toEqual(migrationIds)
     }).pipe(Effect.scoped))
+
+  it.effect("0006 (drafts): events from before it stay published, cancelled ones cancelled", () =>
+    Effect.gen(function*() {
+      const url = yield* freshDatabaseUrl
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        yield* Migrator.make({})({
+          loader: Migrator.fromRecord(Object.fromEntries(Object.entries(migrations).filter(([name]) => name < "0006")))
+        })
+        const [organizer] = yield* sql<{ id: number }>`
+          INSERT INTO users (email, password_hash, role) VALUES ('old@example.com', 'x', 'ORGANIZER') RETURNING id`
+        yield* sql`
+          INSERT INTO events (organizer_id, title, location, date, total_tickets, available_tickets, deleted_at)
+          VALUES (${organizer!.id}, 'Kept', 'Hall', now() + interval '1 day', 10, 10, NULL),
+                 (${organizer!.id}, 'Dropped', 'Hall', now() + interval '1 day', 10, 10, now())`
+        yield* migrate
+        const statuses = yield* sql<{ title: string; status: string }>`
+          SELECT title, ${sql.literal(eventStatus("e"))} AS status FROM events e ORDER BY id`
+        expect(statuses).toEqual([{ title: "Kept", status: "PUBLISHED" }, { title: "Dropped", status: "CANCELLED" }])
+      }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 })))
+    }).pipe(Effect.scoped, Effect.orDie))
 })
