@@ -5,7 +5,7 @@ import type { BookingId, EventId, UserId } from "../Domain/Ids.ts"
 import type { Event } from "../Events/Event.ts"
 import { eventColumns, eventStatus, storedStatus, toEvent } from "../Events/EventsRepo.ts"
 import { MemoryStore, type StoredBooking, withEntry } from "../Platform/MemoryStore.ts"
-import type { Page, PageRequest } from "../Platform/Paging.ts"
+import { type Page, type PageRequest, pageWithCount, toPage } from "../Platform/Paging.ts"
 import { type Allocation, allocate, type TicketRequest, ticketsTaken } from "./Allocation.ts"
 import type { Booking } from "./Booking.ts"
 
@@ -93,22 +93,18 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
 
   return {
     bookAll: (eventId, requests) => bookAll(eventId, requests).pipe(Effect.orDie),
-    // A page and the count in one round trip (see EventsRepo's pageOf).
     listByUser: (userId, { limit, offset }) =>
-      sql<BookingRow & { readonly total: number }>`
-        SELECT t.total, p.*
-        FROM (SELECT count(*)::int AS total FROM bookings b WHERE b.user_id = ${userId}) t
-        LEFT JOIN LATERAL (
+      pageWithCount<BookingRow>(sql, {
+        count: sql`SELECT count(*)::int AS total FROM bookings b WHERE b.user_id = ${userId}`,
+        page: sql`
           SELECT ${bookingColumns}, ${event}
           FROM bookings b JOIN events e ON e.id = b.event_id
           WHERE b.user_id = ${userId}
-          ORDER BY b.created_at DESC, b.id DESC LIMIT ${limit} OFFSET ${offset}
-        ) p ON true
-        ORDER BY p."createdAt" DESC, p.id DESC`.pipe(
-        Effect.map((rows) => ({
-          total: rows[0]?.total ?? 0,
-          items: rows.filter((row) => row.id !== null).map(({ total: _, ...row }) => fromRow(row))
-        })),
+          ORDER BY b.created_at DESC, b.id DESC LIMIT ${limit} OFFSET ${offset}`,
+        order: sql`p."createdAt" DESC, p.id DESC`
+      }).pipe(
+        Effect.map(toPage<BookingRow>("id")),
+        Effect.map(({ items, total }) => ({ total, items: items.map(fromRow) })),
         Effect.orDie
       ),
     findById: (id) =>

@@ -3,7 +3,7 @@ import { Clock, Context, Effect, Either, Layer, Option, Ref } from "effect"
 import { EventAlreadyStarted, EventNotDraft, EventNotFound, TicketsAlreadySold, Unauthorized } from "../Domain/Errors.ts"
 import type { EventId, UserId } from "../Domain/Ids.ts"
 import { MemoryStore, type StoredEvent, type Tables, transact, withEntry } from "../Platform/MemoryStore.ts"
-import type { Page, PageRequest } from "../Platform/Paging.ts"
+import { type Page, type PageRequest, pageWithCount, toPage } from "../Platform/Paging.ts"
 import { isForeignKeyViolation } from "../Platform/SqlErrors.ts"
 import type { Event, EventSort, EventStatus } from "./Event.ts"
 
@@ -103,10 +103,9 @@ const COMPARE: Record<EventSort, (a: StoredEvent, b: StoredEvent) => number> = {
 }
 
 /**
- * The statements of the paged lists, built on `sql` once. A page and the size of the whole list come
- * in one round trip: each part is planned on its own (the count over an index, the page from the
- * ordered index), and the count arrives with an empty page too. Exported for the plan test
- * (test/db/search-plan.test.ts), which EXPLAINs exactly what the repository runs.
+ * The statements of the paged lists (each a page and its count, see `pageWithCount`), their
+ * fragments built on `sql` once. Exported for the plan test (test/db/search-plan.test.ts), which
+ * EXPLAINs exactly what the repository runs.
  */
 export const listStatements = (sql: SqlClient.SqlClient) => {
   const pageColumns = eventColumns(sql, "e")
@@ -119,13 +118,11 @@ export const listStatements = (sql: SqlClient.SqlClient) => {
   const searchText = sql.literal("(e.title || ' ' || e.description || ' ' || e.location)")
 
   const pageOf = (where: Statement.Fragment, sort: EventSort, { limit, offset }: PageRequest) =>
-    sql<Event & { readonly total: number }>`
-      SELECT t.total, p.*
-      FROM (SELECT count(*)::int AS total FROM events e WHERE ${where}) t
-      LEFT JOIN LATERAL (
-        SELECT ${pageColumns} FROM events e WHERE ${where} ORDER BY ${orders[sort].rows} LIMIT ${limit} OFFSET ${offset}
-      ) p ON true
-      ORDER BY ${orders[sort].page}`
+    pageWithCount<Event>(sql, {
+      count: sql`SELECT count(*)::int AS total FROM events e WHERE ${where}`,
+      page: sql`SELECT ${pageColumns} FROM events e WHERE ${where} ORDER BY ${orders[sort].rows} LIMIT ${limit} OFFSET ${offset}`,
+      order: orders[sort].page
+    })
 
   return {
     search: (search: EventSearch, page: PageRequest) => {
@@ -146,10 +143,7 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
   const columns = eventColumns(sql, "events")
   const lists = listStatements(sql)
   const notFound = (id: EventId) => Effect.fail(EventNotFound.of(id))
-  const toPage = (rows: ReadonlyArray<Event & { readonly total: number }>): Page<Event> => ({
-    total: rows[0]?.total ?? 0,
-    items: rows.filter((row) => row.id !== null).map(({ total: _, ...event }) => event)
-  })
+  const toEventPage = toPage<Event>("id")
 
   return {
     create: (event) =>
@@ -163,9 +157,9 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
         Effect.catchTag("SqlError", Effect.die)
       ),
 
-    search: (search, page) => lists.search(search, page).pipe(Effect.map(toPage), Effect.orDie),
+    search: (search, page) => lists.search(search, page).pipe(Effect.map(toEventPage), Effect.orDie),
 
-    listByOrganizer: (organizerId, page) => lists.byOrganizer(organizerId, page).pipe(Effect.map(toPage), Effect.orDie),
+    listByOrganizer: (organizerId, page) => lists.byOrganizer(organizerId, page).pipe(Effect.map(toEventPage), Effect.orDie),
 
     findById: (id) =>
       sql<Event>`SELECT ${columns} FROM events WHERE id = ${id}`.pipe(

@@ -2,7 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, Option, Ref, Stream } from "effect"
 import type { BookingId, EventId } from "../Domain/Ids.ts"
 import { MemoryStore, type StoredBooking, type Tables } from "../Platform/MemoryStore.ts"
-import type { Page, PageRequest } from "../Platform/Paging.ts"
+import { type Page, type PageRequest, pageWithCount, toPage } from "../Platform/Paging.ts"
 import type { Attendee, EventStats } from "./Sales.ts"
 
 /** An event's sales as its organizer sees them. Callers have checked who may see them. */
@@ -26,22 +26,15 @@ function makeSql(sql: SqlClient.SqlClient): SalesRepo["Type"] {
 
   return {
     attendees: (eventId, { limit, offset }) =>
-      sql<Attendee & { readonly total: number }>`
-        SELECT t.total, p.*
-        FROM (SELECT count(*)::int AS total FROM bookings b WHERE b.event_id = ${eventId}) t
-        LEFT JOIN LATERAL (
+      pageWithCount<Attendee>(sql, {
+        count: sql`SELECT count(*)::int AS total FROM bookings b WHERE b.event_id = ${eventId}`,
+        page: sql`
           SELECT ${attendeeColumns}
           FROM bookings b JOIN users u ON u.id = b.user_id
           WHERE b.event_id = ${eventId}
-          ORDER BY b.id LIMIT ${limit} OFFSET ${offset}
-        ) p ON true
-        ORDER BY p."bookingId"`.pipe(
-        Effect.map((rows) => ({
-          total: rows[0]?.total ?? 0,
-          items: rows.filter((row) => row.bookingId !== null).map(({ total: _, ...attendee }) => attendee)
-        })),
-        Effect.orDie
-      ),
+          ORDER BY b.id LIMIT ${limit} OFFSET ${offset}`,
+        order: sql`p."bookingId"`
+      }).pipe(Effect.map(toPage<Attendee>("bookingId")), Effect.orDie),
 
     // A cursor (128 rows a read) on a connection of its own, held while the stream runs; one
     // statement, so the list is the one snapshot however long the client takes to read it.
