@@ -5,6 +5,7 @@ import outboxJobIds from "./0003_outbox_job_ids.ts"
 import rateLimits from "./0004_rate_limits.ts"
 import queueNamespace from "./0005_queue_namespace.ts"
 import idempotencyKeys from "./0006_idempotency_keys.ts"
+import eventDiscovery from "./0007_event_discovery.ts"
 
 export const migrations = {
   "0001_create_tables": createTables,
@@ -12,5 +13,6 @@ export const migrations = {
   "0003_outbox_job_ids": outboxJobIds,
   "0004_rate_limits": rateLimits,
   "0005_queue_namespace": queueNamespace,
-  "0006_idempotency_keys": idempotencyKeys
+  "0006_idempotency_keys": idempotencyKeys,
+  "0007_event_discovery": eventDiscovery
 }

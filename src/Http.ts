@@ -2,7 +2,7 @@
 import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
 import { Effect, FiberRef, Layer, Option } from "effect"
 import { Accounts } from "./Accounts/Accounts.ts"
-import { AuthenticationLive } from "./Accounts/Authentication.ts"
+import { AuthenticationLive, OptionalAuthenticationLive } from "./Accounts/Authentication.ts"
 import { AdminHttp, OperatorAuthenticationLive } from "./Admin/Http.ts"
 import { AccountsHttp } from "./Accounts/Http.ts"
 import { Passwords } from "./Accounts/Passwords.ts"
@@ -29,6 +29,7 @@ const ServicesLive = Layer.mergeAll(
   Bookings.layer,
   Idempotency.layer,
   AuthenticationLive,
+  OptionalAuthenticationLive,
   OperatorAuthenticationLive
 ).pipe(
   Layer.provide(Passwords.layer),
@@ -45,7 +46,8 @@ const CorsLive = Layer.unwrapEffect(
   Effect.map(AppConfig, ({ corsOrigins }) =>
     corsOrigins.length === 0
       ? Layer.empty
-      : HttpApiBuilder.middlewareCors({ allowedOrigins: corsOrigins, exposedHeaders: [REPLAYED_HEADER] }))
+      // Browsers hide other response headers from scripts: paging lives in two, replays are marked in one.
+      : HttpApiBuilder.middlewareCors({ allowedOrigins: corsOrigins, exposedHeaders: [REPLAYED_HEADER, "X-Total-Count", "Link"] }))
 )
 
 /** The app with its outer layers; request metrics are labelled by the router's own routes. */

@@ -3,6 +3,7 @@ import { Layer } from "effect"
 import { UsersRepo } from "./Accounts/UsersRepo.ts"
 import { BookingsRepo } from "./Bookings/BookingsRepo.ts"
 import { EventsRepo } from "./Events/EventsRepo.ts"
+import { SalesRepo } from "./Events/SalesRepo.ts"
 import { Readiness } from "./Health/Readiness.ts"
 import { IdempotencyStore } from "./Platform/IdempotencyStore.ts"
 import { MemoryStore } from "./Platform/MemoryStore.ts"
@@ -12,6 +13,7 @@ import { Transactions } from "./Platform/Transactions.ts"
 export const PersistenceSql = Layer.mergeAll(
   UsersRepo.layer,
   EventsRepo.layer,
+  SalesRepo.layer,
   BookingsRepo.layer,
   Transactions.layer,
   Readiness.layer,
@@ -23,6 +25,7 @@ export const PersistenceSql = Layer.mergeAll(
 export const PersistenceMemory = Layer.mergeAll(
   UsersRepo.layerMemory,
   EventsRepo.layerMemory,
+  SalesRepo.layerMemory,
   BookingsRepo.layerMemory,
   Transactions.layerMemory,
   Readiness.layerMemory,

@@ -11,6 +11,7 @@ import {
   Overloaded
 } from "../Domain/Errors.ts"
 import { acceptsIdempotencyKey } from "../Platform/IdempotencyKey.ts"
+import { documentPageHeaders, PageQuery } from "../Platform/Paging.ts"
 import { Booking, BookTickets } from "./Booking.ts"
 
 export class BookingsApi extends HttpApiGroup.make("bookings")
@@ -34,8 +35,10 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
   )
   .add(
     HttpApiEndpoint.get("mine", "/my-bookings")
+      .setUrlParams(PageQuery)
       .addSuccess(Schema.Array(Booking))
       .annotate(OpenApi.Summary, "List your bookings, newest first")
+      .annotate(OpenApi.Transform, documentPageHeaders)
   )
   .middleware(Authentication)
   .annotate(OpenApi.Title, "Bookings")

@@ -4,6 +4,7 @@ import { BookingFailed, Overloaded, ValidationError } from "../Domain/Errors.ts"
 import type { EventId, IdempotencyId, UserId } from "../Domain/Ids.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import * as GroupCommit from "../Platform/GroupCommit.ts"
+import type { Page, PageRequest } from "../Platform/Paging.ts"
 import { Transactions } from "../Platform/Transactions.ts"
 import { recordBookingBatch } from "../Telemetry/Metrics.ts"
 import * as Tracing from "../Telemetry/Tracing.ts"
@@ -23,7 +24,7 @@ export type BookFailure = ValidationError | BookingFailure | Overloaded | Bookin
 export class Bookings extends Context.Tag("Bookings")<Bookings, {
   /** `idempotencyId`: the request's Idempotency-Key; a booking already made under it is answered again, not made twice. */
   readonly book: (userId: UserId, request: BookTickets, idempotencyId?: IdempotencyId) => Effect.Effect<Booking, BookFailure>
-  readonly listMine: (userId: UserId) => Effect.Effect<ReadonlyArray<Booking>>
+  readonly listMine: (userId: UserId, page: PageRequest) => Effect.Effect<Page<Booking>>
 }>() {
   /**
    * Bookings of one event are group-committed: those that arrive while the event's transaction is
@@ -110,7 +111,7 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
           ticketsCount > maxTicketsPerBooking
             ? Effect.fail(new ValidationError({ message: `ticketsCount: must be at most ${maxTicketsPerBooking} per booking` }))
             : Effect.flatMap(Tracing.currentSpan, (span) => line.submit(eventId, { userId, ticketsCount, idempotencyId, span })),
-        listMine: (userId) => repo.listByUser(userId)
+        listMine: (userId, page) => repo.listByUser(userId, page)
       }
     })
   ).pipe(Tracing.traced(Bookings, {

@@ -3,8 +3,9 @@ import { Clock, Context, Effect, Either, Layer, Option, Ref } from "effect"
 import { EventAlreadyStarted, EventNotFound, NotEnoughTickets, Unauthorized } from "../Domain/Errors.ts"
 import type { BookingId, EventId, UserId } from "../Domain/Ids.ts"
 import type { Event } from "../Events/Event.ts"
-import { eventColumns, toEvent } from "../Events/EventsRepo.ts"
+import { eventColumns, eventStatus, storedStatus, toEvent } from "../Events/EventsRepo.ts"
 import { MemoryStore, type StoredBooking, withEntry } from "../Platform/MemoryStore.ts"
+import { type Page, type PageRequest, pageWithCount, toPage } from "../Platform/Paging.ts"
 import { type Allocation, allocate, type TicketRequest, ticketsTaken } from "./Allocation.ts"
 import type { Booking } from "./Booking.ts"
 import { traced } from "../Telemetry/Tracing.ts"
@@ -35,8 +36,8 @@ export class BookingsRepo extends Context.Tag("BookingsRepo")<BookingsRepo, {
    * event's row stays locked until commit, so batches of one event, from any process, serialize.
    */
   readonly bookAll: (eventId: EventId, requests: ReadonlyArray<TicketRequest>) => Effect.Effect<ReadonlyArray<BookingOutcome>>
-  /** The user's bookings with their events (cancelled ones too), newest first. */
-  readonly listByUser: (userId: UserId) => Effect.Effect<ReadonlyArray<Booking>>
+  /** A page of the user's bookings with their events (cancelled ones too), newest first. */
+  readonly listByUser: (userId: UserId, page: PageRequest) => Effect.Effect<Page<Booking>>
   /** A booking with its event (cancelled or not). */
   readonly findById: (id: BookingId) => Effect.Effect<Option.Option<Booking>>
   /** The event's attendees by user id, one entry per user with their tickets summed. */
@@ -61,7 +62,7 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
   const event = sql`json_build_object(
     'id', e.id, 'title', e.title, 'description', e.description, 'date', e.date, 'location', e.location,
     'totalTickets', e.total_tickets, 'availableTickets', e.available_tickets, 'organizerId', e.organizer_id,
-    'status', CASE WHEN e.deleted_at IS NULL THEN 'SCHEDULED' ELSE 'CANCELLED' END,
+    'status', ${sql.literal(eventStatus("e"))},
     'createdAt', e.created_at, 'updatedAt', e.updated_at) AS event`
 
   const bookAll = (eventId: EventId, requests: ReadonlyArray<TicketRequest>) =>
@@ -70,7 +71,7 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
       const [locked] = yield* sql<Event & { readonly started: boolean; readonly knownUsers: ReadonlyArray<number> }>`
         SELECT ${lockedEvent}, e.date <= now() AS started,
                ARRAY(SELECT u.id FROM users u WHERE u.id = ANY(${requests.map((r) => r.userId)}::int[])) AS "knownUsers"
-        FROM events e WHERE e.id = ${eventId} AND e.deleted_at IS NULL
+        FROM events e WHERE e.id = ${eventId} AND e.deleted_at IS NULL AND e.published_at IS NOT NULL
         FOR UPDATE OF e`
       // Bookings already made under the batch's Idempotency-Keys. A statement of its own, after the
       // lock: it sees every batch of this event committed before ours (the locking one may not).
@@ -108,12 +109,20 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
 
   return {
     bookAll: (eventId, requests) => bookAll(eventId, requests).pipe(Effect.orDie),
-    listByUser: (userId) =>
-      sql<BookingRow>`
-        SELECT ${bookingColumns}, ${event}
-        FROM bookings b JOIN events e ON e.id = b.event_id
-        WHERE b.user_id = ${userId}
-        ORDER BY b.created_at DESC, b.id DESC`.pipe(Effect.map((rows) => rows.map(fromRow)), Effect.orDie),
+    listByUser: (userId, { limit, offset }) =>
+      pageWithCount<BookingRow>(sql, {
+        count: sql`SELECT count(*)::int AS total FROM bookings b WHERE b.user_id = ${userId}`,
+        page: sql`
+          SELECT ${bookingColumns}, ${event}
+          FROM bookings b JOIN events e ON e.id = b.event_id
+          WHERE b.user_id = ${userId}
+          ORDER BY b.created_at DESC, b.id DESC LIMIT ${limit} OFFSET ${offset}`,
+        order: sql`p."createdAt" DESC, p.id DESC`
+      }).pipe(
+        Effect.map(toPage<BookingRow>("id")),
+        Effect.map(({ items, total }) => ({ total, items: items.map(fromRow) })),
+        Effect.orDie
+      ),
     findById: (id) =>
       sql<BookingRow>`
         SELECT ${bookingColumns}, ${event}
@@ -235,7 +244,7 @@ function makeMemory(store: MemoryStore["Type"]): BookingsRepo["Type"] {
             new Map(repeated.map((b) => [b.idempotencyId!, withEvent(b, toEvent(tables.events.get(b.eventId)!))]))
           )
           const found = tables.events.get(eventId)
-          const stored = found?.deletedAt === null ? found : undefined
+          const stored = found !== undefined && storedStatus(found) === "PUBLISHED" ? found : undefined
           const allocations = allocate(
             stored && { availableTickets: stored.availableTickets, started: stored.date <= now },
             fresh,
@@ -262,12 +271,16 @@ function makeMemory(store: MemoryStore["Type"]): BookingsRepo["Type"] {
           ] as const
         })),
 
-    listByUser: (userId) =>
-      Effect.map(Ref.get(store), (tables) =>
-        [...tables.bookings.values()]
+    listByUser: (userId, { limit, offset }) =>
+      Effect.map(Ref.get(store), (tables) => {
+        const all = [...tables.bookings.values()]
           .filter((booking) => booking.userId === userId)
           .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id)
-          .map((booking) => withEvent(booking, toEvent(tables.events.get(booking.eventId)!)))),
+        return {
+          total: all.length,
+          items: all.slice(offset, offset + limit).map((booking) => withEvent(booking, toEvent(tables.events.get(booking.eventId)!)))
+        }
+      }),
 
     findById: (id) =>
       Effect.map(Ref.get(store), (tables) =>

@@ -4,6 +4,7 @@ import { Api } from "../Api.ts"
 import { CurrentUser } from "../Domain/CurrentUser.ts"
 import { requireRole } from "../Domain/Policy.ts"
 import { idempotent } from "../Platform/Idempotency.ts"
+import { pageBody, pageRequest } from "../Platform/Paging.ts"
 import { BookingsApi } from "./Api.ts"
 import { Bookings } from "./Bookings.ts"
 
@@ -14,5 +15,11 @@ export const BookingsHttp = HttpApiBuilder.group(Api, "bookings", (handlers) =>
       .handle("book", ({ headers, payload }) =>
         Effect.flatMap(requireRole("CUSTOMER"), (customer) =>
           idempotent(BookingsApi.endpoints.book, { userId: customer.id, headers }, (id) => bookings.book(customer.id, payload, id))))
-      .handle("mine", () => Effect.flatMap(CurrentUser, (user) => bookings.listMine(user.id)))
+      .handle("mine", ({ request, urlParams }) => {
+        const page = pageRequest(urlParams)
+        return CurrentUser.pipe(
+          Effect.flatMap((user) => bookings.listMine(user.id, page)),
+          Effect.flatMap((found) => pageBody(request, page, found))
+        )
+      })
   }))

@@ -50,7 +50,10 @@ export class Forbidden extends Schema.TaggedError<Forbidden>()(
 export class EventNotFound extends Schema.TaggedError<EventNotFound>()(
   "EventNotFound",
   message,
-  HttpApiSchema.annotations({ status: 404, description: "No such event, or it was cancelled" })
+  HttpApiSchema.annotations({
+    status: 404,
+    description: "No such event (another organizer's draft counts as none), or, to change or book it, it was cancelled"
+  })
 ) {
   static of(id: number) {
     return new EventNotFound({ message: `Event ${id} not found` })
@@ -103,6 +106,18 @@ export class EventAlreadyStarted extends Schema.TaggedError<EventAlreadyStarted>
 ) {
   static of(id: number) {
     return new EventAlreadyStarted({ message: `Event ${id} has already started` })
+  }
+}
+
+export class EventNotDraft extends Schema.TaggedError<EventNotDraft>()(
+  "EventNotDraft",
+  message,
+  HttpApiSchema.annotations({ status: 409, description: "Only a draft can be published; this event is already published or cancelled" })
+) {
+  static of(id: number, status: "PUBLISHED" | "CANCELLED") {
+    return new EventNotDraft({
+      message: `Event ${id} is ${status === "PUBLISHED" ? "already published" : "cancelled"}; only a draft can be published`
+    })
   }
 }
 

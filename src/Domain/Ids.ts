@@ -23,5 +23,6 @@ export type IdempotencyId = typeof IdempotencyId.Type
 
 /** An id taken from a URL path segment (`/events/:id`): canonical decimal only, so one event has one URL. */
 export const EventIdFromPath = DecimalInt.pipe(Schema.compose(EventId)).annotations({
-  description: "A positive integer event id"
+  description: "A positive integer event id",
+  jsonSchema: { type: "integer", minimum: 1, maximum: 2_147_483_647, description: "A positive integer event id" }
 })

@@ -26,6 +26,8 @@ export interface StoredEvent {
   readonly availableTickets: number
   readonly createdAt: Date
   readonly updatedAt: Date
+  /** null: a draft. */
+  readonly publishedAt: Date | null
   readonly deletedAt: Date | null
 }
 

@@ -173,6 +173,11 @@ describe("the embedded default (no DATABASE_URL)", () => {
         }, organizer)
         const booked = await post("/bookings", { eventId: event.body.id, ticketsCount: 1 }, customer)
         expect(booked.status).toBe(201)
+        // The search's trigram extension ships with the embedded PostgreSQL too (migration 0006).
+        const search = (query: string) =>
+          fetch(`${base}/events?${query}`).then((response) => response.json() as Promise<Array<{ id: number }>>).then((events) => events.map((e) => e.id))
+        expect(await search("q=mbedded&location=LOOP")).toEqual([event.body.id])
+        expect(await search("q=mbedded&location=elsewhere")).toEqual([])
         // No Redis, no SMTP: the job runs on BullMQ's PostgreSQL backend and the mail lands in .data/mail.
         const mail = await waitFor(() => readMailbox(join(directory, ".data", "mail")), (mails) => mails.length > 0)
         expect(mail).toHaveLength(1)

@@ -68,7 +68,7 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         const soldOut = yield* Effect.flip(api.bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 1 } }))
         expect(soldOut).toBeInstanceOf(NotEnoughTickets)
         expect(soldOut).toMatchObject({ available: 0 })
-        expect((yield* api.bookings.mine()).map((b) => b.id)).toEqual([booking.id])
+        expect((yield* api.bookings.mine({ urlParams: {} })).map((b) => b.id)).toEqual([booking.id])
         expect(yield* Effect.flip((yield* client(organizer.token)).bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 1 } })))
           .toBeInstanceOf(Forbidden)
       }))
