@@ -8,8 +8,11 @@ import { Context, Option, Schema } from "effect"
 import { errorResponse, IdempotencyKeyInUse, IdempotencyKeyReused } from "../Domain/Errors.ts"
 
 /** 1 to 255 printable ASCII characters, taken as they are (case and quotes included). */
+const KEY_RULE = { message: () => "must be 1 to 255 printable ASCII characters" }
 export const IdempotencyKey = Schema.String.pipe(
-  Schema.pattern(/^[\x20-\x7e]{1,255}$/, { message: () => "must be 1 to 255 printable ASCII characters" })
+  Schema.minLength(1, KEY_RULE),
+  Schema.maxLength(255, KEY_RULE), // also the bound the OpenAPI document shows
+  Schema.pattern(/^[\x20-\x7e]*$/, KEY_RULE)
 ).annotations({
   description: "Makes a retry safe: the same key with the same request gives the first response again " +
     "(with `Idempotent-Replayed: true`) instead of doing it twice. Your own per user, kept for " +
