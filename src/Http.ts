@@ -11,6 +11,7 @@ import { Api } from "./Api.ts"
 import { Bookings } from "./Bookings/Bookings.ts"
 import { BookingsHttp } from "./Bookings/Http.ts"
 import { AppConfig } from "./Config.ts"
+import { CatalogueChanges } from "./Events/CatalogueChanges.ts"
 import { Events } from "./Events/Events.ts"
 import { EventsHttp } from "./Events/Http.ts"
 import { HealthHttp } from "./Health/Http.ts"
@@ -33,7 +34,9 @@ const ServicesLive = Layer.mergeAll(
   OperatorAuthenticationLive
 ).pipe(
   Layer.provide(Passwords.layer),
-  Layer.provide(Tokens.layer)
+  Layer.provide(Tokens.layer),
+  // The services say when the catalogue changed; the listing's cache (EventsHttp) listens.
+  Layer.provideMerge(CatalogueChanges.layer)
 )
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(

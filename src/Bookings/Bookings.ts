@@ -2,6 +2,7 @@ import { Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
 import { AppConfig } from "../Config.ts"
 import { BookingFailed, Overloaded, ValidationError } from "../Domain/Errors.ts"
 import type { EventId, IdempotencyId, UserId } from "../Domain/Ids.ts"
+import { CatalogueChanges } from "../Events/CatalogueChanges.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import * as GroupCommit from "../Platform/GroupCommit.ts"
 import type { Page, PageRequest } from "../Platform/Paging.ts"
@@ -38,6 +39,7 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
       const repo = yield* BookingsRepo
       const jobs = yield* JobQueue
       const transactions = yield* Transactions
+      const catalogueChanged = yield* CatalogueChanges.signal
 
       // One transaction: the bookings and their confirmation jobs commit together, or nothing does.
       // Each confirmation carries the span of the request it answers: its job's span links to it.
@@ -81,6 +83,7 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
               // Bookings made, not answers: requests sharing an Idempotency-Key share one booking.
               const booked = new Map(exit.value.filter(Either.isRight).map(({ right }) => [right.id, right.ticketsCount]))
               yield* recordBookingBatch(requests.length, booked.size, [...booked.values()].reduce((n, tickets) => n + tickets, 0))
+              if (booked.size > 0) yield* catalogueChanged
               return exit.value
             }
             yield* Effect.logError("booking batch failed", exit.cause).pipe(

@@ -12,7 +12,7 @@ import {
 } from "../Domain/Errors.ts"
 import { EventIdFromPath } from "../Domain/Ids.ts"
 import { documentPageHeaders, PageQuery } from "../Platform/Paging.ts"
-import { CreateEvent, Event, ListEventsParams, UpdateEvent } from "./Event.ts"
+import { CreateEvent, Event, EventList, ListEventsParams, UpdateEvent } from "./Event.ts"
 import { Attendee, AttendeesParams, EventStats } from "./Sales.ts"
 
 const id = HttpApiSchema.param("id", EventIdFromPath)
@@ -32,7 +32,7 @@ export class EventsApi extends HttpApiGroup.make("events")
   .add(
     HttpApiEndpoint.get("list", "/")
       .setUrlParams(ListEventsParams)
-      .addSuccess(Schema.Array(Event))
+      .addSuccess(EventList)
       .annotate(OpenApi.Summary, "Search published events; upcoming ones, soonest first, by default")
       .annotate(
         OpenApi.Description,

@@ -25,6 +25,9 @@ export const Event = Schema.Struct({
 }).annotations({ identifier: "Event" })
 export type Event = typeof Event.Type
 
+/** A list of events, as the listings answer it. */
+export const EventList = Schema.Array(Event)
+
 const text = (min: number, max: number, multiline: boolean) =>
   Schema.Trim.pipe(
     Schema.minLength(min, { message: () => "must not be empty" }),

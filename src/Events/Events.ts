@@ -16,6 +16,7 @@ import { JobQueue } from "../Jobs/JobQueue.ts"
 import type { Page, PageRequest } from "../Platform/Paging.ts"
 import { Transactions } from "../Platform/Transactions.ts"
 import type { CreateEvent, Event, ListEventsParams, UpdateEvent } from "./Event.ts"
+import { CatalogueChanges } from "./CatalogueChanges.ts"
 import { EventsRepo } from "./EventsRepo.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import type { Attendee, EventStats } from "./Sales.ts"
@@ -54,6 +55,7 @@ export class Events extends Context.Tag("Events")<Events, {
   static readonly layer = Layer.effect(
     Events,
     Effect.gen(function*() {
+      const catalogueChanged = yield* CatalogueChanges.signal
       const repo = yield* EventsRepo
       const sales = yield* SalesRepo
       const jobs = yield* JobQueue
@@ -83,6 +85,7 @@ export class Events extends Context.Tag("Events")<Events, {
         create: (organizer, input) =>
           requireFuture(input.date).pipe(
             Effect.zipRight(repo.create({ ...input, organizerId: organizer.id })),
+            Effect.tap(() => catalogueChanged),
             Effect.tap((event) => Effect.logInfo("event created").pipe(Effect.annotateLogs({ eventId: event.id, status: event.status })))
           ),
 
@@ -115,7 +118,7 @@ export class Events extends Context.Tag("Events")<Events, {
                 }
                 return after
               })
-            )
+            ).pipe(Effect.tap(() => catalogueChanged))
           }),
 
         cancel: (organizer, id) =>
@@ -129,12 +132,14 @@ export class Events extends Context.Tag("Events")<Events, {
                 )
               )
             ),
+            Effect.tap(() => catalogueChanged),
             Effect.tap(() => Effect.logInfo("event cancelled").pipe(Effect.annotateLogs({ eventId: id })))
           ),
 
         publish: (organizer, id) =>
           ownEvent(organizer, id).pipe(
             Effect.zipRight(repo.publish(id)),
+            Effect.tap(() => catalogueChanged),
             Effect.tap(() => Effect.logInfo("event published").pipe(Effect.annotateLogs({ eventId: id })))
           ),
 

@@ -61,13 +61,16 @@ export const toPage = <A extends object>(key: keyof A) => (rows: ReadonlyArray<A
 })
 
 /** The page's items; its total and links go on whatever response this request ends with. */
-export const pageBody = <A>(request: HttpServerRequest.HttpServerRequest, { limit, offset }: PageRequest, page: Page<A>) =>
+export const pageBody = <A>(request: HttpServerRequest.HttpServerRequest, pageRequest: PageRequest, page: Page<A>) =>
   HttpApp.appendPreResponseHandler((_, response) =>
-    Effect.succeed(HttpServerResponse.setHeaders(response, {
-      "x-total-count": String(page.total),
-      link: links(request.url, limit, offset, page.total)
-    }))
+    Effect.succeed(HttpServerResponse.setHeaders(response, pageHeaders(request.url, pageRequest, page.total)))
   ).pipe(Effect.as(page.items))
+
+/** `X-Total-Count` and `Link` for a page of a list with `total` items, asked for at `requestUrl`. */
+export const pageHeaders = (requestUrl: string, { limit, offset }: PageRequest, total: number) => ({
+  "x-total-count": String(total),
+  link: links(requestUrl, limit, offset, total)
+})
 
 /**
  * `first` and `last` always (the last page is the one holding the last item, in steps of `limit`

@@ -6,15 +6,15 @@
  */
 import { Deferred, Effect, Exit, FiberId } from "effect"
 
-export interface ReadCacheOptions<A, E> {
+export interface ReadCacheOptions {
   readonly timeToLiveMs: number
   /** Most keys kept; past that the cache starts over (reads are keyed by query, which clients choose). */
   readonly capacity: number
-  readonly lookup: (key: string) => Effect.Effect<A, E>
 }
 
 export interface ReadCache<A, E> {
-  readonly get: (key: string) => Effect.Effect<A, E>
+  /** The answer for `key`: a fresh one kept, the one being looked up, or `lookup`'s. */
+  readonly get: (key: string, lookup: Effect.Effect<A, E>) => Effect.Effect<A, E>
   /** What answers depend on changed here: the next read of every key looks up again. */
   readonly invalidate: () => void
 }
@@ -26,7 +26,7 @@ interface Entry<A, E> {
   expiresAt: number
 }
 
-export const make = <A, E>(options: ReadCacheOptions<A, E>): Effect.Effect<ReadCache<A, E>> =>
+export const make = <A, E>(options: ReadCacheOptions): Effect.Effect<ReadCache<A, E>> =>
   Effect.sync(() => {
     const entries = new Map<string, Entry<A, E>>()
     let generation = 0
@@ -34,7 +34,7 @@ export const make = <A, E>(options: ReadCacheOptions<A, E>): Effect.Effect<ReadC
     const fresh = (entry: Entry<A, E> | undefined, now: number): entry is Entry<A, E> =>
       entry !== undefined && entry.generation === generation && (entry.expiresAt === 0 || entry.expiresAt > now)
 
-    const get = (key: string): Effect.Effect<A, E> =>
+    const get = (key: string, lookup: Effect.Effect<A, E>): Effect.Effect<A, E> =>
       Effect.clockWith((clock) => {
         const now = clock.unsafeCurrentTimeMillis()
         const cached = entries.get(key)
@@ -44,7 +44,7 @@ export const make = <A, E>(options: ReadCacheOptions<A, E>): Effect.Effect<ReadC
         entries.set(key, entry)
         // The lookup runs on its own fiber: a caller that gives up does not fail the others waiting.
         return Effect.forkDaemon(
-          Effect.onExit(options.lookup(key), (exit) =>
+          Effect.onExit(lookup, (exit) =>
             Effect.sync(() => {
               if (Exit.isSuccess(exit)) entry.expiresAt = clock.unsafeCurrentTimeMillis() + options.timeToLiveMs
               else if (entries.get(key) === entry) entries.delete(key) // failures are not remembered

@@ -6,16 +6,13 @@ import * as ReadCache from "../../src/Platform/ReadCache.ts"
 const counting = (gate?: Deferred.Deferred<void>) =>
   Effect.gen(function*() {
     let lookups = 0
-    const cache = yield* ReadCache.make({
-      timeToLiveMs: 1000,
-      capacity: 100,
-      lookup: (key) =>
-        Effect.suspend(() => {
-          lookups++
-          return Effect.as(gate ? Deferred.await(gate) : Effect.void, `${key}#${lookups}`)
-        })
-    })
-    return { cache, lookups: () => lookups }
+    const cache = yield* ReadCache.make<string, never>({ timeToLiveMs: 1000, capacity: 100 })
+    const lookup = (key: string) =>
+      Effect.suspend(() => {
+        lookups++
+        return Effect.as(gate ? Deferred.await(gate) : Effect.void, `${key}#${lookups}`)
+      })
+    return { cache: { get: (key: string) => cache.get(key, lookup(key)), invalidate: cache.invalidate }, lookups: () => lookups }
   })
 
 describe("ReadCache", () => {
@@ -55,11 +52,10 @@ describe("ReadCache", () => {
     Effect.gen(function*() {
       let calls = 0
       const gate = yield* Deferred.make<void>()
-      const cache = yield* ReadCache.make<string, string>({
-        timeToLiveMs: 1000,
-        capacity: 100,
-        lookup: () => Effect.suspend(() => ++calls === 1 ? Effect.fail("down") : Effect.as(Deferred.await(gate), "up"))
-      })
+      const cached = yield* ReadCache.make<string, string>({ timeToLiveMs: 1000, capacity: 100 })
+      const cache = {
+        get: (key: string) => cached.get(key, Effect.suspend(() => ++calls === 1 ? Effect.fail("down") : Effect.as(Deferred.await(gate), "up")))
+      }
       expect(yield* Effect.flip(cache.get("a"))).toBe("down")
       const quitter = yield* Effect.fork(cache.get("a"))
       const patient = yield* Effect.fork(cache.get("a"))
