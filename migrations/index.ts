@@ -4,7 +4,9 @@ import outboxAndDeliveries from "./0002_outbox_and_deliveries.ts"
 import outboxJobIds from "./0003_outbox_job_ids.ts"
 import rateLimits from "./0004_rate_limits.ts"
 import queueNamespace from "./0005_queue_namespace.ts"
-import ticketLifecycle from "./0007_ticket_lifecycle.ts"
+import idempotencyKeys from "./0006_idempotency_keys.ts"
+import eventDiscovery from "./0007_event_discovery.ts"
+import ticketLifecycle from "./0008_ticket_lifecycle.ts"
 
 export const migrations = {
   "0001_create_tables": createTables,
@@ -12,5 +14,7 @@ export const migrations = {
   "0003_outbox_job_ids": outboxJobIds,
   "0004_rate_limits": rateLimits,
   "0005_queue_namespace": queueNamespace,
-  "0007_ticket_lifecycle": ticketLifecycle
+  "0006_idempotency_keys": idempotencyKeys,
+  "0007_event_discovery": eventDiscovery,
+  "0008_ticket_lifecycle": ticketLifecycle
 }

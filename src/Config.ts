@@ -23,6 +23,8 @@ export interface AppSettings {
   readonly maxTicketsPerCustomerPerEvent: number
   readonly booking: BookingSettings
   readonly holds: HoldSettings
+  /** How long an Idempotency-Key and its stored response are kept (Platform/Idempotency.ts). */
+  readonly idempotencyTtlHours: number
   readonly maxBodyBytes: number
   readonly corsOrigins: ReadonlyArray<string>
   readonly jobs: JobSettings
@@ -31,6 +33,25 @@ export interface AppSettings {
   readonly adminToken: Option.Option<Redacted.Redacted>
   readonly rateLimits: RateLimitSettings
   readonly server: ServerSettings
+  readonly telemetry: TelemetrySettings
+}
+
+/** Traces and metrics (src/Telemetry/). Both off unless configured: no spans are made, no port is opened. */
+export interface TelemetrySettings {
+  /** Spans are made and exported over OTLP/HTTP only when an endpoint is set. */
+  readonly otlp: Option.Option<OtlpSettings>
+  /** Port of the Prometheus scrape endpoint (`GET /metrics`); unset, none is opened. */
+  readonly metricsPort: Option.Option<number>
+}
+
+export interface OtlpSettings {
+  /** Base URL of the collector (`OTEL_EXPORTER_OTLP_ENDPOINT`); traces go to `<endpoint>/v1/traces`. */
+  readonly endpoint: string
+  /** Sent with every export (`OTEL_EXPORTER_OTLP_HEADERS`, e.g. a vendor's API key). */
+  readonly headers: Redacted.Redacted<Record<string, string>>
+  readonly serviceName: string
+  /** Finished spans are sent in batches this often (`OTEL_BSP_SCHEDULE_DELAY`). */
+  readonly exportIntervalMs: number
 }
 
 /** Limits on POST /auth/login and /auth/register (each endpoint counts apart). */
@@ -198,6 +219,31 @@ const serverSettings = Effect.gen(function*() {
   } satisfies ServerSettings
 })
 
+/** `key=value` pairs separated by commas, values percent-encoded (the OpenTelemetry convention). */
+const otlpHeaders = (text: string): Record<string, string> =>
+  Object.fromEntries(
+    text.split(",").flatMap((pair) => {
+      const at = pair.indexOf("=")
+      return at <= 0 ? [] : [[pair.slice(0, at).trim(), decodeURIComponent(pair.slice(at + 1).trim())]]
+    })
+  )
+
+const telemetrySettings = Effect.gen(function*() {
+  const endpoint = yield* optionalString("OTEL_EXPORTER_OTLP_ENDPOINT").pipe(
+    Config.validate({
+      message: "OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL",
+      validation: Option.match({ onNone: () => true, onSome: (url) => /^https?:\/\/[^\s]+$/.test(url) })
+    })
+  )
+  const otlp = Option.isNone(endpoint) ? Option.none<OtlpSettings>() : Option.some({
+    endpoint: endpoint.value.replace(/\/+$/, ""),
+    headers: Redacted.make(otlpHeaders(yield* Config.string("OTEL_EXPORTER_OTLP_HEADERS").pipe(Config.withDefault("")))),
+    serviceName: yield* Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault("event-booking")),
+    exportIntervalMs: yield* positiveInteger("OTEL_BSP_SCHEDULE_DELAY", 5000)
+  })
+  return { otlp, metricsPort: yield* Config.option(Config.port("METRICS_PORT")) } satisfies TelemetrySettings
+})
+
 const mailSettings = Effect.gen(function*() {
   return {
     smtpUrl: yield* optionalSecret("SMTP_URL"),
@@ -232,6 +278,7 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
       maxTicketsPerCustomerPerEvent: 10,
       booking: defaultBooking,
       holds: defaultHolds,
+      idempotencyTtlHours: 24,
       maxBodyBytes: 100 * 1024,
       corsOrigins: [],
       jobs: defaultJobs,
@@ -240,6 +287,7 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
       // Loose enough for suites that sign many users up from one address; limit tests set small ones.
       rateLimits: { ...defaultRateLimits, accountFailures: 1_000, addressAttempts: 100_000 },
       server: defaultServer,
+      telemetry: { otlp: Option.none(), metricsPort: Option.none() },
       ...overrides
     }
   }
@@ -298,6 +346,7 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
           ttlSeconds: yield* positiveInteger("HOLD_TTL_SECONDS", defaultHolds.ttlSeconds),
           sweepIntervalSeconds: yield* positiveInteger("HOLD_SWEEP_SECONDS", defaultHolds.sweepIntervalSeconds)
         },
+        idempotencyTtlHours: yield* positiveInteger("IDEMPOTENCY_TTL_HOURS", 24),
         maxBodyBytes: yield* Config.integer("MAX_BODY_BYTES").pipe(Config.withDefault(100 * 1024)),
         corsOrigins: yield* Config.array(Config.string(), "CORS_ORIGINS").pipe(Config.withDefault([])),
         jobs: yield* jobSettings,
@@ -309,7 +358,8 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
             validation: Option.match({ onNone: () => true, onSome: (value) => Redacted.value(value).length >= 16 })
           })
         ),
-        server: yield* serverSettings
+        server: yield* serverSettings,
+        telemetry: yield* telemetrySettings
       } satisfies AppSettings
     })
   )

@@ -1,8 +1,8 @@
 /** The HTTP application: handlers over services, the API's middleware, docs, and the server's wrapping. */
 import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
-import { Effect, FiberRef, Layer } from "effect"
+import { Effect, FiberRef, Layer, Option } from "effect"
 import { Accounts } from "./Accounts/Accounts.ts"
-import { AuthenticationLive } from "./Accounts/Authentication.ts"
+import { AuthenticationLive, OptionalAuthenticationLive } from "./Accounts/Authentication.ts"
 import { AdminHttp, OperatorAuthenticationLive } from "./Admin/Http.ts"
 import { AccountsHttp } from "./Accounts/Http.ts"
 import { Passwords } from "./Accounts/Passwords.ts"
@@ -17,10 +17,13 @@ import { HealthHttp } from "./Health/Http.ts"
 import { Holds } from "./Holds/Holds.ts"
 import { HoldsHttp } from "./Holds/Http.ts"
 import { ApiFailures, errorResponses } from "./Platform/ErrorResponses.ts"
+import { Idempotency } from "./Platform/Idempotency.ts"
+import { REPLAYED_HEADER } from "./Platform/IdempotencyKey.ts"
 import { requestDeadline } from "./Platform/RequestDeadline.ts"
 import { requestLog } from "./Platform/RequestLog.ts"
 import { retryAfter } from "./Platform/RetryAfter.ts"
 import { securityHeaders } from "./Platform/SecurityHeaders.ts"
+import { requestMetrics } from "./Telemetry/Metrics.ts"
 import { WaitlistHttp } from "./Waitlist/Http.ts"
 import { Waitlist } from "./Waitlist/Waitlist.ts"
 
@@ -30,7 +33,9 @@ const ServicesLive = Layer.mergeAll(
   Bookings.layer,
   Holds.layer,
   Waitlist.layer,
+  Idempotency.layer,
   AuthenticationLive,
+  OptionalAuthenticationLive,
   OperatorAuthenticationLive
 ).pipe(
   Layer.provide(Passwords.layer),
@@ -45,22 +50,40 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
 /** CORS only when CORS_ORIGINS lists origins: browsers elsewhere get no access by default. */
 const CorsLive = Layer.unwrapEffect(
   Effect.map(AppConfig, ({ corsOrigins }) =>
-    corsOrigins.length === 0 ? Layer.empty : HttpApiBuilder.middlewareCors({ allowedOrigins: corsOrigins }))
+    corsOrigins.length === 0
+      ? Layer.empty
+      // Browsers hide other response headers from scripts: paging lives in two, replays are marked in one.
+      : HttpApiBuilder.middlewareCors({ allowedOrigins: corsOrigins, exposedHeaders: [REPLAYED_HEADER, "X-Total-Count", "Link"] }))
+)
+
+/** The app with its outer layers; request metrics are labelled by the router's own routes. */
+const ServeLive = Layer.unwrapEffect(
+  Effect.gen(function*() {
+    const app = yield* HttpApiBuilder.httpApp
+    const { routes } = yield* HttpApiBuilder.Router.router
+    // Wrapping the app itself (not via serve's middleware, which only observes a response already
+    // sent) lets the outer layers shape every response.
+    return HttpServer.serve(requestLog(requestMetrics(routes))(securityHeaders(retryAfter(requestDeadline(errorResponses(app))))))
+  })
 )
 
 /**
  * Serves the API on whatever `HttpServer` is provided (a Node server in main, a test server in
- * tests). Needs persistence, a JobQueue, QueueHealth, AppConfig and the Inventory engine (one per
- * process, shared with the workers, so each event has one line).
+ * tests). Needs persistence, a JobQueue, QueueHealth, AppConfig, the Inventory engine (one per
+ * process, shared with the workers, so each event has one line) and CatalogueChanges (one per
+ * process too: the services and the engine, workers included, say when the catalogue changed;
+ * the listing's cache in EventsHttp listens).
  */
 export const HttpLive = Layer.unwrapEffect(
-  // Wrapping the app itself (not via serve's middleware, which only observes a response already
-  // sent) lets the outer layers shape every response.
-  Effect.map(HttpApiBuilder.httpApp, (app) => HttpServer.serve(requestLog(securityHeaders(retryAfter(requestDeadline(errorResponses(app)))))))
+  Effect.map(AppConfig, ({ telemetry }) =>
+    Option.isSome(telemetry.otlp)
+      ? ServeLive
+      // No tracer is configured: spans per request, handler and query would be built and thrown away.
+      : ServeLive.pipe(
+        HttpMiddleware.withTracerDisabledWhen(() => true),
+        (layer) => Layer.locally(layer, FiberRef.currentTracerEnabled, false)
+      ))
 ).pipe(
-  // No tracer is configured: spans per request, handler and query would be built and thrown away.
-  HttpMiddleware.withTracerDisabledWhen(() => true),
-  (layer) => Layer.locally(layer, FiberRef.currentTracerEnabled, false),
   Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]),
   Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),

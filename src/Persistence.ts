@@ -3,9 +3,11 @@ import { Layer } from "effect"
 import { UsersRepo } from "./Accounts/UsersRepo.ts"
 import { BookingsRepo } from "./Bookings/BookingsRepo.ts"
 import { EventsRepo } from "./Events/EventsRepo.ts"
+import { SalesRepo } from "./Events/SalesRepo.ts"
 import { Readiness } from "./Health/Readiness.ts"
 import { HoldsRepo } from "./Holds/HoldsRepo.ts"
 import { InventoryRepo } from "./Inventory/InventoryRepo.ts"
+import { IdempotencyStore } from "./Platform/IdempotencyStore.ts"
 import { MemoryStore } from "./Platform/MemoryStore.ts"
 import { RateLimitStore } from "./Platform/RateLimitStore.ts"
 import { Transactions } from "./Platform/Transactions.ts"
@@ -14,12 +16,14 @@ import { WaitlistRepo } from "./Waitlist/WaitlistRepo.ts"
 export const PersistenceSql = Layer.mergeAll(
   UsersRepo.layer,
   EventsRepo.layer,
+  SalesRepo.layer,
   BookingsRepo.layer,
   HoldsRepo.layer,
   WaitlistRepo.layer,
   InventoryRepo.layer,
   Transactions.layer,
   Readiness.layer,
+  IdempotencyStore.layer,
   // Redis when one is configured (needs AppConfig), else the database.
   RateLimitStore.layer
 )
@@ -27,12 +31,14 @@ export const PersistenceSql = Layer.mergeAll(
 export const PersistenceMemory = Layer.mergeAll(
   UsersRepo.layerMemory,
   EventsRepo.layerMemory,
+  SalesRepo.layerMemory,
   BookingsRepo.layerMemory,
   HoldsRepo.layerMemory,
   WaitlistRepo.layerMemory,
   InventoryRepo.layerMemory,
   Transactions.layerMemory,
   Readiness.layerMemory,
+  IdempotencyStore.layerMemory,
   RateLimitStore.layerMemory
   // The store stays visible to whoever provides this layer, so tests can see every table at once.
 ).pipe(Layer.provideMerge(MemoryStore.layer))

@@ -2,6 +2,7 @@
 import { HttpServer } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { AppConfig } from "./Config.ts"
+import { CatalogueChanges } from "./Events/CatalogueChanges.ts"
 import { HttpLive } from "./Http.ts"
 import { Inventory } from "./Inventory/Inventory.ts"
 import { JobsLive, JobWorkersLive } from "./Jobs/Jobs.ts"
@@ -11,6 +12,8 @@ import { loadDotEnv } from "./Platform/DotEnv.ts"
 import { boundedShutdown, launch } from "./Platform/Lifecycle.ts"
 import { LoggingLive } from "./Platform/Logging.ts"
 import { NodeServerLive } from "./Platform/NodeServer.ts"
+import { MetricsServerLive } from "./Telemetry/MetricsServer.ts"
+import { TracingLive } from "./Telemetry/Tracing.ts"
 
 const WorkersIfEnabled = Layer.unwrapEffect(
   Effect.map(AppConfig, ({ jobs }) => jobs.runWorkers ? JobWorkersLive : Layer.empty)
@@ -21,13 +24,18 @@ const WorkersIfEnabled = Layer.unwrapEffect(
 // relay and queues, then the pool and the database; each step is bounded by SHUTDOWN_TIMEOUT_MS.
 const MainLive = Layer.mergeAll(
   HttpLive.pipe(HttpServer.withLogAddress, Layer.provide(NodeServerLive)),
-  WorkersIfEnabled.pipe(boundedShutdown("the job workers"))
+  WorkersIfEnabled.pipe(boundedShutdown("the job workers")),
+  MetricsServerLive
 ).pipe(
-  // One engine for the process: bookings and hold expiries of an event share its line.
+  // One engine for the process: bookings and hold expiries of an event share its line, and tell
+  // the listing's cache (CatalogueChanges) of every change to the tickets left.
   Layer.provide(Inventory.layer),
+  Layer.provide(CatalogueChanges.layer),
   Layer.provide(JobsLive.pipe(boundedShutdown("the outbox relay and job queues"))),
   Layer.provide(PersistenceSql),
   Layer.provide(DatabaseLive.pipe(boundedShutdown("the database"))),
+  // Under everything but the settings and the logger: every fiber gets the tracer (or none).
+  Layer.provide(TracingLive),
   Layer.provide(AppConfig.layer),
   Layer.provide(LoggingLive)
 )

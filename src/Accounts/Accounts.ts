@@ -1,9 +1,11 @@
 import { Context, Effect, Layer, Option, Redacted } from "effect"
-import { type EmailTaken, InvalidCredentials } from "../Domain/Errors.ts"
+import { type EmailTaken, InvalidCredentials, Unauthorized } from "../Domain/Errors.ts"
+import type { UserId } from "../Domain/Ids.ts"
 import { Passwords } from "./Passwords.ts"
 import { Tokens } from "./Tokens.ts"
 import type { Login, Register, Session, User } from "./User.ts"
 import { UsersRepo } from "./UsersRepo.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 
 const invalidCredentials = new InvalidCredentials({ message: "Invalid email or password" })
 
@@ -15,6 +17,8 @@ export class Accounts extends Context.Tag("Accounts")<Accounts, {
   readonly register: (input: Register) => Effect.Effect<User, EmailTaken>
   /** Unknown email and wrong password fail alike, and take about as long. */
   readonly login: (input: Login) => Effect.Effect<Session, InvalidCredentials>
+  /** The account a token was issued for; Unauthorized when it no longer exists. */
+  readonly me: (id: UserId) => Effect.Effect<User, Unauthorized>
 }>() {
   static readonly layer = Layer.effect(
     Accounts,
@@ -39,8 +43,10 @@ export class Accounts extends Context.Tag("Accounts")<Accounts, {
             const { id, role } = found.value
             const { expiresAt, token } = yield* tokens.issue({ userId: id, role })
             return { token, expiresAt, user: { id, email: found.value.email, role } }
-          })
+          }),
+        me: (id) =>
+          Effect.flatMap(users.findById(id), Option.match({ onNone: () => Effect.fail(Unauthorized.accountGone), onSome: Effect.succeed }))
       }
     })
-  )
+  ).pipe(traced(Accounts))
 }

@@ -1,7 +1,8 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import { Authentication } from "../Domain/Authentication.ts"
 import { EmailTaken, errorResponse, InvalidCredentials, TooManyRequests } from "../Domain/Errors.ts"
 import { documentRateLimitHeaders } from "../Platform/RateLimitHeaders.ts"
-import { Login, Register, Registered, Session } from "./User.ts"
+import { Login, Register, Registered, Session, User } from "./User.ts"
 
 export class AccountsApi extends HttpApiGroup.make("auth")
   .add(
@@ -22,6 +23,13 @@ export class AccountsApi extends HttpApiGroup.make("auth")
       .addError(errorResponse(TooManyRequests))
       .annotate(OpenApi.Transform, documentRateLimitHeaders)
       .annotate(OpenApi.Summary, "Sign in and receive a bearer token")
+  )
+  .add(
+    HttpApiEndpoint.get("me", "/me")
+      .addSuccess(User)
+      .middleware(Authentication)
+      .annotate(OpenApi.Summary, "The signed-in user")
+      .annotate(OpenApi.Description, "401 also when the token's account no longer exists.")
   )
   .annotate(OpenApi.Title, "Authentication")
   .prefix("/auth")

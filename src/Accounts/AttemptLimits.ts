@@ -15,6 +15,7 @@ import { AppConfig } from "../Config.ts"
 import { TooManyRequests } from "../Domain/Errors.ts"
 import type { Quota } from "../Platform/RateLimitHeaders.ts"
 import { RateLimitStore, type Window } from "../Platform/RateLimitStore.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 
 export type LimitedEndpoint = "login" | "register"
 
@@ -100,5 +101,5 @@ export class AttemptLimits extends Context.Tag("AttemptLimits")<AttemptLimits, {
           })
       }
     })
-  )
+  ).pipe(traced(AttemptLimits))
 }

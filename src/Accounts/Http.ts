@@ -2,6 +2,7 @@ import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Api } from "../Api.ts"
 import { AppConfig } from "../Config.ts"
+import { CurrentUser } from "../Domain/CurrentUser.ts"
 import { clientAddress } from "../Platform/ClientAddress.ts"
 import { setRateLimitHeaders } from "../Platform/RateLimitHeaders.ts"
 import { Accounts } from "./Accounts.ts"
@@ -28,4 +29,5 @@ export const AccountsHttp = HttpApiBuilder.group(Api, "auth", (handlers) =>
           accounts.login(payload),
           { failed: (error) => error._tag === "InvalidCredentials", report }
         ))
+      .handle("me", () => Effect.flatMap(CurrentUser, (user) => accounts.me(user.id)))
   })).pipe(Layer.provide(AttemptLimits.layer))

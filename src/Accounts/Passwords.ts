@@ -1,6 +1,7 @@
 import { Context, Effect, Layer, Redacted } from "effect"
 import { AppConfig } from "../Config.ts"
 import { makePasswordWorkers } from "./PasswordWorkers.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 
 /**
  * Password hashing (bcrypt, in worker threads: PasswordWorkers.ts). The hash of a throw-away
@@ -31,5 +32,5 @@ export class Passwords extends Context.Tag("Passwords")<Passwords, {
           )
       }
     })
-  )
+  ).pipe(traced(Passwords))
 }

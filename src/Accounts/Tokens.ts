@@ -4,6 +4,7 @@ import { AppConfig } from "../Config.ts"
 import { Unauthorized } from "../Domain/Errors.ts"
 import { UserId } from "../Domain/Ids.ts"
 import { Role } from "../Domain/Role.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 
 export interface Claims {
   readonly userId: UserId
@@ -80,7 +81,7 @@ export class Tokens extends Context.Tag("Tokens")<Tokens, {
           })
       }
     })
-  )
+  ).pipe(traced(Tokens))
 }
 
 const VERIFIED_TOKENS_KEPT = 10_000

@@ -6,6 +6,7 @@ import type { Role } from "../Domain/Role.ts"
 import { isUniqueViolation } from "../Platform/SqlErrors.ts"
 import { MemoryStore, withEntry } from "../Platform/MemoryStore.ts"
 import type { User } from "./User.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 
 export interface UserWithHash extends User {
   readonly passwordHash: string
@@ -53,7 +54,7 @@ export class UsersRepo extends Context.Tag("UsersRepo")<UsersRepo, {
           )
       }
     })
-  )
+  ).pipe(traced(UsersRepo, { findById: (id) => ({ "user.id": id }) }))
 
   static readonly layerMemory = Layer.effect(
     UsersRepo,

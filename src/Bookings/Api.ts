@@ -16,6 +16,8 @@ import {
   Unauthorized
 } from "../Domain/Errors.ts"
 import { BookingIdFromPath } from "../Domain/Ids.ts"
+import { acceptsIdempotencyKey } from "../Platform/IdempotencyKey.ts"
+import { documentPageHeaders, PageQuery } from "../Platform/Paging.ts"
 import { Booking, BookTickets, ChangeTickets } from "./Booking.ts"
 
 const id = HttpApiSchema.param("id", BookingIdFromPath)
@@ -34,12 +36,20 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
       .addError(errorResponse(Unauthorized))
       .addError(errorResponse(Overloaded))
       .addError(errorResponse(BookingFailed))
+      .pipe(acceptsIdempotencyKey)
       .annotate(OpenApi.Summary, "Book tickets for an event (customers)")
+      .annotate(
+        OpenApi.Description,
+        "Send an `Idempotency-Key` to make retries safe: the same key with the same body gets the first " +
+          "response again (marked `Idempotent-Replayed: true`), never a second booking."
+      )
   )
   .add(
     HttpApiEndpoint.get("mine", "/my-bookings")
+      .setUrlParams(PageQuery)
       .addSuccess(Schema.Array(Booking))
       .annotate(OpenApi.Summary, "List your bookings, newest first (cancelled ones too, with cancelledAt)")
+      .annotate(OpenApi.Transform, documentPageHeaders)
   )
   .add(
     HttpApiEndpoint.del("cancel")`/${id}`
@@ -49,11 +59,13 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
       .addError(errorResponse(EventAlreadyStarted))
       .addError(errorResponse(Overloaded))
       .addError(errorResponse(BookingFailed))
+      .pipe(acceptsIdempotencyKey)
       .annotate(OpenApi.Summary, "Cancel your booking")
       .annotate(
         OpenApi.Description,
         "Its tickets go back on sale (first to the waiting list) in the same transaction, and a cancellation email is sent. " +
-          "Answers the booking with status CANCELLED."
+          "Answers the booking with status CANCELLED. With an `Idempotency-Key`, a retry gets this answer again " +
+          "(marked `Idempotent-Replayed: true`) rather than 409 BookingAlreadyCancelled."
       )
   )
   .add(

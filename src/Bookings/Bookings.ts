@@ -1,7 +1,9 @@
 import { Context, Effect, Layer, Option } from "effect"
 import { BookingNotFound } from "../Domain/Errors.ts"
-import type { BookingId, UserId } from "../Domain/Ids.ts"
+import type { BookingId, IdempotencyId, UserId } from "../Domain/Ids.ts"
 import { type EngineFailure, type Failures, Inventory } from "../Inventory/Inventory.ts"
+import type { Page, PageRequest } from "../Platform/Paging.ts"
+import * as Tracing from "../Telemetry/Tracing.ts"
 import type { Booking, BookTickets, ChangeTickets } from "./Booking.ts"
 import { BookingsRepo } from "./BookingsRepo.ts"
 
@@ -13,15 +15,18 @@ export type ChangeFailure = Failures["Reduce"] | EngineFailure
 /**
  * Booking tickets, cancelling them, giving some back. Every change goes through the event's
  * engine (Inventory/): in its line, in arrival order, atomically with its emails.
+ *
+ * `idempotencyId`: the request's Idempotency-Key (Platform/Idempotency.ts), recorded on the
+ * booking it makes or cancels: a repeat is answered with that booking, never applied twice.
  */
 export class Bookings extends Context.Tag("Bookings")<Bookings, {
   /** Callers have checked the CUSTOMER role. */
-  readonly book: (userId: UserId, request: BookTickets) => Effect.Effect<Booking, BookFailure>
+  readonly book: (userId: UserId, request: BookTickets, idempotencyId?: IdempotencyId) => Effect.Effect<Booking, BookFailure>
   /** The caller's booking, cancelled: its tickets go back on sale. Someone else's booking is not found. */
-  readonly cancel: (userId: UserId, bookingId: BookingId) => Effect.Effect<Booking, CancelFailure>
+  readonly cancel: (userId: UserId, bookingId: BookingId, idempotencyId?: IdempotencyId) => Effect.Effect<Booking, CancelFailure>
   /** The caller's booking with only `ticketsCount` of its tickets kept; the rest go back on sale. */
   readonly changeTickets: (userId: UserId, bookingId: BookingId, change: ChangeTickets) => Effect.Effect<Booking, ChangeFailure>
-  readonly listMine: (userId: UserId) => Effect.Effect<ReadonlyArray<Booking>>
+  readonly listMine: (userId: UserId, page: PageRequest) => Effect.Effect<Page<Booking>>
 }>() {
   static readonly layer = Layer.effect(
     Bookings,
@@ -39,16 +44,25 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
         )
 
       return {
-        book: (userId, { eventId, ticketsCount }) => inventory.submit(eventId, { _tag: "Book", userId, ticketsCount }),
-        cancel: (userId, bookingId) =>
-          Effect.flatMap(eventOf(userId, bookingId), (eventId) => inventory.submit(eventId, { _tag: "Cancel", userId, bookingId })),
+        book: (userId, { eventId, ticketsCount }, idempotencyId) =>
+          inventory.submit(eventId, { _tag: "Book", userId, ticketsCount, idempotencyId }),
+        cancel: (userId, bookingId, idempotencyId) =>
+          Effect.flatMap(
+            eventOf(userId, bookingId),
+            (eventId) => inventory.submit(eventId, { _tag: "Cancel", userId, bookingId, idempotencyId })
+          ),
         changeTickets: (userId, bookingId, { ticketsCount }) =>
           Effect.flatMap(
             eventOf(userId, bookingId),
             (eventId) => inventory.submit(eventId, { _tag: "Reduce", userId, bookingId, ticketsCount })
           ),
-        listMine: (userId) => repo.listByUser(userId)
+        listMine: (userId, page) => repo.listByUser(userId, page)
       }
     })
-  )
+  ).pipe(Tracing.traced(Bookings, {
+    book: (userId, { eventId, ticketsCount }) => ({ "user.id": userId, "event.id": eventId, "booking.tickets": ticketsCount }),
+    cancel: (userId, bookingId) => ({ "user.id": userId, "booking.id": bookingId }),
+    changeTickets: (userId, bookingId, { ticketsCount }) => ({ "user.id": userId, "booking.id": bookingId, "booking.tickets": ticketsCount }),
+    listMine: (userId) => ({ "user.id": userId })
+  }))
 }

@@ -2,8 +2,10 @@ import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, Option, Ref } from "effect"
 import type { BookingId, EventId, UserId } from "../Domain/Ids.ts"
 import type { Event } from "../Events/Event.ts"
-import { toEvent } from "../Events/EventsRepo.ts"
+import { eventStatus, toEvent } from "../Events/EventsRepo.ts"
 import { MemoryStore, type StoredBooking } from "../Platform/MemoryStore.ts"
+import { type Page, type PageRequest, pageWithCount, toPage } from "../Platform/Paging.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 import type { Booking } from "./Booking.ts"
 
 /** A customer holding tickets for an event, with how many. */
@@ -21,14 +23,18 @@ export interface AttendeePage {
 
 /** Reading bookings. They are made and changed by the event's engine (Inventory/). */
 export class BookingsRepo extends Context.Tag("BookingsRepo")<BookingsRepo, {
-  /** The user's bookings with their events (cancelled ones too), newest first. */
-  readonly listByUser: (userId: UserId) => Effect.Effect<ReadonlyArray<Booking>>
+  /** A page of the user's bookings with their events (cancelled ones too), newest first. */
+  readonly listByUser: (userId: UserId, page: PageRequest) => Effect.Effect<Page<Booking>>
   /** A booking with its event (cancelled or not). */
   readonly findById: (id: BookingId) => Effect.Effect<Option.Option<Booking>>
   /** The event's attendees (confirmed bookings) by user id, one entry per user with their tickets summed. */
   readonly attendees: (eventId: EventId, page: AttendeePage) => Effect.Effect<ReadonlyArray<Attendee>>
 }>() {
-  static readonly layer = Layer.effect(BookingsRepo, Effect.map(SqlClient.SqlClient, makeSql))
+  static readonly layer = Layer.effect(BookingsRepo, Effect.map(SqlClient.SqlClient, makeSql)).pipe(traced(BookingsRepo, {
+    listByUser: (userId) => ({ "user.id": userId }),
+    findById: (id) => ({ "booking.id": id }),
+    attendees: (eventId, { afterUserId }) => ({ "event.id": eventId, "attendees.after_user_id": afterUserId })
+  }))
   static readonly layerMemory = Layer.effect(BookingsRepo, Effect.map(MemoryStore, makeMemory))
 }
 
@@ -41,17 +47,25 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
   const event = sql`json_build_object(
     'id', e.id, 'title', e.title, 'description', e.description, 'date', e.date, 'location', e.location,
     'totalTickets', e.total_tickets, 'availableTickets', e.available_tickets, 'organizerId', e.organizer_id,
-    'status', CASE WHEN e.deleted_at IS NULL THEN 'SCHEDULED' ELSE 'CANCELLED' END,
+    'status', ${sql.literal(eventStatus("e"))},
     'salesStart', e.sales_start, 'salesEnd', e.sales_end,
     'createdAt', e.created_at, 'updatedAt', e.updated_at) AS event`
 
   return {
-    listByUser: (userId) =>
-      sql<BookingRow>`
-        SELECT ${bookingColumns}, ${event}
-        FROM bookings b JOIN events e ON e.id = b.event_id
-        WHERE b.user_id = ${userId}
-        ORDER BY b.created_at DESC, b.id DESC`.pipe(Effect.map((rows) => rows.map(fromRow)), Effect.orDie),
+    listByUser: (userId, { limit, offset }) =>
+      pageWithCount<BookingRow>(sql, {
+        count: sql`SELECT count(*)::int AS total FROM bookings b WHERE b.user_id = ${userId}`,
+        page: sql`
+          SELECT ${bookingColumns}, ${event}
+          FROM bookings b JOIN events e ON e.id = b.event_id
+          WHERE b.user_id = ${userId}
+          ORDER BY b.created_at DESC, b.id DESC LIMIT ${limit} OFFSET ${offset}`,
+        order: sql`p."createdAt" DESC, p.id DESC`
+      }).pipe(
+        Effect.map(toPage<BookingRow>("id")),
+        Effect.map(({ items, total }) => ({ total, items: items.map(fromRow) })),
+        Effect.orDie
+      ),
     findById: (id) =>
       sql<BookingRow>`
         SELECT ${bookingColumns}, ${event}
@@ -94,12 +108,16 @@ function makeMemory(store: MemoryStore["Type"]): BookingsRepo["Type"] {
   })
 
   return {
-    listByUser: (userId) =>
-      Effect.map(Ref.get(store), (tables) =>
-        [...tables.bookings.values()]
+    listByUser: (userId, { limit, offset }) =>
+      Effect.map(Ref.get(store), (tables) => {
+        const all = [...tables.bookings.values()]
           .filter((booking) => booking.userId === userId)
           .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id)
-          .map((booking) => withEvent(booking, toEvent(tables.events.get(booking.eventId)!)))),
+        return {
+          total: all.length,
+          items: all.slice(offset, offset + limit).map((booking) => withEvent(booking, toEvent(tables.events.get(booking.eventId)!)))
+        }
+      }),
 
     findById: (id) =>
       Effect.map(Ref.get(store), (tables) =>

@@ -1,4 +1,5 @@
 import { HttpApiMiddleware, HttpApiSecurity, OpenApi } from "@effect/platform"
+import { Context, type Option } from "effect"
 import { CurrentUser } from "./CurrentUser.ts"
 import { errorResponse, Unauthorized } from "./Errors.ts"
 
@@ -17,3 +18,22 @@ export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Aut
     )
   }
 }) {}
+
+/** Who calls a public endpoint whose answer depends on it: none without a token. */
+export class Viewer extends Context.Tag("Viewer")<Viewer, Option.Option<CurrentUser["Type"]>>() {}
+
+/**
+ * For public endpoints that show more to some callers (an organizer's own drafts): no
+ * `Authorization` header is an anonymous caller; a header that does not authenticate is 401, as on
+ * any protected endpoint, rather than silently showing less.
+ */
+export class OptionalAuthentication extends HttpApiMiddleware.Tag<OptionalAuthentication>()("OptionalAuthentication", {
+  failure: errorResponse(Unauthorized),
+  provides: Viewer
+}) {}
+
+/** OpenAPI: the bearer token may be sent, or not. */
+export const documentOptionalBearer = (operation: Record<string, any>): Record<string, any> => ({
+  ...operation,
+  security: [{}, { bearer: [] }]
+})

@@ -50,7 +50,10 @@ export class Forbidden extends Schema.TaggedError<Forbidden>()(
 export class EventNotFound extends Schema.TaggedError<EventNotFound>()(
   "EventNotFound",
   message,
-  HttpApiSchema.annotations({ status: 404, description: "No such event, or it was cancelled" })
+  HttpApiSchema.annotations({
+    status: 404,
+    description: "No such event (another organizer's draft counts as none), or, to change or book it, it was cancelled"
+  })
 ) {
   static of(id: number) {
     return new EventNotFound({ message: `Event ${id} not found` })
@@ -133,6 +136,18 @@ export class EventAlreadyStarted extends Schema.TaggedError<EventAlreadyStarted>
 ) {
   static of(id: number) {
     return new EventAlreadyStarted({ message: `Event ${id} has already started` })
+  }
+}
+
+export class EventNotDraft extends Schema.TaggedError<EventNotDraft>()(
+  "EventNotDraft",
+  message,
+  HttpApiSchema.annotations({ status: 409, description: "Only a draft can be published; this event is already published or cancelled" })
+) {
+  static of(id: number, status: "PUBLISHED" | "CANCELLED") {
+    return new EventNotDraft({
+      message: `Event ${id} is ${status === "PUBLISHED" ? "already published" : "cancelled"}; only a draft can be published`
+    })
   }
 }
 
@@ -228,6 +243,19 @@ export class AlreadyOnWaitlist extends Schema.TaggedError<AlreadyOnWaitlist>()(
   static of(eventId: number) {
     return new AlreadyOnWaitlist({ message: `You are already on the waiting list of event ${eventId}` })
   }
+}
+
+export class IdempotencyKeyInUse extends Schema.TaggedError<IdempotencyKeyInUse>()(
+  "IdempotencyKeyInUse",
+  message,
+  HttpApiSchema.annotations({
+    status: 409,
+    description: "A request with this Idempotency-Key is still being processed; retry once it has finished"
+  })
+) {
+  static readonly instance = new IdempotencyKeyInUse({
+    message: "A request with this Idempotency-Key is still being processed; retry in a moment to get its response"
+  })
 }
 
 // 413
@@ -333,6 +361,20 @@ export const errorResponse = <Self, Tag extends string, Fields extends Schema.St
   }).annotations(HttpApiSchema.annotations({ status }))
   responses.set(errorClass, schema)
   return schema as any
+}
+
+// 422
+export class IdempotencyKeyReused extends Schema.TaggedError<IdempotencyKeyReused>()(
+  "IdempotencyKeyReused",
+  message,
+  HttpApiSchema.annotations({
+    status: 422,
+    description: "This Idempotency-Key was already used for a different request (another method, path or body)"
+  })
+) {
+  static readonly instance = new IdempotencyKeyReused({
+    message: "This Idempotency-Key was already used with a different request; use a new key for a new request"
+  })
 }
 
 // 429

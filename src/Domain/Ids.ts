@@ -20,9 +20,21 @@ export type HoldId = typeof HoldId.Type
 export const WaitlistEntryId = Int4Id.pipe(Schema.brand("WaitlistEntryId")).annotations({ identifier: "WaitlistEntryId" })
 export type WaitlistEntryId = typeof WaitlistEntryId.Type
 
+/**
+ * What an Idempotency-Key stands for while it is kept (a random UUID, see Platform/IdempotencyStore.ts):
+ * recorded on what the keyed request created, so a retry finds it. Never chosen by a client.
+ */
+export const IdempotencyId = Schema.UUID.pipe(Schema.brand("IdempotencyId")).annotations({ identifier: "IdempotencyId" })
+export type IdempotencyId = typeof IdempotencyId.Type
+
 /** An id taken from a URL path segment (`/events/:id`): canonical decimal only, so one resource has one URL. */
-const fromPath = <A>(id: Schema.Schema<A, number>, what: string) =>
-  DecimalInt.pipe(Schema.compose(id)).annotations({ description: `A positive integer ${what} id` })
+const fromPath = <A>(id: Schema.Schema<A, number>, what: string) => {
+  const description = `A positive integer ${what} id`
+  return DecimalInt.pipe(Schema.compose(id)).annotations({
+    description,
+    jsonSchema: { type: "integer", minimum: 1, maximum: 2_147_483_647, description }
+  })
+}
 
 export const EventIdFromPath = fromPath(EventId, "event")
 export const BookingIdFromPath = fromPath(BookingId, "booking")

@@ -36,3 +36,14 @@ export const DecimalInt = Schema.String.pipe(
   Schema.compose(Schema.NumberFromString),
   Schema.int()
 )
+
+/**
+ * A `DecimalInt` from `min` to `max`, for the query string. The OpenAPI document shows it as the
+ * integer it stands for, with its bounds (the wire type, a string, says nothing useful).
+ */
+export const QueryInt = (min: number, max: number, description: string, defaultValue?: number) =>
+  DecimalInt.pipe(
+    Schema.between(min, max, { message: () => `must be a whole number from ${min} to ${max}` })
+  ).annotations({
+    jsonSchema: { type: "integer", minimum: min, maximum: max, description, ...(defaultValue === undefined ? {} : { default: defaultValue }) }
+  })

@@ -16,4 +16,4 @@ export const requireRole = (role: Role): Effect.Effect<CurrentUser["Type"], Forb
 
 /** Succeeds when `actor` owns the resource; otherwise 403. */
 export const requireOwner = (actor: UserId, ownerId: UserId, what: string): Effect.Effect<void, Forbidden> =>
-  actor === ownerId ? Effect.void : Effect.fail(new Forbidden({ message: `You can only change your own ${what}` }))
+  actor === ownerId ? Effect.void : Effect.fail(new Forbidden({ message: `You can only do this with your own ${what}` }))

@@ -1,18 +1,44 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { Authentication } from "../Domain/Authentication.ts"
-import { EventNotFound, errorResponse, Forbidden, TicketsAlreadySold, Unauthorized } from "../Domain/Errors.ts"
+import { Authentication, documentOptionalBearer, OptionalAuthentication } from "../Domain/Authentication.ts"
+import {
+  errorResponse,
+  EventAlreadyStarted,
+  EventNotDraft,
+  EventNotFound,
+  Forbidden,
+  TicketsAlreadySold,
+  Unauthorized
+} from "../Domain/Errors.ts"
 import { EventIdFromPath } from "../Domain/Ids.ts"
-import { CreateEvent, Event, ListEventsParams, UpdateEvent } from "./Event.ts"
+import { documentPageHeaders, PageQuery } from "../Platform/Paging.ts"
+import { CreateEvent, Event, EventList, ListEventsParams, UpdateEvent } from "./Event.ts"
+import { Attendee, AttendeesParams, EventStats } from "./Sales.ts"
 
 const id = HttpApiSchema.param("id", EventIdFromPath)
+
+/** OpenAPI: the attendee list also comes as CSV. */
+const documentCsv = (operation: Record<string, any>): Record<string, any> => {
+  const ok = operation.responses?.["200"]
+  if (ok?.content !== undefined) {
+    ok.content["text/csv"] = {
+      schema: { type: "string", description: "A header record, then one record per booking (RFC 4180, CRLF)" }
+    }
+  }
+  return operation
+}
 
 export class EventsApi extends HttpApiGroup.make("events")
   .add(
     HttpApiEndpoint.get("list", "/")
       .setUrlParams(ListEventsParams)
-      .addSuccess(Schema.Array(Event))
-      .annotate(OpenApi.Summary, "List upcoming events, soonest first")
+      .addSuccess(EventList)
+      .annotate(OpenApi.Summary, "Search published events; upcoming ones, soonest first, by default")
+      .annotate(
+        OpenApi.Description,
+        "The body is the page; `X-Total-Count` gives how many events match and `Link` the first, previous, next and last pages."
+      )
+      .annotate(OpenApi.Transform, documentPageHeaders)
   )
   .add(
     HttpApiEndpoint.post("create", "/")
@@ -22,7 +48,29 @@ export class EventsApi extends HttpApiGroup.make("events")
       // Also after authentication: the token's account may be gone (see EventsRepo.create).
       .addError(errorResponse(Unauthorized))
       .middleware(Authentication)
-      .annotate(OpenApi.Summary, "Publish an event (organizers)")
+      .annotate(OpenApi.Summary, "Create an event, published or as a draft (organizers)")
+  )
+  // Before `/:id`: "mine" is not an id.
+  .add(
+    HttpApiEndpoint.get("mine", "/mine")
+      .setUrlParams(PageQuery)
+      .addSuccess(Schema.Array(Event))
+      .addError(errorResponse(Forbidden))
+      .middleware(Authentication)
+      .annotate(OpenApi.Summary, "Your events, drafts and cancelled ones included, soonest first (organizers)")
+      .annotate(OpenApi.Transform, documentPageHeaders)
+  )
+  .add(
+    HttpApiEndpoint.get("get")`/${id}`
+      .addSuccess(Event)
+      .addError(errorResponse(EventNotFound))
+      .middleware(OptionalAuthentication)
+      .annotate(OpenApi.Summary, "One event, cancelled ones included")
+      .annotate(
+        OpenApi.Description,
+        "Public. A draft is found only with its organizer's bearer token; a token that is sent must be valid (else 401)."
+      )
+      .annotate(OpenApi.Transform, documentOptionalBearer)
   )
   .add(
     HttpApiEndpoint.put("update")`/${id}`
@@ -48,8 +96,41 @@ export class EventsApi extends HttpApiGroup.make("events")
       .annotate(OpenApi.Summary, "Cancel an event (its organizer)")
       .annotate(
         OpenApi.Description,
-        "The event leaves the listing and can no longer be booked or changed; existing bookings show it as CANCELLED."
+        "The event leaves the listing and can no longer be booked or changed; it and existing bookings show it as CANCELLED."
       )
+  )
+  .add(
+    HttpApiEndpoint.post("publish")`/${id}/publish`
+      .addSuccess(Event)
+      .addError(errorResponse(Forbidden))
+      .addError(errorResponse(EventNotFound))
+      .addError(errorResponse(EventNotDraft))
+      .addError(errorResponse(EventAlreadyStarted))
+      .middleware(Authentication)
+      .annotate(OpenApi.Summary, "Publish a draft (its organizer)")
+  )
+  .add(
+    HttpApiEndpoint.get("attendees")`/${id}/attendees`
+      .setUrlParams(AttendeesParams)
+      .addSuccess(Schema.Array(Attendee))
+      .addError(errorResponse(Forbidden))
+      .addError(errorResponse(EventNotFound))
+      .middleware(Authentication)
+      .annotate(OpenApi.Summary, "The event's bookings, oldest first (its organizer)")
+      .annotate(
+        OpenApi.Description,
+        "JSON pages by default. With `Accept: text/csv` or `?format=csv`, the whole list as CSV (RFC 4180), streamed; " +
+          "a text cell starting with =, +, -, @, tab or carriage return is prefixed with ' so spreadsheets do not run it."
+      )
+      .annotate(OpenApi.Transform, (operation) => documentCsv(documentPageHeaders(operation)))
+  )
+  .add(
+    HttpApiEndpoint.get("stats")`/${id}/stats`
+      .addSuccess(EventStats)
+      .addError(errorResponse(Forbidden))
+      .addError(errorResponse(EventNotFound))
+      .middleware(Authentication)
+      .annotate(OpenApi.Summary, "Tickets and bookings of the event, sales by day (its organizer)")
   )
   .annotate(OpenApi.Title, "Events")
   .prefix("/events")

@@ -1,11 +1,14 @@
 import { Schema } from "effect"
 import { EventId, UserId } from "../Domain/Ids.ts"
-import { DecimalInt, plainText, strictPayload } from "../Domain/Payload.ts"
+import { plainText, strictPayload } from "../Domain/Payload.ts"
+import { PageParams } from "../Platform/Paging.ts"
 
-export const EventStatus = Schema.Literal("SCHEDULED", "CANCELLED").annotations({
+export const EventStatus = Schema.Literal("DRAFT", "PUBLISHED", "CANCELLED").annotations({
   identifier: "EventStatus",
-  description: "CANCELLED once its organizer deleted it; only bookings still show such events"
+  description: "DRAFT: seen by its organizer only, not bookable; PUBLISHED: listed and bookable; " +
+    "CANCELLED: deleted by its organizer, no longer listed or bookable"
 })
+export type EventStatus = typeof EventStatus.Type
 
 export const Event = Schema.Struct({
   id: EventId,
@@ -23,6 +26,9 @@ export const Event = Schema.Struct({
   updatedAt: Schema.Date
 }).annotations({ identifier: "Event" })
 export type Event = typeof Event.Type
+
+/** A list of events, as the listings answer it. */
+export const EventList = Schema.Array(Event)
 
 const text = (min: number, max: number, multiline: boolean) =>
   Schema.Trim.pipe(
@@ -91,7 +97,12 @@ export const CreateEvent = Schema.Struct({
   location: Location,
   totalTickets: TotalTickets,
   salesStart: Schema.optional(SalesBound("start")),
-  salesEnd: Schema.optional(SalesBound("end"))
+  salesEnd: Schema.optional(SalesBound("end")),
+  status: Schema.optional(
+    Schema.Literal("DRAFT", "PUBLISHED").annotations({
+      description: "DRAFT keeps the event to its organizer until POST /events/{id}/publish (default PUBLISHED)"
+    })
+  )
 }).annotations({ identifier: "CreateEvent", ...strictPayload })
 export type CreateEvent = typeof CreateEvent.Type
 
@@ -112,11 +123,75 @@ export const UpdateEvent = EventChanges.pipe(
 ).annotations({ identifier: "UpdateEvent" })
 export type UpdateEvent = typeof UpdateEvent.Type
 
-export const ListEventsParams = Schema.Struct({
-  includePast: Schema.optional(Schema.BooleanFromString).annotations({
-    description: "true to list events whose date has passed as well (default false)"
-  }),
-  limit: Schema.optional(DecimalInt.pipe(Schema.between(1, 500))),
-  offset: Schema.optional(DecimalInt.pipe(Schema.between(0, 1_000_000)))
+const DAY_MS = 86_400_000
+const CALENDAR_DATE = /^(\d{4})-(\d{2})-(\d{2})$/
+
+const isCalendarDate = (s: string) => {
+  const match = CALENDAR_DATE.exec(s)
+  if (match === null) return false
+  const [year, month, day] = match.slice(1).map(Number) as [number, number, number]
+  return year >= EVENT_YEARS.from && year <= EVENT_YEARS.to && month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month)
+}
+
+/**
+ * A bound on events' dates in a query: a calendar day (UTC) or a date-time with its offset. A day
+ * stands for its first instant as `from` and its last as `to`, so both bounds include it.
+ */
+const DateBound = (bound: "from" | "to") =>
+  Schema.String.pipe(
+    Schema.filter((s) => isCalendarDate(s) || isEventDate(s), {
+      message: () =>
+        `must be a date (2030-12-01) or a date-time with a time zone (2030-12-01T10:00:00Z), from year ${EVENT_YEARS.from} to ${EVENT_YEARS.to}`
+    }),
+    Schema.compose(Schema.transform(Schema.String, Schema.DateFromSelf, {
+      strict: true,
+      decode: (s) => CALENDAR_DATE.test(s) ? new Date(Date.parse(`${s}T00:00:00Z`) + (bound === "to" ? DAY_MS - 1 : 0)) : new Date(s),
+      encode: (date) => date.toISOString()
+    }))
+  ).annotations({
+    jsonSchema: {
+      type: "string",
+      anyOf: [{ format: "date" }, { format: "date-time" }],
+      description: bound === "from"
+        ? `Only events on or after this date (a day, UTC, or a date-time with its offset; years ${EVENT_YEARS.from}–${EVENT_YEARS.to}). Given, it replaces the default of upcoming events only`
+        : `Only events on or before this date (a whole day, UTC, or a date-time with its offset; years ${EVENT_YEARS.from}–${EVENT_YEARS.to})`
+    },
+    arbitrary: () => (fc) => fc.date({ min: new Date(earliest), max: new Date(latest), noInvalidDate: true })
+  })
+
+const SEARCH_MAX = 200
+
+const SearchText = (description: string) =>
+  Schema.Trim.pipe(
+    Schema.maxLength(SEARCH_MAX, { message: () => `must be at most ${SEARCH_MAX} characters` }),
+    plainText({ multiline: false })
+  ).annotations({ jsonSchema: { type: "string", maxLength: SEARCH_MAX, description } })
+
+const BooleanParam = (description: string) =>
+  Schema.BooleanFromString.annotations({ jsonSchema: { type: "boolean", description } })
+
+export const EventSort = Schema.Literal("date", "-date", "title", "-availableTickets").annotations({
+  jsonSchema: {
+    type: "string",
+    enum: ["date", "-date", "title", "-availableTickets"],
+    default: "date",
+    description: "date: soonest first (default); -date: latest first; title: A to Z (ignoring case); -availableTickets: most tickets left first"
+  }
 })
+export type EventSort = typeof EventSort.Type
+
+export const ListEventsParams = Schema.Struct({
+  q: Schema.optional(SearchText(
+    "Words, each found (ignoring case, anywhere in a word) in the title, description or location; at most 200 characters"
+  )),
+  from: Schema.optional(DateBound("from")),
+  to: Schema.optional(DateBound("to")),
+  location: Schema.optional(SearchText("Part of the location, ignoring case; at most 200 characters")),
+  available: Schema.optional(BooleanParam("true: only events with tickets left (false: no filter)")),
+  sort: Schema.optional(EventSort),
+  includePast: Schema.optional(BooleanParam("true: events whose date has passed as well (default: upcoming only, unless `from` is given)")),
+  ...PageParams
+}).pipe(
+  Schema.filter(({ from, to }) => from === undefined || to === undefined || from <= to || "to: must not be before from")
+)
 export type ListEventsParams = typeof ListEventsParams.Type

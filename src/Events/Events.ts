@@ -1,42 +1,85 @@
-import { Array, Clock, Context, Effect, Layer, Option } from "effect"
+import { Array, Clock, Context, Effect, Layer, Option, Stream } from "effect"
 import type { CurrentUser } from "../Domain/CurrentUser.ts"
-import { EventNotFound, type Forbidden, type TicketsAlreadySold, type Unauthorized, ValidationError } from "../Domain/Errors.ts"
-import type { EventId } from "../Domain/Ids.ts"
+import {
+  type EventAlreadyStarted,
+  type EventNotDraft,
+  EventNotFound,
+  type Forbidden,
+  type TicketsAlreadySold,
+  type Unauthorized,
+  ValidationError
+} from "../Domain/Errors.ts"
+import type { EventId, UserId } from "../Domain/Ids.ts"
 import { requireOwner } from "../Domain/Policy.ts"
 import { Inventory } from "../Inventory/Inventory.ts"
 import type { EventSnapshot, FieldChange } from "../Jobs/Job.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
+import type { Page, PageRequest } from "../Platform/Paging.ts"
 import { Transactions } from "../Platform/Transactions.ts"
 import type { CreateEvent, Event, ListEventsParams, UpdateEvent } from "./Event.ts"
+import { CatalogueChanges } from "./CatalogueChanges.ts"
 import { EventsRepo } from "./EventsRepo.ts"
+import { traced } from "../Telemetry/Tracing.ts"
+import type { Attendee, EventStats } from "./Sales.ts"
+import { SalesRepo } from "./SalesRepo.ts"
 
-type Organizer = CurrentUser["Type"]
+type User = CurrentUser["Type"]
 
 const EDITABLE = ["title", "description", "date", "location", "totalTickets"] as const
 
-/** Publishing and managing events. Callers have checked the ORGANIZER role; ownership is checked here. */
+/**
+ * Publishing, finding and managing events. Callers have checked the ORGANIZER role where one is
+ * needed; ownership is checked here. Another organizer's draft does not exist for anyone else: it
+ * answers 404 wherever its id is used, never 403, so drafts cannot be discovered by probing ids.
+ */
 export class Events extends Context.Tag("Events")<Events, {
   /** Unauthorized when the organizer's account no longer exists. */
-  readonly create: (organizer: Organizer, input: CreateEvent) => Effect.Effect<Event, ValidationError | Unauthorized>
-  readonly list: (params: ListEventsParams) => Effect.Effect<ReadonlyArray<Event>>
+  readonly create: (organizer: User, input: CreateEvent) => Effect.Effect<Event, ValidationError | Unauthorized>
+  /** The catalogue: published events, not cancelled, matching the query. */
+  readonly list: (params: ListEventsParams, page: PageRequest) => Effect.Effect<Page<Event>>
+  /** Any event but someone else's draft, cancelled ones included. */
+  readonly get: (viewer: Option.Option<User>, id: EventId) => Effect.Effect<Event, EventNotFound>
   readonly update: (
-    organizer: Organizer,
+    organizer: User,
     id: EventId,
     changes: UpdateEvent
   ) => Effect.Effect<Event, ValidationError | EventNotFound | Forbidden | TicketsAlreadySold>
-  readonly cancel: (organizer: Organizer, id: EventId) => Effect.Effect<void, EventNotFound | Forbidden>
+  readonly cancel: (organizer: User, id: EventId) => Effect.Effect<void, EventNotFound | Forbidden>
+  readonly publish: (organizer: User, id: EventId) => Effect.Effect<Event, EventNotFound | Forbidden | EventNotDraft | EventAlreadyStarted>
+  /** The organizer's own events, drafts and cancelled ones included. */
+  readonly mine: (organizer: User, page: PageRequest) => Effect.Effect<Page<Event>>
+  readonly attendees: (organizer: User, id: EventId, page: PageRequest) => Effect.Effect<Page<Attendee>, EventNotFound | Forbidden>
+  /** Every attendee, for an export: checked now, read as the stream is pulled. */
+  readonly allAttendees: (organizer: User, id: EventId) => Effect.Effect<Stream.Stream<Attendee>, EventNotFound | Forbidden>
+  readonly stats: (organizer: User, id: EventId) => Effect.Effect<EventStats, EventNotFound | Forbidden>
 }>() {
   static readonly layer = Layer.effect(
     Events,
     Effect.gen(function*() {
+      const catalogueChanged = yield* CatalogueChanges.signal
       const repo = yield* EventsRepo
+      const sales = yield* SalesRepo
       const jobs = yield* JobQueue
       const transactions = yield* Transactions
       const inventory = yield* Inventory
 
-      const ownedEvent = (organizer: Organizer, id: EventId) =>
+      /** The event as `viewer` may see it: someone else's draft is no event at all. */
+      const visibleEvent = (viewer: UserId | undefined, id: EventId) =>
         repo.findById(id).pipe(
-          Effect.flatMap(Option.match({ onNone: () => Effect.fail(EventNotFound.of(id)), onSome: Effect.succeed })),
+          Effect.flatMap(Option.match({
+            onNone: () => Effect.fail(EventNotFound.of(id)),
+            onSome: (event) =>
+              event.status === "DRAFT" && event.organizerId !== viewer ? Effect.fail(EventNotFound.of(id)) : Effect.succeed(event)
+          }))
+        )
+
+      const ownEvent = (organizer: User, id: EventId) =>
+        visibleEvent(organizer.id, id).pipe(Effect.tap((event) => requireOwner(organizer.id, event.organizerId, "events")))
+
+      /** A cancelled event can no longer be changed: as before there were drafts, it is not found. */
+      const changeableEvent = (organizer: User, id: EventId) =>
+        visibleEvent(organizer.id, id).pipe(
+          Effect.filterOrFail((event) => event.status !== "CANCELLED", () => EventNotFound.of(id)),
           Effect.tap((event) => requireOwner(organizer.id, event.organizerId, "events"))
         )
 
@@ -45,15 +88,27 @@ export class Events extends Context.Tag("Events")<Events, {
           requireFuture(input.date).pipe(
             Effect.zipRight(requireSalesWindow(input.date, input.salesStart ?? null, input.salesEnd ?? null)),
             Effect.zipRight(repo.create({ ...input, organizerId: organizer.id })),
-            Effect.tap((event) => Effect.logInfo("event created").pipe(Effect.annotateLogs({ eventId: event.id })))
+            Effect.tap(() => catalogueChanged),
+            Effect.tap((event) => Effect.logInfo("event created").pipe(Effect.annotateLogs({ eventId: event.id, status: event.status })))
           ),
 
-        list: ({ includePast = false, limit, offset }) => repo.list({ includePast, limit, offset }),
+        list: ({ available, from, includePast, location, q, sort = "date", to }, page) =>
+          repo.search({
+            words: q === undefined ? [] : q.split(/\s+/).filter((word) => word !== ""),
+            location: location === "" ? undefined : location,
+            from,
+            to,
+            upcomingOnly: includePast !== true && from === undefined,
+            availableOnly: available === true,
+            sort
+          }, page),
+
+        get: (viewer, id) => visibleEvent(Option.getOrUndefined(viewer)?.id, id),
 
         update: (organizer, id, changes) =>
           Effect.gen(function*() {
             if (changes.date !== undefined) yield* requireFuture(changes.date)
-            const before = yield* ownedEvent(organizer, id)
+            const before = yield* changeableEvent(organizer, id)
             yield* requireSalesWindow(
               changes.date ?? before.date,
               changes.salesStart === undefined ? before.salesStart : changes.salesStart,
@@ -69,26 +124,57 @@ export class Events extends Context.Tag("Events")<Events, {
                 const changed = EDITABLE.filter((field) => !sameValue(before[field], after[field]))
                   // Each field keeps its type from Event to FieldChange.
                   .map((field) => ({ field, before: before[field], after: after[field] }) as FieldChange)
-                if (Array.isNonEmptyArray(changed)) {
+                // A draft has no attendees to tell.
+                if (Array.isNonEmptyArray(changed) && after.status === "PUBLISHED") {
                   yield* jobs.enqueue({ _tag: "EventUpdated", eventId: id, event: snapshotOf(after), changes: changed })
                 }
                 return after
               })
-            )
+            ).pipe(Effect.tap(() => catalogueChanged))
           }),
 
         cancel: (organizer, id) =>
-          ownedEvent(organizer, id).pipe(
+          changeableEvent(organizer, id).pipe(
             Effect.flatMap((event) =>
               transactions.run(
-                repo.cancel(id).pipe(Effect.zipRight(jobs.enqueue({ _tag: "EventCancelled", eventId: id, event: snapshotOf(event) })))
+                repo.cancel(id).pipe(
+                  Effect.zipRight(
+                    event.status === "DRAFT" ? Effect.void : jobs.enqueue({ _tag: "EventCancelled", eventId: id, event: snapshotOf(event) })
+                  )
+                )
               )
             ),
+            Effect.tap(() => catalogueChanged),
             Effect.tap(() => Effect.logInfo("event cancelled").pipe(Effect.annotateLogs({ eventId: id })))
+          ),
+
+        publish: (organizer, id) =>
+          ownEvent(organizer, id).pipe(
+            Effect.zipRight(repo.publish(id)),
+            Effect.tap(() => catalogueChanged),
+            Effect.tap(() => Effect.logInfo("event published").pipe(Effect.annotateLogs({ eventId: id })))
+          ),
+
+        mine: (organizer, page) => repo.listByOrganizer(organizer.id, page),
+
+        attendees: (organizer, id, page) => ownEvent(organizer, id).pipe(Effect.zipRight(sales.attendees(id, page))),
+
+        allAttendees: (organizer, id) => ownEvent(organizer, id).pipe(Effect.as(sales.allAttendees(id))),
+
+        stats: (organizer, id) =>
+          ownEvent(organizer, id).pipe(
+            Effect.zipRight(sales.stats(id)),
+            Effect.flatMap(Option.match({ onNone: () => Effect.fail(EventNotFound.of(id)), onSome: Effect.succeed }))
           )
       }
     })
-  )
+  ).pipe(traced(Events, {
+    list: (_, { limit, offset }) => ({ "events.limit": limit, "events.offset": offset }),
+    get: (_, id) => ({ "event.id": id }),
+    publish: (_, id) => ({ "event.id": id }),
+    update: (_, id) => ({ "event.id": id }),
+    cancel: (_, id) => ({ "event.id": id })
+  }))
 }
 
 const requireFuture = (date: Date): Effect.Effect<void, ValidationError> =>

@@ -1,10 +1,12 @@
-import { SqlClient } from "@effect/sql"
+import { SqlClient, type Statement } from "@effect/sql"
 import { Clock, Context, Effect, Either, Layer, Option, Ref } from "effect"
-import { EventNotFound, TicketsAlreadySold, Unauthorized } from "../Domain/Errors.ts"
+import { EventAlreadyStarted, EventNotDraft, EventNotFound, TicketsAlreadySold, Unauthorized } from "../Domain/Errors.ts"
 import type { EventId, UserId } from "../Domain/Ids.ts"
 import { MemoryStore, type StoredEvent, type Tables, transact, withEntry } from "../Platform/MemoryStore.ts"
+import { type Page, type PageRequest, pageWithCount, toPage } from "../Platform/Paging.ts"
 import { isForeignKeyViolation } from "../Platform/SqlErrors.ts"
-import type { Event } from "./Event.ts"
+import { traced } from "../Telemetry/Tracing.ts"
+import type { Event, EventSort, EventStatus } from "./Event.ts"
 
 export interface NewEvent {
   readonly organizerId: UserId
@@ -15,6 +17,8 @@ export interface NewEvent {
   readonly totalTickets: number
   readonly salesStart?: Date | null | undefined
   readonly salesEnd?: Date | null | undefined
+  /** Unless DRAFT, the event is published as it is created. */
+  readonly status?: "DRAFT" | "PUBLISHED" | undefined
 }
 
 export interface EventChanges {
@@ -28,10 +32,20 @@ export interface EventChanges {
   readonly salesEnd?: Date | null | undefined
 }
 
-export interface ListOptions {
-  readonly includePast: boolean
-  readonly limit?: number | undefined
-  readonly offset?: number | undefined
+/** What the catalogue (published events, not cancelled) is searched by; every criterion given must hold. */
+export interface EventSearch {
+  /** Each word appears, ignoring case, in the title, the description or the location. */
+  readonly words: ReadonlyArray<string>
+  /** Appears, ignoring case, in the location. */
+  readonly location?: string | undefined
+  /** Inclusive bounds on the date. */
+  readonly from?: Date | undefined
+  readonly to?: Date | undefined
+  /** Only events whose date is still to come. */
+  readonly upcomingOnly: boolean
+  /** Only events with tickets left. */
+  readonly availableOnly: boolean
+  readonly sort: EventSort
 }
 
 export class EventsRepo extends Context.Tag("EventsRepo")<EventsRepo, {
@@ -40,53 +54,131 @@ export class EventsRepo extends Context.Tag("EventsRepo")<EventsRepo, {
    * checked by the foreign key on this write rather than by a lookup on every request.
    */
   readonly create: (event: NewEvent) => Effect.Effect<Event, Unauthorized>
-  /** Events not cancelled, soonest first. */
-  readonly list: (options: ListOptions) => Effect.Effect<ReadonlyArray<Event>>
-  /** A scheduled (not cancelled) event. */
+  /** A page of the catalogue: published events, not cancelled, that match. */
+  readonly search: (search: EventSearch, page: PageRequest) => Effect.Effect<Page<Event>>
+  /** A page of the organizer's events, drafts and cancelled ones included, soonest first. */
+  readonly listByOrganizer: (organizerId: UserId, page: PageRequest) => Effect.Effect<Page<Event>>
+  /** The event, whatever its status. */
   readonly findById: (id: EventId) => Effect.Effect<Option.Option<Event>>
   /** Applies the changes atomically; a new totalTickets moves availableTickets by the same amount. */
   readonly update: (id: EventId, changes: EventChanges) => Effect.Effect<Event, EventNotFound | TicketsAlreadySold>
   /** Marks the event cancelled; its bookings keep pointing at it. */
   readonly cancel: (id: EventId) => Effect.Effect<void, EventNotFound>
+  /** Publishes a draft whose date is still to come. */
+  readonly publish: (id: EventId) => Effect.Effect<Event, EventNotFound | EventNotDraft | EventAlreadyStarted>
 }>() {
-  static readonly layer = Layer.effect(EventsRepo, Effect.map(SqlClient.SqlClient, makeSql))
+  static readonly layer = Layer.effect(EventsRepo, Effect.map(SqlClient.SqlClient, makeSql)).pipe(traced(EventsRepo, {
+    search: (search, { limit, offset }) => ({ "events.words": search.words.length, "events.limit": limit, "events.offset": offset }),
+    listByOrganizer: (organizerId) => ({ "user.id": organizerId }),
+    findById: (id) => ({ "event.id": id }),
+    update: (id) => ({ "event.id": id }),
+    cancel: (id) => ({ "event.id": id }),
+    publish: (id) => ({ "event.id": id })
+  }))
   static readonly layerMemory = Layer.effect(EventsRepo, Effect.map(MemoryStore, makeMemory))
 }
+
+/** An event's status from its row; `alias` names the table in the query. */
+export const eventStatus = (alias: string) =>
+  `CASE WHEN ${alias}.deleted_at IS NOT NULL THEN 'CANCELLED' WHEN ${alias}.published_at IS NULL THEN 'DRAFT' ELSE 'PUBLISHED' END`
 
 /** The columns of `events` as an Event; `alias` names the table in the query. */
 export const eventColumns = (sql: SqlClient.SqlClient, alias: string) =>
   sql.literal(`
     ${alias}.id, ${alias}.title, ${alias}.description, ${alias}.date, ${alias}.location,
     ${alias}.total_tickets AS "totalTickets", ${alias}.available_tickets AS "availableTickets",
-    ${alias}.organizer_id AS "organizerId",
-    CASE WHEN ${alias}.deleted_at IS NULL THEN 'SCHEDULED' ELSE 'CANCELLED' END AS status,
+    ${alias}.organizer_id AS "organizerId", ${eventStatus(alias)} AS status,
     ${alias}.sales_start AS "salesStart", ${alias}.sales_end AS "salesEnd",
     ${alias}.created_at AS "createdAt", ${alias}.updated_at AS "updatedAt"`)
 
+/** A LIKE pattern matching `text` anywhere, its wildcards taken literally. */
+export const containing = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`
+
+/** Whether `needle` appears in `haystack`, ignoring case: what ILIKE '%needle%' answers. */
+const contains = (haystack: string, needle: string) => haystack.toLowerCase().includes(needle.toLowerCase())
+
+/** How each sort orders the catalogue in SQL (`e`), and its page again (`p`, the columns as named in an Event). */
+const ORDERS: Record<EventSort, { readonly rows: string; readonly page: string }> = {
+  date: { rows: "e.date, e.id", page: "p.date, p.id" },
+  "-date": { rows: "e.date DESC, e.id DESC", page: "p.date DESC, p.id DESC" },
+  title: { rows: "lower(e.title), e.id", page: "lower(p.title), p.id" },
+  "-availableTickets": { rows: "e.available_tickets DESC, e.date, e.id", page: `p."availableTickets" DESC, p.date, p.id` }
+}
+
+/** The same order in memory. */
+const COMPARE: Record<EventSort, (a: StoredEvent, b: StoredEvent) => number> = {
+  date: (a, b) => a.date.getTime() - b.date.getTime() || a.id - b.id,
+  "-date": (a, b) => b.date.getTime() - a.date.getTime() || b.id - a.id,
+  title: (a, b) => {
+    const [x, y] = [a.title.toLowerCase(), b.title.toLowerCase()]
+    return x < y ? -1 : x > y ? 1 : a.id - b.id
+  },
+  "-availableTickets": (a, b) => b.availableTickets - a.availableTickets || a.date.getTime() - b.date.getTime() || a.id - b.id
+}
+
+/**
+ * The statements of the paged lists (each a page and its count, see `pageWithCount`), their
+ * fragments built on `sql` once. Exported for the plan test (test/db/search-plan.test.ts), which
+ * EXPLAINs exactly what the repository runs.
+ */
+export const listStatements = (sql: SqlClient.SqlClient) => {
+  const pageColumns = eventColumns(sql, "e")
+  const orders = Object.fromEntries(
+    Object.entries(ORDERS).map(([sort, { page, rows }]) => [sort, { rows: sql.literal(rows), page: sql.literal(page) }])
+  ) as Record<EventSort, { readonly rows: Statement.Fragment; readonly page: Statement.Fragment }>
+  // The catalogue's partial indexes are defined by exactly this condition (migration 0006).
+  const catalogue = sql.literal("e.deleted_at IS NULL AND e.published_at IS NOT NULL")
+  // The trigram index's expression (migration 0006): the search must spell it the same way.
+  const searchText = sql.literal("(e.title || ' ' || e.description || ' ' || e.location)")
+
+  const pageOf = (where: Statement.Fragment, sort: EventSort, { limit, offset }: PageRequest) =>
+    pageWithCount<Event>(sql, {
+      count: sql`SELECT count(*)::int AS total FROM events e WHERE ${where}`,
+      page: sql`SELECT ${pageColumns} FROM events e WHERE ${where} ORDER BY ${orders[sort].rows} LIMIT ${limit} OFFSET ${offset}`,
+      order: orders[sort].page
+    })
+
+  return {
+    search: (search: EventSearch, page: PageRequest) => {
+      const conditions: Array<Statement.Fragment> = [catalogue]
+      if (search.upcomingOnly) conditions.push(sql`e.date > now()`)
+      if (search.from !== undefined) conditions.push(sql`e.date >= ${search.from}`)
+      if (search.to !== undefined) conditions.push(sql`e.date <= ${search.to}`)
+      if (search.location !== undefined) conditions.push(sql`e.location ILIKE ${containing(search.location)}`)
+      for (const word of search.words) conditions.push(sql`${searchText} ILIKE ${containing(word)}`)
+      if (search.availableOnly) conditions.push(sql`e.available_tickets > 0`)
+      return pageOf(sql.and(conditions), search.sort, page)
+    },
+    byOrganizer: (organizerId: UserId, page: PageRequest) => pageOf(sql`e.organizer_id = ${organizerId}`, "date", page)
+  }
+}
+
 function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
   const columns = eventColumns(sql, "events")
+  const lists = listStatements(sql)
   const notFound = (id: EventId) => Effect.fail(EventNotFound.of(id))
+  const toEventPage = toPage<Event>("id")
+
   return {
     create: (event) =>
       sql<Event>`
-        INSERT INTO events (organizer_id, title, description, date, location, total_tickets, available_tickets, sales_start, sales_end)
+        INSERT INTO events (organizer_id, title, description, date, location, total_tickets, available_tickets,
+                            sales_start, sales_end, published_at)
         VALUES (${event.organizerId}, ${event.title}, ${event.description}, ${event.date}, ${event.location},
-                ${event.totalTickets}, ${event.totalTickets}, ${event.salesStart ?? null}, ${event.salesEnd ?? null})
+                ${event.totalTickets}, ${event.totalTickets}, ${event.salesStart ?? null}, ${event.salesEnd ?? null},
+                ${event.status === "DRAFT" ? null : sql`now()`})
         RETURNING ${columns}`.pipe(
         Effect.map((rows) => rows[0]!),
         Effect.catchIf(isForeignKeyViolation, () => Effect.fail(Unauthorized.accountGone)),
         Effect.catchTag("SqlError", Effect.die)
       ),
 
-    list: ({ includePast, limit, offset }) =>
-      sql<Event>`
-        SELECT ${columns} FROM events
-        WHERE deleted_at IS NULL ${includePast ? sql`` : sql`AND date > now()`}
-        ORDER BY date, id
-        LIMIT ${limit ?? null} OFFSET ${offset ?? 0}`.pipe(Effect.orDie),
+    search: (search, page) => lists.search(search, page).pipe(Effect.map(toEventPage), Effect.orDie),
+
+    listByOrganizer: (organizerId, page) => lists.byOrganizer(organizerId, page).pipe(Effect.map(toEventPage), Effect.orDie),
 
     findById: (id) =>
-      sql<Event>`SELECT ${columns} FROM events WHERE id = ${id} AND deleted_at IS NULL`.pipe(
+      sql<Event>`SELECT ${columns} FROM events WHERE id = ${id}`.pipe(
         Effect.map((rows) => Option.fromNullable(rows[0])),
         Effect.orDie
       ),
@@ -119,9 +211,29 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
       sql`UPDATE events SET deleted_at = now(), updated_at = now() WHERE id = ${id} AND deleted_at IS NULL RETURNING id`.pipe(
         Effect.orDie,
         Effect.flatMap((rows) => rows.length === 0 ? notFound(id) : Effect.void)
-      )
+      ),
+
+    publish: (id) =>
+      Effect.gen(function*() {
+        // One statement decides: a concurrent publish or cancel cannot slip in between a check and the change.
+        const [published] = yield* sql<Event>`
+          UPDATE events SET published_at = now(), updated_at = now()
+          WHERE id = ${id} AND published_at IS NULL AND deleted_at IS NULL AND date > now()
+          RETURNING ${columns}`
+        if (published !== undefined) return published
+        const [current] = yield* sql<{ status: EventStatus }>`SELECT ${sql.literal(eventStatus("events"))} AS status FROM events WHERE id = ${id}`
+        return yield* current === undefined
+          ? notFound(id)
+          : current.status === "DRAFT"
+          ? Effect.fail(EventAlreadyStarted.of(id))
+          : Effect.fail(EventNotDraft.of(id, current.status))
+      }).pipe(Effect.catchTag("SqlError", Effect.die))
   }
 }
+
+/** What `eventStatus` answers for a row. */
+export const storedStatus = (stored: StoredEvent): EventStatus =>
+  stored.deletedAt !== null ? "CANCELLED" : stored.publishedAt === null ? "DRAFT" : "PUBLISHED"
 
 /** The public view of a stored event. */
 export const toEvent = (stored: StoredEvent): Event => ({
@@ -133,7 +245,7 @@ export const toEvent = (stored: StoredEvent): Event => ({
   totalTickets: stored.totalTickets,
   availableTickets: stored.availableTickets,
   organizerId: stored.organizerId as UserId,
-  status: stored.deletedAt === null ? "SCHEDULED" : "CANCELLED",
+  status: storedStatus(stored),
   salesStart: stored.salesStart,
   salesEnd: stored.salesEnd,
   createdAt: stored.createdAt,
@@ -151,31 +263,41 @@ function makeMemory(store: MemoryStore["Type"]): EventsRepo["Type"] {
         transact(store, (tables) => {
           if (!tables.users.has(event.organizerId)) return Either.left(Unauthorized.accountGone)
           const id = tables.lastId + 1
+          const { status, ...fields } = event
           const stored: StoredEvent = {
-            ...event,
+            ...fields,
             salesStart: event.salesStart ?? null,
             salesEnd: event.salesEnd ?? null,
             id,
             availableTickets: event.totalTickets,
             createdAt,
             updatedAt: createdAt,
+            publishedAt: status === "DRAFT" ? null : createdAt,
             deletedAt: null
           }
           return Either.right([toEvent(stored), { ...tables, lastId: id, events: withEntry(tables.events, id, stored) }] as const)
         })),
 
-    list: ({ includePast, limit, offset = 0 }) =>
+    search: (search, page) =>
       Effect.gen(function*() {
         const { events } = yield* Ref.get(store)
         const at = yield* now
-        return [...events.values()]
-          .filter((event) => event.deletedAt === null && (includePast || event.date > at))
-          .sort((a, b) => a.date.getTime() - b.date.getTime() || a.id - b.id)
-          .slice(offset, limit === undefined ? undefined : offset + limit)
-          .map(toEvent)
+        const matches = (event: StoredEvent) =>
+          storedStatus(event) === "PUBLISHED" &&
+          (!search.upcomingOnly || event.date > at) &&
+          (search.from === undefined || event.date >= search.from) &&
+          (search.to === undefined || event.date <= search.to) &&
+          (search.location === undefined || contains(event.location, search.location)) &&
+          search.words.every((word) => contains(`${event.title} ${event.description} ${event.location}`, word)) &&
+          (!search.availableOnly || event.availableTickets > 0)
+        return pageOf([...events.values()].filter(matches).sort(COMPARE[search.sort]), page)
       }),
 
-    findById: (id) => Effect.map(Ref.get(store), (tables) => Option.map(scheduled(tables, id), toEvent)),
+    listByOrganizer: (organizerId, page) =>
+      Effect.map(Ref.get(store), ({ events }) =>
+        pageOf([...events.values()].filter((event) => event.organizerId === organizerId).sort(COMPARE.date), page)),
+
+    findById: (id) => Effect.map(Ref.get(store), (tables) => Option.map(Option.fromNullable(tables.events.get(id)), toEvent)),
 
     update: (id, changes) =>
       Effect.flatMap(now, (updatedAt) =>
@@ -198,6 +320,23 @@ function makeMemory(store: MemoryStore["Type"]): EventsRepo["Type"] {
           if (Option.isNone(found)) return Either.left(EventNotFound.of(id))
           const cancelled = { ...found.value, deletedAt, updatedAt: deletedAt }
           return Either.right([undefined, { ...tables, events: withEntry(tables.events, id, cancelled) }] as const)
+        })),
+
+    publish: (id) =>
+      Effect.flatMap(now, (at) =>
+        transact(store, (tables): Either.Either<readonly [Event, Tables], EventNotFound | EventNotDraft | EventAlreadyStarted> => {
+          const event = tables.events.get(id)
+          if (event === undefined) return Either.left(EventNotFound.of(id))
+          const status = storedStatus(event)
+          if (status !== "DRAFT") return Either.left(EventNotDraft.of(id, status))
+          if (event.date <= at) return Either.left(EventAlreadyStarted.of(id))
+          const published = { ...event, publishedAt: at, updatedAt: at }
+          return Either.right([toEvent(published), { ...tables, events: withEntry(tables.events, id, published) }] as const)
         }))
   }
 }
+
+const pageOf = (events: ReadonlyArray<StoredEvent>, { limit, offset }: PageRequest): Page<Event> => ({
+  total: events.length,
+  items: events.slice(offset, offset + limit).map(toEvent)
+})

@@ -18,6 +18,7 @@ import {
   Unauthorized
 } from "../Domain/Errors.ts"
 import { HoldIdFromPath } from "../Domain/Ids.ts"
+import { acceptsIdempotencyKey } from "../Platform/IdempotencyKey.ts"
 import { Hold, PlaceHold } from "./Hold.ts"
 
 const id = HttpApiSchema.param("id", HoldIdFromPath)
@@ -36,11 +37,13 @@ export class HoldsApi extends HttpApiGroup.make("holds")
       .addError(errorResponse(Unauthorized))
       .addError(errorResponse(Overloaded))
       .addError(errorResponse(BookingFailed))
+      .pipe(acceptsIdempotencyKey)
       .annotate(OpenApi.Summary, "Hold tickets while you pay (customers)")
       .annotate(
         OpenApi.Description,
         "The tickets leave availableTickets at once. Confirm before expiresAt (HOLD_TTL_SECONDS after now, default 600), " +
-          "else the hold expires and they go back on sale."
+          "else the hold expires and they go back on sale. Send an `Idempotency-Key` to make retries safe: the same key " +
+          "with the same body gets the first response again (marked `Idempotent-Replayed: true`), never a second hold."
       )
   )
   .add(
@@ -58,7 +61,13 @@ export class HoldsApi extends HttpApiGroup.make("holds")
       .addError(errorResponse(EventAlreadyStarted))
       .addError(errorResponse(Overloaded))
       .addError(errorResponse(BookingFailed))
+      .pipe(acceptsIdempotencyKey)
       .annotate(OpenApi.Summary, "Turn your hold into a booking")
+      .annotate(
+        OpenApi.Description,
+        "With an `Idempotency-Key`, a retry gets the first response again (marked `Idempotent-Replayed: true`), " +
+          "the booking made, rather than 409 HoldAlreadyConfirmed."
+      )
   )
   .add(
     HttpApiEndpoint.del("release")`/${id}`

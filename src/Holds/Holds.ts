@@ -1,20 +1,24 @@
 import { Context, Effect, Layer, Option } from "effect"
 import type { Booking } from "../Bookings/Booking.ts"
 import { HoldNotFound } from "../Domain/Errors.ts"
-import type { HoldId, UserId } from "../Domain/Ids.ts"
+import type { HoldId, IdempotencyId, UserId } from "../Domain/Ids.ts"
 import { type EngineFailure, type Failures, Inventory } from "../Inventory/Inventory.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 import type { Hold, PlaceHold } from "./Hold.ts"
 import { HoldsRepo } from "./HoldsRepo.ts"
 
 /**
  * Holding tickets for a while (HOLD_TTL_SECONDS), then confirming or releasing them. Every change
  * goes through the event's engine (Inventory/); expiry too (Jobs: HoldExpiry, and Inventory/Sweep.ts).
+ *
+ * `idempotencyId`: the request's Idempotency-Key (Platform/Idempotency.ts), recorded on the hold it
+ * places or the booking its confirmation makes: a repeat is answered with that, never done twice.
  */
 export class Holds extends Context.Tag("Holds")<Holds, {
   /** Callers have checked the CUSTOMER role. */
-  readonly place: (userId: UserId, request: PlaceHold) => Effect.Effect<Hold, Failures["Hold"] | EngineFailure>
+  readonly place: (userId: UserId, request: PlaceHold, idempotencyId?: IdempotencyId) => Effect.Effect<Hold, Failures["Hold"] | EngineFailure>
   /** The caller's open hold becomes a booking. */
-  readonly confirm: (userId: UserId, holdId: HoldId) => Effect.Effect<Booking, Failures["Confirm"] | EngineFailure>
+  readonly confirm: (userId: UserId, holdId: HoldId, idempotencyId?: IdempotencyId) => Effect.Effect<Booking, Failures["Confirm"] | EngineFailure>
   /** The caller's open hold ends; its tickets go back on sale. */
   readonly release: (userId: UserId, holdId: HoldId) => Effect.Effect<void, Failures["Release"] | EngineFailure>
   readonly listMine: (userId: UserId) => Effect.Effect<ReadonlyArray<Hold>>
@@ -35,13 +39,19 @@ export class Holds extends Context.Tag("Holds")<Holds, {
         )
 
       return {
-        place: (userId, { eventId, ticketsCount }) => inventory.submit(eventId, { _tag: "Hold", userId, ticketsCount }),
-        confirm: (userId, holdId) =>
-          Effect.flatMap(eventOf(userId, holdId), (eventId) => inventory.submit(eventId, { _tag: "Confirm", userId, holdId })),
+        place: (userId, { eventId, ticketsCount }, idempotencyId) =>
+          inventory.submit(eventId, { _tag: "Hold", userId, ticketsCount, idempotencyId }),
+        confirm: (userId, holdId, idempotencyId) =>
+          Effect.flatMap(eventOf(userId, holdId), (eventId) => inventory.submit(eventId, { _tag: "Confirm", userId, holdId, idempotencyId })),
         release: (userId, holdId) =>
           Effect.flatMap(eventOf(userId, holdId), (eventId) => inventory.submit(eventId, { _tag: "Release", userId, holdId })),
         listMine: (userId) => repo.listOpenByUser(userId)
       }
     })
-  )
+  ).pipe(traced(Holds, {
+    place: (userId, { eventId, ticketsCount }) => ({ "user.id": userId, "event.id": eventId, "hold.tickets": ticketsCount }),
+    confirm: (userId, holdId) => ({ "user.id": userId, "hold.id": holdId }),
+    release: (userId, holdId) => ({ "user.id": userId, "hold.id": holdId }),
+    listMine: (userId) => ({ "user.id": userId })
+  }))
 }

@@ -5,6 +5,7 @@ import type { Event } from "../Events/Event.ts"
 import { eventColumns, toEvent } from "../Events/EventsRepo.ts"
 import type { HoldStatus } from "../Inventory/Operations.ts"
 import { MemoryStore, type StoredHold } from "../Platform/MemoryStore.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 import type { Hold } from "./Hold.ts"
 
 /** A hold in any state, with its customer and event. */
@@ -24,7 +25,10 @@ export class HoldsRepo extends Context.Tag("HoldsRepo")<HoldsRepo, {
   readonly listOpenByUser: (userId: UserId) => Effect.Effect<ReadonlyArray<Hold>>
   readonly findById: (id: HoldId) => Effect.Effect<Option.Option<HoldRecord>>
 }>() {
-  static readonly layer = Layer.effect(HoldsRepo, Effect.map(SqlClient.SqlClient, makeSql))
+  static readonly layer = Layer.effect(HoldsRepo, Effect.map(SqlClient.SqlClient, makeSql)).pipe(traced(HoldsRepo, {
+    listOpenByUser: (userId) => ({ "user.id": userId }),
+    findById: (id) => ({ "hold.id": id })
+  }))
   static readonly layerMemory = Layer.effect(HoldsRepo, Effect.map(MemoryStore, makeMemory))
 }
 

@@ -5,7 +5,7 @@
  * by the next one (Platform/GroupCommit.ts), in arrival order, with the outcome applying them one
  * by one would give (Operations.ts).
  */
-import { Context, Effect, Either, Exit, Layer } from "effect"
+import { Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
 import type { Booking } from "../Bookings/Booking.ts"
 import { AppConfig } from "../Config.ts"
 import {
@@ -28,15 +28,18 @@ import {
   ValidationError
 } from "../Domain/Errors.ts"
 import type { BookingId, EventId, HoldId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
+import { CatalogueChanges } from "../Events/CatalogueChanges.ts"
 import type { Event } from "../Events/Event.ts"
 import type { Hold } from "../Holds/Hold.ts"
 import type { Job } from "../Jobs/Job.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import * as GroupCommit from "../Platform/GroupCommit.ts"
 import { Transactions } from "../Platform/Transactions.ts"
+import { recordBookingBatch, recordTicketChanges } from "../Telemetry/Metrics.ts"
+import * as Tracing from "../Telemetry/Tracing.ts"
 import type { WaitlistEntry } from "../Waitlist/WaitlistEntry.ts"
 import { InventoryRepo } from "./InventoryRepo.ts"
-import type { BookingRow, Decision, Notice, Operation, OperationTag, Refusal, Rules } from "./Operations.ts"
+import type { BookingRow, Decision, Notice, Operation, OperationTag, Refusal, Rules, SettledPlan } from "./Operations.ts"
 
 /** What each operation answers. */
 export interface Results {
@@ -73,6 +76,12 @@ export type EngineFailure = Overloaded | BookingFailed
 
 export type Outcome<T extends OperationTag> = Effect.Effect<Results[T], Failures[T] | EngineFailure>
 
+/** An operation in its event's line, with the span of the request that submitted it (tracing on). */
+interface LineItem {
+  readonly operation: Operation
+  readonly span: Tracer.AnySpan | undefined
+}
+
 export class Inventory extends Context.Tag("Inventory")<Inventory, {
   /** Queues `operation` in its event's line; answers with its own outcome once its batch committed. */
   readonly submit: <O extends Operation>(eventId: EventId, operation: O) => Outcome<O["_tag"]>
@@ -89,42 +98,79 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
       const repo = yield* InventoryRepo
       const jobs = yield* JobQueue
       const transactions = yield* Transactions
+      const catalogueChanged = yield* CatalogueChanges.signal
       const rules: Rules = { holdTtlMs: holds.ttlSeconds * 1000, maxTicketsPerCustomer: maxTicketsPerCustomerPerEvent }
 
-      /** The batch's changes and the jobs that report them, in the current transaction. */
-      const apply = (eventId: EventId, operations: ReadonlyArray<Operation>) =>
+      /**
+       * The batch's changes and the jobs that report them, in the current transaction. Each job
+       * carries the span of the request whose operation led to it: its span links to that request.
+       */
+      const apply = (eventId: EventId, operations: ReadonlyArray<Operation>, spans: ReadonlyArray<Tracer.AnySpan | undefined>) =>
         Effect.gen(function*() {
           const { event, plan } = yield* repo.applyAll(eventId, operations, rules)
-          yield* jobs.enqueue(...plan.notices.flatMap((notice) => jobsOf(eventId, notice)))
+          const reported = plan.notices.flatMap((notice) =>
+            jobsOf(eventId, notice).map((job) => [job, notice.cause === undefined ? undefined : spans[notice.cause]] as const)
+          )
+          yield* jobs.enqueueEach(reported.map(([job]) => job), reported.map(([, span]) => span))
           return {
-            availableTickets: plan.availableTickets,
+            plan,
             outcomes: plan.outcomes.map(Either.map((decision) => resultOf(eventId, event, decision)))
           }
         })
 
       // One transaction: the changes and their jobs commit together, or nothing does.
-      const decideBatch = (eventId: EventId, operations: ReadonlyArray<Operation>, committing: () => void) =>
-        transactions.run(Effect.tap(apply(eventId, operations), () => committing()))
+      const decideBatch = (eventId: EventId, items: ReadonlyArray<LineItem>, committing: () => void) =>
+        transactions.run(Effect.tap(
+          apply(eventId, items.map((item) => item.operation), items.map((item) => item.span)),
+          () => committing()
+        ))
+
+      /**
+       * After a batch committed: its figures (bookings made, not answers: a repeated Idempotency-Key
+       * is answered with the booking it made before), and the public listing told when the tickets
+       * left changed.
+       */
+      const committed = (plan: SettledPlan, operations: number) => {
+        const { bookings, holds } = plan
+        return Effect.all([
+          recordBookingBatch(operations, bookings.inserts.length, bookings.inserts.reduce((n, row) => n + row.ticketsCount, 0)),
+          recordTicketChanges({
+            cancelled: bookings.updates.filter((row) => row.status === "CANCELLED").length,
+            holdsPlaced: holds.inserts.length,
+            holdsExpired: holds.updates.filter((row) => row.status === "EXPIRED").length
+          }),
+          plan.availabilityChanged ? catalogueChanged : Effect.void
+        ], { discard: true })
+      }
 
       // A batch that rolled back is tried once more; then each of its operations fails, typed. A
       // failed COMMIT is not retried: PostgreSQL may have applied it, and a retry could apply it twice.
       const commit = (
         eventId: EventId,
-        operations: ReadonlyArray<Operation>
+        items: ReadonlyArray<LineItem>
       ): Effect.Effect<ReadonlyArray<Either.Either<unknown, Refusal | EngineFailure>>> =>
         Effect.gen(function*() {
           for (let attempt = 1;; attempt++) {
             let committing = false
-            const exit = yield* Effect.exit(decideBatch(eventId, operations, () => (committing = true)))
-            if (Exit.isSuccess(exit)) return exit.value.outcomes
+            const exit = yield* Effect.exit(decideBatch(eventId, items, () => (committing = true)))
+            if (Exit.isSuccess(exit)) {
+              yield* committed(exit.value.plan, items.length)
+              return exit.value.outcomes
+            }
             yield* Effect.logError("inventory batch failed", exit.cause).pipe(
-              Effect.annotateLogs({ eventId, operations: operations.length, attempt, atCommit: committing })
+              Effect.annotateLogs({ eventId, operations: items.length, attempt, atCommit: committing })
             )
-            if (committing || attempt === 2) return operations.map((operation) => Either.left(failed(operation, committing)))
+            if (committing || attempt === 2) return items.map(({ operation }) => Either.left(failed(operation, committing)))
           }
-        })
+        }).pipe(
+          // The batch runs apart from its requests (in the event's line): it links to each of them.
+          Tracing.withSpan("Inventory.commitBatch", () => ({
+            attributes: { "event.id": eventId, "inventory.batch_size": items.length },
+            links: items.flatMap(({ span }) => span === undefined ? [] : [{ _tag: "SpanLink", span, attributes: {} }])
+          }))
+        )
 
-      const line = yield* GroupCommit.make<EventId, Operation, unknown, Refusal | EngineFailure>({
+      const line = yield* GroupCommit.make<EventId, LineItem, unknown, Refusal | EngineFailure>({
         maxBatch: settings.maxBatch,
         maxWaiting: settings.maxWaiting,
         commit,
@@ -142,9 +188,15 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
         // The line answers each operation with the result its tag calls for (resultOf, decide).
         submit: <O extends Operation>(eventId: EventId, operation: O) => {
           const invalid = tooMany(operation)
-          return (invalid === undefined ? line.submit(eventId, operation) : Effect.fail(invalid)) as Outcome<O["_tag"]>
+          return (invalid === undefined
+            ? Effect.flatMap(Tracing.currentSpan, (span) => line.submit(eventId, { operation, span }))
+            : Effect.fail(invalid)) as Outcome<O["_tag"]>
         },
-        applyWithin: (eventId, operations) => Effect.map(apply(eventId, operations), ({ availableTickets }) => ({ availableTickets }))
+        // The caller's transaction commits (or not) later, and tells the listing (Events.update).
+        applyWithin: (eventId, operations) =>
+          Effect.flatMap(Tracing.currentSpan, (span) => apply(eventId, operations, operations.map(() => span))).pipe(
+            Effect.map(({ plan }) => ({ availableTickets: plan.availableTickets }))
+          )
       }
     })
   )

@@ -2,8 +2,9 @@ import { SqlClient, type Statement } from "@effect/sql"
 import { Clock, Context, Effect, Layer, Ref } from "effect"
 import type { EventId } from "../Domain/Ids.ts"
 import type { Event } from "../Events/Event.ts"
-import { eventColumns, toEvent } from "../Events/EventsRepo.ts"
+import { eventColumns, storedStatus, toEvent } from "../Events/EventsRepo.ts"
 import { MemoryStore, type StoredHold, type Tables, withEntry } from "../Platform/MemoryStore.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 import {
   type BookingRow,
   decide,
@@ -12,6 +13,7 @@ import {
   type HoldRow,
   isOpenEntry,
   limitedCustomer,
+  makingKey,
   type NewIds,
   type Operation,
   type Plan,
@@ -38,7 +40,10 @@ export class InventoryRepo extends Context.Tag("InventoryRepo")<InventoryRepo, {
   /** Events with an open hold whose time is up (the sweep's work), at most `limit`. */
   readonly eventsWithDueHolds: (limit: number) => Effect.Effect<ReadonlyArray<EventId>>
 }>() {
-  static readonly layer = Layer.effect(InventoryRepo, Effect.map(SqlClient.SqlClient, makeSql))
+  static readonly layer = Layer.effect(InventoryRepo, Effect.map(SqlClient.SqlClient, makeSql)).pipe(traced(InventoryRepo, {
+    applyAll: (eventId, operations) => ({ "event.id": eventId, "inventory.batch_size": operations.length }),
+    eventsWithDueHolds: (limit) => ({ "inventory.limit": limit })
+  }))
   static readonly layerMemory = Layer.effect(InventoryRepo, Effect.map(MemoryStore, makeMemory))
 }
 
@@ -47,6 +52,8 @@ const needsOf = (operations: ReadonlyArray<Operation>) => ({
   customers: [...new Set(operations.flatMap((operation) => limitedCustomer(operation) ?? []))],
   bookings: operations.flatMap((operation) => "bookingId" in operation ? [operation.bookingId] : []),
   holds: operations.flatMap((operation) => "holdId" in operation ? [operation.holdId] : []),
+  /** Idempotency-Key ids whose bookings or holds, if made already, answer their repeats. */
+  keys: operations.flatMap((operation) => makingKey(operation) ?? []),
   line: !operations.every(takesOnly)
 })
 
@@ -63,7 +70,6 @@ interface StateRow {
 }
 
 type LockedRow = Event & StateRow & {
-  readonly cancelled: boolean
   readonly now: Date
   /** False when the lock waited for a batch that committed after this statement's snapshot was taken. */
   readonly fresh: boolean
@@ -84,18 +90,22 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
   /** Everything a batch is decided on but the event row, as of the statement's snapshot. */
   const state = (eventId: EventId, needs: ReturnType<typeof needsOf>) => {
     const customers = sql`${needs.customers}::int[]`
+    const keys = sql`${needs.keys}::uuid[]`
     return sql`
       ARRAY(SELECT u.id FROM users u WHERE u.id = ANY(${customers})) AS "knownUsers",
       (SELECT COALESCE(json_agg(json_build_object(
           'id', b.id, 'userId', b.user_id, 'ticketsCount', b.tickets_count, 'status', b.status,
-          'cancelledAt', b.cancelled_at, 'holdId', b.hold_id, 'createdAt', b.created_at)), '[]')
-        FROM bookings b WHERE b.id = ANY(${needs.bookings}::int[]) AND b.event_id = ${eventId}) AS bookings,
+          'cancelledAt', b.cancelled_at, 'holdId', b.hold_id, 'createdAt', b.created_at,
+          'idempotencyId', b.idempotency_id, 'cancelIdempotencyId', b.cancel_idempotency_id)), '[]')
+        FROM bookings b
+        WHERE b.event_id = ${eventId} AND (b.id = ANY(${needs.bookings}::int[]) OR b.idempotency_id = ANY(${keys}))) AS bookings,
       (SELECT COALESCE(json_agg(json_build_object(
           'id', h.id, 'userId', h.user_id, 'ticketsCount', h.tickets_count, 'status', h.status,
-          'expiresAt', h.expires_at, 'entryId', h.waitlist_entry_id, 'createdAt', h.created_at, 'endedAt', h.ended_at)), '[]')
+          'expiresAt', h.expires_at, 'entryId', h.waitlist_entry_id, 'createdAt', h.created_at, 'endedAt', h.ended_at,
+          'idempotencyId', h.idempotency_id)), '[]')
         FROM holds h
         WHERE h.event_id = ${eventId}
-          AND (h.id = ANY(${needs.holds}::int[])
+          AND (h.id = ANY(${needs.holds}::int[]) OR h.idempotency_id = ANY(${keys})
                OR (h.status = 'HELD' AND (h.expires_at <= now() OR (l.loaded AND h.waitlist_entry_id IS NOT NULL))))) AS holds,
       CASE WHEN l.loaded THEN (
         SELECT COALESCE(json_agg(json_build_object(
@@ -120,7 +130,8 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
     event: locked && {
       availableTickets: locked.availableTickets,
       date: locked.date,
-      cancelled: locked.cancelled,
+      cancelled: locked.status === "CANCELLED",
+      draft: locked.status === "DRAFT",
       salesStart: locked.salesStart,
       salesEnd: locked.salesEnd
     } satisfies EventState,
@@ -168,10 +179,11 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
                   ELSE r.entry_id END`
           : sql`r.entry_id`
         steps.push(sql`new_holds AS (
-          INSERT INTO holds (event_id, user_id, tickets_count, status, expires_at, waitlist_entry_id, created_at, ended_at)
-          SELECT ${eventId}, r.user_id, r.tickets_count, r.status, r.expires_at, ${entryId}, now(), ${now("ended_at")}
+          INSERT INTO holds (event_id, user_id, tickets_count, status, expires_at, waitlist_entry_id, created_at, ended_at, idempotency_id)
+          SELECT ${eventId}, r.user_id, r.tickets_count, r.status, r.expires_at, ${entryId}, now(), ${now("ended_at")}, r.idempotency_id
           FROM jsonb_to_recordset(${json(holds.inserts.map((row, n) => ({ n, ...snake(row) })))})
-               AS r(n int, user_id int, tickets_count int, status text, expires_at timestamptz, entry_id int, created_at timestamptz, ended_at timestamptz)
+               AS r(n int, user_id int, tickets_count int, status text, expires_at timestamptz, entry_id int, created_at timestamptz,
+                    ended_at timestamptz, idempotency_id uuid)
           ORDER BY r.n
           RETURNING id, user_id)`)
         created.push(sql`SELECT 'holds' AS kind, id, user_id FROM new_holds`)
@@ -182,10 +194,11 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
           return yield* Effect.dieMessage("a booking was made from a hold of its own batch")
         }
         steps.push(sql`new_bookings AS (
-          INSERT INTO bookings (user_id, event_id, tickets_count, status, cancelled_at, hold_id, created_at)
-          SELECT r.user_id, ${eventId}, r.tickets_count, r.status, ${now("cancelled_at")}, r.hold_id, now()
+          INSERT INTO bookings (user_id, event_id, tickets_count, status, cancelled_at, hold_id, created_at, idempotency_id)
+          SELECT r.user_id, ${eventId}, r.tickets_count, r.status, ${now("cancelled_at")}, r.hold_id, now(), r.idempotency_id
           FROM jsonb_to_recordset(${json(bookings.inserts.map((row, n) => ({ n, ...snake(row) })))})
-               AS r(n int, user_id int, tickets_count int, status text, cancelled_at timestamptz, hold_id int, created_at timestamptz)
+               AS r(n int, user_id int, tickets_count int, status text, cancelled_at timestamptz, hold_id int, created_at timestamptz,
+                    idempotency_id uuid)
           ORDER BY r.n
           RETURNING id, user_id)`)
         created.push(sql`SELECT 'bookings' AS kind, id, user_id FROM new_bookings`)
@@ -193,8 +206,10 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       if (bookings.updates.length > 0) {
         steps.push(sql`changed_bookings AS (
           UPDATE bookings b SET tickets_count = r.tickets_count, status = r.status,
-                                cancelled_at = COALESCE(b.cancelled_at, ${now("cancelled_at")})
-          FROM jsonb_to_recordset(${json(bookings.updates.map(snake))}) AS r(id int, tickets_count int, status text, cancelled_at timestamptz)
+                                cancelled_at = COALESCE(b.cancelled_at, ${now("cancelled_at")}),
+                                cancel_idempotency_id = r.cancel_idempotency_id
+          FROM jsonb_to_recordset(${json(bookings.updates.map(snake))})
+               AS r(id int, tickets_count int, status text, cancelled_at timestamptz, cancel_idempotency_id uuid)
           WHERE b.id = r.id)`)
       }
       if (holds.updates.length > 0) {
@@ -236,7 +251,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       // waited for another batch (another process's line), the state columns were read from a
       // snapshot older than that batch's commit: read them again, now that the lock is ours.
       const [locked] = yield* sql<LockedRow>`
-        SELECT ${lockedEvent}, e.deleted_at IS NOT NULL AS cancelled, now() AS now,
+        SELECT ${lockedEvent}, now() AS now,
                e.xmin = (SELECT x.xmin FROM events x WHERE x.id = e.id) AS fresh,
                ${state(eventId, needs)}
         FROM events e, ${line(eventId, needs)}
@@ -264,7 +279,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
 }
 
 /** The event columns of a locked row. */
-const eventOf = ({ cancelled: _c, customerTickets: _t, fresh: _f, holds: _h, knownUsers: _k, line: _l, now: _n, bookings: _b, ...event }: LockedRow): Event =>
+const eventOf = ({ customerTickets: _t, fresh: _f, holds: _h, knownUsers: _k, line: _l, now: _n, bookings: _b, ...event }: LockedRow): Event =>
   event
 
 /** A row's fields as the SQL recordsets name them. */
@@ -293,6 +308,7 @@ function makeMemory(store: MemoryStore["Type"]): InventoryRepo["Type"] {
         availableTickets: stored.availableTickets,
         date: stored.date,
         cancelled: stored.deletedAt !== null,
+        draft: storedStatus(stored) === "DRAFT",
         salesStart: stored.salesStart,
         salesEnd: stored.salesEnd
       },

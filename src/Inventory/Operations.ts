@@ -28,12 +28,20 @@ import {
 
 // ---- Operations ----------------------------------------------------------------------------
 
-export interface Book { readonly _tag: "Book"; readonly userId: number; readonly ticketsCount: number }
-export interface Cancel { readonly _tag: "Cancel"; readonly userId: number; readonly bookingId: number }
+/**
+ * `idempotencyId`: the request's Idempotency-Key (Platform/Idempotency.ts). Recorded on what the
+ * operation makes or changes, so that the operation is never applied twice: a repeat (in the same
+ * batch or a later one) is answered with what the first one made.
+ */
+interface Keyed { readonly idempotencyId?: string | undefined }
+
+export interface Book extends Keyed { readonly _tag: "Book"; readonly userId: number; readonly ticketsCount: number }
+export interface Cancel extends Keyed { readonly _tag: "Cancel"; readonly userId: number; readonly bookingId: number }
 /** Keep `ticketsCount` of the booking's tickets and give the rest back. */
 export interface Reduce { readonly _tag: "Reduce"; readonly userId: number; readonly bookingId: number; readonly ticketsCount: number }
-export interface Hold { readonly _tag: "Hold"; readonly userId: number; readonly ticketsCount: number }
-export interface Confirm { readonly _tag: "Confirm"; readonly userId: number; readonly holdId: number }
+export interface Hold extends Keyed { readonly _tag: "Hold"; readonly userId: number; readonly ticketsCount: number }
+/** The booking it makes records the key. */
+export interface Confirm extends Keyed { readonly _tag: "Confirm"; readonly userId: number; readonly holdId: number }
 export interface Release { readonly _tag: "Release"; readonly userId: number; readonly holdId: number }
 export interface Join { readonly _tag: "Join"; readonly userId: number; readonly ticketsCount: number }
 export interface Leave { readonly _tag: "Leave"; readonly userId: number }
@@ -47,6 +55,10 @@ export type OperationTag = Operation["_tag"]
 
 /** Operations that only take tickets: a batch of nothing else needs no waiting list. */
 export const takesOnly = (operation: Operation) => operation._tag === "Book" || operation._tag === "Hold"
+
+/** The Idempotency-Key ids of operations that make a booking or a hold (their repeats are looked up by it). */
+export const makingKey = (operation: Operation): string | undefined =>
+  operation._tag === "Book" || operation._tag === "Hold" || operation._tag === "Confirm" ? operation.idempotencyId : undefined
 
 /** Whose running total the limit checks (see `Snapshot.customerTickets`). */
 export const limitedCustomer = (operation: Operation): number | undefined =>
@@ -70,6 +82,10 @@ export interface BookingRow {
   readonly cancelledAt: Date | null
   readonly holdId: number | null
   readonly createdAt: Date
+  /** The Idempotency-Key id of the request that made it (a booking or a hold's confirmation). */
+  readonly idempotencyId: string | null
+  /** The Idempotency-Key id of the request that cancelled it. */
+  readonly cancelIdempotencyId: string | null
 }
 
 export interface HoldRow {
@@ -82,6 +98,8 @@ export interface HoldRow {
   readonly entryId: number | null
   readonly createdAt: Date
   readonly endedAt: Date | null
+  /** The Idempotency-Key id of the request that placed it (an offer has none). */
+  readonly idempotencyId: string | null
 }
 
 export interface EntryRow {
@@ -105,6 +123,8 @@ export interface EventState {
   readonly availableTickets: number
   readonly date: Date
   readonly cancelled: boolean
+  /** A draft is seen by its organizer only: for everyone else there is no such event. */
+  readonly draft: boolean
   readonly salesStart: Date | null
   readonly salesEnd: Date | null
 }
@@ -115,9 +135,12 @@ export interface Snapshot {
   readonly now: Date
   /** `undefined`: no such event. */
   readonly event: EventState | undefined
-  /** At least the bookings of this event that the batch names. */
+  /** At least the bookings of this event that the batch names, and those made under its operations' keys (`makingKey`). */
   readonly bookings: ReadonlyArray<BookingRow>
-  /** At least the holds the batch names, every open one that is due, and (with the line) every open offer. */
+  /**
+   * At least the holds the batch names, those placed under its operations' keys, every open one
+   * that is due, and (with the line) every open offer.
+   */
   readonly holds: ReadonlyArray<HoldRow>
   /** The open entries (WAITING, OFFERED) in line order; loaded unless every operation only takes tickets and no hold is due. */
   readonly line: ReadonlyArray<EntryRow> | undefined
@@ -168,8 +191,13 @@ export type Refusal =
   | AlreadyOnWaitlist
   | NotOnWaitlist
 
-/** What the outside world must hear of, as outbox jobs (ids may be provisional). */
-export type Notice =
+/**
+ * What the outside world must hear of, as outbox jobs (ids may be provisional). `cause`: the index
+ * of the operation that led to it; none for what the batch did before its first operation (expiring
+ * due holds and offering their tickets).
+ */
+export type Notice = NoticeOf & { readonly cause: number | undefined }
+type NoticeOf =
   | { readonly _tag: "BookingConfirmed"; readonly booking: BookingRow }
   | { readonly _tag: "BookingCancelled"; readonly booking: BookingRow; readonly ticketsCancelled: number }
   | { readonly _tag: "HoldPlaced"; readonly hold: HoldRow }
@@ -189,6 +217,8 @@ export interface Plan {
   readonly notices: ReadonlyArray<Notice>
   /** Whether anything is to be written. */
   readonly changed: boolean
+  /** Whether the event's tickets left differ from before the batch (what the public listing shows). */
+  readonly availabilityChanged: boolean
 }
 
 // ---- The decision --------------------------------------------------------------------------
@@ -211,12 +241,37 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
   const touched = { bookings: new Set<number>(), holds: new Set<number>(), entries: new Set<number>() }
   const created = { bookings: 0, holds: 0, entries: 0 }
   const notices: Array<Notice> = []
+  /** The operation being applied (see `Notice.cause`). */
+  let cause: number | undefined
+  const notify = (notice: NoticeOf) => notices.push({ ...notice, cause })
+  /** Rows made under an Idempotency-Key, by its id: a repeat of the key is answered with them. */
+  const keyed = { bookings: new Map<string, number>(), holds: new Map<string, number>() }
+  for (const row of snapshot.bookings) if (row.idempotencyId !== null) keyed.bookings.set(row.idempotencyId, row.id)
+  for (const row of snapshot.holds) if (row.idempotencyId !== null) keyed.holds.set(row.idempotencyId, row.id)
 
   const setBooking = (row: BookingRow) => (bookings.set(row.id, row), touched.bookings.add(row.id), row)
   const setHold = (row: HoldRow) => (holds.set(row.id, row), touched.holds.add(row.id), row)
   const setEntry = (row: EntryRow) => (entries.set(row.id, row), touched.entries.add(row.id), row)
-  const newBooking = (row: Omit<BookingRow, "id">) => setBooking({ ...row, id: -++created.bookings })
-  const newHold = (row: Omit<HoldRow, "id">) => setHold({ ...row, id: -++created.holds })
+  const newBooking = (row: Omit<BookingRow, "id">) => {
+    const booking = setBooking({ ...row, id: -++created.bookings })
+    if (row.idempotencyId !== null) keyed.bookings.set(row.idempotencyId, booking.id)
+    return booking
+  }
+  const newHold = (row: Omit<HoldRow, "id">) => {
+    const hold = setHold({ ...row, id: -++created.holds })
+    if (row.idempotencyId !== null) keyed.holds.set(row.idempotencyId, hold.id)
+    return hold
+  }
+  /** What the caller already made under this key, if anything (never another customer's row). */
+  const repeatOf = <Row extends { readonly userId: number }>(
+    made: ReadonlyMap<string, number>,
+    rows: ReadonlyMap<number, Row>,
+    operation: { readonly userId: number; readonly idempotencyId?: string | undefined }
+  ): Row | undefined => {
+    const id = operation.idempotencyId === undefined ? undefined : made.get(operation.idempotencyId)
+    const row = id === undefined ? undefined : rows.get(id)
+    return row !== undefined && row.userId === operation.userId ? row : undefined
+  }
   const newEntry = (row: Omit<EntryRow, "id">) => setEntry({ ...row, id: -++created.entries })
 
   const ticketsOf = (userId: number) => {
@@ -247,8 +302,9 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
       ? SalesClosed.ended(eventId, event.salesEnd)
       : undefined
   /** Why this customer may not take tickets of this event now, if so. */
+  const gone = () => event === undefined || event.cancelled || event.draft
   const notOnSale = (userId: number): Refusal | undefined =>
-    event === undefined || event.cancelled
+    gone()
       ? EventNotFound.of(eventId)
       : started()
       ? EventAlreadyStarted.of(eventId)
@@ -279,7 +335,7 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
     if (hold.entryId !== null) endEntry(hold.entryId, status === "EXPIRED" ? "EXPIRED" : "LEFT")
   }
 
-  const placeHold = (userId: number, ticketsCount: number, entryId: number | null) => {
+  const placeHold = (userId: number, ticketsCount: number, entryId: number | null, idempotencyId: string | null) => {
     const hold = newHold({
       userId,
       ticketsCount,
@@ -287,9 +343,10 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
       expiresAt: new Date(now.getTime() + rules.holdTtlMs),
       entryId,
       createdAt: now,
-      endedAt: null
+      endedAt: null,
+      idempotencyId
     })
-    notices.push({ _tag: "HoldPlaced", hold })
+    notify({ _tag: "HoldPlaced", hold })
     return hold
   }
 
@@ -301,7 +358,7 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
    * behind it gets an offer until it has had its own, so small groups cannot starve it.
    */
   const offerPass = () => {
-    if (line === undefined || event === undefined || event.cancelled || started() || salesClosed() !== undefined) return
+    if (line === undefined || gone() || started() || salesClosed() !== undefined) return
     for (;;) {
       const passed: Array<EntryRow> = []
       let offered = false
@@ -311,7 +368,7 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
         const needed = waiting.ticketsCount - waiting.reserved
         if (needed <= available) {
           available -= needed
-          placeHold(waiting.userId, waiting.ticketsCount, waiting.id)
+          placeHold(waiting.userId, waiting.ticketsCount, waiting.id, null)
           setEntry({ ...waiting, status: "OFFERED", reserved: 0 })
           for (const ahead of passed) setEntry({ ...ahead, passedOver: ahead.passedOver + 1 })
           offered = true
@@ -345,15 +402,32 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
     switch (operation._tag) {
       case "Book":
       case "Hold": {
+        if (operation._tag === "Book") {
+          const repeat = repeatOf(keyed.bookings, bookings, operation)
+          if (repeat !== undefined) return Either.right({ _tag: "Booking", booking: repeat, availableAfter: available })
+        } else {
+          const repeat = repeatOf(keyed.holds, holds, operation)
+          if (repeat !== undefined) return Either.right({ _tag: "Hold", hold: repeat })
+        }
         const { ticketsCount, userId } = operation
+        const idempotencyId = operation.idempotencyId ?? null
         const refusal = notOnSale(userId) ?? overLimit(userId, ticketsCount) ??
           (ticketsCount > available ? NotEnoughTickets.of(ticketsCount, available) : undefined)
         if (refusal !== undefined) return Either.left(refusal)
         available -= ticketsCount
         addTickets(userId, ticketsCount)
-        if (operation._tag === "Hold") return Either.right({ _tag: "Hold", hold: placeHold(userId, ticketsCount, null) })
-        const booking = newBooking({ userId, ticketsCount, status: "CONFIRMED", cancelledAt: null, holdId: null, createdAt: now })
-        notices.push({ _tag: "BookingConfirmed", booking })
+        if (operation._tag === "Hold") return Either.right({ _tag: "Hold", hold: placeHold(userId, ticketsCount, null, idempotencyId) })
+        const booking = newBooking({
+          userId,
+          ticketsCount,
+          status: "CONFIRMED",
+          cancelledAt: null,
+          holdId: null,
+          createdAt: now,
+          idempotencyId,
+          cancelIdempotencyId: null
+        })
+        notify({ _tag: "BookingConfirmed", booking })
         return Either.right({ _tag: "Booking", booking, availableAfter: available })
       }
 
@@ -361,6 +435,13 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
       case "Reduce": {
         const booking = ownBooking(operation.userId, operation.bookingId)
         if (booking === undefined) return Either.left(BookingNotFound.of(operation.bookingId))
+        if (
+          operation._tag === "Cancel" && operation.idempotencyId !== undefined &&
+          booking.cancelIdempotencyId === operation.idempotencyId
+        ) {
+          // This very cancellation again: the booking as it cancelled it.
+          return Either.right({ _tag: "Booking", booking, availableAfter: available })
+        }
         if (booking.status === "CANCELLED") return Either.left(BookingAlreadyCancelled.of(booking.id))
         if (started()) return Either.left(EventAlreadyStarted.of(eventId))
         const kept = operation._tag === "Cancel" ? 0 : operation.ticketsCount
@@ -373,20 +454,24 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
         }
         const released = booking.ticketsCount - kept
         const changed = setBooking(
-          kept === 0 ? { ...booking, status: "CANCELLED", cancelledAt: now } : { ...booking, ticketsCount: kept }
+          kept === 0
+            ? { ...booking, status: "CANCELLED", cancelledAt: now, cancelIdempotencyId: operation._tag === "Cancel" ? operation.idempotencyId ?? null : null }
+            : { ...booking, ticketsCount: kept }
         )
         available += released
         addTickets(booking.userId, -released)
-        notices.push({ _tag: "BookingCancelled", booking: changed, ticketsCancelled: released })
+        notify({ _tag: "BookingCancelled", booking: changed, ticketsCancelled: released })
         offerPass()
         return Either.right({ _tag: "Booking", booking: changed, availableAfter: available })
       }
 
       case "Confirm": {
+        const repeat = repeatOf(keyed.bookings, bookings, operation)
+        if (repeat !== undefined) return Either.right({ _tag: "Booking", booking: repeat, availableAfter: available })
         const found = openHold(operation.userId, operation.holdId)
         if (Either.isLeft(found)) return Either.left(found.left)
         const hold = found.right
-        if (event === undefined || event.cancelled) return Either.left(EventNotFound.of(eventId))
+        if (gone()) return Either.left(EventNotFound.of(eventId))
         if (started()) return Either.left(EventAlreadyStarted.of(eventId))
         setHold({ ...hold, status: "CONFIRMED", endedAt: now })
         if (hold.entryId !== null) endEntry(hold.entryId, "ACCEPTED")
@@ -396,9 +481,11 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
           status: "CONFIRMED",
           cancelledAt: null,
           holdId: hold.id,
-          createdAt: now
+          createdAt: now,
+          idempotencyId: operation.idempotencyId ?? null,
+          cancelIdempotencyId: null
         })
-        notices.push({ _tag: "BookingConfirmed", booking })
+        notify({ _tag: "BookingConfirmed", booking })
         return Either.right({ _tag: "Booking", booking, availableAfter: available })
       }
 
@@ -462,7 +549,10 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
   for (const hold of due) endHold(hold, "EXPIRED")
   offerPass()
 
-  const outcomes = operations.map(apply)
+  const outcomes = operations.map((operation, i) => {
+    cause = i
+    return apply(operation)
+  })
 
   const changesOf = <Row extends { readonly id: number }>(rows: ReadonlyMap<number, Row>, ids: ReadonlySet<number>): TableChanges<Row> => {
     const changed = [...ids].map((id) => rows.get(id)!)
@@ -478,7 +568,8 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
     holds: changesOf(holds, touched.holds),
     entries: changesOf(entries, touched.entries),
     notices,
-    changed: available !== initiallyAvailable || touched.bookings.size + touched.holds.size + touched.entries.size > 0
+    changed: available !== initiallyAvailable || touched.bookings.size + touched.holds.size + touched.entries.size > 0,
+    availabilityChanged: available !== initiallyAvailable
   }
 }
 
@@ -511,6 +602,7 @@ export const withRealIds = (plan: Plan, ids: NewIds) => {
   })
   return {
     availableTickets: plan.availableTickets,
+    availabilityChanged: plan.availabilityChanged,
     bookings: tableOf(plan.bookings, booking),
     holds: tableOf(plan.holds, hold),
     entries: tableOf(plan.entries, entry),

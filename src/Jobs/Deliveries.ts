@@ -5,6 +5,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, Ref } from "effect"
+import { traced } from "../Telemetry/Tracing.ts"
 
 export interface Delivery {
   /** What makes this email unique: one confirmation per booking, one notice per job and attendee. */
@@ -41,7 +42,7 @@ export class Deliveries extends Context.Tag("Deliveries")<Deliveries, {
           return "sent" as const
         })).pipe(Effect.catchTag("SqlError", Effect.die)) as Effect.Effect<DeliveryOutcome, E>
     }))
-  )
+  ).pipe(traced(Deliveries, { once: (delivery) => ({ "delivery.kind": delivery.kind, "job.id": delivery.jobId }) }))
 
   static readonly layerMemory = Layer.effect(
     Deliveries,

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import nodemailer, { type Transporter } from "nodemailer"
 import { AppConfig } from "../Config.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 
 export interface Mail {
   readonly to: string
@@ -31,7 +32,7 @@ export class Mailer extends Context.Tag("Mailer")<Mailer, {
         onSome: (url) => layerSmtp(Redacted.value(url), mail.from),
         onNone: () => layerMailbox(mail.dir, mail.from)
       }))
-  )
+  ).pipe(traced(Mailer))
 
   /** Keeps every message in memory; tests read them through `SentMail`. */
   static readonly layerMemory = Layer.effectContext(

@@ -4,8 +4,9 @@
  */
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Context, Effect, Layer, Schema, Stream } from "effect"
+import { Context, Effect, Layer, Schema, Stream, type Tracer } from "effect"
 import { Job, type JobName, type QueueName, queueOf, runAtOf } from "./Job.ts"
+import { currentSpan, traced, traceparentOf } from "../Telemetry/Tracing.ts"
 
 /**
  * NOTIFY channel: PostgreSQL delivers it when the writing transaction commits, never before, and
@@ -40,9 +41,21 @@ export interface Backlog {
 
 const encodeJob = Schema.encodeSync(Job)
 
+/**
+ * What a row's payload holds, and a BullMQ job's data: the job as its schema encodes it, and the
+ * `traceparent` of the span it reports when tracing is on (the Job schema ignores that field).
+ */
+const payloadOf = (job: Job, span: Tracer.AnySpan | undefined) => {
+  const encoded = encodeJob(job)
+  return span === undefined ? encoded : { ...encoded, traceparent: traceparentOf(span) }
+}
+
 export class Outbox extends Context.Tag("Outbox")<Outbox, {
-  /** Writes `jobs`; inside `sql.withTransaction` they commit or roll back with the caller's change. */
-  readonly append: (jobs: ReadonlyArray<Job>) => Effect.Effect<void>
+  /**
+   * Writes `jobs`; inside `sql.withTransaction` they commit or roll back with the caller's change.
+   * Job i carries the trace context of `spans[i]` (default: the current span, if tracing is on).
+   */
+  readonly append: (jobs: ReadonlyArray<Job>, spans?: ReadonlyArray<Tracer.AnySpan | undefined>) => Effect.Effect<void>
   /**
    * Claims up to `limit` pending rows (rows another relay holds are skipped), hands them to
    * `publish` and marks them published, all in one transaction: if publishing fails, the rows stay
@@ -64,19 +77,19 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
       const sql = yield* SqlClient.SqlClient
       const pg = yield* PgClient.PgClient
       return {
-        append: (jobs) =>
+        append: (jobs, spans) =>
           // One round trip for any number of rows, and the notification PostgreSQL holds back until commit.
-          sql`
+          Effect.flatMap(spans === undefined ? currentSpan : Effect.succeed(undefined), (current) => sql`
             WITH rows AS (
               INSERT INTO outbox (queue, name, payload, run_at)
               SELECT * FROM unnest(
                 ${jobs.map(queueOf)}::text[],
                 ${jobs.map((job) => job._tag)}::text[],
-                ${jobs.map((job) => JSON.stringify(encodeJob(job)))}::jsonb[],
+                ${jobs.map((job, i) => JSON.stringify(payloadOf(job, spans === undefined ? current : spans[i])))}::jsonb[],
                 ${jobs.map(runAtOf)}::timestamptz[])
               RETURNING id
             )
-            SELECT pg_notify(${CHANNEL}, ${PAYLOAD}) WHERE EXISTS (SELECT FROM rows)`.pipe(Effect.asVoid, Effect.orDie),
+            SELECT pg_notify(${CHANNEL}, ${PAYLOAD}) WHERE EXISTS (SELECT FROM rows)`).pipe(Effect.asVoid, Effect.orDie),
 
         publishPending: (limit, publish) =>
           sql.withTransaction(Effect.gen(function*() {
@@ -114,5 +127,9 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
         commits: pg.listen(CHANNEL).pipe(Stream.as(undefined))
       }
     })
-  )
+  ).pipe(traced(Outbox, {
+    append: (jobs) => ({ "outbox.jobs": jobs.length }),
+    publishPending: (limit) => ({ "outbox.limit": limit }),
+    prune: (hours) => ({ "outbox.retention_hours": hours })
+  }))
 }

@@ -11,6 +11,8 @@ import { Deliveries } from "./Deliveries.ts"
 import * as Emails from "./Emails.ts"
 import type { BookingCancelled, BookingConfirmed, EventCancelled, EventUpdated, HoldExpiry, Job, WaitlistOffer } from "./Job.ts"
 import { type Mail, type MailError, Mailer } from "./Mailer.ts"
+import { recordEmail } from "../Telemetry/Metrics.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 
 /** A job that no retry can help (its booking or user is gone, its payload is malformed): it fails at once. */
 export class JobCannotRun extends Schema.TaggedError<JobCannotRun>()("JobCannotRun", { message: Schema.String }) {}
@@ -36,8 +38,12 @@ export class JobProcessor extends Context.Tag("JobProcessor")<JobProcessor, {
       const deliveries = yield* Deliveries
       const mailer = yield* Mailer
 
+      // Counted where the mail is sent: a delivery already made (a retried job) counts as neither.
       const deliver = (key: string, kind: Job["_tag"], jobId: string, mail: Mail) =>
-        deliveries.once({ key, kind, jobId, recipient: mail.to }, mailer.send(mail))
+        deliveries.once(
+          { key, kind, jobId, recipient: mail.to },
+          mailer.send(mail).pipe(Effect.tapBoth({ onSuccess: () => recordEmail(kind, "sent"), onFailure: () => recordEmail(kind, "failed") }))
+        )
 
       const confirmBooking = (jobId: string, job: BookingConfirmed) =>
         Effect.gen(function*() {
@@ -121,5 +127,5 @@ export class JobProcessor extends Context.Tag("JobProcessor")<JobProcessor, {
         }
       }
     })
-  )
+  ).pipe(traced(JobProcessor, { process: (jobId, job) => ({ "job.id": jobId, "job.name": job._tag, "event.id": job.eventId }) }))
 }

@@ -21,6 +21,7 @@ import type { EventEmitter } from "node:events"
 import { AppConfig, type JobSettings } from "../Config.ts"
 import { type QueueName, QueueNames } from "./Job.ts"
 import { jobIdOf, type OutboxEntry } from "./Outbox.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 
 /** The backend did not answer in time or refused; nothing was lost, the caller tries again later. */
 export class QueueUnavailable extends Schema.TaggedError<QueueUnavailable>()("QueueUnavailable", {
@@ -146,7 +147,10 @@ export class QueueBackend extends Context.Tag("QueueBackend")<QueueBackend, {
           ).pipe(Effect.asVoid)
       }
     })
-  )
+  ).pipe(traced(QueueBackend, {
+    publish: (entries) => ({ "queue.jobs": entries.length }),
+    work: (queue, _, concurrency) => ({ "queue.name": queue, "queue.concurrency": concurrency })
+  }))
 }
 
 /**

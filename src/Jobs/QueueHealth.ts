@@ -2,6 +2,7 @@
 import { Context, Effect, Either, Layer, Schema } from "effect"
 import { Outbox } from "./Outbox.ts"
 import { QueueBackend, QueueCounts } from "./QueueBackend.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 
 export const QueueHealthReport = Schema.Struct({
   backend: Schema.Struct({
@@ -39,5 +40,5 @@ export class QueueHealth extends Context.Tag("QueueHealth")<QueueHealth, {
         )
       }
     })
-  )
+  ).pipe(traced(QueueHealth))
 }

@@ -4,6 +4,7 @@
  */
 import { type Job as BullJob, UnrecoverableError } from "bullmq"
 import { Cause, Effect, Exit, Layer, Option, ParseResult, Runtime, Schema } from "effect"
+import { linkTo, withSpan } from "../Telemetry/Tracing.ts"
 import { Job } from "./Job.ts"
 import { JobCannotRun, JobProcessor } from "./Processors.ts"
 import { QueueBackend } from "./QueueBackend.ts"
@@ -24,7 +25,19 @@ export const WorkersLive = Layer.scopedDiscard(
         Effect.flatMap((job) => processor.process(bullJob.id!, job)),
         Effect.tap(() => Effect.logInfo("job done")),
         Effect.tapErrorCause((cause) => Effect.logWarning("job failed", cause)),
-        Effect.annotateLogs({ queue: bullJob.queueName, job: bullJob.name, jobId: bullJob.id, attempt: bullJob.attemptsMade + 1 })
+        Effect.annotateLogs({ queue: bullJob.queueName, job: bullJob.name, jobId: bullJob.id, attempt: bullJob.attemptsMade + 1 }),
+        // A trace of its own, linked to the span of the request that committed the job.
+        withSpan(`job ${bullJob.name}`, () => ({
+          kind: "consumer",
+          root: true,
+          links: linkTo(bullJob.data?.traceparent),
+          attributes: {
+            "job.name": bullJob.name,
+            "job.id": bullJob.id,
+            "job.queue": bullJob.queueName,
+            "job.attempt": bullJob.attemptsMade + 1
+          }
+        }))
       )
 
     // BullMQ retries a job whose handler rejects, unless the error is an UnrecoverableError.

@@ -29,8 +29,17 @@ const fieldsOf = ({ annotations, cause, date, logLevel, message, spans }: Logger
   return fields
 }
 
+/** JSON.stringify, falling back to Effect's cycle-safe (and slower) version when it throws. */
+const toJson = (fields: Record<string, unknown>) => {
+  try {
+    return JSON.stringify(fields)
+  } catch {
+    return Inspectable.stringifyCircular(fields)
+  }
+}
+
 // Built by hand rather than with Logger.json/logFmt: a request's line costs a fraction as much.
-const jsonLines = Logger.make((options) => writeLine(Inspectable.stringifyCircular(fieldsOf(options))))
+const jsonLines = Logger.make((options) => writeLine(toJson(fieldsOf(options))))
 const logfmtLines = Logger.make((options) =>
   writeLine(
     Object.entries(fieldsOf(options))

@@ -1,5 +1,5 @@
 import { Context, Effect, Either, Layer, Ref } from "effect"
-import type { BookingStatus, EntryRow, HoldRow } from "../Inventory/Operations.ts"
+import type { BookingRow, EntryRow, HoldRow } from "../Inventory/Operations.ts"
 
 /** In-memory tables behind the repositories' `layerMemory`, for tests that need no database. */
 export interface Tables {
@@ -29,20 +29,15 @@ export interface StoredEvent {
   readonly availableTickets: number
   readonly createdAt: Date
   readonly updatedAt: Date
+  /** null: a draft. */
+  readonly publishedAt: Date | null
   readonly deletedAt: Date | null
   readonly salesStart: Date | null
   readonly salesEnd: Date | null
 }
 
-export interface StoredBooking {
-  readonly id: number
-  readonly userId: number
+export interface StoredBooking extends BookingRow {
   readonly eventId: number
-  readonly ticketsCount: number
-  readonly status: BookingStatus
-  readonly cancelledAt: Date | null
-  readonly holdId: number | null
-  readonly createdAt: Date
 }
 
 export interface StoredHold extends HoldRow {

@@ -9,6 +9,7 @@ import { SqlClient } from "@effect/sql"
 import { Clock, Context, Duration, Effect, Layer, Option, Redacted, Ref, Schedule, Schema } from "effect"
 import { Redis } from "ioredis"
 import { AppConfig } from "../Config.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 
 export interface Window {
   /** Hits counted in the current window, this one included. */
@@ -143,7 +144,7 @@ export class RateLimitStore extends Context.Tag("RateLimitStore")<RateLimitStore
         onNone: () => RateLimitStore.layerSql,
         onSome: (url) => RateLimitStore.layerRedis(Redacted.value(url), jobs.prefix)
       }))
-  )
+  ).pipe(traced(RateLimitStore))
 }
 
 // One round trip each, atomic on the server. A key without expiry (never expected) gets one.

@@ -1,6 +1,7 @@
 import { Context, Effect, Layer } from "effect"
 import type { EventId, UserId } from "../Domain/Ids.ts"
 import { type EngineFailure, type Failures, Inventory } from "../Inventory/Inventory.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 import type { JoinWaitlist, WaitlistEntry } from "./WaitlistEntry.ts"
 import { WaitlistRepo } from "./WaitlistRepo.ts"
 
@@ -26,5 +27,9 @@ export class Waitlist extends Context.Tag("Waitlist")<Waitlist, {
         listMine: (userId) => repo.listOpenByUser(userId)
       }
     })
-  )
+  ).pipe(traced(Waitlist, {
+    join: (userId, eventId, { ticketsCount }) => ({ "user.id": userId, "event.id": eventId, "waitlist.tickets": ticketsCount }),
+    leave: (userId, eventId) => ({ "user.id": userId, "event.id": eventId }),
+    listMine: (userId) => ({ "user.id": userId })
+  }))
 }

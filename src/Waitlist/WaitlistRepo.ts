@@ -3,6 +3,7 @@ import { Context, Effect, Layer, Ref } from "effect"
 import type { EventId, HoldId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
 import { isOpenEntry } from "../Inventory/Operations.ts"
 import { MemoryStore } from "../Platform/MemoryStore.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 import type { WaitlistEntry } from "./WaitlistEntry.ts"
 
 /** Reading the waiting lists. Entries are added, offered and ended by the event's engine (Inventory/). */
@@ -23,7 +24,7 @@ export class WaitlistRepo extends Context.Tag("WaitlistRepo")<WaitlistRepo, {
           WHERE w.user_id = ${userId} AND w.status IN ('WAITING', 'OFFERED') AND e.deleted_at IS NULL
           ORDER BY w.id`.pipe(Effect.orDie)
     }))
-  )
+  ).pipe(traced(WaitlistRepo, { listOpenByUser: (userId) => ({ "user.id": userId }) }))
 
   static readonly layerMemory = Layer.effect(
     WaitlistRepo,

@@ -27,7 +27,7 @@ layer(PostgresServer({ maxTicketsPerCustomerPerEvent: 1_000_000 }), { excludeTes
 
         const results = yield* Effect.all(
           Array.from({ length: 100 }, (_, i) =>
-            apis[i % apis.length]!.bookings.book({ payload: { eventId: event.id, ticketsCount: 1 } }).pipe(Effect.either)),
+            apis[i % apis.length]!.bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 1 } }).pipe(Effect.either)),
           { concurrency: "unbounded" }
         )
 
@@ -49,7 +49,7 @@ layer(PostgresServer({ maxTicketsPerCustomerPerEvent: 1_000_000 }), { excludeTes
 
         const results = yield* Effect.all(
           sizes.map((ticketsCount) =>
-            api.bookings.book({ payload: { eventId: event.id, ticketsCount } }).pipe(Effect.either)),
+            api.bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount } }).pipe(Effect.either)),
           { concurrency: "unbounded" }
         )
 

@@ -7,14 +7,15 @@ import { Bookings } from "../../src/Bookings/Bookings.ts"
 import { Unauthorized } from "../../src/Domain/Errors.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
 import { AppConfig } from "../../src/Config.ts"
-import type { EventId, UserId } from "../../src/Domain/Ids.ts"
+import type { EventId, IdempotencyId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { Outbox } from "../../src/Jobs/Outbox.ts"
 import { Transactions } from "../../src/Platform/Transactions.ts"
+import { randomUUID } from "node:crypto"
 import { inject } from "vitest"
-import { looseRules } from "../support/bookings.ts"
+import { bookBatch, looseRules } from "../support/bookings.ts"
 import { TestDatabaseLive } from "../support/database.ts"
 import { createEvent, PostgresServer, request, signUp } from "../support/server.ts"
 
@@ -125,6 +126,29 @@ describe("the booking engine on PostgreSQL", () => {
         expect(results.filter(Either.isLeft).every((r) => r.left._tag === "NotEnoughTickets")).toBe(true)
       }).pipe(Effect.scoped))
 
+    it.effect("one Idempotency id, 40 bookings at once through two instances (or thrice in one batch): one booking, and every call answers it", () =>
+      Effect.gen(function*() {
+        const { customer, event } = yield* aScene(100)
+        const instances = [yield* Bookings, yield* anotherInstance]
+        const id = randomUUID() as IdempotencyId
+        const results = yield* Effect.all(
+          Array.from({ length: 40 }, (_, i) => instances[i % 2]!.book(customer, { eventId: event, ticketsCount: 2 }, id)),
+          { concurrency: "unbounded" }
+        )
+        expect(new Set(results.map((booking) => booking.id)).size).toBe(1)
+        // Within one batch too.
+        const again = randomUUID() as IdempotencyId
+        const batch = yield* Effect.flatMap(Transactions, (transactions) =>
+          transactions.run(bookBatch(event, [id, again, again].map((idempotencyId) => ({ userId: customer, ticketsCount: 1, idempotencyId })))))
+        const [repeat, made, sameAgain] = batch.map(Either.getOrThrow)
+        expect(repeat).toBe(results[0]!.id)
+        expect(sameAgain).toBe(made)
+        expect(made).not.toBe(repeat)
+        expect(yield* ledger(event)).toMatchObject({ available: 97, bookings: 2 })
+        // Another id books again.
+        yield* instances[0]!.book(customer, { eventId: event, ticketsCount: 2 }, randomUUID() as IdempotencyId)
+        expect(yield* ledger(event)).toMatchObject({ available: 95, bookings: 3 })
+      }).pipe(Effect.scoped))
   })
 })
 

@@ -1,13 +1,14 @@
 /** The repositories, constraints, transactions and migrations on a real PostgreSQL database. */
-import { SqlClient } from "@effect/sql"
+import { Migrator, SqlClient } from "@effect/sql"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Chunk, Effect, Layer, Option, Redacted, Stream } from "effect"
 import { UsersRepo } from "../../src/Accounts/UsersRepo.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { AppConfig } from "../../src/Config.ts"
-import { EventsRepo } from "../../src/Events/EventsRepo.ts"
+import { eventStatus, EventsRepo } from "../../src/Events/EventsRepo.ts"
+import { SalesRepo } from "../../src/Events/SalesRepo.ts"
 import { migrations } from "../../migrations/index.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { migrate } from "../../src/Platform/Migrations.ts"
@@ -67,7 +68,7 @@ layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(Ap
   })
 
   describe("EventsRepo", () => {
-    it.effect("lists scheduled events soonest first; past ones only on request", () =>
+    it.effect("lists published events soonest first; past ones only on request", () =>
       Effect.gen(function*() {
         const events = yield* EventsRepo
         const organizer = yield* aUser("ORGANIZER")
@@ -76,15 +77,19 @@ layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(Ap
         const cancelled = yield* anEvent(organizer.id, { daysAhead: 8500 })
         yield* events.cancel(cancelled.id)
         const past = yield* aPastEvent(organizer.id)
+        const search = (upcomingOnly: boolean, page = { limit: 100, offset: 0 }) =>
+          events.search({ words: [], upcomingOnly, availableOnly: false, sort: "date" }, page).pipe(
+            Effect.map(({ items }) => items.map((e) => e.id))
+          )
 
-        const upcoming = (yield* events.list({ includePast: false })).map((e) => e.id)
+        const upcoming = yield* search(true)
         expect(upcoming.indexOf(sooner.id)).toBeLessThan(upcoming.indexOf(later.id))
         expect(upcoming).not.toContain(cancelled.id)
         expect(upcoming).not.toContain(past)
-        const all = (yield* events.list({ includePast: true })).map((e) => e.id)
+        const all = yield* search(false)
         expect(all).toContain(past)
         expect(all).not.toContain(cancelled.id)
-        expect((yield* events.list({ includePast: true, limit: 1, offset: 1 })).map((e) => e.id)).toEqual([all[1]])
+        expect(yield* search(false, { limit: 1, offset: 1 })).toEqual([all[1]])
       }))
 
     it.effect("totalTickets moves availableTickets by the delta, never below what is sold", () =>
@@ -110,7 +115,35 @@ layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(Ap
         const event = yield* anEvent((yield* aUser("ORGANIZER")).id)
         yield* events.cancel(event.id)
         expect((yield* Effect.flip(events.cancel(event.id)))._tag).toBe("EventNotFound")
-        expect(yield* events.findById(event.id)).toEqual(Option.none())
+        expect(Option.map(yield* events.findById(event.id), (e) => e.status)).toEqual(Option.some("CANCELLED"))
+      }))
+  })
+
+  describe("SalesRepo", () => {
+    it.effect("the attendee export reads through a cursor, 128 rows a read, in booking order", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const sales = yield* SalesRepo
+        const organizer = yield* aUser("ORGANIZER")
+        const customer = yield* aUser("CUSTOMER")
+        const event = yield* anEvent(organizer.id, { totalTickets: 1000 })
+        yield* sql`
+          INSERT INTO bookings (user_id, event_id, tickets_count)
+          SELECT ${customer.id}, ${event.id}, 1 + n % 3 FROM generate_series(1, 300) AS n`.pipe(Effect.orDie)
+
+        const chunks = Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.chunks(sales.allAttendees(event.id))))
+        expect(chunks.map(Chunk.size)).toEqual([128, 128, 44])
+        const rows = chunks.flatMap(Chunk.toReadonlyArray)
+        expect(rows.map((row) => row.bookingId)).toEqual([...rows.map((row) => row.bookingId)].sort((a, b) => a - b))
+        expect(rows[0]).toEqual({
+          bookingId: expect.any(Number),
+          customerEmail: customer.email,
+          ticketsCount: 2,
+          status: "CONFIRMED",
+          createdAt: expect.any(Date)
+        })
+        const { items, total } = yield* sales.attendees(event.id, { limit: 5, offset: 298 })
+        expect({ total, ids: items.map((row) => row.bookingId) }).toEqual({ total: 300, ids: rows.slice(298).map((row) => row.bookingId) })
       }))
   })
 
@@ -142,8 +175,9 @@ layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(Ap
         const second = yield* bookOne({ userId: customer.id, eventId: dropped.id, ticketsCount: 2 })
         yield* Effect.flatMap(EventsRepo, (events) => events.cancel(dropped.id))
 
-        const mine = yield* bookings.listByUser(customer.id)
-        expect(mine.map((b) => [b.id, b.event.status])).toEqual([[second.id, "CANCELLED"], [first.id, "SCHEDULED"]])
+        const { items: mine, total } = yield* bookings.listByUser(customer.id, { limit: 20, offset: 0 })
+        expect(total).toBe(2)
+        expect(mine.map((b) => [b.id, b.event.status])).toEqual([[second.id, "CANCELLED"], [first.id, "PUBLISHED"]])
         expect(mine[1]!.event).toMatchObject({ id: kept.id, availableTickets: 9, date: kept.date })
         expect(mine[1]!.event.date).toBeInstanceOf(Date)
       }))
@@ -200,4 +234,25 @@ describe("migrations on a fresh database", () => {
       )
       expect(applied.map((row) => row.id)).toEqual(migrationIds)
     }).pipe(Effect.scoped))
+
+  it.effect("0006 (drafts): events from before it stay published, cancelled ones cancelled", () =>
+    Effect.gen(function*() {
+      const url = yield* freshDatabaseUrl
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        yield* Migrator.make({})({
+          loader: Migrator.fromRecord(Object.fromEntries(Object.entries(migrations).filter(([name]) => name < "0006")))
+        })
+        const [organizer] = yield* sql<{ id: number }>`
+          INSERT INTO users (email, password_hash, role) VALUES ('old@example.com', 'x', 'ORGANIZER') RETURNING id`
+        yield* sql`
+          INSERT INTO events (organizer_id, title, location, date, total_tickets, available_tickets, deleted_at)
+          VALUES (${organizer!.id}, 'Kept', 'Hall', now() + interval '1 day', 10, 10, NULL),
+                 (${organizer!.id}, 'Dropped', 'Hall', now() + interval '1 day', 10, 10, now())`
+        yield* migrate
+        const statuses = yield* sql<{ title: string; status: string }>`
+          SELECT title, ${sql.literal(eventStatus("e"))} AS status FROM events e ORDER BY id`
+        expect(statuses).toEqual([{ title: "Kept", status: "PUBLISHED" }, { title: "Dropped", status: "CANCELLED" }])
+      }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 })))
+    }).pipe(Effect.scoped, Effect.orDie))
 })

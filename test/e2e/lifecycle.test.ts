@@ -209,11 +209,15 @@ describe("npm scripts", () => {
     }
   }, 90_000)
 
-  it("`npm run worker` runs the workers until killed", async () => {
-    const worker = npm(["run", "worker"], settings(await freePort()))
+  it("`npm run worker` runs the workers until killed, with its own metrics endpoint", async () => {
+    const metricsPort = await freePort()
+    const worker = npm(["run", "worker"], settings(await freePort(), { METRICS_PORT: String(metricsPort) }))
     try {
-      await waitFor(worker.output, (output) => output.includes("job queues on") || worker.process.exitCode !== null, 45_000)
+      await waitFor(worker.output, (output) => output.includes("metrics on") || worker.process.exitCode !== null, 45_000)
       expect(worker.output()).toContain("job queues on PostgreSQL")
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+      expect(metrics.status).toBe(200)
+      expect(await metrics.text()).toContain("# TYPE outbox_pending_jobs gauge")
       process.kill(worker.process.pid!, "SIGTERM")
       expect(await exited(worker.process, 30_000)).toBe(0)
     } finally {

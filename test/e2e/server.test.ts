@@ -3,6 +3,7 @@ import { Effect, Exit, Scope } from "effect"
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import parsePrometheusTextFormat from "parse-prometheus-text-format"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { freshDatabaseUrl } from "../support/database.ts"
 import {
@@ -33,14 +34,23 @@ describe("the server process", () => {
   let server: Server
   let base: string
   let port: number
+  let metricsPort: number
   let mailDir: string
 
   beforeAll(async () => {
     const databaseUrl = await Effect.runPromise(Scope.extend(freshDatabaseUrl, scope))
     port = await freePort()
+    metricsPort = await freePort()
     base = `http://127.0.0.1:${port}/api`
     mailDir = mkdtempSync(join(tmpdir(), "event-booking-mail-"))
-    server = start({ DATABASE_URL: databaseUrl, PORT: String(port), NODE_ENV: "production", JWT_SECRET: SECRET, MAIL_DIR: mailDir })
+    server = start({
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      NODE_ENV: "production",
+      JWT_SECRET: SECRET,
+      MAIL_DIR: mailDir
+    })
     await waitUntilUp(server, base)
   }, 60_000)
 
@@ -56,6 +66,17 @@ describe("the server process", () => {
       headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: typeof body === "string" ? body : JSON.stringify(body)
     })
+
+  it("serves Prometheus metrics on METRICS_PORT: requests by route, and the queue gauges", async () => {
+    const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+    expect(response.status).toBe(200)
+    const families = parsePrometheusTextFormat(await response.text())
+    const ready = families.find((family) => family.name === "http_requests_total")?.metrics
+      .find((sample) => sample.labels?.route === "/api/health/ready" && sample.labels.status === "200")
+    expect(Number(ready?.value)).toBeGreaterThanOrEqual(1) // waitUntilUp polled it
+    expect(families.find((family) => family.name === "queue_backend_up")?.metrics[0]?.value).toBe("1")
+    expect(families.map((family) => family.name)).toEqual(expect.arrayContaining(["bookings_total", "outbox_pending_jobs"]))
+  })
 
   it("serves a whole booking round trip with security headers", async () => {
     const password = "e2e-password-123"
@@ -152,6 +173,11 @@ describe("the embedded default (no DATABASE_URL)", () => {
         }, organizer)
         const booked = await post("/bookings", { eventId: event.body.id, ticketsCount: 1 }, customer)
         expect(booked.status).toBe(201)
+        // The search's trigram extension ships with the embedded PostgreSQL too (migration 0006).
+        const search = (query: string) =>
+          fetch(`${base}/events?${query}`).then((response) => response.json() as Promise<Array<{ id: number }>>).then((events) => events.map((e) => e.id))
+        expect(await search("q=mbedded&location=LOOP")).toEqual([event.body.id])
+        expect(await search("q=mbedded&location=elsewhere")).toEqual([])
         // No Redis, no SMTP: the job runs on BullMQ's PostgreSQL backend and the mail lands in .data/mail.
         const mail = await waitFor(() => readMailbox(join(directory, ".data", "mail")), (mails) => mails.length > 0)
         expect(mail).toHaveLength(1)

@@ -96,7 +96,7 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
           totalTickets: 100,
           availableTickets: 100,
           organizerId: organizer.user.id,
-          status: "SCHEDULED",
+          status: "PUBLISHED",
           salesStart: null,
           salesEnd: null,
           createdAt: expect.any(String),
@@ -152,7 +152,7 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         const organizer = yield* signUp("ORGANIZER")
         const customer = yield* signUp("CUSTOMER")
         const event = yield* createEvent(organizer.token, { totalTickets: 10 })
-        yield* (yield* client(customer.token)).bookings.book({ payload: { eventId: event.id, ticketsCount: 4 } })
+        yield* (yield* client(customer.token)).bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 4 } })
 
         const moved = yield* request("PUT", `/api/events/${event.id}`, { token: organizer.token, json: { totalTickets: 20, location: "Hall B" } })
         expect(moved.status).toBe(200)
@@ -192,7 +192,7 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         const organizer = yield* signUp("ORGANIZER")
         const customer = yield* signUp("CUSTOMER")
         const event = yield* createEvent(organizer.token)
-        yield* (yield* client(customer.token)).bookings.book({ payload: { eventId: event.id, ticketsCount: 1 } })
+        yield* (yield* client(customer.token)).bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 1 } })
 
         const deleted = yield* request("DELETE", `/api/events/${event.id}`, { token: organizer.token })
         expect(deleted.status).toBe(204)
@@ -228,7 +228,7 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
           eventId: event.id,
           ticketsCount: 2,
           createdAt: expect.any(String),
-          event: { id: event.id, title: event.title, availableTickets: 3, status: "SCHEDULED" }
+          event: { id: event.id, title: event.title, availableTickets: 3, status: "PUBLISHED" }
         })
         const jobs = (yield* Ref.get(yield* EnqueuedJobs)).filter((job) => job._tag === "BookingConfirmed" && job.eventId === event.id)
         expect(jobs).toEqual([{ _tag: "BookingConfirmed", bookingId: response.body.id, userId: customer.user.id, eventId: event.id, ticketsCount: 2 }])
@@ -268,14 +268,14 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         const bob = yield* signUp("CUSTOMER")
         const event = yield* createEvent(organizer.token)
         const annApi = yield* client(ann.token)
-        const first = yield* annApi.bookings.book({ payload: { eventId: event.id, ticketsCount: 1 } })
-        const second = yield* annApi.bookings.book({ payload: { eventId: event.id, ticketsCount: 2 } })
-        yield* (yield* client(bob.token)).bookings.book({ payload: { eventId: event.id, ticketsCount: 1 } })
+        const first = yield* annApi.bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 1 } })
+        const second = yield* annApi.bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 2 } })
+        yield* (yield* client(bob.token)).bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 1 } })
 
-        const mine = yield* annApi.bookings.mine()
+        const mine = yield* annApi.bookings.mine({ urlParams: {} })
         expect(mine.map((b) => b.id)).toEqual([second.id, first.id])
         expect(mine.every((b) => b.userId === ann.user.id && b.event.id === event.id)).toBe(true)
-        expect(yield* (yield* client(organizer.token)).bookings.mine()).toEqual([])
+        expect(yield* (yield* client(organizer.token)).bookings.mine({ urlParams: {} })).toEqual([])
       }))
   })
 
@@ -353,7 +353,7 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         expectError(yield* request("GET", "/nope"), 404, "RouteNotFound")
         const wrongMethod = yield* request("PATCH", "/api/events/1", { json: {} })
         expectError(wrongMethod, 405, "MethodNotAllowed")
-        expect(wrongMethod.headers["allow"]).toBe("PUT, DELETE")
+        expect(wrongMethod.headers["allow"]).toBe("GET, PUT, DELETE")
         expectError(yield* request("POST", "/api/auth/login", { body: '{"email": "a@b.io",' }), 400, "InvalidJson")
 
         const email = uniqueEmail()
@@ -415,7 +415,14 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
           ["/api/events/{id}", "put", true],
           ["/api/events/{id}", "delete", true],
           ["/api/bookings", "post", true],
-          ["/api/bookings/my-bookings", "get", true]
+          ["/api/bookings/my-bookings", "get", true],
+          ["/api/auth/me", "get", true],
+          ["/api/events/mine", "get", true],
+          // Public, but a bearer token may be sent (and must then be valid).
+          ["/api/events/{id}", "get", true],
+          ["/api/events/{id}/publish", "post", true],
+          ["/api/events/{id}/attendees", "get", true],
+          ["/api/events/{id}/stats", "get", true]
         ]
         for (const [path, method, secured] of operations) {
           const operation = spec.paths[path]?.[method]
@@ -427,6 +434,55 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         expect(spec.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" })
         expect(spec.components.schemas.NotEnoughTickets.required).toEqual(expect.arrayContaining(["message", "status", "code", "available"]))
         expect(JSON.stringify(spec)).not.toContain("HttpApiDecodeError")
+      }))
+
+    it.effect("the OpenAPI document lists every parameter with its type, bounds and a description; paged lists their headers", () =>
+      Effect.gen(function*() {
+        const { body: spec } = yield* request("GET", "/api/openapi.json")
+        const parametersOf = (path: string, method: string): Record<string, any> =>
+          Object.fromEntries(spec.paths[path][method].parameters.map((p: any) => [p.name, p]))
+        for (const [path, operations] of Object.entries<Record<string, any>>(spec.paths)) {
+          for (const [method, operation] of Object.entries<any>(operations)) {
+            for (const parameter of operation.parameters ?? []) {
+              const where = `${method} ${path} ${parameter.name}`
+              expect(typeof parameter.schema?.type, where).toBe("string")
+              expect(parameter.description, where).toBeTruthy()
+              if (parameter.schema.type === "string" && parameter.schema.enum === undefined && parameter.schema.anyOf === undefined) {
+                expect(parameter.schema.maxLength, where).toBeGreaterThan(0)
+              }
+              if (parameter.schema.type === "integer") {
+                expect(parameter.schema, where).toMatchObject({ minimum: expect.any(Number), maximum: expect.any(Number) })
+              }
+            }
+          }
+        }
+        const paging = {
+          limit: { in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
+          offset: { in: "query", required: false, schema: { type: "integer", minimum: 0, maximum: 1_000_000, default: 0 } }
+        }
+        expect(parametersOf("/api/events", "get")).toMatchObject({
+          ...paging,
+          q: { schema: { type: "string", maxLength: 200 } },
+          location: { schema: { type: "string", maxLength: 200 } },
+          from: { schema: { type: "string", anyOf: [{ format: "date" }, { format: "date-time" }] } },
+          to: { schema: { type: "string", anyOf: [{ format: "date" }, { format: "date-time" }] } },
+          available: { schema: { type: "boolean" } },
+          includePast: { schema: { type: "boolean" } },
+          sort: { schema: { type: "string", enum: ["date", "-date", "title", "-availableTickets"], default: "date" } }
+        })
+        expect(parametersOf("/api/events/mine", "get")).toMatchObject(paging)
+        expect(parametersOf("/api/bookings/my-bookings", "get")).toMatchObject(paging)
+        expect(parametersOf("/api/events/{id}/attendees", "get")).toMatchObject({
+          ...paging,
+          id: { in: "path", required: true, schema: { type: "integer", minimum: 1, maximum: 2_147_483_647 } },
+          format: { schema: { type: "string", enum: ["json", "csv"] } }
+        })
+        for (const path of ["/api/events", "/api/events/mine", "/api/bookings/my-bookings", "/api/events/{id}/attendees"]) {
+          expect(Object.keys(spec.paths[path].get.responses["200"].headers), path).toEqual(["X-Total-Count", "Link"])
+        }
+        expect(Object.keys(spec.paths["/api/events/{id}/attendees"].get.responses["200"].content)).toEqual(["application/json", "text/csv"])
+        expect(spec.paths["/api/events/{id}"].get.security).toEqual([{}, { bearer: [] }])
+        expect(spec.components.schemas.EventStatus.enum).toEqual(["DRAFT", "PUBLISHED", "CANCELLED"])
       }))
 
     it.effect("the docs page is self-contained: the document inline, no remote script", () =>

@@ -171,7 +171,7 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
           }
         }
         const listed = yield* request("GET", "/api/events")
-        expect(listed.body.find((e: any) => e.id === n)).toMatchObject({ title: event.title, status: "SCHEDULED" })
+        expect(listed.body.find((e: any) => e.id === n)).toMatchObject({ title: event.title, status: "PUBLISHED" })
       }))
 
     it.effect("limit and offset are canonical decimal too", () =>

@@ -21,3 +21,18 @@ export const bookOne = (request: { readonly userId: UserId; readonly eventId: Ev
         })
       )
     )
+
+/**
+ * Bookings decided as one batch by the repository's call (a transaction of their own in the SQL
+ * tier only if the caller runs one): each one's booking id, or its failure.
+ */
+export const bookBatch = (
+  eventId: EventId,
+  requests: ReadonlyArray<{ readonly userId: UserId; readonly ticketsCount: number; readonly idempotencyId?: string }>
+) =>
+  Effect.flatMap(InventoryRepo, (repo) =>
+    repo.applyAll(eventId, requests.map((request) => ({ _tag: "Book", ...request })), looseRules)).pipe(
+      Effect.map(({ plan }) =>
+        plan.outcomes.map(Either.map((decision) => decision._tag === "Booking" ? decision.booking.id : Number.NaN))
+      )
+    )

@@ -143,8 +143,17 @@ const caller = fc.constantFrom<Caller>("none", "garbage", "organizer", "otherOrg
 
 const query = fc.oneof(
   validOf(ListEventsParams).map((params) => new URLSearchParams(params as Record<string, string>).toString()),
-  fc.dictionary(fc.constantFrom("limit", "offset", "includePast", "foo", "limit[]"), fc.oneof(fc.string({ unit: anyChar, maxLength: 8 }), fc.constantFrom("1e1", "0x10", "+5", "01", " 5", "-1", "true", "TRUE", "1", "501")), { maxKeys: 3 })
-    .map((params) => new URLSearchParams(params).toString())
+  fc.dictionary(
+    fc.constantFrom("limit", "offset", "includePast", "foo", "limit[]", "q", "from", "to", "location", "available", "sort", "format"),
+    fc.oneof(
+      fc.string({ unit: anyChar, maxLength: 8 }),
+      fc.constantFrom(
+        "1e1", "0x10", "+5", "01", " 5", "-1", "true", "TRUE", "1", "501", "101", "100", "%", "_", "\\", "-date", "title", "csv",
+        "2030-12-01", "2031-02-30", "1999-12-31", "2030-12-01T10:00:00Z", "2030-12-01T10:00:00", "x".repeat(201)
+      )
+    ),
+    { maxKeys: 4 }
+  ).map((params) => new URLSearchParams(params).toString())
 )
 
 const withBody = (method: string, path: fc.Arbitrary<string>, payload: fc.Arbitrary<unknown>): fc.Arbitrary<FuzzRequest> =>
@@ -163,7 +172,7 @@ export const fuzzRequests = (): fc.Arbitrary<FuzzRequest> =>
     withBody("PUT", pathId.map((id) => `/api/events/${id}`), payloadOf(UpdateEvent, [...eventFields])),
     withoutBody("DELETE", pathId.map((id) => `/api/events/${id}`)),
     withBody("POST", fc.constant("/api/bookings"), payloadOf(BookTickets, ["eventId", "ticketsCount"])),
-    withoutBody("GET", fc.constant("/api/bookings/my-bookings")),
+    withoutBody("GET", query.map((q) => `/api/bookings/my-bookings?${q}`)),
     // Bookings and holds by a small id (the fuzz makes some), or an odd one.
     withoutBody("DELETE", rowId.map((id) => `/api/bookings/${id}`)),
     withBody("PATCH", rowId.map((id) => `/api/bookings/${id}`), payloadOf(ChangeTickets, ["ticketsCount"])),
@@ -173,6 +182,12 @@ export const fuzzRequests = (): fc.Arbitrary<FuzzRequest> =>
     withoutBody("DELETE", rowId.map((id) => `/api/holds/${id}`)),
     withBody("POST", pathId.map((id) => `/api/events/${id}/waitlist`), payloadOf(JoinWaitlist, ["ticketsCount"])),
     withoutBody("DELETE", pathId.map((id) => `/api/events/${id}/waitlist`)),
+    withoutBody("GET", fc.constant("/api/auth/me")),
+    withoutBody("GET", query.map((q) => `/api/events/mine?${q}`)),
+    withoutBody("GET", pathId.map((id) => `/api/events/${id}`)),
+    withoutBody("POST", pathId.map((id) => `/api/events/${id}/publish`)),
+    withoutBody("GET", fc.tuple(pathId, query).map(([id, q]) => `/api/events/${id}/attendees?${q}`)),
+    withoutBody("GET", pathId.map((id) => `/api/events/${id}/stats`)),
     withoutBody("GET", fc.constantFrom("/api/health", "/api/health/ready", "/api/admin/queues")),
     withBody(
       "POST",
@@ -191,7 +206,9 @@ export const fuzzCast = (events: number) =>
     const organizer = yield* signUp("ORGANIZER")
     const otherOrganizer = yield* signUp("ORGANIZER")
     const customer = yield* signUp("CUSTOMER")
-    for (let i = 0; i < events; i++) yield* createEvent(organizer.token, { totalTickets: 1 + (i % 4) * 5, daysAhead: 1 + i })
+    for (let i = 0; i < events; i++) {
+      yield* createEvent(organizer.token, { totalTickets: 1 + (i % 4) * 5, daysAhead: 1 + i, status: i % 5 === 0 ? "DRAFT" : "PUBLISHED" })
+    }
     return {
       garbage: "not.a.jwt",
       organizer: organizer.token,

@@ -9,10 +9,12 @@ import { Redis } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { inject } from "vitest"
 import { AppConfig, type AppSettings, type JobSettings } from "../../src/Config.ts"
+import { CatalogueChanges } from "../../src/Events/CatalogueChanges.ts"
 import { HttpLive } from "../../src/Http.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { JobsLive, JobWorkersLive } from "../../src/Jobs/Jobs.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
+import { TracingLive } from "../../src/Telemetry/Tracing.ts"
 import { TestDatabaseLive } from "./database.ts"
 
 export const redisUrl = inject("redisUrl")
@@ -46,16 +48,21 @@ export const fastJobs = (overrides: Partial<JobSettings> = {}): JobSettings => (
 
 export const smtp = (url: string) => ({ ...AppConfig.make().mail, smtpUrl: Option.some(Redacted.make(url)) })
 
-/** The HTTP API, the relay and (unless `workers: false`) the workers over a fresh database (or `database`). */
+/**
+ * The HTTP API, the relay and (unless `workers: false`) the workers over a fresh database (or
+ * `database`), traced as `npm start` traces: over OTLP when `telemetry.otlp` is set, else not at all.
+ */
 export const jobsApp = (
   settings: Partial<AppSettings>,
   options: { readonly workers?: boolean; readonly database?: typeof TestDatabaseLive } = {}
 ) =>
   Layer.mergeAll(HttpLive, options.workers ?? true ? JobWorkersLive : Layer.empty).pipe(
     Layer.provideMerge(Inventory.layer),
+    Layer.provideMerge(CatalogueChanges.layer),
     Layer.provideMerge(JobsLive),
     Layer.provideMerge(PersistenceSql),
     Layer.provideMerge(options.database ?? TestDatabaseLive),
+    Layer.provideMerge(TracingLive),
     Layer.provideMerge(AppConfig.layerTest(settings)),
     Layer.provideMerge(NodeHttpServer.layerTest),
     Layer.provide(Logger.minimumLogLevel(LogLevel.Error))

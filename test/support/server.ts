@@ -6,6 +6,7 @@ import { SignJWT } from "jose"
 import type { Role } from "../../src/Domain/Role.ts"
 import { Api } from "../../src/Api.ts"
 import { AppConfig, type AppSettings } from "../../src/Config.ts"
+import { CatalogueChanges } from "../../src/Events/CatalogueChanges.ts"
 import { HttpLive } from "../../src/Http.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
@@ -28,6 +29,7 @@ export const serverOver = <ROut, E, R>(
 ) =>
   HttpLive.pipe(
     Layer.provideMerge(Inventory.layer),
+    Layer.provideMerge(CatalogueChanges.layer),
     Layer.provideMerge(persistence),
     Layer.provide(QueueHealthStub),
     Layer.provideMerge(JobQueue.layerMemory),
@@ -82,16 +84,27 @@ export const tokenOfMissingUser = (role: Role, userId = 2_000_000_000) =>
   })
 
 /** An event starting `daysAhead` days from now, created by the organizer holding `token`. */
-export const createEvent = (token: string, overrides: Partial<{ title: string; totalTickets: number; daysAhead: number }> = {}) =>
+export const createEvent = (
+  token: string,
+  overrides: Partial<{
+    title: string
+    description: string
+    location: string
+    totalTickets: number
+    daysAhead: number
+    status: "DRAFT" | "PUBLISHED"
+  }> = {}
+) =>
   Effect.gen(function*() {
     const api = yield* client(token)
     return yield* api.events.create({
       payload: {
         title: overrides.title ?? "Tech Conf",
-        description: "Annual meetup",
+        description: overrides.description ?? "Annual meetup",
         date: new Date(Date.now() + (overrides.daysAhead ?? 30) * 86_400_000),
-        location: "Convention Center",
-        totalTickets: overrides.totalTickets ?? 100
+        location: overrides.location ?? "Convention Center",
+        totalTickets: overrides.totalTickets ?? 100,
+        ...(overrides.status === undefined ? {} : { status: overrides.status })
       }
     })
   })
@@ -121,9 +134,13 @@ export const request = (
     }
     const response = yield* http.execute(req)
     const text = yield* response.text
+    const json = (response.headers["content-type"] ?? "").includes("application/json")
     return {
       status: response.status,
       headers: response.headers,
-      body: text === "" ? undefined : (JSON.parse(text) as any)
+      // Parsed when JSON; otherwise (CSV) the text as it came.
+      body: text === "" ? undefined : json ? (JSON.parse(text) as any) : text,
+      /** The body as sent. */
+      text
     }
   }).pipe(Effect.scoped, Effect.orDie)

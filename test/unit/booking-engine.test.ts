@@ -15,7 +15,7 @@ const snapshot = (available: number, operations: ReadonlyArray<Operation>, overr
   const customers = operations.flatMap((op) => "userId" in op ? [op.userId] : [])
   return {
     now: NOW,
-    event: { availableTickets: available, date: new Date(NOW.getTime() + 86_400_000), cancelled: false, salesStart: null, salesEnd: null },
+    event: { availableTickets: available, date: new Date(NOW.getTime() + 86_400_000), cancelled: false, draft: false, salesStart: null, salesEnd: null },
     bookings: [],
     holds: [],
     line: undefined,
@@ -43,7 +43,7 @@ describe("decide: a batch of bookings decides as serial bookings in arrival orde
 
   it("no event, a started event: every request refused alike", () => {
     expect(booked(0, asks(1, 1), { event: undefined })).toEqual(["EventNotFound", "EventNotFound"])
-    const started = { availableTickets: 5, date: NOW, cancelled: false, salesStart: null, salesEnd: null }
+    const started = { availableTickets: 5, date: NOW, cancelled: false, draft: false, salesStart: null, salesEnd: null }
     expect(booked(5, asks(1), { event: started })).toEqual(["EventAlreadyStarted"])
   })
 

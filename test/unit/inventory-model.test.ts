@@ -36,6 +36,7 @@ const memory: Harness<MemoryStore> = {
           availableTickets: TOTAL,
           createdAt: at,
           updatedAt: at,
+          publishedAt: at,
           deletedAt: null,
           salesStart: null,
           salesEnd: null

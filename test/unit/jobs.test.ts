@@ -16,6 +16,8 @@ import { EnqueuedJobs, JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { MailError, Mailer, SentMail } from "../../src/Jobs/Mailer.ts"
 import { ATTENDEE_BATCH, JobProcessor } from "../../src/Jobs/Processors.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
+import { scrape } from "../../src/Telemetry/Prometheus.ts"
+import parsePrometheusTextFormat from "parse-prometheus-text-format"
 
 /** The in-memory mailer, except that its `call`-th send fails with MailError("down"). */
 const mailerDownOnCall = (call: number) =>
@@ -98,6 +100,14 @@ const mailTo = (name: string) =>
 /** What a reader of the HTML part sees: the tags dropped, whitespace collapsed. */
 const visible = (html: string) => html.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ")
 
+/** `emails_<outcome>_total` for `kind`, as the metrics endpoint shows it (the registry is process-wide: compare before and after). */
+const emailsCounted = (outcome: "sent" | "failed", kind: Job["_tag"]) =>
+  Effect.map(scrape, (text) =>
+    Number(
+      parsePrometheusTextFormat(text).find((family) => family.name === `emails_${outcome}_total`)?.metrics
+        .find((sample) => sample.labels?.kind === kind)?.value ?? 0
+    ))
+
 describe("BookingConfirmed", () => {
   test("mails the customer once: the booking, event and tickets; a retry or a second job id sends nothing more", Effect.gen(function*() {
     const org = yield* organizer
@@ -121,6 +131,22 @@ describe("BookingConfirmed", () => {
     yield* perform("job-2", job)
     expect(yield* recipients).toEqual(["ann@example.com"])
   }))
+
+  test("emails sent and failed are counted by kind; a delivery already made counts as neither", Effect.gen(function*() {
+    const org = yield* organizer
+    const ann = yield* user("CUSTOMER", "ann")
+    const event = yield* anEvent(org.id)
+    yield* book(ann.id, event.id, 1)
+    const job = yield* enqueued("BookingConfirmed")
+    const [sentBefore, failedBefore] = [yield* emailsCounted("sent", job._tag), yield* emailsCounted("failed", job._tag)]
+
+    yield* Effect.flip(perform("job-1", job)) // the mail server is down for the first send
+    yield* perform("job-1", job)
+    yield* perform("job-1", job)
+
+    expect((yield* emailsCounted("sent", job._tag)) - sentBefore).toBe(1)
+    expect((yield* emailsCounted("failed", job._tag)) - failedBefore).toBe(1)
+  }), mailerDownOnCall(1))
 
   test("the event title is escaped in the HTML part, kept as written in the text part", Effect.gen(function*() {
     const org = yield* organizer

@@ -1,6 +1,7 @@
 /** Services over in-memory layers with a test clock: the rules, without HTTP or a database. */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, Ref, TestClock } from "effect"
+import { Effect, Either, Layer, Redacted, Ref, TestClock } from "effect"
+import { randomUUID } from "node:crypto"
 import { Accounts } from "../../src/Accounts/Accounts.ts"
 import { Passwords } from "../../src/Accounts/Passwords.ts"
 import { Tokens } from "../../src/Accounts/Tokens.ts"
@@ -8,11 +9,12 @@ import { UsersRepo } from "../../src/Accounts/UsersRepo.ts"
 import { Bookings } from "../../src/Bookings/Bookings.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { AppConfig } from "../../src/Config.ts"
-import type { UserId } from "../../src/Domain/Ids.ts"
+import type { IdempotencyId, UserId } from "../../src/Domain/Ids.ts"
 import type { Role } from "../../src/Domain/Role.ts"
 import { Events } from "../../src/Events/Events.ts"
 import { EnqueuedJobs, JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
+import { bookBatch } from "../support/bookings.ts"
 
 const ServicesTest = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer).pipe(
   Layer.provideMerge(Inventory.layer),
@@ -178,6 +180,25 @@ describe("Bookings", () => {
     expect(yield* jobs).toEqual([
       { _tag: "BookingConfirmed", bookingId: booking.id, userId: customer.id, eventId: event.id, ticketsCount: 2 }
     ])
-    expect((yield* bookings.listMine(customer.id)).map((b) => b.id)).toEqual([booking.id])
+    expect((yield* bookings.listMine(customer.id, { limit: 20, offset: 0 })).items.map((b) => b.id)).toEqual([booking.id])
+  }))
+
+  test("a booking's Idempotency id books once: a repeat (alone or in one batch) answers the same booking", Effect.gen(function*() {
+    const bookings = yield* Bookings
+    const owner = yield* user("ORGANIZER")
+    const customer = yield* user("CUSTOMER")
+    const event = yield* anEvent(owner.id, 24, 10)
+    const id = randomUUID() as IdempotencyId
+    const first = yield* bookings.book(customer.id, { eventId: event.id, ticketsCount: 2 }, id)
+    expect((yield* bookings.book(customer.id, { eventId: event.id, ticketsCount: 2 }, id)).id).toBe(first.id)
+    const again = randomUUID() as IdempotencyId
+    const batch = yield* bookBatch(event.id, [id, again, again].map((idempotencyId) => ({ userId: customer.id, ticketsCount: 1, idempotencyId })))
+    const [repeat, made, sameAgain] = batch.map(Either.getOrThrow)
+    expect(repeat).toBe(first.id)
+    expect(sameAgain).toBe(made)
+    expect((yield* bookings.listMine(customer.id, { limit: 20, offset: 0 })).items.map((b) => b.id).sort()).toEqual([first.id, made].sort())
+    // Confirmations name that one booking only (the delivery log sends one email per booking).
+    const confirmed = (yield* jobs).flatMap((job) => job._tag === "BookingConfirmed" ? [job.bookingId] : [])
+    expect(new Set(confirmed)).toEqual(new Set([first.id]))
   }))
 })

@@ -51,6 +51,8 @@ export default Effect.gen(function*() {
       waitlist_entry_id integer REFERENCES waitlist_entries (id),
       created_at timestamptz NOT NULL DEFAULT now(),
       ended_at timestamptz,
+      -- The Idempotency-Key id of the request that placed it (as bookings.idempotency_id, migration 0006).
+      idempotency_id uuid,
       CONSTRAINT holds_ended_check CHECK ((status = 'HELD') = (ended_at IS NULL))
     )`
   // Open holds of an event by expiry (the batch expires due ones), all due holds (the sweep),
@@ -59,12 +61,16 @@ export default Effect.gen(function*() {
   yield* sql`CREATE INDEX holds_due_idx ON holds (expires_at) WHERE status = 'HELD'`
   yield* sql`CREATE INDEX holds_user_idx ON holds (user_id) WHERE status = 'HELD'`
   yield* sql`CREATE INDEX holds_entry_idx ON holds (waitlist_entry_id) WHERE waitlist_entry_id IS NOT NULL`
+  // A retry of the request that placed a hold finds it by its Idempotency-Key id instead of holding twice.
+  yield* sql`CREATE UNIQUE INDEX holds_idempotency_id_key ON holds (idempotency_id) WHERE idempotency_id IS NOT NULL`
 
   yield* sql`
     ALTER TABLE bookings
       ADD COLUMN status text NOT NULL DEFAULT 'CONFIRMED' CHECK (status IN ('CONFIRMED', 'CANCELLED')),
       ADD COLUMN cancelled_at timestamptz,
       ADD COLUMN hold_id integer REFERENCES holds (id),
+      -- The Idempotency-Key id of the request that cancelled it: a retry gets the cancelled booking, not a 409.
+      ADD COLUMN cancel_idempotency_id uuid,
       ADD CONSTRAINT bookings_cancelled_check CHECK ((status = 'CANCELLED') = (cancelled_at IS NOT NULL))`
   // A hold becomes at most one booking.
   yield* sql`CREATE UNIQUE INDEX bookings_hold_key ON bookings (hold_id) WHERE hold_id IS NOT NULL`

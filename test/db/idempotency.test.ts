@@ -1,0 +1,168 @@
+/**
+ * Idempotency-Key on real PostgreSQL: concurrent duplicates book once, a request that died after
+ * its booking committed is completed by the retry (never booked again), expiry and purging.
+ */
+import { SqlClient } from "@effect/sql"
+import { describe, expect, layer } from "@effect/vitest"
+import { Effect, Ref } from "effect"
+import { EnqueuedJobs } from "../../src/Jobs/JobQueue.ts"
+import { IdempotencyStore } from "../../src/Platform/IdempotencyStore.ts"
+import { createEvent, PostgresServer, request, signUp } from "../support/server.ts"
+
+const book = (token: string, json: unknown, key: string) =>
+  request("POST", "/api/bookings", { token, json, headers: { "idempotency-key": key } })
+
+const ledger = (eventId: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const [row] = yield* sql<{ available: number; bookings: number }>`
+      SELECT e.available_tickets AS available, (SELECT count(*) FROM bookings b WHERE b.event_id = e.id)::int AS bookings
+      FROM events e WHERE e.id = ${eventId}`
+    // The test server's job queue is in memory (the outbox's own tests are in outbox.test.ts).
+    const jobs = yield* Ref.get(yield* EnqueuedJobs)
+    const confirmations = jobs.filter((job) => job._tag === "BookingConfirmed" && job.eventId === eventId).length
+    return { ...row!, confirmations }
+  })
+
+const keyRow = (userId: number, key: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const [row] = yield* sql<{ id: string; status: number | null; locked: boolean; ttlHours: number }>`
+      SELECT id, status, COALESCE(locked_until > now(), false) AS locked,
+             round(extract(epoch FROM expires_at - now()) / 3600)::int AS "ttlHours"
+      FROM idempotency_keys WHERE user_id = ${userId} AND key = ${key}`
+    return row
+  })
+
+const aScene = (tickets = 100) =>
+  Effect.gen(function*() {
+    const organizer = yield* signUp("ORGANIZER")
+    const customer = yield* signUp("CUSTOMER")
+    const event = yield* createEvent(organizer.token, { totalTickets: tickets })
+    return { customer, event }
+  })
+
+let keys = 0
+const aKey = () => `db-key-${process.pid}-${++keys}-${Date.now()}`
+
+describe("Idempotency-Key on PostgreSQL", () => {
+  layer(PostgresServer(), { excludeTestServices: true, timeout: 60_000 })((it) => {
+    it.effect("50 concurrent duplicates with one key: one booking; every answer is that 201 (first or replayed) or 409 in progress", () =>
+      Effect.gen(function*() {
+        const { customer, event } = yield* aScene()
+        const key = aKey()
+        const responses = yield* Effect.all(
+          Array.from({ length: 50 }, () => book(customer.token, { eventId: event.id, ticketsCount: 2 }, key)),
+          { concurrency: "unbounded" }
+        )
+        const created = responses.filter((r) => r.status === 201)
+        const inUse = responses.filter((r) => r.status === 409)
+        expect(created.length + inUse.length).toBe(50)
+        expect(created.filter((r) => r.headers["idempotent-replayed"] === undefined)).toHaveLength(1)
+        expect(new Set(created.map((r) => r.text)).size).toBe(1)
+        for (const r of inUse) expect(r.body).toMatchObject({ status: 409, code: "IdempotencyKeyInUse" })
+        expect(yield* ledger(event.id)).toEqual({ available: 98, bookings: 1, confirmations: 1 })
+
+        const after = yield* book(customer.token, { eventId: event.id, ticketsCount: 2 }, key)
+        expect(after.status).toBe(201)
+        expect(after.headers["idempotent-replayed"]).toBe("true")
+        expect(after.text).toBe(created[0]!.text)
+        expect(yield* keyRow(customer.user.id, key)).toMatchObject({ status: 201, locked: false, ttlHours: 24 })
+      }))
+
+    it.effect("a crash after the booking committed but before its response was stored: the retry gets that booking once the lease ends", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { customer, event } = yield* aScene()
+        const key = aKey()
+        const first = yield* book(customer.token, { eventId: event.id, ticketsCount: 3 }, key)
+        expect(first.status).toBe(201)
+        // What the database holds when the process died between the booking's COMMIT and storing
+        // the response: the booking (with the key's id on it), and the key still held.
+        yield* sql`
+          UPDATE idempotency_keys SET status = NULL, body = NULL, locked_until = now() + interval '30 seconds'
+          WHERE user_id = ${customer.user.id} AND key = ${key}`
+        const [{ id }] = yield* sql<{ id: string }>`SELECT idempotency_id AS id FROM bookings WHERE id = ${first.body.id}`
+        expect(id).toBe((yield* keyRow(customer.user.id, key))!.id)
+
+        const early = yield* book(customer.token, { eventId: event.id, ticketsCount: 3 }, key)
+        expect(early.status).toBe(409)
+        expect(early.body.code).toBe("IdempotencyKeyInUse")
+
+        yield* sql`UPDATE idempotency_keys SET locked_until = now() - interval '1 second' WHERE user_id = ${customer.user.id} AND key = ${key}`
+        const recovered = yield* book(customer.token, { eventId: event.id, ticketsCount: 3 }, key)
+        expect(recovered.status).toBe(201)
+        expect(recovered.body).toMatchObject({ id: first.body.id, ticketsCount: 3, userId: customer.user.id, eventId: event.id })
+        expect(yield* ledger(event.id)).toMatchObject({ available: 97, bookings: 1 })
+
+        const replayed = yield* book(customer.token, { eventId: event.id, ticketsCount: 3 }, key)
+        expect(replayed.headers["idempotent-replayed"]).toBe("true")
+        expect(replayed.body.id).toBe(first.body.id)
+      }))
+
+    it.effect("a crash before anything committed: the retry after the lease books, with the key's id on the booking", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { customer, event } = yield* aScene()
+        // The key as a request that died before booking left it (its fingerprint: the same body
+        // sent with another key, whose row holds it).
+        const probe = aKey()
+        expect((yield* book(customer.token, { eventId: event.id, ticketsCount: 1 }, probe)).status).toBe(201)
+        const key = aKey()
+        yield* sql`
+          INSERT INTO idempotency_keys (user_id, key, id, fingerprint, attempt, locked_until, expires_at)
+          SELECT user_id, ${key}, gen_random_uuid(), fingerprint, gen_random_uuid(), now() + interval '30 seconds', now() + interval '1 day'
+          FROM idempotency_keys WHERE user_id = ${customer.user.id} AND key = ${probe}`
+        expect((yield* book(customer.token, { eventId: event.id, ticketsCount: 1 }, key)).status).toBe(409)
+        yield* sql`UPDATE idempotency_keys SET locked_until = now() - interval '1 second' WHERE user_id = ${customer.user.id} AND key = ${key}`
+
+        const retried = yield* book(customer.token, { eventId: event.id, ticketsCount: 1 }, key)
+        expect(retried.status).toBe(201)
+        const [{ id }] = yield* sql<{ id: string }>`SELECT idempotency_id AS id FROM bookings WHERE id = ${retried.body.id}`
+        expect(id).toBe((yield* keyRow(customer.user.id, key))!.id)
+        expect(yield* ledger(event.id)).toMatchObject({ available: 98, bookings: 2 })
+      }))
+
+    it.effect("an expired key starts afresh (another body books, with a new id); expired keys nobody holds are purged", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const store = yield* IdempotencyStore
+        const { customer, event } = yield* aScene()
+        const [reused, expired, held, live] = [aKey(), aKey(), aKey(), aKey()]
+        for (const key of [reused, expired, held, live]) {
+          expect((yield* book(customer.token, { eventId: event.id, ticketsCount: 1 }, key)).status).toBe(201)
+        }
+        const before = (yield* keyRow(customer.user.id, reused))!
+        yield* sql`
+          UPDATE idempotency_keys SET expires_at = now() - interval '1 second'
+          WHERE user_id = ${customer.user.id} AND key IN (${reused}, ${expired}, ${held})`
+        yield* sql`
+          UPDATE idempotency_keys SET status = NULL, body = NULL, locked_until = now() + interval '30 seconds'
+          WHERE user_id = ${customer.user.id} AND key = ${held}`
+
+        const again = yield* book(customer.token, { eventId: event.id, ticketsCount: 2 }, reused)
+        expect(again.status).toBe(201)
+        expect(again.headers["idempotent-replayed"]).toBeUndefined()
+        expect((yield* keyRow(customer.user.id, reused))!.id).not.toBe(before.id)
+
+        expect(yield* store.purge).toBeGreaterThanOrEqual(1)
+        expect(yield* keyRow(customer.user.id, expired)).toBeUndefined()
+        expect(yield* keyRow(customer.user.id, held)).toBeDefined()
+        expect(yield* keyRow(customer.user.id, live)).toBeDefined()
+        expect(yield* keyRow(customer.user.id, reused)).toBeDefined()
+        expect(yield* ledger(event.id)).toMatchObject({ available: 94, bookings: 5 })
+      }))
+  })
+})
+
+describe("Idempotency-Key on PostgreSQL with IDEMPOTENCY_TTL_HOURS=2", () => {
+  layer(PostgresServer({ idempotencyTtlHours: 2 }), { excludeTestServices: true, timeout: 60_000 })((it) => {
+    it.effect("keys are kept that long", () =>
+      Effect.gen(function*() {
+        const { customer, event } = yield* aScene()
+        const key = aKey()
+        expect((yield* book(customer.token, { eventId: event.id, ticketsCount: 1 }, key)).status).toBe(201)
+        expect(yield* keyRow(customer.user.id, key)).toMatchObject({ status: 201, ttlHours: 2 })
+      }))
+  })
+})
