@@ -1,4 +1,7 @@
-/** The booking engine's parts without a database: who gets tickets in a batch, and how lines batch. */
+/**
+ * The booking engine's parts without a database: who gets tickets in a batch, what an
+ * Idempotency-Key's id makes once, and how lines batch.
+ */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Either, Fiber, Logger, Ref } from "effect"
 import type { Operation, Snapshot } from "../../src/Inventory/Operations.ts"
@@ -49,6 +52,123 @@ describe("decide: a batch of bookings decides as serial bookings in arrival orde
 
   it("a booking whose account is gone takes nothing, and the next one gets its tickets", () => {
     expect(booked(2, asks(2, 2), { accounts: new Set([2]) })).toEqual(["Unauthorized", "booked, 0 left"])
+  })
+})
+
+describe("decide: an Idempotency-Key's id makes each operation once", () => {
+  const [k1, k2] = ["11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"]
+  const later = new Date(NOW.getTime() + 3_600_000)
+  const bookingRow = {
+    id: 40, userId: 1, ticketsCount: 2, status: "CONFIRMED" as const, cancelledAt: null, holdId: null, createdAt: NOW,
+    idempotencyId: null, cancelIdempotencyId: null
+  }
+  const holdRow = {
+    id: 50, userId: 1, ticketsCount: 2, status: "HELD" as const, expiresAt: later, entryId: null, createdAt: NOW, endedAt: null,
+    idempotencyId: null
+  }
+  const summary = (plan: ReturnType<typeof decide>) =>
+    plan.outcomes.map(Either.match({
+      onLeft: (error) => error._tag,
+      onRight: (d) => d._tag === "Booking" ? `booking ${d.booking.id} ${d.booking.status}` : d._tag === "Hold" ? `hold ${d.hold.id}` : d._tag
+    }))
+
+  it("bookings and holds: a repeat in the same batch answers the first one's row; another id makes another", () => {
+    const ops: ReadonlyArray<Operation> = [
+      { _tag: "Book", userId: 1, ticketsCount: 2, idempotencyId: k1 },
+      { _tag: "Book", userId: 1, ticketsCount: 2, idempotencyId: k1 },
+      { _tag: "Hold", userId: 1, ticketsCount: 3, idempotencyId: k2 },
+      { _tag: "Hold", userId: 1, ticketsCount: 3, idempotencyId: k2 },
+      { _tag: "Book", userId: 1, ticketsCount: 1 }
+    ]
+    const plan = decide(7, snapshot(10, ops), ops, rules)
+    expect(summary(plan)).toEqual(["booking -1 CONFIRMED", "booking -1 CONFIRMED", "hold -1", "hold -1", "booking -2 CONFIRMED"])
+    expect(plan.availableTickets).toBe(4)
+    expect(plan.bookings.inserts.map((row) => row.idempotencyId)).toEqual([k1, null])
+    expect(plan.holds.inserts.map((row) => row.idempotencyId)).toEqual([k2])
+    expect(plan.notices.map((notice) => [notice._tag, notice.cause])).toEqual([["BookingConfirmed", 0], ["HoldPlaced", 2], ["BookingConfirmed", 4]])
+  })
+
+  it("a later batch finds them in its state: nothing is written, no job, the listing unchanged", () => {
+    const ops: ReadonlyArray<Operation> = [
+      { _tag: "Book", userId: 1, ticketsCount: 2, idempotencyId: k1 },
+      { _tag: "Hold", userId: 1, ticketsCount: 2, idempotencyId: k2 }
+    ]
+    const plan = decide(7, snapshot(5, ops, {
+      bookings: [{ ...bookingRow, idempotencyId: k1 }],
+      holds: [{ ...holdRow, idempotencyId: k2 }]
+    }), ops, rules)
+    expect(summary(plan)).toEqual(["booking 40 CONFIRMED", "hold 50"])
+    expect(plan).toMatchObject({ changed: false, availabilityChanged: false, notices: [] })
+    // Another customer's row is never an answer (it cannot share the id; if it did, the index refuses the insert).
+    const theirs = decide(7, snapshot(5, ops, { bookings: [{ ...bookingRow, userId: 9, idempotencyId: k1 }] }), ops.slice(0, 1), rules)
+    expect(summary(theirs)).toEqual(["booking -1 CONFIRMED"])
+  })
+
+  it("confirming a hold: the booking records the id, and a repeat answers it instead of HoldAlreadyConfirmed", () => {
+    const confirm: Operation = { _tag: "Confirm", userId: 1, holdId: 50, idempotencyId: k1 }
+    const first = decide(7, snapshot(5, [confirm], { holds: [holdRow] }), [confirm, confirm], rules)
+    expect(summary(first)).toEqual(["booking -1 CONFIRMED", "booking -1 CONFIRMED"])
+    expect(first.bookings.inserts).toMatchObject([{ holdId: 50, idempotencyId: k1 }])
+    expect(first.notices.map((notice) => notice._tag)).toEqual(["BookingConfirmed"])
+    expect(first.availabilityChanged).toBe(false)
+    const made = { ...bookingRow, id: 41, holdId: 50, idempotencyId: k1 }
+    const confirmed = { ...holdRow, status: "CONFIRMED" as const, endedAt: NOW }
+    expect(summary(decide(7, snapshot(5, [confirm], { holds: [confirmed], bookings: [made] }), [confirm], rules))).toEqual(["booking 41 CONFIRMED"])
+    const otherKey: Operation = { ...confirm, idempotencyId: k2 }
+    expect(summary(decide(7, snapshot(5, [otherKey], { holds: [confirmed], bookings: [made] }), [otherKey], rules)))
+      .toEqual(["HoldAlreadyConfirmed"])
+  })
+
+  it("cancelling: the cancellation records the id; a repeat answers the cancelled booking, another id is BookingAlreadyCancelled", () => {
+    const cancel: Operation = { _tag: "Cancel", userId: 1, bookingId: 40, idempotencyId: k1 }
+    const batch: ReadonlyArray<Operation> = [cancel, cancel, { ...cancel, idempotencyId: k2 }, { ...cancel, idempotencyId: undefined }]
+    const plan = decide(7, snapshot(5, [cancel], { bookings: [bookingRow] }), batch, rules)
+    expect(summary(plan)).toEqual(["booking 40 CANCELLED", "booking 40 CANCELLED", "BookingAlreadyCancelled", "BookingAlreadyCancelled"])
+    expect(plan.bookings.updates).toMatchObject([{ id: 40, status: "CANCELLED", cancelIdempotencyId: k1 }])
+    expect(plan.availableTickets).toBe(7)
+    expect(plan.notices.map((notice) => [notice._tag, notice.cause])).toEqual([["BookingCancelled", 0]])
+    const cancelled = plan.bookings.updates[0]!
+    const again = decide(7, snapshot(7, [cancel], { bookings: [cancelled] }), [cancel], rules)
+    expect(summary(again)).toEqual(["booking 40 CANCELLED"])
+    expect(again.changed).toBe(false)
+  })
+})
+
+describe("decide: drafts, and what the listing hears of", () => {
+  it("a draft is no event for booking, holding or the waiting list", () => {
+    const draft = {
+      availableTickets: 5, date: new Date(NOW.getTime() + 86_400_000), cancelled: false, draft: true, salesStart: null, salesEnd: null
+    }
+    const ops: ReadonlyArray<Operation> = [
+      { _tag: "Book", userId: 1, ticketsCount: 1 },
+      { _tag: "Hold", userId: 1, ticketsCount: 1 },
+      { _tag: "Join", userId: 1, ticketsCount: 9 }
+    ]
+    const plan = decide(7, snapshot(5, ops, { event: draft, line: [] }), ops, rules)
+    expect(plan.outcomes.map(Either.match({ onLeft: (e) => e._tag, onRight: (d) => d._tag })))
+      .toEqual(["EventNotFound", "EventNotFound", "EventNotFound"])
+    expect(plan.changed).toBe(false)
+  })
+
+  it("availabilityChanged: what the batch did to the tickets left, net", () => {
+    const hold: Operation = { _tag: "Hold", userId: 1, ticketsCount: 2 }
+    expect(decide(7, snapshot(5, [hold]), [hold], rules).availabilityChanged).toBe(true)
+    const refused: Operation = { _tag: "Book", userId: 1, ticketsCount: 9 }
+    expect(decide(7, snapshot(5, [refused]), [refused], rules)).toMatchObject({ availabilityChanged: false, changed: false })
+  })
+
+  it("what a batch does before its first operation (a due hold expires) is caused by none of them", () => {
+    const due = {
+      id: 50, userId: 2, ticketsCount: 2, status: "HELD" as const, expiresAt: NOW, entryId: null, createdAt: NOW, endedAt: null,
+      idempotencyId: null
+    }
+    const entry = {
+      id: 60, userId: 3, ticketsCount: 2, status: "WAITING" as const, reserved: 0, passedOver: 0, createdAt: NOW, endedAt: null
+    }
+    const book: Operation = { _tag: "Book", userId: 1, ticketsCount: 1 }
+    const plan = decide(7, snapshot(1, [book], { holds: [due], line: [entry] }), [book], rules)
+    expect(plan.notices.map((notice) => [notice._tag, notice.cause])).toEqual([["HoldPlaced", undefined], ["BookingConfirmed", 0]])
+    expect(plan.availableTickets).toBe(0)
   })
 })
 
