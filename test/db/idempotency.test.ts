@@ -1,6 +1,7 @@
 /**
- * Idempotency-Key on real PostgreSQL: concurrent duplicates book once, a request that died after
- * its booking committed is completed by the retry (never booked again), expiry and purging.
+ * Idempotency-Key on real PostgreSQL: concurrent duplicates book (hold) once, a request that died
+ * after its booking, hold, confirmation or cancellation committed is completed by the retry (never
+ * done again), expiry and purging.
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, layer } from "@effect/vitest"
@@ -151,6 +152,88 @@ describe("Idempotency-Key on PostgreSQL", () => {
         expect(yield* keyRow(customer.user.id, live)).toBeDefined()
         expect(yield* keyRow(customer.user.id, reused)).toBeDefined()
         expect(yield* ledger(event.id)).toMatchObject({ available: 94, bookings: 5 })
+      }))
+  })
+})
+
+/** What the database holds when the process died between the change's COMMIT and storing its response. */
+const crashBeforeStoring = (userId: number, key: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`
+      UPDATE idempotency_keys SET status = NULL, body = NULL, locked_until = now() - interval '1 second'
+      WHERE user_id = ${userId} AND key = ${key}`).pipe(Effect.orDie)
+
+const countsOf = (eventId: number) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ available: number; holds: number; bookings: number; cancelled: number }>`
+      SELECT e.available_tickets AS available,
+             (SELECT count(*) FROM holds h WHERE h.event_id = e.id)::int AS holds,
+             (SELECT count(*) FROM bookings b WHERE b.event_id = e.id)::int AS bookings,
+             (SELECT count(*) FROM bookings b WHERE b.event_id = e.id AND b.status = 'CANCELLED')::int AS cancelled
+      FROM events e WHERE e.id = ${eventId}`).pipe(Effect.map(([row]) => row!), Effect.orDie)
+
+describe("Idempotency-Key on holds, confirmations and cancellations, on PostgreSQL", () => {
+  layer(PostgresServer(), { excludeTestServices: true, timeout: 60_000 })((it) => {
+    it.effect("50 concurrent duplicate holds with one key: one hold, every 201 the same", () =>
+      Effect.gen(function*() {
+        const { customer, event } = yield* aScene(10)
+        const key = aKey()
+        const responses = yield* Effect.all(
+          Array.from({ length: 50 }, () =>
+            request("POST", "/api/holds", {
+              token: customer.token,
+              json: { eventId: event.id, ticketsCount: 2 },
+              headers: { "idempotency-key": key }
+            })),
+          { concurrency: "unbounded" }
+        )
+        const created = responses.filter((r) => r.status === 201)
+        expect(created.length + responses.filter((r) => r.status === 409).length).toBe(50)
+        expect(new Set(created.map((r) => r.text)).size).toBe(1)
+        expect(yield* countsOf(event.id)).toMatchObject({ available: 8, holds: 1 })
+      }))
+
+    it.effect("a crash after each change committed: the retry's rerun finds what the key's id made and answers it, doing nothing again", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { customer, event } = yield* aScene(10)
+        const token = customer.token
+        const send = (method: "POST" | "DELETE", path: string, key: string, json?: unknown) =>
+          request(method, path, { token, json, headers: { "idempotency-key": key } })
+
+        // A hold: the rerun answers the hold it placed (holds.idempotency_id), it does not hold twice.
+        const holdKey = aKey()
+        const held = yield* send("POST", "/api/holds", holdKey, { eventId: event.id, ticketsCount: 2 })
+        expect(held.status).toBe(201)
+        yield* crashBeforeStoring(customer.user.id, holdKey)
+        const heldAgain = yield* send("POST", "/api/holds", holdKey, { eventId: event.id, ticketsCount: 2 })
+        expect(heldAgain.status).toBe(201)
+        expect(heldAgain.headers["idempotent-replayed"]).toBeUndefined() // the rerun's own answer
+        expect(heldAgain.body).toEqual(held.body)
+        expect(yield* countsOf(event.id)).toMatchObject({ available: 8, holds: 1 })
+
+        // Its confirmation: the rerun answers the booking it made, not 409 HoldAlreadyConfirmed.
+        const confirmKey = aKey()
+        const confirmed = yield* send("POST", `/api/holds/${held.body.id}/confirm`, confirmKey)
+        expect(confirmed.status).toBe(201)
+        yield* crashBeforeStoring(customer.user.id, confirmKey)
+        const confirmedAgain = yield* send("POST", `/api/holds/${held.body.id}/confirm`, confirmKey)
+        expect(confirmedAgain).toMatchObject({ status: 201, body: { id: confirmed.body.id, status: "CONFIRMED" } })
+        const [{ id }] = yield* sql<{ id: string }>`SELECT idempotency_id AS id FROM bookings WHERE id = ${confirmed.body.id}`
+        expect(id).toBe((yield* keyRow(customer.user.id, confirmKey))!.id)
+
+        // Its cancellation: the rerun answers the cancelled booking, not 409 BookingAlreadyCancelled.
+        const cancelKey = aKey()
+        const cancelled = yield* send("DELETE", `/api/bookings/${confirmed.body.id}`, cancelKey)
+        expect(cancelled).toMatchObject({ status: 200, body: { status: "CANCELLED" } })
+        yield* crashBeforeStoring(customer.user.id, cancelKey)
+        const cancelledAgain = yield* send("DELETE", `/api/bookings/${confirmed.body.id}`, cancelKey)
+        expect(cancelledAgain).toMatchObject({ status: 200, body: { id: confirmed.body.id, status: "CANCELLED" } })
+        expect(cancelledAgain.body.cancelledAt).toBe(cancelled.body.cancelledAt)
+        expect(yield* countsOf(event.id)).toEqual({ available: 10, holds: 1, bookings: 1, cancelled: 1 })
+        const replayed = yield* send("DELETE", `/api/bookings/${confirmed.body.id}`, cancelKey)
+        expect(replayed.headers["idempotent-replayed"]).toBe("true")
+        expect(replayed.text).toBe(cancelledAgain.text)
       }))
   })
 })

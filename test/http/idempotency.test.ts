@@ -1,7 +1,8 @@
 /**
  * Idempotency-Key on POST /api/bookings over HTTP, on in-memory layers: replays (status, body and
  * `Idempotent-Replayed`), 422 for another body, 409 while the first runs, keys per user, bad keys,
- * which outcomes are kept, and the OpenAPI document.
+ * which outcomes are kept, and the OpenAPI document; and on POST /api/holds, POST
+ * /api/holds/:id/confirm and DELETE /api/bookings/:id.
  */
 import { describe, expect, layer } from "@effect/vitest"
 import { Effect, Fiber, Layer, Ref, Schedule } from "effect"
@@ -175,6 +176,121 @@ describe("Idempotency-Key (in memory)", () => {
         expect(operation.responses["409"].headers["Idempotent-Replayed"]).toBeDefined()
         expect(operation.responses["400"].headers?.["Idempotent-Replayed"]).toBeUndefined()
         expect(operation.responses["503"].headers?.["Idempotent-Replayed"]).toBeUndefined()
+      }))
+  })
+})
+
+const keyed = (key: string) => ({ headers: { "idempotency-key": key } })
+
+/** The event's holds, bookings and cancellation jobs as the memory store has them. */
+const ticketsOf = (eventId: number) =>
+  Effect.gen(function*() {
+    const tables = yield* Ref.get(yield* MemoryStore)
+    const jobs = yield* Ref.get(yield* EnqueuedJobs)
+    return {
+      available: tables.events.get(eventId)!.availableTickets,
+      holds: [...tables.holds.values()].filter((h) => h.eventId === eventId),
+      bookings: [...tables.bookings.values()].filter((b) => b.eventId === eventId),
+      cancellations: jobs.filter((job) => job._tag === "BookingCancelled" && job.eventId === eventId).length
+    }
+  })
+
+/** The first response again, byte for byte, and marked as a replay. */
+const expectReplay = (again: { status: number; headers: Record<string, string>; text: string }, first: { status: number; text: string }) => {
+  expect(again.status).toBe(first.status)
+  expect(again.headers["idempotent-replayed"]).toBe("true")
+  expect(again.text).toBe(first.text)
+}
+
+describe("Idempotency-Key on holds, confirmations and cancellations (in memory)", () => {
+  layer(MemoryServer(), { excludeTestServices: true })((it) => {
+    it.effect("POST /holds: the same key and body replay the 201, one hold; another body is 422 and holds nothing", () =>
+      Effect.gen(function*() {
+        const { customer, event } = yield* aScene(10)
+        const key = aKey()
+        const hold = (json: unknown) => request("POST", "/api/holds", { token: customer.token, json, ...keyed(key) })
+        const first = yield* hold({ eventId: event.id, ticketsCount: 2 })
+        expect(first.status).toBe(201)
+        expect(first.headers["idempotent-replayed"]).toBeUndefined()
+        expectReplay(yield* hold({ ticketsCount: 2, eventId: event.id }), first)
+        const reused = yield* hold({ eventId: event.id, ticketsCount: 3 })
+        expect(reused.status).toBe(422)
+        expect(reused.body).toMatchObject({ status: 422, code: "IdempotencyKeyReused" })
+        const { available, holds } = yield* ticketsOf(event.id)
+        expect(holds.map((h) => h.id)).toEqual([first.body.id])
+        expect(available).toBe(8)
+      }))
+
+    it.effect("POST /holds/:id/confirm: the retry replays the 201 booking, not 409 HoldAlreadyConfirmed; the key on another hold is 422", () =>
+      Effect.gen(function*() {
+        const { customer, event } = yield* aScene(10)
+        const [held, other] = [
+          (yield* request("POST", "/api/holds", { token: customer.token, json: { eventId: event.id, ticketsCount: 2 } })).body,
+          (yield* request("POST", "/api/holds", { token: customer.token, json: { eventId: event.id, ticketsCount: 1 } })).body
+        ]
+        const key = aKey()
+        const confirm = (holdId: number) => request("POST", `/api/holds/${holdId}/confirm`, { token: customer.token, ...keyed(key) })
+        const first = yield* confirm(held.id)
+        expect(first.status).toBe(201)
+        expect(first.body).toMatchObject({ status: "CONFIRMED", ticketsCount: 2 })
+        expectReplay(yield* confirm(held.id), first)
+        expect((yield* confirm(other.id))).toMatchObject({ status: 422, body: { code: "IdempotencyKeyReused" } })
+        // Without the key, a second confirmation says what happened.
+        const unkeyed = yield* request("POST", `/api/holds/${held.id}/confirm`, { token: customer.token })
+        expect(unkeyed).toMatchObject({ status: 409, body: { code: "HoldAlreadyConfirmed" } })
+        const { available, bookings, holds } = yield* ticketsOf(event.id)
+        expect(bookings.map((b) => b.id)).toEqual([first.body.id])
+        expect(holds.map((h) => h.status).sort()).toEqual(["CONFIRMED", "HELD"])
+        expect(available).toBe(7)
+      }))
+
+    it.effect("DELETE /bookings/:id: the retry replays the 200, not 409; tickets come back and the email goes out once", () =>
+      Effect.gen(function*() {
+        const { customer, event } = yield* aScene(10)
+        const [booking, other] = [
+          (yield* book(customer.token, { eventId: event.id, ticketsCount: 3 })).body,
+          (yield* book(customer.token, { eventId: event.id, ticketsCount: 1 })).body
+        ]
+        const key = aKey()
+        const cancel = (bookingId: number) => request("DELETE", `/api/bookings/${bookingId}`, { token: customer.token, ...keyed(key) })
+        const first = yield* cancel(booking.id)
+        expect(first.status).toBe(200)
+        expect(first.body).toMatchObject({ id: booking.id, status: "CANCELLED" })
+        expectReplay(yield* cancel(booking.id), first)
+        expect(yield* cancel(other.id)).toMatchObject({ status: 422, body: { code: "IdempotencyKeyReused" } })
+        expect(yield* request("DELETE", `/api/bookings/${booking.id}`, { token: customer.token }))
+          .toMatchObject({ status: 409, body: { code: "BookingAlreadyCancelled" } })
+        expect(yield* ticketsOf(event.id)).toMatchObject({ available: 9, cancellations: 1 })
+      }))
+
+    it.effect("refusals are kept too: a hold refused for want of tickets is refused again by its key after tickets come back", () =>
+      Effect.gen(function*() {
+        const { customer, event } = yield* aScene(2)
+        const booking = (yield* book(customer.token, { eventId: event.id, ticketsCount: 2 })).body
+        const key = aKey()
+        const hold = () => request("POST", "/api/holds", { token: customer.token, json: { eventId: event.id, ticketsCount: 1 }, ...keyed(key) })
+        const refused = yield* hold()
+        expect(refused).toMatchObject({ status: 409, body: { code: "NotEnoughTickets" } })
+        expect((yield* request("DELETE", `/api/bookings/${booking.id}`, { token: customer.token })).status).toBe(200)
+        expectReplay(yield* hold(), refused)
+        expect((yield* ticketsOf(event.id)).holds).toHaveLength(0)
+      }))
+
+    it.effect("the OpenAPI document shows the header and Idempotent-Replayed on all three", () =>
+      Effect.gen(function*() {
+        const { body: spec } = yield* request("GET", "/api/openapi.json")
+        for (
+          const [operation, success] of [
+            [spec.paths["/api/holds"].post, "201"],
+            [spec.paths["/api/holds/{id}/confirm"].post, "201"],
+            [spec.paths["/api/bookings/{id}"].delete, "200"]
+          ] as const
+        ) {
+          expect(operation.parameters.find((p: any) => p.in === "header")).toMatchObject({ name: "Idempotency-Key", required: false })
+          expect(JSON.stringify(operation.responses["422"])).toContain("IdempotencyKeyReused")
+          expect(operation.responses[success].headers["Idempotent-Replayed"]).toBeDefined()
+        }
+        expect(spec.paths["/api/bookings/{id}"].patch.parameters.some((p: any) => p.in === "header")).toBe(false)
       }))
   })
 })
