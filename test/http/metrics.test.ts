@@ -95,6 +95,30 @@ layer(WithMetrics, { excludeTestServices: true })("METRICS_PORT set", (it) => {
       expect(Number(latency.sum)).toBeGreaterThanOrEqual(0)
     }))
 
+  it.effect("bookings made count once (a replayed key, a confirmed hold); cancellations and holds have counters of their own", () =>
+    Effect.gen(function*() {
+      const organizer = yield* signUp("ORGANIZER")
+      const customer = yield* signUp("CUSTOMER")
+      const event = yield* createEvent(organizer.token, { totalTickets: 10 })
+      const before = yield* scrape
+      const key = { "idempotency-key": `metrics-${Date.now()}` }
+      const booked = yield* request("POST", "/api/bookings", { token: customer.token, json: { eventId: event.id, ticketsCount: 2 }, headers: key })
+      yield* request("POST", "/api/bookings", { token: customer.token, json: { eventId: event.id, ticketsCount: 2 }, headers: key })
+      const hold = yield* request("POST", "/api/holds", { token: customer.token, json: { eventId: event.id, ticketsCount: 3 } })
+      yield* request("POST", `/api/holds/${hold.body.id}/confirm`, { token: customer.token })
+      yield* request("POST", "/api/holds", { token: customer.token, json: { eventId: event.id, ticketsCount: 1 } })
+      yield* request("DELETE", `/api/bookings/${booked.body.id}`, { token: customer.token })
+      const after = yield* scrape
+      const moved = (name: string) => valueOf(after, name) - valueOf(before, name)
+
+      expect(moved("bookings_total")).toBe(2)
+      expect(moved("tickets_sold_total")).toBe(5)
+      expect(moved("bookings_cancelled_total")).toBe(1)
+      expect(moved("holds_placed_total")).toBe(2)
+      expect(family(after, "holds_expired_total")?.type).toBe("COUNTER")
+      expect(countOf(after, "booking_batch_size") - countOf(before, "booking_batch_size")).toBe(5) // the replay never reached the engine
+    }))
+
   it.effect("requests are labelled by route pattern, not by path; unknown routes and methods are bounded", () =>
     Effect.gen(function*() {
       const organizer = yield* signUp("ORGANIZER")

@@ -1,7 +1,10 @@
 /** Cancellation, holds and the waiting list over HTTP (in-memory): statuses, bodies, error shapes, who may do what, OpenAPI. */
 import { describe, expect, layer } from "@effect/vitest"
 import { Effect, Ref } from "effect"
+import type { EventId } from "../../src/Domain/Ids.ts"
+import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { EnqueuedJobs } from "../../src/Jobs/JobQueue.ts"
+import { MemoryStore, withEntry } from "../../src/Platform/MemoryStore.ts"
 import { client, createEvent, MemoryServer, request, signUp } from "../support/server.ts"
 
 const expectError = (response: { status: number; body: any }, status: number, code: string) => {
@@ -39,6 +42,41 @@ describe("tickets over HTTP", () => {
         expect(mine.body.map((b: any) => b.status)).toEqual(["CONFIRMED", "CANCELLED"])
         const jobs = (yield* Ref.get(yield* EnqueuedJobs)).filter((job) => job._tag === "BookingCancelled" && job.eventId === event.id)
         expect(jobs).toHaveLength(1)
+      }))
+
+    it.effect("GET /events shows every change to the tickets left at once: the listing's cache hears of each committed batch", () =>
+      Effect.gen(function*() {
+        const organizer = yield* signUp("ORGANIZER")
+        const ann = yield* signUp("CUSTOMER")
+        const title = `Cache ${Math.random().toString(36).slice(2)}`
+        const event = yield* createEvent(organizer.token, { title, totalTickets: 10 })
+        // Kept up to a second unless invalidated: each read follows its write at once.
+        const left = Effect.map(request("GET", `/api/events?q=${encodeURIComponent(title)}`), ({ body }) => body[0].availableTickets)
+        const send = (method: "POST" | "DELETE", path: string, json?: unknown) =>
+          Effect.map(request(method, path, { token: ann.token, json }), ({ body }) => body)
+        expect(yield* left).toBe(10)
+        const booking = yield* send("POST", "/api/bookings", { eventId: event.id, ticketsCount: 2 })
+        expect(yield* left).toBe(8)
+        const hold = yield* send("POST", "/api/holds", { eventId: event.id, ticketsCount: 2 })
+        expect(yield* left).toBe(6)
+        yield* send("DELETE", `/api/holds/${hold.id}`)
+        expect(yield* left).toBe(8)
+        yield* send("DELETE", `/api/bookings/${booking.id}`)
+        expect(yield* left).toBe(10)
+
+        // A hold whose time is up, expired by the sweep's Refresh (its job would do the same).
+        const expiring = yield* send("POST", "/api/holds", { eventId: event.id, ticketsCount: 3 })
+        expect(yield* left).toBe(7)
+        const store = yield* MemoryStore
+        yield* Ref.update(store, (tables) => ({
+          ...tables,
+          holds: withEntry(tables.holds, expiring.id, { ...tables.holds.get(expiring.id)!, expiresAt: new Date(Date.now() - 1000) })
+        }))
+        yield* Effect.flatMap(Inventory, (inventory) => inventory.submit(event.id as EventId, { _tag: "Refresh" }))
+        expect(yield* left).toBe(10)
+
+        yield* request("PUT", `/api/events/${event.id}`, { token: organizer.token, json: { totalTickets: 12 } })
+        expect(yield* left).toBe(12)
       }))
 
     it.effect("PATCH /bookings/:id: keeps ticketsCount, gives the rest back; not fewer than now is a 400 naming ticketsCount", () =>

@@ -1,7 +1,7 @@
 /**
  * With OTEL_EXPORTER_OTLP_ENDPOINT set, spans reach an OTLP/HTTP receiver (here, one in the test):
- * the request, the service and repository calls, SQL, the booking batch, and the confirmation job,
- * whose span is in a trace of its own, linked to the request that committed the booking.
+ * the request, the service and repository calls, SQL, the engine's batch, and the confirmation (and
+ * cancellation) job, whose span is in a trace of its own, linked to the request that committed it.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Redacted, Ref } from "effect"
@@ -101,6 +101,17 @@ describe("tracing over OTLP", () => {
         expect(attribute(batch, "inventory.batch_size")).toBe(1)
         const inBatch = spans.filter((span) => span.traceId === batch.traceId).map((span) => span.name)
         expect(inBatch).toEqual(expect.arrayContaining(["InventoryRepo.applyAll", "Outbox.append", "sql.transaction", "sql.execute"]))
+
+        // Any change through the engine: the cancellation's email links to the cancelling request.
+        const cancelled = yield* request("DELETE", `/api/bookings/${booked.body.id}`, { token: customer.token })
+        expect(cancelled.status).toBe(200)
+        yield* eventually(sink.received, (mails) => mails.length === 2)
+        const later = yield* eventually(receiver.spans, (all) => all.some((span) => span.name === "job BookingCancelled"))
+        const cancelJob = later.find((span) => span.name === "job BookingCancelled")!
+        const cancel = later.find((span) => span.name === "Bookings.cancel" && attribute(span, "booking.id") === booked.body.id)!
+        expect(cancelJob.links).toEqual([expect.objectContaining({ traceId: cancel.traceId, spanId: cancel.spanId })])
+        expect(later.some((span) => span.name === "Inventory.commitBatch" && span.links.some((link) => link.spanId === cancel.spanId)))
+          .toBe(true)
 
         expect((yield* receiver.headers).every((headers) => headers["x-api-key"] === "secret-for-tests")).toBe(true)
       }).pipe(Effect.provide(app))
