@@ -2,7 +2,7 @@
 import { Migrator, SqlClient } from "@effect/sql"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
-import { Chunk, Effect, Layer, Option, Redacted, Stream } from "effect"
+import { Chunk, Effect, Either, Layer, Option, Redacted, Stream } from "effect"
 import { UsersRepo } from "../../src/Accounts/UsersRepo.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
@@ -13,7 +13,9 @@ import { migrations } from "../../migrations/index.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { migrate } from "../../src/Platform/Migrations.ts"
 import { Transactions } from "../../src/Platform/Transactions.ts"
-import { bookOne } from "../support/bookings.ts"
+import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
+import type { Operation } from "../../src/Inventory/Operations.ts"
+import { bookOne, looseRules } from "../support/bookings.ts"
 import { freshDatabaseUrl, TestDatabaseLive } from "../support/database.ts"
 
 const migrationIds = Object.keys(migrations).map((name) => Number(name.split("_")[0]))
@@ -254,5 +256,41 @@ describe("migrations on a fresh database", () => {
           SELECT title, ${sql.literal(eventStatus("e"))} AS status FROM events e ORDER BY id`
         expect(statuses).toEqual([{ title: "Kept", status: "PUBLISHED" }, { title: "Dropped", status: "CANCELLED" }])
       }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 })))
+    }).pipe(Effect.scoped, Effect.orDie))
+
+  it.effect("0008 (ticket lifecycle) over a database at 0007: its bookings are CONFIRMED, keep their key's id, and can be cancelled", () =>
+    Effect.gen(function*() {
+      const url = yield* freshDatabaseUrl
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        yield* Migrator.make({})({
+          loader: Migrator.fromRecord(Object.fromEntries(Object.entries(migrations).filter(([name]) => name < "0008")))
+        })
+        const [user] = yield* sql<{ id: UserId }>`
+          INSERT INTO users (email, password_hash, role) VALUES ('old@example.com', 'x', 'CUSTOMER') RETURNING id`
+        const [event] = yield* sql<{ id: EventId }>`
+          INSERT INTO events (organizer_id, title, location, date, total_tickets, available_tickets)
+          VALUES (${user!.id}, 'Old', 'Hall', now() + interval '1 day', 10, 7) RETURNING id`
+        const key = "00000000-0000-4000-8000-000000000007"
+        const [booking] = yield* sql<{ id: number }>`
+          INSERT INTO bookings (user_id, event_id, tickets_count, idempotency_id)
+          VALUES (${user!.id}, ${event!.id}, 3, ${key}) RETURNING id`
+        yield* migrate
+        expect(yield* sql`SELECT status, cancelled_at AS "cancelledAt", hold_id AS "holdId" FROM bookings`)
+          .toEqual([{ status: "CONFIRMED", cancelledAt: null, holdId: null }])
+
+        const repo = yield* InventoryRepo
+        const run = (operations: ReadonlyArray<Operation>) =>
+          sql.withTransaction(repo.applyAll(event!.id, operations, looseRules)).pipe(
+            Effect.map(({ plan }) => plan.outcomes.map(Either.map((d) => d._tag === "Booking" ? [d.booking.id, d.booking.status] : d._tag)))
+          )
+        // A retry of the booking under its key still finds it; then it is cancelled, its tickets back.
+        expect(yield* run([{ _tag: "Book", userId: user!.id, ticketsCount: 3, idempotencyId: key }]))
+          .toEqual([Either.right([booking!.id, "CONFIRMED"])])
+        expect(yield* run([{ _tag: "Cancel", userId: user!.id, bookingId: booking!.id }]))
+          .toEqual([Either.right([booking!.id, "CANCELLED"])])
+        const [{ available }] = yield* sql<{ available: number }>`SELECT available_tickets AS available FROM events`
+        expect(available).toBe(10)
+      }).pipe(Effect.provide(InventoryRepo.layer), Effect.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 })))
     }).pipe(Effect.scoped, Effect.orDie))
 })
