@@ -131,13 +131,13 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
        * left changed.
        */
       const committed = (plan: SettledPlan, operations: number) => {
-        const { bookings, holds } = plan
+        const made = plan.bookings.inserts
         return Effect.all([
-          recordBookingBatch(operations, bookings.inserts.length, bookings.inserts.reduce((n, row) => n + row.ticketsCount, 0)),
+          recordBookingBatch(operations, made.length, made.reduce((n, row) => n + row.ticketsCount, 0)),
           recordTicketChanges({
-            cancelled: bookings.updates.filter((row) => row.status === "CANCELLED").length,
-            holdsPlaced: holds.inserts.length,
-            holdsExpired: holds.updates.filter((row) => row.status === "EXPIRED").length
+            cancelled: plan.bookings.updates.filter((row) => row.status === "CANCELLED").length,
+            holdsPlaced: plan.holds.inserts.length,
+            holdsExpired: plan.holds.updates.filter((row) => row.status === "EXPIRED").length
           }),
           plan.availabilityChanged ? catalogueChanged : Effect.void
         ], { discard: true })
