@@ -90,7 +90,15 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
   /** Everything a batch is decided on but the event row, as of the statement's snapshot. */
   const state = (eventId: EventId, needs: ReturnType<typeof needsOf>) => {
     const customers = sql`${needs.customers}::int[]`
-    const keys = sql`${needs.keys}::uuid[]`
+    // Rows the batch names by id or made under one of its keys. Only the conditions it needs: the
+    // planner may scan a whole (partial) index to rule out an empty `= ANY('{}')` in an OR.
+    const named = (alias: "b" | "h", ids: ReadonlyArray<number>) => {
+      const conditions = [
+        ...(ids.length === 0 ? [] : [sql`${sql.literal(alias)}.id = ANY(${ids}::int[])`]),
+        ...(needs.keys.length === 0 ? [] : [sql`${sql.literal(alias)}.idempotency_id = ANY(${needs.keys}::uuid[])`])
+      ]
+      return conditions.length === 0 ? sql.literal("false") : sql.or(conditions)
+    }
     return sql`
       ARRAY(SELECT u.id FROM users u WHERE u.id = ANY(${customers})) AS "knownUsers",
       (SELECT COALESCE(json_agg(json_build_object(
@@ -98,14 +106,14 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
           'cancelledAt', b.cancelled_at, 'holdId', b.hold_id, 'createdAt', b.created_at,
           'idempotencyId', b.idempotency_id, 'cancelIdempotencyId', b.cancel_idempotency_id)), '[]')
         FROM bookings b
-        WHERE b.event_id = ${eventId} AND (b.id = ANY(${needs.bookings}::int[]) OR b.idempotency_id = ANY(${keys}))) AS bookings,
+        WHERE b.event_id = ${eventId} AND ${named("b", needs.bookings)}) AS bookings,
       (SELECT COALESCE(json_agg(json_build_object(
           'id', h.id, 'userId', h.user_id, 'ticketsCount', h.tickets_count, 'status', h.status,
           'expiresAt', h.expires_at, 'entryId', h.waitlist_entry_id, 'createdAt', h.created_at, 'endedAt', h.ended_at,
           'idempotencyId', h.idempotency_id)), '[]')
         FROM holds h
         WHERE h.event_id = ${eventId}
-          AND (h.id = ANY(${needs.holds}::int[]) OR h.idempotency_id = ANY(${keys})
+          AND (${named("h", needs.holds)}
                OR (h.status = 'HELD' AND (h.expires_at <= now() OR (l.loaded AND h.waitlist_entry_id IS NOT NULL))))) AS holds,
       CASE WHEN l.loaded THEN (
         SELECT COALESCE(json_agg(json_build_object(
