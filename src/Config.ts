@@ -213,6 +213,12 @@ export const isProduction = Config.string("NODE_ENV").pipe(
   Config.map((env) => env === "production")
 )
 
+/** BCRYPT_COST: also read by tools that hash passwords without the whole AppConfig (npm run seed). */
+export const bcryptCost = Config.integer("BCRYPT_COST").pipe(
+  Config.validate({ message: "BCRYPT_COST must be between 4 and 15", validation: (n) => n >= 4 && n <= 15 }),
+  Config.withDefault(10)
+)
+
 export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>() {
   /** Settings for tests and tools: sensible defaults, a random secret, cheap bcrypt. */
   static make(overrides: Partial<AppSettings> = {}): AppSettings {
@@ -272,10 +278,7 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
             Config.withDefault(3600)
           )
         },
-        bcryptCost: yield* Config.integer("BCRYPT_COST").pipe(
-          Config.validate({ message: "BCRYPT_COST must be between 4 and 15", validation: (n) => n >= 4 && n <= 15 }),
-          Config.withDefault(10)
-        ),
+        bcryptCost: yield* bcryptCost,
         passwordWorkers: yield* positiveInteger("PASSWORD_WORKERS", defaultPasswordWorkers()),
         maxTicketsPerBooking: yield* Config.integer("MAX_TICKETS_PER_BOOKING").pipe(
           Config.validate({ message: "MAX_TICKETS_PER_BOOKING must be at least 1", validation: (n) => n >= 1 }),

@@ -32,5 +32,16 @@ export const PostgresLive = Layer.unwrapScoped(
   })
 )
 
+/** Which database PostgresLive connects to, for people (the URL without its password). */
+export const databaseDescription = Effect.map(optionalSecret("DATABASE_URL"), (url) => {
+  if (Option.isNone(url)) return `the embedded PostgreSQL in ./${EMBEDDED_DATA_DIR}`
+  try {
+    const { host, pathname, protocol, username } = new URL(Redacted.value(url.value))
+    return `${protocol}//${username === "" ? "" : `${username}@`}${host}${pathname}`
+  } catch {
+    return "DATABASE_URL"
+  }
+})
+
 /** A migrated PostgreSQL, ready before any traffic. */
 export const DatabaseLive = MigrationsLive.pipe(Layer.provideMerge(PostgresLive))
