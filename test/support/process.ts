@@ -10,9 +10,10 @@ export const ROOT = resolve(import.meta.dirname, "../..")
 /** The JWT_SECRET the end-to-end servers run with. */
 export const SECRET = "an-end-to-end-test-secret-of-32+-chars"
 
-/** Compiles the server, the worker and the health check as `npm start` does (once per run: skipped when up to date). */
+/** Compiles the server, the worker and the tools as `npm start` does (once per run: skipped when up to date). */
 export const buildOnce = () => {
-  execFileSync(process.execPath, ["scripts/build.mjs", "--if-changed", "src/main.ts", "src/worker.ts", "scripts/healthcheck.ts"], {
+  const entries = ["src/main.ts", "src/worker.ts", "scripts/healthcheck.ts", "scripts/seed.ts", "scripts/db-reset.ts"]
+  execFileSync(process.execPath, ["scripts/build.mjs", "--if-changed", ...entries], {
     cwd: ROOT,
     stdio: "inherit"
   })
