@@ -6,12 +6,11 @@ import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Exit, Layer, Redacted, Scope } from "effect"
 import { spawn } from "node:child_process"
-import { chmodSync, mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { rmSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { freshDatabaseUrl } from "../support/database.ts"
-import { buildOnce, cleanUp, exited, postmasterPid, ROOT, type Server } from "../support/process.ts"
+import { buildOnce, cleanUp, embeddedWorkdir, exited, postmasterPid, ROOT, type Server } from "../support/process.ts"
 
 interface Run {
   readonly code: number | null | "timeout"
@@ -119,9 +118,7 @@ describe("npm run seed and npm run db:reset on DATABASE_URL", () => {
 
 describe("npm run seed and npm run db:reset on the embedded default", () => {
   it("seed twice (same logins), then reset: each run starts and stops ./.data/postgres", async () => {
-    const directory = mkdtempSync(join(tmpdir(), "event-booking-tools-"))
-    chmodSync(directory, 0o755) // as root, the embedded server runs as the `postgres` user
-    const dataDir = join(directory, ".data", "postgres")
+    const { dataDir, directory } = embeddedWorkdir()
     try {
       const first = await tool("seed", [], { cwd: directory })
       expect(first.code, first.output).toBe(0)

@@ -1,8 +1,9 @@
 /** The real server process for the end-to-end tier: started as `npm start` starts it, and observed from outside. */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { once } from "node:events"
-import { existsSync, readFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, readFileSync } from "node:fs"
 import { connect, createServer } from "node:net"
+import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 
 export const ROOT = resolve(import.meta.dirname, "../..")
@@ -106,6 +107,13 @@ export const isAlive = (pid: number) => {
   } catch {
     return false
   }
+}
+
+/** A scratch working directory for a process using the embedded default: its `./.data/postgres` is `dataDir`. */
+export const embeddedWorkdir = () => {
+  const directory = mkdtempSync(join(tmpdir(), "event-booking-e2e-"))
+  chmodSync(directory, 0o755) // as root, the embedded server runs as the `postgres` user
+  return { directory, dataDir: join(directory, ".data", "postgres") }
 }
 
 /** The PostgreSQL server running on `dataDir`, from its lock file. */
