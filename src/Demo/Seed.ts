@@ -5,8 +5,9 @@
  * removes anything, so a second run changes nothing: accounts are found by email, events by
  * their organizer and title (a cancelled one counts as missing), bookings by customer and event.
  */
-import { Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import { Clock, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import { Passwords } from "../Accounts/Passwords.ts"
+import type { User } from "../Accounts/User.ts"
 import { UsersRepo } from "../Accounts/UsersRepo.ts"
 import { Bookings } from "../Bookings/Bookings.ts"
 import { BookingsRepo } from "../Bookings/BookingsRepo.ts"
@@ -33,6 +34,9 @@ export const CUSTOMERS = {
   bob: { email: "bob@demo.example.com", role: "CUSTOMER" },
   carol: { email: "carol@demo.example.com", role: "CUSTOMER" }
 } as const satisfies Record<string, DemoAccount>
+
+/** The logins the seed prints: the same every run. */
+export const logins: ReadonlyArray<DemoAccount> = [ORGANIZER, ...Object.values(CUSTOMERS)]
 
 interface DemoEvent {
   readonly title: string
@@ -105,13 +109,18 @@ export class Seed extends Context.Tag("Seed")<Seed, {
       const events = yield* Events
       const bookings = yield* Bookings
 
+      const conflict = ({ email, role }: DemoAccount, existing: Option.Option<User>) =>
+        Option.isSome(existing) && existing.value.role !== role
+          ? Option.some(new SeedConflict({ message: `${email} already exists as ${existing.value.role}, not ${role}` }))
+          : Option.none()
+      const conflictOf = (demo: DemoAccount) => Effect.map(users.findByEmail(demo.email), (existing) => conflict(demo, existing))
+
       const account = ({ email, role }: DemoAccount): Effect.Effect<{ readonly id: UserId; readonly created: boolean }, SeedConflict> =>
         Effect.gen(function*() {
           const existing = yield* users.findByEmail(email)
           if (Option.isSome(existing)) {
-            if (existing.value.role !== role) {
-              return yield* new SeedConflict({ message: `${email} already exists as ${existing.value.role}, not ${role}` })
-            }
+            const refused = conflict({ email, role }, existing)
+            if (Option.isSome(refused)) return yield* refused.value
             return { id: existing.value.id, created: false }
           }
           const passwordHash = yield* passwords.hash(Redacted.make(DEMO_PASSWORD))
@@ -124,13 +133,18 @@ export class Seed extends Context.Tag("Seed")<Seed, {
 
       return {
         run: Effect.gen(function*() {
+          // Every account is checked before anything is written.
+          const conflicts = yield* Effect.forEach(logins, conflictOf)
+          const conflict = Option.firstSomeOf(conflicts)
+          if (Option.isSome(conflict)) return yield* conflict.value
+
           const organizer = yield* account(ORGANIZER)
           const customers = yield* Effect.forEach(Object.entries(CUSTOMERS), ([name, demo]) =>
             Effect.map(account(demo), (result) => [name, result] as const))
           const customerIds = Object.fromEntries(customers.map(([name, { id }]) => [name, id])) as Record<keyof typeof CUSTOMERS, UserId>
 
           const existing = (yield* eventsRepo.list({ includePast: true })).filter((event) => event.organizerId === organizer.id)
-          const today = new Date()
+          const today = new Date(yield* Clock.currentTimeMillis)
           let eventsCreated = 0
           const byTitle = new Map<string, Event>()
           for (const demo of EVENTS) {
@@ -186,6 +200,3 @@ export class Seed extends Context.Tag("Seed")<Seed, {
     Layer.provide(Layer.mergeAll(UsersRepo.layer, EventsRepo.layer, BookingsRepo.layer, Transactions.layer, Passwords.layer))
   )
 }
-
-/** The logins the seed prints: the same every run. */
-export const logins: ReadonlyArray<DemoAccount> = [ORGANIZER, ...Object.values(CUSTOMERS)]

@@ -113,13 +113,13 @@ describe("the seed", () => {
 
 describe("the seed on a database where a demo email belongs to another role", () => {
   layer(SeedOverPostgres, { excludeTestServices: true })((it) => {
-    it.effect("refuses, saying which, and creates nothing", () =>
+    it.effect("refuses, saying which, and writes nothing (not even the accounts before it)", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        yield* sql`INSERT INTO users (email, password_hash, role) VALUES (${ORGANIZER.email}, 'x', 'CUSTOMER')`
+        yield* sql`INSERT INTO users (email, password_hash, role) VALUES (${CUSTOMERS.bob.email}, 'x', 'ORGANIZER')`
         const refused = yield* Effect.flip(seed)
         expect(refused).toBeInstanceOf(SeedConflict)
-        expect(refused.message).toBe(`${ORGANIZER.email} already exists as CUSTOMER, not ORGANIZER`)
+        expect(refused.message).toBe(`${CUSTOMERS.bob.email} already exists as ORGANIZER, not CUSTOMER`)
         const counts = yield* sql<{ users: number; events: number }>`
           SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM events) AS events`
         expect(counts[0]).toEqual({ users: 1, events: 0 })
