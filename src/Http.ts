@@ -1,5 +1,5 @@
 /** The HTTP application: handlers over services, the API's middleware, docs, and the server's wrapping. */
-import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer, HttpServerResponse } from "@effect/platform"
 import { Effect, FiberRef, Layer, Option } from "effect"
 import { Accounts } from "./Accounts/Accounts.ts"
 import { AuthenticationLive, OptionalAuthenticationLive } from "./Accounts/Authentication.ts"
@@ -65,6 +65,14 @@ const ServeLive = Layer.unwrapEffect(
 )
 
 /**
+ * `GET /` and `GET /api` lead to the docs. 302, not 308: a permanent redirect is cached by browsers
+ * for good, and either path may one day serve something of its own.
+ */
+const ToDocs = HttpApiBuilder.Router.use((router) =>
+  Effect.forEach(["/", "/api"] as const, (path) => router.get(path, Effect.succeed(HttpServerResponse.redirect("/docs", { status: 302 }))))
+)
+
+/**
  * Serves the API on whatever `HttpServer` is provided (a Node server in main, a test server in
  * tests). Needs persistence, a JobQueue, QueueHealth and AppConfig.
  */
@@ -80,6 +88,7 @@ export const HttpLive = Layer.unwrapEffect(
 ).pipe(
   Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]),
   Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
+  Layer.provide(ToDocs),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
   Layer.provide(ApiFailures),
   Layer.provide(CorsLive),
