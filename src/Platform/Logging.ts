@@ -1,4 +1,5 @@
-import { Cause, Config, Effect, HashMap, Inspectable, Layer, List, Logger } from "effect"
+import { Cause, Effect, HashMap, Inspectable, Layer, List, Logger } from "effect"
+import { isProduction } from "../Config.ts"
 
 /**
  * Log lines are gathered and written to stdout once per turn of the event loop: under load one
@@ -53,8 +54,5 @@ const logfmtLines = Logger.make((options) =>
 
 /** JSON lines in production (for log shippers), readable `key=value` lines otherwise. */
 export const LoggingLive = Layer.unwrapEffect(
-  Effect.map(
-    Config.string("NODE_ENV").pipe(Config.withDefault("development")),
-    (env) => Logger.replace(Logger.defaultLogger, env === "production" ? jsonLines : logfmtLines)
-  )
+  Effect.map(isProduction, (production) => Logger.replace(Logger.defaultLogger, production ? jsonLines : logfmtLines))
 )

@@ -1,6 +1,6 @@
 /**
  * The platform declares its own decode error on every endpoint; ours replaces it before any
- * response is written (ErrorResponses.ts), so the document drops it and its helper schemas.
+ * response is written (src/ErrorResponses.ts), so the document drops it and its helper schemas.
  */
 const PLATFORM_ONLY = ["HttpApiDecodeError", "Issue", "PropertyKey"]
 const isPlatformRef = (schema: unknown) =>

@@ -2,7 +2,7 @@ import { HttpApp, type HttpServerResponse } from "@effect/platform"
 import { Cause, Effect, Exit, Fiber, FiberId, FiberRef, FiberRefs, HashSet, Option } from "effect"
 import { AppConfig } from "../Config.ts"
 import { RequestTimeout } from "../Domain/Errors.ts"
-import { errorResponseOf } from "./ErrorResponses.ts"
+import { errorResponseOf } from "./ErrorResponse.ts"
 
 const deadlineFiberId = FiberId.runtime(-503, 0)
 

@@ -6,7 +6,7 @@
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Context, Deferred, Effect, Exit, Layer, Redacted, Scope } from "effect"
-import { appendFileSync, chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { connect, type Socket } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -15,6 +15,7 @@ import { freshDatabaseUrl } from "../support/database.ts"
 import {
   buildOnce,
   cleanUp,
+  embeddedWorkdir,
   exited,
   freePort,
   isAlive,
@@ -228,9 +229,7 @@ describe("npm scripts", () => {
 
 describe("the embedded PostgreSQL after a crash", () => {
   it("refuses a second server on the same data, recovers from kill -9 and from a stale lock file, and shows PostgreSQL's own errors", async () => {
-    const directory = mkdtempSync(join(tmpdir(), "event-booking-e2e-"))
-    chmodSync(directory, 0o755) // as root, the embedded server runs as the `postgres` user
-    const dataDir = join(directory, ".data", "postgres")
+    const { dataDir, directory } = embeddedWorkdir()
     const servers: Array<Server> = []
     const run = async () => {
       const port = await freePort()

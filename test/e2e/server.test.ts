@@ -1,6 +1,6 @@
 /** The real process, black-box: start-up, a round trip, body limit, JSON logs, clean shutdown. */
 import { Effect, Exit, Scope } from "effect"
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import parsePrometheusTextFormat from "parse-prometheus-text-format"
@@ -9,6 +9,7 @@ import { freshDatabaseUrl } from "../support/database.ts"
 import {
   buildOnce,
   cleanUp,
+  embeddedWorkdir,
   exited,
   freePort,
   postmasterPid,
@@ -127,9 +128,7 @@ describe("the server process", () => {
 
 describe("the embedded default (no DATABASE_URL)", () => {
   it("starts its own PostgreSQL under ./.data, mails a booking into ./.data/mail, keeps data across restarts, and Ctrl-C stops it all", async () => {
-    const directory = mkdtempSync(join(tmpdir(), "event-booking-e2e-"))
-    chmodSync(directory, 0o755) // as root, the embedded server runs as the `postgres` user
-    const dataDir = join(directory, ".data", "postgres")
+    const { dataDir, directory } = embeddedWorkdir()
     const run = async (check: (base: string) => Promise<void>) => {
       const port = await freePort()
       const server = start({ PORT: String(port) }, directory)

@@ -495,5 +495,17 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         expect(html).not.toMatch(/<script[^>]+src="https?:/)
         expect(response.headers["content-security-policy"]).toContain("'unsafe-inline'")
       }).pipe(Effect.scoped))
+
+    it.effect("GET / and GET /api point to the docs with a 302; other methods there are not routes", () =>
+      Effect.gen(function*() {
+        for (const path of ["/", "/api", "/api/"]) {
+          const response = yield* request("GET", path)
+          expect(response.status, path).toBe(302)
+          expect(response.headers.location, path).toBe("/docs")
+          expect(response.headers["x-content-type-options"], path).toBe("nosniff")
+        }
+        expectError(yield* request("POST", "/", { json: {} }), 404, "RouteNotFound")
+        expectError(yield* request("DELETE", "/api"), 404, "RouteNotFound")
+      }))
   })
 })

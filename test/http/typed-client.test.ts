@@ -3,7 +3,9 @@
  * successes decode to the declared schemas, and failures come back as the domain's error classes.
  */
 import { describe, expect, layer } from "@effect/vitest"
+import { HttpServer } from "@effect/platform"
 import { Effect, Redacted } from "effect"
+import * as Client from "../../src/Client.ts"
 import { EmailTaken, EventNotFound, Forbidden, InvalidCredentials, NotEnoughTickets, TicketsAlreadySold, Unauthorized } from "../../src/Domain/Errors.ts"
 import { client, createEvent, MemoryServer, signUp, uniqueEmail } from "../support/server.ts"
 
@@ -71,6 +73,21 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         expect((yield* api.bookings.mine({ urlParams: {} })).map((b) => b.id)).toEqual([booking.id])
         expect(yield* Effect.flip((yield* client(organizer.token)).bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 1 } })))
           .toBeInstanceOf(Forbidden)
+      }))
+
+    it.effect("Client.makeFetch: ready over fetch, given the server's URL and a token (plain or Redacted)", () =>
+      Effect.gen(function*() {
+        const { address } = yield* HttpServer.HttpServer
+        const baseUrl = address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : ""
+        const organizer = yield* signUp("ORGANIZER")
+        const customer = yield* signUp("CUSTOMER")
+        const event = yield* createEvent(organizer.token, { totalTickets: 3 })
+
+        const signedIn = yield* Client.makeFetch({ baseUrl, token: Redacted.make(customer.token) })
+        const booking = yield* signedIn.bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 1 } })
+        expect((yield* (yield* Client.makeFetch({ baseUrl, token: customer.token })).bookings.mine({ urlParams: {} })).map((b) => b.id)).toEqual([booking.id])
+        expect(yield* Effect.flip((yield* Client.makeFetch({ baseUrl })).bookings.mine({ urlParams: {} }))).toBeInstanceOf(Unauthorized)
+        expect((yield* (yield* Client.makeFetch({ baseUrl: new URL(baseUrl) })).health.live()).status).toBe("ok")
       }))
   })
 })

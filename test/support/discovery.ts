@@ -103,6 +103,24 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
         expect(yield* search(`${t}blue`)).toEqual([])
       }))
 
+    it.effect("the listing shows this server's changes at once: a new event, a booking, an edit, a cancellation", () =>
+      Effect.gen(function*() {
+        const t = tag()
+        const organizer = yield* signUp("ORGANIZER")
+        const customer = yield* signUp("CUSTOMER")
+        const listed = Effect.map(request("GET", `/api/events?q=${t}`), (r) => r.body.map((e: any) => [e.title, e.availableTickets]))
+        expect(yield* listed).toEqual([])
+        const event = yield* createEvent(organizer.token, { title: `${t} Gala`, totalTickets: 10 })
+        expect(yield* listed).toEqual([[`${t} Gala`, 10]])
+        expect((yield* book(customer.token, event.id, 3)).status).toBe(201)
+        expect(yield* listed).toEqual([[`${t} Gala`, 7]])
+        const edit = yield* request("PUT", `/api/events/${event.id}`, { token: organizer.token, json: { title: `${t} Gala Night` } })
+        expect(edit.status).toBe(200)
+        expect(yield* listed).toEqual([[`${t} Gala Night`, 7]])
+        expect((yield* request("DELETE", `/api/events/${event.id}`, { token: organizer.token })).status).toBe(204)
+        expect(yield* listed).toEqual([])
+      }))
+
     it.effect("LIKE wildcards and backslashes in q and location are plain characters", () =>
       Effect.gen(function*() {
         const t = tag()

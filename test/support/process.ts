@@ -1,18 +1,23 @@
 /** The real server process for the end-to-end tier: started as `npm start` starts it, and observed from outside. */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { once } from "node:events"
-import { existsSync, readFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, readFileSync } from "node:fs"
 import { connect, createServer } from "node:net"
+import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 
-const ROOT = resolve(import.meta.dirname, "../..")
+export const ROOT = resolve(import.meta.dirname, "../..")
 
 /** The JWT_SECRET the end-to-end servers run with. */
 export const SECRET = "an-end-to-end-test-secret-of-32+-chars"
 
-/** Compiles the server and the worker as `npm start` does (once per run: skipped when up to date). */
+/** Compiles the server, the worker and the tools as `npm start` does (once per run: skipped when up to date). */
 export const buildOnce = () => {
-  execFileSync(process.execPath, ["scripts/build.mjs", "--if-changed", "src/main.ts", "src/worker.ts"], { cwd: ROOT, stdio: "inherit" })
+  const entries = ["src/main.ts", "src/worker.ts", "scripts/healthcheck.ts", "scripts/seed.ts", "scripts/db-reset.ts"]
+  execFileSync(process.execPath, ["scripts/build.mjs", "--if-changed", ...entries], {
+    cwd: ROOT,
+    stdio: "inherit"
+  })
 }
 
 export const freePort = () =>
@@ -39,8 +44,11 @@ const track = (child: ChildProcess): Server => {
  * The compiled server (what `npm start` runs), in `cwd` (where `.data/` and `.env` are looked
  * for), in its own process group so that a test can signal the group as a terminal's Ctrl-C does.
  */
-export const start = (env: Record<string, string>, cwd = process.cwd()): Server =>
-  track(spawn(process.execPath, [join(ROOT, "dist/src/main.js")], {
+export const start = (env: Record<string, string>, cwd = process.cwd()): Server => startScript(join(ROOT, "dist/src/main.js"), env, cwd)
+
+/** A compiled script (`dist/...`), as `start` runs the server. */
+export const startScript = (script: string, env: Record<string, string>, cwd = process.cwd(), args: ReadonlyArray<string> = []): Server =>
+  track(spawn(process.execPath, [script, ...args], {
     cwd,
     env: { PATH: process.env.PATH, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -99,6 +107,13 @@ export const isAlive = (pid: number) => {
   } catch {
     return false
   }
+}
+
+/** A scratch working directory for a process using the embedded default: its `./.data/postgres` is `dataDir`. */
+export const embeddedWorkdir = () => {
+  const directory = mkdtempSync(join(tmpdir(), "event-booking-e2e-"))
+  chmodSync(directory, 0o755) // as root, the embedded server runs as the `postgres` user
+  return { directory, dataDir: join(directory, ".data", "postgres") }
 }
 
 /** The PostgreSQL server running on `dataDir`, from its lock file. */

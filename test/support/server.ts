@@ -1,10 +1,10 @@
 /** The real HTTP application on a test server, over in-memory or PostgreSQL persistence. */
-import { HttpApiClient, HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import { SignJWT } from "jose"
 import type { Role } from "../../src/Domain/Role.ts"
-import { Api } from "../../src/Api.ts"
+import * as Client from "../../src/Client.ts"
 import { AppConfig, type AppSettings } from "../../src/Config.ts"
 import { CatalogueChanges } from "../../src/Events/CatalogueChanges.ts"
 import { HttpLive } from "../../src/Http.ts"
@@ -46,11 +46,8 @@ export const MemoryServer = (settings: Partial<AppSettings> = {}) => serverOver(
 export const PostgresServer = (settings: Partial<AppSettings> = {}) =>
   serverOver(PersistenceSql, settings).pipe(Layer.provideMerge(TestDatabaseLive))
 
-/** The typed client, optionally signed in with `token`. */
-export const client = (token?: string) =>
-  HttpApiClient.make(Api, {
-    transformClient: token === undefined ? undefined : HttpClient.mapRequest(HttpClientRequest.bearerToken(token))
-  })
+/** The typed client (src/Client.ts) on the test server, optionally signed in with `token`. */
+export const client = (token?: string) => Client.make({ token })
 
 let counter = 0
 /** A unique email for this test run. */

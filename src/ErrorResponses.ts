@@ -1,11 +1,11 @@
 /**
  * The one place where failures that are not domain errors become `{ message, status, code }`:
  * schema decode failures, unknown routes and methods, malformed or oversized bodies, and defects.
+ * Beside Http.ts because it knows the app's Api (its routes, its middleware).
  */
 import {
   HttpApi,
   HttpApiBuilder,
-  HttpApiSchema,
   type HttpApp,
   HttpIncomingMessage,
   HttpServerError,
@@ -13,11 +13,10 @@ import {
   HttpServerResponse
 } from "@effect/platform"
 import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
-import { Cause, Effect, Option, Schema } from "effect"
-import { Api } from "../Api.ts"
-import { AppConfig } from "../Config.ts"
+import { Cause, Effect, Option } from "effect"
+import { Api } from "./Api.ts"
+import { AppConfig } from "./Config.ts"
 import {
-  errorResponse,
   InternalServerError,
   InvalidJson,
   MethodNotAllowed,
@@ -25,17 +24,9 @@ import {
   RouteNotFound,
   UnsupportedMediaType,
   ValidationError
-} from "../Domain/Errors.ts"
-import { isJsonBody, MAX_JSON_DEPTH, tooDeepAt, unsupportedBody } from "./RequestBodies.ts"
-
-/** A response carrying `error` in the standard shape. */
-export const errorResponseOf = <Self, Tag extends string, Fields extends Schema.Struct.Fields>(
-  errorClass: Schema.TaggedErrorClass<Self, Tag, Fields>,
-  error: Self
-) =>
-  HttpServerResponse.unsafeJson(Schema.encodeSync(errorResponse(errorClass))(error), {
-    status: HttpApiSchema.getStatusError(errorClass)
-  })
+} from "./Domain/Errors.ts"
+import { isJsonBody, MAX_JSON_DEPTH, tooDeepAt, unsupportedBody } from "./Platform/RequestBodies.ts"
+import { errorResponseOf } from "./Platform/ErrorResponse.ts"
 
 /** "title: must not be empty; foo: is not a known field" from the decode error's issues. */
 export const describeDecodeError = (error: HttpApiDecodeError): string =>
