@@ -262,6 +262,7 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
     if (row.idempotencyId !== null) keyed.holds.set(row.idempotencyId, hold.id)
     return hold
   }
+  const newEntry = (row: Omit<EntryRow, "id">) => setEntry({ ...row, id: -++created.entries })
   /** What the caller already made under this key, if anything (never another customer's row). */
   const repeatOf = <Row extends { readonly userId: number }>(
     made: ReadonlyMap<string, number>,
@@ -272,7 +273,6 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
     const row = id === undefined ? undefined : rows.get(id)
     return row !== undefined && row.userId === operation.userId ? row : undefined
   }
-  const newEntry = (row: Omit<EntryRow, "id">) => setEntry({ ...row, id: -++created.entries })
 
   const ticketsOf = (userId: number) => {
     const tickets = customerTickets.get(userId)
