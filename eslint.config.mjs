@@ -5,7 +5,9 @@ import js from "@eslint/js"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "bench/**", ".data/**", "coverage/**", "**/*.md"] },
+  { ignores: ["dist/**", "node_modules/**", "bench/**", ".data/**", "coverage/**", "tmp-*/**", "**/*.md"] },
+  // Plain JavaScript scripts run on Node (TypeScript files are checked by tsc, which knows the globals).
+  { files: ["**/*.mjs"], languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...effect.configs.dprint,

@@ -64,7 +64,10 @@ const flow = Effect.gen(function*() {
   // Failures are values of the API's error classes: handle the ones that mean something here.
   yield* customer.bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: booking.event.availableTickets + 1 } }).pipe(
     Effect.flatMap(() => Effect.dieMessage("booking more tickets than are left should have been refused")),
-    Effect.catchTag("NotEnoughTickets", (refused) => Console.log(`asking for more was refused (${refused._tag}, ${refused.available} available): ${refused.message}`))
+    Effect.catchTag(
+      "NotEnoughTickets",
+      (refused) => Console.log(`asking for more was refused (${refused._tag}, ${refused.available} available): ${refused.message}`)
+    )
   )
 
   const mine = yield* customer.bookings.mine({ urlParams: {} })
@@ -73,7 +76,10 @@ const flow = Effect.gen(function*() {
 
 flow.pipe(
   // The server is not there: say so plainly rather than with a stack.
-  Effect.catchTag("RequestError", (error) =>
-    Effect.flatMap(baseUrl, (url) => Effect.fail(`cannot reach the API at ${url} (is the server running? npm start): ${error.message}`))),
+  Effect.catchTag(
+    "RequestError",
+    (error) =>
+      Effect.flatMap(baseUrl, (url) => Effect.fail(`cannot reach the API at ${url} (is the server running? npm start): ${error.message}`))
+  ),
   NodeRuntime.runMain
 )

@@ -22,7 +22,9 @@ export const flags = <const Flag extends string>(known: ReadonlyArray<Flag>) =>
 export const refuseInProduction = (command: string, allowed: boolean) =>
   Effect.flatMap(isProduction, (production) =>
     production && !allowed
-      ? new CliError({ message: `NODE_ENV=production: ${command} refuses to touch a production database; add --allow-production if you mean it` })
+      ? new CliError({
+        message: `NODE_ENV=production: ${command} refuses to touch a production database; add --allow-production if you mean it`
+      })
       : Effect.void)
 
 /** Asks on the terminal; `yes` (or `y`) is a yes, anything else (or no input at all) a no. */

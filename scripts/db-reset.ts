@@ -5,7 +5,7 @@
  *   npm run db:reset [-- --yes] [--allow-production]
  */
 import { Console, Effect } from "effect"
-import { PostgresLive, databaseDescription } from "../src/Platform/Database.ts"
+import { databaseDescription, PostgresLive } from "../src/Platform/Database.ts"
 import { otherSessions, resetDatabase } from "../src/Platform/DatabaseReset.ts"
 import { CliError, confirm, flags, refuseInProduction, runCli } from "./cli.ts"
 

@@ -15,8 +15,8 @@ import {
 import { EventsApi } from "./Events/Api.ts"
 import { HealthApi } from "./Health/Api.ts"
 import { HoldsApi } from "./Holds/Api.ts"
-import { WaitlistApi } from "./Waitlist/Api.ts"
 import { withoutPlatformDecodeError } from "./Platform/OpenApiDocument.ts"
+import { WaitlistApi } from "./Waitlist/Api.ts"
 
 export class Api extends HttpApi.make("event-booking")
   .add(HealthApi)

@@ -211,7 +211,10 @@ const serverSettings = Effect.gen(function*() {
     headersTimeoutMs,
     // Node refuses a headers timeout longer than the whole request's.
     receiveTimeoutMs: yield* positiveInteger("HTTP_RECEIVE_TIMEOUT_MS", defaultServer.receiveTimeoutMs).pipe(
-      Config.validate({ message: "HTTP_RECEIVE_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS", validation: (ms) => ms >= headersTimeoutMs })
+      Config.validate({
+        message: "HTTP_RECEIVE_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS",
+        validation: (ms) => ms >= headersTimeoutMs
+      })
     ),
     keepAliveTimeoutMs: yield* positiveInteger("HTTP_KEEP_ALIVE_TIMEOUT_MS", defaultServer.keepAliveTimeoutMs),
     deadlineMs: yield* positiveInteger("REQUEST_DEADLINE_MS", defaultServer.deadlineMs),
@@ -283,7 +286,12 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
     return {
       port: 0,
       production: false,
-      jwt: { secret: Redacted.make(randomBytes(32).toString("hex")), issuer: "event-booking", audience: "event-booking-api", ttlSeconds: 3600 },
+      jwt: {
+        secret: Redacted.make(randomBytes(32).toString("hex")),
+        issuer: "event-booking",
+        audience: "event-booking-api",
+        ttlSeconds: 3600
+      },
       bcryptCost: 4,
       passwordWorkers: 1,
       maxTicketsPerBooking: 10,

@@ -25,8 +25,8 @@ import {
   UnsupportedMediaType,
   ValidationError
 } from "./Domain/Errors.ts"
-import { isJsonBody, MAX_JSON_DEPTH, tooDeepAt, unsupportedBody } from "./Platform/RequestBodies.ts"
 import { errorResponseOf } from "./Platform/ErrorResponse.ts"
+import { isJsonBody, MAX_JSON_DEPTH, tooDeepAt, unsupportedBody } from "./Platform/RequestBodies.ts"
 
 /** "title: must not be empty; foo: is not a known field" from the decode error's issues. */
 export const describeDecodeError = (error: HttpApiDecodeError): string =>
@@ -44,8 +44,7 @@ export const describeDecodeError = (error: HttpApiDecodeError): string =>
     })
     .join("; ")
 
-const isRequestError = (u: unknown): u is HttpServerError.RequestError =>
-  HttpServerError.isServerError(u) && u._tag === "RequestError"
+const isRequestError = (u: unknown): u is HttpServerError.RequestError => HttpServerError.isServerError(u) && u._tag === "RequestError"
 
 const CHUNKED_HARD_CAP_FACTOR = 10
 
@@ -92,8 +91,7 @@ const routes = (() => {
 
 const allowedMethods = (path: string) => [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))]
 
-const isRouteNotFound = (u: unknown): u is HttpServerError.RouteNotFound =>
-  HttpServerError.isServerError(u) && u._tag === "RouteNotFound"
+const isRouteNotFound = (u: unknown): u is HttpServerError.RouteNotFound => HttpServerError.isServerError(u) && u._tag === "RouteNotFound"
 
 const tooLarge = (limit: number) => errorResponseOf(PayloadTooLarge, payloadTooLarge(limit))
 
@@ -146,7 +144,10 @@ export const errorResponses = <E, R>(app: HttpApp.HttpApp<HttpServerResponse.Htt
             return Effect.succeed(errorResponseOf(RouteNotFound, new RouteNotFound({ message: `No route for ${request.method} ${path}` })))
           }
           return Effect.succeed(
-            errorResponseOf(MethodNotAllowed, new MethodNotAllowed({ message: `${request.method} is not allowed on ${path}; use ${allowed.join(", ")}` })).pipe(
+            errorResponseOf(
+              MethodNotAllowed,
+              new MethodNotAllowed({ message: `${request.method} is not allowed on ${path}; use ${allowed.join(", ")}` })
+            ).pipe(
               HttpServerResponse.setHeader("allow", allowed.join(", "))
             )
           )

@@ -15,7 +15,10 @@ import { TracingLive } from "./Telemetry/Tracing.ts"
 // A worker shares the API's database. The embedded one belongs to `npm start`, which runs workers itself.
 const RequireDatabaseUrl = Layer.effectDiscard(
   optionalSecret("DATABASE_URL").pipe(
-    Effect.filterOrDieMessage(Option.isSome, "npm run worker needs DATABASE_URL (the API's database); `npm start` alone already runs the workers")
+    Effect.filterOrDieMessage(
+      Option.isSome,
+      "npm run worker needs DATABASE_URL (the API's database); `npm start` alone already runs the workers"
+    )
   )
 )
 

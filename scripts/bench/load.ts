@@ -36,7 +36,9 @@ export const load = async (options: Load): Promise<Run> => {
     ...(options.request ? { requests: [options.request] } : {}),
     timeout: 30
   })
-  const statuses = Object.fromEntries(Object.entries(result.statusCodeStats as Record<string, { count: number }>).map(([code, { count }]) => [code, count]))
+  const statuses = Object.fromEntries(
+    Object.entries(result.statusCodeStats as Record<string, { count: number }>).map(([code, { count }]) => [code, count])
+  )
   return {
     perSecond: Math.round(result.requests.average),
     p50: result.latency.p50,

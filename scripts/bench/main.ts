@@ -168,8 +168,13 @@ const main = async () => {
       INSERT INTO users (email, password_hash, role)
       SELECT 'c' || n || '@bench.example', 'not a hash', 'CUSTOMER' FROM generate_series(1, 200) n RETURNING id`)
     const tokens = await Effect.runPromise(
-      Effect.forEach(customers, ({ id }) => Effect.map(Effect.flatMap(Tokens, (t) => t.issue({ userId: id as UserId, role: "CUSTOMER" })), (s) => s.token)).pipe(
-        Effect.provide(Tokens.layer.pipe(Layer.provide(AppConfig.layerTest({ jwt: { ...AppConfig.make().jwt, secret: Redacted.make(secret) } }))))
+      Effect.forEach(
+        customers,
+        ({ id }) => Effect.map(Effect.flatMap(Tokens, (t) => t.issue({ userId: id as UserId, role: "CUSTOMER" })), (s) => s.token)
+      ).pipe(
+        Effect.provide(
+          Tokens.layer.pipe(Layer.provide(AppConfig.layerTest({ jwt: { ...AppConfig.make().jwt, secret: Redacted.make(secret) } })))
+        )
       )
     )
 
@@ -262,15 +267,29 @@ const main = async () => {
       seconds,
       baselines: { bareNode, httpApiCeiling, rawSql16: raw16, rawSql64: raw64 },
       scenarios: {
-        hotEvent16: { ...hot16, xHttpApi: ratio(hot16.perSecond, httpApiCeiling.perSecond), xRawSql: ratio(hot16.perSecond, raw16.perSecond) },
-        hotEvent64: { ...hot64, xHttpApi: ratio(hot64.perSecond, httpApiCeiling.perSecond), xRawSql: ratio(hot64.perSecond, raw64.perSecond) },
+        hotEvent16: {
+          ...hot16,
+          xHttpApi: ratio(hot16.perSecond, httpApiCeiling.perSecond),
+          xRawSql: ratio(hot16.perSecond, raw16.perSecond)
+        },
+        hotEvent64: {
+          ...hot64,
+          xHttpApi: ratio(hot64.perSecond, httpApiCeiling.perSecond),
+          xRawSql: ratio(hot64.perSecond, raw64.perSecond)
+        },
         spread1000Events64: { ...spread64, xHttpApi: ratio(spread64.perSecond, httpApiCeiling.perSecond) },
         listEvents20: { ...listing, xHttpApi: ratio(listing.perSecond, httpApiCeiling.perSecond) },
         hotEvent16DuringLoginStorm: { ...duringStorm, p99xQuiet: ratio(duringStorm.p99, hot16.p99), logins: storm }
       },
       rssMbAfterLoad: rssMb,
       ledger: {
-        rush: { requests: RUSH_TICKETS * 2, created: rushRun.statuses["201"] ?? 0, refused: rushRun.statuses["409"] ?? 0, sold: rushLedger.booked, tickets: RUSH_TICKETS },
+        rush: {
+          requests: RUSH_TICKETS * 2,
+          created: rushRun.statuses["201"] ?? 0,
+          refused: rushRun.statuses["409"] ?? 0,
+          sold: rushLedger.booked,
+          tickets: RUSH_TICKETS
+        },
         exact: (rushRun.statuses["201"] ?? 0) === rushLedger.booked && rushLedger.booked === RUSH_TICKETS,
         eventsOversold: oversold,
         // Timed runs are cut off with requests in flight: the server commits them unanswered.
@@ -283,7 +302,9 @@ const main = async () => {
     printTable(results)
     if (profile) {
       for (const file of readdirSync(PROFILE_DIR).filter((f) => f.endsWith(".cpuprofile"))) {
-        console.log(`\nHottest functions of the service (self time), ${PROFILE_DIR}/${file}:\n${topFunctions(join(PROFILE_DIR, file)).join("\n")}`)
+        console.log(
+          `\nHottest functions of the service (self time), ${PROFILE_DIR}/${file}:\n${topFunctions(join(PROFILE_DIR, file)).join("\n")}`
+        )
       }
     }
   } finally {
@@ -315,7 +336,9 @@ const printTable = (r: any) => {
     row("  the 32 logins themselves", s.hotEvent16DuringLoginStorm.logins),
     "",
     `RSS after load: ${r.rssMbAfterLoad} MB. Ledger: sold-out rush ${r.ledger.rush.requests} requests on ${r.ledger.rush.tickets} tickets → ` +
-    `${r.ledger.rush.created} × 201, ${r.ledger.rush.refused} × 409, ${r.ledger.rush.sold} sold (${r.ledger.exact ? "exact" : "NOT EXACT"}); ` +
+    `${r.ledger.rush.created} × 201, ${r.ledger.rush.refused} × 409, ${r.ledger.rush.sold} sold (${
+      r.ledger.exact ? "exact" : "NOT EXACT"
+    }); ` +
     `events oversold: ${r.ledger.eventsOversold}; timed runs: ${r.ledger.timedRuns2xx} × 2xx, ${r.ledger.timedRunsBooked} booked (the rest were in flight at the cut-off).`
   ]
   console.log(lines.join("\n"))

@@ -1,11 +1,11 @@
 import { Context, Effect, Layer, Option, Redacted } from "effect"
 import { type EmailTaken, InvalidCredentials, Unauthorized } from "../Domain/Errors.ts"
 import type { UserId } from "../Domain/Ids.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 import { Passwords } from "./Passwords.ts"
 import { Tokens } from "./Tokens.ts"
 import type { Login, Register, Session, User } from "./User.ts"
 import { UsersRepo } from "./UsersRepo.ts"
-import { traced } from "../Telemetry/Tracing.ts"
 
 const invalidCredentials = new InvalidCredentials({ message: "Invalid email or password" })
 

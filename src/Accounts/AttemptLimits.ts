@@ -61,13 +61,13 @@ export class AttemptLimits extends Context.Tag("AttemptLimits")<AttemptLimits, {
         quotas.reduce((a, b) => (b.remaining < a.remaining || (b.remaining === a.remaining && b.resetSeconds > a.resetSeconds) ? b : a))
 
       return {
-        policy: `${settings.addressAttempts};w=${settings.addressWindowSeconds}, ${settings.accountFailures};w=${settings.accountWindowSeconds}`,
+        policy:
+          `${settings.addressAttempts};w=${settings.addressWindowSeconds}, ${settings.accountFailures};w=${settings.accountWindowSeconds}`,
 
         guard: (endpoint, caller, attempt, { failed, report }) =>
           Effect.gen(function*() {
             const quotas: Array<Quota> = []
-            const refuse = (quota: Quota) =>
-              Effect.zipRight(report(quota), Effect.fail(TooManyRequests.of(quota.resetSeconds)))
+            const refuse = (quota: Quota) => Effect.zipRight(report(quota), Effect.fail(TooManyRequests.of(quota.resetSeconds)))
 
             const address = yield* tolerant(store.hit(`${endpoint}:address:${caller.address}`, settings.addressWindowSeconds * 1000))
             if (Option.isSome(address)) {
@@ -94,7 +94,11 @@ export class AttemptLimits extends Context.Tag("AttemptLimits")<AttemptLimits, {
                 const released = counted || Option.isNone(account) ? Effect.void : tolerant(store.release(accountKey))
                 const accountQuota = Option.map(account, (window) =>
                   quotaOf(settings.accountFailures, counted ? window : { ...window, hits: window.hits - 1 }))
-                const all = Option.match(accountQuota, { onNone: () => quotas, onSome: (quota) => [...quotas, quota] })
+                const all = Option.match(accountQuota, {
+                  onNone: () =>
+                    quotas,
+                  onSome: (quota) => [...quotas, quota]
+                })
                 return Effect.zipRight(released, all.length === 0 ? Effect.void : report(closest(all)))
               })
             )

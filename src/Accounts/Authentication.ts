@@ -27,8 +27,7 @@ export const AuthenticationLive = Layer.effect(
     const tokens = yield* Tokens
     return {
       // The platform hands over the header minus its first 7 characters; read it whole to check the scheme.
-      bearer: () =>
-        Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => callerOf(tokens, request.headers.authorization))
+      bearer: () => Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => callerOf(tokens, request.headers.authorization))
     }
   })
 )

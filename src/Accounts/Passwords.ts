@@ -1,7 +1,7 @@
 import { Context, Effect, Layer, Redacted } from "effect"
 import { AppConfig } from "../Config.ts"
-import { makePasswordWorkers } from "./PasswordWorkers.ts"
 import { traced } from "../Telemetry/Tracing.ts"
+import { makePasswordWorkers } from "./PasswordWorkers.ts"
 
 /**
  * Password hashing (bcrypt, in worker threads: PasswordWorkers.ts). The hash of a throw-away
@@ -25,8 +25,9 @@ export class Passwords extends Context.Tag("Passwords")<Passwords, {
       return {
         hash,
         verify: (password, stored) =>
-          Effect.flatMap(stored === undefined ? dummyHash : Effect.succeed(stored), (hash) =>
-            run<boolean>({ op: "compare", password: Redacted.value(password), hash })
+          Effect.flatMap(
+            stored === undefined ? dummyHash : Effect.succeed(stored),
+            (hash) => run<boolean>({ op: "compare", password: Redacted.value(password), hash })
           ).pipe(
             Effect.map((matches) => matches && stored !== undefined)
           )

@@ -1,7 +1,7 @@
 import { Schema } from "effect"
 import { UserId } from "../Domain/Ids.ts"
-import { Role } from "../Domain/Role.ts"
 import { plainText, strictPayload } from "../Domain/Payload.ts"
+import { Role } from "../Domain/Role.ts"
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 

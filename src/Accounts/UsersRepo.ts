@@ -3,10 +3,10 @@ import { Context, Effect, Layer, Option, Ref } from "effect"
 import { EmailTaken } from "../Domain/Errors.ts"
 import type { UserId } from "../Domain/Ids.ts"
 import type { Role } from "../Domain/Role.ts"
-import { isUniqueViolation } from "../Platform/SqlErrors.ts"
 import { MemoryStore, withEntry } from "../Platform/MemoryStore.ts"
-import type { User } from "./User.ts"
+import { isUniqueViolation } from "../Platform/SqlErrors.ts"
 import { traced } from "../Telemetry/Tracing.ts"
+import type { User } from "./User.ts"
 
 export interface UserWithHash extends User {
   readonly passwordHash: string

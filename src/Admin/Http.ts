@@ -7,8 +7,11 @@ import { OperatorApiDisabled, Unauthorized } from "../Domain/Errors.ts"
 import { QueueHealth } from "../Jobs/QueueHealth.ts"
 import { OperatorAuthentication } from "./Api.ts"
 
-export const AdminHttp = HttpApiBuilder.group(Api, "admin", (handlers) =>
-  Effect.map(QueueHealth, (health) => handlers.handle("queues", () => health.report)))
+export const AdminHttp = HttpApiBuilder.group(
+  Api,
+  "admin",
+  (handlers) => Effect.map(QueueHealth, (health) => handlers.handle("queues", () => health.report))
+)
 
 // Digests have one length whatever the input, so the comparison takes the same time for any guess.
 const digest = (text: string) => createHash("sha256").update(text).digest()

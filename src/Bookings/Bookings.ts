@@ -62,7 +62,11 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
   ).pipe(Tracing.traced(Bookings, {
     book: (userId, { eventId, ticketsCount }) => ({ "user.id": userId, "event.id": eventId, "booking.tickets": ticketsCount }),
     cancel: (userId, bookingId) => ({ "user.id": userId, "booking.id": bookingId }),
-    changeTickets: (userId, bookingId, { ticketsCount }) => ({ "user.id": userId, "booking.id": bookingId, "booking.tickets": ticketsCount }),
+    changeTickets: (userId, bookingId, { ticketsCount }) => ({
+      "user.id": userId,
+      "booking.id": bookingId,
+      "booking.tickets": ticketsCount
+    }),
     listMine: (userId) => ({ "user.id": userId })
   }))
 }

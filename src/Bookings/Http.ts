@@ -14,17 +14,22 @@ export const BookingsHttp = HttpApiBuilder.group(Api, "bookings", (handlers) =>
     return handlers
       .handle("book", ({ headers, payload }) =>
         Effect.flatMap(requireRole("CUSTOMER"), (customer) =>
-          idempotent(BookingsApi.endpoints.book, { userId: customer.id, headers }, (id) => bookings.book(customer.id, payload, id))))
+          idempotent(BookingsApi.endpoints.book, { userId: customer.id, headers }, (id) =>
+            bookings.book(customer.id, payload, id))))
       .handle("mine", ({ request, urlParams }) => {
         const page = pageRequest(urlParams)
         return CurrentUser.pipe(
-          Effect.flatMap((user) => bookings.listMine(user.id, page)),
+          Effect.flatMap((user) =>
+            bookings.listMine(user.id, page)
+          ),
           Effect.flatMap((found) => pageBody(request, page, found))
         )
       })
       .handle("cancel", ({ headers, path }) =>
         Effect.flatMap(CurrentUser, (user) =>
-          idempotent(BookingsApi.endpoints.cancel, { userId: user.id, headers }, (id) => bookings.cancel(user.id, path.id, id))))
+          idempotent(BookingsApi.endpoints.cancel, { userId: user.id, headers }, (id) =>
+            bookings.cancel(user.id, path.id, id))))
       .handle("changeTickets", ({ path, payload }) =>
-        Effect.flatMap(CurrentUser, (user) => bookings.changeTickets(user.id, path.id, payload)))
+        Effect.flatMap(CurrentUser, (user) =>
+          bookings.changeTickets(user.id, path.id, payload)))
   }))

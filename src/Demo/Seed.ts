@@ -15,8 +15,8 @@ import type { UserId } from "../Domain/Ids.ts"
 import type { Role } from "../Domain/Role.ts"
 import type { Event } from "../Events/Event.ts"
 import { Events } from "../Events/Events.ts"
-import { SalesRepo } from "../Events/SalesRepo.ts"
 import { EventsRepo } from "../Events/EventsRepo.ts"
+import { SalesRepo } from "../Events/SalesRepo.ts"
 import { Inventory } from "../Inventory/Inventory.ts"
 import { InventoryRepo } from "../Inventory/InventoryRepo.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
@@ -57,7 +57,13 @@ export const EVENTS: ReadonlyArray<DemoEvent> = [
   { title: "Photography Walk", description: "Old town at golden hour.", location: "Clock Tower", inDays: 9, totalTickets: 20 },
   { title: "Indie Film Screening", description: "Three shorts and a Q&A.", location: "Lumen Cinema", inDays: 10, totalTickets: 80 },
   { title: "Chess Tournament", description: "Swiss system, 7 rounds.", location: "City Library", inDays: 12, totalTickets: 64 },
-  { title: "Effect Workshop", description: "Typed errors, layers and fibers, hands on.", location: "Tech Hub, Room 2", inDays: 14, totalTickets: 25 },
+  {
+    title: "Effect Workshop",
+    description: "Typed errors, layers and fibers, hands on.",
+    location: "Tech Hub, Room 2",
+    inDays: 14,
+    totalTickets: 25
+  },
   { title: "Startup Pitch Evening", description: "Ten pitches, one jury.", location: "Innovation Center", inDays: 17, totalTickets: 120 },
   { title: "City Marathon Expo", description: "Bib pick-up and stands.", location: "Exhibition Halls", inDays: 21, totalTickets: 500 },
   { title: "Science Museum Late", description: "Exhibits after dark.", location: "Science Museum", inDays: 25, totalTickets: 200 },
@@ -142,8 +148,10 @@ export class Seed extends Context.Tag("Seed")<Seed, {
           if (Option.isSome(conflict)) return yield* conflict.value
 
           const organizer = yield* account(ORGANIZER)
-          const customers = yield* Effect.forEach(Object.entries(CUSTOMERS), ([name, demo]) =>
-            Effect.map(account(demo), (result) => [name, result] as const))
+          const customers = yield* Effect.forEach(
+            Object.entries(CUSTOMERS),
+            ([name, demo]) => Effect.map(account(demo), (result) => [name, result] as const)
+          )
           const customerIds = Object.fromEntries(customers.map(([name, { id }]) => [name, id])) as Record<keyof typeof CUSTOMERS, UserId>
 
           // The demo organizer's events still running (a cancelled one counts as missing); the demo has a dozen.
@@ -204,7 +212,15 @@ export class Seed extends Context.Tag("Seed")<Seed, {
     Layer.provide(JobQueue.layer),
     Layer.provide(Outbox.layer),
     Layer.provide(
-      Layer.mergeAll(UsersRepo.layer, EventsRepo.layer, SalesRepo.layer, BookingsRepo.layer, InventoryRepo.layer, Transactions.layer, Passwords.layer)
+      Layer.mergeAll(
+        UsersRepo.layer,
+        EventsRepo.layer,
+        SalesRepo.layer,
+        BookingsRepo.layer,
+        InventoryRepo.layer,
+        Transactions.layer,
+        Passwords.layer
+      )
     )
   )
 }

@@ -205,7 +205,8 @@ export class CustomerLimitReached extends Schema.TaggedError<CustomerLimitReache
   static of(limit: number, current: number, requested: number) {
     const remaining = Math.max(0, limit - current)
     return new CustomerLimitReached({
-      message: `At most ${limit} tickets per customer for this event: you have ${current} (booked, held or waited for), ${requested} more requested`,
+      message:
+        `At most ${limit} tickets per customer for this event: you have ${current} (booked, held or waited for), ${requested} more requested`,
       limit,
       remaining
     })
@@ -228,7 +229,10 @@ export class SalesClosed extends Schema.TaggedError<SalesClosed>()(
 export class TicketsAvailable extends Schema.TaggedError<TicketsAvailable>()(
   "TicketsAvailable",
   { ...message, available: Schema.Int },
-  HttpApiSchema.annotations({ status: 409, description: "Enough tickets are left to book or hold them now; the waiting list is for sold-out demand" })
+  HttpApiSchema.annotations({
+    status: 409,
+    description: "Enough tickets are left to book or hold them now; the waiting list is for sold-out demand"
+  })
 ) {
   static of(requested: number, available: number) {
     return new TicketsAvailable({ message: `${available} tickets are left, enough for ${requested}: book or hold them instead`, available })
@@ -238,7 +242,10 @@ export class TicketsAvailable extends Schema.TaggedError<TicketsAvailable>()(
 export class AlreadyOnWaitlist extends Schema.TaggedError<AlreadyOnWaitlist>()(
   "AlreadyOnWaitlist",
   message,
-  HttpApiSchema.annotations({ status: 409, description: "You are already on this event's waiting list (leave it first to change the count)" })
+  HttpApiSchema.annotations({
+    status: 409,
+    description: "You are already on this event's waiting list (leave it first to change the count)"
+  })
 ) {
   static of(eventId: number) {
     return new AlreadyOnWaitlist({ message: `You are already on the waiting list of event ${eventId}` })

@@ -6,10 +6,12 @@ import { Schema } from "effect"
  */
 export const strictPayload = { parseOptions: { onExcessProperty: "error", errors: "all" } } as const
 
-// C0 controls (NUL included: PostgreSQL refuses it in text), DEL and C1 controls.
+// C0 controls (NUL included: PostgreSQL refuses it in text), DEL and C1 controls: matching them is the point.
+/* eslint-disable no-control-regex */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 // The same, but tab, line feed and carriage return are allowed (multi-line text).
 const CONTROL_BUT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/
+/* eslint-enable no-control-regex */
 // A surrogate half without its pair: not text, and silently replaced when encoded to UTF-8.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
@@ -45,5 +47,11 @@ export const QueryInt = (min: number, max: number, description: string, defaultV
   DecimalInt.pipe(
     Schema.between(min, max, { message: () => `must be a whole number from ${min} to ${max}` })
   ).annotations({
-    jsonSchema: { type: "integer", minimum: min, maximum: max, description, ...(defaultValue === undefined ? {} : { default: defaultValue }) }
+    jsonSchema: {
+      type: "integer",
+      minimum: min,
+      maximum: max,
+      description,
+      ...(defaultValue === undefined ? {} : { default: defaultValue })
+    }
   })

@@ -167,15 +167,15 @@ const SearchText = (description: string) =>
     plainText({ multiline: false })
   ).annotations({ jsonSchema: { type: "string", maxLength: SEARCH_MAX, description } })
 
-const BooleanParam = (description: string) =>
-  Schema.BooleanFromString.annotations({ jsonSchema: { type: "boolean", description } })
+const BooleanParam = (description: string) => Schema.BooleanFromString.annotations({ jsonSchema: { type: "boolean", description } })
 
 export const EventSort = Schema.Literal("date", "-date", "title", "-availableTickets").annotations({
   jsonSchema: {
     type: "string",
     enum: ["date", "-date", "title", "-availableTickets"],
     default: "date",
-    description: "date: soonest first (default); -date: latest first; title: A to Z (ignoring case); -availableTickets: most tickets left first"
+    description:
+      "date: soonest first (default); -date: latest first; title: A to Z (ignoring case); -availableTickets: most tickets left first"
   }
 })
 export type EventSort = typeof EventSort.Type

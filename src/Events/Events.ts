@@ -1,4 +1,5 @@
-import { Array, Clock, Context, Effect, Layer, Option, Stream } from "effect"
+import type { Stream } from "effect"
+import { Array, Clock, Context, Effect, Layer, Option } from "effect"
 import type { CurrentUser } from "../Domain/CurrentUser.ts"
 import {
   type EventAlreadyStarted,
@@ -16,10 +17,10 @@ import type { EventSnapshot, FieldChange } from "../Jobs/Job.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import type { Page, PageRequest } from "../Platform/Paging.ts"
 import { Transactions } from "../Platform/Transactions.ts"
-import type { CreateEvent, Event, ListEventsParams, UpdateEvent } from "./Event.ts"
-import { CatalogueChanges } from "./CatalogueChanges.ts"
-import { EventsRepo } from "./EventsRepo.ts"
 import { traced } from "../Telemetry/Tracing.ts"
+import { CatalogueChanges } from "./CatalogueChanges.ts"
+import type { CreateEvent, Event, ListEventsParams, UpdateEvent } from "./Event.ts"
+import { EventsRepo } from "./EventsRepo.ts"
 import type { Attendee, EventStats } from "./Sales.ts"
 import { SalesRepo } from "./SalesRepo.ts"
 
@@ -178,8 +179,10 @@ export class Events extends Context.Tag("Events")<Events, {
 }
 
 const requireFuture = (date: Date): Effect.Effect<void, ValidationError> =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) =>
-    date.getTime() > now ? Effect.void : Effect.fail(new ValidationError({ message: "date: must be in the future" })))
+  Effect.flatMap(
+    Clock.currentTimeMillis,
+    (now) => date.getTime() > now ? Effect.void : Effect.fail(new ValidationError({ message: "date: must be in the future" }))
+  )
 
 /** The sales window, if bounded, must open before the event and close after it opens. */
 const requireSalesWindow = (date: Date, start: Date | null, end: Date | null): Effect.Effect<void, ValidationError> =>
@@ -191,5 +194,4 @@ const requireSalesWindow = (date: Date, start: Date | null, end: Date | null): E
 
 const snapshotOf = ({ date, location, title }: Event): EventSnapshot => ({ title, date, location })
 
-const sameValue = (a: unknown, b: unknown) =>
-  a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b
+const sameValue = (a: unknown, b: unknown) => a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b

@@ -195,7 +195,9 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
             location = COALESCE(${changes.location ?? null}, location),
             available_tickets = available_tickets + COALESCE(${total}::int - total_tickets, 0),
             total_tickets = COALESCE(${total}::int, total_tickets),
-            sales_start = CASE WHEN ${changes.salesStart !== undefined} THEN ${changes.salesStart ?? null}::timestamptz ELSE sales_start END,
+            sales_start = CASE WHEN ${changes.salesStart !== undefined} THEN ${
+          changes.salesStart ?? null
+        }::timestamptz ELSE sales_start END,
             sales_end = CASE WHEN ${changes.salesEnd !== undefined} THEN ${changes.salesEnd ?? null}::timestamptz ELSE sales_end END,
             updated_at = now()
           WHERE id = ${id} AND deleted_at IS NULL
@@ -221,7 +223,9 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
           WHERE id = ${id} AND published_at IS NULL AND deleted_at IS NULL AND date > now()
           RETURNING ${columns}`
         if (published !== undefined) return published
-        const [current] = yield* sql<{ status: EventStatus }>`SELECT ${sql.literal(eventStatus("events"))} AS status FROM events WHERE id = ${id}`
+        const [current] = yield* sql<{ status: EventStatus }>`SELECT ${
+          sql.literal(eventStatus("events"))
+        } AS status FROM events WHERE id = ${id}`
         return yield* current === undefined
           ? notFound(id)
           : current.status === "DRAFT"
@@ -294,24 +298,29 @@ function makeMemory(store: MemoryStore["Type"]): EventsRepo["Type"] {
       }),
 
     listByOrganizer: (organizerId, page) =>
-      Effect.map(Ref.get(store), ({ events }) =>
-        pageOf([...events.values()].filter((event) => event.organizerId === organizerId).sort(COMPARE.date), page)),
+      Effect.map(
+        Ref.get(store),
+        ({ events }) => pageOf([...events.values()].filter((event) => event.organizerId === organizerId).sort(COMPARE.date), page)
+      ),
 
     findById: (id) => Effect.map(Ref.get(store), (tables) => Option.map(Option.fromNullable(tables.events.get(id)), toEvent)),
 
     update: (id, changes) =>
-      Effect.flatMap(now, (updatedAt) =>
-        transact(store, (tables): Either.Either<readonly [Event, Tables], EventNotFound | TicketsAlreadySold> => {
-          const found = scheduled(tables, id)
-          if (Option.isNone(found)) return Either.left(EventNotFound.of(id))
-          const event = found.value
-          const sold = event.totalTickets - event.availableTickets
-          const total = changes.totalTickets ?? event.totalTickets
-          if (total < sold) return Either.left(TicketsAlreadySold.of(total, sold))
-          const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
-          const updated: StoredEvent = { ...event, ...defined, totalTickets: total, availableTickets: total - sold, updatedAt }
-          return Either.right([toEvent(updated), { ...tables, events: withEntry(tables.events, id, updated) }] as const)
-        })),
+      Effect.flatMap(
+        now,
+        (updatedAt) =>
+          transact(store, (tables): Either.Either<readonly [Event, Tables], EventNotFound | TicketsAlreadySold> => {
+            const found = scheduled(tables, id)
+            if (Option.isNone(found)) return Either.left(EventNotFound.of(id))
+            const event = found.value
+            const sold = event.totalTickets - event.availableTickets
+            const total = changes.totalTickets ?? event.totalTickets
+            if (total < sold) return Either.left(TicketsAlreadySold.of(total, sold))
+            const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
+            const updated: StoredEvent = { ...event, ...defined, totalTickets: total, availableTickets: total - sold, updatedAt }
+            return Either.right([toEvent(updated), { ...tables, events: withEntry(tables.events, id, updated) }] as const)
+          })
+      ),
 
     cancel: (id) =>
       Effect.flatMap(now, (deletedAt) =>
@@ -323,16 +332,19 @@ function makeMemory(store: MemoryStore["Type"]): EventsRepo["Type"] {
         })),
 
     publish: (id) =>
-      Effect.flatMap(now, (at) =>
-        transact(store, (tables): Either.Either<readonly [Event, Tables], EventNotFound | EventNotDraft | EventAlreadyStarted> => {
-          const event = tables.events.get(id)
-          if (event === undefined) return Either.left(EventNotFound.of(id))
-          const status = storedStatus(event)
-          if (status !== "DRAFT") return Either.left(EventNotDraft.of(id, status))
-          if (event.date <= at) return Either.left(EventAlreadyStarted.of(id))
-          const published = { ...event, publishedAt: at, updatedAt: at }
-          return Either.right([toEvent(published), { ...tables, events: withEntry(tables.events, id, published) }] as const)
-        }))
+      Effect.flatMap(
+        now,
+        (at) =>
+          transact(store, (tables): Either.Either<readonly [Event, Tables], EventNotFound | EventNotDraft | EventAlreadyStarted> => {
+            const event = tables.events.get(id)
+            if (event === undefined) return Either.left(EventNotFound.of(id))
+            const status = storedStatus(event)
+            if (status !== "DRAFT") return Either.left(EventNotDraft.of(id, status))
+            if (event.date <= at) return Either.left(EventAlreadyStarted.of(id))
+            const published = { ...event, publishedAt: at, updatedAt: at }
+            return Either.right([toEvent(published), { ...tables, events: withEntry(tables.events, id, published) }] as const)
+          })
+      )
   }
 }
 

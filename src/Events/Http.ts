@@ -12,7 +12,7 @@ import * as ReadCache from "../Platform/ReadCache.ts"
 import { CatalogueChanges } from "./CatalogueChanges.ts"
 import { EventList, type ListEventsParams } from "./Event.ts"
 import { Events } from "./Events.ts"
-import { ATTENDEE_COLUMNS, type Attendee } from "./Sales.ts"
+import { type Attendee, ATTENDEE_COLUMNS } from "./Sales.ts"
 
 type Organizer = CurrentUser["Type"]
 
@@ -33,7 +33,10 @@ export const EventsHttp = HttpApiBuilder.group(Api, "events", (handlers) =>
       return events.list(params, page).pipe(
         Effect.flatMap((found) =>
           Effect.map(encodeListing(found.items), (items) =>
-            HttpServerResponse.text(JSON.stringify(items), { contentType: "application/json", headers: pageHeaders(url, page, found.total) }))
+            HttpServerResponse.text(JSON.stringify(items), {
+              contentType: "application/json",
+              headers: pageHeaders(url, page, found.total)
+            }))
         ),
         Effect.orDie // events it has just read always encode
       )
@@ -41,10 +44,13 @@ export const EventsHttp = HttpApiBuilder.group(Api, "events", (handlers) =>
 
     const attendeesCsv = (user: Organizer, id: EventId) =>
       Effect.map(events.allAttendees(user, id), (rows) =>
-        HttpServerResponse.stream(csvStream(ATTENDEE_COLUMNS, rows, (row) => ATTENDEE_COLUMNS.map((column) => row[column])), {
-          contentType: "text/csv; charset=utf-8",
-          headers: { "content-disposition": `attachment; filename="event-${id}-attendees.csv"` }
-        }))
+        HttpServerResponse.stream(
+          csvStream(ATTENDEE_COLUMNS, rows, (row) => ATTENDEE_COLUMNS.map((column) => row[column])),
+          {
+            contentType: "text/csv; charset=utf-8",
+            headers: { "content-disposition": `attachment; filename="event-${id}-attendees.csv"` }
+          }
+        ))
     const attendeesPage = (user: Organizer, id: EventId, request: HttpServerRequest.HttpServerRequest, page: PageRequest) =>
       Effect.flatMap(events.attendees(user, id, page), (found) => pageBody(request, page, found))
 

@@ -17,13 +17,15 @@ export type Attendee = typeof Attendee.Type
 export const ATTENDEE_COLUMNS = ["bookingId", "customerEmail", "ticketsCount", "status", "createdAt"] as const
 
 export const AttendeesParams = Schema.Struct({
-  format: Schema.optional(Schema.Literal("json", "csv").annotations({
-    jsonSchema: {
-      type: "string",
-      enum: ["json", "csv"],
-      description: "csv: the whole list as CSV, like `Accept: text/csv` (limit and offset are then ignored)"
-    }
-  })),
+  format: Schema.optional(
+    Schema.Literal("json", "csv").annotations({
+      jsonSchema: {
+        type: "string",
+        enum: ["json", "csv"],
+        description: "csv: the whole list as CSV, like `Accept: text/csv` (limit and offset are then ignored)"
+      }
+    })
+  ),
   ...PageParams
 })
 export type AttendeesParams = typeof AttendeesParams.Type
@@ -39,6 +41,8 @@ export const EventStats = Schema.Struct({
   soldTickets: Schema.Int.annotations({ description: "Tickets in confirmed bookings" }),
   bookings: Schema.Int.annotations({ description: "Confirmed bookings" }),
   cancelledBookings: Schema.Int.annotations({ description: "Bookings their customers cancelled (their tickets went back on sale)" }),
-  salesByDay: Schema.Array(SalesDay).annotations({ description: "Tickets of confirmed bookings by the day they were booked, oldest first; days without sales are left out" })
+  salesByDay: Schema.Array(SalesDay).annotations({
+    description: "Tickets of confirmed bookings by the day they were booked, oldest first; days without sales are left out"
+  })
 }).annotations({ identifier: "EventStats" })
 export type EventStats = typeof EventStats.Type

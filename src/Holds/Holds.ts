@@ -16,9 +16,17 @@ import { HoldsRepo } from "./HoldsRepo.ts"
  */
 export class Holds extends Context.Tag("Holds")<Holds, {
   /** Callers have checked the CUSTOMER role. */
-  readonly place: (userId: UserId, request: PlaceHold, idempotencyId?: IdempotencyId) => Effect.Effect<Hold, Failures["Hold"] | EngineFailure>
+  readonly place: (
+    userId: UserId,
+    request: PlaceHold,
+    idempotencyId?: IdempotencyId
+  ) => Effect.Effect<Hold, Failures["Hold"] | EngineFailure>
   /** The caller's open hold becomes a booking. */
-  readonly confirm: (userId: UserId, holdId: HoldId, idempotencyId?: IdempotencyId) => Effect.Effect<Booking, Failures["Confirm"] | EngineFailure>
+  readonly confirm: (
+    userId: UserId,
+    holdId: HoldId,
+    idempotencyId?: IdempotencyId
+  ) => Effect.Effect<Booking, Failures["Confirm"] | EngineFailure>
   /** The caller's open hold ends; its tickets go back on sale. */
   readonly release: (userId: UserId, holdId: HoldId) => Effect.Effect<void, Failures["Release"] | EngineFailure>
   readonly listMine: (userId: UserId) => Effect.Effect<ReadonlyArray<Hold>>
@@ -42,7 +50,10 @@ export class Holds extends Context.Tag("Holds")<Holds, {
         place: (userId, { eventId, ticketsCount }, idempotencyId) =>
           inventory.submit(eventId, { _tag: "Hold", userId, ticketsCount, idempotencyId }),
         confirm: (userId, holdId, idempotencyId) =>
-          Effect.flatMap(eventOf(userId, holdId), (eventId) => inventory.submit(eventId, { _tag: "Confirm", userId, holdId, idempotencyId })),
+          Effect.flatMap(
+            eventOf(userId, holdId),
+            (eventId) => inventory.submit(eventId, { _tag: "Confirm", userId, holdId, idempotencyId })
+          ),
         release: (userId, holdId) =>
           Effect.flatMap(eventOf(userId, holdId), (eventId) => inventory.submit(eventId, { _tag: "Release", userId, holdId })),
         listMine: (userId) => repo.listOpenByUser(userId)

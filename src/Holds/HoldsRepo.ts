@@ -90,7 +90,9 @@ function makeMemory(store: MemoryStore["Type"]): HoldsRepo["Type"] {
               createdAt: h.createdAt
             })))),
     findById: (id) =>
-      Effect.map(Ref.get(store), (tables) =>
-        Option.map(Option.fromNullable(tables.holds.get(id)), (hold) => record(hold, toEvent(tables.events.get(hold.eventId)!))))
+      Effect.map(
+        Ref.get(store),
+        (tables) => Option.map(Option.fromNullable(tables.holds.get(id)), (hold) => record(hold, toEvent(tables.events.get(hold.eventId)!)))
+      )
   }
 }

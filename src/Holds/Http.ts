@@ -13,10 +13,16 @@ export const HoldsHttp = HttpApiBuilder.group(Api, "holds", (handlers) =>
     return handlers
       .handle("place", ({ headers, payload }) =>
         Effect.flatMap(requireRole("CUSTOMER"), (customer) =>
-          idempotent(HoldsApi.endpoints.place, { userId: customer.id, headers }, (id) => holds.place(customer.id, payload, id))))
-      .handle("mine", () => Effect.flatMap(CurrentUser, (user) => holds.listMine(user.id)))
+          idempotent(HoldsApi.endpoints.place, { userId: customer.id, headers }, (id) =>
+            holds.place(customer.id, payload, id))))
+      .handle("mine", () =>
+        Effect.flatMap(CurrentUser, (user) =>
+          holds.listMine(user.id)))
       .handle("confirm", ({ headers, path }) =>
         Effect.flatMap(CurrentUser, (user) =>
-          idempotent(HoldsApi.endpoints.confirm, { userId: user.id, headers }, (id) => holds.confirm(user.id, path.id, id))))
-      .handle("release", ({ path }) => Effect.flatMap(CurrentUser, (user) => holds.release(user.id, path.id)))
+          idempotent(HoldsApi.endpoints.confirm, { userId: user.id, headers }, (id) =>
+            holds.confirm(user.id, path.id, id))))
+      .handle("release", ({ path }) =>
+        Effect.flatMap(CurrentUser, (user) =>
+          holds.release(user.id, path.id)))
   }))

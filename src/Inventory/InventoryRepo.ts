@@ -245,7 +245,11 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
           ? inserted.map((row) => row.id)
           : undefined
       }
-      const ids = { bookings: idsOf("bookings", bookings.inserts), holds: idsOf("holds", holds.inserts), entries: idsOf("entries", entries.inserts) }
+      const ids = {
+        bookings: idsOf("bookings", bookings.inserts),
+        holds: idsOf("holds", holds.inserts),
+        entries: idsOf("entries", entries.inserts)
+      }
       if (ids.bookings === undefined || ids.holds === undefined || ids.entries === undefined) {
         return yield* Effect.dieMessage("new rows were not inserted in plan order")
       }
@@ -287,8 +291,9 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
 }
 
 /** The event columns of a locked row. */
-const eventOf = ({ customerTickets: _t, fresh: _f, holds: _h, knownUsers: _k, line: _l, now: _n, bookings: _b, ...event }: LockedRow): Event =>
-  event
+const eventOf = (
+  { customerTickets: _t, fresh: _f, holds: _h, knownUsers: _k, line: _l, now: _n, bookings: _b, ...event }: LockedRow
+): Event => event
 
 /** A row's fields as the SQL recordsets name them. */
 const snake = (row: object) =>
@@ -344,12 +349,17 @@ function makeMemory(store: MemoryStore["Type"]): InventoryRepo["Type"] {
           const settled = withRealIds(plan, ids)
           const applied: Applied = { plan: settled, event: stored && toEvent(stored) }
           if (stored === undefined || !plan.changed) return [applied, tables]
-          const put = <Row extends { readonly id: number }>(map: ReadonlyMap<number, Row & { eventId: number }>, rows: ReadonlyArray<Row>) => {
+          const put = <Row extends { readonly id: number }>(
+            map: ReadonlyMap<number, Row & { eventId: number }>,
+            rows: ReadonlyArray<Row>
+          ) => {
             const next = new Map(map)
             for (const row of rows) next.set(row.id, { ...row, eventId })
             return next
           }
-          const all = <Row>(changes: { inserts: ReadonlyArray<Row>; updates: ReadonlyArray<Row> }) => [...changes.inserts, ...changes.updates]
+          const all = <Row>(
+            changes: { inserts: ReadonlyArray<Row>; updates: ReadonlyArray<Row> }
+          ) => [...changes.inserts, ...changes.updates]
           return [applied, {
             ...tables,
             lastId,
@@ -361,9 +371,16 @@ function makeMemory(store: MemoryStore["Type"]): InventoryRepo["Type"] {
         })),
 
     eventsWithDueHolds: (limit) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.map(Ref.get(store), (tables) =>
-          [...new Set([...tables.holds.values()].filter((h) => h.status === "HELD" && h.expiresAt.getTime() <= now).map((h) => h.eventId))]
-            .slice(0, limit) as Array<EventId>))
+      Effect.flatMap(
+        Clock.currentTimeMillis,
+        (now) =>
+          Effect.map(Ref.get(store), (tables) =>
+            [
+              ...new Set(
+                [...tables.holds.values()].filter((h) => h.status === "HELD" && h.expiresAt.getTime() <= now).map((h) => h.eventId)
+              )
+            ]
+              .slice(0, limit) as Array<EventId>)
+      )
   }
 }

@@ -33,22 +33,61 @@ import {
  * operation makes or changes, so that the operation is never applied twice: a repeat (in the same
  * batch or a later one) is answered with what the first one made.
  */
-interface Keyed { readonly idempotencyId?: string | undefined }
+interface Keyed {
+  readonly idempotencyId?: string | undefined
+}
 
-export interface Book extends Keyed { readonly _tag: "Book"; readonly userId: number; readonly ticketsCount: number }
-export interface Cancel extends Keyed { readonly _tag: "Cancel"; readonly userId: number; readonly bookingId: number }
+export interface Book extends Keyed {
+  readonly _tag: "Book"
+  readonly userId: number
+  readonly ticketsCount: number
+}
+export interface Cancel extends Keyed {
+  readonly _tag: "Cancel"
+  readonly userId: number
+  readonly bookingId: number
+}
 /** Keep `ticketsCount` of the booking's tickets and give the rest back. */
-export interface Reduce { readonly _tag: "Reduce"; readonly userId: number; readonly bookingId: number; readonly ticketsCount: number }
-export interface Hold extends Keyed { readonly _tag: "Hold"; readonly userId: number; readonly ticketsCount: number }
+export interface Reduce {
+  readonly _tag: "Reduce"
+  readonly userId: number
+  readonly bookingId: number
+  readonly ticketsCount: number
+}
+export interface Hold extends Keyed {
+  readonly _tag: "Hold"
+  readonly userId: number
+  readonly ticketsCount: number
+}
 /** The booking it makes records the key. */
-export interface Confirm extends Keyed { readonly _tag: "Confirm"; readonly userId: number; readonly holdId: number }
-export interface Release { readonly _tag: "Release"; readonly userId: number; readonly holdId: number }
-export interface Join { readonly _tag: "Join"; readonly userId: number; readonly ticketsCount: number }
-export interface Leave { readonly _tag: "Leave"; readonly userId: number }
+export interface Confirm extends Keyed {
+  readonly _tag: "Confirm"
+  readonly userId: number
+  readonly holdId: number
+}
+export interface Release {
+  readonly _tag: "Release"
+  readonly userId: number
+  readonly holdId: number
+}
+export interface Join {
+  readonly _tag: "Join"
+  readonly userId: number
+  readonly ticketsCount: number
+}
+export interface Leave {
+  readonly _tag: "Leave"
+  readonly userId: number
+}
 /** The hold's time is up (its delayed job): expire it if it is due. */
-export interface Expire { readonly _tag: "Expire"; readonly holdId: number }
+export interface Expire {
+  readonly _tag: "Expire"
+  readonly holdId: number
+}
 /** Expire what is due and offer what is free (the sweep; an organizer adding tickets). */
-export interface Refresh { readonly _tag: "Refresh" }
+export interface Refresh {
+  readonly _tag: "Refresh"
+}
 
 export type Operation = Book | Cancel | Reduce | Hold | Confirm | Release | Join | Leave | Expire | Refresh
 export type OperationTag = Operation["_tag"]
@@ -448,14 +487,20 @@ export const decide = (eventId: number, snapshot: Snapshot, operations: Readonly
         if (kept >= booking.ticketsCount) {
           return Either.left(
             new ValidationError({
-              message: `ticketsCount: must be less than the booking's ${booking.ticketsCount} tickets (to cancel it all, DELETE the booking)`
+              message:
+                `ticketsCount: must be less than the booking's ${booking.ticketsCount} tickets (to cancel it all, DELETE the booking)`
             })
           )
         }
         const released = booking.ticketsCount - kept
         const changed = setBooking(
           kept === 0
-            ? { ...booking, status: "CANCELLED", cancelledAt: now, cancelIdempotencyId: operation._tag === "Cancel" ? operation.idempotencyId ?? null : null }
+            ? {
+              ...booking,
+              status: "CANCELLED",
+              cancelledAt: now,
+              cancelIdempotencyId: operation._tag === "Cancel" ? operation.idempotencyId ?? null : null
+            }
             : { ...booking, ticketsCount: kept }
         )
         available += released

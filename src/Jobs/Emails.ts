@@ -21,7 +21,9 @@ type Rows = ReadonlyArray<readonly [label: string, value: string]>
 const textRows = (rows: Rows) => rows.map(([label, value]) => `${label}: ${value}`).join("\n")
 
 const htmlRows = (rows: Rows) =>
-  `<table>${rows.map(([label, value]) => `<tr><th align="left">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`).join("")}</table>`
+  `<table>${
+    rows.map(([label, value]) => `<tr><th align="left">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`).join("")
+  }</table>`
 
 const compose = (to: string, subject: string, intro: string, rows: Rows, outro: string): Mail => ({
   to,
@@ -62,7 +64,9 @@ export const waitlistOffer = (job: WaitlistOffer, event: EventSnapshot, to: stri
   compose(
     to,
     `Tickets for you: ${event.title}`,
-    `Tickets came back for an event you are waiting for, and ${job.ticketsCount === 1 ? "one is" : `${job.ticketsCount} are`} held in your name.`,
+    `Tickets came back for an event you are waiting for, and ${
+      job.ticketsCount === 1 ? "one is" : `${job.ticketsCount} are`
+    } held in your name.`,
     [["Hold", `#${job.holdId}`], ...eventRows(event), ["Tickets", String(job.ticketsCount)], ["Confirm by", when(job.expiresAt)]],
     `Confirm the hold (POST /api/holds/${job.holdId}/confirm) before then, or it passes to the next person in line.`
   )
@@ -98,7 +102,9 @@ export const eventUpdated = (job: EventUpdated, attendee: Attendee): Mail =>
   compose(
     attendee.email,
     `Event updated: ${job.event.title}`,
-    `An event you hold ${tickets(attendee.tickets)} for has changed (${job.changes.map((c) => c.field === "totalTickets" ? "capacity" : c.field).join(", ")}):`,
+    `An event you hold ${tickets(attendee.tickets)} for has changed (${
+      job.changes.map((c) => c.field === "totalTickets" ? "capacity" : c.field).join(", ")
+    }):`,
     changedRows(job),
     "Your booking stays valid; nothing needs doing."
   )

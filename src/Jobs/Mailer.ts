@@ -38,8 +38,7 @@ export class Mailer extends Context.Tag("Mailer")<Mailer, {
   static readonly layerMemory = Layer.effectContext(
     Effect.map(Ref.make<ReadonlyArray<Mail>>([]), (sent) =>
       Context.make(Mailer, {
-        send: (mail) =>
-          Ref.modify(sent, (all) => [`<memory-${all.length + 1}@event-booking.local>`, [...all, mail]] as const)
+        send: (mail) => Ref.modify(sent, (all) => [`<memory-${all.length + 1}@event-booking.local>`, [...all, mail]] as const)
       }).pipe(Context.add(SentMail, sent)))
   )
 }

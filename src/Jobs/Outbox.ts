@@ -5,8 +5,8 @@
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer, Schema, Stream, type Tracer } from "effect"
-import { Job, type JobName, type QueueName, queueOf, runAtOf } from "./Job.ts"
 import { currentSpan, traced, traceparentOf } from "../Telemetry/Tracing.ts"
+import { Job, type JobName, type QueueName, queueOf, runAtOf } from "./Job.ts"
 
 /**
  * NOTIFY channel: PostgreSQL delivers it when the writing transaction commits, never before, and
@@ -79,7 +79,8 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
       return {
         append: (jobs, spans) =>
           // One round trip for any number of rows, and the notification PostgreSQL holds back until commit.
-          Effect.flatMap(spans === undefined ? currentSpan : Effect.succeed(undefined), (current) => sql`
+          Effect.flatMap(spans === undefined ? currentSpan : Effect.succeed(undefined), (current) =>
+            sql`
             WITH rows AS (
               INSERT INTO outbox (queue, name, payload, run_at)
               SELECT * FROM unnest(

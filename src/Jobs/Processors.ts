@@ -7,12 +7,12 @@ import { UsersRepo } from "../Accounts/UsersRepo.ts"
 import { type Attendee, BookingsRepo } from "../Bookings/BookingsRepo.ts"
 import { HoldsRepo } from "../Holds/HoldsRepo.ts"
 import { Inventory } from "../Inventory/Inventory.ts"
+import { recordEmail } from "../Telemetry/Metrics.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 import { Deliveries } from "./Deliveries.ts"
 import * as Emails from "./Emails.ts"
 import type { BookingCancelled, BookingConfirmed, EventCancelled, EventUpdated, HoldExpiry, Job, WaitlistOffer } from "./Job.ts"
-import { type Mail, type MailError, Mailer } from "./Mailer.ts"
-import { recordEmail } from "../Telemetry/Metrics.ts"
-import { traced } from "../Telemetry/Tracing.ts"
+import { type Mail, Mailer, type MailError } from "./Mailer.ts"
 
 /** A job that no retry can help (its booking or user is gone, its payload is malformed): it fails at once. */
 export class JobCannotRun extends Schema.TaggedError<JobCannotRun>()("JobCannotRun", { message: Schema.String }) {}
@@ -42,7 +42,9 @@ export class JobProcessor extends Context.Tag("JobProcessor")<JobProcessor, {
       const deliver = (key: string, kind: Job["_tag"], jobId: string, mail: Mail) =>
         deliveries.once(
           { key, kind, jobId, recipient: mail.to },
-          mailer.send(mail).pipe(Effect.tapBoth({ onSuccess: () => recordEmail(kind, "sent"), onFailure: () => recordEmail(kind, "failed") }))
+          mailer.send(mail).pipe(
+            Effect.tapBoth({ onSuccess: () => recordEmail(kind, "sent"), onFailure: () => recordEmail(kind, "failed") })
+          )
         )
 
       const confirmBooking = (jobId: string, job: BookingConfirmed) =>
@@ -70,7 +72,12 @@ export class JobProcessor extends Context.Tag("JobProcessor")<JobProcessor, {
           const booking = yield* bookings.findById(job.bookingId)
           if (Option.isNone(booking)) return yield* new JobCannotRun({ message: `Booking ${job.bookingId} no longer exists` })
           const to = yield* emailOf(job.userId)
-          yield* deliver(`booking-cancelled-${job.bookingId}-${job.ticketsLeft}`, job._tag, jobId, Emails.bookingCancelled(job, booking.value, to))
+          yield* deliver(
+            `booking-cancelled-${job.bookingId}-${job.ticketsLeft}`,
+            job._tag,
+            jobId,
+            Emails.bookingCancelled(job, booking.value, to)
+          )
         })
 
       const offer = (jobId: string, job: WaitlistOffer) =>

@@ -7,21 +7,21 @@
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import {
+  createPostgresBackend,
   type Job as BullJob,
   type JobsOptions,
   type PostgresConnectionOptions,
   Queue,
   withBackend,
-  Worker,
-  createPostgresBackend
+  Worker
 } from "bullmq"
 import { Context, Duration, Effect, Layer, Option, Redacted, Runtime, Schema, type Scope } from "effect"
 import { Redis } from "ioredis"
 import type { EventEmitter } from "node:events"
 import { AppConfig, type JobSettings } from "../Config.ts"
+import { traced } from "../Telemetry/Tracing.ts"
 import { type QueueName, QueueNames } from "./Job.ts"
 import { jobIdOf, type OutboxEntry } from "./Outbox.ts"
-import { traced } from "../Telemetry/Tracing.ts"
 
 /** The backend did not answer in time or refused; nothing was lost, the caller tries again later. */
 export class QueueUnavailable extends Schema.TaggedError<QueueUnavailable>()("QueueUnavailable", {
@@ -113,18 +113,21 @@ export class QueueBackend extends Context.Tag("QueueBackend")<QueueBackend, {
               }))))
           }, { discard: true }),
 
-        counts: Effect.forEach(QueueNames, (name) =>
-          attempt(`counting jobs of ${name}`, () =>
-            queues.get(name)!.getJobCounts("waiting", "active", "delayed", "failed", "completed")).pipe(
-              Effect.map((counts) => ({
-                name,
-                waiting: counts.waiting ?? 0,
-                active: counts.active ?? 0,
-                delayed: counts.delayed ?? 0,
-                failed: counts.failed ?? 0,
-                completed: counts.completed ?? 0
-              }))
-            )),
+        counts: Effect.forEach(
+          QueueNames,
+          (name) =>
+            attempt(`counting jobs of ${name}`, () => queues.get(name)!.getJobCounts("waiting", "active", "delayed", "failed", "completed"))
+              .pipe(
+                Effect.map((counts) => ({
+                  name,
+                  waiting: counts.waiting ?? 0,
+                  active: counts.active ?? 0,
+                  delayed: counts.delayed ?? 0,
+                  failed: counts.failed ?? 0,
+                  completed: counts.completed ?? 0
+                }))
+              )
+        ),
 
         work: (name, handler, concurrency) =>
           Effect.acquireRelease(

@@ -1,8 +1,8 @@
 /** A read-only view of the background work for operators: queue counts and the outbox backlog. */
 import { Context, Effect, Either, Layer, Schema } from "effect"
+import { traced } from "../Telemetry/Tracing.ts"
 import { Outbox } from "./Outbox.ts"
 import { QueueBackend, QueueCounts } from "./QueueBackend.ts"
-import { traced } from "../Telemetry/Tracing.ts"
 
 export const QueueHealthReport = Schema.Struct({
   backend: Schema.Struct({

@@ -37,12 +37,14 @@ export const csvStream = <A, E, R>(
 
 /** The media types an `Accept` header lists, with their weights (a missing or malformed q counts as 1). */
 const weights = (accept: string) =>
-  new Map(accept.split(",").map((part) => {
-    const [type = "", ...params] = part.split(";").map((s) => s.trim().toLowerCase())
-    const q = params.find((p) => p.startsWith("q="))
-    const weight = q === undefined ? 1 : Number(q.slice(2))
-    return [type, Number.isNaN(weight) ? 1 : weight] as const
-  }))
+  new Map(
+    accept.split(",").map((part) => {
+      const [type = "", ...params] = part.split(";").map((s) => s.trim().toLowerCase())
+      const q = params.find((p) => p.startsWith("q="))
+      const weight = q === undefined ? 1 : Number(q.slice(2))
+      return [type, Number.isNaN(weight) ? 1 : weight] as const
+    })
+  )
 
 /** Whether `Accept` prefers CSV to JSON: `text/csv` listed with a higher weight than `application/json` (JSON wins ties). */
 export const prefersCsv = (accept: string | undefined): boolean => {

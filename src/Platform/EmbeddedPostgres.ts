@@ -36,8 +36,7 @@ const freePort = Effect.async<number>((resume) => {
 // would cut our own shutdown short (the scope below stops the server) and override exit codes.
 const HIJACKED_EVENTS = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const
 
-const listeners = (event: string): ReadonlyArray<(...args: Array<any>) => void> =>
-  process.listeners(event as NodeJS.Signals)
+const listeners = (event: string): ReadonlyArray<(...args: Array<any>) => void> => process.listeners(event as NodeJS.Signals)
 
 // A devDependency (kept out of the production image), so it may be missing: say what to do.
 const notInstalled = (what: string) => (cause: unknown) =>
@@ -148,7 +147,9 @@ const clearLeftovers = (databaseDir: string) =>
       `PostgreSQL (pid ${pid}) was left running in ${databaseDir} by a server that did not stop it (killed or crashed): stopping it`
     )
     if (!(yield* stopPostmaster(pid))) {
-      return yield* new EmbeddedPostgresError({ message: `could not stop the PostgreSQL left running (pid ${pid}): stop it by hand (kill -9 ${pid})` })
+      return yield* new EmbeddedPostgresError({
+        message: `could not stop the PostgreSQL left running (pid ${pid}): stop it by hand (kill -9 ${pid})`
+      })
     }
   })
 
@@ -157,7 +158,7 @@ const outputTail = () => {
   const lines: Array<string> = []
   return {
     add: (chunk: Buffer) => {
-      lines.push(...chunk.toString("utf8").split("\n").filter((line) => line.trim() !== ""))
+      for (const line of chunk.toString("utf8").split("\n")) if (line.trim() !== "") lines.push(line)
       lines.splice(0, Math.max(0, lines.length - 20))
     },
     text: () => lines.join("\n")
@@ -194,7 +195,8 @@ const startPostmaster = (binary: string, databaseDir: string, port: number) =>
         resume(Effect.succeed({ child, output }))
       }
     }
-    const onExit = (code: number | null, signal: string | null) => failed(`PostgreSQL exited (${signal ?? `code ${code}`}) before it was ready`)
+    const onExit = (code: number | null, signal: string | null) =>
+      failed(`PostgreSQL exited (${signal ?? `code ${code}`}) before it was ready`)
     const onError = (error: Error) => failed(`PostgreSQL could not be run: ${error.message}`)
     const cleanup = () => {
       child.stderr!.off("data", onOutput)
@@ -255,7 +257,9 @@ export const startEmbeddedPostgres = (directory: string) =>
           process.off("exit", stopOnExit)
           const stopped = child.exitCode !== null || child.signalCode !== null || (yield* stopPostmaster(child.pid!))
           rmSync(ownerFile, { force: true })
-          yield* stopped ? Effect.logInfo("embedded PostgreSQL stopped") : Effect.logError(`embedded PostgreSQL (pid ${child.pid}) did not stop`)
+          yield* stopped
+            ? Effect.logInfo("embedded PostgreSQL stopped")
+            : Effect.logError(`embedded PostgreSQL (pid ${child.pid}) did not stop`)
         })
     )
     // Released before the server is stopped, so that only an exit of its own is reported.

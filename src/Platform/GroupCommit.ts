@@ -41,8 +41,7 @@ export const make = <K, I, A, E>(options: GroupCommitOptions<K, I, A, E>) =>
     const lines = new Map<K, Array<Waiter<I, A, E>>>()
 
     /** The next `maxBatch` waiters, less those that gave up, taken off the line. */
-    const takeBatch = (line: Array<Waiter<I, A, E>>) =>
-      line.splice(0, options.maxBatch).filter((waiter) => !waiter.abandoned)
+    const takeBatch = (line: Array<Waiter<I, A, E>>) => line.splice(0, options.maxBatch).filter((waiter) => !waiter.abandoned)
 
     const settle = (batch: ReadonlyArray<Waiter<I, A, E>>, exit: Exit.Exit<ReadonlyArray<Either.Either<A, E>>>) => {
       batch.forEach((waiter, i) => {

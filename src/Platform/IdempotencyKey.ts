@@ -2,7 +2,8 @@
  * The contract of the `Idempotency-Key` request header (draft-ietf-httpapi-idempotency-key-header,
  * with Stripe's rules): what an endpoint declares to accept it. The behaviour is in Idempotency.ts.
  */
-import { HttpApiEndpoint, OpenApi } from "@effect/platform"
+import type { HttpApiEndpoint } from "@effect/platform"
+import { OpenApi } from "@effect/platform"
 import type { HttpMethod } from "@effect/platform/HttpMethod"
 import { Context, Option, Schema } from "effect"
 import { errorResponse, IdempotencyKeyInUse, IdempotencyKeyReused } from "../Domain/Errors.ts"

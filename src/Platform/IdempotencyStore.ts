@@ -79,7 +79,10 @@ export class IdempotencyStore extends Context.Tag("IdempotencyStore")<Idempotenc
     })
   )
 
-  static readonly layerMemory = Layer.effect(IdempotencyStore, Effect.suspend(() => Effect.map(Ref.make(new Map<string, MemoryKey>()), makeMemory)))
+  static readonly layerMemory = Layer.effect(
+    IdempotencyStore,
+    Effect.suspend(() => Effect.map(Ref.make(new Map<string, MemoryKey>()), makeMemory))
+  )
 }
 
 /** A claim that lost a race (the key changed between two statements) is tried again, a few times. */
@@ -124,8 +127,15 @@ function makeSql(sql: SqlClient.SqlClient): IdempotencyStore["Type"] {
     })
 
   const claim = (request: KeyedRequest, terms: KeyTerms, tries = CLAIM_TRIES): Effect.Effect<Claim> =>
-    Effect.flatMap(claimOnce(request, terms).pipe(Effect.orDie), (claimed) =>
-      claimed !== undefined ? Effect.succeed(claimed) : tries > 1 ? claim(request, terms, tries - 1) : Effect.succeed({ _tag: "InProgress" }))
+    Effect.flatMap(
+      claimOnce(request, terms).pipe(Effect.orDie),
+      (claimed) =>
+        claimed !== undefined
+          ? Effect.succeed(claimed)
+          : tries > 1
+          ? claim(request, terms, tries - 1)
+          : Effect.succeed({ _tag: "InProgress" })
+    )
 
   return {
     claim: (request, terms) => claim(request, terms),
@@ -193,8 +203,7 @@ function makeMemory(keys: Ref.Ref<Map<string, MemoryKey>>): IdempotencyStore["Ty
           if (isLocked(row, now)) return [{ _tag: "InProgress" }, all]
           return hold(row.id, row.expiresAt, false)
         })),
-    complete: (held, response) =>
-      ifHeld(held, (row, all) => all.set(slot(held.userId, held.key), { ...row, response, lockedUntil: null })),
+    complete: (held, response) => ifHeld(held, (row, all) => all.set(slot(held.userId, held.key), { ...row, response, lockedUntil: null })),
     release: (held) => ifHeld(held, (row, all) => all.set(slot(held.userId, held.key), { ...row, lockedUntil: null })),
     forget: (held) => ifHeld(held, (_, all) => all.delete(slot(held.userId, held.key))),
     purge: Effect.flatMap(Clock.currentTimeMillis, (now) =>

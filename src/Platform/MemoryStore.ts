@@ -56,8 +56,7 @@ export class MemoryStore extends Context.Tag("MemoryStore")<MemoryStore, Ref.Ref
 }
 
 /** Returns a copy of `map` with `key` set: the stored maps are never mutated in place. */
-export const withEntry = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> =>
-  new Map(map).set(key, value)
+export const withEntry = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> => new Map(map).set(key, value)
 
 /**
  * Applies `change` to the tables atomically: it answers with a result and the new tables, or with

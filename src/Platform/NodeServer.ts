@@ -35,7 +35,9 @@ const HttpServerLive = Layer.scoped(
         : [400, "BadRequest", "The request is not valid HTTP"]
       const body = JSON.stringify({ message, status, code })
       socket.end(
-        `HTTP/1.1 ${status} ${code}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+        `HTTP/1.1 ${status} ${code}\r\nContent-Type: application/json\r\nContent-Length: ${
+          Buffer.byteLength(body)
+        }\r\nConnection: close\r\n\r\n${body}`
       )
     })
 

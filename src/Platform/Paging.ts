@@ -52,7 +52,10 @@ export interface Page<A> {
 export const pageWithCount = <A extends object>(
   sql: SqlClient.SqlClient,
   parts: { readonly count: Statement.Fragment; readonly page: Statement.Fragment; readonly order: Statement.Fragment }
-) => sql<A & { readonly total: number }>`SELECT t.total, p.* FROM (${parts.count}) t LEFT JOIN LATERAL (${parts.page}) p ON true ORDER BY ${parts.order}`
+) =>
+  sql<
+    A & { readonly total: number }
+  >`SELECT t.total, p.* FROM (${parts.count}) t LEFT JOIN LATERAL (${parts.page}) p ON true ORDER BY ${parts.order}`
 
 /** The rows of `pageWithCount` as a Page; `key` is a column that is never NULL in a real row. */
 export const toPage = <A extends object>(key: keyof A) => (rows: ReadonlyArray<A & { readonly total: number }>): Page<A> => ({

@@ -41,7 +41,7 @@ export class RateLimitStore extends Context.Tag("RateLimitStore")<RateLimitStore
           Effect.flatMap(Clock.currentTimeMillis, (now) =>
             Ref.modify(windows, (all) => {
               // Forget ended windows now and then, so the map stays as small as the open ones.
-              if (all.size > 10_000) for (const [k, w] of all) if (w.resetsAt <= now) all.delete(k)
+              if (all.size > 10_000) { for (const [k, w] of all) if (w.resetsAt <= now) all.delete(k) }
               const open = all.get(key)
               const next = open !== undefined && open.resetsAt > now
                 ? { hits: open.hits + 1, resetsAt: open.resetsAt }
@@ -118,10 +118,13 @@ export class RateLimitStore extends Context.Tag("RateLimitStore")<RateLimitStore
         )
         const keyOf = (key: string) => `${prefix}:rate-limit:${key}`
         const run = <A>(what: string, command: () => Promise<A>) =>
-          Effect.zipRight(connected, Effect.tryPromise({
-            try: command,
-            catch: (cause) => new RateLimitStoreUnavailable({ message: `rate limits on Redis (${what}): ${String(cause)}` })
-          })).pipe(
+          Effect.zipRight(
+            connected,
+            Effect.tryPromise({
+              try: command,
+              catch: (cause) => new RateLimitStoreUnavailable({ message: `rate limits on Redis (${what}): ${String(cause)}` })
+            })
+          ).pipe(
             Effect.timeoutFail({
               duration: TIMEOUT,
               onTimeout: () => new RateLimitStoreUnavailable({ message: `rate limits on Redis (${what}): timed out` })

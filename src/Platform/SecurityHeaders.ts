@@ -40,6 +40,8 @@ const DOCS_HEADERS = { ...HEADERS, "content-security-policy": DOCS_CSP }
 
 /** Security headers equivalent to helmet's defaults on every response. */
 export const securityHeaders = <E, R>(app: HttpApp.HttpApp<HttpServerResponse.HttpServerResponse, E, R>) =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-    Effect.map(app, (response) =>
-      HttpServerResponse.setHeaders(response, request.url.startsWith("/docs") ? DOCS_HEADERS : API_HEADERS)))
+  Effect.flatMap(
+    HttpServerRequest.HttpServerRequest,
+    (request) =>
+      Effect.map(app, (response) => HttpServerResponse.setHeaders(response, request.url.startsWith("/docs") ? DOCS_HEADERS : API_HEADERS))
+  )

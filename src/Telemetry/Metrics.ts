@@ -112,7 +112,10 @@ const bookingBatchSize = Metric.histogram(
   MetricBoundaries.fromIterable([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]),
   "Changes of one event's tickets (bookings, cancellations, holds...) decided by one transaction (the per-event group commit)"
 )
-const bookingsCancelled = Metric.counter("bookings_cancelled_total", { description: "Bookings cancelled by their customers", incremental: true })
+const bookingsCancelled = Metric.counter("bookings_cancelled_total", {
+  description: "Bookings cancelled by their customers",
+  incremental: true
+})
   .register()
 const holdsPlaced = Metric.counter("holds_placed_total", {
   description: "Holds placed (waiting-list offers included)",
@@ -156,7 +159,9 @@ export const recordEmail = (kind: string, outcome: "sent" | "failed") =>
 const outboxPending = Metric.gauge("outbox_pending_jobs", { description: "Jobs committed but not yet published to the queues" })
 const outboxOldest = Metric.gauge("outbox_oldest_pending_seconds", { description: "Age of the oldest unpublished job (0: none)" })
 const queueJobs = Metric.gauge("queue_jobs", { description: "Jobs in each queue, by state" })
-const queueBackendUp = Metric.gauge("queue_backend_up", { description: "1 when the queue backend (Redis or PostgreSQL) answered the last scrape" })
+const queueBackendUp = Metric.gauge("queue_backend_up", {
+  description: "1 when the queue backend (Redis or PostgreSQL) answered the last scrape"
+})
 const queueStateLabels = labelCache((key: string) => {
   const [queue, state] = key.split("/") as [string, string]
   return labels(["queue", queue], ["state", state])

@@ -10,10 +10,13 @@ const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/\n/
 const escapeHelp = (text: string) => text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")
 
 const number = (value: number | bigint) =>
-  typeof value === "bigint" ? value.toString()
-  : value === Infinity ? "+Inf"
-  : value === -Infinity ? "-Inf"
-  : String(value)
+  typeof value === "bigint" ?
+    value.toString()
+    : value === Infinity ?
+    "+Inf"
+    : value === -Infinity ?
+    "-Inf"
+    : String(value)
 
 const sample = (name: string, labels: ReadonlyArray<MetricLabel.MetricLabel>, value: number | bigint, extra?: string) => {
   const pairs = labels.map((label) => `${label.key}="${escapeLabel(label.value)}"`)
@@ -22,10 +25,13 @@ const sample = (name: string, labels: ReadonlyArray<MetricLabel.MetricLabel>, va
 }
 
 const typeOf = (state: MetricState.MetricState.Untyped) =>
-  MetricState.isCounterState(state) ? "counter"
-  : MetricState.isGaugeState(state) ? "gauge"
-  : MetricState.isHistogramState(state) ? "histogram"
-  : undefined
+  MetricState.isCounterState(state) ?
+    "counter"
+    : MetricState.isGaugeState(state) ?
+    "gauge"
+    : MetricState.isHistogramState(state) ?
+    "histogram"
+    : undefined
 
 const samples = (pair: MetricPair.MetricPair.Untyped): ReadonlyArray<string> => {
   const { metricKey: { name, tags }, metricState: state } = pair
@@ -54,12 +60,13 @@ export const render = (pairs: ReadonlyArray<MetricPair.MetricPair.Untyped>): str
     const name = pair.metricKey.name
     let family = families.get(name)
     if (family === undefined) families.set(name, family = { type, help: pair.metricKey.description, lines: [] })
-    family.lines.push(...samples(pair))
+    for (const line of samples(pair)) family.lines.push(line)
   }
   const out: Array<string> = []
   for (const [name, family] of families) {
     if (Option.isSome(family.help)) out.push(`# HELP ${name} ${escapeHelp(family.help.value)}`)
-    out.push(`# TYPE ${name} ${family.type}`, ...family.lines)
+    out.push(`# TYPE ${name} ${family.type}`)
+    for (const line of family.lines) out.push(line)
   }
   return out.join("\n") + "\n"
 }

@@ -4,8 +4,8 @@
  * `Effect.fn`) builds a no-op span, two contexts and a stack trace on every call, ~10 µs here, so
  * services are wrapped in spans only when tracing is on (`traced`), and cost nothing when it is off.
  */
-import { FetchHttpClient, Headers, HttpTraceContext } from "@effect/platform"
 import { OtlpSerialization, OtlpTracer } from "@effect/opentelemetry"
+import { FetchHttpClient, Headers, HttpTraceContext } from "@effect/platform"
 import { Context, Effect, FiberRef, Layer, Option, Redacted, Tracer } from "effect"
 import { AppConfig } from "../Config.ts"
 
@@ -35,16 +35,16 @@ type Methods<S> = { readonly [K in keyof S]?: S[K] extends (...args: infer A) =>
  * member, `<service>.<member>`), with the attributes `attributes` derives from the call's arguments.
  * Decided once when the layer is built: with tracing off the service is left as it is.
  */
-export const traced = <I, S extends object>(tag: Context.Tag<I, S>, attributes: Methods<S> = {}) =>
-<E, R>(layer: Layer.Layer<I, E, R>): Layer.Layer<I, E, R> =>
-  Layer.flatMap(layer, (context) =>
-    Layer.effect(
-      tag,
-      Effect.map(FiberRef.get(FiberRef.currentTracerEnabled), (enabled) => {
-        const service = Context.get(context, tag)
-        return enabled ? wrap(tag.key, service, attributes) : service
-      })
-    ))
+export const traced =
+  <I, S extends object>(tag: Context.Tag<I, S>, attributes: Methods<S> = {}) => <E, R>(layer: Layer.Layer<I, E, R>): Layer.Layer<I, E, R> =>
+    Layer.flatMap(layer, (context) =>
+      Layer.effect(
+        tag,
+        Effect.map(FiberRef.get(FiberRef.currentTracerEnabled), (enabled) => {
+          const service = Context.get(context, tag)
+          return enabled ? wrap(tag.key, service, attributes) : service
+        })
+      ))
 
 const wrap = <S extends object>(name: string, service: S, attributes: Methods<S>): S => {
   const wrapped: Record<string, unknown> = {}
@@ -69,13 +69,13 @@ const wrap = <S extends object>(name: string, service: S, attributes: Methods<S>
  * Runs `self` in a span when tracing is on; otherwise runs it as it is (no span is built, and
  * `options`, when a function, is not called).
  */
-export const withSpan = (name: string, options: Tracer.SpanOptions | (() => Tracer.SpanOptions) = {}) =>
-<A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.withFiberRuntime<A, E, R>((fiber) =>
-    fiber.getFiberRef(FiberRef.currentTracerEnabled)
-      ? Effect.withSpan(self, name, { captureStackTrace: false, ...(typeof options === "function" ? options() : options) })
-      : self
-  )
+export const withSpan =
+  (name: string, options: Tracer.SpanOptions | (() => Tracer.SpanOptions) = {}) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    Effect.withFiberRuntime<A, E, R>((fiber) =>
+      fiber.getFiberRef(FiberRef.currentTracerEnabled)
+        ? Effect.withSpan(self, name, { captureStackTrace: false, ...(typeof options === "function" ? options() : options) })
+        : self
+    )
 
 /** The span the calling fiber runs in, when tracing is on (to carry into work done elsewhere). */
 export const currentSpan: Effect.Effect<Tracer.AnySpan | undefined> = Effect.withFiberRuntime((fiber) =>
@@ -87,8 +87,7 @@ export const currentSpan: Effect.Effect<Tracer.AnySpan | undefined> = Effect.wit
 )
 
 /** A span as a W3C `traceparent`, to travel with a job. */
-export const traceparentOf = (span: Tracer.AnySpan): string =>
-  `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
+export const traceparentOf = (span: Tracer.AnySpan): string => `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
 
 /** A link to the span a `traceparent` names; none for a missing or malformed one. */
 export const linkTo = (traceparent: unknown): ReadonlyArray<Tracer.SpanLink> =>

@@ -11,6 +11,7 @@ export const WaitlistHttp = HttpApiBuilder.group(Api, "waitlist", (handlers) =>
     return handlers
       .handle("join", ({ path, payload }) =>
         Effect.flatMap(requireRole("CUSTOMER"), (customer) => waitlist.join(customer.id, path.id, payload)))
-      .handle("leave", ({ path }) => Effect.flatMap(CurrentUser, (user) => waitlist.leave(user.id, path.id)))
+      .handle("leave", ({ path }) =>
+        Effect.flatMap(CurrentUser, (user) => waitlist.leave(user.id, path.id)))
       .handle("mine", () => Effect.flatMap(CurrentUser, (user) => waitlist.listMine(user.id)))
   }))

@@ -1,7 +1,7 @@
 import { Schema } from "effect"
+import { RequestedTickets } from "../Bookings/Booking.ts"
 import { EventId, HoldId, WaitlistEntryId } from "../Domain/Ids.ts"
 import { strictPayload } from "../Domain/Payload.ts"
-import { RequestedTickets } from "../Bookings/Booking.ts"
 
 export const WaitlistEntry = Schema.Struct({
   id: WaitlistEntryId,

@@ -32,7 +32,9 @@ layer(PostgresServer({ maxTicketsPerCustomerPerEvent: 1_000_000 }), { excludeTes
         )
 
         const succeeded = results.filter(Either.isRight)
-        const failed = results.filter(Either.isLeft).map((r) => r.left)
+        const failed = results.filter(Either.isLeft).map((r) =>
+          r.left
+        )
         expect(succeeded).toHaveLength(10)
         expect(failed).toHaveLength(90)
         expect(failed.every((error) => error._tag === "NotEnoughTickets")).toBe(true)
@@ -48,8 +50,7 @@ layer(PostgresServer({ maxTicketsPerCustomerPerEvent: 1_000_000 }), { excludeTes
         const sizes = Array.from({ length: 60 }, (_, i) => (i % 4) + 1) // 1,2,3,4,... = 150 tickets asked
 
         const results = yield* Effect.all(
-          sizes.map((ticketsCount) =>
-            api.bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount } }).pipe(Effect.either)),
+          sizes.map((ticketsCount) => api.bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount } }).pipe(Effect.either)),
           { concurrency: "unbounded" }
         )
 

@@ -3,18 +3,18 @@ import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, layer } from "@effect/vitest"
 import { Context, Effect, Either, Layer, Logger, LogLevel, Redacted } from "effect"
+import { randomUUID } from "node:crypto"
+import { inject } from "vitest"
 import { Bookings } from "../../src/Bookings/Bookings.ts"
-import { Unauthorized } from "../../src/Domain/Errors.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
 import { AppConfig } from "../../src/Config.ts"
+import { Unauthorized } from "../../src/Domain/Errors.ts"
 import type { EventId, IdempotencyId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { Outbox } from "../../src/Jobs/Outbox.ts"
 import { Transactions } from "../../src/Platform/Transactions.ts"
-import { randomUUID } from "node:crypto"
-import { inject } from "vitest"
 import { bookBatch, looseRules } from "../support/bookings.ts"
 import { TestDatabaseLive } from "../support/database.ts"
 import { createEvent, PostgresServer, request, signUp } from "../support/server.ts"
@@ -83,13 +83,19 @@ describe("the booking engine on PostgreSQL", () => {
     it.effect("one batch decides exactly as serial bookings in its order: a later, smaller request may still fit", () =>
       Effect.gen(function*() {
         const { customer: userId, event } = yield* aScene(6)
-        const { plan } = yield* Effect.flatMap(Transactions, (transactions) =>
-          transactions.run(Effect.flatMap(InventoryRepo, (repo) =>
-            repo.applyAll(event, [3, 5, 2, 1, 1].map((ticketsCount) => ({ _tag: "Book", userId, ticketsCount })), looseRules))))
+        const { plan } = yield* Effect.flatMap(
+          Transactions,
+          (transactions) =>
+            transactions.run(
+              Effect.flatMap(InventoryRepo, (repo) =>
+                repo.applyAll(event, [3, 5, 2, 1, 1].map((ticketsCount) => ({ _tag: "Book", userId, ticketsCount })), looseRules))
+            )
+        )
 
         expect(plan.outcomes.map(Either.match({
           onLeft: (error) => `${error._tag} ${"available" in error ? error.available : ""}`,
-          onRight: (decision) => decision._tag === "Booking" ? `booked ${decision.booking.ticketsCount}, ${decision.availableAfter} left` : ""
+          onRight: (decision) =>
+            decision._tag === "Booking" ? `booked ${decision.booking.ticketsCount}, ${decision.availableAfter} left` : ""
         }))).toEqual(["booked 3, 3 left", "NotEnoughTickets 3", "booked 2, 1 left", "booked 1, 0 left", "NotEnoughTickets 0"])
         const ids = plan.outcomes.filter(Either.isRight).map((o) => o.right._tag === "Booking" ? o.right.booking.id : 0)
         expect(ids).toEqual([...ids].sort((a, b) => a - b))
@@ -116,8 +122,10 @@ describe("the booking engine on PostgreSQL", () => {
         const { customer, event } = yield* aScene(50)
         const instances = [yield* Bookings, yield* anotherInstance]
         const results = yield* Effect.all(
-          Array.from({ length: 300 }, (_, i) =>
-            Effect.either(instances[i % 2]!.book(customer, { eventId: event, ticketsCount: (i % 3) + 1 }))),
+          Array.from(
+            { length: 300 },
+            (_, i) => Effect.either(instances[i % 2]!.book(customer, { eventId: event, ticketsCount: (i % 3) + 1 }))
+          ),
           { concurrency: "unbounded" }
         )
         const booked = results.filter(Either.isRight).reduce((sum, r) => sum + r.right.ticketsCount, 0)
@@ -138,8 +146,13 @@ describe("the booking engine on PostgreSQL", () => {
         expect(new Set(results.map((booking) => booking.id)).size).toBe(1)
         // Within one batch too.
         const again = randomUUID() as IdempotencyId
-        const batch = yield* Effect.flatMap(Transactions, (transactions) =>
-          transactions.run(bookBatch(event, [id, again, again].map((idempotencyId) => ({ userId: customer, ticketsCount: 1, idempotencyId })))))
+        const batch = yield* Effect.flatMap(
+          Transactions,
+          (transactions) =>
+            transactions.run(
+              bookBatch(event, [id, again, again].map((idempotencyId) => ({ userId: customer, ticketsCount: 1, idempotencyId })))
+            )
+        )
         const [repeat, made, sameAgain] = batch.map(Either.getOrThrow)
         expect(repeat).toBe(results[0]!.id)
         expect(sameAgain).toBe(made)
@@ -181,7 +194,9 @@ describe("the booking engine with a short line", () => {
             request("POST", "/api/bookings", { token: customer.token, json: { eventId: event.id, ticketsCount: 1 } })),
           { concurrency: "unbounded" }
         )
-        const overloaded = responses.filter((r) => r.status === 503)
+        const overloaded = responses.filter((r) =>
+          r.status === 503
+        )
         expect(overloaded.length).toBeGreaterThan(0)
         for (const r of overloaded) {
           expect(r.body).toMatchObject({ status: 503, code: "Overloaded" })

@@ -24,7 +24,8 @@ layer(PostgresServer(), { excludeTestServices: true })((it) => {
           code: "BookingFailed"
         })
         // Sign-in does not touch events and still works.
-        expect((yield* request("POST", "/api/auth/login", { json: { email: customer.user.email, password: customer.password } })).status).toBe(200)
+        expect((yield* request("POST", "/api/auth/login", { json: { email: customer.user.email, password: customer.password } })).status)
+          .toBe(200)
       }))
   })
 })

@@ -34,7 +34,9 @@ layer(PostgresServer(), { excludeTestServices: true })((it) => {
         const event = yield* createEvent(organizer.token)
         const before = yield* snapshot
         for (const path of ["/api/auth/register", "/api/auth/login"]) {
-          const response = yield* request("POST", path, { json: { email: "a\u0000b@example.com", password: "securePass123", role: "CUSTOMER" } })
+          const response = yield* request("POST", path, {
+            json: { email: "a\u0000b@example.com", password: "securePass123", role: "CUSTOMER" }
+          })
           expectRefused(response, 400, "ValidationError", "email")
         }
         const valid = { title: "Valid", description: "", date: future(5), location: "Here", totalTickets: 10 }
@@ -94,7 +96,10 @@ layer(PostgresServer(), { excludeTestServices: true })((it) => {
         yield* fuzz(
           {
             tokens,
-            eventIds: sql<{ id: number }>`SELECT id FROM events ORDER BY id`.pipe(Effect.map((rows) => rows.map((row) => row.id)), Effect.orDie),
+            eventIds: sql<{ id: number }>`SELECT id FROM events ORDER BY id`.pipe(
+              Effect.map((rows) => rows.map((row) => row.id)),
+              Effect.orDie
+            ),
             snapshot: Effect.provideService(snapshot, SqlClient.SqlClient, sql)
           },
           fuzzRequests(),

@@ -7,7 +7,21 @@
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, layer } from "@effect/vitest"
-import { Context, Deferred, Effect, Either, Fiber, FastCheck as fc, Layer, Logger, LogLevel, Redacted, Ref, Runtime, Schedule } from "effect"
+import {
+  Context,
+  Deferred,
+  Effect,
+  Either,
+  FastCheck as fc,
+  Fiber,
+  Layer,
+  Logger,
+  LogLevel,
+  Redacted,
+  Ref,
+  Runtime,
+  Schedule
+} from "effect"
 import { inject } from "vitest"
 import { AppConfig } from "../../src/Config.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
@@ -32,7 +46,8 @@ const EngineTest = Inventory.layer.pipe(
   Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
 )
 
-const query = <A>(run: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>) => Effect.flatMap(SqlClient.SqlClient, run).pipe(Effect.orDie)
+const query = <A>(run: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>) =>
+  Effect.flatMap(SqlClient.SqlClient, run).pipe(Effect.orDie)
 
 let scenes = 0
 const postgres: Harness<SqlClient.SqlClient> = {
@@ -49,7 +64,8 @@ const postgres: Harness<SqlClient.SqlClient> = {
       return { eventId: event!.id, customers: customers.map((c) => c.id).sort((a, b) => a - b) }
     })
   ),
-  makeDue: (holdIds) => query((sql) => sql`UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = ANY(${holdIds}::int[])`).pipe(Effect.asVoid),
+  makeDue: (holdIds) =>
+    query((sql) => sql`UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = ANY(${holdIds}::int[])`).pipe(Effect.asVoid),
   read: (eventId) =>
     query((sql) =>
       Effect.all({
@@ -112,18 +128,26 @@ const anotherInstance = Effect.gen(function*() {
 })
 
 const outboxOf = (name: string) =>
-  query((sql) => sql<{ queue: string; payload: any; runAt: Date | null }>`
-    SELECT queue, payload, run_at AS "runAt" FROM outbox WHERE name = ${name} ORDER BY id`)
+  query((sql) =>
+    sql<{ queue: string; payload: any; runAt: Date | null }>`
+    SELECT queue, payload, run_at AS "runAt" FROM outbox WHERE name = ${name} ORDER BY id`
+  )
 
 describe("the inventory engine on PostgreSQL", () => {
   layer(EngineTest, { excludeTestServices: true, timeout: 180_000 })((it) => {
-    it.effect("random steps of concurrent operations answer and store as the serial model does; the ledger holds throughout", () =>
-      Effect.gen(function*() {
-        const run = Runtime.runPromise(yield* Effect.runtime<SqlClient.SqlClient | Inventory>())
-        yield* ledgerWatched(Effect.promise(() =>
-          fc.assert(fc.asyncProperty(scenario, (steps) => run(play(postgres, steps))), { numRuns: 25, examples: [[lineStopper]] })
-        ))
-      }), 180_000)
+    it.effect(
+      "random steps of concurrent operations answer and store as the serial model does; the ledger holds throughout",
+      () =>
+        Effect.gen(function*() {
+          const run = Runtime.runPromise(yield* Effect.runtime<SqlClient.SqlClient | Inventory>())
+          yield* ledgerWatched(
+            Effect.promise(() =>
+              fc.assert(fc.asyncProperty(scenario, (steps) => run(play(postgres, steps))), { numRuns: 25, examples: [[lineStopper]] })
+            )
+          )
+        }),
+      180_000
+    )
 
     it.effect("two instances cancel one booking while both wait for the event's lock: one cancels, the other hears it is already cancelled", () =>
       Effect.gen(function*() {
@@ -141,12 +165,15 @@ describe("the inventory engine on PostgreSQL", () => {
           sql.withTransaction(sql`SELECT id FROM events WHERE id = ${eventId} FOR UPDATE`.pipe(Effect.zipRight(Deferred.await(release))))
         ).pipe(Effect.fork)
         const waiting = query((sql) =>
-          sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`
+          sql<
+            { n: number }
+          >`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`
         ).pipe(Effect.map(([row]) => row!.n))
         yield* Effect.yieldNow()
         const cancels = yield* Effect.forEach(
           [here, there],
-          (instance) => Effect.either(instance.submit(eventId, { _tag: "Cancel", userId: customers[0]!, bookingId: booking.id })).pipe(Effect.fork)
+          (instance) =>
+            Effect.either(instance.submit(eventId, { _tag: "Cancel", userId: customers[0]!, bookingId: booking.id })).pipe(Effect.fork)
         )
         yield* waiting.pipe(
           Effect.filterOrFail((n) => n >= 2, () => "not both waiting yet"),
@@ -162,43 +189,48 @@ describe("the inventory engine on PostgreSQL", () => {
         ])
         const stored = yield* postgres.read(eventId)
         expect(stored.available).toBe(TOTAL - 5)
-        expect(yield* outboxOf("BookingCancelled").pipe(Effect.map((rows) => rows.filter((r) => r.payload.bookingId === booking.id)))).toHaveLength(1)
+        expect(yield* outboxOf("BookingCancelled").pipe(Effect.map((rows) => rows.filter((r) => r.payload.bookingId === booking.id))))
+          .toHaveLength(1)
       }).pipe(Effect.scoped))
 
-    it.effect("two instances, many customers, every kind of operation at once: nothing oversold or lost at any moment", () =>
-      Effect.gen(function*() {
-        const instances = [yield* Inventory, yield* anotherInstance]
-        const { customers, eventId } = yield* postgres.scene
-        const random = fc.sample(fc.tuple(fc.nat(CUSTOMERS - 1), fc.integer({ min: 1, max: 3 }), fc.nat(6), fc.nat(1000)), 400)
-        const failed = yield* Ref.make<ReadonlyArray<string>>([])
-        yield* ledgerWatched(Effect.forEach([0, 1, 2, 3, 4, 5, 6, 7], (round) =>
-          Effect.gen(function*() {
-            const { bookings, holds } = yield* postgres.read(eventId)
-            yield* Effect.forEach(random.slice(round * 50, round * 50 + 50), ([c, n, kind, pick], i) => {
-              const userId = customers[c]!
-              const booking = bookings[pick % Math.max(1, bookings.length)]
-              const hold = holds[pick % Math.max(1, holds.length)]
-              const operations: ReadonlyArray<Operation> = [
-                { _tag: "Book", userId, ticketsCount: n },
-                { _tag: "Hold", userId, ticketsCount: n },
-                { _tag: "Join", userId, ticketsCount: n },
-                { _tag: "Leave", userId },
-                booking === undefined ? { _tag: "Refresh" } : { _tag: "Cancel", userId: booking.userId, bookingId: booking.id },
-                hold === undefined ? { _tag: "Refresh" } : { _tag: "Confirm", userId: hold.userId, holdId: hold.id },
-                hold === undefined ? { _tag: "Refresh" } : { _tag: "Release", userId: hold.userId, holdId: hold.id }
-              ]
-              return instances[i % 2]!.submit(eventId, operations[kind]!).pipe(
-                Effect.catchTags({ BookingFailed: (error) => Ref.update(failed, (all) => [...all, error.message]) }),
-                Effect.either
-              )
-            }, { concurrency: "unbounded", discard: true })
-            if (holds.length > 0) yield* postgres.makeDue([holds[round % holds.length]!.id])
-          }), { discard: true }))
-        expect(yield* Ref.get(failed)).toEqual([]) // no batch ever failed
-        const stored = yield* postgres.read(eventId)
-        const booked = stored.bookings.filter((b) => b.status === "CONFIRMED").reduce((sum, b) => sum + b.tickets, 0)
-        expect(booked).toBeGreaterThan(0)
-      }).pipe(Effect.scoped), 120_000)
+    it.effect(
+      "two instances, many customers, every kind of operation at once: nothing oversold or lost at any moment",
+      () =>
+        Effect.gen(function*() {
+          const instances = [yield* Inventory, yield* anotherInstance]
+          const { customers, eventId } = yield* postgres.scene
+          const random = fc.sample(fc.tuple(fc.nat(CUSTOMERS - 1), fc.integer({ min: 1, max: 3 }), fc.nat(6), fc.nat(1000)), 400)
+          const failed = yield* Ref.make<ReadonlyArray<string>>([])
+          yield* ledgerWatched(Effect.forEach([0, 1, 2, 3, 4, 5, 6, 7], (round) =>
+            Effect.gen(function*() {
+              const { bookings, holds } = yield* postgres.read(eventId)
+              yield* Effect.forEach(random.slice(round * 50, round * 50 + 50), ([c, n, kind, pick], i) => {
+                const userId = customers[c]!
+                const booking = bookings[pick % Math.max(1, bookings.length)]
+                const hold = holds[pick % Math.max(1, holds.length)]
+                const operations: ReadonlyArray<Operation> = [
+                  { _tag: "Book", userId, ticketsCount: n },
+                  { _tag: "Hold", userId, ticketsCount: n },
+                  { _tag: "Join", userId, ticketsCount: n },
+                  { _tag: "Leave", userId },
+                  booking === undefined ? { _tag: "Refresh" } : { _tag: "Cancel", userId: booking.userId, bookingId: booking.id },
+                  hold === undefined ? { _tag: "Refresh" } : { _tag: "Confirm", userId: hold.userId, holdId: hold.id },
+                  hold === undefined ? { _tag: "Refresh" } : { _tag: "Release", userId: hold.userId, holdId: hold.id }
+                ]
+                return instances[i % 2]!.submit(eventId, operations[kind]!).pipe(
+                  Effect.catchTags({ BookingFailed: (error) => Ref.update(failed, (all) => [...all, error.message]) }),
+                  Effect.either
+                )
+              }, { concurrency: "unbounded", discard: true })
+              if (holds.length > 0) yield* postgres.makeDue([holds[round % holds.length]!.id])
+            }), { discard: true }))
+          expect(yield* Ref.get(failed)).toEqual([]) // no batch ever failed
+          const stored = yield* postgres.read(eventId)
+          const booked = stored.bookings.filter((b) => b.status === "CONFIRMED").reduce((sum, b) => sum + b.tickets, 0)
+          expect(booked).toBeGreaterThan(0)
+        }).pipe(Effect.scoped),
+      120_000
+    )
 
     it.effect("the sweep expires a hold whose delayed job never came, and offers its tickets to the waiting list", () =>
       Effect.gen(function*() {

@@ -3,20 +3,20 @@ import { Migrator, SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Deferred, Effect, Layer, Logger, LogLevel, Option, Queue, Redacted, Ref, Schema, Stream } from "effect"
+import { migrations } from "../../migrations/index.ts"
 import { Accounts } from "../../src/Accounts/Accounts.ts"
 import { Passwords } from "../../src/Accounts/Passwords.ts"
 import { Tokens } from "../../src/Accounts/Tokens.ts"
 import { Bookings } from "../../src/Bookings/Bookings.ts"
-import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { AppConfig } from "../../src/Config.ts"
 import type { BookingId, EventId, UserId } from "../../src/Domain/Ids.ts"
 import type { Role } from "../../src/Domain/Role.ts"
 import { Events } from "../../src/Events/Events.ts"
-import { type Delivery, Deliveries } from "../../src/Jobs/Deliveries.ts"
+import { Inventory } from "../../src/Inventory/Inventory.ts"
+import { Deliveries, type Delivery } from "../../src/Jobs/Deliveries.ts"
 import { Job } from "../../src/Jobs/Job.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { jobIdOf, Outbox, type OutboxEntry } from "../../src/Jobs/Outbox.ts"
-import { migrations } from "../../migrations/index.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { migrate } from "../../src/Platform/Migrations.ts"
 import { Transactions } from "../../src/Platform/Transactions.ts"
@@ -38,8 +38,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 let emails = 0
 
 const aUser = (role: Role) =>
-  Effect.flatMap(Accounts, (accounts) =>
-    accounts.register({ email: `outbox-${++emails}@example.com`, password: Redacted.make("correct horse battery"), role })).pipe(
+  Effect.flatMap(
+    Accounts,
+    (accounts) => accounts.register({ email: `outbox-${++emails}@example.com`, password: Redacted.make("correct horse battery"), role })
+  ).pipe(
     Effect.orDie
   )
 
@@ -82,8 +84,11 @@ const confirmation = (n: number): Job => ({
 
 /** Appends confirmations 1..count, each committed on its own. */
 const appendJobs = (count: number) =>
-  Effect.flatMap(Outbox, (outbox) =>
-    Effect.forEach(Array.from({ length: count }, (_, i) => confirmation(i + 1)), (job) => outbox.append([job]), { discard: true }))
+  Effect.flatMap(
+    Outbox,
+    (outbox) =>
+      Effect.forEach(Array.from({ length: count }, (_, i) => confirmation(i + 1)), (job) => outbox.append([job]), { discard: true })
+  )
 
 /** A publish function that records each batch it is given. */
 const recorder = Effect.map(Ref.make<ReadonlyArray<ReadonlyArray<OutboxEntry>>>([]), (batches) => ({
@@ -123,15 +128,19 @@ const listening = Effect.gen(function*() {
   return heard
 })
 
-const nextCommit = (heard: Queue.Queue<void>, within: "500 millis" | "5 seconds") =>
-  Queue.take(heard).pipe(Effect.timeoutOption(within))
+const nextCommit = (heard: Queue.Queue<void>, within: "500 millis" | "5 seconds") => Queue.take(heard).pipe(Effect.timeoutOption(within))
 
 /** Runs `work` in a transaction that then fails, and answers the failure. */
 const rolledBack = <A, E, R>(work: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Transactions, (transactions) =>
-    transactions.run(work.pipe(Effect.zipRight(Effect.fail("the next step failed" as const))))).pipe(Effect.flip)
+  Effect.flatMap(Transactions, (transactions) => transactions.run(work.pipe(Effect.zipRight(Effect.fail("the next step failed" as const)))))
+    .pipe(Effect.flip)
 
-const delivery = (key: string): Delivery => ({ key, kind: "booking-confirmation", jobId: "BookingConfirmed-1", recipient: "ann@example.com" })
+const delivery = (key: string): Delivery => ({
+  key,
+  kind: "booking-confirmation",
+  jobId: "BookingConfirmed-1",
+  recipient: "ann@example.com"
+})
 
 /** A send that waits `delay`, counts its runs and answers a message id. */
 const sender = (delay: "0 millis" | "300 millis" = "0 millis") =>
@@ -140,7 +149,8 @@ const sender = (delay: "0 millis" | "300 millis" = "0 millis") =>
     send: Ref.updateAndGet(runs, (n) => n + 1).pipe(Effect.delay(delay), Effect.map((n) => `message-${n}`))
   }))
 
-const once = <E>(key: string, send: Effect.Effect<string, E>) => Effect.flatMap(Deliveries, (deliveries) => deliveries.once(delivery(key), send))
+const once = <E>(key: string, send: Effect.Effect<string, E>) =>
+  Effect.flatMap(Deliveries, (deliveries) => deliveries.once(delivery(key), send))
 
 const deliveryRows = query((sql) => sql<{ key: string; message_id: string | null }>`SELECT key, message_id FROM deliveries ORDER BY key`)
 
@@ -150,227 +160,284 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
     it.effect(name, () => query((sql) => sql`TRUNCATE outbox, deliveries`).pipe(Effect.zipRight(body)))
 
   describe("the services write jobs to the outbox", () => {
-    test("a booking writes one BookingConfirmed row on email-queue, in the booking's transaction", Effect.gen(function*() {
-      const { customer, event } = yield* aScene()
-      const booking = yield* Effect.flatMap(Bookings, (bookings) => bookings.book(customer.id, { eventId: event.id, ticketsCount: 2 }))
+    test(
+      "a booking writes one BookingConfirmed row on email-queue, in the booking's transaction",
+      Effect.gen(function*() {
+        const { customer, event } = yield* aScene()
+        const booking = yield* Effect.flatMap(Bookings, (bookings) => bookings.book(customer.id, { eventId: event.id, ticketsCount: 2 }))
 
-      const rows = yield* outboxRows
-      expect(rows.map(({ job, name, published, queue }) => ({ queue, name, published, job }))).toEqual([{
-        queue: "email-queue",
-        name: "BookingConfirmed",
-        published: false,
-        job: { _tag: "BookingConfirmed", bookingId: booking.id, userId: customer.id, eventId: event.id, ticketsCount: 2 }
-      }])
-      // now() is the transaction's start: equal timestamps mean one transaction wrote both rows.
-      const [same] = yield* query((sql) =>
-        sql<{ same: boolean }>`SELECT o.created_at = b.created_at AS same FROM outbox o, bookings b WHERE b.id = ${booking.id}`)
-      expect(same).toEqual({ same: true })
-    }))
+        const rows = yield* outboxRows
+        expect(rows.map(({ job, name, published, queue }) => ({ queue, name, published, job }))).toEqual([{
+          queue: "email-queue",
+          name: "BookingConfirmed",
+          published: false,
+          job: { _tag: "BookingConfirmed", bookingId: booking.id, userId: customer.id, eventId: event.id, ticketsCount: 2 }
+        }])
+        // now() is the transaction's start: equal timestamps mean one transaction wrote both rows.
+        const [same] = yield* query((sql) =>
+          sql<{ same: boolean }>`SELECT o.created_at = b.created_at AS same FROM outbox o, bookings b WHERE b.id = ${booking.id}`
+        )
+        expect(same).toEqual({ same: true })
+      })
+    )
 
-    test("a refused booking writes no row: not enough tickets, unknown event", Effect.gen(function*() {
-      const { customer, event } = yield* aScene(1)
-      const book = (eventId: EventId) =>
-        Effect.flatMap(Bookings, (bookings) => bookings.book(customer.id, { eventId, ticketsCount: 2 })).pipe(Effect.flip)
+    test(
+      "a refused booking writes no row: not enough tickets, unknown event",
+      Effect.gen(function*() {
+        const { customer, event } = yield* aScene(1)
+        const book = (eventId: EventId) =>
+          Effect.flatMap(Bookings, (bookings) => bookings.book(customer.id, { eventId, ticketsCount: 2 })).pipe(Effect.flip)
 
-      expect(yield* book(event.id)).toMatchObject({ _tag: "NotEnoughTickets", available: 1 })
-      expect((yield* book(2_000_000_000 as EventId))._tag).toBe("EventNotFound")
-      expect(yield* outboxRows).toEqual([])
-    }))
+        expect(yield* book(event.id)).toMatchObject({ _tag: "NotEnoughTickets", available: 1 })
+        expect((yield* book(2_000_000_000 as EventId))._tag).toBe("EventNotFound")
+        expect(yield* outboxRows).toEqual([])
+      })
+    )
 
-    test("an update writes one EventUpdated row on notification-queue, with the change", Effect.gen(function*() {
-      const { event, organizer } = yield* aScene()
-      yield* Effect.flatMap(Events, (events) => events.update(organizer, event.id, { location: "Hall B" }))
+    test(
+      "an update writes one EventUpdated row on notification-queue, with the change",
+      Effect.gen(function*() {
+        const { event, organizer } = yield* aScene()
+        yield* Effect.flatMap(Events, (events) => events.update(organizer, event.id, { location: "Hall B" }))
 
-      expect((yield* outboxRows).map(({ job, queue }) => ({ queue, job }))).toEqual([{
-        queue: "notification-queue",
-        job: {
-          _tag: "EventUpdated",
-          eventId: event.id,
-          event: { title: "Conf", date: event.date, location: "Hall B" },
-          changes: [{ field: "location", before: "Hall", after: "Hall B" }]
-        }
-      }])
-    }))
+        expect((yield* outboxRows).map(({ job, queue }) => ({ queue, job }))).toEqual([{
+          queue: "notification-queue",
+          job: {
+            _tag: "EventUpdated",
+            eventId: event.id,
+            event: { title: "Conf", date: event.date, location: "Hall B" },
+            changes: [{ field: "location", before: "Hall", after: "Hall B" }]
+          }
+        }])
+      })
+    )
 
-    test("a cancellation writes one EventCancelled row on notification-queue", Effect.gen(function*() {
-      const { event, organizer } = yield* aScene()
-      yield* Effect.flatMap(Events, (events) => events.cancel(organizer, event.id))
+    test(
+      "a cancellation writes one EventCancelled row on notification-queue",
+      Effect.gen(function*() {
+        const { event, organizer } = yield* aScene()
+        yield* Effect.flatMap(Events, (events) => events.cancel(organizer, event.id))
 
-      expect((yield* outboxRows).map(({ job, queue }) => ({ queue, job }))).toEqual([{
-        queue: "notification-queue",
-        job: { _tag: "EventCancelled", eventId: event.id, event: { title: "Conf", date: event.date, location: "Hall" } }
-      }])
-    }))
+        expect((yield* outboxRows).map(({ job, queue }) => ({ queue, job }))).toEqual([{
+          queue: "notification-queue",
+          job: { _tag: "EventCancelled", eventId: event.id, event: { title: "Conf", date: event.date, location: "Hall" } }
+        }])
+      })
+    )
 
-    test("an outbox write that fails leaves neither the bookings nor their rows: 503 BookingFailed, retried once", Effect.gen(function*() {
-      const { customer, event } = yield* aScene()
-      const book = Effect.flatMap(Bookings, (bookings) => bookings.book(customer.id, { eventId: event.id, ticketsCount: 2 }))
-      yield* query((sql) => sql`ALTER TABLE outbox ADD CONSTRAINT refuse_all CHECK (false) NOT VALID`)
-      const failure = yield* Effect.flip(book).pipe(
-        Effect.ensuring(query((sql) => sql`ALTER TABLE outbox DROP CONSTRAINT refuse_all`))
-      )
+    test(
+      "an outbox write that fails leaves neither the bookings nor their rows: 503 BookingFailed, retried once",
+      Effect.gen(function*() {
+        const { customer, event } = yield* aScene()
+        const book = Effect.flatMap(Bookings, (bookings) => bookings.book(customer.id, { eventId: event.id, ticketsCount: 2 }))
+        yield* query((sql) => sql`ALTER TABLE outbox ADD CONSTRAINT refuse_all CHECK (false) NOT VALID`)
+        const failure = yield* Effect.flip(book).pipe(
+          Effect.ensuring(query((sql) => sql`ALTER TABLE outbox DROP CONSTRAINT refuse_all`))
+        )
 
-      expect(failure).toMatchObject({ _tag: "BookingFailed", message: expect.stringContaining("nothing was booked") })
-      expect(yield* query((sql) => sql`SELECT id FROM bookings WHERE event_id = ${event.id}`)).toEqual([])
-      expect(yield* query((sql) => sql`SELECT available_tickets FROM events WHERE id = ${event.id}`)).toEqual([{ available_tickets: 10 }])
-      expect(yield* outboxRows).toEqual([])
-      // The line is not stuck: the next booking goes through.
-      expect((yield* book).event.availableTickets).toBe(8)
-    }))
+        expect(failure).toMatchObject({ _tag: "BookingFailed", message: expect.stringContaining("nothing was booked") })
+        expect(yield* query((sql) => sql`SELECT id FROM bookings WHERE event_id = ${event.id}`)).toEqual([])
+        expect(yield* query((sql) => sql`SELECT available_tickets FROM events WHERE id = ${event.id}`)).toEqual([{ available_tickets: 10 }])
+        expect(yield* outboxRows).toEqual([])
+        // The line is not stuck: the next booking goes through.
+        expect((yield* book).event.availableTickets).toBe(8)
+      })
+    )
   })
 
   describe("Outbox.publishPending", () => {
-    test("publishes at most `limit` pending rows, oldest first, and marks them published", Effect.gen(function*() {
-      yield* appendJobs(3)
-      const all = yield* ids
-      const relay = yield* recorder
+    test(
+      "publishes at most `limit` pending rows, oldest first, and marks them published",
+      Effect.gen(function*() {
+        yield* appendJobs(3)
+        const all = yield* ids
+        const relay = yield* recorder
 
-      expect(yield* publishPending(2, relay.publish)).toBe(2)
-      expect(yield* published).toEqual([true, true, false])
-      expect(yield* publishPending(2, relay.publish)).toBe(1)
-      expect(yield* publishPending(2, relay.publish)).toBe(0)
+        expect(yield* publishPending(2, relay.publish)).toBe(2)
+        expect(yield* published).toEqual([true, true, false])
+        expect(yield* publishPending(2, relay.publish)).toBe(1)
+        expect(yield* publishPending(2, relay.publish)).toBe(0)
 
-      const batches = yield* relay.batches
-      expect(batches.map((batch) => batch.map((entry) => entry.id))).toEqual([all.slice(0, 2), all.slice(2)])
-      expect(batches.flat().map(({ name, payload, queue }) => ({ queue, name, job: Schema.decodeUnknownSync(Job)(payload) }))).toEqual(
-        [1, 2, 3].map((n) => ({ queue: "email-queue", name: "BookingConfirmed", job: confirmation(n) }))
-      )
-      expect(yield* published).toEqual([true, true, true])
-    }))
+        const batches = yield* relay.batches
+        expect(batches.map((batch) => batch.map((entry) => entry.id))).toEqual([all.slice(0, 2), all.slice(2)])
+        expect(batches.flat().map(({ name, payload, queue }) => ({ queue, name, job: Schema.decodeUnknownSync(Job)(payload) }))).toEqual(
+          [1, 2, 3].map((n) => ({ queue: "email-queue", name: "BookingConfirmed", job: confirmation(n) }))
+        )
+        expect(yield* published).toEqual([true, true, true])
+      })
+    )
 
-    test("a failed publish leaves every row pending, and the next call publishes them", Effect.gen(function*() {
-      yield* appendJobs(3)
-      const failure = yield* publishPending(10, () => Effect.fail("queue unreachable" as const)).pipe(Effect.flip)
-      expect(failure).toBe("queue unreachable")
-      expect(yield* published).toEqual([false, false, false])
+    test(
+      "a failed publish leaves every row pending, and the next call publishes them",
+      Effect.gen(function*() {
+        yield* appendJobs(3)
+        const failure = yield* publishPending(10, () => Effect.fail("queue unreachable" as const)).pipe(Effect.flip)
+        expect(failure).toBe("queue unreachable")
+        expect(yield* published).toEqual([false, false, false])
 
-      const relay = yield* recorder
-      expect(yield* publishPending(10, relay.publish)).toBe(3)
-      expect((yield* relay.batches).map((batch) => batch.map((entry) => entry.id))).toEqual([yield* ids])
-      expect(yield* published).toEqual([true, true, true])
-    }))
+        const relay = yield* recorder
+        expect(yield* publishPending(10, relay.publish)).toBe(3)
+        expect((yield* relay.batches).map((batch) => batch.map((entry) => entry.id))).toEqual([yield* ids])
+        expect(yield* published).toEqual([true, true, true])
+      })
+    )
 
-    test("a row published a second time carries the same job id, `${name}-${uuid}` from its job_id", Effect.gen(function*() {
-      yield* appendJobs(1)
-      const [row] = yield* query((sql) => sql<{ job_id: string }>`SELECT job_id FROM outbox`)
-      const relay = yield* recorder
-      yield* publishPending(10, relay.publish)
-      // As after a relay crashed between publishing and marking the row.
-      yield* query((sql) => sql`UPDATE outbox SET published_at = NULL`)
-      yield* publishPending(10, relay.publish)
+    test(
+      "a row published a second time carries the same job id, `${name}-${uuid}` from its job_id",
+      Effect.gen(function*() {
+        yield* appendJobs(1)
+        const [row] = yield* query((sql) => sql<{ job_id: string }>`SELECT job_id FROM outbox`)
+        const relay = yield* recorder
+        yield* publishPending(10, relay.publish)
+        // As after a relay crashed between publishing and marking the row.
+        yield* query((sql) => sql`UPDATE outbox SET published_at = NULL`)
+        yield* publishPending(10, relay.publish)
 
-      const jobIds = (yield* relay.batches).flat().map(jobIdOf)
-      expect(row!.job_id).toMatch(UUID)
-      expect(jobIds).toEqual([`BookingConfirmed-${row!.job_id}`, `BookingConfirmed-${row!.job_id}`])
-    }))
+        const jobIds = (yield* relay.batches).flat().map(jobIdOf)
+        expect(row!.job_id).toMatch(UUID)
+        expect(jobIds).toEqual([`BookingConfirmed-${row!.job_id}`, `BookingConfirmed-${row!.job_id}`])
+      })
+    )
 
-    test("every row gets its own job id from the column default, a multi-row INSERT too", Effect.gen(function*() {
-      yield* appendJobs(2)
-      // A statement that names no job_id, as a batched insert of several jobs would.
-      yield* query((sql) => sql`
+    test(
+      "every row gets its own job id from the column default, a multi-row INSERT too",
+      Effect.gen(function*() {
+        yield* appendJobs(2)
+        // A statement that names no job_id, as a batched insert of several jobs would.
+        yield* query((sql) =>
+          sql`
         INSERT INTO outbox (queue, name, payload)
-        SELECT queue, name, payload FROM outbox, generate_series(1, 3)`)
-      const rows = yield* query((sql) => sql<{ job_id: string }>`SELECT job_id FROM outbox`)
-      expect(rows).toHaveLength(8)
-      expect(rows.every((row) => UUID.test(row.job_id))).toBe(true)
-      expect(new Set(rows.map((row) => row.job_id)).size).toBe(8)
-    }))
+        SELECT queue, name, payload FROM outbox, generate_series(1, 3)`
+        )
+        const rows = yield* query((sql) => sql<{ job_id: string }>`SELECT job_id FROM outbox`)
+        expect(rows).toHaveLength(8)
+        expect(rows.every((row) => UUID.test(row.job_id))).toBe(true)
+        expect(new Set(rows.map((row) => row.job_id)).size).toBe(8)
+      })
+    )
 
-    test("two relays at once claim disjoint rows (SKIP LOCKED) and together publish all of them", Effect.gen(function*() {
-      yield* appendJobs(30)
-      // Each relay publishes only once both hold their rows: neither may wait for the other's locks.
-      const together = yield* barrier(2)
-      const relay = () =>
-        Effect.gen(function*() {
-          const given = yield* Ref.make<ReadonlyArray<string>>([])
-          const count = yield* publishPending(20, (entries) => Ref.set(given, entries.map((entry) => entry.id)).pipe(Effect.zipRight(together)))
-          return { count, ids: yield* Ref.get(given) }
-        })
-      const [a, b] = yield* Effect.all([relay(), relay()], { concurrency: 2 })
+    test(
+      "two relays at once claim disjoint rows (SKIP LOCKED) and together publish all of them",
+      Effect.gen(function*() {
+        yield* appendJobs(30)
+        // Each relay publishes only once both hold their rows: neither may wait for the other's locks.
+        const together = yield* barrier(2)
+        const relay = () =>
+          Effect.gen(function*() {
+            const given = yield* Ref.make<ReadonlyArray<string>>([])
+            const count = yield* publishPending(
+              20,
+              (entries) => Ref.set(given, entries.map((entry) => entry.id)).pipe(Effect.zipRight(together))
+            )
+            return { count, ids: yield* Ref.get(given) }
+          })
+        const [a, b] = yield* Effect.all([relay(), relay()], { concurrency: 2 })
 
-      expect([a.count, b.count].sort((x, y) => x - y)).toEqual([10, 20])
-      expect(a.ids.filter((id) => b.ids.includes(id))).toEqual([])
-      expect([...a.ids, ...b.ids].sort((x, y) => Number(x) - Number(y))).toEqual(yield* ids)
-      expect(new Set(yield* published)).toEqual(new Set([true]))
-    }))
+        expect([a.count, b.count].sort((x, y) => x - y)).toEqual([10, 20])
+        expect(a.ids.filter((id) => b.ids.includes(id))).toEqual([])
+        expect([...a.ids, ...b.ids].sort((x, y) => Number(x) - Number(y))).toEqual(yield* ids)
+        expect(new Set(yield* published)).toEqual(new Set([true]))
+      })
+    )
   })
 
   describe("Outbox.prune and Outbox.backlog", () => {
-    test("prune deletes rows published more than `hours` ago; recent and pending rows stay", Effect.gen(function*() {
-      yield* appendJobs(3)
-      yield* publishPending(2, () => Effect.void)
-      const [old, recent, pending] = yield* ids
-      yield* query((sql) => sql`UPDATE outbox SET published_at = now() - interval '10 days' WHERE id = ${old}`)
-      const prune = (hours: number) => Effect.flatMap(Outbox, (outbox) => outbox.prune(hours))
+    test(
+      "prune deletes rows published more than `hours` ago; recent and pending rows stay",
+      Effect.gen(function*() {
+        yield* appendJobs(3)
+        yield* publishPending(2, () => Effect.void)
+        const [old, recent, pending] = yield* ids
+        yield* query((sql) => sql`UPDATE outbox SET published_at = now() - interval '10 days' WHERE id = ${old}`)
+        const prune = (hours: number) => Effect.flatMap(Outbox, (outbox) => outbox.prune(hours))
 
-      expect(yield* prune(11 * 24)).toBe(0)
-      expect(yield* prune(9 * 24)).toBe(1)
-      expect(yield* ids).toEqual([recent, pending])
-      expect(yield* published).toEqual([true, false])
-    }))
+        expect(yield* prune(11 * 24)).toBe(0)
+        expect(yield* prune(9 * 24)).toBe(1)
+        expect(yield* ids).toEqual([recent, pending])
+        expect(yield* published).toEqual([true, false])
+      })
+    )
 
-    test("backlog counts pending rows and the age of the oldest, null when none", Effect.gen(function*() {
-      const backlog = Effect.flatMap(Outbox, (outbox) => outbox.backlog)
-      expect(yield* backlog).toEqual({ pending: 0, oldestPendingSeconds: null })
+    test(
+      "backlog counts pending rows and the age of the oldest, null when none",
+      Effect.gen(function*() {
+        const backlog = Effect.flatMap(Outbox, (outbox) => outbox.backlog)
+        expect(yield* backlog).toEqual({ pending: 0, oldestPendingSeconds: null })
 
-      yield* appendJobs(3)
-      const [first, second] = yield* ids
-      yield* query((sql) => sql`UPDATE outbox SET created_at = now() - interval '90 seconds' WHERE id = ${first}`)
-      yield* query((sql) => sql`UPDATE outbox SET created_at = now() - interval '30 seconds' WHERE id = ${second}`)
-      expect(yield* backlog).toEqual({ pending: 3, oldestPendingSeconds: 90 })
+        yield* appendJobs(3)
+        const [first, second] = yield* ids
+        yield* query((sql) => sql`UPDATE outbox SET created_at = now() - interval '90 seconds' WHERE id = ${first}`)
+        yield* query((sql) => sql`UPDATE outbox SET created_at = now() - interval '30 seconds' WHERE id = ${second}`)
+        expect(yield* backlog).toEqual({ pending: 3, oldestPendingSeconds: 90 })
 
-      yield* publishPending(1, () => Effect.void)
-      expect(yield* backlog).toEqual({ pending: 2, oldestPendingSeconds: 30 })
-      yield* publishPending(10, () => Effect.void)
-      expect(yield* backlog).toEqual({ pending: 0, oldestPendingSeconds: null })
-    }))
+        yield* publishPending(1, () => Effect.void)
+        expect(yield* backlog).toEqual({ pending: 2, oldestPendingSeconds: 30 })
+        yield* publishPending(10, () => Effect.void)
+        expect(yield* backlog).toEqual({ pending: 0, oldestPendingSeconds: null })
+      })
+    )
   })
 
   describe("Outbox.commits (LISTEN)", () => {
-    test("a committed append is heard", Effect.scoped(Effect.gen(function*() {
-      const heard = yield* listening
-      yield* Effect.flatMap(Outbox, (outbox) => outbox.append([confirmation(2)]))
-      expect(yield* nextCommit(heard, "5 seconds")).toEqual(Option.some(undefined))
-    })))
+    test(
+      "a committed append is heard",
+      Effect.scoped(Effect.gen(function*() {
+        const heard = yield* listening
+        yield* Effect.flatMap(Outbox, (outbox) => outbox.append([confirmation(2)]))
+        expect(yield* nextCommit(heard, "5 seconds")).toEqual(Option.some(undefined))
+      }))
+    )
 
-    test("an append in a transaction that rolls back is never heard", Effect.scoped(Effect.gen(function*() {
-      const heard = yield* listening
-      const outbox = yield* Outbox
-      expect(yield* rolledBack(outbox.append([confirmation(2)]))).toBe("the next step failed")
-      expect(yield* nextCommit(heard, "500 millis")).toEqual(Option.none())
-      // The listener was live all along: the next committed append is heard.
-      yield* outbox.append([confirmation(3)])
-      expect(yield* nextCommit(heard, "5 seconds")).toEqual(Option.some(undefined))
-    })))
+    test(
+      "an append in a transaction that rolls back is never heard",
+      Effect.scoped(Effect.gen(function*() {
+        const heard = yield* listening
+        const outbox = yield* Outbox
+        expect(yield* rolledBack(outbox.append([confirmation(2)]))).toBe("the next step failed")
+        expect(yield* nextCommit(heard, "500 millis")).toEqual(Option.none())
+        // The listener was live all along: the next committed append is heard.
+        yield* outbox.append([confirmation(3)])
+        expect(yield* nextCommit(heard, "5 seconds")).toEqual(Option.some(undefined))
+      }))
+    )
   })
 
   describe("Deliveries.once (PostgreSQL)", () => {
-    test("the same key twice: sent, then already-sent without sending", Effect.gen(function*() {
-      const { runs, send } = yield* sender()
-      expect(yield* once("booking-1", send)).toBe("sent")
-      expect(yield* once("booking-1", send)).toBe("already-sent")
-      expect(yield* runs).toBe(1)
-      expect(yield* deliveryRows).toEqual([{ key: "booking-1", message_id: "message-1" }])
-    }))
+    test(
+      "the same key twice: sent, then already-sent without sending",
+      Effect.gen(function*() {
+        const { runs, send } = yield* sender()
+        expect(yield* once("booking-1", send)).toBe("sent")
+        expect(yield* once("booking-1", send)).toBe("already-sent")
+        expect(yield* runs).toBe(1)
+        expect(yield* deliveryRows).toEqual([{ key: "booking-1", message_id: "message-1" }])
+      })
+    )
 
-    test("a failed send records nothing, and a later once sends", Effect.gen(function*() {
-      const failure = yield* once("booking-1", Effect.fail("smtp down" as const)).pipe(Effect.flip)
-      expect(failure).toBe("smtp down")
-      expect(yield* deliveryRows).toEqual([])
+    test(
+      "a failed send records nothing, and a later once sends",
+      Effect.gen(function*() {
+        const failure = yield* once("booking-1", Effect.fail("smtp down" as const)).pipe(Effect.flip)
+        expect(failure).toBe("smtp down")
+        expect(yield* deliveryRows).toEqual([])
 
-      const { runs, send } = yield* sender()
-      expect(yield* once("booking-1", send)).toBe("sent")
-      expect(yield* runs).toBe(1)
-      expect(yield* deliveryRows).toEqual([{ key: "booking-1", message_id: "message-1" }])
-    }))
+        const { runs, send } = yield* sender()
+        expect(yield* once("booking-1", send)).toBe("sent")
+        expect(yield* runs).toBe(1)
+        expect(yield* deliveryRows).toEqual([{ key: "booking-1", message_id: "message-1" }])
+      })
+    )
 
-    test("two concurrent once of one key: one sends, the other answers already-sent", Effect.gen(function*() {
-      const { runs, send } = yield* sender("300 millis")
-      const outcomes = yield* Effect.all([once("booking-1", send), once("booking-1", send)], { concurrency: 2 })
-      expect([...outcomes].sort()).toEqual(["already-sent", "sent"])
-      expect(yield* runs).toBe(1)
-      expect(yield* deliveryRows).toEqual([{ key: "booking-1", message_id: "message-1" }])
-    }))
+    test(
+      "two concurrent once of one key: one sends, the other answers already-sent",
+      Effect.gen(function*() {
+        const { runs, send } = yield* sender("300 millis")
+        const outcomes = yield* Effect.all([once("booking-1", send), once("booking-1", send)], { concurrency: 2 })
+        expect([...outcomes].sort()).toEqual(["already-sent", "sent"])
+        expect(yield* runs).toBe(1)
+        expect(yield* deliveryRows).toEqual([{ key: "booking-1", message_id: "message-1" }])
+      })
+    )
   })
 })
 

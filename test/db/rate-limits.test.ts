@@ -3,9 +3,10 @@
  * sharing one store (limits hold across instances, concurrent attempts included). With Redis
  * unreachable, sign-in still works (limits are skipped, not enforced by failing).
  */
-import { SqlClient } from "@effect/sql"
+import type { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Option, Redacted, Schedule } from "effect"
+import type { Context } from "effect"
+import { Effect, Layer, Option, Redacted, Schedule } from "effect"
 import { AppConfig, type AppSettings, type RateLimitSettings } from "../../src/Config.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { RateLimitStore } from "../../src/Platform/RateLimitStore.ts"
@@ -120,37 +121,44 @@ describe.skipIf(redisUrl === "")("rate limits on Redis", () => {
       yield* sharedAcrossInstances(a, b)
     }).pipe(Effect.scoped), 60_000)
 
-  it.live("Redis unreachable: sign-in still answers (401, 200) at once, without limits, and limits resume when it is back", () =>
-    Effect.gen(function*() {
-      const target = new URL(redisUrl)
-      const proxy = yield* startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) })
-      const prefix = yield* redisPrefix
-      const app = yield* instanceOver(yield* Layer.build(TestDatabaseLive), {
-        rateLimits: limits,
-        jobs: fastJobs({ redisUrl: Option.some(Redacted.make(`redis://127.0.0.1:${proxy.port}`)), prefix })
-      })
-      const on = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, app)
-      const email = uniqueEmail("outage")
-      expect((yield* on(request("POST", "/api/auth/register", { json: { email, password: "correct horse battery", role: "CUSTOMER" } }))).status).toBe(201)
+  it.live(
+    "Redis unreachable: sign-in still answers (401, 200) at once, without limits, and limits resume when it is back",
+    () =>
+      Effect.gen(function*() {
+        const target = new URL(redisUrl)
+        const proxy = yield* startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) })
+        const prefix = yield* redisPrefix
+        const app = yield* instanceOver(yield* Layer.build(TestDatabaseLive), {
+          rateLimits: limits,
+          jobs: fastJobs({ redisUrl: Option.some(Redacted.make(`redis://127.0.0.1:${proxy.port}`)), prefix })
+        })
+        const on = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, app)
+        const email = uniqueEmail("outage")
+        expect(
+          (yield* on(request("POST", "/api/auth/register", { json: { email, password: "correct horse battery", role: "CUSTOMER" } })))
+            .status
+        ).toBe(201)
 
-      yield* proxy.cut
-      const statuses = []
-      for (let i = 0; i < 5; i++) statuses.push((yield* on(login(email, "198.51.100.77"))).status)
-      statuses.push((yield* on(request("POST", "/api/auth/login", { json: { email, password: "correct horse battery" } }))).status)
-      expect(statuses).toEqual([401, 401, 401, 401, 401, 200])
-
-      yield* proxy.restore
-      // Redis reconnects on its own schedule: try fresh accounts until one is limited again.
-      const after = yield* Effect.gen(function*() {
-        const next = uniqueEmail("after")
+        yield* proxy.cut
         const statuses = []
-        for (let i = 0; i < 4; i++) statuses.push((yield* on(login(next, `198.51.100.${100 + i}`))).status)
-        return statuses
-      }).pipe(
-        Effect.filterOrFail((s) => s[3] === 429, (s) => new Error(`limits not back: ${s}`)),
-        Effect.retry({ times: 30, schedule: Schedule.spaced("200 millis") }),
-        Effect.orDie
-      )
-      expect(after).toEqual([401, 401, 401, 429])
-    }).pipe(Effect.scoped), 60_000)
+        for (let i = 0; i < 5; i++) statuses.push((yield* on(login(email, "198.51.100.77"))).status)
+        statuses.push((yield* on(request("POST", "/api/auth/login", { json: { email, password: "correct horse battery" } }))).status)
+        expect(statuses).toEqual([401, 401, 401, 401, 401, 200])
+
+        yield* proxy.restore
+        // Redis reconnects on its own schedule: try fresh accounts until one is limited again.
+        const after = yield* Effect.gen(function*() {
+          const next = uniqueEmail("after")
+          const statuses = []
+          for (let i = 0; i < 4; i++) statuses.push((yield* on(login(next, `198.51.100.${100 + i}`))).status)
+          return statuses
+        }).pipe(
+          Effect.filterOrFail((s) => s[3] === 429, (s) => new Error(`limits not back: ${s}`)),
+          Effect.retry({ times: 30, schedule: Schedule.spaced("200 millis") }),
+          Effect.orDie
+        )
+        expect(after).toEqual([401, 401, 401, 429])
+      }).pipe(Effect.scoped),
+    60_000
+  )
 })

@@ -228,51 +228,55 @@ describe("npm scripts", () => {
 })
 
 describe("the embedded PostgreSQL after a crash", () => {
-  it("refuses a second server on the same data, recovers from kill -9 and from a stale lock file, and shows PostgreSQL's own errors", async () => {
-    const { dataDir, directory } = embeddedWorkdir()
-    const servers: Array<Server> = []
-    const run = async () => {
-      const port = await freePort()
-      const server = start({ PORT: String(port) }, directory)
-      servers.push(server)
-      return { server, base: `http://127.0.0.1:${port}/api` }
-    }
-    try {
-      const first = await run()
-      await waitUntilUp(first.server, first.base)
+  it(
+    "refuses a second server on the same data, recovers from kill -9 and from a stale lock file, and shows PostgreSQL's own errors",
+    async () => {
+      const { dataDir, directory } = embeddedWorkdir()
+      const servers: Array<Server> = []
+      const run = async () => {
+        const port = await freePort()
+        const server = start({ PORT: String(port) }, directory)
+        servers.push(server)
+        return { server, base: `http://127.0.0.1:${port}/api` }
+      }
+      try {
+        const first = await run()
+        await waitUntilUp(first.server, first.base)
 
-      const second = await run()
-      expect(await exited(second.server.process, 30_000)).toBe(1)
-      expect(second.server.output()).toContain(`the embedded PostgreSQL in ${dataDir} is in use by another process`)
+        const second = await run()
+        expect(await exited(second.server.process, 30_000)).toBe(1)
+        expect(second.server.output()).toContain(`the embedded PostgreSQL in ${dataDir} is in use by another process`)
 
-      const left = postmasterPid(dataDir)!
-      first.server.process.kill("SIGKILL")
-      await exited(first.server.process, 10_000)
-      expect(isAlive(left)).toBe(true)
+        const left = postmasterPid(dataDir)!
+        first.server.process.kill("SIGKILL")
+        await exited(first.server.process, 10_000)
+        expect(isAlive(left)).toBe(true)
 
-      const third = await run()
-      await waitUntilUp(third.server, third.base)
-      expect(third.server.output()).toContain(`PostgreSQL (pid ${left}) was left running`)
-      expect(isAlive(left)).toBe(false)
-      third.server.process.kill("SIGTERM")
-      expect(await exited(third.server.process, 20_000)).toBe(0)
-      expect(postmasterPid(dataDir)).toBeUndefined()
+        const third = await run()
+        await waitUntilUp(third.server, third.base)
+        expect(third.server.output()).toContain(`PostgreSQL (pid ${left}) was left running`)
+        expect(isAlive(left)).toBe(false)
+        third.server.process.kill("SIGTERM")
+        expect(await exited(third.server.process, 20_000)).toBe(0)
+        expect(postmasterPid(dataDir)).toBeUndefined()
 
-      // A lock file whose pid now belongs to another program (pids are reused after a reboot or in containers).
-      writeFileSync(join(dataDir, "postmaster.pid"), `${process.pid}\n${dataDir}\n`)
-      const fourth = await run()
-      await waitUntilUp(fourth.server, fourth.base)
-      expect(fourth.server.output()).toContain("removed a stale")
-      fourth.server.process.kill("SIGTERM")
-      expect(await exited(fourth.server.process, 20_000)).toBe(0)
+        // A lock file whose pid now belongs to another program (pids are reused after a reboot or in containers).
+        writeFileSync(join(dataDir, "postmaster.pid"), `${process.pid}\n${dataDir}\n`)
+        const fourth = await run()
+        await waitUntilUp(fourth.server, fourth.base)
+        expect(fourth.server.output()).toContain("removed a stale")
+        fourth.server.process.kill("SIGTERM")
+        expect(await exited(fourth.server.process, 20_000)).toBe(0)
 
-      appendFileSync(join(dataDir, "postgresql.conf"), "\nthis is not a setting\n")
-      const fifth = await run()
-      expect(await exited(fifth.server.process, 30_000)).toBe(1)
-      expect(fifth.server.output()).toMatch(/syntax error in file .*postgresql.conf/)
-    } finally {
-      for (const server of servers) cleanUp(server, dataDir)
-      rmSync(directory, { recursive: true, force: true })
-    }
-  }, 150_000)
+        appendFileSync(join(dataDir, "postgresql.conf"), "\nthis is not a setting\n")
+        const fifth = await run()
+        expect(await exited(fifth.server.process, 30_000)).toBe(1)
+        expect(fifth.server.output()).toMatch(/syntax error in file .*postgresql.conf/)
+      } finally {
+        for (const server of servers) cleanUp(server, dataDir)
+        rmSync(directory, { recursive: true, force: true })
+      }
+    },
+    150_000
+  )
 })

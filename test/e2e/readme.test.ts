@@ -3,8 +3,8 @@
  * flow of "Try it" as printed there, and `npm run example` (examples/booking-flow.ts, through
  * src/Client.ts).
  */
-import { describe, expect, layer } from "@effect/vitest"
 import { HttpServer } from "@effect/platform"
+import { describe, expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { execFile } from "node:child_process"
 import { readFileSync } from "node:fs"
@@ -36,7 +36,9 @@ const bash = (script: string) =>
   Effect.async<{ code: number; output: string }>((resume) => {
     const child = execFile("bash", ["-c", script], { timeout: 60_000 }, (error, stdout, stderr) =>
       resume(Effect.succeed({ code: error === null ? 0 : Number(error.code ?? 1), output: stdout + stderr })))
-    return Effect.sync(() => child.kill())
+    return Effect.sync(() =>
+      child.kill()
+    )
   })
 
 layer(MemoryServer(), { excludeTestServices: true, timeout: 120_000 })((it) => {
@@ -57,13 +59,13 @@ layer(MemoryServer(), { excludeTestServices: true, timeout: 120_000 })((it) => {
         expect(second.output.match(/"code":"EmailTaken"/g)).toHaveLength(2)
 
         const bookedEvents = [first, second].map(({ output }) => {
-          const booked = output.split("\n").find((line) => line.includes('"ticketsCount":2') && line.startsWith('{"id"'))
+          const booked = output.split("\n").find((line) => line.includes("\"ticketsCount\":2") && line.startsWith("{\"id\""))
           expect(booked, output).toBeDefined()
           return JSON.parse(booked!).eventId as number
         })
         expect(bookedEvents[1]).not.toBe(bookedEvents[0])
         for (const { output } of [first, second]) {
-          expect(output).toContain('"location":"Hall B"')
+          expect(output).toContain("\"location\":\"Hall B\"")
           expect(output).toMatch(/HTTP\/1\.1 204/)
           expect(output).not.toMatch(/"status":(401|403|404|400)/)
         }

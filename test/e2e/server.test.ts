@@ -22,7 +22,6 @@ import {
   waitUntilUp
 } from "../support/process.ts"
 
-
 beforeAll(buildOnce, 120_000)
 
 const readMailbox = (directory: string) =>
@@ -108,10 +107,16 @@ describe("the server process", () => {
   })
 
   it("logs JSON lines in production, with method, path, status and duration, and no password", async () => {
-    const lines = server.output().split("\n").filter((line) => line.includes('"request"'))
+    const lines = server.output().split("\n").filter((line) => line.includes("\"request\""))
     expect(lines.length).toBeGreaterThan(0)
     const entry = JSON.parse(lines[0]!)
-    expect(entry).toMatchObject({ level: "INFO", message: "request", method: expect.any(String), path: expect.any(String), status: expect.any(Number) })
+    expect(entry).toMatchObject({
+      level: "INFO",
+      message: "request",
+      method: expect.any(String),
+      path: expect.any(String),
+      status: expect.any(Number)
+    })
     expect(typeof entry.durationMs).toBe("number")
     expect(typeof entry.requestId).toBe("string")
     expect(server.output()).not.toContain("e2e-password-123")
@@ -127,74 +132,80 @@ describe("the server process", () => {
 })
 
 describe("the embedded default (no DATABASE_URL)", () => {
-  it("starts its own PostgreSQL under ./.data, mails a booking into ./.data/mail, keeps data across restarts, and Ctrl-C stops it all", async () => {
-    const { dataDir, directory } = embeddedWorkdir()
-    const run = async (check: (base: string) => Promise<void>) => {
-      const port = await freePort()
-      const server = start({ PORT: String(port) }, directory)
-      try {
-        await waitUntilUp(server, `http://127.0.0.1:${port}/api`)
-        await check(`http://127.0.0.1:${port}/api`)
-        // PostgreSQL runs in a process group of its own: a terminal's Ctrl-C reaches the server, which stops it.
-        const postgres = postmasterPid(dataDir)!
-        expect(processGroupOf(postgres)).not.toBe(processGroupOf(server.process.pid!))
-        pressCtrlC(server)
-        expect(await exited(server.process, 20_000)).toBe(0)
-        expect(server.output()).toContain("embedded PostgreSQL stopped")
-        expect(server.output()).not.toContain("57P01")
-        expect(postmasterPid(dataDir)).toBeUndefined()
-      } finally {
-        cleanUp(server, dataDir)
+  it(
+    "starts its own PostgreSQL under ./.data, mails a booking into ./.data/mail, keeps data across restarts, and Ctrl-C stops it all",
+    async () => {
+      const { dataDir, directory } = embeddedWorkdir()
+      const run = async (check: (base: string) => Promise<void>) => {
+        const port = await freePort()
+        const server = start({ PORT: String(port) }, directory)
+        try {
+          await waitUntilUp(server, `http://127.0.0.1:${port}/api`)
+          await check(`http://127.0.0.1:${port}/api`)
+          // PostgreSQL runs in a process group of its own: a terminal's Ctrl-C reaches the server, which stops it.
+          const postgres = postmasterPid(dataDir)!
+          expect(processGroupOf(postgres)).not.toBe(processGroupOf(server.process.pid!))
+          pressCtrlC(server)
+          expect(await exited(server.process, 20_000)).toBe(0)
+          expect(server.output()).toContain("embedded PostgreSQL stopped")
+          expect(server.output()).not.toContain("57P01")
+          expect(postmasterPid(dataDir)).toBeUndefined()
+        } finally {
+          cleanUp(server, dataDir)
+        }
       }
-    }
-    const account = { email: "kept@e2e.io", password: "e2e-password-123" }
-    try {
-      await run(async (base) => {
-        const post = async (path: string, body: unknown, token?: string) => {
-          const response = await fetch(`${base}${path}`, {
-            method: "POST",
-            headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-            body: JSON.stringify(body)
-          })
-          return { status: response.status, body: (await response.json()) as any }
-        }
-        const signIn = async (email: string, role: string) => {
-          expect((await post("/auth/register", { email, password: account.password, role })).status).toBe(201)
-          return (await post("/auth/login", { email, password: account.password })).body.token as string
-        }
-        const organizer = await signIn("org@e2e.io", "ORGANIZER")
-        const customer = await signIn(account.email, "CUSTOMER")
-        const event = await post("/events", {
-          title: "Embedded Conf",
-          date: new Date(Date.now() + 86_400_000).toISOString(),
-          location: "Loopback",
-          totalTickets: 5
-        }, organizer)
-        const booked = await post("/bookings", { eventId: event.body.id, ticketsCount: 1 }, customer)
-        expect(booked.status).toBe(201)
-        // The search's trigram extension ships with the embedded PostgreSQL too (migration 0006).
-        const search = (query: string) =>
-          fetch(`${base}/events?${query}`).then((response) => response.json() as Promise<Array<{ id: number }>>).then((events) => events.map((e) => e.id))
-        expect(await search("q=mbedded&location=LOOP")).toEqual([event.body.id])
-        expect(await search("q=mbedded&location=elsewhere")).toEqual([])
-        // No Redis, no SMTP: the job runs on BullMQ's PostgreSQL backend and the mail lands in .data/mail.
-        const mail = await waitFor(() => readMailbox(join(directory, ".data", "mail")), (mails) => mails.length > 0)
-        expect(mail).toHaveLength(1)
-        expect(mail[0]).toContain(`To: ${account.email}`)
-        expect(mail[0]).toContain("Subject: Booking confirmed: Embedded Conf")
-      })
-      await run(async (base) => {
-        const response = await fetch(`${base}/auth/login`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(account)
+      const account = { email: "kept@e2e.io", password: "e2e-password-123" }
+      try {
+        await run(async (base) => {
+          const post = async (path: string, body: unknown, token?: string) => {
+            const response = await fetch(`${base}${path}`, {
+              method: "POST",
+              headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+              body: JSON.stringify(body)
+            })
+            return { status: response.status, body: (await response.json()) as any }
+          }
+          const signIn = async (email: string, role: string) => {
+            expect((await post("/auth/register", { email, password: account.password, role })).status).toBe(201)
+            return (await post("/auth/login", { email, password: account.password })).body.token as string
+          }
+          const organizer = await signIn("org@e2e.io", "ORGANIZER")
+          const customer = await signIn(account.email, "CUSTOMER")
+          const event = await post("/events", {
+            title: "Embedded Conf",
+            date: new Date(Date.now() + 86_400_000).toISOString(),
+            location: "Loopback",
+            totalTickets: 5
+          }, organizer)
+          const booked = await post("/bookings", { eventId: event.body.id, ticketsCount: 1 }, customer)
+          expect(booked.status).toBe(201)
+          // The search's trigram extension ships with the embedded PostgreSQL too (migration 0006).
+          const search = (query: string) =>
+            fetch(`${base}/events?${query}`).then((response) => response.json() as Promise<Array<{ id: number }>>).then((events) =>
+              events.map((e) => e.id)
+            )
+          expect(await search("q=mbedded&location=LOOP")).toEqual([event.body.id])
+          expect(await search("q=mbedded&location=elsewhere")).toEqual([])
+          // No Redis, no SMTP: the job runs on BullMQ's PostgreSQL backend and the mail lands in .data/mail.
+          const mail = await waitFor(() => readMailbox(join(directory, ".data", "mail")), (mails) => mails.length > 0)
+          expect(mail).toHaveLength(1)
+          expect(mail[0]).toContain(`To: ${account.email}`)
+          expect(mail[0]).toContain("Subject: Booking confirmed: Embedded Conf")
         })
-        expect(response.status).toBe(200)
-      })
-    } finally {
-      rmSync(directory, { recursive: true, force: true })
-    }
-  }, 120_000)
+        await run(async (base) => {
+          const response = await fetch(`${base}/auth/login`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(account)
+          })
+          expect(response.status).toBe(200)
+        })
+      } finally {
+        rmSync(directory, { recursive: true, force: true })
+      }
+    },
+    120_000
+  )
 })
 
 describe("production configuration", () => {

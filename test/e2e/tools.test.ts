@@ -66,7 +66,7 @@ describe("npm run seed and npm run db:reset on DATABASE_URL", () => {
     const first = await tool("seed", [], { env: { DATABASE_URL: databaseUrl } })
     expect(first.code, first.output).toBe(0)
     expect(first.output).toContain("accounts 4 (4 new), events 12 (12 new), bookings 8 (8 new)")
-    expect(first.output).toContain('Logins (password "demo-password" for every one):')
+    expect(first.output).toContain("Logins (password \"demo-password\" for every one):")
     expect(first.output).toMatch(/ORGANIZER\s+organizer@demo\.example\.com/)
 
     const second = await tool("seed", [], { env: { DATABASE_URL: databaseUrl } })
@@ -80,7 +80,9 @@ describe("npm run seed and npm run db:reset on DATABASE_URL", () => {
     for (const [script, args] of [["seed", []], ["db:reset", ["--yes"]]] as const) {
       const refused = await tool(script, args, { env: { DATABASE_URL: databaseUrl, NODE_ENV: "production" } })
       expect(refused.code, refused.output).toBe(1)
-      expect(refused.output).toContain(`NODE_ENV=production: npm run ${script} refuses to touch a production database; add --allow-production`)
+      expect(refused.output).toContain(
+        `NODE_ENV=production: npm run ${script} refuses to touch a production database; add --allow-production`
+      )
     }
     expect(await countUsers()).toBe(4)
     const allowed = await tool("seed", ["--allow-production"], { env: { DATABASE_URL: databaseUrl, NODE_ENV: "production" } })

@@ -10,8 +10,11 @@ describe("in memory", () => {
   layer(MemoryServer({ maxTicketsPerCustomerPerEvent: 1_000 }), { excludeTestServices: true })((it) => {
     discoverySuite(it, {
       setEventDate: (id, date) =>
-        Effect.flatMap(MemoryStore, (store) =>
-          Ref.update(store, (tables) => ({ ...tables, events: withEntry(tables.events, id, { ...tables.events.get(id)!, date }) }))),
+        Effect.flatMap(
+          MemoryStore,
+          (store) =>
+            Ref.update(store, (tables) => ({ ...tables, events: withEntry(tables.events, id, { ...tables.events.get(id)!, date }) }))
+        ),
       setBookingTime: (id, createdAt) =>
         Effect.flatMap(MemoryStore, (store) =>
           Ref.update(store, (tables) => ({

@@ -26,7 +26,11 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
       ["multipart with a boundary", "multipart/form-data; boundary=x", "{}"],
       ["multipart, empty body", "multipart/form-data", ""],
       ["multipart, empty body, boundary", "multipart/form-data; boundary=x", ""],
-      ["a real multipart form", "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\na@example.com\r\n--x--\r\n"],
+      [
+        "a real multipart form",
+        "multipart/form-data; boundary=x",
+        "--x\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\na@example.com\r\n--x--\r\n"
+      ],
       ["urlencoded", "application/x-www-form-urlencoded", "email=a%40example.com&password=whatever"],
       ["text/plain carrying JSON", "text/plain", login],
       ["text/plain naming json in a parameter", "text/plain; charset=application/json", login],
@@ -50,7 +54,7 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         const customer = yield* signUp("CUSTOMER")
         const event = yield* createEvent(organizer.token)
         const eventJson = JSON.stringify({ title: "T", date: future(3), location: "L", totalTickets: 5 })
-        const calls: ReadonlyArray<[ "POST" | "PUT", string, string, string]> = [
+        const calls: ReadonlyArray<["POST" | "PUT", string, string, string]> = [
           ["POST", "/api/events", organizer.token, eventJson],
           ["PUT", `/api/events/${event.id}`, organizer.token, JSON.stringify({ title: "New" })],
           ["POST", "/api/bookings", customer.token, JSON.stringify({ eventId: event.id, ticketsCount: 1 })]
@@ -61,7 +65,10 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
           }
         }
         const after = yield* request("GET", "/api/events")
-        expect(after.body.find((e: any) => e.id === event.id)).toMatchObject({ title: event.title, availableTickets: event.availableTickets })
+        expect(after.body.find((e: any) => e.id === event.id)).toMatchObject({
+          title: event.title,
+          availableTickets: event.availableTickets
+        })
 
         const email = uniqueEmail()
         const registered = yield* request("POST", "/api/auth/register", {
@@ -89,7 +96,7 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
           expect(response.body.message).toContain("email")
           expect(response.body.message.length).toBeLessThan(1000)
         }
-        const deepObject = `{"title":${'{"a":'.repeat(3000)}1${"}".repeat(3000)}}`
+        const deepObject = `{"title":${"{\"a\":".repeat(3000)}1${"}".repeat(3000)}}`
         const organizer = yield* signUp("ORGANIZER")
         const response = yield* promptly(request("POST", "/api/events", { token: organizer.token, body: deepObject }))
         expectError(response, 400, "ValidationError")
@@ -129,7 +136,9 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
           expectError(response, 400, "ValidationError")
         }
         for (const path of ["/api/auth/register", "/api/auth/login"]) {
-          const response = yield* request("POST", path, { json: { email: "a\u0000b@example.com", password: "securePass123", role: "CUSTOMER" } })
+          const response = yield* request("POST", path, {
+            json: { email: "a\u0000b@example.com", password: "securePass123", role: "CUSTOMER" }
+          })
           expectError(response, 400, "ValidationError")
           expect(response.body.message).toContain("email")
         }
@@ -160,7 +169,17 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         const organizer = yield* signUp("ORGANIZER")
         const event = yield* createEvent(organizer.token)
         const n = event.id
-        const spellings = [`0x${n.toString(16)}`, `${n}e0`, `+${n}`, `0${n}`, `%20%20${n}`, `${n}%20`, `${n}.0`, `%2B${n}`, `0b${n.toString(2)}`]
+        const spellings = [
+          `0x${n.toString(16)}`,
+          `${n}e0`,
+          `+${n}`,
+          `0${n}`,
+          `%20%20${n}`,
+          `${n}%20`,
+          `${n}.0`,
+          `%2B${n}`,
+          `0b${n.toString(2)}`
+        ]
         for (const id of [...spellings, "0", "-0", "1_0"]) {
           for (const method of ["PUT", "DELETE"] as const) {
             const response = yield* request(method, `/api/events/${id}`, {
@@ -214,7 +233,10 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         const last = yield* request("POST", "/api/events", { token: organizer.token, json: { ...base, date: "9999-12-31T23:59:59Z" } })
         expect(last.status).toBe(201)
         expect(last.body.date).toBe("9999-12-31T23:59:59.000Z")
-        const update = yield* request("PUT", `/api/events/${leap.body.id}`, { token: organizer.token, json: { date: "2031-02-30T10:00:00Z" } })
+        const update = yield* request("PUT", `/api/events/${leap.body.id}`, {
+          token: organizer.token,
+          json: { date: "2031-02-30T10:00:00Z" }
+        })
         expectError(update, 400, "ValidationError")
       }))
   })

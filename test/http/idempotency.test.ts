@@ -159,7 +159,10 @@ describe("Idempotency-Key (in memory)", () => {
         const key = aKey()
         const forbidden = yield* book(organizer.token, { eventId: event.id, ticketsCount: 1 }, key)
         expect(forbidden.status).toBe(403)
-        const anonymous = yield* request("POST", "/api/bookings", { json: { eventId: event.id, ticketsCount: 1 }, headers: { "idempotency-key": key } })
+        const anonymous = yield* request("POST", "/api/bookings", {
+          json: { eventId: event.id, ticketsCount: 1 },
+          headers: { "idempotency-key": key }
+        })
         expect(anonymous.status).toBe(401)
       }))
 
@@ -196,7 +199,10 @@ const ticketsOf = (eventId: number) =>
   })
 
 /** The first response again, byte for byte, and marked as a replay. */
-const expectReplay = (again: { status: number; headers: Record<string, string>; text: string }, first: { status: number; text: string }) => {
+const expectReplay = (
+  again: { status: number; headers: Record<string, string>; text: string },
+  first: { status: number; text: string }
+) => {
   expect(again.status).toBe(first.status)
   expect(again.headers["idempotent-replayed"]).toBe("true")
   expect(again.text).toBe(first.text)
@@ -234,7 +240,7 @@ describe("Idempotency-Key on holds, confirmations and cancellations (in memory)"
         expect(first.status).toBe(201)
         expect(first.body).toMatchObject({ status: "CONFIRMED", ticketsCount: 2 })
         expectReplay(yield* confirm(held.id), first)
-        expect((yield* confirm(other.id))).toMatchObject({ status: 422, body: { code: "IdempotencyKeyReused" } })
+        expect(yield* confirm(other.id)).toMatchObject({ status: 422, body: { code: "IdempotencyKeyReused" } })
         // Without the key, a second confirmation says what happened.
         const unkeyed = yield* request("POST", `/api/holds/${held.id}/confirm`, { token: customer.token })
         expect(unkeyed).toMatchObject({ status: 409, body: { code: "HoldAlreadyConfirmed" } })
@@ -268,7 +274,8 @@ describe("Idempotency-Key on holds, confirmations and cancellations (in memory)"
         const { customer, event } = yield* aScene(2)
         const booking = (yield* book(customer.token, { eventId: event.id, ticketsCount: 2 })).body
         const key = aKey()
-        const hold = () => request("POST", "/api/holds", { token: customer.token, json: { eventId: event.id, ticketsCount: 1 }, ...keyed(key) })
+        const hold = () =>
+          request("POST", "/api/holds", { token: customer.token, json: { eventId: event.id, ticketsCount: 1 }, ...keyed(key) })
         const refused = yield* hold()
         expect(refused).toMatchObject({ status: 409, body: { code: "NotEnoughTickets" } })
         expect((yield* request("DELETE", `/api/bookings/${booking.id}`, { token: customer.token })).status).toBe(200)

@@ -36,10 +36,12 @@ const histogramSeries = (text: string, name: string, labels: Record<string, stri
   const lines = text.split("\n").filter((line) =>
     /^\w+/.exec(line)?.[0].replace(/_(bucket|sum|count)$/, "") === name && wanted.every((pair) => line.includes(pair))
   )
-  const unlabelled = lines.map((line) => line.replace(/\{([^}]*)\}/, (_, inner: string) => {
-    const le = /le="[^"]*"/.exec(inner)
-    return le === null ? "" : `{${le[0]}}`
-  }))
+  const unlabelled = lines.map((line) =>
+    line.replace(/\{([^}]*)\}/, (_, inner: string) => {
+      const le = /le="[^"]*"/.exec(inner)
+      return le === null ? "" : `{${le[0]}}`
+    })
+  )
   return parsePrometheusTextFormat([`# TYPE ${name} histogram`, ...unlabelled, ""].join("\n"))[0]?.metrics[0]
 }
 
@@ -102,7 +104,11 @@ layer(WithMetrics, { excludeTestServices: true })("METRICS_PORT set", (it) => {
       const event = yield* createEvent(organizer.token, { totalTickets: 10 })
       const before = yield* scrape
       const key = { "idempotency-key": `metrics-${Date.now()}` }
-      const booked = yield* request("POST", "/api/bookings", { token: customer.token, json: { eventId: event.id, ticketsCount: 2 }, headers: key })
+      const booked = yield* request("POST", "/api/bookings", {
+        token: customer.token,
+        json: { eventId: event.id, ticketsCount: 2 },
+        headers: key
+      })
       yield* request("POST", "/api/bookings", { token: customer.token, json: { eventId: event.id, ticketsCount: 2 }, headers: key })
       const hold = yield* request("POST", "/api/holds", { token: customer.token, json: { eventId: event.id, ticketsCount: 3 } })
       yield* request("POST", `/api/holds/${hold.body.id}/confirm`, { token: customer.token })

@@ -38,7 +38,11 @@ const rateLimitHeaders = (response: { headers: Record<string, string> }) => ({
 
 const expectTooManyRequests = (response: { status: number; body: any; headers: Record<string, string> }, limit: number, window: number) => {
   expect(response.status).toBe(429)
-  expect(response.body).toEqual({ status: 429, code: "TooManyRequests", message: expect.stringMatching(/^Too many attempts; try again in \d+ seconds$/) })
+  expect(response.body).toEqual({
+    status: 429,
+    code: "TooManyRequests",
+    message: expect.stringMatching(/^Too many attempts; try again in \d+ seconds$/)
+  })
   const headers = rateLimitHeaders(response)
   expect(headers).toMatchObject({ limit: String(limit), remaining: "0" })
   expect(headers.retryAfter).toBeGreaterThanOrEqual(1)

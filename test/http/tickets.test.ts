@@ -89,7 +89,12 @@ describe("tickets over HTTP", () => {
         const changed = yield* patch({ ticketsCount: 1 })
         expect(changed.status).toBe(200)
         expect(changed.body).toMatchObject({ ticketsCount: 1, status: "CONFIRMED", event: { availableTickets: 9 } })
-        for (const json of [{ ticketsCount: 1 }, { ticketsCount: 5 }, { ticketsCount: 0 }, { ticketsCount: 1.5 }, {}, { ticketsCount: 1, extra: 1 }]) {
+        for (
+          const json of [{ ticketsCount: 1 }, { ticketsCount: 5 }, { ticketsCount: 0 }, { ticketsCount: 1.5 }, {}, {
+            ticketsCount: 1,
+            extra: 1
+          }]
+        ) {
           const response = yield* patch(json)
           expectError(response, 400, "ValidationError")
           expect(response.body.message).toMatch(/ticketsCount|extra/)
@@ -117,9 +122,21 @@ describe("tickets over HTTP", () => {
         expect(listed.body.find((e: any) => e.id === event.id).availableTickets).toBe(8)
         expect((yield* request("GET", "/api/holds/mine", { token: ann.token })).body).toEqual([held.body])
 
-        expectError(yield* request("POST", "/api/holds", { token: organizer.token, json: { eventId: event.id, ticketsCount: 1 } }), 403, "Forbidden")
-        expectError(yield* request("POST", "/api/holds", { token: ann.token, json: { eventId: event.id, ticketsCount: 11 } }), 400, "ValidationError")
-        expectError(yield* request("POST", "/api/holds", { token: ann.token, json: { eventId: 999999, ticketsCount: 1 } }), 404, "EventNotFound")
+        expectError(
+          yield* request("POST", "/api/holds", { token: organizer.token, json: { eventId: event.id, ticketsCount: 1 } }),
+          403,
+          "Forbidden"
+        )
+        expectError(
+          yield* request("POST", "/api/holds", { token: ann.token, json: { eventId: event.id, ticketsCount: 11 } }),
+          400,
+          "ValidationError"
+        )
+        expectError(
+          yield* request("POST", "/api/holds", { token: ann.token, json: { eventId: 999999, ticketsCount: 1 } }),
+          404,
+          "EventNotFound"
+        )
         expectError(yield* request("POST", `/api/holds/${held.body.id}/confirm`, { token: organizer.token }), 404, "HoldNotFound")
 
         const confirmed = yield* request("POST", `/api/holds/${held.body.id}/confirm`, { token: ann.token })
@@ -149,10 +166,21 @@ describe("tickets over HTTP", () => {
 
         const joined = yield* request("POST", waitlist, { token: bob.token, json: { ticketsCount: 2 } })
         expect(joined.status).toBe(201)
-        expect(joined.body).toEqual({ id: expect.any(Number), eventId: event.id, ticketsCount: 2, position: 1, status: "WAITING", holdId: null })
+        expect(joined.body).toEqual({
+          id: expect.any(Number),
+          eventId: event.id,
+          ticketsCount: 2,
+          position: 1,
+          status: "WAITING",
+          holdId: null
+        })
         expectError(yield* request("POST", waitlist, { token: bob.token, json: { ticketsCount: 1 } }), 409, "AlreadyOnWaitlist")
         expectError(yield* request("POST", waitlist, { token: organizer.token, json: { ticketsCount: 1 } }), 403, "Forbidden")
-        expectError(yield* request("POST", "/api/events/999999/waitlist", { token: bob.token, json: { ticketsCount: 1 } }), 404, "EventNotFound")
+        expectError(
+          yield* request("POST", "/api/events/999999/waitlist", { token: bob.token, json: { ticketsCount: 1 } }),
+          404,
+          "EventNotFound"
+        )
 
         yield* request("PATCH", `/api/bookings/${booked.body.id}`, { token: ann.token, json: { ticketsCount: 2 } })
         const [entry] = (yield* request("GET", "/api/waitlist/mine", { token: bob.token })).body
@@ -160,7 +188,14 @@ describe("tickets over HTTP", () => {
         expect(entry).toMatchObject({ status: "OFFERED", holdId: offer.id, position: 1 })
         expect(offer).toMatchObject({ eventId: event.id, ticketsCount: 2, status: "HELD" })
         const jobs = (yield* Ref.get(yield* EnqueuedJobs)).filter((job) => job._tag === "WaitlistOffer" && job.eventId === event.id)
-        expect(jobs).toEqual([{ _tag: "WaitlistOffer", holdId: offer.id, userId: bob.user.id, eventId: event.id, ticketsCount: 2, expiresAt: expect.any(Date) }])
+        expect(jobs).toEqual([{
+          _tag: "WaitlistOffer",
+          holdId: offer.id,
+          userId: bob.user.id,
+          eventId: event.id,
+          ticketsCount: 2,
+          expiresAt: expect.any(Date)
+        }])
 
         const left = yield* request("DELETE", waitlist, { token: bob.token })
         expect(left.status).toBe(204)
@@ -191,14 +226,27 @@ describe("tickets over HTTP", () => {
           }
         })
         expect(later.salesStart).toBeInstanceOf(Date)
-        expectError(yield* request("POST", "/api/bookings", { token: ann.token, json: { eventId: later.id, ticketsCount: 1 } }), 409, "SalesClosed")
+        expectError(
+          yield* request("POST", "/api/bookings", { token: ann.token, json: { eventId: later.id, ticketsCount: 1 } }),
+          409,
+          "SalesClosed"
+        )
         const reopened = yield* request("PUT", `/api/events/${later.id}`, { token: organizer.token, json: { salesStart: null } })
         expect(reopened.body).toMatchObject({ salesStart: null, salesEnd: null })
-        expect((yield* request("POST", "/api/bookings", { token: ann.token, json: { eventId: later.id, ticketsCount: 1 } })).status).toBe(201)
+        expect((yield* request("POST", "/api/bookings", { token: ann.token, json: { eventId: later.id, ticketsCount: 1 } })).status).toBe(
+          201
+        )
 
-        const ended = yield* request("PUT", `/api/events/${later.id}`, { token: organizer.token, json: { salesEnd: "2001-01-01T00:00:00Z" } })
+        const ended = yield* request("PUT", `/api/events/${later.id}`, {
+          token: organizer.token,
+          json: { salesEnd: "2001-01-01T00:00:00Z" }
+        })
         expect(ended.status).toBe(200)
-        expectError(yield* request("POST", "/api/holds", { token: ann.token, json: { eventId: later.id, ticketsCount: 1 } }), 409, "SalesClosed")
+        expectError(
+          yield* request("POST", "/api/holds", { token: ann.token, json: { eventId: later.id, ticketsCount: 1 } }),
+          409,
+          "SalesClosed"
+        )
 
         const backwards = yield* request("PUT", `/api/events/${later.id}`, {
           token: organizer.token,

@@ -2,11 +2,19 @@
  * Every endpoint through the typed HttpApiClient derived from the same declaration as the server:
  * successes decode to the declared schemas, and failures come back as the domain's error classes.
  */
-import { describe, expect, layer } from "@effect/vitest"
 import { HttpServer } from "@effect/platform"
+import { describe, expect, layer } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import * as Client from "../../src/Client.ts"
-import { EmailTaken, EventNotFound, Forbidden, InvalidCredentials, NotEnoughTickets, TicketsAlreadySold, Unauthorized } from "../../src/Domain/Errors.ts"
+import {
+  EmailTaken,
+  EventNotFound,
+  Forbidden,
+  InvalidCredentials,
+  NotEnoughTickets,
+  TicketsAlreadySold,
+  Unauthorized
+} from "../../src/Domain/Errors.ts"
 import { client, createEvent, MemoryServer, signUp, uniqueEmail } from "../support/server.ts"
 
 layer(MemoryServer(), { excludeTestServices: true })((it) => {
@@ -71,7 +79,11 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         expect(soldOut).toBeInstanceOf(NotEnoughTickets)
         expect(soldOut).toMatchObject({ available: 0 })
         expect((yield* api.bookings.mine({ urlParams: {} })).map((b) => b.id)).toEqual([booking.id])
-        expect(yield* Effect.flip((yield* client(organizer.token)).bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 1 } })))
+        expect(
+          yield* Effect.flip(
+            (yield* client(organizer.token)).bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 1 } })
+          )
+        )
           .toBeInstanceOf(Forbidden)
       }))
 
@@ -85,7 +97,8 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
 
         const signedIn = yield* Client.makeFetch({ baseUrl, token: Redacted.make(customer.token) })
         const booking = yield* signedIn.bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 1 } })
-        expect((yield* (yield* Client.makeFetch({ baseUrl, token: customer.token })).bookings.mine({ urlParams: {} })).map((b) => b.id)).toEqual([booking.id])
+        expect((yield* (yield* Client.makeFetch({ baseUrl, token: customer.token })).bookings.mine({ urlParams: {} })).map((b) => b.id))
+          .toEqual([booking.id])
         expect(yield* Effect.flip((yield* Client.makeFetch({ baseUrl })).bookings.mine({ urlParams: {} }))).toBeInstanceOf(Unauthorized)
         expect((yield* (yield* Client.makeFetch({ baseUrl: new URL(baseUrl) })).health.live()).status).toBe("ok")
       }))

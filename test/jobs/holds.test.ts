@@ -56,8 +56,11 @@ const theLifecycle = (jobs: Effect.Effect<JobSettings, never, Scope.Scope>) =>
   }).pipe(Effect.scoped)
 
 describe("holds and the waiting list with BullMQ", () => {
-  it.live.skipIf(redisUrl === "")("on Redis", () =>
-    theLifecycle(Effect.map(redisPrefix, (prefix) => fastJobs({ redisUrl: Option.some(Redacted.make(redisUrl)), prefix }))), 60_000)
+  it.live.skipIf(redisUrl === "")(
+    "on Redis",
+    () => theLifecycle(Effect.map(redisPrefix, (prefix) => fastJobs({ redisUrl: Option.some(Redacted.make(redisUrl)), prefix }))),
+    60_000
+  )
 
   it.live("on BullMQ's PostgreSQL backend", () => theLifecycle(Effect.succeed(fastJobs())), 60_000)
 })

@@ -52,68 +52,74 @@ const attribute = (span: OtlpSpan, key: string) => {
 }
 
 describe("tracing over OTLP", () => {
-  it.live("a booking's request, batch, SQL and confirmation job are exported; the job's span links to the request", () =>
-    Effect.gen(function*() {
-      const receiver = yield* otlpReceiver
-      const sink = yield* startSmtpSink
-      const app = jobsApp({
-        jobs: fastJobs(),
-        mail: smtp(sink.url),
-        telemetry: {
-          otlp: Option.some({
-            endpoint: receiver.url,
-            headers: Redacted.make({ "x-api-key": "secret-for-tests" }),
-            serviceName: "event-booking-test",
-            exportIntervalMs: 100
-          }),
-          metricsPort: Option.none()
-        }
-      })
-      yield* Effect.gen(function*() {
-        const organizer = yield* signUp("ORGANIZER")
-        const customer = yield* signUp("CUSTOMER")
-        const event = yield* createEvent(organizer.token)
-        const booked = yield* request("POST", "/api/bookings", { token: customer.token, json: { eventId: event.id, ticketsCount: 2 } })
-        expect(booked.status).toBe(201)
-        yield* eventually(sink.received, (mails) => mails.length === 1)
+  it.live(
+    "a booking's request, batch, SQL and confirmation job are exported; the job's span links to the request",
+    () =>
+      Effect.gen(function*() {
+        const receiver = yield* otlpReceiver
+        const sink = yield* startSmtpSink
+        const app = jobsApp({
+          jobs: fastJobs(),
+          mail: smtp(sink.url),
+          telemetry: {
+            otlp: Option.some({
+              endpoint: receiver.url,
+              headers: Redacted.make({ "x-api-key": "secret-for-tests" }),
+              serviceName: "event-booking-test",
+              exportIntervalMs: 100
+            }),
+            metricsPort: Option.none()
+          }
+        })
+        yield* Effect.gen(function*() {
+          const organizer = yield* signUp("ORGANIZER")
+          const customer = yield* signUp("CUSTOMER")
+          const event = yield* createEvent(organizer.token)
+          const booked = yield* request("POST", "/api/bookings", { token: customer.token, json: { eventId: event.id, ticketsCount: 2 } })
+          expect(booked.status).toBe(201)
+          yield* eventually(sink.received, (mails) => mails.length === 1)
 
-        const spans = yield* eventually(receiver.spans, (all) => all.some((span) => span.name === "job BookingConfirmed"))
-        const job = spans.find((span) => span.name === "job BookingConfirmed")!
-        const book = spans.find((span) => span.name === "Bookings.book" && attribute(span, "event.id") === event.id)!
-        expect(book).toBeDefined()
-        expect(attribute(book, "booking.tickets")).toBe(2)
+          const spans = yield* eventually(receiver.spans, (all) => all.some((span) => span.name === "job BookingConfirmed"))
+          const job = spans.find((span) => span.name === "job BookingConfirmed")!
+          const book = spans.find((span) => span.name === "Bookings.book" && attribute(span, "event.id") === event.id)!
+          expect(book).toBeDefined()
+          expect(attribute(book, "booking.tickets")).toBe(2)
 
-        // The request's trace: the server span (kind 2) with its route, and Bookings.book inside it.
-        const server = spans.find((span) => span.traceId === book.traceId && span.kind === 2)!
-        expect(attribute(server, "http.route")).toBe("/api/bookings")
-        expect(attribute(server, "http.response.status_code")).toBe(201)
+          // The request's trace: the server span (kind 2) with its route, and Bookings.book inside it.
+          const server = spans.find((span) => span.traceId === book.traceId && span.kind === 2)!
+          expect(attribute(server, "http.route")).toBe("/api/bookings")
+          expect(attribute(server, "http.response.status_code")).toBe(201)
 
-        // The job: a consumer span (kind 5) in a trace of its own, linked to the booking request.
-        expect(job.kind).toBe(5)
-        expect(job.traceId).not.toBe(book.traceId)
-        expect(job.links).toEqual([expect.objectContaining({ traceId: book.traceId, spanId: book.spanId })])
-        expect(attribute(job, "job.queue")).toBe("email-queue")
-        const inJob = spans.filter((span) => span.traceId === job.traceId).map((span) => span.name)
-        expect(inJob).toEqual(expect.arrayContaining(["JobProcessor.process", "Deliveries.once", "Mailer.send", "sql.execute"]))
+          // The job: a consumer span (kind 5) in a trace of its own, linked to the booking request.
+          expect(job.kind).toBe(5)
+          expect(job.traceId).not.toBe(book.traceId)
+          expect(job.links).toEqual([expect.objectContaining({ traceId: book.traceId, spanId: book.spanId })])
+          expect(attribute(job, "job.queue")).toBe("email-queue")
+          const inJob = spans.filter((span) => span.traceId === job.traceId).map((span) => span.name)
+          expect(inJob).toEqual(expect.arrayContaining(["JobProcessor.process", "Deliveries.once", "Mailer.send", "sql.execute"]))
 
-        // The batch that decided the booking links to it too, and ran its SQL in its own trace.
-        const batch = spans.find((span) => span.name === "Inventory.commitBatch" && span.links.some((link) => link.spanId === book.spanId))!
-        expect(attribute(batch, "inventory.batch_size")).toBe(1)
-        const inBatch = spans.filter((span) => span.traceId === batch.traceId).map((span) => span.name)
-        expect(inBatch).toEqual(expect.arrayContaining(["InventoryRepo.applyAll", "Outbox.append", "sql.transaction", "sql.execute"]))
+          // The batch that decided the booking links to it too, and ran its SQL in its own trace.
+          const batch = spans.find((span) =>
+            span.name === "Inventory.commitBatch" && span.links.some((link) => link.spanId === book.spanId)
+          )!
+          expect(attribute(batch, "inventory.batch_size")).toBe(1)
+          const inBatch = spans.filter((span) => span.traceId === batch.traceId).map((span) => span.name)
+          expect(inBatch).toEqual(expect.arrayContaining(["InventoryRepo.applyAll", "Outbox.append", "sql.transaction", "sql.execute"]))
 
-        // Any change through the engine: the cancellation's email links to the cancelling request.
-        const cancelled = yield* request("DELETE", `/api/bookings/${booked.body.id}`, { token: customer.token })
-        expect(cancelled.status).toBe(200)
-        yield* eventually(sink.received, (mails) => mails.length === 2)
-        const later = yield* eventually(receiver.spans, (all) => all.some((span) => span.name === "job BookingCancelled"))
-        const cancelJob = later.find((span) => span.name === "job BookingCancelled")!
-        const cancel = later.find((span) => span.name === "Bookings.cancel" && attribute(span, "booking.id") === booked.body.id)!
-        expect(cancelJob.links).toEqual([expect.objectContaining({ traceId: cancel.traceId, spanId: cancel.spanId })])
-        expect(later.some((span) => span.name === "Inventory.commitBatch" && span.links.some((link) => link.spanId === cancel.spanId)))
-          .toBe(true)
+          // Any change through the engine: the cancellation's email links to the cancelling request.
+          const cancelled = yield* request("DELETE", `/api/bookings/${booked.body.id}`, { token: customer.token })
+          expect(cancelled.status).toBe(200)
+          yield* eventually(sink.received, (mails) => mails.length === 2)
+          const later = yield* eventually(receiver.spans, (all) => all.some((span) => span.name === "job BookingCancelled"))
+          const cancelJob = later.find((span) => span.name === "job BookingCancelled")!
+          const cancel = later.find((span) => span.name === "Bookings.cancel" && attribute(span, "booking.id") === booked.body.id)!
+          expect(cancelJob.links).toEqual([expect.objectContaining({ traceId: cancel.traceId, spanId: cancel.spanId })])
+          expect(later.some((span) => span.name === "Inventory.commitBatch" && span.links.some((link) => link.spanId === cancel.spanId)))
+            .toBe(true)
 
-        expect((yield* receiver.headers).every((headers) => headers["x-api-key"] === "secret-for-tests")).toBe(true)
-      }).pipe(Effect.provide(app))
-    }).pipe(Effect.scoped), 60_000)
+          expect((yield* receiver.headers).every((headers) => headers["x-api-key"] === "secret-for-tests")).toBe(true)
+        }).pipe(Effect.provide(app))
+      }).pipe(Effect.scoped),
+    60_000
+  )
 })

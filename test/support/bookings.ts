@@ -9,18 +9,20 @@ export const looseRules: Rules = { holdTtlMs: 600_000, maxTicketsPerCustomer: 1_
 
 /** One booking through the repository's batch call: its booking, or its typed failure. */
 export const bookOne = (request: { readonly userId: UserId; readonly eventId: EventId; readonly ticketsCount: number }) =>
-  Effect.flatMap(InventoryRepo, (repo) =>
-    repo.applyAll(request.eventId, [{ _tag: "Book", userId: request.userId, ticketsCount: request.ticketsCount }], looseRules)).pipe(
-      Effect.flatMap(({ event, plan }) =>
-        Either.match(plan.outcomes[0]!, {
-          onLeft: Effect.fail,
-          onRight: (decision) =>
-            decision._tag === "Booking"
-              ? Effect.succeed(toBooking(request.eventId, event!, decision.booking, decision.availableAfter))
-              : Effect.dieMessage(`a booking was answered with ${decision._tag}`)
-        })
-      )
+  Effect.flatMap(
+    InventoryRepo,
+    (repo) => repo.applyAll(request.eventId, [{ _tag: "Book", userId: request.userId, ticketsCount: request.ticketsCount }], looseRules)
+  ).pipe(
+    Effect.flatMap(({ event, plan }) =>
+      Either.match(plan.outcomes[0]!, {
+        onLeft: Effect.fail,
+        onRight: (decision) =>
+          decision._tag === "Booking"
+            ? Effect.succeed(toBooking(request.eventId, event!, decision.booking, decision.availableAfter))
+            : Effect.dieMessage(`a booking was answered with ${decision._tag}`)
+      })
     )
+  )
 
 /**
  * Bookings decided as one batch by the repository's call (a transaction of their own in the SQL
@@ -30,9 +32,7 @@ export const bookBatch = (
   eventId: EventId,
   requests: ReadonlyArray<{ readonly userId: UserId; readonly ticketsCount: number; readonly idempotencyId?: string }>
 ) =>
-  Effect.flatMap(InventoryRepo, (repo) =>
-    repo.applyAll(eventId, requests.map((request) => ({ _tag: "Book", ...request })), looseRules)).pipe(
-      Effect.map(({ plan }) =>
-        plan.outcomes.map(Either.map((decision) => decision._tag === "Booking" ? decision.booking.id : Number.NaN))
-      )
+  Effect.flatMap(InventoryRepo, (repo) => repo.applyAll(eventId, requests.map((request) => ({ _tag: "Book", ...request })), looseRules))
+    .pipe(
+      Effect.map(({ plan }) => plan.outcomes.map(Either.map((decision) => decision._tag === "Booking" ? decision.booking.id : Number.NaN)))
     )

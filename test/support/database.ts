@@ -28,6 +28,8 @@ export const freshDatabaseUrl = Effect.gen(function*() {
 })
 
 export const TestDatabaseLive = Layer.unwrapScoped(
-  Effect.map(freshDatabaseUrl, (url) =>
-    MigrationsLive.pipe(Layer.provideMerge(PgClient.layer({ url: Redacted.make(url), maxConnections: 20 }))))
+  Effect.map(
+    freshDatabaseUrl,
+    (url) => MigrationsLive.pipe(Layer.provideMerge(PgClient.layer({ url: Redacted.make(url), maxConnections: 20 })))
+  )
 )

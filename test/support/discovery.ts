@@ -27,12 +27,14 @@ const expectError = (response: { status: number; body: any }, status: number, co
 
 /** The Link header as rel → its target's query. */
 const linksOf = (header: string | undefined): Record<string, Record<string, string>> =>
-  Object.fromEntries((header ?? "").split(", ").filter((part) => part !== "").map((part) => {
-    const [, target, rel] = /^<([^>]*)>; rel="(\w+)"$/.exec(part)!
-    const url = new URL(target!, "http://localhost")
-    expect(url.pathname.startsWith("/api/")).toBe(true)
-    return [rel!, Object.fromEntries(url.searchParams)]
-  }))
+  Object.fromEntries(
+    (header ?? "").split(", ").filter((part) => part !== "").map((part) => {
+      const [, target, rel] = /^<([^>]*)>; rel="(\w+)"$/.exec(part)!
+      const url = new URL(target!, "http://localhost")
+      expect(url.pathname.startsWith("/api/")).toBe(true)
+      return [rel!, Object.fromEntries(url.searchParams)]
+    })
+  )
 
 const ids = (body: ReadonlyArray<{ readonly id: number }>) => body.map((item) => item.id)
 
@@ -129,7 +131,10 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
         yield* createEvent(organizer.token, { title: `${t} 1000 Fun`, location: "Hall11 East" })
         const search = (q: string, location?: string) =>
           Effect.map(
-            request("GET", `/api/events?q=${encodeURIComponent(q)}${location === undefined ? "" : `&location=${encodeURIComponent(location)}`}`),
+            request(
+              "GET",
+              `/api/events?q=${encodeURIComponent(q)}${location === undefined ? "" : `&location=${encodeURIComponent(location)}`}`
+            ),
             (r) => ids(r.body)
           )
         expect(yield* search(`${t} 100%`)).toEqual([percent.id])
@@ -224,7 +229,9 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
 
         const response = yield* request(
           "GET",
-          `/api/events?q=${encodeURIComponent(`jazz ${t}`)}&location=vienna&from=${dayOf(new Date())}&to=${dayOf(new Date(Date.now() + 20 * DAY))}&available=true&sort=-date`
+          `/api/events?q=${encodeURIComponent(`jazz ${t}`)}&location=vienna&from=${dayOf(new Date())}&to=${
+            dayOf(new Date(Date.now() + 20 * DAY))
+          }&available=true&sort=-date`
         )
         expect(ids(response.body)).toEqual([laterHit.id, hit.id])
         expect(response.headers["x-total-count"]).toBe("2")
@@ -405,8 +412,16 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
         expect(ids((yield* request("GET", `/api/events?q=${t}`)).body)).toEqual([])
         expectError(yield* book(customer.token, id, 1), 404, "EventNotFound")
         // Nor holdable, nor waitlistable: there is no such event for customers.
-        expectError(yield* request("POST", "/api/holds", { token: customer.token, json: { eventId: id, ticketsCount: 1 } }), 404, "EventNotFound")
-        expectError(yield* request("POST", `/api/events/${id}/waitlist`, { token: customer.token, json: { ticketsCount: 9 } }), 404, "EventNotFound")
+        expectError(
+          yield* request("POST", "/api/holds", { token: customer.token, json: { eventId: id, ticketsCount: 1 } }),
+          404,
+          "EventNotFound"
+        )
+        expectError(
+          yield* request("POST", `/api/events/${id}/waitlist`, { token: customer.token, json: { ticketsCount: 9 } }),
+          404,
+          "EventNotFound"
+        )
         expect((yield* request("GET", `/api/events/${id}`, { token: organizer.token })).body.availableTickets).toBe(5)
         expect(ids((yield* request("GET", "/api/events/mine?limit=100", { token: organizer.token })).body)).toContain(id)
 
@@ -423,8 +438,7 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
         const owner = yield* signUp("ORGANIZER")
         const other = yield* signUp("ORGANIZER")
         const customer = yield* signUp("CUSTOMER")
-        const publish = (id: number, token?: string) =>
-          request("POST", `/api/events/${id}/publish`, token === undefined ? {} : { token })
+        const publish = (id: number, token?: string) => request("POST", `/api/events/${id}/publish`, token === undefined ? {} : { token })
 
         const published = yield* createEvent(owner.token)
         expectError(yield* publish(published.id, owner.token), 409, "EventNotDraft")
@@ -576,7 +590,11 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
         expect(rows).toHaveLength(25)
 
         const quote = (email: string) =>
-          email.startsWith("=") || email.startsWith("+") || email.startsWith("-") ? `'${email}` : email.includes("\"") ? `"${email.replaceAll("\"", "\"\"")}"` : email
+          email.startsWith("=") || email.startsWith("+") || email.startsWith("-")
+            ? `'${email}`
+            : email.includes("\"")
+            ? `"${email.replaceAll("\"", "\"\"")}"`
+            : email
         const expected = "bookingId,customerEmail,ticketsCount,status,createdAt\r\n" +
           rows.map((row: any) => `${row.bookingId},${quote(row.customerEmail)},${row.ticketsCount},CONFIRMED,${row.createdAt}\r\n`).join("")
         expect(expected).toContain(`"""smith,john""${unique}@example.com"`)
@@ -584,7 +602,11 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
         expect(expected).toContain(`,'+sum${unique}@example.com,`)
         expect(expected).toContain(`,'-2${unique}@example.com,`)
 
-        for (const options of [{ headers: { accept: "text/csv" } }, { headers: { accept: "application/json;q=0.5, text/csv" } }, { query: "format=csv" }]) {
+        for (
+          const options of [{ headers: { accept: "text/csv" } }, { headers: { accept: "application/json;q=0.5, text/csv" } }, {
+            query: "format=csv"
+          }]
+        ) {
           const path = `/api/events/${event.id}/attendees${"query" in options ? `?${options.query}` : ""}`
           const response = yield* request("GET", path, { token: organizer.token, headers: "headers" in options ? options.headers : {} })
           expect(response.status).toBe(200)
@@ -594,7 +616,10 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
         }
         // JSON still wins a tie, and ?format=json wins over Accept.
         for (const [accept, query] of [["application/json, text/csv", ""], ["text/csv", "?format=json"]] as const) {
-          const response = yield* request("GET", `/api/events/${event.id}/attendees${query}`, { token: organizer.token, headers: { accept } })
+          const response = yield* request("GET", `/api/events/${event.id}/attendees${query}`, {
+            token: organizer.token,
+            headers: { accept }
+          })
           expect(response.headers["content-type"]).toContain("application/json")
         }
         const none = yield* createEvent(organizer.token)

@@ -40,12 +40,60 @@ const existingId = fc.nat(1000).map((n) => `${EXISTING}${n}@@`)
 // Values that have broken servers: wrong types, control characters, broken UTF-16, edge numbers, huge and deep values.
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom<unknown>(
-    null, true, false, 0, -1, -0, 0.5, 1.5, 1e21, 1e308, -1e308, 2 ** 31, 2 ** 31 - 1, 2 ** 53 + 2, Number.MAX_SAFE_INTEGER,
-    "", " ", "\u0000", "a\u0000b", "a\u0000b@example.com", "\u0007", "\u001b[31m", "\u007f", "\u0085", "\ud800", "a\udc00b",
-    "\u202e", "\ufeff", "\u2028", "1e0", "0x1", "+1", "01", "NaN", "Infinity", "-Infinity", "null", "__proto__",
-    "2031-02-30T10:00:00Z", "9999-12-31T23:59:59-23:59", "+010000-01-01T00:00:00Z", "2030-12-01T24:00:00Z",
-    "1999-12-31T23:59:59Z", "2030-12-01T10:00:00+24:00", "2030-12-01", "CUSTOMER ", "organizer",
-    [], {}, [1], { a: 1 }, "x".repeat(300), "€".repeat(25), "x".repeat(6000)
+    null,
+    true,
+    false,
+    0,
+    -1,
+    -0,
+    0.5,
+    1.5,
+    1e21,
+    1e308,
+    -1e308,
+    2 ** 31,
+    2 ** 31 - 1,
+    2 ** 53 + 2,
+    Number.MAX_SAFE_INTEGER,
+    "",
+    " ",
+    "\u0000",
+    "a\u0000b",
+    "a\u0000b@example.com",
+    "\u0007",
+    "\u001b[31m",
+    "\u007f",
+    "\u0085",
+    "\ud800",
+    "a\udc00b",
+    "\u202e",
+    "\ufeff",
+    "\u2028",
+    "1e0",
+    "0x1",
+    "+1",
+    "01",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "null",
+    "__proto__",
+    "2031-02-30T10:00:00Z",
+    "9999-12-31T23:59:59-23:59",
+    "+010000-01-01T00:00:00Z",
+    "2030-12-01T24:00:00Z",
+    "1999-12-31T23:59:59Z",
+    "2030-12-01T10:00:00+24:00",
+    "2030-12-01",
+    "CUSTOMER ",
+    "organizer",
+    [],
+    {},
+    [1],
+    { a: 1 },
+    "x".repeat(300),
+    "€".repeat(25),
+    "x".repeat(6000)
   ),
   fc.string({ unit: anyChar, maxLength: 40 }),
   fc.string({ unit: fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)), maxLength: 5 }).map((s) => `a${s}b`),
@@ -58,12 +106,16 @@ const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 )
 
 /** Encoded, valid values of `schema`, from its Arbitrary. */
-const validOf = <A, I>(schema: Schema.Schema<A, I, never>) => Arbitrary.make(schema).map((value) => Schema.encodeSync(schema)(value) as Record<string, unknown>)
+const validOf = <A, I>(schema: Schema.Schema<A, I, never>) =>
+  Arbitrary.make(schema).map((value) => Schema.encodeSync(schema)(value) as Record<string, unknown>)
 
 /** A payload: valid, a valid one with one field changed, added or dropped, or something else entirely. */
 const payloadOf = <A, I>(schema: Schema.Schema<A, I, never>, fields: ReadonlyArray<string>) => {
   const valid = validOf(schema)
-  const field = fc.oneof(fc.constantFrom(...fields), fc.constantFrom("extra", "__proto__", "constructor", "", "id", "organizerId", "availableTickets"))
+  const field = fc.oneof(
+    fc.constantFrom(...fields),
+    fc.constantFrom("extra", "__proto__", "constructor", "", "id", "organizerId", "availableTickets")
+  )
   return fc.oneof(
     { weight: 3, arbitrary: valid },
     {
@@ -79,7 +131,11 @@ const payloadOf = <A, I>(schema: Schema.Schema<A, I, never>, fields: ReadonlyArr
     },
     {
       weight: 1,
-      arbitrary: fc.tuple(valid, fc.constantFrom(...fields), fc.string({ unit: fc.constantFrom("\u0000", "\u0001", "\n", "\t", "\ud800", "\u009f"), minLength: 1, maxLength: 3 }))
+      arbitrary: fc.tuple(
+        valid,
+        fc.constantFrom(...fields),
+        fc.string({ unit: fc.constantFrom("\u0000", "\u0001", "\n", "\t", "\ud800", "\u009f"), minLength: 1, maxLength: 3 })
+      )
         .map(([body, key, bad]) => {
           const value = body[key]
           return { ...body, [key]: typeof value === "string" ? `${value.slice(0, 1)}${bad}${value.slice(1)}` : bad }
@@ -93,11 +149,17 @@ const payloadOf = <A, I>(schema: Schema.Schema<A, I, never>, fields: ReadonlyArr
 const bodyText = (payload: fc.Arbitrary<unknown>) =>
   fc.oneof(
     { weight: 12, arbitrary: payload.map((value) => JSON.stringify(value) ?? "null") },
-    { weight: 1, arbitrary: payload.chain((value) => {
-      const text = JSON.stringify(value) ?? "null"
-      return fc.nat(text.length).map((cut) => text.slice(0, cut))
-    }) },
-    { weight: 1, arbitrary: fc.constantFrom("", " ", "{", "[", "{\"a\":}", "\u0000", "{}{}", "nul", "\"\\ud800\"", "{\"email\":\"\\u0000\"}") },
+    {
+      weight: 1,
+      arbitrary: payload.chain((value) => {
+        const text = JSON.stringify(value) ?? "null"
+        return fc.nat(text.length).map((cut) => text.slice(0, cut))
+      })
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom("", " ", "{", "[", "{\"a\":}", "\u0000", "{}{}", "nul", "\"\\ud800\"", "{\"email\":\"\\u0000\"}")
+    },
     { weight: 1, arbitrary: fc.integer({ min: 2, max: 50_000 }).map((depth) => `${DEEP}${depth}@@`) }
   )
 
@@ -127,8 +189,32 @@ const pathId = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.constantFrom(
-      "0x1", "1e0", "+1", "01", "%20%201", "1%20", "-1", "0", "-0", "1.0", "abc", "99999999999", "2147483648", "2147483647",
-      "%00", "1%00", "%ff", "%2e%2e", "1;2", "%E2%80%AE1", "１", "1_0", "%2B1", "0b1", "Infinity", "NaN"
+      "0x1",
+      "1e0",
+      "+1",
+      "01",
+      "%20%201",
+      "1%20",
+      "-1",
+      "0",
+      "-0",
+      "1.0",
+      "abc",
+      "99999999999",
+      "2147483648",
+      "2147483647",
+      "%00",
+      "1%00",
+      "%ff",
+      "%2e%2e",
+      "1;2",
+      "%E2%80%AE1",
+      "１",
+      "1_0",
+      "%2B1",
+      "0b1",
+      "Infinity",
+      "NaN"
     )
   },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 ** 31 - 1 }).map(String) },
@@ -148,8 +234,30 @@ const query = fc.oneof(
     fc.oneof(
       fc.string({ unit: anyChar, maxLength: 8 }),
       fc.constantFrom(
-        "1e1", "0x10", "+5", "01", " 5", "-1", "true", "TRUE", "1", "501", "101", "100", "%", "_", "\\", "-date", "title", "csv",
-        "2030-12-01", "2031-02-30", "1999-12-31", "2030-12-01T10:00:00Z", "2030-12-01T10:00:00", "x".repeat(201)
+        "1e1",
+        "0x10",
+        "+5",
+        "01",
+        " 5",
+        "-1",
+        "true",
+        "TRUE",
+        "1",
+        "501",
+        "101",
+        "100",
+        "%",
+        "_",
+        "\\",
+        "-date",
+        "title",
+        "csv",
+        "2030-12-01",
+        "2031-02-30",
+        "1999-12-31",
+        "2030-12-01T10:00:00Z",
+        "2030-12-01T10:00:00",
+        "x".repeat(201)
       )
     ),
     { maxKeys: 4 }
@@ -250,8 +358,15 @@ const sender = (port: number) => {
       const request = Http.request({ host: "127.0.0.1", port, method, path, headers, agent, timeout: 5_000 }, (response) => {
         const chunks: Array<Buffer> = []
         response.on("data", (chunk: Buffer) => chunks.push(chunk))
-        response.on("end", () =>
-          resolve({ status: response.statusCode ?? 0, contentType: response.headers["content-type"], text: Buffer.concat(chunks).toString() }))
+        response.on(
+          "end",
+          () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              contentType: response.headers["content-type"],
+              text: Buffer.concat(chunks).toString()
+            })
+        )
         response.on("error", reject)
       })
       request.on("timeout", () => request.destroy(new Error(`no answer within 5 s: ${method} ${path}`)))
@@ -276,7 +391,9 @@ const check = (send: ReturnType<typeof sender>["send"], context: FuzzContext, ge
     }
     const before = yield* context.snapshot
     const response = yield* Effect.promise(() => send(generated.method, path, headers, body))
-    const label = `${generated.method} ${path} (${generated.contentType}) ${(generated.body ?? "").slice(0, 200)} → ${response.status} ${response.text.slice(0, 300)}`
+    const label = `${generated.method} ${path} (${generated.contentType}) ${(generated.body ?? "").slice(0, 200)} → ${response.status} ${
+      response.text.slice(0, 300)
+    }`
     expect(response.status, label).toBeLessThan(500)
     if (response.status >= 400) {
       expect(response.contentType, label).toContain("application/json")

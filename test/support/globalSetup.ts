@@ -7,8 +7,8 @@
  * redis://127.0.0.1:6379 if something listens there; with neither, the Redis suites are skipped.
  */
 import { Effect, Exit, Scope } from "effect"
-import { connect } from "node:net"
 import { chmodSync, mkdtempSync, rmSync } from "node:fs"
+import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { TestProject } from "vitest/node"

@@ -37,7 +37,10 @@ const op: fc.Arbitrary<ModelOp> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ _tag: fc.constant("book" as const), user, n }) },
   { weight: 3, arbitrary: fc.record({ _tag: fc.constant("hold" as const), user, n }) },
   { weight: 5, arbitrary: fc.record({ _tag: fc.constant("join" as const), user, n }) },
-  { weight: 4, arbitrary: fc.record({ _tag: fc.constantFrom("cancel" as const, "confirm" as const, "release" as const), user: owner, ref }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ _tag: fc.constantFrom("cancel" as const, "confirm" as const, "release" as const), user: owner, ref })
+  },
   { weight: 2, arbitrary: fc.record({ _tag: fc.constant("reduce" as const), user: owner, ref, n: fc.integer({ min: 1, max: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("leave" as const), user }) },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("expire" as const), ref }) }
@@ -45,7 +48,9 @@ const op: fc.Arbitrary<ModelOp> = fc.oneof(
 const step = fc.record({ due: fc.array(ref, { maxLength: 2 }), ops: fc.array(op, { minLength: 1, maxLength: 6 }) })
 /** Scenarios start sold out (each customer books two tickets at once): the waiting list has work from then on. */
 const soldOut: Step = { due: [], ops: Array.from({ length: CUSTOMERS }, (_, user) => ({ _tag: "book" as const, user, n: 2 })) }
-export const scenario: fc.Arbitrary<ReadonlyArray<Step>> = fc.array(step, { minLength: 1, maxLength: 14 }).map((steps) => [soldOut, ...steps])
+export const scenario: fc.Arbitrary<ReadonlyArray<Step>> = fc.array(step, { minLength: 1, maxLength: 14 }).map((
+  steps
+) => [soldOut, ...steps])
 
 /**
  * A scenario that surely reaches the rule's far end (random ones rarely do): a group of 4 waits
@@ -72,9 +77,25 @@ type BookingStatus = "CONFIRMED" | "CANCELLED"
 type HoldStatus = "HELD" | "CONFIRMED" | "RELEASED" | "EXPIRED"
 type EntryStatus = "WAITING" | "OFFERED" | "ACCEPTED" | "EXPIRED" | "LEFT"
 
-interface MBooking { user: number; tickets: number; status: BookingStatus }
-interface MHold { user: number; tickets: number; status: HoldStatus; entry: number | null; due: boolean }
-interface MEntry { user: number; tickets: number; status: EntryStatus; reserved: number; passed: number }
+interface MBooking {
+  user: number
+  tickets: number
+  status: BookingStatus
+}
+interface MHold {
+  user: number
+  tickets: number
+  status: HoldStatus
+  entry: number | null
+  due: boolean
+}
+interface MEntry {
+  user: number
+  tickets: number
+  status: EntryStatus
+  reserved: number
+  passed: number
+}
 
 /** What the store holds, rows in creation order, users as their index among the scene's customers. */
 export interface Stored {
@@ -353,7 +374,13 @@ export const play = <R>(harness: Harness<R>, steps: ReadonlyArray<Step>) =>
           status: h.status,
           entry: h.entryId === null ? null : ids.entries.indexOf(h.entryId)
         })),
-        entries: stored.entries.map((e) => ({ user: userIndex(e.userId), tickets: e.tickets, status: e.status, reserved: e.reserved, passed: e.passed }))
+        entries: stored.entries.map((e) => ({
+          user: userIndex(e.userId),
+          tickets: e.tickets,
+          status: e.status,
+          reserved: e.reserved,
+          passed: e.passed
+        }))
       }, `store after step ${s}`).toEqual(model.stored())
       const booked = model.bookings.filter((b) => b.status === "CONFIRMED").reduce((sum, b) => sum + b.tickets, 0)
       expect(model.available + model.held() + booked).toBe(TOTAL)

@@ -81,5 +81,7 @@ export const eventually = <A, E, R>(read: Effect.Effect<A, E, R>, done: (a: A) =
  */
 export const deliveriesOnceAtLeast = (n: number) => eventually(deliveryCount, (count) => count >= n)
 
-export const deliveryCount = Effect.flatMap(SqlClient.SqlClient, (sql) =>
-  sql<{ n: number }>`SELECT count(*)::int AS n FROM deliveries`.pipe(Effect.map(([row]) => row!.n), Effect.orDie))
+export const deliveryCount = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) => sql<{ n: number }>`SELECT count(*)::int AS n FROM deliveries`.pipe(Effect.map(([row]) => row!.n), Effect.orDie)
+)

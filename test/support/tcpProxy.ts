@@ -4,7 +4,7 @@
  * a server that stopped answering).
  */
 import { Effect } from "effect"
-import { createServer, type Server, type Socket, connect } from "node:net"
+import { connect, createServer, type Server, type Socket } from "node:net"
 
 export interface TcpProxy {
   readonly port: number

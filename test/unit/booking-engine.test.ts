@@ -18,7 +18,14 @@ const snapshot = (available: number, operations: ReadonlyArray<Operation>, overr
   const customers = operations.flatMap((op) => "userId" in op ? [op.userId] : [])
   return {
     now: NOW,
-    event: { availableTickets: available, date: new Date(NOW.getTime() + 86_400_000), cancelled: false, draft: false, salesStart: null, salesEnd: null },
+    event: {
+      availableTickets: available,
+      date: new Date(NOW.getTime() + 86_400_000),
+      cancelled: false,
+      draft: false,
+      salesStart: null,
+      salesEnd: null
+    },
     bookings: [],
     holds: [],
     line: undefined,
@@ -59,17 +66,32 @@ describe("decide: an Idempotency-Key's id makes each operation once", () => {
   const [k1, k2] = ["11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"]
   const later = new Date(NOW.getTime() + 3_600_000)
   const bookingRow = {
-    id: 40, userId: 1, ticketsCount: 2, status: "CONFIRMED" as const, cancelledAt: null, holdId: null, createdAt: NOW,
-    idempotencyId: null, cancelIdempotencyId: null
+    id: 40,
+    userId: 1,
+    ticketsCount: 2,
+    status: "CONFIRMED" as const,
+    cancelledAt: null,
+    holdId: null,
+    createdAt: NOW,
+    idempotencyId: null,
+    cancelIdempotencyId: null
   }
   const holdRow = {
-    id: 50, userId: 1, ticketsCount: 2, status: "HELD" as const, expiresAt: later, entryId: null, createdAt: NOW, endedAt: null,
+    id: 50,
+    userId: 1,
+    ticketsCount: 2,
+    status: "HELD" as const,
+    expiresAt: later,
+    entryId: null,
+    createdAt: NOW,
+    endedAt: null,
     idempotencyId: null
   }
   const summary = (plan: ReturnType<typeof decide>) =>
     plan.outcomes.map(Either.match({
       onLeft: (error) => error._tag,
-      onRight: (d) => d._tag === "Booking" ? `booking ${d.booking.id} ${d.booking.status}` : d._tag === "Hold" ? `hold ${d.hold.id}` : d._tag
+      onRight: (d) =>
+        d._tag === "Booking" ? `booking ${d.booking.id} ${d.booking.status}` : d._tag === "Hold" ? `hold ${d.hold.id}` : d._tag
     }))
 
   it("bookings and holds: a repeat in the same batch answers the first one's row; another id makes another", () => {
@@ -85,7 +107,10 @@ describe("decide: an Idempotency-Key's id makes each operation once", () => {
     expect(plan.availableTickets).toBe(4)
     expect(plan.bookings.inserts.map((row) => row.idempotencyId)).toEqual([k1, null])
     expect(plan.holds.inserts.map((row) => row.idempotencyId)).toEqual([k2])
-    expect(plan.notices.map((notice) => [notice._tag, notice.cause])).toEqual([["BookingConfirmed", 0], ["HoldPlaced", 2], ["BookingConfirmed", 4]])
+    expect(plan.notices.map((notice) => [notice._tag, notice.cause])).toEqual([["BookingConfirmed", 0], ["HoldPlaced", 2], [
+      "BookingConfirmed",
+      4
+    ]])
   })
 
   it("a later batch finds them in its state: nothing is written, no job, the listing unchanged", () => {
@@ -93,10 +118,15 @@ describe("decide: an Idempotency-Key's id makes each operation once", () => {
       { _tag: "Book", userId: 1, ticketsCount: 2, idempotencyId: k1 },
       { _tag: "Hold", userId: 1, ticketsCount: 2, idempotencyId: k2 }
     ]
-    const plan = decide(7, snapshot(5, ops, {
-      bookings: [{ ...bookingRow, idempotencyId: k1 }],
-      holds: [{ ...holdRow, idempotencyId: k2 }]
-    }), ops, rules)
+    const plan = decide(
+      7,
+      snapshot(5, ops, {
+        bookings: [{ ...bookingRow, idempotencyId: k1 }],
+        holds: [{ ...holdRow, idempotencyId: k2 }]
+      }),
+      ops,
+      rules
+    )
     expect(summary(plan)).toEqual(["booking 40 CONFIRMED", "hold 50"])
     expect(plan).toMatchObject({ changed: false, availabilityChanged: false, notices: [] })
     // Another customer's row is never an answer (it cannot share the id; if it did, the index refuses the insert).
@@ -113,7 +143,9 @@ describe("decide: an Idempotency-Key's id makes each operation once", () => {
     expect(first.availabilityChanged).toBe(false)
     const made = { ...bookingRow, id: 41, holdId: 50, idempotencyId: k1 }
     const confirmed = { ...holdRow, status: "CONFIRMED" as const, endedAt: NOW }
-    expect(summary(decide(7, snapshot(5, [confirm], { holds: [confirmed], bookings: [made] }), [confirm], rules))).toEqual(["booking 41 CONFIRMED"])
+    expect(summary(decide(7, snapshot(5, [confirm], { holds: [confirmed], bookings: [made] }), [confirm], rules))).toEqual([
+      "booking 41 CONFIRMED"
+    ])
     const otherKey: Operation = { ...confirm, idempotencyId: k2 }
     expect(summary(decide(7, snapshot(5, [otherKey], { holds: [confirmed], bookings: [made] }), [otherKey], rules)))
       .toEqual(["HoldAlreadyConfirmed"])
@@ -137,7 +169,12 @@ describe("decide: an Idempotency-Key's id makes each operation once", () => {
 describe("decide: drafts, and what the listing hears of", () => {
   it("a draft is no event for booking, holding or the waiting list", () => {
     const draft = {
-      availableTickets: 5, date: new Date(NOW.getTime() + 86_400_000), cancelled: false, draft: true, salesStart: null, salesEnd: null
+      availableTickets: 5,
+      date: new Date(NOW.getTime() + 86_400_000),
+      cancelled: false,
+      draft: true,
+      salesStart: null,
+      salesEnd: null
     }
     const ops: ReadonlyArray<Operation> = [
       { _tag: "Book", userId: 1, ticketsCount: 1 },
@@ -159,11 +196,25 @@ describe("decide: drafts, and what the listing hears of", () => {
 
   it("what a batch does before its first operation (a due hold expires) is caused by none of them", () => {
     const due = {
-      id: 50, userId: 2, ticketsCount: 2, status: "HELD" as const, expiresAt: NOW, entryId: null, createdAt: NOW, endedAt: null,
+      id: 50,
+      userId: 2,
+      ticketsCount: 2,
+      status: "HELD" as const,
+      expiresAt: NOW,
+      entryId: null,
+      createdAt: NOW,
+      endedAt: null,
       idempotencyId: null
     }
     const entry = {
-      id: 60, userId: 3, ticketsCount: 2, status: "WAITING" as const, reserved: 0, passedOver: 0, createdAt: NOW, endedAt: null
+      id: 60,
+      userId: 3,
+      ticketsCount: 2,
+      status: "WAITING" as const,
+      reserved: 0,
+      passedOver: 0,
+      createdAt: NOW,
+      endedAt: null
     }
     const book: Operation = { _tag: "Book", userId: 1, ticketsCount: 1 }
     const plan = decide(7, snapshot(1, [book], { holds: [due], line: [entry] }), [book], rules)

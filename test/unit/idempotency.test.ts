@@ -157,12 +157,13 @@ describe("Idempotency", () => {
   it.effect("a 5xx, a defect or an interruption is not stored: a retry runs again, under the same id", () =>
     Effect.gen(function*() {
       const { op, runs } = yield* recorder
-      const failing = (outcome: Effect.Effect<never, Overloaded>) => (id: IdempotencyId | undefined) =>
-        Effect.zipRight(op(0)(id), outcome)
+      const failing = (outcome: Effect.Effect<never, Overloaded>) => (id: IdempotencyId | undefined) => Effect.zipRight(op(0)(id), outcome)
       expect(yield* Effect.flip(run(call("k"), failing(Effect.fail(Overloaded.instance))))).toBe(Overloaded.instance)
       expect((yield* Effect.exit(run(call("k"), failing(Effect.dieMessage("boom")))))._tag).toBe("Failure")
       const started = yield* Deferred.make<void>()
-      const stuck = yield* Effect.fork(run(call("k"), (id) => op(0)(id).pipe(Effect.zipRight(Deferred.succeed(started, undefined)), Effect.zipRight(Effect.never))))
+      const stuck = yield* Effect.fork(
+        run(call("k"), (id) => op(0)(id).pipe(Effect.zipRight(Deferred.succeed(started, undefined)), Effect.zipRight(Effect.never)))
+      )
       yield* Deferred.await(started)
       yield* Fiber.interrupt(stuck)
       expect(yield* run(call("k"), op(1))).toEqual({ n: 1 })

@@ -41,14 +41,21 @@ const memory: Harness<MemoryStore> = {
           salesStart: null,
           salesEnd: null
         })
-        return [{ eventId: eventId as EventId, customers: customers as Array<UserId> }, { ...tables, users, events, lastId: eventId }] as const
+        return [{ eventId: eventId as EventId, customers: customers as Array<UserId> }, {
+          ...tables,
+          users,
+          events,
+          lastId: eventId
+        }] as const
       }))),
   makeDue: (holdIds) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.flatMap(MemoryStore, (store) =>
         Ref.update(store, (tables) => ({
           ...tables,
-          holds: new Map([...tables.holds].map(([id, hold]) => [id, holdIds.includes(id) ? { ...hold, expiresAt: new Date(now - 1000) } : hold]))
+          holds: new Map(
+            [...tables.holds].map(([id, hold]) => [id, holdIds.includes(id) ? { ...hold, expiresAt: new Date(now - 1000) } : hold])
+          )
         })))),
   read: (eventId) =>
     Effect.map(Effect.flatMap(MemoryStore, Ref.get), (tables) => {
@@ -57,7 +64,13 @@ const memory: Harness<MemoryStore> = {
       return {
         available: tables.events.get(eventId)!.availableTickets,
         bookings: of(tables.bookings.values()).map((b) => ({ id: b.id, userId: b.userId, tickets: b.ticketsCount, status: b.status })),
-        holds: of(tables.holds.values()).map((h) => ({ id: h.id, userId: h.userId, tickets: h.ticketsCount, status: h.status, entryId: h.entryId })),
+        holds: of(tables.holds.values()).map((h) => ({
+          id: h.id,
+          userId: h.userId,
+          tickets: h.ticketsCount,
+          status: h.status,
+          entryId: h.entryId
+        })),
         entries: of(tables.waitlist.values()).map((e) => ({
           id: e.id,
           userId: e.userId,

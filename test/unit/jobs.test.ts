@@ -1,23 +1,23 @@
 /** Job processing over in-memory layers: the jobs real flows enqueue, run as a worker would, judged by the mail sent. */
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, Redacted, Ref, TestClock } from "effect"
+import parsePrometheusTextFormat from "parse-prometheus-text-format"
 import { Accounts } from "../../src/Accounts/Accounts.ts"
 import { Passwords } from "../../src/Accounts/Passwords.ts"
 import { Tokens } from "../../src/Accounts/Tokens.ts"
 import { Bookings } from "../../src/Bookings/Bookings.ts"
-import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { AppConfig } from "../../src/Config.ts"
 import type { BookingId, EventId, UserId } from "../../src/Domain/Ids.ts"
 import type { Role } from "../../src/Domain/Role.ts"
 import { Events } from "../../src/Events/Events.ts"
+import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { Deliveries } from "../../src/Jobs/Deliveries.ts"
 import type { Job } from "../../src/Jobs/Job.ts"
 import { EnqueuedJobs, JobQueue } from "../../src/Jobs/JobQueue.ts"
-import { MailError, Mailer, SentMail } from "../../src/Jobs/Mailer.ts"
+import { Mailer, MailError, SentMail } from "../../src/Jobs/Mailer.ts"
 import { ATTENDEE_BATCH, JobProcessor } from "../../src/Jobs/Processors.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
 import { scrape } from "../../src/Telemetry/Prometheus.ts"
-import parsePrometheusTextFormat from "parse-prometheus-text-format"
 
 /** The in-memory mailer, except that its `call`-th send fails with MailError("down"). */
 const mailerDownOnCall = (call: number) =>
@@ -51,8 +51,10 @@ const test = <A, E>(
 ) => it.effect(name, () => TestClock.setTime(NOW).pipe(Effect.zipRight(body), Effect.provide(JobsTest(mailer))))
 
 const user = (role: Role, name: string) =>
-  Effect.flatMap(Accounts, (accounts) =>
-    accounts.register({ email: `${name}@example.com`, password: Redacted.make("correct horse battery"), role }))
+  Effect.flatMap(
+    Accounts,
+    (accounts) => accounts.register({ email: `${name}@example.com`, password: Redacted.make("correct horse battery"), role })
+  )
 
 const organizer = user("ORGANIZER", "org")
 const asOrganizer = (id: UserId) => ({ id, role: "ORGANIZER" as const })
@@ -109,162 +111,192 @@ const emailsCounted = (outcome: "sent" | "failed", kind: Job["_tag"]) =>
     ))
 
 describe("BookingConfirmed", () => {
-  test("mails the customer once: the booking, event and tickets; a retry or a second job id sends nothing more", Effect.gen(function*() {
-    const org = yield* organizer
-    const ann = yield* user("CUSTOMER", "ann")
-    const event = yield* anEvent(org.id)
-    const booking = yield* book(ann.id, event.id, 3)
-    const job = yield* enqueued("BookingConfirmed")
-    yield* perform("job-1", job)
+  test(
+    "mails the customer once: the booking, event and tickets; a retry or a second job id sends nothing more",
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const ann = yield* user("CUSTOMER", "ann")
+      const event = yield* anEvent(org.id)
+      const booking = yield* book(ann.id, event.id, 3)
+      const job = yield* enqueued("BookingConfirmed")
+      yield* perform("job-1", job)
 
-    const mail = yield* mailTo("ann")
-    expect(mail.subject).toContain("Tech Conf")
-    for (const body of [mail.text, visible(mail.html)]) {
-      expect(body).toContain(`#${booking.id}`)
-      expect(body).toContain("Tech Conf")
-      expect(body).toContain("Convention Center")
-    }
-    expect(mail.text).toContain("Tickets: 3")
-    expect(visible(mail.html)).toContain("Tickets 3")
+      const mail = yield* mailTo("ann")
+      expect(mail.subject).toContain("Tech Conf")
+      for (const body of [mail.text, visible(mail.html)]) {
+        expect(body).toContain(`#${booking.id}`)
+        expect(body).toContain("Tech Conf")
+        expect(body).toContain("Convention Center")
+      }
+      expect(mail.text).toContain("Tickets: 3")
+      expect(visible(mail.html)).toContain("Tickets 3")
 
-    yield* perform("job-1", job)
-    yield* perform("job-2", job)
-    expect(yield* recipients).toEqual(["ann@example.com"])
-  }))
+      yield* perform("job-1", job)
+      yield* perform("job-2", job)
+      expect(yield* recipients).toEqual(["ann@example.com"])
+    })
+  )
 
-  test("emails sent and failed are counted by kind; a delivery already made counts as neither", Effect.gen(function*() {
-    const org = yield* organizer
-    const ann = yield* user("CUSTOMER", "ann")
-    const event = yield* anEvent(org.id)
-    yield* book(ann.id, event.id, 1)
-    const job = yield* enqueued("BookingConfirmed")
-    const [sentBefore, failedBefore] = [yield* emailsCounted("sent", job._tag), yield* emailsCounted("failed", job._tag)]
+  test(
+    "emails sent and failed are counted by kind; a delivery already made counts as neither",
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const ann = yield* user("CUSTOMER", "ann")
+      const event = yield* anEvent(org.id)
+      yield* book(ann.id, event.id, 1)
+      const job = yield* enqueued("BookingConfirmed")
+      const [sentBefore, failedBefore] = [yield* emailsCounted("sent", job._tag), yield* emailsCounted("failed", job._tag)]
 
-    yield* Effect.flip(perform("job-1", job)) // the mail server is down for the first send
-    yield* perform("job-1", job)
-    yield* perform("job-1", job)
+      yield* Effect.flip(perform("job-1", job)) // the mail server is down for the first send
+      yield* perform("job-1", job)
+      yield* perform("job-1", job)
 
-    expect((yield* emailsCounted("sent", job._tag)) - sentBefore).toBe(1)
-    expect((yield* emailsCounted("failed", job._tag)) - failedBefore).toBe(1)
-  }), mailerDownOnCall(1))
+      expect((yield* emailsCounted("sent", job._tag)) - sentBefore).toBe(1)
+      expect((yield* emailsCounted("failed", job._tag)) - failedBefore).toBe(1)
+    }),
+    mailerDownOnCall(1)
+  )
 
-  test("the event title is escaped in the HTML part, kept as written in the text part", Effect.gen(function*() {
-    const org = yield* organizer
-    const ann = yield* user("CUSTOMER", "ann")
-    const event = yield* anEvent(org.id, { title: "<script>alert(1)</script>" })
-    yield* book(ann.id, event.id, 1)
-    yield* perform("job-1", yield* enqueued("BookingConfirmed"))
+  test(
+    "the event title is escaped in the HTML part, kept as written in the text part",
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const ann = yield* user("CUSTOMER", "ann")
+      const event = yield* anEvent(org.id, { title: "<script>alert(1)</script>" })
+      yield* book(ann.id, event.id, 1)
+      yield* perform("job-1", yield* enqueued("BookingConfirmed"))
 
-    const mail = yield* mailTo("ann")
-    expect(mail.html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;")
-    expect(mail.html).not.toContain("<script")
-    expect(mail.text).toContain("<script>alert(1)</script>")
-  }))
+      const mail = yield* mailTo("ann")
+      expect(mail.html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;")
+      expect(mail.html).not.toContain("<script")
+      expect(mail.text).toContain("<script>alert(1)</script>")
+    })
+  )
 
-  test("for a booking that does not exist fails with JobCannotRun and sends nothing", Effect.gen(function*() {
-    const org = yield* organizer
-    const ann = yield* user("CUSTOMER", "ann")
-    const event = yield* anEvent(org.id)
-    const error = yield* Effect.flip(perform("job-1", {
-      _tag: "BookingConfirmed",
-      bookingId: 999 as BookingId,
-      userId: ann.id,
-      eventId: event.id,
-      ticketsCount: 1
-    }))
-    expect(error._tag).toBe("JobCannotRun")
-    expect(yield* sent).toEqual([])
-  }))
+  test(
+    "for a booking that does not exist fails with JobCannotRun and sends nothing",
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const ann = yield* user("CUSTOMER", "ann")
+      const event = yield* anEvent(org.id)
+      const error = yield* Effect.flip(perform("job-1", {
+        _tag: "BookingConfirmed",
+        bookingId: 999 as BookingId,
+        userId: ann.id,
+        eventId: event.id,
+        ticketsCount: 1
+      }))
+      expect(error._tag).toBe("JobCannotRun")
+      expect(yield* sent).toEqual([])
+    })
+  )
 
-  test("a failed send fails the job with MailError and records nothing: the retry sends exactly once", Effect.gen(function*() {
-    const org = yield* organizer
-    const ann = yield* user("CUSTOMER", "ann")
-    const event = yield* anEvent(org.id)
-    yield* book(ann.id, event.id, 1)
-    const job = yield* enqueued("BookingConfirmed")
+  test(
+    "a failed send fails the job with MailError and records nothing: the retry sends exactly once",
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const ann = yield* user("CUSTOMER", "ann")
+      const event = yield* anEvent(org.id)
+      yield* book(ann.id, event.id, 1)
+      const job = yield* enqueued("BookingConfirmed")
 
-    const error = yield* Effect.flip(perform("job-1", job))
-    expect(error).toMatchObject({ _tag: "MailError", message: "down" })
-    expect(yield* sent).toEqual([])
+      const error = yield* Effect.flip(perform("job-1", job))
+      expect(error).toMatchObject({ _tag: "MailError", message: "down" })
+      expect(yield* sent).toEqual([])
 
-    yield* perform("job-1", job)
-    yield* perform("job-1", job)
-    expect(yield* recipients).toEqual(["ann@example.com"])
-  }), mailerDownOnCall(1))
+      yield* perform("job-1", job)
+      yield* perform("job-1", job)
+      expect(yield* recipients).toEqual(["ann@example.com"])
+    }),
+    mailerDownOnCall(1)
+  )
 })
 
 describe("EventUpdated", () => {
-  test("one email per attendee with their summed tickets and the change as before → after; a retry sends nothing more", Effect.gen(function*() {
-    const org = yield* organizer
-    const [ann, bob] = [yield* user("CUSTOMER", "ann"), yield* user("CUSTOMER", "bob")]
-    yield* user("CUSTOMER", "carl") // books nothing
-    const event = yield* anEvent(org.id, { location: "Hall A" })
-    yield* book(ann.id, event.id, 2)
-    yield* book(ann.id, event.id, 3)
-    yield* book(bob.id, event.id, 1)
-    yield* updateEvent(org.id, event.id, { location: "Hall B" })
-    const job = yield* enqueued("EventUpdated")
-    yield* perform("job-1", job)
+  test(
+    "one email per attendee with their summed tickets and the change as before → after; a retry sends nothing more",
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const [ann, bob] = [yield* user("CUSTOMER", "ann"), yield* user("CUSTOMER", "bob")]
+      yield* user("CUSTOMER", "carl") // books nothing
+      const event = yield* anEvent(org.id, { location: "Hall A" })
+      yield* book(ann.id, event.id, 2)
+      yield* book(ann.id, event.id, 3)
+      yield* book(bob.id, event.id, 1)
+      yield* updateEvent(org.id, event.id, { location: "Hall B" })
+      const job = yield* enqueued("EventUpdated")
+      yield* perform("job-1", job)
 
-    expect(yield* recipients).toEqual(["ann@example.com", "bob@example.com"])
-    const [toAnn, toBob] = [yield* mailTo("ann"), yield* mailTo("bob")]
-    expect(toAnn.text).toContain("hold 5 tickets for")
-    expect(toBob.text).toContain("hold 1 ticket for")
-    for (const mail of [toAnn, toBob]) {
-      expect(mail.subject).toContain("Tech Conf")
-      expect(mail.text).toContain("Location: Hall A → Hall B")
-      expect(visible(mail.html)).toContain("Location Hall A → Hall B")
-    }
+      expect(yield* recipients).toEqual(["ann@example.com", "bob@example.com"])
+      const [toAnn, toBob] = [yield* mailTo("ann"), yield* mailTo("bob")]
+      expect(toAnn.text).toContain("hold 5 tickets for")
+      expect(toBob.text).toContain("hold 1 ticket for")
+      for (const mail of [toAnn, toBob]) {
+        expect(mail.subject).toContain("Tech Conf")
+        expect(mail.text).toContain("Location: Hall A → Hall B")
+        expect(visible(mail.html)).toContain("Location Hall A → Hall B")
+      }
 
-    yield* perform("job-1", job)
-    expect(yield* sent).toHaveLength(2)
-  }))
+      yield* perform("job-1", job)
+      expect(yield* sent).toHaveLength(2)
+    })
+  )
 
-  test(`fans out past ATTENDEE_BATCH (${ATTENDEE_BATCH}): 250 attendees get one email each`, Effect.gen(function*() {
-    const org = yield* organizer
-    const event = yield* anEvent(org.id)
-    const customers = yield* attendees(Array.from({ length: 250 }, (_, i) => `customer-${i}`), event.id)
-    yield* updateEvent(org.id, event.id, { title: "Tech Conf 2030" })
-    yield* perform("job-1", yield* enqueued("EventUpdated"))
+  test(
+    `fans out past ATTENDEE_BATCH (${ATTENDEE_BATCH}): 250 attendees get one email each`,
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const event = yield* anEvent(org.id)
+      const customers = yield* attendees(Array.from({ length: 250 }, (_, i) => `customer-${i}`), event.id)
+      yield* updateEvent(org.id, event.id, { title: "Tech Conf 2030" })
+      yield* perform("job-1", yield* enqueued("EventUpdated"))
 
-    expect(yield* recipients).toEqual(customers.map((customer) => customer.email).sort())
-  }))
+      expect(yield* recipients).toEqual(customers.map((customer) => customer.email).sort())
+    })
+  )
 
-  test("a send failing mid-fan-out fails the job; the retry mails the rest and nobody twice", Effect.gen(function*() {
-    const org = yield* organizer
-    const event = yield* anEvent(org.id)
-    const customers = yield* attendees(["ann", "bob", "carl"], event.id)
-    yield* updateEvent(org.id, event.id, { location: "Hall B" })
-    const job = yield* enqueued("EventUpdated")
+  test(
+    "a send failing mid-fan-out fails the job; the retry mails the rest and nobody twice",
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const event = yield* anEvent(org.id)
+      const customers = yield* attendees(["ann", "bob", "carl"], event.id)
+      yield* updateEvent(org.id, event.id, { location: "Hall B" })
+      const job = yield* enqueued("EventUpdated")
 
-    expect((yield* Effect.flip(perform("job-1", job)))._tag).toBe("MailError")
-    // Which sends were under way when the failure stopped the job depends on scheduling: some, not all.
-    const firstAttempt = (yield* sent).length
-    expect(firstAttempt).toBeGreaterThan(0)
-    expect(firstAttempt).toBeLessThan(3)
-    yield* perform("job-1", job)
-    expect(yield* recipients).toEqual(customers.map((customer) => customer.email).sort())
-  }), mailerDownOnCall(2))
+      expect((yield* Effect.flip(perform("job-1", job)))._tag).toBe("MailError")
+      // Which sends were under way when the failure stopped the job depends on scheduling: some, not all.
+      const firstAttempt = (yield* sent).length
+      expect(firstAttempt).toBeGreaterThan(0)
+      expect(firstAttempt).toBeLessThan(3)
+      yield* perform("job-1", job)
+      expect(yield* recipients).toEqual(customers.map((customer) => customer.email).sort())
+    }),
+    mailerDownOnCall(2)
+  )
 })
 
 describe("EventCancelled", () => {
-  test("each attendee is told the event is cancelled, once", Effect.gen(function*() {
-    const org = yield* organizer
-    const [ann, bob] = [yield* user("CUSTOMER", "ann"), yield* user("CUSTOMER", "bob")]
-    const event = yield* anEvent(org.id)
-    yield* book(ann.id, event.id, 2)
-    yield* book(bob.id, event.id, 1)
-    yield* Effect.flatMap(Events, (events) => events.cancel(asOrganizer(org.id), event.id))
-    const job = yield* enqueued("EventCancelled")
-    yield* perform("job-1", job)
-    yield* perform("job-1", job)
+  test(
+    "each attendee is told the event is cancelled, once",
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const [ann, bob] = [yield* user("CUSTOMER", "ann"), yield* user("CUSTOMER", "bob")]
+      const event = yield* anEvent(org.id)
+      yield* book(ann.id, event.id, 2)
+      yield* book(bob.id, event.id, 1)
+      yield* Effect.flatMap(Events, (events) => events.cancel(asOrganizer(org.id), event.id))
+      const job = yield* enqueued("EventCancelled")
+      yield* perform("job-1", job)
+      yield* perform("job-1", job)
 
-    expect(yield* recipients).toEqual(["ann@example.com", "bob@example.com"])
-    for (const mail of yield* sent) {
-      expect(mail.subject).toBe("Event cancelled: Tech Conf")
-      expect(mail.text).toContain("cancelled")
-      expect(mail.text).toContain("Convention Center")
-    }
-    expect((yield* mailTo("ann")).text).toContain("hold 2 tickets for")
-  }))
+      expect(yield* recipients).toEqual(["ann@example.com", "bob@example.com"])
+      for (const mail of yield* sent) {
+        expect(mail.subject).toBe("Event cancelled: Tech Conf")
+        expect(mail.text).toContain("cancelled")
+        expect(mail.text).toContain("Convention Center")
+      }
+      expect((yield* mailTo("ann")).text).toContain("hold 2 tickets for")
+    })
+  )
 })

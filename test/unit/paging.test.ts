@@ -3,10 +3,12 @@ import { describe, expect, it } from "@effect/vitest"
 import { links } from "../../src/Platform/Paging.ts"
 
 const rels = (header: string) =>
-  Object.fromEntries(header.split(", ").map((part) => {
-    const [, target, rel] = /^<([^>]*)>; rel="(\w+)"$/.exec(part)!
-    return [rel, target]
-  }))
+  Object.fromEntries(
+    header.split(", ").map((part) => {
+      const [, target, rel] = /^<([^>]*)>; rel="(\w+)"$/.exec(part)!
+      return [rel, target]
+    })
+  )
 
 describe("links", () => {
   it("first and last always; prev and next where they exist", () => {

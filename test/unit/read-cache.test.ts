@@ -54,7 +54,8 @@ describe("ReadCache", () => {
       const gate = yield* Deferred.make<void>()
       const cached = yield* ReadCache.make<string, string>({ timeToLiveMs: 1000, capacity: 100 })
       const cache = {
-        get: (key: string) => cached.get(key, Effect.suspend(() => ++calls === 1 ? Effect.fail("down") : Effect.as(Deferred.await(gate), "up")))
+        get: (key: string) =>
+          cached.get(key, Effect.suspend(() => ++calls === 1 ? Effect.fail("down") : Effect.as(Deferred.await(gate), "up")))
       }
       expect(yield* Effect.flip(cache.get("a"))).toBe("down")
       const quitter = yield* Effect.fork(cache.get("a"))

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, Option } from "effect"
 import { AppConfig } from "../../src/Config.ts"
-import { currentSpan, linkTo, traced, TracingLive, traceparentOf, withSpan } from "../../src/Telemetry/Tracing.ts"
+import { currentSpan, linkTo, traced, traceparentOf, TracingLive, withSpan } from "../../src/Telemetry/Tracing.ts"
 
 class Greeter extends Context.Tag("Greeter")<Greeter, {
   readonly greet: (name: string) => Effect.Effect<string>
