@@ -1,0 +1,139 @@
+/**
+ * One bench scenario on its own, for tuning: quicker than the whole `npm run bench`, with the
+ * service's CPU time per request (steadier than rates on a shared machine) and, with `--profile`,
+ * its hottest functions. Runs the compiled server (`npm run build` first) on a scratch database of
+ * DATABASE_URL's server, API only unless RUN_WORKERS=true.
+ *
+ *   DATABASE_URL=postgres://… npx tsx scripts/bench/scenario.ts <ceiling|health|events|book> [seconds] [connections] [--profile]
+ */
+import { Effect, Layer, Redacted } from "effect"
+import { randomBytes } from "node:crypto"
+import { readdirSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import pg from "pg"
+import { Tokens } from "../../src/Accounts/Tokens.ts"
+import { AppConfig } from "../../src/Config.ts"
+import type { UserId } from "../../src/Domain/Ids.ts"
+import { load } from "./load.ts"
+import { type Child, startChild } from "./processes.ts"
+import { topFunctions } from "./profile-top.ts"
+
+const [scenario = "book", secondsArg = "5", connectionsArg = "64"] = process.argv.slice(2).filter((arg) => !arg.startsWith("--"))
+const seconds = Number(secondsArg)
+const connections = Number(connectionsArg)
+const profile = process.argv.includes("--profile")
+const PROFILE_DIR = "bench/profile-scenario"
+const NODE_FLAGS = ["--single-threaded-gc", "--max-semi-space-size=32"]
+
+/** Runs `run` twice (the first warms up) and reports the second with the server's CPU per request. */
+const measure = async (server: Child, run: () => ReturnType<typeof load>) => {
+  await run()
+  const before = server.cpuMs()
+  const result = await run()
+  const cpu = (server.cpuMs() - before) / Math.max(1, result.ok + result.failed)
+  console.log(
+    `${scenario} (${connections} connections, ${seconds} s): ${result.perSecond} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
+      `server CPU ${cpu.toFixed(3)} ms/req, statuses ${JSON.stringify(result.statuses)}`
+  )
+}
+
+const main = async () => {
+  const children: Array<Child> = []
+  const flags = [...NODE_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [])]
+  if (profile) rmSync(PROFILE_DIR, { recursive: true, force: true })
+  if (scenario === "ceiling") {
+    const ceiling = await startChild(children, "dist/scripts/bench/ceiling-httpapi.js", {}, flags)
+    await measure(ceiling, () => load({ url: `${ceiling.url}/ping`, connections, seconds }))
+    await ceiling.stop()
+    return report()
+  }
+  const server = process.env.DATABASE_URL
+  if (server === undefined) throw new Error("DATABASE_URL: the PostgreSQL server to make a scratch database on")
+  const admin = new pg.Client({ connectionString: server })
+  await admin.connect()
+  const database = `bench_${randomBytes(6).toString("hex")}`
+  await admin.query(`CREATE DATABASE ${database}`)
+  const url = new URL(server)
+  url.pathname = `/${database}`
+  try {
+    const secret = randomBytes(32).toString("hex")
+    const app = await startChild(children, "dist/src/main.js", {
+      DATABASE_URL: url.toString(),
+      NODE_ENV: "production",
+      JWT_SECRET: secret,
+      RUN_WORKERS: process.env.RUN_WORKERS ?? "false",
+      MAX_TICKETS_PER_CUSTOMER_PER_EVENT: "1000000",
+      MAIL_DIR: join(tmpdir(), `bench-mail-${randomBytes(4).toString("hex")}`)
+    }, flags)
+    const api = `${app.url}/api`
+    const db = new pg.Client({ connectionString: url.toString() })
+    await db.connect()
+    const { rows: [organizer] } = await db.query<{ id: number }>(
+      `INSERT INTO users (email, password_hash, role) VALUES ('organizer@bench.example', 'not a hash', 'ORGANIZER') RETURNING id`
+    )
+    const { rows: customers } = await db.query<{ id: number }>(`
+      INSERT INTO users (email, password_hash, role)
+      SELECT 'c' || n || '@bench.example', 'not a hash', 'CUSTOMER' FROM generate_series(1, 200) n RETURNING id`)
+    const { rows: [hot] } = await db.query<{ id: number }>(
+      `
+      INSERT INTO events (organizer_id, title, location, date, total_tickets, available_tickets)
+      SELECT $1, 'Event ' || n, 'Arena', '2099-06-01', 1000000, 1000000 FROM generate_series(1, 20) n RETURNING id`,
+      [organizer!.id]
+    )
+    await db.end()
+    // Tokens minted with the server's secret: bcrypt is not the subject here.
+    const tokens = await Effect.runPromise(
+      Effect.forEach(
+        customers,
+        ({ id }) => Effect.map(Effect.flatMap(Tokens, (t) => t.issue({ userId: id as UserId, role: "CUSTOMER" })), (s) => s.token)
+      ).pipe(
+        Effect.provide(
+          Tokens.layer.pipe(Layer.provide(AppConfig.layerTest({ jwt: { ...AppConfig.make().jwt, secret: Redacted.make(secret) } })))
+        )
+      )
+    )
+    let turn = 0
+    const runs: Record<string, () => ReturnType<typeof load>> = {
+      health: () => load({ url: `${api}/health`, connections, seconds }),
+      events: () => load({ url: `${api}/events`, connections, seconds }),
+      book: () =>
+        load({
+          url: app.url,
+          connections,
+          seconds,
+          request: {
+            method: "POST",
+            path: "/api/bookings",
+            headers: { "content-type": "application/json" },
+            setupRequest: (request: any) => {
+              request.headers = { ...request.headers, authorization: `Bearer ${tokens[turn++ % tokens.length]}` }
+              request.body = JSON.stringify({ eventId: hot!.id, ticketsCount: 1 })
+              return request
+            }
+          }
+        })
+    }
+    const run = runs[scenario]
+    if (run === undefined) throw new Error(`unknown scenario ${scenario}: ceiling, health, events or book`)
+    await measure(app, run)
+    await app.stop()
+    report()
+  } finally {
+    for (const child of children) await child.stop()
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+    await admin.end()
+  }
+}
+
+const report = () => {
+  if (!profile) return
+  for (const file of readdirSync(PROFILE_DIR).filter((f) => f.endsWith(".cpuprofile"))) {
+    console.log(`\nHottest functions (self time), ${PROFILE_DIR}/${file}:\n${topFunctions(join(PROFILE_DIR, file)).join("\n")}`)
+  }
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exitCode = 1
+})
