@@ -1,11 +1,12 @@
 /** Launches the API server, with the job workers unless RUN_WORKERS=false: `npm start`. */
 import { HttpServer } from "@effect/platform"
 import { Effect, Layer } from "effect"
+import { JobWorkersLive } from "./Background.ts"
 import { AppConfig } from "./Config.ts"
 import { CatalogueChanges } from "./Events/CatalogueChanges.ts"
 import { HttpLive } from "./Http.ts"
 import { Inventory } from "./Inventory/Inventory.ts"
-import { JobsLive, JobWorkersLive } from "./Jobs/Jobs.ts"
+import { JobsLive } from "./Jobs/Jobs.ts"
 import { PersistenceSql } from "./Persistence.ts"
 import { DatabaseLive } from "./Platform/Database.ts"
 import { loadDotEnv } from "./Platform/DotEnv.ts"

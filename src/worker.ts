@@ -1,8 +1,9 @@
 /** Launches job workers (and an outbox relay) without the HTTP API: `npm run worker`. */
 import { Effect, Layer, Option } from "effect"
+import { JobWorkersLive } from "./Background.ts"
 import { AppConfig, optionalSecret } from "./Config.ts"
 import { Inventory } from "./Inventory/Inventory.ts"
-import { JobsLive, JobWorkersLive } from "./Jobs/Jobs.ts"
+import { JobsLive } from "./Jobs/Jobs.ts"
 import { PersistenceSql } from "./Persistence.ts"
 import { DatabaseLive } from "./Platform/Database.ts"
 import { loadDotEnv } from "./Platform/DotEnv.ts"

@@ -1,12 +1,12 @@
 import { SqlClient } from "@effect/sql"
-import { Context, Effect, Layer, Option, Ref } from "effect"
+import { Context, Effect, Layer, Option, Ref, Schema } from "effect"
 import type { BookingId, EventId, UserId } from "../Domain/Ids.ts"
 import type { Event } from "../Events/Event.ts"
-import { eventStatus, toEvent } from "../Events/EventsRepo.ts"
+import { eventObject, toEvent } from "../Events/EventRow.ts"
 import { MemoryStore, type StoredBooking } from "../Platform/MemoryStore.ts"
 import { type Page, type PageRequest, pageWithCount, toPage } from "../Platform/Paging.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import type { Booking } from "./Booking.ts"
+import { Booking } from "./Booking.ts"
 
 /** A customer holding tickets for an event, with how many. */
 export interface Attendee {
@@ -38,22 +38,23 @@ export class BookingsRepo extends Context.Tag("BookingsRepo")<BookingsRepo, {
   static readonly layerMemory = Layer.effect(BookingsRepo, Effect.map(MemoryStore, makeMemory))
 }
 
-type BookingRow = Omit<Booking, "event"> & { readonly event: Event }
+/** A row of the reads below: the booking's columns (Dates from the driver) and its event as JSON (dates as text). */
+const BookingRow = Schema.Struct({
+  ...Booking.fields,
+  cancelledAt: Schema.NullOr(Schema.DateFromSelf),
+  createdAt: Schema.DateFromSelf
+})
+const decodeBookingRows = Schema.decodeUnknownSync(Schema.Array(BookingRow))
 
 function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
   const bookingColumns = sql.literal(`
     b.id, b.user_id AS "userId", b.event_id AS "eventId", b.tickets_count AS "ticketsCount",
     b.status, b.cancelled_at AS "cancelledAt", b.created_at AS "createdAt"`)
-  const event = sql`json_build_object(
-    'id', e.id, 'title', e.title, 'description', e.description, 'date', e.date, 'location', e.location,
-    'totalTickets', e.total_tickets, 'availableTickets', e.available_tickets, 'organizerId', e.organizer_id,
-    'status', ${sql.literal(eventStatus("e"))},
-    'salesStart', e.sales_start, 'salesEnd', e.sales_end,
-    'createdAt', e.created_at, 'updatedAt', e.updated_at) AS event`
+  const event = sql`${eventObject(sql, "e")} AS event`
 
   return {
     listByUser: (userId, { limit, offset }) =>
-      pageWithCount<BookingRow>(sql, {
+      pageWithCount<{ readonly id: unknown }>(sql, {
         count: sql`SELECT count(*)::int AS total FROM bookings b WHERE b.user_id = ${userId}`,
         page: sql`
           SELECT ${bookingColumns}, ${event}
@@ -62,15 +63,15 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
           ORDER BY b.created_at DESC, b.id DESC LIMIT ${limit} OFFSET ${offset}`,
         order: sql`p."createdAt" DESC, p.id DESC`
       }).pipe(
-        Effect.map(toPage<BookingRow>("id")),
-        Effect.map(({ items, total }) => ({ total, items: items.map(fromRow) })),
+        Effect.map(toPage<{ readonly id: unknown }>("id")),
+        Effect.map(({ items, total }) => ({ total, items: decodeBookingRows(items) })),
         Effect.orDie
       ),
     findById: (id) =>
-      sql<BookingRow>`
+      sql`
         SELECT ${bookingColumns}, ${event}
         FROM bookings b JOIN events e ON e.id = b.event_id
-        WHERE b.id = ${id}`.pipe(Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), fromRow)), Effect.orDie),
+        WHERE b.id = ${id}`.pipe(Effect.map((rows) => Option.fromNullable(decodeBookingRows(rows)[0])), Effect.orDie),
     attendees: (eventId, { afterUserId, limit }) =>
       sql<Attendee>`
         SELECT u.id AS "userId", u.email, sum(b.tickets_count)::int AS tickets
@@ -81,19 +82,6 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
         LIMIT ${limit}`.pipe(Effect.orDie)
   }
 }
-
-/** json_build_object returns dates as strings; the Booking carries Dates. */
-const fromRow = (row: BookingRow): Booking => ({
-  ...row,
-  event: {
-    ...row.event,
-    date: new Date(row.event.date),
-    salesStart: row.event.salesStart === null ? null : new Date(row.event.salesStart),
-    salesEnd: row.event.salesEnd === null ? null : new Date(row.event.salesEnd),
-    createdAt: new Date(row.event.createdAt),
-    updatedAt: new Date(row.event.updatedAt)
-  }
-})
 
 function makeMemory(store: MemoryStore["Type"]): BookingsRepo["Type"] {
   const withEvent = (booking: StoredBooking, event: Event): Booking => ({

@@ -7,6 +7,7 @@ import { type Page, type PageRequest, pageWithCount, toPage } from "../Platform/
 import { isForeignKeyViolation } from "../Platform/SqlErrors.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import type { Event, EventSort, EventStatus } from "./Event.ts"
+import { decodeEventRow, decodeEventRows, eventColumns, eventStatus, storedStatus, toEvent } from "./EventRow.ts"
 
 export interface NewEvent {
   readonly organizerId: UserId
@@ -78,19 +79,6 @@ export class EventsRepo extends Context.Tag("EventsRepo")<EventsRepo, {
   static readonly layerMemory = Layer.effect(EventsRepo, Effect.map(MemoryStore, makeMemory))
 }
 
-/** An event's status from its row; `alias` names the table in the query. */
-export const eventStatus = (alias: string) =>
-  `CASE WHEN ${alias}.deleted_at IS NOT NULL THEN 'CANCELLED' WHEN ${alias}.published_at IS NULL THEN 'DRAFT' ELSE 'PUBLISHED' END`
-
-/** The columns of `events` as an Event; `alias` names the table in the query. */
-export const eventColumns = (sql: SqlClient.SqlClient, alias: string) =>
-  sql.literal(`
-    ${alias}.id, ${alias}.title, ${alias}.description, ${alias}.date, ${alias}.location,
-    ${alias}.total_tickets AS "totalTickets", ${alias}.available_tickets AS "availableTickets",
-    ${alias}.organizer_id AS "organizerId", ${eventStatus(alias)} AS status,
-    ${alias}.sales_start AS "salesStart", ${alias}.sales_end AS "salesEnd",
-    ${alias}.created_at AS "createdAt", ${alias}.updated_at AS "updatedAt"`)
-
 /** A LIKE pattern matching `text` anywhere, its wildcards taken literally. */
 export const containing = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`
 
@@ -132,7 +120,7 @@ export const listStatements = (sql: SqlClient.SqlClient) => {
   const searchText = sql.literal("(e.title || ' ' || e.description || ' ' || e.location)")
 
   const pageOf = (where: Statement.Fragment, sort: EventSort, { limit, offset }: PageRequest) =>
-    pageWithCount<Event>(sql, {
+    pageWithCount<{ readonly id: unknown }>(sql, {
       count: sql`SELECT count(*)::int AS total FROM events e WHERE ${where}`,
       page: sql`SELECT ${pageColumns} FROM events e WHERE ${where} ORDER BY ${orders[sort].rows} LIMIT ${limit} OFFSET ${offset}`,
       order: orders[sort].page
@@ -157,18 +145,21 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
   const columns = eventColumns(sql, "events")
   const lists = listStatements(sql)
   const notFound = (id: EventId) => Effect.fail(EventNotFound.of(id))
-  const toEventPage = toPage<Event>("id")
+  const toEventPage = (rows: ReadonlyArray<{ readonly id: unknown; readonly total: number }>): Page<Event> => {
+    const { items, total } = toPage<{ readonly id: unknown }>("id")(rows)
+    return { total, items: decodeEventRows(items) }
+  }
 
   return {
     create: (event) =>
-      sql<Event>`
+      sql`
         INSERT INTO events (organizer_id, title, description, date, location, total_tickets, available_tickets,
                             sales_start, sales_end, published_at)
         VALUES (${event.organizerId}, ${event.title}, ${event.description}, ${event.date}, ${event.location},
                 ${event.totalTickets}, ${event.totalTickets}, ${event.salesStart ?? null}, ${event.salesEnd ?? null},
                 ${event.status === "DRAFT" ? null : sql`now()`})
         RETURNING ${columns}`.pipe(
-        Effect.map((rows) => rows[0]!),
+        Effect.map((rows) => decodeEventRow(rows[0])),
         Effect.catchIf(isForeignKeyViolation, () => Effect.fail(Unauthorized.accountGone)),
         Effect.catchTag("SqlError", Effect.die)
       ),
@@ -178,8 +169,8 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
     listByOrganizer: (organizerId, page) => lists.byOrganizer(organizerId, page).pipe(Effect.map(toEventPage), Effect.orDie),
 
     findById: (id) =>
-      sql<Event>`SELECT ${columns} FROM events WHERE id = ${id}`.pipe(
-        Effect.map((rows) => Option.fromNullable(rows[0])),
+      sql`SELECT ${columns} FROM events WHERE id = ${id}`.pipe(
+        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), decodeEventRow)),
         Effect.orDie
       ),
 
@@ -187,7 +178,7 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
       Effect.gen(function*() {
         const total = changes.totalTickets ?? null
         // One statement: the sold count it checks is the one it changes, whatever bookings run meanwhile.
-        const rows = yield* sql<Event>`
+        const rows = yield* sql`
           UPDATE events SET
             title = COALESCE(${changes.title ?? null}, title),
             description = COALESCE(${changes.description ?? null}, description),
@@ -203,7 +194,7 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
           WHERE id = ${id} AND deleted_at IS NULL
             AND total_tickets - available_tickets <= COALESCE(${total}::int, total_tickets)
           RETURNING ${columns}`
-        if (rows.length > 0) return rows[0]!
+        if (rows.length > 0) return decodeEventRow(rows[0])
         const [current] = yield* sql<{ sold: number }>`
           SELECT total_tickets - available_tickets AS sold FROM events WHERE id = ${id} AND deleted_at IS NULL`
         return yield* current === undefined || total === null ? notFound(id) : Effect.fail(TicketsAlreadySold.of(total, current.sold))
@@ -218,11 +209,11 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
     publish: (id) =>
       Effect.gen(function*() {
         // One statement decides: a concurrent publish or cancel cannot slip in between a check and the change.
-        const [published] = yield* sql<Event>`
+        const [published] = yield* sql`
           UPDATE events SET published_at = now(), updated_at = now()
           WHERE id = ${id} AND published_at IS NULL AND deleted_at IS NULL AND date > now()
           RETURNING ${columns}`
-        if (published !== undefined) return published
+        if (published !== undefined) return decodeEventRow(published)
         const [current] = yield* sql<{ status: EventStatus }>`SELECT ${
           sql.literal(eventStatus("events"))
         } AS status FROM events WHERE id = ${id}`
@@ -234,27 +225,6 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
       }).pipe(Effect.catchTag("SqlError", Effect.die))
   }
 }
-
-/** What `eventStatus` answers for a row. */
-export const storedStatus = (stored: StoredEvent): EventStatus =>
-  stored.deletedAt !== null ? "CANCELLED" : stored.publishedAt === null ? "DRAFT" : "PUBLISHED"
-
-/** The public view of a stored event. */
-export const toEvent = (stored: StoredEvent): Event => ({
-  id: stored.id as EventId,
-  title: stored.title,
-  description: stored.description,
-  date: stored.date,
-  location: stored.location,
-  totalTickets: stored.totalTickets,
-  availableTickets: stored.availableTickets,
-  organizerId: stored.organizerId as UserId,
-  status: storedStatus(stored),
-  salesStart: stored.salesStart,
-  salesEnd: stored.salesEnd,
-  createdAt: stored.createdAt,
-  updatedAt: stored.updatedAt
-})
 
 function makeMemory(store: MemoryStore["Type"]): EventsRepo["Type"] {
   const scheduled = (tables: { events: ReadonlyMap<number, StoredEvent> }, id: number) =>

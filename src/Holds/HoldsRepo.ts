@@ -2,7 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Clock, Context, Effect, Layer, Option, Ref } from "effect"
 import type { EventId, HoldId, UserId } from "../Domain/Ids.ts"
 import type { Event } from "../Events/Event.ts"
-import { eventColumns, toEvent } from "../Events/EventsRepo.ts"
+import { decodeEventRow, eventColumns, toEvent } from "../Events/EventRow.ts"
 import type { HoldStatus } from "../Inventory/Operations.ts"
 import { MemoryStore, type StoredHold } from "../Platform/MemoryStore.ts"
 import { traced } from "../Telemetry/Tracing.ts"
@@ -43,17 +43,17 @@ function makeSql(sql: SqlClient.SqlClient): HoldsRepo["Type"] {
         WHERE h.user_id = ${userId} AND h.status = 'HELD' AND h.expires_at > now() AND e.deleted_at IS NULL
         ORDER BY h.expires_at, h.id`.pipe(Effect.orDie),
     findById: (id) =>
-      sql<{ hold: Omit<HoldRecord, "event"> } & Event>`
+      sql<{ hold: Omit<HoldRecord, "event"> }>`
         SELECT json_build_object('id', h.id, 'userId', h.user_id, 'eventId', h.event_id, 'ticketsCount', h.tickets_count,
                                  'status', h.status, 'expiresAt', h.expires_at) AS hold,
                ${eventColumns(sql, "e")}
         FROM holds h JOIN events e ON e.id = h.event_id
         WHERE h.id = ${id}`.pipe(
         Effect.map((rows) =>
-          Option.map(Option.fromNullable(rows[0]), ({ hold, ...event }) => ({
-            ...hold,
-            expiresAt: new Date(hold.expiresAt),
-            event
+          Option.map(Option.fromNullable(rows[0]), (row) => ({
+            ...row.hold,
+            expiresAt: new Date(row.hold.expiresAt),
+            event: decodeEventRow(row)
           }))
         ),
         Effect.orDie

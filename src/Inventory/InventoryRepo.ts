@@ -2,7 +2,7 @@ import { SqlClient, type Statement } from "@effect/sql"
 import { Clock, Context, Effect, Layer, Ref } from "effect"
 import type { EventId } from "../Domain/Ids.ts"
 import type { Event } from "../Events/Event.ts"
-import { eventColumns, storedStatus, toEvent } from "../Events/EventsRepo.ts"
+import { decodeEventRow, eventColumns, storedStatus, toEvent } from "../Events/EventRow.ts"
 import { MemoryStore, type StoredHold, type Tables, withEntry } from "../Platform/MemoryStore.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import {
@@ -276,7 +276,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       const snapshot = snapshotOf(locked, loaded ?? { knownUsers: [], bookings: [], holds: [], line: [], customerTickets: {} }, needs, now)
       const plan = decide(eventId, snapshot, operations, rules)
       const ids = yield* write(eventId, plan)
-      const event = locked === undefined ? undefined : eventOf(locked)
+      const event = locked === undefined ? undefined : decodeEventRow(locked)
       return { plan: withRealIds(plan, ids), event } satisfies Applied
     })
 
@@ -289,11 +289,6 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
         LIMIT ${limit}`.pipe(Effect.map((rows) => rows.map((row) => row.eventId)), Effect.orDie)
   }
 }
-
-/** The event columns of a locked row. */
-const eventOf = (
-  { customerTickets: _t, fresh: _f, holds: _h, knownUsers: _k, line: _l, now: _n, bookings: _b, ...event }: LockedRow
-): Event => event
 
 /** A row's fields as the SQL recordsets name them. */
 const snake = (row: object) =>

@@ -6,7 +6,7 @@ import { type Job as BullJob, UnrecoverableError } from "bullmq"
 import { Cause, Effect, Exit, Layer, Option, ParseResult, Runtime, Schema } from "effect"
 import { linkTo, withSpan } from "../Telemetry/Tracing.ts"
 import { Job } from "./Job.ts"
-import { JobCannotRun, JobProcessor } from "./Processors.ts"
+import { JobCannotRun, JobProcessor } from "./JobProcessor.ts"
 import { QueueBackend } from "./QueueBackend.ts"
 
 const decodeJob = Schema.decodeUnknown(Job)

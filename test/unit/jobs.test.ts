@@ -5,17 +5,19 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format"
 import { Accounts } from "../../src/Accounts/Accounts.ts"
 import { Passwords } from "../../src/Accounts/Passwords.ts"
 import { Tokens } from "../../src/Accounts/Tokens.ts"
+import { JobProcessorLive } from "../../src/Background.ts"
 import { Bookings } from "../../src/Bookings/Bookings.ts"
 import { AppConfig } from "../../src/Config.ts"
 import type { BookingId, EventId, UserId } from "../../src/Domain/Ids.ts"
 import type { Role } from "../../src/Domain/Role.ts"
 import { Events } from "../../src/Events/Events.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
-import { Deliveries } from "../../src/Jobs/Deliveries.ts"
 import type { Job } from "../../src/Jobs/Job.ts"
+import { JobProcessor } from "../../src/Jobs/JobProcessor.ts"
 import { EnqueuedJobs, JobQueue } from "../../src/Jobs/JobQueue.ts"
-import { Mailer, MailError, SentMail } from "../../src/Jobs/Mailer.ts"
-import { ATTENDEE_BATCH, JobProcessor } from "../../src/Jobs/Processors.ts"
+import { Deliveries } from "../../src/Notifications/Deliveries.ts"
+import { Mailer, MailError, SentMail } from "../../src/Notifications/Mailer.ts"
+import { ATTENDEE_BATCH } from "../../src/Notifications/NotificationJobs.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
 import { scrape } from "../../src/Telemetry/Prometheus.ts"
 
@@ -32,7 +34,7 @@ const mailerDownOnCall = (call: number) =>
   })).pipe(Layer.provide(Mailer.layerMemory))
 
 const JobsTest = (mailer: Layer.Layer<Mailer | SentMail> = Mailer.layerMemory) =>
-  Layer.mergeAll(JobProcessor.layer, Accounts.layer, Events.layer, Bookings.layer).pipe(
+  Layer.mergeAll(JobProcessorLive, Accounts.layer, Events.layer, Bookings.layer).pipe(
     Layer.provideMerge(Inventory.layer),
     Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer, Deliveries.layerMemory, mailer)),
     Layer.provideMerge(PersistenceMemory),

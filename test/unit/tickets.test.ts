@@ -9,6 +9,7 @@ import { Effect, Layer, Redacted, Ref, TestClock } from "effect"
 import { Accounts } from "../../src/Accounts/Accounts.ts"
 import { Passwords } from "../../src/Accounts/Passwords.ts"
 import { Tokens } from "../../src/Accounts/Tokens.ts"
+import { JobProcessorLive } from "../../src/Background.ts"
 import { Bookings } from "../../src/Bookings/Bookings.ts"
 import { AppConfig } from "../../src/Config.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
@@ -16,11 +17,11 @@ import { Events } from "../../src/Events/Events.ts"
 import { Holds } from "../../src/Holds/Holds.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { HoldSweepLive } from "../../src/Inventory/Sweep.ts"
-import { Deliveries } from "../../src/Jobs/Deliveries.ts"
 import type { Job } from "../../src/Jobs/Job.ts"
+import { JobProcessor } from "../../src/Jobs/JobProcessor.ts"
 import { EnqueuedJobs, JobQueue } from "../../src/Jobs/JobQueue.ts"
-import { Mailer, SentMail } from "../../src/Jobs/Mailer.ts"
-import { JobProcessor } from "../../src/Jobs/Processors.ts"
+import { Deliveries } from "../../src/Notifications/Deliveries.ts"
+import { Mailer, SentMail } from "../../src/Notifications/Mailer.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
 import { Waitlist } from "../../src/Waitlist/Waitlist.ts"
 
@@ -34,7 +35,7 @@ const ServicesTest = (options: { readonly sweep?: boolean; readonly limit?: numb
     Bookings.layer,
     Holds.layer,
     Waitlist.layer,
-    JobProcessor.layer,
+    JobProcessorLive,
     options.sweep ? HoldSweepLive : Layer.empty
   ).pipe(
     Layer.provideMerge(Inventory.layer),

@@ -1,39 +1,32 @@
 /**
- * What each job does, apart from how it is delivered: the workers (Workers.ts) call `process`
- * for every BullMQ job, and tests call it directly over in-memory layers.
+ * What the customers' emails are made of and when they go: the Notifications feature's part of the
+ * job contract (Jobs/JobProcessor.ts), one handler per job type it owns. Tests call the handlers
+ * through the application's JobProcessor over in-memory layers.
  */
-import { Context, Effect, Layer, Option, Schema } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import { UsersRepo } from "../Accounts/UsersRepo.ts"
 import { type Attendee, BookingsRepo } from "../Bookings/BookingsRepo.ts"
 import { HoldsRepo } from "../Holds/HoldsRepo.ts"
-import { Inventory } from "../Inventory/Inventory.ts"
+import type { BookingCancelled, BookingConfirmed, EventCancelled, EventUpdated, Job, WaitlistOffer } from "../Jobs/Job.ts"
+import { JobCannotRun, type JobHandlers } from "../Jobs/JobProcessor.ts"
 import { recordEmail } from "../Telemetry/Metrics.ts"
-import { traced } from "../Telemetry/Tracing.ts"
 import { Deliveries } from "./Deliveries.ts"
 import * as Emails from "./Emails.ts"
-import type { BookingCancelled, BookingConfirmed, EventCancelled, EventUpdated, HoldExpiry, Job, WaitlistOffer } from "./Job.ts"
-import { type Mail, Mailer, type MailError } from "./Mailer.ts"
-
-/** A job that no retry can help (its booking or user is gone, its payload is malformed): it fails at once. */
-export class JobCannotRun extends Schema.TaggedError<JobCannotRun>()("JobCannotRun", { message: Schema.String }) {}
-
-/** A job that cannot run yet (a hold not due by the database's clock, a busy event): BullMQ retries it with backoff. */
-export class JobNotReady extends Schema.TaggedError<JobNotReady>()("JobNotReady", { message: Schema.String }) {}
+import { type Mail, Mailer } from "./Mailer.ts"
 
 /** Attendees are read and notified this many at a time, so a large event never loads whole. */
 export const ATTENDEE_BATCH = 100
 const SENDS_IN_FLIGHT = 5
 
-export class JobProcessor extends Context.Tag("JobProcessor")<JobProcessor, {
-  /** Performs `job`; `jobId` (stable across retries) keys what it delivers. */
-  readonly process: (jobId: string, job: Job) => Effect.Effect<void, MailError | JobCannotRun | JobNotReady>
-}>() {
+/** The job types that end in an email. */
+export type NotificationJob = BookingConfirmed | BookingCancelled | WaitlistOffer | EventUpdated | EventCancelled
+
+export class NotificationJobs extends Context.Tag("NotificationJobs")<NotificationJobs, JobHandlers<NotificationJob["_tag"]>>() {
   static readonly layer = Layer.effect(
-    JobProcessor,
+    NotificationJobs,
     Effect.gen(function*() {
       const bookings = yield* BookingsRepo
       const holds = yield* HoldsRepo
-      const inventory = yield* Inventory
       const users = yield* UsersRepo
       const deliveries = yield* Deliveries
       const mailer = yield* Mailer
@@ -90,15 +83,6 @@ export class JobProcessor extends Context.Tag("JobProcessor")<JobProcessor, {
           yield* deliver(`waitlist-offer-${job.holdId}`, job._tag, jobId, Emails.waitlistOffer(job, hold.value.event, to))
         })
 
-      // The hold's time is up: its event's engine expires it (with any other due hold) in its line.
-      const expire = (job: HoldExpiry) =>
-        inventory.submit(job.eventId, { _tag: "Expire", holdId: job.holdId }).pipe(
-          Effect.catchAll((error) => Effect.fail(new JobNotReady({ message: error.message }))),
-          Effect.flatMap((result) =>
-            result === "not-due" ? Effect.fail(new JobNotReady({ message: `Hold ${job.holdId} is not due yet` })) : Effect.void
-          )
-        )
-
       /** One email per attendee, page by page; each keyed by job and attendee. */
       const notifyAttendees = (jobId: string, job: EventUpdated | EventCancelled, render: (attendee: Attendee) => Mail) =>
         Effect.gen(function*() {
@@ -116,23 +100,12 @@ export class JobProcessor extends Context.Tag("JobProcessor")<JobProcessor, {
         })
 
       return {
-        process: (jobId, job) => {
-          switch (job._tag) {
-            case "BookingConfirmed":
-              return confirmBooking(jobId, job)
-            case "BookingCancelled":
-              return cancelBooking(jobId, job)
-            case "WaitlistOffer":
-              return offer(jobId, job)
-            case "HoldExpiry":
-              return expire(job)
-            case "EventUpdated":
-              return notifyAttendees(jobId, job, (attendee) => Emails.eventUpdated(job, attendee))
-            case "EventCancelled":
-              return notifyAttendees(jobId, job, (attendee) => Emails.eventCancelled(job, attendee))
-          }
-        }
+        BookingConfirmed: confirmBooking,
+        BookingCancelled: cancelBooking,
+        WaitlistOffer: offer,
+        EventUpdated: (jobId, job) => notifyAttendees(jobId, job, (attendee) => Emails.eventUpdated(job, attendee)),
+        EventCancelled: (jobId, job) => notifyAttendees(jobId, job, (attendee) => Emails.eventCancelled(job, attendee))
       }
     })
-  ).pipe(traced(JobProcessor, { process: (jobId, job) => ({ "job.id": jobId, "job.name": job._tag, "event.id": job.eventId }) }))
+  )
 }

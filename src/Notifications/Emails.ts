@@ -4,7 +4,7 @@
  */
 import type { Booking } from "../Bookings/Booking.ts"
 import type { Attendee } from "../Bookings/BookingsRepo.ts"
-import type { BookingCancelled, EventCancelled, EventSnapshot, EventUpdated, FieldChange, WaitlistOffer } from "./Job.ts"
+import type { BookingCancelled, EventCancelled, EventSnapshot, EventUpdated, FieldChange, WaitlistOffer } from "../Jobs/Job.ts"
 import type { Mail } from "./Mailer.ts"
 
 const WHEN = new Intl.DateTimeFormat("en-GB", { dateStyle: "full", timeStyle: "short", timeZone: "UTC" })

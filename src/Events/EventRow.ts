@@ -1,0 +1,74 @@
+/**
+ * The event's row boundary, written once: the SQL projection of `events` as an Event (flat, or as
+ * one JSON object beside another entity's columns), the schemas such rows decode with, and the
+ * in-memory store's row as an Event. Every repository that reads events goes through here.
+ */
+import type { SqlClient } from "@effect/sql"
+import { Schema } from "effect"
+import type { EventId, UserId } from "../Domain/Ids.ts"
+import type { StoredEvent } from "../Platform/MemoryStore.ts"
+import { Event, type EventStatus } from "./Event.ts"
+
+/** An event's status from its row; `alias` names the table in the query. */
+export const eventStatus = (alias: string) =>
+  `CASE WHEN ${alias}.deleted_at IS NOT NULL THEN 'CANCELLED' WHEN ${alias}.published_at IS NULL THEN 'DRAFT' ELSE 'PUBLISHED' END`
+
+/** Each field of an Event and the SQL that reads it from `events` named `alias`. */
+const projection = (alias: string): ReadonlyArray<readonly [keyof Event, string]> => [
+  ["id", `${alias}.id`],
+  ["title", `${alias}.title`],
+  ["description", `${alias}.description`],
+  ["date", `${alias}.date`],
+  ["location", `${alias}.location`],
+  ["totalTickets", `${alias}.total_tickets`],
+  ["availableTickets", `${alias}.available_tickets`],
+  ["organizerId", `${alias}.organizer_id`],
+  ["status", eventStatus(alias)],
+  ["salesStart", `${alias}.sales_start`],
+  ["salesEnd", `${alias}.sales_end`],
+  ["createdAt", `${alias}.created_at`],
+  ["updatedAt", `${alias}.updated_at`]
+]
+
+/** The columns of `events` as an Event's fields (decode the rows with `decodeEventRows`). */
+export const eventColumns = (sql: SqlClient.SqlClient, alias: string) =>
+  sql.literal(projection(alias).map(([field, column]) => `${column} AS "${field}"`).join(", "))
+
+/** The same as one JSON object, for a row that carries its event beside its own columns (decode it with `Event`). */
+export const eventObject = (sql: SqlClient.SqlClient, alias: string) =>
+  sql.literal(`json_build_object(${projection(alias).map(([field, column]) => `'${field}', ${column}`).join(", ")})`)
+
+/** A row of `eventColumns`: the driver has made its timestamps Dates already. */
+export const EventRow = Schema.Struct({
+  ...Event.fields,
+  date: Schema.DateFromSelf,
+  salesStart: Schema.NullOr(Schema.DateFromSelf),
+  salesEnd: Schema.NullOr(Schema.DateFromSelf),
+  createdAt: Schema.DateFromSelf,
+  updatedAt: Schema.DateFromSelf
+})
+
+/** Decoders built once; a row that is not an Event is a defect (the query and the schema disagree). Other columns are dropped. */
+export const decodeEventRow = Schema.decodeUnknownSync(EventRow)
+export const decodeEventRows = Schema.decodeUnknownSync(Schema.Array(EventRow))
+
+/** What `eventStatus` answers for a row of the in-memory store. */
+export const storedStatus = (stored: StoredEvent): EventStatus =>
+  stored.deletedAt !== null ? "CANCELLED" : stored.publishedAt === null ? "DRAFT" : "PUBLISHED"
+
+/** The public view of a stored event. */
+export const toEvent = (stored: StoredEvent): Event => ({
+  id: stored.id as EventId,
+  title: stored.title,
+  description: stored.description,
+  date: stored.date,
+  location: stored.location,
+  totalTickets: stored.totalTickets,
+  availableTickets: stored.availableTickets,
+  organizerId: stored.organizerId as UserId,
+  status: storedStatus(stored),
+  salesStart: stored.salesStart,
+  salesEnd: stored.salesEnd,
+  createdAt: stored.createdAt,
+  updatedAt: stored.updatedAt
+})
