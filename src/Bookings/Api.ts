@@ -5,17 +5,13 @@ import {
   BookingAlreadyCancelled,
   BookingFailed,
   BookingNotFound,
-  CustomerLimitReached,
   errorResponse,
   EventAlreadyStarted,
-  EventNotFound,
-  Forbidden,
   NotEnoughTickets,
-  Overloaded,
-  SalesClosed,
-  Unauthorized
+  Overloaded
 } from "../Domain/Errors.ts"
 import { BookingIdFromPath } from "../Domain/Ids.ts"
+import { takesTickets } from "../Inventory/Refusals.ts"
 import { acceptsIdempotencyKey } from "../Platform/IdempotencyKey.ts"
 import { documentPageHeaders, PageQuery } from "../Platform/Paging.ts"
 import { Booking, BookTickets, ChangeTickets } from "./Booking.ts"
@@ -27,15 +23,8 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
     HttpApiEndpoint.post("book", "/")
       .setPayload(BookTickets)
       .addSuccess(Booking, { status: 201 })
-      .addError(errorResponse(Forbidden))
-      .addError(errorResponse(EventNotFound))
+      .pipe(takesTickets)
       .addError(errorResponse(NotEnoughTickets))
-      .addError(errorResponse(EventAlreadyStarted))
-      .addError(errorResponse(SalesClosed))
-      .addError(errorResponse(CustomerLimitReached))
-      .addError(errorResponse(Unauthorized))
-      .addError(errorResponse(Overloaded))
-      .addError(errorResponse(BookingFailed))
       .pipe(acceptsIdempotencyKey)
       .annotate(OpenApi.Summary, "Book tickets for an event (customers)")
       .annotate(

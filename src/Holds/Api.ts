@@ -4,20 +4,17 @@ import { Booking } from "../Bookings/Booking.ts"
 import { Authentication } from "../Domain/Authentication.ts"
 import {
   BookingFailed,
-  CustomerLimitReached,
   errorResponse,
   EventAlreadyStarted,
   EventNotFound,
-  Forbidden,
   HoldAlreadyConfirmed,
   HoldExpired,
   HoldNotFound,
   NotEnoughTickets,
-  Overloaded,
-  SalesClosed,
-  Unauthorized
+  Overloaded
 } from "../Domain/Errors.ts"
 import { HoldIdFromPath } from "../Domain/Ids.ts"
+import { takesTickets } from "../Inventory/Refusals.ts"
 import { acceptsIdempotencyKey } from "../Platform/IdempotencyKey.ts"
 import { Hold, PlaceHold } from "./Hold.ts"
 
@@ -28,15 +25,8 @@ export class HoldsApi extends HttpApiGroup.make("holds")
     HttpApiEndpoint.post("place", "/")
       .setPayload(PlaceHold)
       .addSuccess(Hold, { status: 201 })
-      .addError(errorResponse(Forbidden))
-      .addError(errorResponse(EventNotFound))
+      .pipe(takesTickets)
       .addError(errorResponse(NotEnoughTickets))
-      .addError(errorResponse(EventAlreadyStarted))
-      .addError(errorResponse(SalesClosed))
-      .addError(errorResponse(CustomerLimitReached))
-      .addError(errorResponse(Unauthorized))
-      .addError(errorResponse(Overloaded))
-      .addError(errorResponse(BookingFailed))
       .pipe(acceptsIdempotencyKey)
       .annotate(OpenApi.Summary, "Hold tickets while you pay (customers)")
       .annotate(

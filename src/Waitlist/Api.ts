@@ -1,21 +1,9 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { Authentication } from "../Domain/Authentication.ts"
-import {
-  AlreadyOnWaitlist,
-  BookingFailed,
-  CustomerLimitReached,
-  errorResponse,
-  EventAlreadyStarted,
-  EventNotFound,
-  Forbidden,
-  NotOnWaitlist,
-  Overloaded,
-  SalesClosed,
-  TicketsAvailable,
-  Unauthorized
-} from "../Domain/Errors.ts"
+import { AlreadyOnWaitlist, BookingFailed, errorResponse, NotOnWaitlist, Overloaded, TicketsAvailable } from "../Domain/Errors.ts"
 import { EventIdFromPath } from "../Domain/Ids.ts"
+import { takesTickets } from "../Inventory/Refusals.ts"
 import { JoinWaitlist, WaitlistEntry } from "./WaitlistEntry.ts"
 
 const id = HttpApiSchema.param("id", EventIdFromPath)
@@ -25,16 +13,9 @@ export class WaitlistApi extends HttpApiGroup.make("waitlist")
     HttpApiEndpoint.post("join")`/events/${id}/waitlist`
       .setPayload(JoinWaitlist)
       .addSuccess(WaitlistEntry, { status: 201 })
-      .addError(errorResponse(Forbidden))
-      .addError(errorResponse(EventNotFound))
+      .pipe(takesTickets)
       .addError(errorResponse(TicketsAvailable))
       .addError(errorResponse(AlreadyOnWaitlist))
-      .addError(errorResponse(EventAlreadyStarted))
-      .addError(errorResponse(SalesClosed))
-      .addError(errorResponse(CustomerLimitReached))
-      .addError(errorResponse(Unauthorized))
-      .addError(errorResponse(Overloaded))
-      .addError(errorResponse(BookingFailed))
       .annotate(OpenApi.Summary, "Wait for tickets of an event with fewer left than you need (customers)")
       .annotate(
         OpenApi.Description,

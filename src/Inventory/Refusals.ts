@@ -1,0 +1,31 @@
+/**
+ * What an endpoint that takes tickets from an event (booking, holding, joining the waiting list)
+ * may answer besides success: who may not, and what the event's engine may refuse. Declared once,
+ * so the three endpoints and their OpenAPI entries cannot drift apart.
+ */
+import type { HttpApiEndpoint } from "@effect/platform"
+import type { HttpMethod } from "@effect/platform/HttpMethod"
+import {
+  BookingFailed,
+  CustomerLimitReached,
+  errorResponse,
+  EventAlreadyStarted,
+  EventNotFound,
+  Forbidden,
+  Overloaded,
+  SalesClosed,
+  Unauthorized
+} from "../Domain/Errors.ts"
+
+export const takesTickets = <Name extends string, Method extends HttpMethod, Path, UrlParams, Payload, Headers, Success, Error, R, RE>(
+  endpoint: HttpApiEndpoint.HttpApiEndpoint<Name, Method, Path, UrlParams, Payload, Headers, Success, Error, R, RE>
+) =>
+  endpoint
+    .addError(errorResponse(Forbidden))
+    .addError(errorResponse(EventNotFound))
+    .addError(errorResponse(EventAlreadyStarted))
+    .addError(errorResponse(SalesClosed))
+    .addError(errorResponse(CustomerLimitReached))
+    .addError(errorResponse(Unauthorized))
+    .addError(errorResponse(Overloaded))
+    .addError(errorResponse(BookingFailed))
