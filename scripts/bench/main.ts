@@ -10,16 +10,14 @@
  *
  *   npm run bench [-- --seconds 10] [--profile] [--out bench/results.json]
  */
-import { Effect, Exit, Layer, Redacted, Scope } from "effect"
+import { Effect, Exit, Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import pg from "pg"
-import { Tokens } from "../../src/Accounts/Tokens.ts"
-import { AppConfig } from "../../src/Config.ts"
-import type { UserId } from "../../src/Domain/Ids.ts"
 import { startEmbeddedPostgres } from "../../src/Platform/EmbeddedPostgres.ts"
+import { customersWithTokens } from "./customers.ts"
 import { load, type Run } from "./load.ts"
 import { type Child, startChild } from "./processes.ts"
 import { topFunctions } from "./profile-top.ts"
@@ -164,19 +162,7 @@ const main = async () => {
     await post("/auth/register", { email: "organizer@bench.example", password, role: "ORGANIZER" })
     await post("/auth/register", { email: "customer@bench.example", password, role: "CUSTOMER" })
     const organizer = (await post("/auth/login", { email: "organizer@bench.example", password })).token as string
-    const { rows: customers } = await db.query<{ id: number }>(`
-      INSERT INTO users (email, password_hash, role)
-      SELECT 'c' || n || '@bench.example', 'not a hash', 'CUSTOMER' FROM generate_series(1, 200) n RETURNING id`)
-    const tokens = await Effect.runPromise(
-      Effect.forEach(
-        customers,
-        ({ id }) => Effect.map(Effect.flatMap(Tokens, (t) => t.issue({ userId: id as UserId, role: "CUSTOMER" })), (s) => s.token)
-      ).pipe(
-        Effect.provide(
-          Tokens.layer.pipe(Layer.provide(AppConfig.layerTest({ jwt: { ...AppConfig.make().jwt, secret: Redacted.make(secret) } })))
-        )
-      )
-    )
+    const { customers, tokens } = await customersWithTokens(db, secret)
 
     const newEvent = async (title: string, totalTickets: number) =>
       (await post("/events", { title, date: "2099-06-01T18:00:00Z", location: "Arena", totalTickets }, organizer)).id as number

@@ -6,15 +6,12 @@
  *
  *   DATABASE_URL=postgres://… npx tsx scripts/bench/scenario.ts <ceiling|health|events|book> [seconds] [connections] [--profile]
  */
-import { Effect, Layer, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import pg from "pg"
-import { Tokens } from "../../src/Accounts/Tokens.ts"
-import { AppConfig } from "../../src/Config.ts"
-import type { UserId } from "../../src/Domain/Ids.ts"
+import { customersWithTokens } from "./customers.ts"
 import { load } from "./load.ts"
 import { type Child, startChild } from "./processes.ts"
 import { topFunctions } from "./profile-top.ts"
@@ -72,27 +69,14 @@ const main = async () => {
     const { rows: [organizer] } = await db.query<{ id: number }>(
       `INSERT INTO users (email, password_hash, role) VALUES ('organizer@bench.example', 'not a hash', 'ORGANIZER') RETURNING id`
     )
-    const { rows: customers } = await db.query<{ id: number }>(`
-      INSERT INTO users (email, password_hash, role)
-      SELECT 'c' || n || '@bench.example', 'not a hash', 'CUSTOMER' FROM generate_series(1, 200) n RETURNING id`)
     const { rows: [hot] } = await db.query<{ id: number }>(
       `
       INSERT INTO events (organizer_id, title, location, date, total_tickets, available_tickets)
       SELECT $1, 'Event ' || n, 'Arena', '2099-06-01', 1000000, 1000000 FROM generate_series(1, 20) n RETURNING id`,
       [organizer!.id]
     )
+    const { tokens } = await customersWithTokens(db, secret)
     await db.end()
-    // Tokens minted with the server's secret: bcrypt is not the subject here.
-    const tokens = await Effect.runPromise(
-      Effect.forEach(
-        customers,
-        ({ id }) => Effect.map(Effect.flatMap(Tokens, (t) => t.issue({ userId: id as UserId, role: "CUSTOMER" })), (s) => s.token)
-      ).pipe(
-        Effect.provide(
-          Tokens.layer.pipe(Layer.provide(AppConfig.layerTest({ jwt: { ...AppConfig.make().jwt, secret: Redacted.make(secret) } })))
-        )
-      )
-    )
     let turn = 0
     const runs: Record<string, () => ReturnType<typeof load>> = {
       health: () => load({ url: `${api}/health`, connections, seconds }),

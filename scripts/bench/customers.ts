@@ -1,0 +1,23 @@
+/** The bench's buyers: 200 customer rows, and a token for each minted with the server's secret (bcrypt is not the subject). */
+import { Effect, Layer, Redacted } from "effect"
+import type pg from "pg"
+import { Tokens } from "../../src/Accounts/Tokens.ts"
+import { AppConfig } from "../../src/Config.ts"
+import type { UserId } from "../../src/Domain/Ids.ts"
+
+export const customersWithTokens = async (db: pg.Client, secret: string) => {
+  const { rows: customers } = await db.query<{ id: number }>(`
+    INSERT INTO users (email, password_hash, role)
+    SELECT 'c' || n || '@bench.example', 'not a hash', 'CUSTOMER' FROM generate_series(1, 200) n RETURNING id`)
+  const tokens = await Effect.runPromise(
+    Effect.forEach(
+      customers,
+      ({ id }) => Effect.map(Effect.flatMap(Tokens, (t) => t.issue({ userId: id as UserId, role: "CUSTOMER" })), (s) => s.token)
+    ).pipe(
+      Effect.provide(
+        Tokens.layer.pipe(Layer.provide(AppConfig.layerTest({ jwt: { ...AppConfig.make().jwt, secret: Redacted.make(secret) } })))
+      )
+    )
+  )
+  return { customers, tokens }
+}
