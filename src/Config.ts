@@ -69,12 +69,14 @@ export interface RateLimitSettings {
   readonly trustProxy: number
 }
 
-/** The per-event booking line (see Platform/GroupCommit.ts). */
+/** The events' booking lines (see Platform/GroupCommit.ts). */
 export interface BookingSettings {
-  /** Most bookings of one event decided in one transaction. */
+  /** Most changes decided in one transaction (of one event, or of several). */
   readonly maxBatch: number
   /** Most bookings of one event waiting for their turn; more are answered 503 Overloaded. */
   readonly maxWaiting: number
+  /** Most of those transactions at once (each holds a pooled connection). */
+  readonly maxCommits: number
 }
 
 export interface HoldSettings {
@@ -140,7 +142,7 @@ const defaultJobs: JobSettings = {
 /** bcrypt threads: one fewer than the cores (at least one), so the event loop keeps a core. */
 const defaultPasswordWorkers = () => Math.max(1, Math.min(4, availableParallelism() - 1))
 
-const defaultBooking: BookingSettings = { maxBatch: 100, maxWaiting: 1000 }
+const defaultBooking: BookingSettings = { maxBatch: 100, maxWaiting: 1000, maxCommits: 4 }
 
 const defaultHolds: HoldSettings = { ttlSeconds: 600, sweepIntervalSeconds: 30 }
 
@@ -357,7 +359,8 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
         maxTicketsPerCustomerPerEvent: yield* positiveInteger("MAX_TICKETS_PER_CUSTOMER_PER_EVENT", 10),
         booking: {
           maxBatch: yield* positiveInteger("BOOKING_BATCH_MAX", defaultBooking.maxBatch),
-          maxWaiting: yield* positiveInteger("BOOKING_QUEUE_MAX", defaultBooking.maxWaiting)
+          maxWaiting: yield* positiveInteger("BOOKING_QUEUE_MAX", defaultBooking.maxWaiting),
+          maxCommits: yield* positiveInteger("BOOKING_COMMITS_MAX", defaultBooking.maxCommits)
         },
         holds: {
           ttlSeconds: yield* positiveInteger("HOLD_TTL_SECONDS", defaultHolds.ttlSeconds),

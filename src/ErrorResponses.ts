@@ -106,55 +106,58 @@ const tooDeep = (field: string) =>
 /**
  * Around the whole app: oversized, non-JSON and too deeply nested bodies are refused before the
  * platform parses them, unknown routes and methods answered, and anything still unanswered becomes
- * a logged 500.
+ * a logged 500. Built once with the body limit: per request it is a few plain steps.
  */
-export const errorResponses = <E, R>(app: HttpApp.HttpApp<HttpServerResponse.HttpServerResponse, E, R>) =>
-  Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const { maxBodyBytes } = yield* AppConfig
+export const errorResponses = (maxBodyBytes: number) => <E, R>(app: HttpApp.HttpApp<HttpServerResponse.HttpServerResponse, E, R>) => {
+  const answered = app.pipe(
+    HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)),
+    Effect.catchAllCause((cause) => Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => unanswered(request, cause)))
+  )
+  return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const declared = request.headers["content-length"]
-    if (declared !== undefined && Number(declared) > maxBodyBytes) return tooLarge(maxBodyBytes)
+    if (declared !== undefined && Number(declared) > maxBodyBytes) return Effect.succeed(tooLarge(maxBodyBytes))
     const unsupported = unsupportedBody(request)
-    if (unsupported !== undefined) return errorResponseOf(UnsupportedMediaType, new UnsupportedMediaType({ message: unsupported }))
-
+    if (unsupported !== undefined) {
+      return Effect.succeed(errorResponseOf(UnsupportedMediaType, new UnsupportedMediaType({ message: unsupported })))
+    }
     const chunked = declared === undefined && request.headers["transfer-encoding"] !== undefined
     const json = isJsonBody(request)
-    if (chunked || json) {
-      // Read here (the request caches the text for the handler). A chunked body announces no size:
-      // past the hard cap the platform has to drop the connection; up to it, the client gets a 413.
-      const body = yield* request.text.pipe(
-        HttpIncomingMessage.withMaxBodySize(Option.some(chunked ? maxBodyBytes * CHUNKED_HARD_CAP_FACTOR : maxBodyBytes)),
-        Effect.option
-      )
-      if (chunked && (Option.isNone(body) || Buffer.byteLength(body.value) > maxBodyBytes)) return tooLarge(maxBodyBytes)
-      // A body that cannot be read is left to the app, which answers the same failure from the cache.
-      const field = json && Option.isSome(body) ? tooDeepAt(body.value, MAX_JSON_DEPTH) : undefined
-      if (field !== undefined) return tooDeep(field)
-    }
-
-    return yield* app.pipe(
-      HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)),
-      Effect.catchAllCause((cause) => {
-        if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
-        const failure = Cause.squash(cause)
-        if (isRouteNotFound(failure)) {
-          const path = new URL(request.url, "http://localhost").pathname
-          const allowed = allowedMethods(path)
-          if (allowed.length === 0) {
-            return Effect.succeed(errorResponseOf(RouteNotFound, new RouteNotFound({ message: `No route for ${request.method} ${path}` })))
-          }
-          return Effect.succeed(
-            errorResponseOf(
-              MethodNotAllowed,
-              new MethodNotAllowed({ message: `${request.method} is not allowed on ${path}; use ${allowed.join(", ")}` })
-            ).pipe(
-              HttpServerResponse.setHeader("allow", allowed.join(", "))
-            )
-          )
-        }
-        return Effect.logError("unhandled failure", cause).pipe(
-          Effect.as(errorResponseOf(InternalServerError, InternalServerError.instance))
-        )
+    if (!chunked && !json) return answered
+    // Read here (the request caches the text for the handler). A chunked body announces no size:
+    // past the hard cap the platform has to drop the connection; up to it, the client gets a 413.
+    return request.text.pipe(
+      HttpIncomingMessage.withMaxBodySize(Option.some(chunked ? maxBodyBytes * CHUNKED_HARD_CAP_FACTOR : maxBodyBytes)),
+      Effect.option,
+      Effect.flatMap((body) => {
+        if (chunked && (Option.isNone(body) || Buffer.byteLength(body.value) > maxBodyBytes)) return Effect.succeed(tooLarge(maxBodyBytes))
+        // A body that cannot be read is left to the app, which answers the same failure from the cache.
+        const field = json && Option.isSome(body) ? tooDeepAt(body.value, MAX_JSON_DEPTH) : undefined
+        return field === undefined ? answered : Effect.succeed(tooDeep(field))
       })
     )
   })
+}
+
+/** What the app left unanswered: an unknown route (404) or method (405), else a logged 500. */
+const unanswered = <E>(request: HttpServerRequest.HttpServerRequest, cause: Cause.Cause<E>) => {
+  if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
+  const failure = Cause.squash(cause)
+  if (isRouteNotFound(failure)) {
+    const path = new URL(request.url, "http://localhost").pathname
+    const allowed = allowedMethods(path)
+    if (allowed.length === 0) {
+      return Effect.succeed(errorResponseOf(RouteNotFound, new RouteNotFound({ message: `No route for ${request.method} ${path}` })))
+    }
+    return Effect.succeed(
+      errorResponseOf(
+        MethodNotAllowed,
+        new MethodNotAllowed({ message: `${request.method} is not allowed on ${path}; use ${allowed.join(", ")}` })
+      ).pipe(
+        HttpServerResponse.setHeader("allow", allowed.join(", "))
+      )
+    )
+  }
+  return Effect.logError("unhandled failure", cause).pipe(
+    Effect.as(errorResponseOf(InternalServerError, InternalServerError.instance))
+  )
+}

@@ -17,12 +17,9 @@ import { EventsHttp } from "./Events/Http.ts"
 import { HealthHttp } from "./Health/Http.ts"
 import { Holds } from "./Holds/Holds.ts"
 import { HoldsHttp } from "./Holds/Http.ts"
+import { edge } from "./Platform/Edge.ts"
 import { Idempotency } from "./Platform/Idempotency.ts"
 import { REPLAYED_HEADER } from "./Platform/IdempotencyKey.ts"
-import { requestDeadline } from "./Platform/RequestDeadline.ts"
-import { requestLog } from "./Platform/RequestLog.ts"
-import { retryAfter } from "./Platform/RetryAfter.ts"
-import { securityHeaders } from "./Platform/SecurityHeaders.ts"
 import { requestMetrics } from "./Telemetry/Metrics.ts"
 import { WaitlistHttp } from "./Waitlist/Http.ts"
 import { Waitlist } from "./Waitlist/Waitlist.ts"
@@ -61,9 +58,10 @@ const ServeLive = Layer.unwrapEffect(
   Effect.gen(function*() {
     const app = yield* HttpApiBuilder.httpApp
     const { routes } = yield* HttpApiBuilder.Router.router
+    const { maxBodyBytes, server } = yield* AppConfig
     // Wrapping the app itself (not via serve's middleware, which only observes a response already
-    // sent) lets the outer layers shape every response.
-    return HttpServer.serve(requestLog(requestMetrics(routes))(securityHeaders(retryAfter(requestDeadline(errorResponses(app))))))
+    // sent) lets the edge shape every response.
+    return HttpServer.serve(edge({ metrics: requestMetrics(routes), deadlineMs: server.deadlineMs })(errorResponses(maxBodyBytes)(app)))
   })
 )
 

@@ -4,7 +4,7 @@
  * its hottest functions. Runs the compiled server (`npm run build` first) on a scratch database of
  * DATABASE_URL's server, API only unless RUN_WORKERS=true.
  *
- *   DATABASE_URL=postgres://… npx tsx scripts/bench/scenario.ts <ceiling|health|events|book> [seconds] [connections] [--profile]
+ *   DATABASE_URL=postgres://… npx tsx scripts/bench/scenario.ts <ceiling|health|events|book|spread> [seconds] [connections] [--profile]
  */
 import { randomBytes } from "node:crypto"
 import { readdirSync, rmSync } from "node:fs"
@@ -75,31 +75,40 @@ const main = async () => {
       SELECT $1, 'Event ' || n, 'Arena', '2099-06-01', 1000000, 1000000 FROM generate_series(1, 20) n RETURNING id`,
       [organizer!.id]
     )
+    const { rows: spread } = await db.query<{ id: number }>(
+      `
+      INSERT INTO events (organizer_id, title, location, date, total_tickets, available_tickets)
+      SELECT $1, 'Spread ' || n, 'Hall', '2099-01-01', 1000000, 1000000 FROM generate_series(1, 1000) n RETURNING id`,
+      [organizer!.id]
+    )
     const { tokens } = await customersWithTokens(db, secret)
     await db.end()
     let turn = 0
     const runs: Record<string, () => ReturnType<typeof load>> = {
       health: () => load({ url: `${api}/health`, connections, seconds }),
       events: () => load({ url: `${api}/events`, connections, seconds }),
-      book: () =>
-        load({
-          url: app.url,
-          connections,
-          seconds,
-          request: {
-            method: "POST",
-            path: "/api/bookings",
-            headers: { "content-type": "application/json" },
-            setupRequest: (request: any) => {
-              request.headers = { ...request.headers, authorization: `Bearer ${tokens[turn++ % tokens.length]}` }
-              request.body = JSON.stringify({ eventId: hot!.id, ticketsCount: 1 })
-              return request
-            }
+      book: () => booking(() => hot!.id),
+      spread: () => booking(() => spread[Math.floor(Math.random() * spread.length)]!.id)
+    }
+    function booking(eventOf: () => number) {
+      return load({
+        url: app.url,
+        connections,
+        seconds,
+        request: {
+          method: "POST",
+          path: "/api/bookings",
+          headers: { "content-type": "application/json" },
+          setupRequest: (request: any) => {
+            request.headers = { ...request.headers, authorization: `Bearer ${tokens[turn++ % tokens.length]}` }
+            request.body = JSON.stringify({ eventId: eventOf(), ticketsCount: 1 })
+            return request
           }
-        })
+        }
+      })
     }
     const run = runs[scenario]
-    if (run === undefined) throw new Error(`unknown scenario ${scenario}: ceiling, health, events or book`)
+    if (run === undefined) throw new Error(`unknown scenario ${scenario}: ceiling, health, events, book or spread`)
     await measure(app, run)
     await app.stop()
     report()

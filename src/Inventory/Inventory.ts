@@ -76,6 +76,12 @@ export type EngineFailure = Overloaded | BookingFailed
 
 export type Outcome<T extends OperationTag> = Effect.Effect<Results[T], Failures[T] | EngineFailure>
 
+/** One event's part of a batch: its plan, and each operation's answer. */
+interface Decided {
+  readonly plan: SettledPlan
+  readonly outcomes: ReadonlyArray<Either.Either<unknown, Refusal>>
+}
+
 /** An operation in its event's line, with the span of the request that submitted it (tracing on). */
 interface LineItem {
   readonly operation: Operation
@@ -102,77 +108,100 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
       const rules: Rules = { holdTtlMs: holds.ttlSeconds * 1000, maxTicketsPerCustomer: maxTicketsPerCustomerPerEvent }
 
       /**
-       * The batch's changes and the jobs that report them, in the current transaction. Each job
-       * carries the span of the request whose operation led to it: its span links to that request.
+       * Several events' operations, in the current transaction: each event's answers, and the jobs
+       * that report their changes. Each job carries the span of the request whose operation led
+       * to it: its span links to that request.
        */
-      const apply = (eventId: EventId, operations: ReadonlyArray<Operation>, spans: ReadonlyArray<Tracer.AnySpan | undefined>) =>
+      const apply = (batch: ReadonlyArray<{ readonly eventId: EventId; readonly items: ReadonlyArray<LineItem> }>) =>
         Effect.gen(function*() {
-          const { event, plan } = yield* repo.applyAll(eventId, operations, rules)
-          const reported = plan.notices.flatMap((notice) =>
-            jobsOf(eventId, notice).map((job) => [job, notice.cause === undefined ? undefined : spans[notice.cause]] as const)
+          const applied = yield* repo.applyEach(
+            batch.map(({ eventId, items }) => ({ eventId, operations: items.map((item) => item.operation) })),
+            rules
+          )
+          const reported = applied.flatMap(({ plan }, i) =>
+            plan.notices.flatMap((notice) =>
+              jobsOf(batch[i]!.eventId, notice).map((job) =>
+                [job, notice.cause === undefined ? undefined : batch[i]!.items[notice.cause]!.span] as const
+              )
+            )
           )
           yield* jobs.enqueueEach(reported.map(([job]) => job), reported.map(([, span]) => span))
-          return {
+          return applied.map(({ event, plan }, i): Decided => ({
             plan,
-            outcomes: plan.outcomes.map(Either.map((decision) => resultOf(eventId, event, decision)))
-          }
+            outcomes: plan.outcomes.map(Either.map((decision) => resultOf(batch[i]!.eventId, event, decision)))
+          }))
         })
 
-      // One transaction: the changes and their jobs commit together, or nothing does.
-      const decideBatch = (eventId: EventId, items: ReadonlyArray<LineItem>, committing: () => void) =>
-        transactions.run(Effect.tap(
-          apply(eventId, items.map((item) => item.operation), items.map((item) => item.span)),
-          () => committing()
-        ))
+      /** Several events' lines in one transaction: their changes and jobs commit together, or nothing does. */
+      const decideLines = (lines: ReadonlyArray<GroupCommit.Line<EventId, LineItem>>, committing: () => void) =>
+        transactions.run(Effect.tap(apply(lines.map(({ items, key }) => ({ eventId: key, items }))), () => committing()))
 
       /**
-       * After a batch committed: its figures (bookings made, not answers: a repeated Idempotency-Key
-       * is answered with the booking it made before), and the public listing told when the tickets
-       * left changed.
+       * After a batch committed: its figures per event (bookings made, not answers: a repeated
+       * Idempotency-Key is answered with the booking it made before), and the public listing told
+       * when the tickets left changed.
        */
-      const committed = (plan: SettledPlan, operations: number) => {
-        const made = plan.bookings.inserts
-        return Effect.all([
-          recordBookingBatch(operations, made.length, made.reduce((n, row) => n + row.ticketsCount, 0)),
-          recordTicketChanges({
-            cancelled: plan.bookings.updates.filter((row) => row.status === "CANCELLED").length,
-            holdsPlaced: plan.holds.inserts.length,
-            holdsExpired: plan.holds.updates.filter((row) => row.status === "EXPIRED").length
-          }),
-          plan.availabilityChanged ? catalogueChanged : Effect.void
-        ], { discard: true })
-      }
-
-      // A batch that rolled back is tried once more; then each of its operations fails, typed. A
-      // failed COMMIT is not retried: PostgreSQL may have applied it, and a retry could apply it twice.
-      const commit = (
-        eventId: EventId,
-        items: ReadonlyArray<LineItem>
-      ): Effect.Effect<ReadonlyArray<Either.Either<unknown, Refusal | EngineFailure>>> =>
-        Effect.gen(function*() {
-          for (let attempt = 1;; attempt++) {
-            let committing = false
-            const exit = yield* Effect.exit(decideBatch(eventId, items, () => (committing = true)))
-            if (Exit.isSuccess(exit)) {
-              yield* committed(exit.value.plan, items.length)
-              return exit.value.outcomes
-            }
-            yield* Effect.logError("inventory batch failed", exit.cause).pipe(
-              Effect.annotateLogs({ eventId, operations: items.length, attempt, atCommit: committing })
+      const committed = (lines: ReadonlyArray<GroupCommit.Line<EventId, LineItem>>, decided: ReadonlyArray<Decided>) =>
+        Effect.all([
+          Effect.forEach(decided, ({ plan }, i) => {
+            const made = plan.bookings.inserts
+            return Effect.zipRight(
+              recordBookingBatch(lines[i]!.items.length, made.length, made.reduce((n, row) => n + row.ticketsCount, 0)),
+              recordTicketChanges({
+                cancelled: plan.bookings.updates.filter((row) => row.status === "CANCELLED").length,
+                holdsPlaced: plan.holds.inserts.length,
+                holdsExpired: plan.holds.updates.filter((row) => row.status === "EXPIRED").length
+              })
             )
-            if (committing || attempt === 2) return items.map(({ operation }) => Either.left(failed(operation, committing)))
+          }, { discard: true }),
+          decided.some(({ plan }) => plan.availabilityChanged) ? catalogueChanged : Effect.void
+        ], { discard: true })
+
+      type Outcomes = ReadonlyArray<ReadonlyArray<Either.Either<unknown, Refusal | EngineFailure>>>
+
+      // A batch that rolled back is tried once more, each event on its own (one event's trouble
+      // must not fail the others); then each of its operations fails, typed. A failed COMMIT is not
+      // retried: PostgreSQL may have applied it, and a retry could apply it twice.
+      const commitLines = (lines: ReadonlyArray<GroupCommit.Line<EventId, LineItem>>, attempt: number): Effect.Effect<Outcomes> =>
+        Effect.gen(function*() {
+          let committing = false
+          const exit = yield* Effect.exit(decideLines(lines, () => (committing = true)))
+          if (Exit.isSuccess(exit)) {
+            yield* committed(lines, exit.value)
+            return exit.value.map(({ outcomes }) => outcomes)
           }
-        }).pipe(
-          // The batch runs apart from its requests (in the event's line): it links to each of them.
+          yield* Effect.logError("inventory batch failed", exit.cause).pipe(
+            Effect.annotateLogs({
+              eventIds: lines.map(({ key }) => key).join(","),
+              operations: lines.reduce((n, { items }) => n + items.length, 0),
+              attempt,
+              atCommit: committing
+            })
+          )
+          if (committing || attempt === 2) {
+            return lines.map(({ items }) => items.map(({ operation }) => Either.left(failed(operation, committing))))
+          }
+          return yield* Effect.forEach(lines, (line) => Effect.map(commitLines([line], 2), (outcomes) => outcomes[0]!))
+        })
+
+      const commit = (lines: ReadonlyArray<GroupCommit.Line<EventId, LineItem>>) =>
+        commitLines(lines, 1).pipe(
+          // The batch runs apart from its requests (in the events' lines): it links to each of them.
           Tracing.withSpan("Inventory.commitBatch", () => ({
-            attributes: { "event.id": eventId, "inventory.batch_size": items.length },
-            links: items.flatMap(({ span }) => span === undefined ? [] : [{ _tag: "SpanLink", span, attributes: {} }])
+            attributes: {
+              "inventory.events": lines.length,
+              "inventory.batch_size": lines.reduce((n, { items }) => n + items.length, 0)
+            },
+            links: lines.flatMap(({ items }) =>
+              items.flatMap(({ span }) => span === undefined ? [] : [{ _tag: "SpanLink" as const, span, attributes: {} }])
+            )
           }))
         )
 
       const line = yield* GroupCommit.make<EventId, LineItem, unknown, Refusal | EngineFailure>({
         maxBatch: settings.maxBatch,
         maxWaiting: settings.maxWaiting,
+        maxCommits: settings.maxCommits,
         commit,
         overloaded: () => Overloaded.instance
       })
@@ -194,9 +223,10 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
         },
         // The caller's transaction commits (or not) later, and tells the listing (Events.update).
         applyWithin: (eventId, operations) =>
-          Effect.flatMap(Tracing.currentSpan, (span) => apply(eventId, operations, operations.map(() => span))).pipe(
-            Effect.map(({ plan }) => ({ availableTickets: plan.availableTickets }))
-          )
+          Effect.flatMap(Tracing.currentSpan, (span) => apply([{ eventId, items: operations.map((operation) => ({ operation, span })) }]))
+            .pipe(
+              Effect.map(([{ plan }]) => ({ availableTickets: plan!.availableTickets }))
+            )
       }
     })
   )

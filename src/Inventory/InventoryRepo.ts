@@ -30,24 +30,39 @@ export interface Applied {
   readonly event: Event | undefined
 }
 
+/** One event's operations in a batch, in arrival order. */
+export interface EventOperations {
+  readonly eventId: EventId
+  readonly operations: ReadonlyArray<Operation>
+}
+
 export class InventoryRepo extends Context.Tag("InventoryRepo")<InventoryRepo, {
   /**
-   * Locks the event, loads what `operations` need, decides them in order (Operations.ts) and
-   * writes the plan. Run it inside a transaction: the event's row stays locked until commit, so
-   * batches of one event, from any process, serialize.
+   * Locks the events (in id order, as every batch does, so that two never wait for each other in a
+   * cycle), loads what their operations need, decides each event's operations in order
+   * (Operations.ts) and writes the plans: one statement to lock and read, one to write, however
+   * many events. Run it inside a transaction: the events' rows stay locked until commit, so
+   * batches of one event, from any process, serialize. Answers in the order of `batch` (no event twice).
    */
-  readonly applyAll: (eventId: EventId, operations: ReadonlyArray<Operation>, rules: Rules) => Effect.Effect<Applied>
+  readonly applyEach: (batch: ReadonlyArray<EventOperations>, rules: Rules) => Effect.Effect<ReadonlyArray<Applied>>
   /** Events with an open hold whose time is up (the sweep's work), at most `limit`. */
   readonly eventsWithDueHolds: (limit: number) => Effect.Effect<ReadonlyArray<EventId>>
 }>() {
   static readonly layer = Layer.effect(InventoryRepo, Effect.map(SqlClient.SqlClient, makeSql)).pipe(traced(InventoryRepo, {
-    applyAll: (eventId, operations) => ({ "event.id": eventId, "inventory.batch_size": operations.length }),
+    applyEach: (batch) => ({
+      "inventory.events": batch.length,
+      "inventory.batch_size": batch.reduce((n, { operations }) => n + operations.length, 0)
+    }),
     eventsWithDueHolds: (limit) => ({ "inventory.limit": limit })
   }))
   static readonly layerMemory = Layer.effect(InventoryRepo, Effect.map(MemoryStore, makeMemory))
 }
 
-/** What a batch must load besides the event row. */
+/** Applies one event's operations: `applyEach` for a batch of one. */
+export const applyAll = (eventId: EventId, operations: ReadonlyArray<Operation>, rules: Rules) =>
+  Effect.flatMap(InventoryRepo, (repo) => Effect.map(repo.applyEach([{ eventId, operations }], rules), ([applied]) => applied!))
+
+/** What an event's operations must load besides its row. */
 const needsOf = (operations: ReadonlyArray<Operation>) => ({
   customers: [...new Set(operations.flatMap((operation) => limitedCustomer(operation) ?? []))],
   bookings: operations.flatMap((operation) => "bookingId" in operation ? [operation.bookingId] : []),
@@ -78,62 +93,68 @@ type LockedRow = Event & StateRow & {
 const date = (value: string) => new Date(value)
 const dateOrNull = (value: string | null) => value === null ? null : new Date(value)
 
+type Needs = ReturnType<typeof needsOf> & { readonly id: EventId }
+
 function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
   const lockedEvent = eventColumns(sql, "e")
 
-  // Whether the batch needs the waiting list: anything but taking tickets, or a hold that is due
-  // (its tickets may go to the line).
-  const line = (eventId: EventId, needs: ReturnType<typeof needsOf>) =>
-    sql`(SELECT ${needs.line}::boolean OR EXISTS (
-           SELECT FROM holds h WHERE h.event_id = ${eventId} AND h.status = 'HELD' AND h.expires_at <= now()) AS loaded) l`
+  /**
+   * The events of a batch and what each needs (`n`), and whether each needs its waiting list
+   * (`l.loaded`): anything but taking tickets, or a hold that is due (its tickets may go to the line).
+   */
+  const batchOf = (batch: ReadonlyArray<Needs>) =>
+    sql`jsonb_to_recordset(${JSON.stringify(batch)}::jsonb)
+          AS n(id int, line boolean, customers int[], bookings int[], holds int[], keys uuid[])
+        CROSS JOIN LATERAL (SELECT n.line OR EXISTS (
+          SELECT FROM holds h WHERE h.event_id = n.id AND h.status = 'HELD' AND h.expires_at <= now()) AS loaded) l`
 
-  /** Everything a batch is decided on but the event row, as of the statement's snapshot. */
-  const state = (eventId: EventId, needs: ReturnType<typeof needsOf>) => {
-    const customers = sql`${needs.customers}::int[]`
+  /** Everything each event is decided on but its row, as of the statement's snapshot. */
+  const state = (batch: ReadonlyArray<Needs>) => {
+    const anyOf = (pick: (needs: Needs) => ReadonlyArray<unknown>) => batch.some((needs) => pick(needs).length > 0)
     // Rows the batch names by id or made under one of its keys. Only the conditions it needs: the
     // planner may scan a whole (partial) index to rule out an empty `= ANY('{}')` in an OR.
-    const named = (alias: "b" | "h", ids: ReadonlyArray<number>) => {
+    const named = (alias: "b" | "h", ids: "bookings" | "holds") => {
       const conditions = [
-        ...(ids.length === 0 ? [] : [sql`${sql.literal(alias)}.id = ANY(${ids}::int[])`]),
-        ...(needs.keys.length === 0 ? [] : [sql`${sql.literal(alias)}.idempotency_id = ANY(${needs.keys}::uuid[])`])
+        ...(anyOf((needs) => needs[ids]) ? [sql.literal(`${alias}.id = ANY(n.${ids})`)] : []),
+        ...(anyOf((needs) => needs.keys) ? [sql.literal(`${alias}.idempotency_id = ANY(n.keys)`)] : [])
       ]
       return conditions.length === 0 ? sql.literal("false") : sql.or(conditions)
     }
     return sql`
-      ARRAY(SELECT u.id FROM users u WHERE u.id = ANY(${customers})) AS "knownUsers",
+      ARRAY(SELECT u.id FROM users u WHERE u.id = ANY(n.customers)) AS "knownUsers",
       (SELECT COALESCE(json_agg(json_build_object(
           'id', b.id, 'userId', b.user_id, 'ticketsCount', b.tickets_count, 'status', b.status,
           'cancelledAt', b.cancelled_at, 'holdId', b.hold_id, 'createdAt', b.created_at,
           'idempotencyId', b.idempotency_id, 'cancelIdempotencyId', b.cancel_idempotency_id)), '[]')
         FROM bookings b
-        WHERE b.event_id = ${eventId} AND ${named("b", needs.bookings)}) AS bookings,
+        WHERE b.event_id = n.id AND ${named("b", "bookings")}) AS bookings,
       (SELECT COALESCE(json_agg(json_build_object(
           'id', h.id, 'userId', h.user_id, 'ticketsCount', h.tickets_count, 'status', h.status,
           'expiresAt', h.expires_at, 'entryId', h.waitlist_entry_id, 'createdAt', h.created_at, 'endedAt', h.ended_at,
           'idempotencyId', h.idempotency_id)), '[]')
         FROM holds h
-        WHERE h.event_id = ${eventId}
-          AND (${named("h", needs.holds)}
+        WHERE h.event_id = n.id
+          AND (${named("h", "holds")}
                OR (h.status = 'HELD' AND (h.expires_at <= now() OR (l.loaded AND h.waitlist_entry_id IS NOT NULL))))) AS holds,
       CASE WHEN l.loaded THEN (
         SELECT COALESCE(json_agg(json_build_object(
             'id', w.id, 'userId', w.user_id, 'ticketsCount', w.tickets_count, 'status', w.status, 'reserved', w.reserved,
             'passedOver', w.passed_over, 'createdAt', w.created_at, 'endedAt', w.ended_at) ORDER BY w.id), '[]')
-        FROM waitlist_entries w WHERE w.event_id = ${eventId} AND w.status IN ('WAITING', 'OFFERED')) END AS line,
+        FROM waitlist_entries w WHERE w.event_id = n.id AND w.status IN ('WAITING', 'OFFERED')) END AS line,
       (SELECT COALESCE(json_object_agg(t.user_id, t.tickets), '{}') FROM (
         SELECT x.user_id, sum(x.tickets)::int AS tickets FROM (
           SELECT b.user_id, b.tickets_count AS tickets FROM bookings b
-          WHERE b.event_id = ${eventId} AND b.user_id = ANY(${customers}) AND b.status = 'CONFIRMED'
+          WHERE b.event_id = n.id AND b.user_id = ANY(n.customers) AND b.status = 'CONFIRMED'
           UNION ALL
           SELECT h.user_id, h.tickets_count FROM holds h
-          WHERE h.event_id = ${eventId} AND h.user_id = ANY(${customers}) AND h.status = 'HELD'
+          WHERE h.event_id = n.id AND h.user_id = ANY(n.customers) AND h.status = 'HELD'
           UNION ALL
           SELECT w.user_id, w.tickets_count FROM waitlist_entries w
-          WHERE w.event_id = ${eventId} AND w.user_id = ANY(${customers}) AND w.status = 'WAITING'
+          WHERE w.event_id = n.id AND w.user_id = ANY(n.customers) AND w.status = 'WAITING'
         ) x GROUP BY x.user_id) t) AS "customerTickets"`
   }
 
-  const snapshotOf = (locked: LockedRow | undefined, loaded: StateRow, needs: ReturnType<typeof needsOf>, now: Date): Snapshot => ({
+  const snapshotOf = (locked: LockedRow | undefined, loaded: StateRow, needs: Needs, now: Date): Snapshot => ({
     now,
     event: locked && {
       availableTickets: locked.availableTickets,
@@ -155,82 +176,115 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
     accounts: new Set(loaded.knownUsers)
   })
 
-  /** One statement for every row the plan creates or changes; answers the new rows' ids. */
-  const write = (eventId: EventId, plan: Plan) =>
+  /**
+   * One statement for every row the plans create or change; answers the new rows' ids, per plan.
+   * Each plan numbers its new rows -1, -2...; here they are numbered across the batch, in its order.
+   */
+  const write = (plans: ReadonlyArray<readonly [EventId, Plan]>) =>
     Effect.gen(function*() {
-      if (!plan.changed) return { bookings: [], holds: [], entries: [] } satisfies NewIds
+      const changed = plans.filter(([, plan]) => plan.changed)
+      const none: NewIds = { bookings: [], holds: [], entries: [] }
+      if (changed.length === 0) return plans.map(() => none)
       const json = (rows: ReadonlyArray<object>) => sql`${JSON.stringify(rows)}::jsonb`
       // Every time a plan sets is the snapshot's `now`, the transaction's now(): written as now() to
       // keep its microseconds (JavaScript dates have milliseconds), so rows and jobs of one batch agree.
       const now = (column: string) => sql.literal(`CASE WHEN r.${column} IS NULL THEN NULL ELSE now() END`)
-      // Always rewrite the event's row, even with its count unchanged: the next batch that waited
-      // for this one's lock tells from the row's new version that its snapshot is stale.
-      const steps = [sql`touched AS (UPDATE events SET available_tickets = ${plan.availableTickets} WHERE id = ${eventId})`]
-      const created: Array<Statement.Fragment> = []
-      const { bookings, entries, holds } = plan
+      const inserts = <Row extends object>(pick: (plan: Plan) => ReadonlyArray<Row>, row: (eventId: EventId, row: Row) => object) =>
+        changed.flatMap(([eventId, plan]) => pick(plan).map((r) => ({ event_id: eventId, ...snake(row(eventId, r)) })))
+          .map((r, n) => ({ n, ...r }))
+      const updates = <Row extends object>(pick: (plan: Plan) => ReadonlyArray<Row>) => changed.flatMap(([, plan]) => pick(plan).map(snake))
 
-      if (entries.inserts.length > 0) {
+      // Always rewrite an event's row when its plan changed anything, even with its count unchanged:
+      // the next batch that waited for this one's lock tells from the row's new version that its snapshot is stale.
+      const steps = [sql`touched AS (
+        UPDATE events e SET available_tickets = r.available
+        FROM jsonb_to_recordset(${
+        json(changed.map(([id, plan]) => ({ id, available: plan.availableTickets })))
+      }) AS r(id int, available int)
+        WHERE e.id = r.id)`]
+      const created: Array<Statement.Fragment> = []
+
+      // An offer to an entry created in this batch names it by its place among the event's new
+      // entries (-1, -2...): here, by its place among the batch's.
+      let entriesBefore = 0
+      const entryOffsets = changed.map(([, plan]) => {
+        const offset = entriesBefore
+        entriesBefore += plan.entries.inserts.length
+        return offset
+      })
+      const entryRows = inserts((plan) => plan.entries.inserts, (_, row) => row)
+      if (entryRows.length > 0) {
         steps.push(sql`new_entries AS (
           INSERT INTO waitlist_entries (event_id, user_id, tickets_count, status, reserved, passed_over, created_at, ended_at)
-          SELECT ${eventId}, r.user_id, r.tickets_count, r.status, r.reserved, r.passed_over, now(), ${now("ended_at")}
-          FROM jsonb_to_recordset(${json(entries.inserts.map((row, n) => ({ n, ...snake(row) })))})
-               AS r(n int, user_id int, tickets_count int, status text, reserved int, passed_over int, created_at timestamptz, ended_at timestamptz)
+          SELECT r.event_id, r.user_id, r.tickets_count, r.status, r.reserved, r.passed_over, now(), ${now("ended_at")}
+          FROM jsonb_to_recordset(${json(entryRows)})
+               AS r(n int, event_id int, user_id int, tickets_count int, status text, reserved int, passed_over int,
+                    created_at timestamptz, ended_at timestamptz)
           ORDER BY r.n
           RETURNING id, user_id)`)
         created.push(sql`SELECT 'entries' AS kind, id, user_id FROM new_entries`)
       }
-      if (holds.inserts.length > 0) {
-        // An offer to an entry created in this batch names it by its place among the new entries.
-        const entryId = entries.inserts.length > 0
+      const holdRows = changed.flatMap(([eventId, plan], i) =>
+        plan.holds.inserts.map((row) => ({
+          event_id: eventId,
+          ...snake(row.entryId !== null && row.entryId < 0 ? { ...row, entryId: row.entryId - entryOffsets[i]! } : row)
+        }))
+      ).map((r, n) => ({ n, ...r }))
+      if (holdRows.length > 0) {
+        const entryId = entryRows.length > 0
           ? sql`CASE WHEN r.entry_id < 0
                   THEN (SELECT n.id FROM (SELECT id, row_number() OVER (ORDER BY id) AS k FROM new_entries) n WHERE n.k = -r.entry_id)
                   ELSE r.entry_id END`
           : sql`r.entry_id`
         steps.push(sql`new_holds AS (
           INSERT INTO holds (event_id, user_id, tickets_count, status, expires_at, waitlist_entry_id, created_at, ended_at, idempotency_id)
-          SELECT ${eventId}, r.user_id, r.tickets_count, r.status, r.expires_at, ${entryId}, now(), ${now("ended_at")}, r.idempotency_id
-          FROM jsonb_to_recordset(${json(holds.inserts.map((row, n) => ({ n, ...snake(row) })))})
-               AS r(n int, user_id int, tickets_count int, status text, expires_at timestamptz, entry_id int, created_at timestamptz,
-                    ended_at timestamptz, idempotency_id uuid)
+          SELECT r.event_id, r.user_id, r.tickets_count, r.status, r.expires_at, ${entryId}, now(), ${now("ended_at")}, r.idempotency_id
+          FROM jsonb_to_recordset(${json(holdRows)})
+               AS r(n int, event_id int, user_id int, tickets_count int, status text, expires_at timestamptz, entry_id int,
+                    created_at timestamptz, ended_at timestamptz, idempotency_id uuid)
           ORDER BY r.n
           RETURNING id, user_id)`)
         created.push(sql`SELECT 'holds' AS kind, id, user_id FROM new_holds`)
       }
-      if (bookings.inserts.length > 0) {
+      const bookingRows = inserts((plan) => plan.bookings.inserts, (_, row) => row)
+      if (bookingRows.length > 0) {
         // A booking is made from a hold that existed before the batch (nobody confirms a hold they have not seen).
-        if (bookings.inserts.some((row) => row.holdId !== null && row.holdId < 0)) {
+        if (changed.some(([, plan]) => plan.bookings.inserts.some((row) => row.holdId !== null && row.holdId < 0))) {
           return yield* Effect.dieMessage("a booking was made from a hold of its own batch")
         }
         steps.push(sql`new_bookings AS (
           INSERT INTO bookings (user_id, event_id, tickets_count, status, cancelled_at, hold_id, created_at, idempotency_id)
-          SELECT r.user_id, ${eventId}, r.tickets_count, r.status, ${now("cancelled_at")}, r.hold_id, now(), r.idempotency_id
-          FROM jsonb_to_recordset(${json(bookings.inserts.map((row, n) => ({ n, ...snake(row) })))})
-               AS r(n int, user_id int, tickets_count int, status text, cancelled_at timestamptz, hold_id int, created_at timestamptz,
-                    idempotency_id uuid)
+          SELECT r.user_id, r.event_id, r.tickets_count, r.status, ${now("cancelled_at")}, r.hold_id, now(), r.idempotency_id
+          FROM jsonb_to_recordset(${json(bookingRows)})
+               AS r(n int, event_id int, user_id int, tickets_count int, status text, cancelled_at timestamptz, hold_id int,
+                    created_at timestamptz, idempotency_id uuid)
           ORDER BY r.n
           RETURNING id, user_id)`)
         created.push(sql`SELECT 'bookings' AS kind, id, user_id FROM new_bookings`)
       }
-      if (bookings.updates.length > 0) {
+      const bookingUpdates = updates((plan) => plan.bookings.updates)
+      if (bookingUpdates.length > 0) {
         steps.push(sql`changed_bookings AS (
           UPDATE bookings b SET tickets_count = r.tickets_count, status = r.status,
                                 cancelled_at = COALESCE(b.cancelled_at, ${now("cancelled_at")}),
                                 cancel_idempotency_id = r.cancel_idempotency_id
-          FROM jsonb_to_recordset(${json(bookings.updates.map(snake))})
+          FROM jsonb_to_recordset(${json(bookingUpdates)})
                AS r(id int, tickets_count int, status text, cancelled_at timestamptz, cancel_idempotency_id uuid)
           WHERE b.id = r.id)`)
       }
-      if (holds.updates.length > 0) {
+      const holdUpdates = updates((plan) => plan.holds.updates)
+      if (holdUpdates.length > 0) {
         steps.push(sql`changed_holds AS (
           UPDATE holds h SET status = r.status, ended_at = ${now("ended_at")}
-          FROM jsonb_to_recordset(${json(holds.updates.map(snake))}) AS r(id int, status text, ended_at timestamptz)
+          FROM jsonb_to_recordset(${json(holdUpdates)}) AS r(id int, status text, ended_at timestamptz)
           WHERE h.id = r.id)`)
       }
-      if (entries.updates.length > 0) {
+      const entryUpdates = updates((plan) => plan.entries.updates)
+      if (entryUpdates.length > 0) {
         steps.push(sql`changed_entries AS (
           UPDATE waitlist_entries w SET status = r.status, reserved = r.reserved, passed_over = r.passed_over,
                                         ended_at = ${now("ended_at")}
-          FROM jsonb_to_recordset(${json(entries.updates.map(snake))})
+          FROM jsonb_to_recordset(${json(entryUpdates)})
                AS r(id int, status text, reserved int, passed_over int, ended_at timestamptz)
           WHERE w.id = r.id)`)
       }
@@ -238,50 +292,67 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
         ? sql.join(" UNION ALL ", false)(created)
         : sql`SELECT NULL::text AS kind, NULL::int AS id, NULL::int AS user_id WHERE false`
       const rows = yield* sql<{ kind: keyof NewIds; id: number; user_id: number }>`WITH ${sql.csv(steps)} ${results}`
-      // Identities are drawn in insertion order, which is the plan's order.
-      const idsOf = (kind: keyof NewIds, inserts: ReadonlyArray<{ readonly userId: number }>) => {
-        const inserted = rows.filter((row) => row.kind === kind).sort((a, b) => a.id - b.id)
-        return inserted.length === inserts.length && inserted.every((row, i) => row.user_id === inserts[i]!.userId)
-          ? inserted.map((row) => row.id)
+
+      // Identities are drawn in insertion order, which is the batch's order: each plan takes its share.
+      const drawn = (kind: keyof NewIds) => rows.filter((row) => row.kind === kind).sort((a, b) => a.id - b.id)
+      const taken = { bookings: 0, holds: 0, entries: 0 }
+      const idsOf = (
+        kind: keyof NewIds,
+        inserts: ReadonlyArray<{ readonly userId: number }>,
+        all: ReadonlyArray<{ id: number; user_id: number }>
+      ) => {
+        const share = all.slice(taken[kind], taken[kind] += inserts.length)
+        return share.length === inserts.length && share.every((row, i) => row.user_id === inserts[i]!.userId)
+          ? share.map((row) => row.id)
           : undefined
       }
-      const ids = {
-        bookings: idsOf("bookings", bookings.inserts),
-        holds: idsOf("holds", holds.inserts),
-        entries: idsOf("entries", entries.inserts)
-      }
-      if (ids.bookings === undefined || ids.holds === undefined || ids.entries === undefined) {
+      const all = { bookings: drawn("bookings"), holds: drawn("holds"), entries: drawn("entries") }
+      const ids = plans.map(([, plan]): NewIds | undefined => {
+        if (!plan.changed) return none
+        const bookings = idsOf("bookings", plan.bookings.inserts, all.bookings)
+        const holds = idsOf("holds", plan.holds.inserts, all.holds)
+        const entries = idsOf("entries", plan.entries.inserts, all.entries)
+        return bookings && holds && entries && { bookings, holds, entries }
+      })
+      if (ids.some((plan) => plan === undefined) || Object.entries(taken).some(([kind, n]) => n !== all[kind as keyof NewIds].length)) {
         return yield* Effect.dieMessage("new rows were not inserted in plan order")
       }
-      return ids as NewIds
+      return ids as ReadonlyArray<NewIds>
     })
 
-  const applyAll = (eventId: EventId, operations: ReadonlyArray<Operation>, rules: Rules) =>
+  const applyEach = (batch: ReadonlyArray<EventOperations>, rules: Rules) =>
     Effect.gen(function*() {
-      const needs = needsOf(operations)
-      // Lock the event once for the batch and read what it needs, in one statement. If the lock
-      // waited for another batch (another process's line), the state columns were read from a
-      // snapshot older than that batch's commit: read them again, now that the lock is ours.
-      const [locked] = yield* sql<LockedRow>`
-        SELECT ${lockedEvent}, now() AS now,
+      const needs = batch.map(({ eventId, operations }): Needs => ({ id: eventId, ...needsOf(operations) }))
+      // Lock the events once for the batch, in id order, and read what they need, in one statement.
+      // If a lock waited for another batch (another process's line), that event's state was read
+      // from a snapshot older than that batch's commit: read it again, now that the lock is ours.
+      const locked = yield* sql<LockedRow & { readonly eventId: EventId }>`
+        SELECT ${lockedEvent}, n.id AS "eventId", now() AS now,
                e.xmin = (SELECT x.xmin FROM events x WHERE x.id = e.id) AS fresh,
-               ${state(eventId, needs)}
-        FROM events e, ${line(eventId, needs)}
-        WHERE e.id = ${eventId}
+               ${state(needs)}
+        FROM ${batchOf(needs)} JOIN events e ON e.id = n.id
+        ORDER BY e.id
         FOR UPDATE OF e`
-      const loaded = locked === undefined || locked.fresh
-        ? locked
-        : (yield* sql<StateRow>`SELECT ${state(eventId, needs)} FROM ${line(eventId, needs)}`)[0]!
-      const now = locked?.now ?? new Date(yield* Clock.currentTimeMillis)
-      const snapshot = snapshotOf(locked, loaded ?? { knownUsers: [], bookings: [], holds: [], line: [], customerTickets: {} }, needs, now)
-      const plan = decide(eventId, snapshot, operations, rules)
-      const ids = yield* write(eventId, plan)
-      const event = locked === undefined ? undefined : decodeEventRow(locked)
-      return { plan: withRealIds(plan, ids), event } satisfies Applied
+      const stale = needs.filter((event) => locked.some((row) => row.eventId === event.id && !row.fresh))
+      const reread = stale.length === 0
+        ? []
+        : yield* sql<StateRow & { readonly eventId: EventId }>`SELECT n.id AS "eventId", ${state(stale)} FROM ${batchOf(stale)}`
+      const now = locked[0]?.now ?? new Date(yield* Clock.currentTimeMillis)
+      const nothing: StateRow = { knownUsers: [], bookings: [], holds: [], line: [], customerTickets: {} }
+      const decided = batch.map(({ eventId, operations }, i) => {
+        const row = locked.find((row) => row.eventId === eventId)
+        const loaded = row === undefined ? nothing : row.fresh ? row : reread.find((state) => state.eventId === eventId)!
+        return [eventId, decide(eventId, snapshotOf(row, loaded, needs[i]!, now), operations, rules)] as const
+      })
+      const ids = yield* write(decided)
+      return decided.map(([eventId, plan], i): Applied => {
+        const row = locked.find((row) => row.eventId === eventId)
+        return { plan: withRealIds(plan, ids[i]!), event: row === undefined ? undefined : decodeEventRow(row) }
+      })
     })
 
   return {
-    applyAll: (eventId, operations, rules) => applyAll(eventId, operations, rules).pipe(Effect.orDie),
+    applyEach: (batch, rules) => applyEach(batch, rules).pipe(Effect.orDie),
     eventsWithDueHolds: (limit) =>
       sql<{ eventId: EventId }>`
         SELECT DISTINCT event_id AS "eventId" FROM holds
@@ -328,42 +399,45 @@ function makeMemory(store: MemoryStore["Type"]): InventoryRepo["Type"] {
     }
   }
 
+  const applyOne = (eventId: EventId, operations: ReadonlyArray<Operation>, rules: Rules) =>
+    Effect.flatMap(Clock.currentTimeMillis, (millis) =>
+      Ref.modify(store, (tables): readonly [Applied, Tables] => {
+        const stored = tables.events.get(eventId)
+        const plan = decide(eventId, snapshotOf(tables, eventId, operations, new Date(millis)), operations, rules)
+        // Ids in the order the SQL statement draws them: entries, holds, bookings.
+        let lastId = tables.lastId
+        const ids: NewIds = {
+          entries: plan.entries.inserts.map(() => ++lastId),
+          holds: plan.holds.inserts.map(() => ++lastId),
+          bookings: plan.bookings.inserts.map(() => ++lastId)
+        }
+        const settled = withRealIds(plan, ids)
+        const applied: Applied = { plan: settled, event: stored && toEvent(stored) }
+        if (stored === undefined || !plan.changed) return [applied, tables]
+        const put = <Row extends { readonly id: number }>(
+          map: ReadonlyMap<number, Row & { eventId: number }>,
+          rows: ReadonlyArray<Row>
+        ) => {
+          const next = new Map(map)
+          for (const row of rows) next.set(row.id, { ...row, eventId })
+          return next
+        }
+        const all = <Row>(
+          changes: { inserts: ReadonlyArray<Row>; updates: ReadonlyArray<Row> }
+        ) => [...changes.inserts, ...changes.updates]
+        return [applied, {
+          ...tables,
+          lastId,
+          events: withEntry(tables.events, eventId, { ...stored, availableTickets: settled.availableTickets }),
+          bookings: put(tables.bookings, all(settled.bookings)),
+          holds: put<HoldRow>(tables.holds as ReadonlyMap<number, StoredHold>, all(settled.holds)),
+          waitlist: put(tables.waitlist, all(settled.entries))
+        }]
+      }))
+
   return {
-    applyAll: (eventId, operations, rules) =>
-      Effect.flatMap(Clock.currentTimeMillis, (millis) =>
-        Ref.modify(store, (tables): readonly [Applied, Tables] => {
-          const stored = tables.events.get(eventId)
-          const plan = decide(eventId, snapshotOf(tables, eventId, operations, new Date(millis)), operations, rules)
-          // Ids in the order the SQL statement draws them: entries, holds, bookings.
-          let lastId = tables.lastId
-          const ids: NewIds = {
-            entries: plan.entries.inserts.map(() => ++lastId),
-            holds: plan.holds.inserts.map(() => ++lastId),
-            bookings: plan.bookings.inserts.map(() => ++lastId)
-          }
-          const settled = withRealIds(plan, ids)
-          const applied: Applied = { plan: settled, event: stored && toEvent(stored) }
-          if (stored === undefined || !plan.changed) return [applied, tables]
-          const put = <Row extends { readonly id: number }>(
-            map: ReadonlyMap<number, Row & { eventId: number }>,
-            rows: ReadonlyArray<Row>
-          ) => {
-            const next = new Map(map)
-            for (const row of rows) next.set(row.id, { ...row, eventId })
-            return next
-          }
-          const all = <Row>(
-            changes: { inserts: ReadonlyArray<Row>; updates: ReadonlyArray<Row> }
-          ) => [...changes.inserts, ...changes.updates]
-          return [applied, {
-            ...tables,
-            lastId,
-            events: withEntry(tables.events, eventId, { ...stored, availableTickets: settled.availableTickets }),
-            bookings: put(tables.bookings, all(settled.bookings)),
-            holds: put<HoldRow>(tables.holds as ReadonlyMap<number, StoredHold>, all(settled.holds)),
-            waitlist: put(tables.waitlist, all(settled.entries))
-          }]
-        })),
+    // Each event on its own: the store applies each change atomically.
+    applyEach: (batch, rules) => Effect.forEach(batch, ({ eventId, operations }) => applyOne(eventId, operations, rules)),
 
     eventsWithDueHolds: (limit) =>
       Effect.flatMap(

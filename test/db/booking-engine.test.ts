@@ -2,20 +2,21 @@
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, layer } from "@effect/vitest"
-import { Context, Effect, Either, Layer, Logger, LogLevel, Redacted } from "effect"
+import { Context, Effect, Either, Fiber, Layer, Logger, LogLevel, Redacted } from "effect"
 import { randomUUID } from "node:crypto"
+import pg from "pg"
 import { inject } from "vitest"
 import { Bookings } from "../../src/Bookings/Bookings.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
 import { AppConfig } from "../../src/Config.ts"
-import { Unauthorized } from "../../src/Domain/Errors.ts"
+import { BookingFailed, Unauthorized } from "../../src/Domain/Errors.ts"
 import type { EventId, IdempotencyId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
-import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
+import { applyAll, InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { Outbox } from "../../src/Jobs/Outbox.ts"
 import { Transactions } from "../../src/Platform/Transactions.ts"
-import { bookBatch, looseRules } from "../support/bookings.ts"
+import { bookBatch, bookOne, looseRules } from "../support/bookings.ts"
 import { TestDatabaseLive } from "../support/database.ts"
 import { createEvent, PostgresServer, request, signUp } from "../support/server.ts"
 
@@ -86,10 +87,7 @@ describe("the booking engine on PostgreSQL", () => {
         const { plan } = yield* Effect.flatMap(
           Transactions,
           (transactions) =>
-            transactions.run(
-              Effect.flatMap(InventoryRepo, (repo) =>
-                repo.applyAll(event, [3, 5, 2, 1, 1].map((ticketsCount) => ({ _tag: "Book", userId, ticketsCount })), looseRules))
-            )
+            transactions.run(applyAll(event, [3, 5, 2, 1, 1].map((ticketsCount) => ({ _tag: "Book", userId, ticketsCount })), looseRules))
         )
 
         expect(plan.outcomes.map(Either.match({
@@ -165,6 +163,100 @@ describe("the booking engine on PostgreSQL", () => {
   })
 })
 
+describe("the booking engine across events", () => {
+  layer(EngineTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
+    it.effect("bookings spread over 20 events through two instances: transactions shared by events, none oversold, no deadlock", () =>
+      Effect.gen(function*() {
+        const scenes = yield* Effect.forEach(Array.from({ length: 20 }), () => aScene(10))
+        const instances = [yield* Bookings, yield* anotherInstance]
+        const results = yield* Effect.all(
+          Array.from(
+            { length: 400 },
+            (_, i) => Effect.either(instances[i % 2]!.book(scenes[0]!.customer, { eventId: scenes[(i * 7) % 20]!.event, ticketsCount: 1 }))
+          ),
+          { concurrency: "unbounded" }
+        )
+        expect(results.filter(Either.isRight)).toHaveLength(200)
+        expect(results.filter(Either.isLeft).every((r) => r.left._tag === "NotEnoughTickets")).toBe(true)
+        for (const { event } of scenes) expect(yield* ledger(event)).toMatchObject({ available: 0, booked: 10, bookings: 10 })
+        const sql = yield* SqlClient.SqlClient
+        const [{ transactions }] = yield* sql<{ transactions: number }>`
+          SELECT COUNT(DISTINCT created_at)::int AS transactions FROM bookings WHERE event_id IN ${sql.in(scenes.map((s) => s.event))}`
+        expect(transactions).toBeLessThan(100) // 200 bookings of 20 events: batches take several events at once
+      }).pipe(Effect.scoped))
+    it.effect("one statement writes several events' plans: an offer made to an entry created in the same batch names its own event's entry", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const scenes = yield* Effect.forEach([1, 2], () => aScene(1))
+        // Each event sold out to its customer; in one batch, a newcomer joins each waiting list and the booking is cancelled.
+        const booked = yield* Effect.forEach(scenes, ({ customer, event }) => bookOne({ userId: customer, eventId: event, ticketsCount: 1 }))
+        const [newcomer] = yield* sql<{ id: UserId }>`
+          INSERT INTO users (email, password_hash, role) VALUES (${`newcomer-${randomUUID()}@example.com`}, 'x', 'CUSTOMER') RETURNING id`
+        const applied = yield* Effect.flatMap(Transactions, (transactions) =>
+          transactions.run(Effect.flatMap(InventoryRepo, (repo) =>
+            repo.applyEach(
+              scenes.map(({ customer, event }, i) => ({
+                eventId: event,
+                operations: [
+                  { _tag: "Join", userId: newcomer!.id, ticketsCount: 1 },
+                  { _tag: "Cancel", userId: customer, bookingId: booked[i]!.id }
+                ]
+              })),
+              looseRules
+            ))))
+        expect(applied.map(({ plan }) => plan.holds.inserts.length)).toEqual([1, 1])
+        const offers = yield* sql<{ holdEvent: number; entryEvent: number; entryId: number }>`
+          SELECT h.event_id AS "holdEvent", w.event_id AS "entryEvent", w.id AS "entryId"
+          FROM holds h JOIN waitlist_entries w ON w.id = h.waitlist_entry_id
+          WHERE h.event_id IN ${sql.in(scenes.map((scene) => scene.event))} ORDER BY h.event_id`
+        expect(offers.map(({ entryEvent, holdEvent }) => [holdEvent, entryEvent])).toEqual(scenes.map(({ event }) => [event, event]))
+        expect(applied.map(({ plan }) => plan.holds.inserts[0]!.entryId)).toEqual(offers.map(({ entryId }) => entryId))
+      }))
+  })
+})
+
+describe("the booking engine with one transaction at a time", () => {
+  layer(EngineTest.pipe(Layer.provide(AppConfig.layerTest({ ...settings, booking: { maxBatch: 100, maxWaiting: 1000, maxCommits: 1 } }))), {
+    excludeTestServices: true,
+    timeout: 60_000
+  })((it) => {
+    it.effect("a shared batch that fails is retried event by event: one event's failure does not fail the other's booking", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const [blocked, broken, fine] = yield* Effect.forEach([1, 2, 3], () => aScene(10))
+        // Bookings of `broken` cannot be written; `blocked` is locked by another connection for now.
+        yield* sql`
+          CREATE FUNCTION refuse_booking() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN RAISE EXCEPTION 'no bookings for this event'; END $$`
+        yield* sql.unsafe(`
+          CREATE TRIGGER refuse_booking BEFORE INSERT ON bookings FOR EACH ROW
+          WHEN (NEW.event_id = ${broken!.event}) EXECUTE FUNCTION refuse_booking()`)
+        const [{ database }] = yield* sql<{ database: string }>`SELECT current_database() AS database`
+        const url = new URL(inject("databaseUrl"))
+        url.pathname = `/${database}`
+        const locker = new pg.Client({ connectionString: url.toString() })
+        yield* Effect.promise(() => locker.connect())
+        yield* Effect.promise(() => locker.query(`BEGIN; SELECT 1 FROM events WHERE id = ${blocked!.event} FOR UPDATE`))
+
+        const bookings = yield* Bookings
+        const book = (eventId: EventId) => Effect.either(bookings.book(blocked!.customer, { eventId, ticketsCount: 1 }))
+        const first = yield* Effect.fork(book(blocked!.event)) // takes the only transaction, and waits for the lock
+        yield* Effect.sleep("200 millis")
+        const together = yield* Effect.fork(Effect.all([book(broken!.event), book(fine!.event)], { concurrency: "unbounded" }))
+        yield* Effect.sleep("200 millis")
+        yield* Effect.promise(() => locker.query("COMMIT"))
+        yield* Effect.promise(() => locker.end())
+
+        expect(Either.isRight(yield* Fiber.join(first))).toBe(true)
+        const [refused, booked] = yield* Fiber.join(together)
+        expect(Either.isLeft(refused!) && refused.left).toEqual(BookingFailed.nothingBooked)
+        expect(Either.isRight(booked!)).toBe(true)
+        expect(yield* ledger(broken!.event)).toMatchObject({ available: 10, bookings: 0 })
+        expect(yield* ledger(fine!.event)).toMatchObject({ available: 9, bookings: 1 })
+      }).pipe(Effect.provide(Logger.minimumLogLevel(LogLevel.None)), Effect.orDie))
+  })
+})
+
 describe("the booking engine over HTTP", () => {
   layer(PostgresServer(), { excludeTestServices: true, timeout: 60_000 })((it) => {
     it.effect("a token whose account no longer exists (database reset): 401, nothing booked", () =>
@@ -183,7 +275,10 @@ describe("the booking engine over HTTP", () => {
 })
 
 describe("the booking engine with a short line", () => {
-  layer(PostgresServer({ booking: { maxBatch: 1, maxWaiting: 1 }, ...settings }), { excludeTestServices: true, timeout: 60_000 })((it) => {
+  layer(PostgresServer({ booking: { maxBatch: 1, maxWaiting: 1, maxCommits: 1 }, ...settings }), {
+    excludeTestServices: true,
+    timeout: 60_000
+  })((it) => {
     it.effect("past the event's waiting line: 503 Overloaded with Retry-After, and nothing booked for it", () =>
       Effect.gen(function*() {
         const organizer = yield* signUp("ORGANIZER")

@@ -11,7 +11,7 @@ import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { eventStatus } from "../../src/Events/EventRow.ts"
 import { EventsRepo } from "../../src/Events/EventsRepo.ts"
 import { SalesRepo } from "../../src/Events/SalesRepo.ts"
-import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
+import { applyAll, InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
 import type { Operation } from "../../src/Inventory/Operations.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { migrate } from "../../src/Platform/Migrations.ts"
@@ -290,9 +290,8 @@ describe("migrations on a fresh database", () => {
         expect(yield* sql`SELECT status, cancelled_at AS "cancelledAt", hold_id AS "holdId" FROM bookings`)
           .toEqual([{ status: "CONFIRMED", cancelledAt: null, holdId: null }])
 
-        const repo = yield* InventoryRepo
         const run = (operations: ReadonlyArray<Operation>) =>
-          sql.withTransaction(repo.applyAll(event!.id, operations, looseRules)).pipe(
+          sql.withTransaction(applyAll(event!.id, operations, looseRules)).pipe(
             Effect.map(({ plan }) => plan.outcomes.map(Either.map((d) => d._tag === "Booking" ? [d.booking.id, d.booking.status] : d._tag)))
           )
         // A retry of the booking under its key still finds it; then it is cancelled, its tickets back.

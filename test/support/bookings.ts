@@ -1,7 +1,7 @@
 import { Effect, Either } from "effect"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { toBooking } from "../../src/Inventory/Inventory.ts"
-import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
+import { applyAll } from "../../src/Inventory/InventoryRepo.ts"
 import type { Rules } from "../../src/Inventory/Operations.ts"
 
 /** The engine's rules for repository-level tests: a long hold, no per-customer limit to speak of. */
@@ -9,10 +9,7 @@ export const looseRules: Rules = { holdTtlMs: 600_000, maxTicketsPerCustomer: 1_
 
 /** One booking through the repository's batch call: its booking, or its typed failure. */
 export const bookOne = (request: { readonly userId: UserId; readonly eventId: EventId; readonly ticketsCount: number }) =>
-  Effect.flatMap(
-    InventoryRepo,
-    (repo) => repo.applyAll(request.eventId, [{ _tag: "Book", userId: request.userId, ticketsCount: request.ticketsCount }], looseRules)
-  ).pipe(
+  applyAll(request.eventId, [{ _tag: "Book", userId: request.userId, ticketsCount: request.ticketsCount }], looseRules).pipe(
     Effect.flatMap(({ event, plan }) =>
       Either.match(plan.outcomes[0]!, {
         onLeft: Effect.fail,
@@ -32,7 +29,7 @@ export const bookBatch = (
   eventId: EventId,
   requests: ReadonlyArray<{ readonly userId: UserId; readonly ticketsCount: number; readonly idempotencyId?: string }>
 ) =>
-  Effect.flatMap(InventoryRepo, (repo) => repo.applyAll(eventId, requests.map((request) => ({ _tag: "Book", ...request })), looseRules))
+  applyAll(eventId, requests.map((request) => ({ _tag: "Book", ...request })), looseRules)
     .pipe(
       Effect.map(({ plan }) => plan.outcomes.map(Either.map((decision) => decision._tag === "Booking" ? decision.booking.id : Number.NaN)))
     )

@@ -3,7 +3,7 @@
  * Idempotency-Key's id makes once, and how lines batch.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Either, Fiber, Logger, Ref } from "effect"
+import { Deferred, Effect, Either, Exit, Fiber, Logger, Ref, Scope } from "effect"
 import type { Operation, Snapshot } from "../../src/Inventory/Operations.ts"
 import { decide } from "../../src/Inventory/Operations.ts"
 import * as GroupCommit from "../../src/Platform/GroupCommit.ts"
@@ -223,18 +223,25 @@ describe("decide: drafts, and what the listing hears of", () => {
   })
 })
 
-/** A line whose commits wait for `release` and record each batch they are given. */
-const recordingLine = (options: { maxBatch: number; maxWaiting: number }) =>
+/**
+ * A line whose commits wait for `release` and record each batch they are given: its items when it
+ * holds one key, `key: items` per key when it holds several.
+ */
+const recordingLine = (options: { maxBatch: number; maxWaiting: number; maxCommits?: number }) =>
   Effect.gen(function*() {
-    const batches = yield* Ref.make<ReadonlyArray<ReadonlyArray<number>>>([])
+    const batches = yield* Ref.make<ReadonlyArray<unknown>>([])
     const release = yield* Deferred.make<void>()
     const line = yield* GroupCommit.make<string, number, number, string>({
+      maxCommits: 10,
       ...options,
       overloaded: () => "overloaded",
-      commit: (_key, items) =>
-        Ref.update(batches, (all) => [...all, items]).pipe(
+      commit: (lines) =>
+        Ref.update(batches, (all) => [
+          ...all,
+          lines.length === 1 ? lines[0]!.items : Object.fromEntries(lines.map(({ items, key }) => [key, items]))
+        ]).pipe(
           Effect.zipRight(Deferred.await(release)),
-          Effect.as(items.map((n) => n < 0 ? Either.left(`refused ${n}`) : Either.right(n * 10)))
+          Effect.as(lines.map(({ items }) => items.map((n) => n < 0 ? Either.left(`refused ${n}`) : Either.right(n * 10))))
         )
     })
     const submitted = (key: string, item: number) => Effect.fork(line.submit(key, item))
@@ -242,6 +249,58 @@ const recordingLine = (options: { maxBatch: number; maxWaiting: number }) =>
   })
 
 describe("GroupCommit: one commit in flight per key, the rest wait and go together", () => {
+  it.scoped("one commit takes the waiting lines of several keys, each in arrival order; never two commits for one key", () =>
+    Effect.gen(function*() {
+      const { batches, release, submitted } = yield* recordingLine({ maxBatch: 100, maxWaiting: 100, maxCommits: 1 })
+      const first = yield* submitted("a", 1)
+      yield* Effect.yieldNow()
+      const rest = yield* Effect.forEach([["b", 2], ["a", 3], ["c", 4], ["b", 5]] as const, ([key, n]) => submitted(key, n))
+      yield* Effect.yieldNow()
+      expect(yield* batches).toEqual([[1]]) // the only commit slot is taken
+      yield* release
+      expect(yield* Fiber.join(first)).toBe(10)
+      expect(yield* Effect.forEach(rest, Fiber.join)).toEqual([20, 30, 40, 50])
+      expect(yield* batches).toEqual([[1], { b: [2, 5], a: [3], c: [4] }])
+    }))
+
+  it.scoped("a key whose commit is in flight waits for it, while other keys commit beside it", () =>
+    Effect.gen(function*() {
+      const { batches, release, submitted } = yield* recordingLine({ maxBatch: 100, maxWaiting: 100, maxCommits: 2 })
+      yield* submitted("a", 1)
+      yield* Effect.yieldNow()
+      yield* submitted("a", 2)
+      yield* submitted("b", 3)
+      yield* Effect.yieldNow()
+      expect(yield* batches).toEqual([[1], [3]])
+      yield* release
+      yield* Effect.repeatN(Effect.yieldNow(), 5)
+      expect(yield* batches).toEqual([[1], [3], [2]])
+    }))
+
+  it.scoped("closing the scope fails the items still waiting; a later submit is interrupted", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const release = yield* Deferred.make<void>()
+      const line = yield* GroupCommit.make<string, number, number, string>({
+        maxBatch: 10,
+        maxWaiting: 10,
+        maxCommits: 1,
+        overloaded: () => "overloaded",
+        commit: (lines) => Effect.as(Deferred.await(release), lines.map(({ items }) => items.map(Either.right)))
+      }).pipe(Scope.extend(scope))
+      const inFlight = yield* Effect.fork(line.submit("a", 1))
+      yield* Effect.yieldNow()
+      const waiting = yield* Effect.fork(line.submit("b", 2))
+      yield* Effect.yieldNow()
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void)) // waits for the commit in flight
+      yield* Effect.yieldNow()
+      expect(Exit.isInterrupted(yield* Fiber.await(waiting))).toBe(true)
+      expect(Exit.isInterrupted(yield* Effect.exit(line.submit("c", 3)))).toBe(true)
+      yield* Deferred.succeed(release, undefined)
+      expect(yield* Fiber.join(inFlight)).toBe(1) // the batch in flight is committed and answered
+      yield* Fiber.join(closing)
+    }))
+
   it.scoped("a lone item commits at once; items arriving meanwhile form the next batch, each with its own outcome", () =>
     Effect.gen(function*() {
       const { batches, release, submitted } = yield* recordingLine({ maxBatch: 100, maxWaiting: 100 })
@@ -272,7 +331,7 @@ describe("GroupCommit: one commit in flight per key, the rest wait and go togeth
       yield* Effect.yieldNow()
       expect(yield* Effect.flip(line.submit("event", 5))).toBe("overloaded")
       yield* release
-      yield* Effect.yieldNow()
+      yield* Effect.repeatN(Effect.yieldNow(), 5) // each commit is a fiber of its own
       expect(yield* batches).toEqual([[1], [2, 3], [4]])
     }))
 
@@ -313,8 +372,12 @@ describe("GroupCommit: one commit in flight per key, the rest wait and go togeth
       const line = yield* GroupCommit.make<string, number, number, string>({
         maxBatch: 10,
         maxWaiting: 10,
+        maxCommits: 1,
         overloaded: () => "overloaded",
-        commit: (_key, items) => items.includes(0) ? Effect.dieMessage("boom") : Effect.succeed(items.map(Either.right))
+        commit: (lines) =>
+          lines.some(({ items }) => items.includes(0))
+            ? Effect.dieMessage("boom")
+            : Effect.succeed(lines.map(({ items }) => items.map(Either.right)))
       })
       const dead = yield* Effect.exit(line.submit("event", 0))
       expect(dead._tag === "Failure" && String(dead.cause)).toContain("boom")
