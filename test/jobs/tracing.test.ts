@@ -104,7 +104,7 @@ describe("tracing over OTLP", () => {
           )!
           expect(attribute(batch, "inventory.batch_size")).toBe(1)
           const inBatch = spans.filter((span) => span.traceId === batch.traceId).map((span) => span.name)
-          expect(inBatch).toEqual(expect.arrayContaining(["InventoryRepo.applyAll", "Outbox.append", "sql.transaction", "sql.execute"]))
+          expect(inBatch).toEqual(expect.arrayContaining(["InventoryRepo.applyEach", "Outbox.append", "sql.transaction", "sql.execute"]))
 
           // Any change through the engine: the cancellation's email links to the cancelling request.
           const cancelled = yield* request("DELETE", `/api/bookings/${booked.body.id}`, { token: customer.token })
