@@ -92,19 +92,25 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
             )
             SELECT pg_notify(${CHANNEL}, ${PAYLOAD}) WHERE EXISTS (SELECT FROM rows)`).pipe(Effect.asVoid, Effect.orDie),
 
+        // The rows are marked and read in one statement; publishing fails → the transaction rolls
+        // back, and they are pending again.
         publishPending: (limit, publish) =>
           sql.withTransaction(Effect.gen(function*() {
             const entries = yield* sql<OutboxEntry>`
-              SELECT id, job_id AS "jobId", queue, name, payload,
-                     GREATEST(0, COALESCE(ceil(extract(epoch FROM run_at - now()) * 1000), 0))::float8 AS "delayMs"
-              FROM outbox
-              WHERE published_at IS NULL
-              ORDER BY id
-              LIMIT ${limit}
-              FOR UPDATE SKIP LOCKED`
+              UPDATE outbox o SET published_at = now()
+              FROM (
+                SELECT id FROM outbox
+                WHERE published_at IS NULL
+                ORDER BY id
+                LIMIT ${limit}
+                FOR UPDATE SKIP LOCKED
+              ) pending
+              WHERE o.id = pending.id
+              RETURNING o.id, o.job_id AS "jobId", o.queue, o.name, o.payload,
+                        GREATEST(0, COALESCE(ceil(extract(epoch FROM o.run_at - now()) * 1000), 0))::float8 AS "delayMs"`
             if (entries.length === 0) return 0
-            yield* publish(entries)
-            yield* sql`UPDATE outbox SET published_at = now() WHERE id IN ${sql.in(entries.map((e) => e.id))}`
+            // UPDATE ... RETURNING gives no order: publish in the outbox's.
+            yield* publish([...entries].sort((a, b) => Number(a.id) - Number(b.id)))
             return entries.length
           })).pipe(Effect.catchTag("SqlError", Effect.die)),
 
