@@ -24,18 +24,22 @@ const freePort = () =>
 // Bounded: a connection accepted before the server is ready may never be answered.
 const answers = (url: string) => fetch(url, { signal: AbortSignal.timeout(1000) }).then(() => true, () => false)
 
-/** Starts `node script PORT` (PORT also in the environment) and waits until it answers HTTP. */
+/**
+ * Starts `node script PORT` (PORT, or the variable `portVariable` names, also in the environment)
+ * and waits until it answers HTTP there.
+ */
 export const startChild = async (
   registry: Array<Child>,
   script: string,
   env: Record<string, string> = {},
-  nodeOptions: ReadonlyArray<string> = []
+  nodeOptions: ReadonlyArray<string> = [],
+  portVariable = "PORT"
 ): Promise<Child> => {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   let output = ""
   const child: ChildProcess = spawn(process.execPath, [...nodeOptions, script, String(port)], {
-    env: { ...process.env, ...env, PORT: String(port) },
+    env: { ...process.env, ...env, [portVariable]: String(port) },
     stdio: ["ignore", "pipe", "pipe"]
   })
   const keep = (chunk: Buffer) => (output = (output + chunk).slice(-4000))
@@ -64,4 +68,18 @@ export const startChild = async (
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   return handle
+}
+
+/** Several processes measured as one service: their CPU and memory added up. */
+export const together = (first: Child, ...rest: ReadonlyArray<Child>): Child => {
+  const all = [first, ...rest]
+  return {
+    url: first.url,
+    pid: first.pid,
+    rssMb: () => all.reduce((sum, child) => sum + child.rssMb(), 0),
+    cpuMs: () => all.reduce((sum, child) => sum + child.cpuMs(), 0),
+    stop: async () => {
+      for (const child of all) await child.stop()
+    }
+  }
 }

@@ -2,7 +2,8 @@
  * One bench scenario on its own, for tuning: quicker than the whole `npm run bench`, with the
  * service's CPU time per request (steadier than rates on a shared machine) and, with `--profile`,
  * its hottest functions. Runs the compiled server (`npm run build` first) on a scratch database of
- * DATABASE_URL's server, API only unless RUN_WORKERS=true.
+ * DATABASE_URL's server, API only unless WORKERS=process (in the API's process) or WORKERS=apart (a
+ * worker process of its own; both processes' CPU is counted).
  *
  *   DATABASE_URL=postgres://… npx tsx scripts/bench/scenario.ts <ceiling|health|events|book|spread> [seconds] [connections] [--profile]
  */
@@ -13,7 +14,7 @@ import { join } from "node:path"
 import pg from "pg"
 import { customersWithTokens } from "./customers.ts"
 import { load } from "./load.ts"
-import { type Child, startChild } from "./processes.ts"
+import { type Child, startChild, together } from "./processes.ts"
 import { topFunctions } from "./profile-top.ts"
 
 const [scenario = "book", secondsArg = "5", connectionsArg = "64"] = process.argv.slice(2).filter((arg) => !arg.startsWith("--"))
@@ -55,14 +56,19 @@ const main = async () => {
   url.pathname = `/${database}`
   try {
     const secret = randomBytes(32).toString("hex")
-    const app = await startChild(children, "dist/src/main.js", {
+    const env = {
       DATABASE_URL: url.toString(),
       NODE_ENV: "production",
       JWT_SECRET: secret,
-      RUN_WORKERS: process.env.RUN_WORKERS ?? "false",
       MAX_TICKETS_PER_CUSTOMER_PER_EVENT: "1000000",
       MAIL_DIR: join(tmpdir(), `bench-mail-${randomBytes(4).toString("hex")}`)
-    }, flags)
+    }
+    // WORKERS: none (API only, the default), "process" (the API's own, as `npm start`) or "apart" (`npm run worker`).
+    const workers = process.env.WORKERS ?? "none"
+    const api1 = await startChild(children, "dist/src/main.js", { ...env, RUN_WORKERS: String(workers === "process") }, flags)
+    const app = workers === "apart"
+      ? together(api1, await startChild(children, "dist/src/worker.js", env, flags, "METRICS_PORT"))
+      : api1
     const api = `${app.url}/api`
     const db = new pg.Client({ connectionString: url.toString() })
     await db.connect()
