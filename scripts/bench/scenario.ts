@@ -32,7 +32,7 @@ const measure = async (server: Child, run: () => ReturnType<typeof load>) => {
   const cpu = (server.cpuMs() - before) / Math.max(1, result.ok + result.failed)
   console.log(
     `${scenario} (${connections} connections, ${seconds} s): ${result.perSecond} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
-      `server CPU ${cpu.toFixed(3)} ms/req, statuses ${JSON.stringify(result.statuses)}`
+      `server CPU ${cpu.toFixed(3)} ms/req, RSS ${server.rssMb()} MB, statuses ${JSON.stringify(result.statuses)}`
   )
 }
 
