@@ -189,21 +189,27 @@ describe("the booking engine across events", () => {
         const sql = yield* SqlClient.SqlClient
         const scenes = yield* Effect.forEach([1, 2], () => aScene(1))
         // Each event sold out to its customer; in one batch, a newcomer joins each waiting list and the booking is cancelled.
-        const booked = yield* Effect.forEach(scenes, ({ customer, event }) => bookOne({ userId: customer, eventId: event, ticketsCount: 1 }))
+        const booked = yield* Effect.forEach(
+          scenes,
+          ({ customer, event }) => bookOne({ userId: customer, eventId: event, ticketsCount: 1 })
+        )
         const [newcomer] = yield* sql<{ id: UserId }>`
           INSERT INTO users (email, password_hash, role) VALUES (${`newcomer-${randomUUID()}@example.com`}, 'x', 'CUSTOMER') RETURNING id`
-        const applied = yield* Effect.flatMap(Transactions, (transactions) =>
-          transactions.run(Effect.flatMap(InventoryRepo, (repo) =>
-            repo.applyEach(
-              scenes.map(({ customer, event }, i) => ({
-                eventId: event,
-                operations: [
-                  { _tag: "Join", userId: newcomer!.id, ticketsCount: 1 },
-                  { _tag: "Cancel", userId: customer, bookingId: booked[i]!.id }
-                ]
-              })),
-              looseRules
-            ))))
+        const applied = yield* Effect.flatMap(
+          Transactions,
+          (transactions) =>
+            transactions.run(Effect.flatMap(InventoryRepo, (repo) =>
+              repo.applyEach(
+                scenes.map(({ customer, event }, i) => ({
+                  eventId: event,
+                  operations: [
+                    { _tag: "Join", userId: newcomer!.id, ticketsCount: 1 },
+                    { _tag: "Cancel", userId: customer, bookingId: booked[i]!.id }
+                  ]
+                })),
+                looseRules
+              )))
+        )
         expect(applied.map(({ plan }) => plan.holds.inserts.length)).toEqual([1, 1])
         const offers = yield* sql<{ holdEvent: number; entryEvent: number; entryId: number }>`
           SELECT h.event_id AS "holdEvent", w.event_id AS "entryEvent", w.id AS "entryId"
