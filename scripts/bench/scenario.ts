@@ -22,7 +22,8 @@ const seconds = Number(secondsArg)
 const connections = Number(connectionsArg)
 const profile = process.argv.includes("--profile")
 const PROFILE_DIR = "bench/profile-scenario"
-const NODE_FLAGS = ["--single-threaded-gc", "--max-semi-space-size=32"]
+// NODE_FLAGS="…" tries other flags for the server (npm start's are the default).
+const NODE_FLAGS = process.env.NODE_FLAGS?.split(" ") ?? ["--single-threaded-gc", "--max-semi-space-size=32"]
 
 /** Runs `run` twice (the first warms up) and reports the second with the server's CPU per request. */
 const measure = async (server: Child, run: () => ReturnType<typeof load>) => {
