@@ -24,7 +24,13 @@ export const JobProcessorLive = Layer.effect(
     ([notifications, inventory]) => JobProcessor.fromHandlers({ ...notifications, ...inventory })
   )
 ).pipe(
-  traced(JobProcessor, { process: (jobId, job) => ({ "job.id": jobId, "job.name": job._tag, "event.id": job.eventId }) }),
+  traced(JobProcessor, {
+    process: (jobId, job) => ({
+      "job.id": jobId,
+      "job.name": job._tag,
+      ...("eventId" in job ? { "event.id": job.eventId } : { "job.bookings": job.bookings.length })
+    })
+  }),
   Layer.provide(Layer.mergeAll(NotificationJobs.layer, InventoryJobs.layer))
 )
 

@@ -83,3 +83,12 @@ export const together = (first: Child, ...rest: ReadonlyArray<Child>): Child => 
     }
   }
 }
+
+/** Waits until `server` is idle (its queued work, such as confirmation emails, done), at most 30 s. */
+export const settle = async (server: Child) => {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+    const before = server.cpuMs()
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    if (server.cpuMs() - before < 25) return
+  }
+}

@@ -27,12 +27,15 @@ export class BookingsRepo extends Context.Tag("BookingsRepo")<BookingsRepo, {
   readonly listByUser: (userId: UserId, page: PageRequest) => Effect.Effect<Page<Booking>>
   /** A booking with its event (cancelled or not). */
   readonly findById: (id: BookingId) => Effect.Effect<Option.Option<Booking>>
+  /** The bookings (of those ids that exist) with their events and their customers' emails, by id: what their confirmations say. */
+  readonly findWithEmails: (ids: ReadonlyArray<BookingId>) => Effect.Effect<ReadonlyArray<BookingWithEmail>>
   /** The event's attendees (confirmed bookings) by user id, one entry per user with their tickets summed. */
   readonly attendees: (eventId: EventId, page: AttendeePage) => Effect.Effect<ReadonlyArray<Attendee>>
 }>() {
   static readonly layer = Layer.effect(BookingsRepo, Effect.map(SqlClient.SqlClient, makeSql)).pipe(traced(BookingsRepo, {
     listByUser: (userId) => ({ "user.id": userId }),
     findById: (id) => ({ "booking.id": id }),
+    findWithEmails: (ids) => ({ "bookings.count": ids.length }),
     attendees: (eventId, { afterUserId }) => ({ "event.id": eventId, "attendees.after_user_id": afterUserId })
   }))
   static readonly layerMemory = Layer.effect(BookingsRepo, Effect.map(MemoryStore, makeMemory))
@@ -45,6 +48,13 @@ const BookingRow = Schema.Struct({
   createdAt: Schema.DateFromSelf
 })
 const decodeBookingRows = Schema.decodeUnknownSync(Schema.Array(BookingRow))
+const decodeWithEmails = Schema.decodeUnknownSync(Schema.Array(Schema.Struct({ ...BookingRow.fields, email: Schema.String })))
+
+export interface BookingWithEmail {
+  readonly booking: Booking
+  /** The customer's. */
+  readonly email: string
+}
 
 function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
   const bookingColumns = sql.literal(`
@@ -72,6 +82,15 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
         SELECT ${bookingColumns}, ${event}
         FROM bookings b JOIN events e ON e.id = b.event_id
         WHERE b.id = ${id}`.pipe(Effect.map((rows) => Option.fromNullable(decodeBookingRows(rows)[0])), Effect.orDie),
+    findWithEmails: (ids) =>
+      sql`
+        SELECT ${bookingColumns}, ${event}, u.email
+        FROM bookings b JOIN events e ON e.id = b.event_id JOIN users u ON u.id = b.user_id
+        WHERE b.id = ANY(${ids}::int[])
+        ORDER BY b.id`.pipe(
+        Effect.map((rows) => decodeWithEmails(rows).map(({ email, ...booking }) => ({ booking, email }))),
+        Effect.orDie
+      ),
     attendees: (eventId, { afterUserId, limit }) =>
       sql<Attendee>`
         SELECT u.id AS "userId", u.email, sum(b.tickets_count)::int AS tickets
@@ -112,6 +131,16 @@ function makeMemory(store: MemoryStore["Type"]): BookingsRepo["Type"] {
         Option.fromNullable(tables.bookings.get(id)).pipe(
           Option.map((booking) => withEvent(booking, toEvent(tables.events.get(booking.eventId)!)))
         )),
+
+    findWithEmails: (ids) =>
+      Effect.map(Ref.get(store), (tables) =>
+        [...new Set(ids)].sort((a, b) => a - b).flatMap((id) => {
+          const booking = tables.bookings.get(id)
+          const user = booking && tables.users.get(booking.userId)
+          return booking === undefined || user === undefined
+            ? []
+            : [{ booking: withEvent(booking, toEvent(tables.events.get(booking.eventId)!)), email: user.email }]
+        })),
 
     attendees: (eventId, { afterUserId, limit }) =>
       Effect.map(Ref.get(store), (tables) => {

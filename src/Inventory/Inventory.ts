@@ -5,7 +5,7 @@
  * by the next one (Platform/GroupCommit.ts), in arrival order, with the outcome applying them one
  * by one would give (Operations.ts).
  */
-import { Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
+import { Array as Arr, Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
 import type { Booking } from "../Bookings/Booking.ts"
 import { AppConfig } from "../Config.ts"
 import {
@@ -118,13 +118,25 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
             batch.map(({ eventId, items }) => ({ eventId, operations: items.map((item) => item.operation) })),
             rules
           )
-          const reported = applied.flatMap(({ plan }, i) =>
+          const spanOf = (i: number, notice: Notice) => notice.cause === undefined ? undefined : batch[i]!.items[notice.cause]!.span
+          const reported: Array<readonly [Job, Tracer.AnySpan | undefined]> = applied.flatMap(({ plan }, i) =>
+            plan.notices.flatMap((notice) => jobsOf(batch[i]!.eventId, notice).map((job) => [job, spanOf(i, notice)] as const))
+          )
+          // Every booking the transaction made is confirmed by one job, linked to the first one's request.
+          const confirmed = applied.flatMap(({ plan }, i) =>
             plan.notices.flatMap((notice) =>
-              jobsOf(batch[i]!.eventId, notice).map((job) =>
-                [job, notice.cause === undefined ? undefined : batch[i]!.items[notice.cause]!.span] as const
-              )
+              notice._tag === "BookingConfirmed" ? [{ eventId: batch[i]!.eventId, notice, span: spanOf(i, notice) }] : []
             )
           )
+          if (Arr.isNonEmptyReadonlyArray(confirmed)) {
+            const bookings = Arr.map(confirmed, ({ eventId, notice: { booking } }) => ({
+              bookingId: booking.id as BookingId,
+              userId: booking.userId as UserId,
+              eventId,
+              ticketsCount: booking.ticketsCount
+            }))
+            reported.unshift([{ _tag: "BookingsConfirmed", bookings }, confirmed[0].span])
+          }
           yield* jobs.enqueueEach(reported.map(([job]) => job), reported.map(([, span]) => span))
           return applied.map(({ event, plan }, i): Decided => ({
             plan,
@@ -276,13 +288,11 @@ const resultOf = (eventId: EventId, event: Event | undefined, decision: Decision
   }
 }
 
-/** The outbox jobs a notice becomes. */
+/** The outbox jobs a notice becomes (confirmations aside: they are gathered per transaction). */
 const jobsOf = (eventId: EventId, notice: Notice): ReadonlyArray<Job> => {
   switch (notice._tag) {
-    case "BookingConfirmed": {
-      const { id, ticketsCount, userId } = notice.booking
-      return [{ _tag: "BookingConfirmed", bookingId: id as BookingId, userId: userId as UserId, eventId, ticketsCount }]
-    }
+    case "BookingConfirmed":
+      return [] // one BookingsConfirmed job for the whole transaction (see `apply`)
     case "BookingCancelled": {
       const { id, status, ticketsCount, userId } = notice.booking
       return [{

@@ -5,12 +5,25 @@
 import { Schema } from "effect"
 import { BookingId, EventId, HoldId, UserId } from "../Domain/Ids.ts"
 
-export const BookingConfirmed = Schema.TaggedStruct("BookingConfirmed", {
+const ConfirmedBooking = Schema.Struct({
   bookingId: BookingId,
   userId: UserId,
   eventId: EventId,
   ticketsCount: Schema.Int
 })
+
+/**
+ * The bookings one transaction of the booking engine made (of one event or several): each
+ * customer gets their confirmation. One job for the batch, not one per booking: at an on-sale rush
+ * a job per booking cost the outbox, the relay and the queue as much as the booking itself.
+ */
+export const BookingsConfirmed = Schema.TaggedStruct("BookingsConfirmed", {
+  bookings: Schema.NonEmptyArray(ConfirmedBooking)
+})
+export type BookingsConfirmed = typeof BookingsConfirmed.Type
+
+/** One booking's confirmation: what the engine wrote before BookingsConfirmed; such jobs still run. */
+export const BookingConfirmed = Schema.TaggedStruct("BookingConfirmed", ConfirmedBooking.fields)
 export type BookingConfirmed = typeof BookingConfirmed.Type
 
 /** A customer cancelled a booking, or gave some of its tickets back (`ticketsLeft` > 0). */
@@ -70,7 +83,15 @@ export const EventCancelled = Schema.TaggedStruct("EventCancelled", {
 })
 export type EventCancelled = typeof EventCancelled.Type
 
-export const Job = Schema.Union(BookingConfirmed, BookingCancelled, WaitlistOffer, HoldExpiry, EventUpdated, EventCancelled)
+export const Job = Schema.Union(
+  BookingsConfirmed,
+  BookingConfirmed,
+  BookingCancelled,
+  WaitlistOffer,
+  HoldExpiry,
+  EventUpdated,
+  EventCancelled
+)
 export type Job = typeof Job.Type
 export type JobName = Job["_tag"]
 
@@ -83,6 +104,7 @@ export type QueueName = typeof QueueNames[number]
  */
 export const queueOf = (job: Job): QueueName => {
   switch (job._tag) {
+    case "BookingsConfirmed":
     case "BookingConfirmed":
     case "BookingCancelled":
     case "WaitlistOffer":

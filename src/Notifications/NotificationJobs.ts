@@ -3,11 +3,19 @@
  * job contract (Jobs/JobProcessor.ts), one handler per job type it owns. Tests call the handlers
  * through the application's JobProcessor over in-memory layers.
  */
-import { Context, Effect, Layer, Option } from "effect"
+import { Context, Effect, Either, Layer, Option } from "effect"
 import { UsersRepo } from "../Accounts/UsersRepo.ts"
 import { type Attendee, BookingsRepo } from "../Bookings/BookingsRepo.ts"
 import { HoldsRepo } from "../Holds/HoldsRepo.ts"
-import type { BookingCancelled, BookingConfirmed, EventCancelled, EventUpdated, Job, WaitlistOffer } from "../Jobs/Job.ts"
+import type {
+  BookingCancelled,
+  BookingConfirmed,
+  BookingsConfirmed,
+  EventCancelled,
+  EventUpdated,
+  Job,
+  WaitlistOffer
+} from "../Jobs/Job.ts"
 import { JobCannotRun, type JobHandlers } from "../Jobs/JobProcessor.ts"
 import { recordEmail } from "../Telemetry/Metrics.ts"
 import { Deliveries } from "./Deliveries.ts"
@@ -19,7 +27,7 @@ export const ATTENDEE_BATCH = 100
 const SENDS_IN_FLIGHT = 5
 
 /** The job types that end in an email. */
-export type NotificationJob = BookingConfirmed | BookingCancelled | WaitlistOffer | EventUpdated | EventCancelled
+export type NotificationJob = BookingsConfirmed | BookingConfirmed | BookingCancelled | WaitlistOffer | EventUpdated | EventCancelled
 
 export class NotificationJobs extends Context.Tag("NotificationJobs")<NotificationJobs, JobHandlers<NotificationJob["_tag"]>>() {
   static readonly layer = Layer.effect(
@@ -49,6 +57,29 @@ export class NotificationJobs extends Context.Tag("NotificationJobs")<Notificati
           }
           // Keyed by booking, not by job: one confirmation per booking, however it was published.
           yield* deliver(`booking-confirmed-${job.bookingId}`, job._tag, jobId, Emails.bookingConfirmation(booking.value, user.value.email))
+        })
+
+      /**
+       * One confirmation per booking of the batch, keyed by booking as BookingConfirmed's: a retry
+       * (or an older per-booking job for the same booking) sends none twice. Every booking is tried;
+       * if any send failed, the job fails and its retry sends only what is still unsent.
+       */
+      const confirmBookings = (jobId: string, job: BookingsConfirmed) =>
+        Effect.gen(function*() {
+          const found = yield* bookings.findWithEmails(job.bookings.map(({ bookingId }) => bookingId))
+          if (found.length < job.bookings.length) {
+            yield* Effect.logWarning("confirmations skipped: bookings or their users no longer exist").pipe(
+              Effect.annotateLogs({ jobId, missing: job.bookings.length - found.length })
+            )
+          }
+          const sent = yield* Effect.forEach(
+            found,
+            ({ booking, email }) =>
+              Effect.either(deliver(`booking-confirmed-${booking.id}`, job._tag, jobId, Emails.bookingConfirmation(booking, email))),
+            { concurrency: SENDS_IN_FLIGHT }
+          )
+          const failed = sent.find(Either.isLeft)
+          if (failed !== undefined) return yield* Effect.fail(failed.left)
         })
 
       const emailOf = (userId: BookingConfirmed["userId"]) =>
@@ -100,6 +131,7 @@ export class NotificationJobs extends Context.Tag("NotificationJobs")<Notificati
         })
 
       return {
+        BookingsConfirmed: confirmBookings,
         BookingConfirmed: confirmBooking,
         BookingCancelled: cancelBooking,
         WaitlistOffer: offer,

@@ -8,6 +8,7 @@ import { describe, expect, layer } from "@effect/vitest"
 import { Effect, Ref } from "effect"
 import { EnqueuedJobs } from "../../src/Jobs/JobQueue.ts"
 import { IdempotencyStore } from "../../src/Platform/IdempotencyStore.ts"
+import { confirmedBookings } from "../support/confirmations.ts"
 import { createEvent, PostgresServer, request, signUp } from "../support/server.ts"
 
 const book = (token: string, json: unknown, key: string) =>
@@ -21,7 +22,7 @@ const ledger = (eventId: number) =>
       FROM events e WHERE e.id = ${eventId}`
     // The test server's job queue is in memory (the outbox's own tests are in outbox.test.ts).
     const jobs = yield* Ref.get(yield* EnqueuedJobs)
-    const confirmations = jobs.filter((job) => job._tag === "BookingConfirmed" && job.eventId === eventId).length
+    const confirmations = confirmedBookings(jobs, eventId).length
     return { ...row!, confirmations }
   })
 

@@ -161,7 +161,7 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
 
   describe("the services write jobs to the outbox", () => {
     test(
-      "a booking writes one BookingConfirmed row on email-queue, in the booking's transaction",
+      "a booking writes one BookingsConfirmed row on email-queue, in the booking's transaction",
       Effect.gen(function*() {
         const { customer, event } = yield* aScene()
         const booking = yield* Effect.flatMap(Bookings, (bookings) => bookings.book(customer.id, { eventId: event.id, ticketsCount: 2 }))
@@ -169,9 +169,9 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
         const rows = yield* outboxRows
         expect(rows.map(({ job, name, published, queue }) => ({ queue, name, published, job }))).toEqual([{
           queue: "email-queue",
-          name: "BookingConfirmed",
+          name: "BookingsConfirmed",
           published: false,
-          job: { _tag: "BookingConfirmed", bookingId: booking.id, userId: customer.id, eventId: event.id, ticketsCount: 2 }
+          job: { _tag: "BookingsConfirmed", bookings: [{ bookingId: booking.id, userId: customer.id, eventId: event.id, ticketsCount: 2 }] }
         }])
         // now() is the transaction's start: equal timestamps mean one transaction wrote both rows.
         const [same] = yield* query((sql) =>

@@ -56,7 +56,8 @@ describe("the seed", () => {
           SELECT u.email, e.title, b.tickets_count AS tickets
           FROM bookings b JOIN users u ON u.id = b.user_id JOIN events e ON e.id = b.event_id ORDER BY b.id`
         expect(bookings).toEqual(BOOKINGS.map((b) => ({ email: CUSTOMERS[b.customer].email, title: b.event, tickets: b.tickets })))
-        const confirmations = yield* sql<{ count: number }>`SELECT count(*)::int AS count FROM outbox WHERE name = 'BookingConfirmed'`
+        const confirmations = yield* sql<{ count: number }>`
+          SELECT sum(jsonb_array_length(payload->'bookings'))::int AS count FROM outbox WHERE name = 'BookingsConfirmed'`
         expect(confirmations[0]!.count).toBe(8)
       }))
 

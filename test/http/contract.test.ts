@@ -5,6 +5,7 @@ import { Effect, Redacted, Ref } from "effect"
 import { SignJWT, UnsecuredJWT } from "jose"
 import { AppConfig } from "../../src/Config.ts"
 import { EnqueuedJobs } from "../../src/Jobs/JobQueue.ts"
+import { confirmedBookings } from "../support/confirmations.ts"
 import { client, createEvent, MemoryServer, request, signUp, uniqueEmail } from "../support/server.ts"
 
 const future = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString()
@@ -245,9 +246,8 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
           createdAt: expect.any(String),
           event: { id: event.id, title: event.title, availableTickets: 3, status: "PUBLISHED" }
         })
-        const jobs = (yield* Ref.get(yield* EnqueuedJobs)).filter((job) => job._tag === "BookingConfirmed" && job.eventId === event.id)
-        expect(jobs).toEqual([{
-          _tag: "BookingConfirmed",
+        const jobs = (yield* Ref.get(yield* EnqueuedJobs)).filter((job) => job._tag === "BookingsConfirmed")
+        expect(confirmedBookings(jobs, event.id)).toEqual([{
           bookingId: response.body.id,
           userId: customer.user.id,
           eventId: event.id,
@@ -278,8 +278,7 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
         }
         expectError(yield* book({ eventId: event.id, ticketsCount: 1, seat: "A1" }), 400, "ValidationError")
 
-        const jobs = (yield* Ref.get(yield* EnqueuedJobs)).filter((job) => job._tag === "BookingConfirmed" && job.eventId === event.id)
-        expect(jobs).toHaveLength(1)
+        expect(confirmedBookings(yield* Ref.get(yield* EnqueuedJobs), event.id)).toHaveLength(1)
       }))
 
     it.effect("my-bookings lists only the caller's bookings, newest first", () =>

@@ -11,6 +11,7 @@ import { EnqueuedJobs } from "../../src/Jobs/JobQueue.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
 import { MemoryStore } from "../../src/Platform/MemoryStore.ts"
 import { Transactions } from "../../src/Platform/Transactions.ts"
+import { confirmedBookings } from "../support/confirmations.ts"
 import { createEvent, MemoryServer, request, serverOver, signUp } from "../support/server.ts"
 
 const book = (token: string, json: unknown, key?: string) =>
@@ -64,8 +65,7 @@ describe("Idempotency-Key (in memory)", () => {
         const { available, bookings } = yield* bookingsOf(event.id)
         expect(bookings).toHaveLength(1)
         expect(available).toBe(98)
-        const jobs = (yield* Ref.get(yield* EnqueuedJobs)).filter((job) => job._tag === "BookingConfirmed" && job.eventId === event.id)
-        expect(jobs).toHaveLength(1)
+        expect(confirmedBookings(yield* Ref.get(yield* EnqueuedJobs), event.id)).toHaveLength(1)
       }))
 
     it.effect("the same key with another body: 422 IdempotencyKeyReused, nothing booked for it", () =>

@@ -79,8 +79,8 @@ describe("tracing over OTLP", () => {
           expect(booked.status).toBe(201)
           yield* eventually(sink.received, (mails) => mails.length === 1)
 
-          const spans = yield* eventually(receiver.spans, (all) => all.some((span) => span.name === "job BookingConfirmed"))
-          const job = spans.find((span) => span.name === "job BookingConfirmed")!
+          const spans = yield* eventually(receiver.spans, (all) => all.some((span) => span.name === "job BookingsConfirmed"))
+          const job = spans.find((span) => span.name === "job BookingsConfirmed")!
           const book = spans.find((span) => span.name === "Bookings.book" && attribute(span, "event.id") === event.id)!
           expect(book).toBeDefined()
           expect(attribute(book, "booking.tickets")).toBe(2)

@@ -8,7 +8,7 @@ import { expect, type Vitest } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { UsersRepo } from "../../src/Accounts/UsersRepo.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
-import type { UserId } from "../../src/Domain/Ids.ts"
+import type { BookingId, UserId } from "../../src/Domain/Ids.ts"
 import { EventsRepo, type NewEvent } from "../../src/Events/EventsRepo.ts"
 import type { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
 import { bookOne } from "./bookings.ts"
@@ -175,5 +175,12 @@ export const repositoryContract = (it: Vitest.MethodsNonLive<Repositories, true>
       expect(everyone).toEqual([{ userId: ann.id, email: ann.email, tickets: 3 }, { userId: bob.id, email: bob.email, tickets: 3 }])
       expect(yield* bookings.attendees(event.id, { afterUserId: ann.id, limit: 10 })).toEqual([everyone[1]])
       expect(yield* bookings.attendees(event.id, { afterUserId: 0, limit: 1 })).toEqual([everyone[0]])
+
+      // What confirmations are made of: by id, with the customer's email; unknown ids are left out.
+      const confirming = yield* bookings.findWithEmails([second.id, 2_000_000_000 as BookingId, first.id])
+      expect(confirming).toEqual([{ booking: found, email: ann.email }, {
+        booking: Option.getOrThrow(yield* bookings.findById(second.id)),
+        email: ann.email
+      }])
     }))
 }

@@ -112,7 +112,7 @@ const emailsCounted = (outcome: "sent" | "failed", kind: Job["_tag"]) =>
         .find((sample) => sample.labels?.kind === kind)?.value ?? 0
     ))
 
-describe("BookingConfirmed", () => {
+describe("BookingsConfirmed", () => {
   test(
     "mails the customer once: the booking, event and tickets; a retry or a second job id sends nothing more",
     Effect.gen(function*() {
@@ -120,7 +120,7 @@ describe("BookingConfirmed", () => {
       const ann = yield* user("CUSTOMER", "ann")
       const event = yield* anEvent(org.id)
       const booking = yield* book(ann.id, event.id, 3)
-      const job = yield* enqueued("BookingConfirmed")
+      const job = yield* enqueued("BookingsConfirmed")
       yield* perform("job-1", job)
 
       const mail = yield* mailTo("ann")
@@ -146,7 +146,7 @@ describe("BookingConfirmed", () => {
       const ann = yield* user("CUSTOMER", "ann")
       const event = yield* anEvent(org.id)
       yield* book(ann.id, event.id, 1)
-      const job = yield* enqueued("BookingConfirmed")
+      const job = yield* enqueued("BookingsConfirmed")
       const [sentBefore, failedBefore] = [yield* emailsCounted("sent", job._tag), yield* emailsCounted("failed", job._tag)]
 
       yield* Effect.flip(perform("job-1", job)) // the mail server is down for the first send
@@ -166,7 +166,7 @@ describe("BookingConfirmed", () => {
       const ann = yield* user("CUSTOMER", "ann")
       const event = yield* anEvent(org.id, { title: "<script>alert(1)</script>" })
       yield* book(ann.id, event.id, 1)
-      yield* perform("job-1", yield* enqueued("BookingConfirmed"))
+      yield* perform("job-1", yield* enqueued("BookingsConfirmed"))
 
       const mail = yield* mailTo("ann")
       expect(mail.html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;")
@@ -175,6 +175,92 @@ describe("BookingConfirmed", () => {
     })
   )
 
+  test(
+    "one job for a transaction's bookings mails each customer once; a retry, or an older per-booking job, sends nothing more",
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const [ann, bob] = [yield* user("CUSTOMER", "ann"), yield* user("CUSTOMER", "bob")]
+      const [first, second] = [yield* anEvent(org.id), yield* anEvent(org.id, { title: "Second Conf" })]
+      const [a, b] = [yield* book(ann.id, first.id, 2), yield* book(bob.id, second.id, 1)]
+      const job: Job = {
+        _tag: "BookingsConfirmed",
+        bookings: [
+          { bookingId: a.id, userId: ann.id, eventId: first.id, ticketsCount: 2 },
+          { bookingId: b.id, userId: bob.id, eventId: second.id, ticketsCount: 1 }
+        ]
+      }
+      yield* perform("job-1", job)
+      expect(yield* recipients).toEqual(["ann@example.com", "bob@example.com"])
+      expect((yield* mailTo("bob")).subject).toContain("Second Conf")
+
+      yield* perform("job-1", job)
+      yield* perform("job-2", { _tag: "BookingConfirmed", bookingId: b.id, userId: bob.id, eventId: second.id, ticketsCount: 1 })
+      expect(yield* recipients).toEqual(["ann@example.com", "bob@example.com"])
+    })
+  )
+
+  test(
+    "one failed send fails the job, the others still go; the retry sends only the one still unsent",
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const [ann, bob] = [yield* user("CUSTOMER", "ann"), yield* user("CUSTOMER", "bob")]
+      const event = yield* anEvent(org.id)
+      const [a, b] = [yield* book(ann.id, event.id, 1), yield* book(bob.id, event.id, 1)]
+      const job: Job = {
+        _tag: "BookingsConfirmed",
+        bookings: [
+          { bookingId: a.id, userId: ann.id, eventId: event.id, ticketsCount: 1 },
+          { bookingId: b.id, userId: bob.id, eventId: event.id, ticketsCount: 1 }
+        ]
+      }
+      expect(yield* Effect.flip(perform("job-1", job))).toMatchObject({ _tag: "MailError" })
+      expect(yield* recipients).toHaveLength(1)
+      yield* perform("job-1", job)
+      expect(yield* recipients).toEqual(["ann@example.com", "bob@example.com"])
+    }),
+    mailerDownOnCall(1)
+  )
+
+  test(
+    "bookings that no longer exist are skipped; the rest are mailed",
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const ann = yield* user("CUSTOMER", "ann")
+      const event = yield* anEvent(org.id)
+      const booking = yield* book(ann.id, event.id, 1)
+      yield* perform("job-1", {
+        _tag: "BookingsConfirmed",
+        bookings: [
+          { bookingId: 999 as BookingId, userId: ann.id, eventId: event.id, ticketsCount: 1 },
+          { bookingId: booking.id, userId: ann.id, eventId: event.id, ticketsCount: 1 }
+        ]
+      })
+      expect(yield* recipients).toEqual(["ann@example.com"])
+    })
+  )
+
+  test(
+    "a failed send fails the job with MailError and records nothing: the retry sends exactly once",
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const ann = yield* user("CUSTOMER", "ann")
+      const event = yield* anEvent(org.id)
+      yield* book(ann.id, event.id, 1)
+      const job = yield* enqueued("BookingsConfirmed")
+
+      const error = yield* Effect.flip(perform("job-1", job))
+      expect(error).toMatchObject({ _tag: "MailError", message: "down" })
+      expect(yield* sent).toEqual([])
+
+      yield* perform("job-1", job)
+      yield* perform("job-1", job)
+      expect(yield* recipients).toEqual(["ann@example.com"])
+    }),
+    mailerDownOnCall(1)
+  )
+})
+
+describe("BookingConfirmed (one booking's job, as written before BookingsConfirmed)", () => {
   test(
     "for a booking that does not exist fails with JobCannotRun and sends nothing",
     Effect.gen(function*() {
@@ -191,26 +277,6 @@ describe("BookingConfirmed", () => {
       expect(error._tag).toBe("JobCannotRun")
       expect(yield* sent).toEqual([])
     })
-  )
-
-  test(
-    "a failed send fails the job with MailError and records nothing: the retry sends exactly once",
-    Effect.gen(function*() {
-      const org = yield* organizer
-      const ann = yield* user("CUSTOMER", "ann")
-      const event = yield* anEvent(org.id)
-      yield* book(ann.id, event.id, 1)
-      const job = yield* enqueued("BookingConfirmed")
-
-      const error = yield* Effect.flip(perform("job-1", job))
-      expect(error).toMatchObject({ _tag: "MailError", message: "down" })
-      expect(yield* sent).toEqual([])
-
-      yield* perform("job-1", job)
-      yield* perform("job-1", job)
-      expect(yield* recipients).toEqual(["ann@example.com"])
-    }),
-    mailerDownOnCall(1)
   )
 })
 

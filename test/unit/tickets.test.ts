@@ -208,7 +208,9 @@ describe("holds", () => {
         status: "CONFIRMED",
         event: { availableTickets: 7 }
       })
-      expect((yield* jobs("BookingConfirmed")).map((job) => job.bookingId)).toEqual([booking.id])
+      expect((yield* jobs("BookingsConfirmed")).flatMap((job) => job.bookings.map((confirmed) => confirmed.bookingId))).toEqual([
+        booking.id
+      ])
       expect(yield* Effect.flatMap(Holds, (h) => h.listMine(ann.id))).toEqual([])
       expect((yield* Effect.flip(Effect.flatMap(Holds, (h) => h.confirm(ann.id, held.id))))._tag).toBe("HoldAlreadyConfirmed")
       expect((yield* Effect.flip(Effect.flatMap(Holds, (h) => h.release(ann.id, held.id))))._tag).toBe("HoldAlreadyConfirmed")
