@@ -62,7 +62,9 @@ export class NotificationJobs extends Context.Tag("NotificationJobs")<Notificati
       /**
        * One confirmation per booking of the batch, keyed by booking as BookingConfirmed's: a retry
        * (or an older per-booking job for the same booking) sends none twice. Every booking is tried;
-       * if any send failed, the job fails and its retry sends only what is still unsent.
+       * if any send failed, the job fails and its retry sends only what is still unsent. One send at
+       * a time (the queue runs several jobs at once): at a rush the emails must not crowd out the
+       * bookings on the API process; they catch up once it calms down.
        */
       const confirmBookings = (jobId: string, job: BookingsConfirmed) =>
         Effect.gen(function*() {
@@ -75,8 +77,7 @@ export class NotificationJobs extends Context.Tag("NotificationJobs")<Notificati
           const sent = yield* Effect.forEach(
             found,
             ({ booking, email }) =>
-              Effect.either(deliver(`booking-confirmed-${booking.id}`, job._tag, jobId, Emails.bookingConfirmation(booking, email))),
-            { concurrency: SENDS_IN_FLIGHT }
+              Effect.either(deliver(`booking-confirmed-${booking.id}`, job._tag, jobId, Emails.bookingConfirmation(booking, email)))
           )
           const failed = sent.find(Either.isLeft)
           if (failed !== undefined) return yield* Effect.fail(failed.left)
