@@ -1,4 +1,4 @@
-/** The bench's buyers: 200 customer rows, and a token for each minted with the server's secret (bcrypt is not the subject). */
+/** The bench's buyers: 200 customer rows, a token for each minted with the server's secret (bcrypt is not the subject), and their booking requests. */
 import { Effect, Layer, Redacted } from "effect"
 import type pg from "pg"
 import { Tokens } from "../../src/Accounts/Tokens.ts"
@@ -20,4 +20,19 @@ export const customersWithTokens = async (db: pg.Client, secret: string) => {
     )
   )
   return { customers, tokens }
+}
+
+/** autocannon's request for one ticket of the event `eventOf` names, booked by each buyer in turn. */
+export const bookingRequest = (tokens: ReadonlyArray<string>, eventOf: () => number) => {
+  let turn = 0
+  return {
+    method: "POST" as const,
+    path: "/api/bookings",
+    headers: { "content-type": "application/json" },
+    setupRequest: (request: any) => {
+      request.headers = { ...request.headers, authorization: `Bearer ${tokens[turn++ % tokens.length]}` }
+      request.body = JSON.stringify({ eventId: eventOf(), ticketsCount: 1 })
+      return request
+    }
+  }
 }

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import pg from "pg"
 import { startEmbeddedPostgres } from "../../src/Platform/EmbeddedPostgres.ts"
-import { customersWithTokens } from "./customers.ts"
+import { bookingRequest, customersWithTokens } from "./customers.ts"
 import { load, type Run } from "./load.ts"
 import { type Child, settle, startChild } from "./processes.ts"
 import { topFunctions } from "./profile-top.ts"
@@ -160,17 +160,7 @@ const main = async () => {
     const hot = await newEvent("The hot one", HOT_TICKETS)
     for (let i = 1; i < 19; i++) await newEvent(`Event ${i}`, 100) // with the hot one and the warm-up: 20 listed
 
-    let turn = 0
-    const booking = (eventOf: () => number) => ({
-      method: "POST" as const,
-      path: "/api/bookings",
-      headers: { "content-type": "application/json" },
-      setupRequest: (request: any) => {
-        request.headers = { ...request.headers, authorization: `Bearer ${tokens[turn++ % tokens.length]}` }
-        request.body = JSON.stringify({ eventId: eventOf(), ticketsCount: 1 })
-        return request
-      }
-    })
+    const booking = (eventOf: () => number) => bookingRequest(tokens, eventOf)
 
     step("GET /api/events, then the hot event at 16 and 64 connections")
     // Each run starts once the confirmations of the previous one are out (the service is idle again).

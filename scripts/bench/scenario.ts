@@ -12,7 +12,7 @@ import { readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import pg from "pg"
-import { customersWithTokens } from "./customers.ts"
+import { bookingRequest, customersWithTokens } from "./customers.ts"
 import { load } from "./load.ts"
 import { type Child, settle, startChild, together } from "./processes.ts"
 import { topFunctions } from "./profile-top.ts"
@@ -99,7 +99,6 @@ const main = async () => {
     )
     const { tokens } = await customersWithTokens(db, secret)
     await db.end()
-    let turn = 0
     const runs: Record<string, () => ReturnType<typeof load>> = {
       health: () => load({ url: `${api}/health`, connections, seconds }),
       events: () => load({ url: `${api}/events`, connections, seconds }),
@@ -107,21 +106,7 @@ const main = async () => {
       spread: () => booking(() => spread[Math.floor(Math.random() * spread.length)]!.id)
     }
     function booking(eventOf: () => number) {
-      return load({
-        url: app.url,
-        connections,
-        seconds,
-        request: {
-          method: "POST",
-          path: "/api/bookings",
-          headers: { "content-type": "application/json" },
-          setupRequest: (request: any) => {
-            request.headers = { ...request.headers, authorization: `Bearer ${tokens[turn++ % tokens.length]}` }
-            request.body = JSON.stringify({ eventId: eventOf(), ticketsCount: 1 })
-            return request
-          }
-        }
-      })
+      return load({ url: app.url, connections, seconds, request: bookingRequest(tokens, eventOf) })
     }
     const run = runs[scenario]
     if (run === undefined) throw new Error(`unknown scenario ${scenario}: ceiling, health, events, book or spread`)
