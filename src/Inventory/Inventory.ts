@@ -3,7 +3,8 @@
  * holds and their expiry, the waiting list. Operations on one event are group-committed: those
  * that arrive while the event's transaction is in flight wait in its line and are decided together
  * by the next one (Platform/GroupCommit.ts), in arrival order, with the outcome applying them one
- * by one would give (Operations.ts).
+ * by one would give (Operations.ts). One transaction may take the lines of several events (their
+ * rows locked in id order), so bookings spread over many events are batched too.
  */
 import { Array as Arr, Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
 import type { Booking } from "../Bookings/Booking.ts"
