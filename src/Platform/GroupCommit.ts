@@ -126,7 +126,9 @@ export const make = <K, I, A, E>(options: GroupCommitOptions<K, I, A, E>) =>
 
     const finished = (batch: ReadonlyArray<Taken<K, I, A, E>>) => {
       inFlight--
-      for (const { key } of batch) {
+      for (const { key, waiters } of batch) {
+        // Answered already, unless the commit never ran (interrupted before it began): then say so.
+        for (const waiter of waiters) Deferred.unsafeDone(waiter.outcome, Exit.failCause(Cause.interrupt(FiberId.none)))
         busy.delete(key)
         if (lines.has(key)) ready.add(key)
       }
