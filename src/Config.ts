@@ -142,7 +142,7 @@ const defaultJobs: JobSettings = {
 /** bcrypt threads: one fewer than the cores (at least one), so the event loop keeps a core. */
 const defaultPasswordWorkers = () => Math.max(1, Math.min(4, availableParallelism() - 1))
 
-const defaultBooking: BookingSettings = { maxBatch: 100, maxWaiting: 1000, maxCommits: 4 }
+const defaultBooking: BookingSettings = { maxBatch: 100, maxWaiting: 1000, maxCommits: 2 }
 
 const defaultHolds: HoldSettings = { ttlSeconds: 600, sweepIntervalSeconds: 30 }
 
