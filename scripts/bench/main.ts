@@ -21,6 +21,7 @@ import { bookingRequest, customersWithTokens } from "./customers.ts"
 import { load, type Run } from "./load.ts"
 import { type Child, settle, startChild } from "./processes.ts"
 import { topFunctions } from "./profile-top.ts"
+import { scratch } from "./scratch.ts"
 
 /** `--profile`: the service runs under `node --cpu-prof`; its hottest functions are printed at the end. */
 const profile = process.argv.includes("--profile")
@@ -107,6 +108,7 @@ const main = async () => {
   await admin.query(`CREATE DATABASE ${database}`)
   const databaseUrl = withDatabase(server, database)
   const children: Array<Child> = []
+  const space = scratch()
   try {
     step("baselines: bare Node, one-endpoint HttpApi")
     // Baselines first, on an idle machine: the bare stack and the HttpApi stack.
@@ -126,13 +128,12 @@ const main = async () => {
       DATABASE_URL: databaseUrl,
       NODE_ENV: "production",
       JWT_SECRET: secret,
-      MAIL_DIR: join(tmpdir(), `bench-mail-${randomBytes(4).toString("hex")}`),
+      ...space.env,
       // The login storm is one account from one address: it measures bcrypt's effect, not the rate limits.
       AUTH_RATE_LIMIT_ADDRESS: "1000000",
       AUTH_RATE_LIMIT_ACCOUNT: "1000000",
       // 200 customers buy thousands of tickets of one event: the per-customer limit is not measured here.
-      MAX_TICKETS_PER_CUSTOMER_PER_EVENT: "1000000",
-      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, QUEUE_PREFIX: `bench-${randomBytes(4).toString("hex")}` } : {})
+      MAX_TICKETS_PER_CUSTOMER_PER_EVENT: "1000000"
     }, [...SERVER_NODE_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [])])
     const api = `${app.url}/api`
     const db = new pg.Client({ connectionString: databaseUrl })
@@ -284,6 +285,7 @@ const main = async () => {
     for (const child of children) await child.stop()
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
     await admin.end()
+    await space.remove()
     await Effect.runPromise(Scope.close(scope, Exit.void))
   }
 }

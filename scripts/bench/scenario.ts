@@ -9,13 +9,13 @@
  */
 import { randomBytes } from "node:crypto"
 import { readdirSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import pg from "pg"
 import { bookingRequest, customersWithTokens } from "./customers.ts"
 import { load } from "./load.ts"
 import { type Child, settle, startChild, together } from "./processes.ts"
 import { topFunctions } from "./profile-top.ts"
+import { scratch } from "./scratch.ts"
 
 const [scenario = "book", secondsArg = "5", connectionsArg = "64"] = process.argv.slice(2).filter((arg) => !arg.startsWith("--"))
 const seconds = Number(secondsArg)
@@ -64,6 +64,7 @@ const main = async () => {
   await admin.query(`CREATE DATABASE ${database}`)
   const url = new URL(server)
   url.pathname = `/${database}`
+  const space = scratch()
   try {
     const secret = randomBytes(32).toString("hex")
     const env = {
@@ -71,7 +72,7 @@ const main = async () => {
       NODE_ENV: "production",
       JWT_SECRET: secret,
       MAX_TICKETS_PER_CUSTOMER_PER_EVENT: "1000000",
-      MAIL_DIR: join(tmpdir(), `bench-mail-${randomBytes(4).toString("hex")}`)
+      ...space.env
     }
     // WORKERS: none (API only, the default), "process" (the API's own, as `npm start`) or "apart" (`npm run worker`).
     const workers = process.env.WORKERS ?? "none"
@@ -117,6 +118,7 @@ const main = async () => {
     for (const child of children) await child.stop()
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
     await admin.end()
+    await space.remove()
   }
 }
 

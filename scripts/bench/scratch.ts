@@ -1,0 +1,37 @@
+/**
+ * What a bench run leaves on the machine, and takes away when it ends: the folder its service
+ * writes confirmation emails to (tens of thousands of files a run) and, with REDIS_URL, its queue
+ * keys in Redis, under a prefix of the run's own.
+ */
+import { Redis } from "ioredis"
+import { randomBytes } from "node:crypto"
+import { rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+export const scratch = () => {
+  const run = randomBytes(4).toString("hex")
+  const mailDir = join(tmpdir(), `bench-mail-${run}`)
+  const queuePrefix = `bench-${run}`
+  const redisUrl = process.env.REDIS_URL
+  return {
+    /** The service's settings for it. */
+    env: { MAIL_DIR: mailDir, ...(redisUrl ? { REDIS_URL: redisUrl, QUEUE_PREFIX: queuePrefix } : {}) },
+    remove: async () => {
+      rmSync(mailDir, { recursive: true, force: true })
+      if (!redisUrl) return
+      const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
+      try {
+        await redis.connect()
+        let cursor = "0"
+        do {
+          const [next, keys] = await redis.scan(cursor, "MATCH", `${queuePrefix}:*`, "COUNT", 1000)
+          if (keys.length > 0) await redis.del(...keys)
+          cursor = next
+        } while (cursor !== "0")
+      } finally {
+        redis.disconnect()
+      }
+    }
+  }
+}
