@@ -44,11 +44,13 @@ const RUSH_TICKETS = 2000
 const scope = Effect.runSync(Scope.make())
 const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => Effect.runPromise(Scope.extend(effect, scope))
 
-/** DATABASE_URL's server, or an embedded one for this run. */
+/** DATABASE_URL's server, or an embedded one for this run (its data folder removed once it stopped). */
 const databaseServer = async (): Promise<string> => {
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL
   const dir = join(tmpdir(), `bench-pg-${randomBytes(4).toString("hex")}`)
-  const embedded = await run(startEmbeddedPostgres(dir))
+  const embedded = await run(
+    Effect.zipRight(Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))), startEmbeddedPostgres(dir))
+  )
   return `postgres://${embedded.user}:${embedded.password}@${embedded.host}:${embedded.port}/postgres`
 }
 
