@@ -3,11 +3,11 @@
  * writes confirmation emails to (tens of thousands of files a run) and, with REDIS_URL, its queue
  * keys in Redis, under a prefix of the run's own.
  */
-import { Redis } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { deleteKeysUnder } from "../redis-keys.ts"
 
 export const scratch = () => {
   const run = randomBytes(4).toString("hex")
@@ -19,19 +19,7 @@ export const scratch = () => {
     env: { MAIL_DIR: mailDir, ...(redisUrl ? { REDIS_URL: redisUrl, QUEUE_PREFIX: queuePrefix } : {}) },
     remove: async () => {
       rmSync(mailDir, { recursive: true, force: true })
-      if (!redisUrl) return
-      const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
-      try {
-        await redis.connect()
-        let cursor = "0"
-        do {
-          const [next, keys] = await redis.scan(cursor, "MATCH", `${queuePrefix}:*`, "COUNT", 1000)
-          if (keys.length > 0) await redis.del(...keys)
-          cursor = next
-        } while (cursor !== "0")
-      } finally {
-        redis.disconnect()
-      }
+      if (redisUrl) await deleteKeysUnder(redisUrl, queuePrefix)
     }
   }
 }

@@ -5,9 +5,9 @@
 import { NodeHttpServer } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect, Layer, Logger, LogLevel, Option, Redacted, Schedule } from "effect"
-import { Redis } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { inject } from "vitest"
+import { deleteKeysUnder } from "../../scripts/redis-keys.ts"
 import { JobWorkersLive } from "../../src/Background.ts"
 import { AppConfig, type AppSettings, type JobSettings } from "../../src/Config.ts"
 import { CatalogueChanges } from "../../src/Events/CatalogueChanges.ts"
@@ -23,18 +23,7 @@ export const redisUrl = inject("redisUrl")
 /** A BullMQ key prefix for one test; its keys are deleted when the scope closes. */
 export const redisPrefix = Effect.acquireRelease(
   Effect.sync(() => `test-${randomBytes(4).toString("hex")}`),
-  (prefix) =>
-    Effect.promise(async () => {
-      const redis = new Redis(redisUrl, { lazyConnect: true })
-      await redis.connect()
-      let cursor = "0"
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000)
-        if (keys.length > 0) await redis.del(...keys)
-        cursor = next
-      } while (cursor !== "0")
-      await redis.quit()
-    })
+  (prefix) => Effect.promise(() => deleteKeysUnder(redisUrl, prefix))
 )
 
 /** Fast polling, short timeouts and locks: faults show up in seconds instead of minutes. */
