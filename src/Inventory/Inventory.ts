@@ -32,7 +32,7 @@ import type { BookingId, EventId, HoldId, UserId, WaitlistEntryId } from "../Dom
 import { CatalogueChanges } from "../Events/CatalogueChanges.ts"
 import type { Event } from "../Events/Event.ts"
 import type { Hold } from "../Holds/Hold.ts"
-import type { Job } from "../Jobs/Job.ts"
+import type { BookingsConfirmed, Job } from "../Jobs/Job.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import * as GroupCommit from "../Platform/GroupCommit.ts"
 import { Transactions } from "../Platform/Transactions.ts"
@@ -119,25 +119,24 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
             batch.map(({ eventId, items }) => ({ eventId, operations: items.map((item) => item.operation) })),
             rules
           )
-          const spanOf = (i: number, notice: Notice) => notice.cause === undefined ? undefined : batch[i]!.items[notice.cause]!.span
-          const reported: Array<readonly [Job, Tracer.AnySpan | undefined]> = applied.flatMap(({ plan }, i) =>
-            plan.notices.flatMap((notice) => jobsOf(batch[i]!.eventId, notice).map((job) => [job, spanOf(i, notice)] as const))
-          )
           // Every booking the transaction made is confirmed by one job, linked to the first one's request.
-          const confirmed = applied.flatMap(({ plan }, i) =>
-            plan.notices.flatMap((notice) =>
-              notice._tag === "BookingConfirmed" ? [{ eventId: batch[i]!.eventId, notice, span: spanOf(i, notice) }] : []
-            )
-          )
-          if (Arr.isNonEmptyReadonlyArray(confirmed)) {
-            const bookings = Arr.map(confirmed, ({ eventId, notice: { booking } }) => ({
-              bookingId: booking.id as BookingId,
-              userId: booking.userId as UserId,
-              eventId,
-              ticketsCount: booking.ticketsCount
-            }))
-            reported.unshift([{ _tag: "BookingsConfirmed", bookings }, confirmed[0].span])
-          }
+          const reported: Array<readonly [Job, Tracer.AnySpan | undefined]> = []
+          const confirmed: Array<BookingsConfirmed["bookings"][number]> = []
+          let confirmedSpan: Tracer.AnySpan | undefined
+          applied.forEach(({ plan }, i) => {
+            const { eventId, items } = batch[i]!
+            for (const notice of plan.notices) {
+              const span = notice.cause === undefined ? undefined : items[notice.cause]!.span
+              if (notice._tag !== "BookingConfirmed") {
+                for (const job of jobsOf(eventId, notice)) reported.push([job, span])
+                continue
+              }
+              const { id, ticketsCount, userId } = notice.booking
+              if (confirmed.length === 0) confirmedSpan = span
+              confirmed.push({ bookingId: id as BookingId, userId: userId as UserId, eventId, ticketsCount })
+            }
+          })
+          if (Arr.isNonEmptyArray(confirmed)) reported.unshift([{ _tag: "BookingsConfirmed", bookings: confirmed }, confirmedSpan])
           yield* jobs.enqueueEach(reported.map(([job]) => job), reported.map(([, span]) => span))
           return applied.map(({ event, plan }, i): Decided => ({
             plan,
@@ -289,11 +288,9 @@ const resultOf = (eventId: EventId, event: Event | undefined, decision: Decision
   }
 }
 
-/** The outbox jobs a notice becomes (confirmations aside: they are gathered per transaction). */
-const jobsOf = (eventId: EventId, notice: Notice): ReadonlyArray<Job> => {
+/** The outbox jobs a notice becomes (confirmations are gathered per transaction, in `apply`). */
+const jobsOf = (eventId: EventId, notice: Exclude<Notice, { readonly _tag: "BookingConfirmed" }>): ReadonlyArray<Job> => {
   switch (notice._tag) {
-    case "BookingConfirmed":
-      return [] // one BookingsConfirmed job for the whole transaction (see `apply`)
     case "BookingCancelled": {
       const { id, status, ticketsCount, userId } = notice.booking
       return [{
