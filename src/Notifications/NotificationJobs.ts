@@ -18,9 +18,9 @@ import type {
 } from "../Jobs/Job.ts"
 import { JobCannotRun, type JobHandlers } from "../Jobs/JobProcessor.ts"
 import { recordEmail } from "../Telemetry/Metrics.ts"
-import { Deliveries } from "./Deliveries.ts"
+import { Deliveries, type OnceEachOptions, type Send } from "./Deliveries.ts"
 import * as Emails from "./Emails.ts"
-import { type Mail, Mailer } from "./Mailer.ts"
+import { type Mail, Mailer, type MailError } from "./Mailer.ts"
 
 /** Attendees are read and notified this many at a time, so a large event never loads whole. */
 export const ATTENDEE_BATCH = 100
@@ -40,13 +40,21 @@ export class NotificationJobs extends Context.Tag("NotificationJobs")<Notificati
       const mailer = yield* Mailer
 
       // Counted where the mail is sent: a delivery already made (a retried job) counts as neither.
-      const deliver = (key: string, kind: Job["_tag"], jobId: string, mail: Mail) =>
-        deliveries.once(
-          { key, kind, jobId, recipient: mail.to },
-          mailer.send(mail).pipe(
-            Effect.tapBoth({ onSuccess: () => recordEmail(kind, "sent"), onFailure: () => recordEmail(kind, "failed") })
-          )
+      const delivery = (key: string, kind: Job["_tag"], jobId: string, mail: Mail): Send<MailError> => ({
+        delivery: { key, kind, jobId, recipient: mail.to },
+        send: mailer.send(mail).pipe(
+          Effect.tapBoth({ onSuccess: () => recordEmail(kind, "sent"), onFailure: () => recordEmail(kind, "failed") })
         )
+      })
+
+      /** Every send of `sends` is tried; the first failure, if any, fails the job (its retry sends what is left). */
+      const deliverAll = (sends: ReadonlyArray<Send<MailError>>, options?: OnceEachOptions) =>
+        Effect.flatMap(deliveries.onceEach(sends, options), (results) => {
+          const failed = results.find(Either.isLeft)
+          return failed === undefined ? Effect.void : Effect.fail(failed.left)
+        })
+
+      const deliver = (key: string, kind: Job["_tag"], jobId: string, mail: Mail) => deliverAll([delivery(key, kind, jobId, mail)])
 
       const confirmBooking = (jobId: string, job: BookingConfirmed) =>
         Effect.gen(function*() {
@@ -74,13 +82,11 @@ export class NotificationJobs extends Context.Tag("NotificationJobs")<Notificati
               Effect.annotateLogs({ jobId, missing: job.bookings.length - found.length })
             )
           }
-          const sent = yield* Effect.forEach(
-            found,
-            ({ booking, email }) =>
-              Effect.either(deliver(`booking-confirmed-${booking.id}`, job._tag, jobId, Emails.bookingConfirmation(booking, email)))
+          yield* deliverAll(
+            found.map(({ booking, email }) =>
+              delivery(`booking-confirmed-${booking.id}`, job._tag, jobId, Emails.bookingConfirmation(booking, email))
+            )
           )
-          const failed = sent.find(Either.isLeft)
-          if (failed !== undefined) return yield* Effect.fail(failed.left)
         })
 
       const emailOf = (userId: BookingConfirmed["userId"]) =>
@@ -121,10 +127,9 @@ export class NotificationJobs extends Context.Tag("NotificationJobs")<Notificati
           let afterUserId = 0
           while (true) {
             const page = yield* bookings.attendees(job.eventId, { afterUserId, limit: ATTENDEE_BATCH })
-            yield* Effect.forEach(
-              page,
-              (attendee) => deliver(`${jobId}-user-${attendee.userId}`, job._tag, jobId, render(attendee)),
-              { concurrency: SENDS_IN_FLIGHT, discard: true }
+            yield* deliverAll(
+              page.map((attendee) => delivery(`${jobId}-user-${attendee.userId}`, job._tag, jobId, render(attendee))),
+              { concurrency: SENDS_IN_FLIGHT }
             )
             if (page.length < ATTENDEE_BATCH) return
             afterUserId = page[page.length - 1]!.userId

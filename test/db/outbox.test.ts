@@ -2,7 +2,7 @@
 import { Migrator, SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Deferred, Effect, Layer, Logger, LogLevel, Option, Queue, Redacted, Ref, Schema, Stream } from "effect"
+import { Deferred, Effect, Either, Layer, Logger, LogLevel, Option, Queue, Redacted, Ref, Schema, Stream } from "effect"
 import { migrations } from "../../migrations/index.ts"
 import { Accounts } from "../../src/Accounts/Accounts.ts"
 import { Passwords } from "../../src/Accounts/Passwords.ts"
@@ -149,8 +149,11 @@ const sender = (delay: "0 millis" | "300 millis" = "0 millis") =>
     send: Ref.updateAndGet(runs, (n) => n + 1).pipe(Effect.delay(delay), Effect.map((n) => `message-${n}`))
   }))
 
-const once = <E>(key: string, send: Effect.Effect<string, E>) =>
-  Effect.flatMap(Deliveries, (deliveries) => deliveries.once(delivery(key), send))
+const onceEach = <E>(sends: ReadonlyArray<readonly [key: string, send: Effect.Effect<string, E>]>) =>
+  Effect.flatMap(Deliveries, (deliveries) => deliveries.onceEach(sends.map(([key, send]) => ({ delivery: delivery(key), send }))))
+
+/** One delivery: its outcome, or its send's failure. */
+const once = <E>(key: string, send: Effect.Effect<string, E>) => Effect.flatMap(onceEach([[key, send]]), (results) => results[0]!)
 
 const deliveryRows = query((sql) => sql<{ key: string; message_id: string | null }>`SELECT key, message_id FROM deliveries ORDER BY key`)
 
@@ -402,7 +405,7 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
     )
   })
 
-  describe("Deliveries.once (PostgreSQL)", () => {
+  describe("Deliveries.onceEach (PostgreSQL)", () => {
     test(
       "the same key twice: sent, then already-sent without sending",
       Effect.gen(function*() {
@@ -436,6 +439,34 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
         expect([...outcomes].sort()).toEqual(["already-sent", "sent"])
         expect(yield* runs).toBe(1)
         expect(yield* deliveryRows).toEqual([{ key: "booking-1", message_id: "message-1" }])
+      })
+    )
+
+    test(
+      "a batch: each send's outcome in order; a failed one withdraws only its own claim",
+      Effect.gen(function*() {
+        yield* once("booking-2", Effect.succeed("earlier"))
+        const { runs, send } = yield* sender()
+        const results = yield* onceEach([["booking-3", send], ["booking-2", send], ["booking-1", Effect.fail("refused" as const)], [
+          "booking-4",
+          send
+        ]])
+        expect(results).toEqual([Either.right("sent"), Either.right("already-sent"), Either.left("refused"), Either.right("sent")])
+        expect(yield* runs).toBe(2)
+        expect(yield* deliveryRows).toEqual([
+          { key: "booking-2", message_id: "earlier" },
+          { key: "booking-3", message_id: "message-1" },
+          { key: "booking-4", message_id: "message-2" }
+        ])
+      })
+    )
+
+    test(
+      "a key twice in one batch is sent once",
+      Effect.gen(function*() {
+        const { runs, send } = yield* sender()
+        expect(yield* onceEach([["booking-1", send], ["booking-1", send]])).toEqual([Either.right("sent"), Either.right("already-sent")])
+        expect(yield* runs).toBe(1)
       })
     )
   })

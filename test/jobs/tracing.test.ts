@@ -96,7 +96,7 @@ describe("tracing over OTLP", () => {
           expect(job.links).toEqual([expect.objectContaining({ traceId: book.traceId, spanId: book.spanId })])
           expect(attribute(job, "job.queue")).toBe("email-queue")
           const inJob = spans.filter((span) => span.traceId === job.traceId).map((span) => span.name)
-          expect(inJob).toEqual(expect.arrayContaining(["JobProcessor.process", "Deliveries.once", "Mailer.send", "sql.execute"]))
+          expect(inJob).toEqual(expect.arrayContaining(["JobProcessor.process", "Deliveries.onceEach", "Mailer.send", "sql.execute"]))
 
           // The batch that decided the booking links to it too, and ran its SQL in its own trace.
           const batch = spans.find((span) =>
