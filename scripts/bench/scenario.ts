@@ -5,7 +5,7 @@
  * DATABASE_URL's server, API only unless WORKERS=process (in the API's process) or WORKERS=apart (a
  * worker process of its own; both processes' CPU is counted).
  *
- *   DATABASE_URL=postgres://… npx tsx scripts/bench/scenario.ts <ceiling|health|events|book|spread> [seconds] [connections] [--profile]
+ *   DATABASE_URL=postgres://… npx tsx scripts/bench/scenario.ts <ceiling|ceiling-book|health|events|book|spread> [seconds] [connections] [--profile]
  */
 import { randomBytes } from "node:crypto"
 import { readdirSync, rmSync } from "node:fs"
@@ -22,6 +22,8 @@ const seconds = Number(secondsArg)
 const connections = Number(connectionsArg)
 const profile = process.argv.includes("--profile")
 const PROFILE_DIR = "bench/profile-scenario"
+// The booking-shaped ceiling takes any token; one of a real token's length.
+const ANY_TOKEN = "x".repeat(180)
 // NODE_FLAGS="…" tries other flags for the server (npm start's are the default).
 const NODE_FLAGS = process.env.NODE_FLAGS?.split(" ") ?? ["--single-threaded-gc", "--max-semi-space-size=32"]
 
@@ -50,9 +52,14 @@ const main = async () => {
   const children: Array<Child> = []
   const flags = [...NODE_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [])]
   if (profile) rmSync(PROFILE_DIR, { recursive: true, force: true })
-  if (scenario === "ceiling") {
+  if (scenario === "ceiling" || scenario === "ceiling-book") {
     const ceiling = await startChild(children, "dist/scripts/bench/ceiling-httpapi.js", {}, flags)
-    await measure(ceiling, () => load({ url: `${ceiling.url}/ping`, connections, seconds }))
+    await measure(
+      ceiling,
+      scenario === "ceiling"
+        ? () => load({ url: `${ceiling.url}/ping`, connections, seconds })
+        : () => load({ url: ceiling.url, connections, seconds, request: { ...bookingRequest([ANY_TOKEN], () => 1), path: "/book" } })
+    )
     await ceiling.stop()
     return report()
   }
@@ -110,7 +117,7 @@ const main = async () => {
       return load({ url: app.url, connections, seconds, request: bookingRequest(tokens, eventOf) })
     }
     const run = runs[scenario]
-    if (run === undefined) throw new Error(`unknown scenario ${scenario}: ceiling, health, events, book or spread`)
+    if (run === undefined) throw new Error(`unknown scenario ${scenario}: ceiling, ceiling-book, health, events, book or spread`)
     await measure(app, run)
     await app.stop()
     report()
