@@ -4,7 +4,8 @@
  * The compiled server runs as its own process on a scratch database of DATABASE_URL's server (an
  * embedded PostgreSQL when unset), with REDIS_URL's Redis when set; autocannon drives it from this
  * process. Baselines measured in the same run: a bare Node server, a one-endpoint HttpApi server
- * (the roof for any endpoint of ours), and the booking as one raw SQL statement at the same
+ * (the roof for any endpoint of ours), the booking's shape on that server with no database (the
+ * roof for a booking on this stack), and the booking as one raw SQL statement at the same
  * concurrency. Every figure is also a ratio to them. Then the ledger is checked: a sold-out rush
  * with a fixed number of requests must sell exactly its tickets, and no event may be oversold.
  *
@@ -40,6 +41,8 @@ const HOT_TICKETS = 1_000_000
 const WARM_UP_SECONDS = 2
 const SPREAD_EVENTS = 1000
 const RUSH_TICKETS = 2000
+// The booking roof takes any bearer token: one of a real token's length.
+const ANY_TOKEN = "x".repeat(180)
 
 const scope = Effect.runSync(Scope.make())
 const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => Effect.runPromise(Scope.extend(effect, scope))
@@ -112,7 +115,7 @@ const main = async () => {
   const children: Array<Child> = []
   const space = scratch()
   try {
-    step("baselines: bare Node, one-endpoint HttpApi")
+    step("baselines: bare Node, one-endpoint HttpApi, the booking roof")
     // Baselines first, on an idle machine: the bare stack and the HttpApi stack.
     const node = await startChild(children, "dist/scripts/bench/ceiling-node.js")
     await load({ url: `${node.url}/`, connections: 64, seconds: WARM_UP_SECONDS })
@@ -121,6 +124,10 @@ const main = async () => {
     const httpApi = await startChild(children, "dist/scripts/bench/ceiling-httpapi.js")
     await load({ url: `${httpApi.url}/ping`, connections: 64, seconds: WARM_UP_SECONDS })
     const httpApiCeiling = await serverCpu(httpApi, load({ url: `${httpApi.url}/ping`, connections: 64, seconds }))
+    // The booking's shape on the same server (payload, auth middleware, Booking answer; no database).
+    const roofRequest = { ...bookingRequest([ANY_TOKEN], () => 1), path: "/book" }
+    await load({ url: httpApi.url, connections: 64, seconds: WARM_UP_SECONDS, request: roofRequest })
+    const bookingRoof = await serverCpu(httpApi, load({ url: httpApi.url, connections: 64, seconds, request: roofRequest }))
     await httpApi.stop()
 
     step("starting the service")
@@ -237,11 +244,10 @@ const main = async () => {
     await db.end()
     await app.stop()
 
-    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100
     const results = {
       date: new Date().toISOString(),
       seconds,
-      baselines: { bareNode, httpApiCeiling, rawSql16: raw16, rawSql64: raw64 },
+      baselines: { bareNode, httpApiCeiling, bookingRoof, rawSql16: raw16, rawSql64: raw64 },
       scenarios: {
         hotEvent16: {
           ...hot16,
@@ -251,9 +257,14 @@ const main = async () => {
         hotEvent64: {
           ...hot64,
           xHttpApi: ratio(hot64.perSecond, httpApiCeiling.perSecond),
+          xBookingRoof: ratio(hot64.perSecond, bookingRoof.perSecond),
           xRawSql: ratio(hot64.perSecond, raw64.perSecond)
         },
-        spread1000Events64: { ...spread64, xHttpApi: ratio(spread64.perSecond, httpApiCeiling.perSecond) },
+        spread1000Events64: {
+          ...spread64,
+          xHttpApi: ratio(spread64.perSecond, httpApiCeiling.perSecond),
+          xBookingRoof: ratio(spread64.perSecond, bookingRoof.perSecond)
+        },
         listEvents20: { ...listing, xHttpApi: ratio(listing.perSecond, httpApiCeiling.perSecond) },
         hotEvent16DuringLoginStorm: { ...duringStorm, p99xQuiet: ratio(duringStorm.p99, hot16.p99), logins: storm }
       },
@@ -292,6 +303,8 @@ const main = async () => {
   }
 }
 
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100
+
 const printTable = (r: any) => {
   const row = (name: string, x: Run & { serverCpuMsPerRequest?: number; serverCpuMsWithQueuedWork?: number }, extra = "") =>
     `| ${name} | ${x.perSecond.toLocaleString("en")} | ${x.p50} | ${x.p99} | ${x.serverCpuMsPerRequest ?? ""} | ${
@@ -305,11 +318,24 @@ const printTable = (r: any) => {
     "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     row("bare Node http (64)", r.baselines.bareNode),
     row("one-endpoint HttpApi (64)", r.baselines.httpApiCeiling),
+    row(
+      "booking roof: HttpApi, booking's shape, no database (64)",
+      r.baselines.bookingRoof,
+      `x${ratio(r.baselines.bookingRoof.perSecond, r.baselines.httpApiCeiling.perSecond)} HttpApi`
+    ),
     row("raw SQL booking statement (16)", r.baselines.rawSql16),
     row("raw SQL booking statement (64)", r.baselines.rawSql64),
     row("hot event, 16 connections", s.hotEvent16, `x${s.hotEvent16.xHttpApi} HttpApi, x${s.hotEvent16.xRawSql} raw SQL`),
-    row("hot event, 64 connections", s.hotEvent64, `x${s.hotEvent64.xHttpApi} HttpApi, x${s.hotEvent64.xRawSql} raw SQL`),
-    row("1,000 events, 64 connections", s.spread1000Events64, `x${s.spread1000Events64.xHttpApi} HttpApi`),
+    row(
+      "hot event, 64 connections",
+      s.hotEvent64,
+      `x${s.hotEvent64.xHttpApi} HttpApi, x${s.hotEvent64.xBookingRoof} booking roof, x${s.hotEvent64.xRawSql} raw SQL`
+    ),
+    row(
+      "1,000 events, 64 connections",
+      s.spread1000Events64,
+      `x${s.spread1000Events64.xHttpApi} HttpApi, x${s.spread1000Events64.xBookingRoof} booking roof`
+    ),
     row("GET /api/events (20), 64 connections", s.listEvents20, `x${s.listEvents20.xHttpApi} HttpApi`),
     row("hot event (16) during 32 logins", s.hotEvent16DuringLoginStorm, `p99 x${s.hotEvent16DuringLoginStorm.p99xQuiet} vs quiet`),
     row("  the 32 logins themselves", s.hotEvent16DuringLoginStorm.logins),

@@ -35,7 +35,10 @@ describe("npm run bench", () => {
       // The storm measures bcrypt, not the rate limits (a second may be too short for any login to finish).
       expect(results.scenarios.hotEvent16DuringLoginStorm.logins.statuses["429"]).toBeUndefined()
       expect(results.ledger).toMatchObject({ exact: true, eventsOversold: 0, rush: { created: 2000, sold: 2000, refused: 2000 } })
+      expect(Object.keys(results.baselines)).toEqual(["bareNode", "httpApiCeiling", "bookingRoof", "rawSql16", "rawSql64"])
+      expect(results.baselines.bookingRoof.failed).toBe(0)
       expect(output).toContain("| hot event, 64 connections |")
+      expect(output).toContain("| booking roof: HttpApi, booking's shape, no database (64) |")
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
