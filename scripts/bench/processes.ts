@@ -1,8 +1,10 @@
 /** The servers the bench loads, each a process of its own on a free loopback port. */
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
-import { readFileSync } from "node:fs"
+import { closeSync, openSync, readFileSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { basename, join } from "node:path"
 
 export interface Child {
   readonly url: string
@@ -37,14 +39,17 @@ export const startChild = async (
 ): Promise<Child> => {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  let output = ""
+  // Its output goes to a file, not a pipe: the service writes a log line per request, and Node
+  // writes to a pipe synchronously, so a bench process busy driving the load (and so slow to drain
+  // the pipe) would stall the service it measures.
+  const logFile = join(tmpdir(), `bench-${basename(script, ".js")}-${port}.log`)
+  const log = openSync(logFile, "w")
   const child: ChildProcess = spawn(process.execPath, [...nodeOptions, script, String(port)], {
     env: { ...process.env, ...env, [portVariable]: String(port) },
-    stdio: ["ignore", "pipe", "pipe"]
+    stdio: ["ignore", log, log]
   })
-  const keep = (chunk: Buffer) => (output = (output + chunk).slice(-4000))
-  child.stdout!.on("data", keep)
-  child.stderr!.on("data", keep)
+  closeSync(log)
+  const output = () => readFileSync(logFile, "utf8").slice(-4000)
   const handle: Child = {
     url,
     pid: child.pid!,
@@ -55,16 +60,18 @@ export const startChild = async (
       return (Number(fields[11]) + Number(fields[12])) * 10
     },
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill("SIGTERM")
-      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000)
-      await once(child, "exit")
-      clearTimeout(timer)
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM")
+        const timer = setTimeout(() => child.kill("SIGKILL"), 15_000)
+        await once(child, "exit")
+        clearTimeout(timer)
+      }
+      rmSync(logFile, { force: true })
     }
   }
   registry.push(handle)
   for (const deadline = Date.now() + 60_000; !(await answers(url));) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${script} did not start:\n${output}`)
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${script} did not start:\n${output()}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   return handle
