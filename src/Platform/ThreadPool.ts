@@ -16,48 +16,76 @@ export interface ThreadPoolOptions {
   readonly size: number
 }
 
+/** A thread that dies is replaced, but not sooner than this after the previous start: a source that cannot start must not spin. */
+const RESTART_AFTER_MS = 1000
+
 interface Slot {
-  readonly worker: Worker
+  worker: Worker
+  startedAt: number
+  /** Why the thread is gone while it waits to be replaced. */
+  down: Error | undefined
   readonly pending: Map<number, Deferred.Deferred<unknown, ThreadTaskError>>
 }
 
 /**
  * A pool of `size` threads, stopped when the scope closes; each task goes to the least busy one.
  * Threads are referenced only while they have work: an idle pool never keeps the process alive.
+ * A thread that dies fails the tasks it held (defects) and is replaced; tasks sent while it is
+ * down fail at once rather than wait for ever.
  */
 export const makeThreadPool = <Task, Result>(
   { size, source, workerData }: ThreadPoolOptions
 ): Effect.Effect<(task: Task) => Effect.Effect<Result, ThreadTaskError>, never, Scope.Scope> =>
   Effect.gen(function*() {
     let nextId = 0
+    let closing = false
+
+    const start = (slot: Slot) => {
+      const worker = new Worker(source, { eval: true, workerData })
+      slot.worker = worker
+      slot.startedAt = Date.now()
+      slot.down = undefined
+      worker.on("message", ({ error, id, value }: { id: number; value?: unknown; error?: string }) => {
+        const waiting = slot.pending.get(id)
+        slot.pending.delete(id)
+        if (slot.pending.size === 0) worker.unref()
+        if (waiting !== undefined) {
+          Deferred.unsafeDone(waiting, error === undefined ? Exit.succeed(value) : Exit.fail(new ThreadTaskError({ message: error })))
+        }
+      })
+      worker.on("error", (error) => (slot.down = error))
+      worker.on("exit", (code) => {
+        if (closing) return
+        const reason = slot.down ?? new Error(`the thread exited with code ${code}`)
+        slot.down = reason
+        for (const waiting of slot.pending.values()) Deferred.unsafeDone(waiting, Exit.die(reason))
+        slot.pending.clear()
+        const wait = Math.max(0, slot.startedAt + RESTART_AFTER_MS - Date.now())
+        setTimeout(() => closing || start(slot), wait).unref()
+      })
+      worker.unref()
+    }
+
     const slots = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        Array.from({ length: size }, (): Slot => {
-          const worker = new Worker(source, { eval: true, workerData })
-          const pending = new Map<number, Deferred.Deferred<unknown, ThreadTaskError>>()
-          worker.on("message", ({ error, id, value }: { id: number; value?: unknown; error?: string }) => {
-            const waiting = pending.get(id)
-            pending.delete(id)
-            if (pending.size === 0) worker.unref()
-            if (waiting !== undefined) {
-              Deferred.unsafeDone(waiting, error === undefined ? Exit.succeed(value) : Exit.fail(new ThreadTaskError({ message: error })))
-            }
-          })
-          // A thread that dies fails what it held; it is not replaced (a bug, not a load condition).
-          worker.on("error", (error) => {
-            for (const waiting of pending.values()) Deferred.unsafeDone(waiting, Exit.die(error))
-            pending.clear()
-          })
-          worker.unref()
-          return { worker, pending }
+        Array.from({ length: size }, () => {
+          const slot = { pending: new Map(), down: undefined } as unknown as Slot
+          start(slot)
+          return slot
         })
       ),
-      (slots) => Effect.promise(() => Promise.all(slots.map((slot) => slot.worker.terminate())))
+      (slots) =>
+        Effect.promise(() => {
+          closing = true
+          return Promise.all(slots.map((slot) => slot.worker.terminate()))
+        })
     )
 
     return (task: Task) =>
       Effect.suspend(() => {
-        const slot = slots.reduce((least, slot) => slot.pending.size < least.pending.size ? slot : least)
+        const live = slots.filter((slot) => slot.down === undefined)
+        if (live.length === 0) return Effect.die(slots[0]!.down!)
+        const slot = live.reduce((least, slot) => slot.pending.size < least.pending.size ? slot : least)
         const id = nextId++
         const done = Deferred.unsafeMake<unknown, ThreadTaskError>(FiberId.none)
         if (slot.pending.size === 0) slot.worker.ref()
