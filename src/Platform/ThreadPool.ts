@@ -40,11 +40,9 @@ export const makeThreadPool = <Task, Result>(
     let nextId = 0
     let closing = false
 
-    const start = (slot: Slot) => {
-      const worker = new Worker(source, { eval: true, workerData })
-      slot.worker = worker
-      slot.startedAt = Date.now()
-      slot.down = undefined
+    /** Answers the tasks of `slot`'s current thread, and replaces the thread when it dies. */
+    const watch = (slot: Slot) => {
+      const { worker } = slot
       worker.on("message", ({ error, id, value }: { id: number; value?: unknown; error?: string }) => {
         const waiting = slot.pending.get(id)
         slot.pending.delete(id)
@@ -61,16 +59,22 @@ export const makeThreadPool = <Task, Result>(
         for (const waiting of slot.pending.values()) Deferred.unsafeDone(waiting, Exit.die(reason))
         slot.pending.clear()
         const wait = Math.max(0, slot.startedAt + RESTART_AFTER_MS - Date.now())
-        setTimeout(() => closing || start(slot), wait).unref()
+        setTimeout(() => {
+          if (closing) return
+          Object.assign(slot, { worker: spawn(), startedAt: Date.now(), down: undefined })
+          watch(slot)
+        }, wait).unref()
       })
       worker.unref()
     }
 
+    const spawn = () => new Worker(source, { eval: true, workerData })
+
     const slots = yield* Effect.acquireRelease(
       Effect.sync(() =>
         Array.from({ length: size }, () => {
-          const slot = { pending: new Map(), down: undefined } as unknown as Slot
-          start(slot)
+          const slot: Slot = { worker: spawn(), startedAt: Date.now(), down: undefined, pending: new Map() }
+          watch(slot)
           return slot
         })
       ),
