@@ -23,17 +23,24 @@ export interface SmtpSink {
   readonly release: Effect.Effect<void>
   /** Messages whose data arrived while held (the sender is waiting on them). */
   readonly held: Effect.Effect<number>
+  /** Connections opened to it so far. */
+  readonly connections: Effect.Effect<number>
 }
 
 export const startSmtpSink = Effect.gen(function*() {
   const received = yield* Ref.make<ReadonlyArray<ReceivedMail>>([])
   const holding = yield* Ref.make(false)
   const held = yield* Ref.make(0)
+  let connections = 0
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS"],
     logger: false,
     closeTimeout: 1_000,
+    onConnect(_session, callback) {
+      connections++
+      callback()
+    },
     onData(stream, session, callback) {
       const chunks: Array<Buffer> = []
       stream.on("data", (chunk: Buffer) => chunks.push(chunk))
@@ -61,6 +68,7 @@ export const startSmtpSink = Effect.gen(function*() {
     received: Ref.get(received),
     hold: Ref.set(holding, true),
     release: Ref.set(holding, false),
-    held: Ref.get(held)
+    held: Ref.get(held),
+    connections: Effect.sync(() => connections)
   } satisfies SmtpSink
 })

@@ -1,0 +1,40 @@
+/** The SMTP mailer against a real SMTP server on loopback. */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Option, Redacted } from "effect"
+import { AppConfig } from "../../src/Config.ts"
+import { Mailer } from "../../src/Notifications/Mailer.ts"
+import { startSmtpSink } from "../support/smtpSink.ts"
+
+const mailerFor = (url: string) =>
+  Mailer.layer.pipe(
+    Layer.provide(
+      AppConfig.layerTest({ mail: { smtpUrl: Option.some(Redacted.make(url)), from: "Tickets <t@example.com>", dir: "unused" } })
+    )
+  )
+
+const mail = (i: number) => ({ to: `customer${i}@example.com`, subject: `Booking ${i}`, text: `Booking ${i}`, html: `<p>Booking ${i}</p>` })
+
+describe("Mailer over SMTP", () => {
+  it.scoped("reuses its connections: 20 messages, 5 at a time, over at most 5 of them", () =>
+    Effect.gen(function*() {
+      const sink = yield* startSmtpSink
+      const ids = yield* Effect.flatMap(Mailer, (mailer) =>
+        Effect.forEach(Array.from({ length: 20 }, (_, i) => mail(i)), mailer.send, { concurrency: 5 }))
+        .pipe(Effect.provide(mailerFor(sink.url)))
+      expect(new Set(ids).size).toBe(20)
+      expect(
+        (yield* sink.received).map((m) =>
+          m.to[0]
+        ).sort()
+      ).toEqual(Array.from({ length: 20 }, (_, i) => `customer${i}@example.com`).sort())
+      expect(yield* sink.connections).toBeLessThanOrEqual(5)
+    }))
+
+  it.scoped("?pool=false in SMTP_URL opens a connection per message", () =>
+    Effect.gen(function*() {
+      const sink = yield* startSmtpSink
+      yield* Effect.flatMap(Mailer, (mailer) => Effect.forEach([mail(1), mail(2), mail(3)], mailer.send))
+        .pipe(Effect.provide(mailerFor(`${sink.url}?pool=false`)))
+      expect(yield* sink.connections).toBe(3)
+    }))
+})
