@@ -22,11 +22,10 @@ describe("Mailer over SMTP", () => {
         Effect.forEach(Array.from({ length: 20 }, (_, i) => mail(i)), mailer.send, { concurrency: 5 }))
         .pipe(Effect.provide(mailerFor(sink.url)))
       expect(new Set(ids).size).toBe(20)
-      expect(
-        (yield* sink.received).map((m) =>
-          m.to[0]
-        ).sort()
-      ).toEqual(Array.from({ length: 20 }, (_, i) => `customer${i}@example.com`).sort())
+      const recipients = (yield* sink.received).map((received) =>
+        received.to[0]
+      ).sort()
+      expect(recipients).toEqual(Array.from({ length: 20 }, (_, i) => `customer${i}@example.com`).sort())
       expect(yield* sink.connections).toBeLessThanOrEqual(5)
     }))
 
