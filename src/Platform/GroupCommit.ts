@@ -1,8 +1,8 @@
 /**
  * Group commit, keyed: work items for the same key (operations on one event) that arrive while a
  * commit for that key is in flight wait in the key's line, and the next commit takes the whole
- * line at once. There is no timer: a lone item commits as soon as the event loop has read what
- * already arrived (`pump`), and the busier a key gets, the larger its batches.
+ * line at once. There is no timer: a lone item commits immediately, and the busier a key gets, the
+ * larger its batches.
  *
  * One commit may take the lines of several keys (up to `maxBatch` items in all), and up to
  * `maxCommits` commits run at once, never two for the same key: items spread over many keys are
@@ -115,26 +115,7 @@ export const make = <K, I, A, E>(options: GroupCommitOptions<K, I, A, E>) =>
       return batch
     }
 
-    /**
-     * Commits start two turns of the event loop after they could: past one poll phase, so that the
-     * requests already received (the answers of the last batch bring their next ones at once) are
-     * read and join the line first. Without it an event's line alternated between a full batch and
-     * a straggler or two, each a transaction of its own. No timer: when idle, two turns take
-     * microseconds.
-     */
-    let pumpScheduled = false
     const pump = () => {
-      if (pumpScheduled) return
-      pumpScheduled = true
-      setImmediate(() =>
-        setImmediate(() => {
-          pumpScheduled = false
-          startCommits()
-        })
-      )
-    }
-
-    const startCommits = () => {
       while (!closed && inFlight < options.maxCommits && ready.size > 0) {
         const batch = takeBatch()
         if (batch.length === 0) continue

@@ -248,17 +248,14 @@ const recordingLine = (options: { maxBatch: number; maxWaiting: number; maxCommi
     return { line, batches: Ref.get(batches), release: Deferred.succeed(release, undefined), submitted }
   })
 
-/** Commits start two turns of the event loop after they could (GroupCommit's pump): let them. */
-const turns = Effect.promise(() => new Promise<void>((resolve) => setImmediate(() => setImmediate(() => setImmediate(resolve)))))
-
 describe("GroupCommit: one commit in flight per key, the rest wait and go together", () => {
   it.scoped("one commit takes the waiting lines of several keys, each in arrival order; never two commits for one key", () =>
     Effect.gen(function*() {
       const { batches, release, submitted } = yield* recordingLine({ maxBatch: 100, maxWaiting: 100, maxCommits: 1 })
       const first = yield* submitted("a", 1)
-      yield* turns
+      yield* Effect.yieldNow()
       const rest = yield* Effect.forEach([["b", 2], ["a", 3], ["c", 4], ["b", 5]] as const, ([key, n]) => submitted(key, n))
-      yield* turns
+      yield* Effect.yieldNow()
       expect(yield* batches).toEqual([[1]]) // the only commit slot is taken
       yield* release
       expect(yield* Fiber.join(first)).toBe(10)
@@ -270,13 +267,13 @@ describe("GroupCommit: one commit in flight per key, the rest wait and go togeth
     Effect.gen(function*() {
       const { batches, release, submitted } = yield* recordingLine({ maxBatch: 100, maxWaiting: 100, maxCommits: 2 })
       yield* submitted("a", 1)
-      yield* turns
+      yield* Effect.yieldNow()
       yield* submitted("a", 2)
       yield* submitted("b", 3)
-      yield* turns
+      yield* Effect.yieldNow()
       expect(yield* batches).toEqual([[1], [3]])
       yield* release
-      yield* turns
+      yield* Effect.repeatN(Effect.yieldNow(), 5)
       expect(yield* batches).toEqual([[1], [3], [2]])
     }))
 
@@ -292,11 +289,11 @@ describe("GroupCommit: one commit in flight per key, the rest wait and go togeth
         commit: (lines) => Effect.as(Deferred.await(release), lines.map(({ items }) => items.map(Either.right)))
       }).pipe(Scope.extend(scope))
       const inFlight = yield* Effect.fork(line.submit("a", 1))
-      yield* turns
+      yield* Effect.yieldNow()
       const waiting = yield* Effect.fork(line.submit("b", 2))
-      yield* turns
+      yield* Effect.yieldNow()
       const closing = yield* Effect.fork(Scope.close(scope, Exit.void)) // waits for the commit in flight
-      yield* turns
+      yield* Effect.yieldNow()
       expect(Exit.isInterrupted(yield* Fiber.await(waiting))).toBe(true)
       expect(Exit.isInterrupted(yield* Effect.exit(line.submit("c", 3)))).toBe(true)
       yield* Deferred.succeed(release, undefined)
@@ -308,11 +305,11 @@ describe("GroupCommit: one commit in flight per key, the rest wait and go togeth
     Effect.gen(function*() {
       const { batches, release, submitted } = yield* recordingLine({ maxBatch: 100, maxWaiting: 100 })
       const first = yield* submitted("event", 1)
-      yield* turns
+      yield* Effect.yieldNow()
       expect(yield* batches).toEqual([[1]])
       const rest = yield* Effect.forEach([2, -3, 4], (n) => submitted("event", n))
       const elsewhere = yield* submitted("other event", 5) // another key does not wait
-      yield* turns
+      yield* Effect.yieldNow()
       expect(yield* batches).toEqual([[1], [5]])
       yield* release
       expect(yield* Fiber.join(first)).toBe(10)
@@ -329,12 +326,12 @@ describe("GroupCommit: one commit in flight per key, the rest wait and go togeth
     Effect.gen(function*() {
       const { batches, line, release, submitted } = yield* recordingLine({ maxBatch: 2, maxWaiting: 3 })
       yield* submitted("event", 1)
-      yield* turns
+      yield* Effect.yieldNow()
       yield* Effect.forEach([2, 3, 4], (n) => submitted("event", n))
-      yield* turns
+      yield* Effect.yieldNow()
       expect(yield* Effect.flip(line.submit("event", 5))).toBe("overloaded")
       yield* release
-      yield* Effect.repeatN(turns, 2) // each commit starts turns after the one before ended
+      yield* Effect.repeatN(Effect.yieldNow(), 5) // each commit is a fiber of its own
       expect(yield* batches).toEqual([[1], [2, 3], [4]])
     }))
 
@@ -342,10 +339,10 @@ describe("GroupCommit: one commit in flight per key, the rest wait and go togeth
     Effect.gen(function*() {
       const { batches, release, submitted } = yield* recordingLine({ maxBatch: 100, maxWaiting: 100 })
       yield* submitted("event", 1)
-      yield* turns
+      yield* Effect.yieldNow()
       const impatient = yield* submitted("event", 2)
       const patient = yield* submitted("event", 3)
-      yield* turns
+      yield* Effect.yieldNow()
       yield* Fiber.interrupt(impatient)
       yield* release
       expect(yield* Fiber.join(patient)).toBe(30)
@@ -359,13 +356,13 @@ describe("GroupCommit: one commit in flight per key, the rest wait and go togeth
       yield* Effect.gen(function*() {
         const { batches, release, submitted } = yield* recordingLine({ maxBatch: 100, maxWaiting: 100 })
         const gone = yield* submitted("event", 1)
-        yield* turns
+        yield* Effect.yieldNow()
         yield* Fiber.interruptFork(gone)
-        yield* turns
+        yield* Effect.yieldNow()
         yield* release
         expect((yield* Fiber.await(gone))._tag).toBe("Failure")
         expect(yield* batches).toEqual([[1]])
-        yield* turns
+        yield* Effect.yieldNow()
       }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
       expect(yield* Ref.get(logged)).toContain("outcomes committed after their callers gave up")
     }))
