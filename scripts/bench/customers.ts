@@ -36,3 +36,6 @@ export const bookingRequest = (tokens: ReadonlyArray<string>, eventOf: () => num
     }
   }
 }
+
+/** The same booking for the booking roof (`ceiling-httpapi.ts`'s POST /book), which takes any token: one of a real token's length. */
+export const roofBookingRequest = () => ({ ...bookingRequest(["x".repeat(180)], () => 1), path: "/book" })

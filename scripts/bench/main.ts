@@ -18,7 +18,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import pg from "pg"
 import { startEmbeddedPostgres } from "../../src/Platform/EmbeddedPostgres.ts"
-import { bookingRequest, customersWithTokens } from "./customers.ts"
+import { bookingRequest, customersWithTokens, roofBookingRequest } from "./customers.ts"
 import { load, type Run } from "./load.ts"
 import { type Child, settle, startChild } from "./processes.ts"
 import { topFunctions } from "./profile-top.ts"
@@ -41,8 +41,6 @@ const HOT_TICKETS = 1_000_000
 const WARM_UP_SECONDS = 2
 const SPREAD_EVENTS = 1000
 const RUSH_TICKETS = 2000
-// The booking roof takes any bearer token: one of a real token's length.
-const ANY_TOKEN = "x".repeat(180)
 
 const scope = Effect.runSync(Scope.make())
 const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => Effect.runPromise(Scope.extend(effect, scope))
@@ -125,7 +123,7 @@ const main = async () => {
     await load({ url: `${httpApi.url}/ping`, connections: 64, seconds: WARM_UP_SECONDS })
     const httpApiCeiling = await serverCpu(httpApi, load({ url: `${httpApi.url}/ping`, connections: 64, seconds }))
     // The booking's shape on the same server (payload, auth middleware, Booking answer; no database).
-    const roofRequest = { ...bookingRequest([ANY_TOKEN], () => 1), path: "/book" }
+    const roofRequest = roofBookingRequest()
     await load({ url: httpApi.url, connections: 64, seconds: WARM_UP_SECONDS, request: roofRequest })
     const bookingRoof = await serverCpu(httpApi, load({ url: httpApi.url, connections: 64, seconds, request: roofRequest }))
     await httpApi.stop()

@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto"
 import { readdirSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import pg from "pg"
-import { bookingRequest, customersWithTokens } from "./customers.ts"
+import { bookingRequest, customersWithTokens, roofBookingRequest } from "./customers.ts"
 import { load } from "./load.ts"
 import { type Child, settle, startChild, together } from "./processes.ts"
 import { topFunctions } from "./profile-top.ts"
@@ -22,8 +22,6 @@ const seconds = Number(secondsArg)
 const connections = Number(connectionsArg)
 const profile = process.argv.includes("--profile")
 const PROFILE_DIR = "bench/profile-scenario"
-// The booking-shaped ceiling takes any token; one of a real token's length.
-const ANY_TOKEN = "x".repeat(180)
 // NODE_FLAGS="…" tries other flags for the server (npm start's are the default).
 const NODE_FLAGS = process.env.NODE_FLAGS?.split(" ") ?? ["--single-threaded-gc", "--max-semi-space-size=32"]
 
@@ -58,7 +56,7 @@ const main = async () => {
       ceiling,
       scenario === "ceiling"
         ? () => load({ url: `${ceiling.url}/ping`, connections, seconds })
-        : () => load({ url: ceiling.url, connections, seconds, request: { ...bookingRequest([ANY_TOKEN], () => 1), path: "/book" } })
+        : () => load({ url: ceiling.url, connections, seconds, request: roofBookingRequest() })
     )
     await ceiling.stop()
     return report()
