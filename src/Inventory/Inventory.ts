@@ -6,7 +6,7 @@
  * by one would give (Operations.ts). One transaction may take the lines of several events (their
  * rows locked in id order), so bookings spread over many events are batched too.
  */
-import { Array as Arr, Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
+import { Array as Arr, Cause, Chunk, Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
 import type { Booking } from "../Bookings/Booking.ts"
 import { AppConfig } from "../Config.ts"
 import {
@@ -35,7 +35,7 @@ import type { Hold } from "../Holds/Hold.ts"
 import type { BookingsConfirmed, Job } from "../Jobs/Job.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import * as GroupCommit from "../Platform/GroupCommit.ts"
-import { Transactions } from "../Platform/Transactions.ts"
+import { CommitOutcomeUnknown, Transactions } from "../Platform/Transactions.ts"
 import { recordBookingBatch, recordTicketChanges } from "../Telemetry/Metrics.ts"
 import * as Tracing from "../Telemetry/Tracing.ts"
 import type { WaitlistEntry } from "../Waitlist/WaitlistEntry.ts"
@@ -145,8 +145,8 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
         })
 
       /** Several events' lines in one transaction: their changes and jobs commit together, or nothing does. */
-      const decideLines = (lines: ReadonlyArray<GroupCommit.Line<EventId, LineItem>>, committing: () => void) =>
-        transactions.run(Effect.tap(apply(lines.map(({ items, key }) => ({ eventId: key, items }))), () => committing()))
+      const decideLines = (lines: ReadonlyArray<GroupCommit.Line<EventId, LineItem>>) =>
+        transactions.run(apply(lines.map(({ items, key }) => ({ eventId: key, items }))))
 
       /**
        * After a batch committed: its figures per event (bookings made, not answers: a repeated
@@ -172,16 +172,16 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
       type Outcomes = ReadonlyArray<ReadonlyArray<Either.Either<unknown, Refusal | EngineFailure>>>
 
       // A batch that rolled back is tried once more, each event on its own (one event's trouble
-      // must not fail the others); then each of its operations fails, typed. A failed COMMIT is not
-      // retried: PostgreSQL may have applied it, and a retry could apply it twice.
+      // must not fail the others); then each of its operations fails, typed. A COMMIT that got no
+      // answer is not retried: PostgreSQL may have applied it, and a retry could apply it twice.
       const commitLines = (lines: ReadonlyArray<GroupCommit.Line<EventId, LineItem>>, attempt: number): Effect.Effect<Outcomes> =>
         Effect.gen(function*() {
-          let committing = false
-          const exit = yield* Effect.exit(decideLines(lines, () => (committing = true)))
+          const exit = yield* Effect.exit(decideLines(lines))
           if (Exit.isSuccess(exit)) {
             yield* committed(lines, exit.value)
             return exit.value.map(({ outcomes }) => outcomes)
           }
+          const committing = Chunk.some(Cause.defects(exit.cause), (defect) => defect instanceof CommitOutcomeUnknown)
           yield* Effect.logError("inventory batch failed", exit.cause).pipe(
             Effect.annotateLogs({
               eventIds: lines.map(({ key }) => key).join(","),

@@ -1,5 +1,6 @@
 import { SqlClient, type Statement } from "@effect/sql"
 import { Clock, Context, Effect, Layer, Ref } from "effect"
+import pg from "pg"
 import type { EventId } from "../Domain/Ids.ts"
 import type { Event } from "../Events/Event.ts"
 import { decodeEventRow, eventColumns, storedStatus, toEvent } from "../Events/EventRow.ts"
@@ -103,7 +104,8 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
    * (`l.loaded`): anything but taking tickets, or a hold that is due (its tickets may go to the line).
    */
   const batchOf = (batch: ReadonlyArray<Needs>) =>
-    sql`jsonb_to_recordset(${JSON.stringify(batch)}::jsonb)
+    // Inline, not a parameter: a statement without parameters carries its transaction's BEGIN (Transactions.ts).
+    sql`jsonb_to_recordset(${sql.literal(pg.escapeLiteral(JSON.stringify(batch)))}::jsonb)
           AS n(id int, line boolean, customers int[], bookings int[], holds int[], keys uuid[])
         CROSS JOIN LATERAL (SELECT n.line OR EXISTS (
           SELECT FROM holds h WHERE h.event_id = n.id AND h.status = 'HELD' AND h.expires_at <= now()) AS loaded) l`

@@ -1,20 +1,15 @@
 /**
  * The transactional outbox: jobs are rows written in the transaction of the change they report,
- * so a job exists exactly when its change committed. The relay (Relay.ts) moves them to BullMQ.
+ * so a job exists exactly when its change committed. The relay (Relay.ts) moves them to BullMQ:
+ * at once for the rows this process committed (handed over by `committed`), and by a slower
+ * sweep for any row left pending (a crash before publishing, a queue that was down).
  */
 import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
-import { Context, Effect, Layer, Schema, Stream, type Tracer } from "effect"
+import { Context, Effect, Layer, Queue, Schema, type Tracer } from "effect"
+import pg from "pg"
+import { Transactions } from "../Platform/Transactions.ts"
 import { currentSpan, traced, traceparentOf } from "../Telemetry/Tracing.ts"
 import { Job, type JobName, type QueueName, queueOf, runAtOf } from "./Job.ts"
-
-/**
- * NOTIFY channel: PostgreSQL delivers it when the writing transaction commits, never before, and
- * merges identical notifications of one transaction. The payload must not be empty: PgClient.listen
- * drops notifications without one.
- */
-const CHANNEL = "outbox_pending"
-const PAYLOAD = "commit"
 
 export interface OutboxEntry {
   /** The row's position in the outbox (it restarts with a new database: never an identity elsewhere). */
@@ -50,67 +45,96 @@ const payloadOf = (job: Job, span: Tracer.AnySpan | undefined) => {
   return span === undefined ? encoded : { ...encoded, traceparent: traceparentOf(span) }
 }
 
+/** A row as the relay publishes it, from INSERT or UPDATE ... RETURNING. */
+const ENTRY_COLUMNS = `id, job_id AS "jobId", queue, name, payload,
+  GREATEST(0, COALESCE(ceil(extract(epoch FROM run_at - now()) * 1000), 0))::float8 AS "delayMs"`
+
+/** RETURNING gives no order: the relay publishes in the outbox's. */
+const inOutboxOrder = (entries: ReadonlyArray<OutboxEntry>) => [...entries].sort((a, b) => Number(a.id) - Number(b.id))
+
 export class Outbox extends Context.Tag("Outbox")<Outbox, {
   /**
-   * Writes `jobs`; inside `sql.withTransaction` they commit or roll back with the caller's change.
-   * Job i carries the trace context of `spans[i]` (default: the current span, if tracing is on).
+   * Writes `jobs` with the caller's change: inside `Transactions.run` they are sent with its
+   * COMMIT, and handed to `committed` once it committed. Job i carries the trace context of
+   * `spans[i]` (default: the current span, if tracing is on).
    */
   readonly append: (jobs: ReadonlyArray<Job>, spans?: ReadonlyArray<Tracer.AnySpan | undefined>) => Effect.Effect<void>
+  /** Waits for rows this process committed, and takes all of them (in outbox order) for the relay. */
+  readonly committed: Effect.Effect<ReadonlyArray<OutboxEntry>>
+  /** Marks rows published (the relay published them itself, outside any claim). */
+  readonly markPublished: (ids: ReadonlyArray<string>) => Effect.Effect<void>
   /**
-   * Claims up to `limit` pending rows (rows another relay holds are skipped), hands them to
-   * `publish` and marks them published, all in one transaction: if publishing fails, the rows stay
-   * pending. Answers how many rows were published.
+   * Claims up to `limit` pending rows at least `minAgeMs` old (rows another relay holds are
+   * skipped), hands them to `publish` and marks them published, all in one transaction: if
+   * publishing fails, the rows stay pending. Answers how many rows were published.
    */
   readonly publishPending: <E>(
     limit: number,
-    publish: (entries: ReadonlyArray<OutboxEntry>) => Effect.Effect<void, E>
+    publish: (entries: ReadonlyArray<OutboxEntry>) => Effect.Effect<void, E>,
+    minAgeMs?: number
   ) => Effect.Effect<number, E>
   /** Deletes rows published more than `hours` ago. */
   readonly prune: (hours: number) => Effect.Effect<number>
   readonly backlog: Effect.Effect<Backlog>
-  /** One element each time a transaction that appended jobs commits (a dedicated LISTEN connection). */
-  readonly commits: Stream.Stream<void, unknown>
 }>() {
   static readonly layer = Layer.effect(
     Outbox,
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
-      const pg = yield* PgClient.PgClient
+      const transactions = yield* Transactions
+      // Batches of rows committed here, until the relay takes them.
+      const committed = yield* Queue.unbounded<ReadonlyArray<OutboxEntry>>()
       return {
         append: (jobs, spans) =>
-          // One round trip for any number of rows, and the notification PostgreSQL holds back until commit.
-          Effect.flatMap(spans === undefined ? currentSpan : Effect.succeed(undefined), (current) =>
-            sql`
-            WITH rows AS (
-              INSERT INTO outbox (queue, name, payload, run_at)
-              SELECT * FROM unnest(
-                ${jobs.map(queueOf)}::text[],
-                ${jobs.map((job) => job._tag)}::text[],
-                ${jobs.map((job, i) => JSON.stringify(payloadOf(job, spans === undefined ? current : spans[i])))}::jsonb[],
-                ${jobs.map(runAtOf)}::timestamptz[])
-              RETURNING id
-            )
-            SELECT pg_notify(${CHANNEL}, ${PAYLOAD}) WHERE EXISTS (SELECT FROM rows)`).pipe(Effect.asVoid, Effect.orDie),
+          Effect.flatMap(spans === undefined ? currentSpan : Effect.succeed(undefined), (current) => {
+            const rows = jobs.map((job, i) => ({
+              n: i,
+              queue: queueOf(job),
+              name: job._tag,
+              payload: payloadOf(job, spans === undefined ? current : spans[i]),
+              run_at: runAtOf(job)
+            }))
+            // Sent with the COMMIT: its values inline (a JSON literal, escaped by the driver).
+            return transactions.atCommit({
+              text: `
+                INSERT INTO outbox (queue, name, payload, run_at)
+                SELECT r.queue, r.name, r.payload, r.run_at
+                FROM jsonb_to_recordset(${pg.escapeLiteral(JSON.stringify(rows))}::jsonb)
+                     AS r(n int, queue text, name text, payload jsonb, run_at timestamptz)
+                ORDER BY r.n
+                RETURNING ${ENTRY_COLUMNS}`,
+              committed: (entries) => Queue.unsafeOffer(committed, entries as ReadonlyArray<OutboxEntry>)
+            })
+          }),
+
+        committed: Effect.map(
+          Effect.zipWith(Queue.take(committed), Queue.takeAll(committed), (first, rest) => [first, ...rest].flat()),
+          inOutboxOrder
+        ),
+
+        markPublished: (ids) =>
+          sql`UPDATE outbox SET published_at = now() WHERE id = ANY(${ids}::bigint[]) AND published_at IS NULL`.pipe(
+            Effect.asVoid,
+            Effect.orDie
+          ),
 
         // The rows are marked and read in one statement; publishing fails → the transaction rolls
         // back, and they are pending again.
-        publishPending: (limit, publish) =>
+        publishPending: (limit, publish, minAgeMs = 0) =>
           sql.withTransaction(Effect.gen(function*() {
             const entries = yield* sql<OutboxEntry>`
               UPDATE outbox o SET published_at = now()
               FROM (
-                SELECT id FROM outbox
-                WHERE published_at IS NULL
+                SELECT id AS pending_id FROM outbox
+                WHERE published_at IS NULL AND created_at <= now() - make_interval(secs => ${minAgeMs / 1000})
                 ORDER BY id
                 LIMIT ${limit}
                 FOR UPDATE SKIP LOCKED
               ) pending
-              WHERE o.id = pending.id
-              RETURNING o.id, o.job_id AS "jobId", o.queue, o.name, o.payload,
-                        GREATEST(0, COALESCE(ceil(extract(epoch FROM o.run_at - now()) * 1000), 0))::float8 AS "delayMs"`
+              WHERE o.id = pending.pending_id
+              RETURNING ${sql.literal(ENTRY_COLUMNS)}`
             if (entries.length === 0) return 0
-            // UPDATE ... RETURNING gives no order: publish in the outbox's.
-            yield* publish([...entries].sort((a, b) => Number(a.id) - Number(b.id)))
+            yield* publish(inOutboxOrder(entries))
             return entries.length
           })).pipe(Effect.catchTag("SqlError", Effect.die)),
 
@@ -129,9 +153,7 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
             oldestPendingSeconds: row!.oldest === null ? null : Math.round(row!.oldest)
           })),
           Effect.orDie
-        ),
-
-        commits: pg.listen(CHANNEL).pipe(Stream.as(undefined))
+        )
       }
     })
   ).pipe(traced(Outbox, {

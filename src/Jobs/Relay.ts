@@ -1,25 +1,28 @@
 /**
  * The outbox relay: publishes committed outbox rows to BullMQ, then marks them published.
  *
- * Woken by PostgreSQL's NOTIFY when a transaction that wrote jobs commits, and by a timer as a
- * fallback (a dropped LISTEN connection, rows left by a failed attempt). Several relays (one per
- * process) can run at once: each claims rows with `FOR UPDATE SKIP LOCKED`, and a row published
- * twice (a crash before it was marked) carries the same job id, which BullMQ ignores.
+ * Rows this process committed are handed over by the outbox as their transaction commits, and
+ * published at once: no LISTEN round, no polling, and commits that arrive while a publish is in
+ * flight go together in the next one. They are marked published in bulk a moment later. A sweep
+ * publishes what was left pending (a crash between commit and publish, a queue that was down,
+ * another process's rows): only rows older than `SWEEP_MIN_AGE_MS`, so that it does not race the
+ * direct path. Several relays (one per process) can run at once: the sweep claims rows with
+ * `FOR UPDATE SKIP LOCKED`, and a row published twice carries the same job id, which BullMQ ignores
+ * (the delivery log keeps its email single anyway).
  */
-import { type Cause, Effect, Layer, Queue, Ref, Schedule, Stream } from "effect"
+import { type Cause, Effect, Layer, Ref, Schedule } from "effect"
 import { AppConfig } from "../Config.ts"
 import { Outbox } from "./Outbox.ts"
 import { QueueBackend } from "./QueueBackend.ts"
 
-/** Rows published per transaction. */
+/** Rows published per sweep transaction. */
 export const RELAY_BATCH = 200
 
-/**
- * The least time between two passes. Under a booking rush every commit wakes the relay, and a pass
- * costs a few round trips and ~2 ms of CPU; gathering the commits of 50 ms into one pass makes that
- * a handful of passes a second, and an email 50 ms later is no later for its reader.
- */
-const GATHER = "50 millis"
+/** The sweep leaves younger rows to the direct path (published within milliseconds, marked within `MARK_EVERY`). */
+export const SWEEP_MIN_AGE_MS = 5_000
+
+/** Published rows are marked together: one statement for all the commits of this interval. */
+const MARK_EVERY = "100 millis"
 
 export const RelayLive = Layer.scopedDiscard(
   Effect.gen(function*() {
@@ -27,20 +30,6 @@ export const RelayLive = Layer.scopedDiscard(
     const outbox = yield* Outbox
     const backend = yield* QueueBackend
     const poll = `${jobs.pollIntervalMs} millis` as const
-
-    // At most one pending wake-up: a burst of commits is one pass over the outbox.
-    const wakeUps = yield* Queue.sliding<void>(1)
-    yield* outbox.commits.pipe(
-      Stream.runForEach(() => Queue.offer(wakeUps, undefined)),
-      Effect.tapErrorCause((cause) => Effect.logWarning("outbox LISTEN connection lost; polling until it is back", cause)),
-      Effect.retry(Schedule.spaced(poll)),
-      Effect.forkScoped
-    )
-
-    /** Publishes batches until the outbox is drained. */
-    const drain = outbox.publishPending(RELAY_BATCH, backend.publish).pipe(
-      Effect.repeat({ while: (published) => published === RELAY_BATCH })
-    )
 
     // Log when publishing starts failing and when it recovers, not on every attempt in between.
     const failing = yield* Ref.make(false)
@@ -50,13 +39,37 @@ export const RelayLive = Layer.scopedDiscard(
         Effect.logWarning(`publishing the outbox failed; jobs stay there and are retried every ${jobs.pollIntervalMs} ms`, cause),
         Ref.getAndSet(failing, true).pipe(Effect.map((was) => !was))
       )
-    const pass = drain.pipe(
-      Effect.zipRight(recovered),
-      Effect.zipRight(Effect.race(Queue.take(wakeUps), Effect.sleep(poll))),
-      Effect.zipRight(Effect.sleep(GATHER)),
-      Effect.catchAllCause((cause) => failed(cause).pipe(Effect.zipRight(Effect.sleep(poll))))
+
+    // The direct path: what this process committed, published as soon as it is taken.
+    const published = yield* Ref.make<ReadonlyArray<string>>([])
+    const direct = outbox.committed.pipe(
+      Effect.flatMap((entries) =>
+        backend.publish(entries).pipe(
+          Effect.zipRight(Ref.update(published, (ids) => [...ids, ...entries.map((entry) => entry.id)])),
+          Effect.zipRight(recovered),
+          // Left pending: the sweep publishes them once the queue answers again.
+          Effect.catchAllCause(failed)
+        )
+      )
     )
-    yield* Effect.forever(pass).pipe(Effect.forkScoped)
+    yield* Effect.forever(direct).pipe(Effect.forkScoped)
+    const mark = Effect.flatMap(Ref.getAndSet(published, []), (ids) => ids.length === 0 ? Effect.void : outbox.markPublished(ids))
+    yield* mark.pipe(
+      // Unmarked rows are only published again by the sweep: harmless, so a failure is logged, not retried.
+      Effect.catchAllCause((cause) => Effect.logWarning("marking published outbox rows failed", cause)),
+      Effect.repeat(Schedule.spaced(MARK_EVERY)),
+      Effect.forkScoped
+    )
+    // The last marks before the pool closes (the scope closes this layer before the database's).
+    yield* Effect.addFinalizer(() => Effect.ignore(mark))
+
+    /** Publishes batches until nothing old enough is pending. */
+    const sweep = outbox.publishPending(RELAY_BATCH, backend.publish, SWEEP_MIN_AGE_MS).pipe(
+      Effect.repeat({ while: (count) => count === RELAY_BATCH }),
+      Effect.zipRight(recovered),
+      Effect.catchAllCause(failed)
+    )
+    yield* sweep.pipe(Effect.repeat(Schedule.spaced(poll)), Effect.forkScoped)
 
     yield* outbox.prune(jobs.outboxRetentionHours).pipe(
       Effect.tap((pruned) => pruned > 0 ? Effect.logInfo(`pruned ${pruned} published outbox rows`) : Effect.void),

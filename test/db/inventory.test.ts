@@ -40,7 +40,7 @@ const settings = { maxTicketsPerCustomerPerEvent: LIMIT }
 /** The engine as the server runs it (outbox included), on a fresh database. */
 const EngineTest = Inventory.layer.pipe(
   Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer)),
-  Layer.provideMerge(Outbox.layer),
+  Layer.provideMerge(Outbox.layer.pipe(Layer.provide(Transactions.layer))),
   Layer.provideMerge(AppConfig.layerTest(settings)),
   Layer.provideMerge(TestDatabaseLive),
   Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
@@ -119,7 +119,7 @@ const anotherInstance = Effect.gen(function*() {
   const context = yield* Layer.build(
     Inventory.layer.pipe(
       Layer.provide(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer)),
-      Layer.provide(Outbox.layer),
+      Layer.provide(Outbox.layer.pipe(Layer.provide(Transactions.layer))),
       Layer.provide(AppConfig.layerTest(settings)),
       Layer.provide(PgClient.layer({ url: Redacted.make(url.toString()), maxConnections: 5 }))
     )

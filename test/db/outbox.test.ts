@@ -2,7 +2,7 @@
 import { Migrator, SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Deferred, Effect, Either, Layer, Logger, LogLevel, Option, Queue, Redacted, Ref, Schema, Stream } from "effect"
+import { Deferred, Effect, Either, Layer, Logger, LogLevel, Option, Redacted, Ref, Schema } from "effect"
 import { migrations } from "../../migrations/index.ts"
 import { Accounts } from "../../src/Accounts/Accounts.ts"
 import { Passwords } from "../../src/Accounts/Passwords.ts"
@@ -111,26 +111,9 @@ const barrier = (parties: number) =>
     )
   })
 
-/**
- * Collects `commits` into a queue until the scope closes. LISTEN starts asynchronously, so this
- * appends committed jobs until one is heard: from then on the listener is known to be live.
- */
-const listening = Effect.gen(function*() {
-  const outbox = yield* Outbox
-  const heard = yield* Queue.unbounded<void>()
-  yield* outbox.commits.pipe(Stream.runForEach((commit) => Queue.offer(heard, commit)), Effect.forkScoped)
-  yield* outbox.append([confirmation(1)]).pipe(
-    Effect.zipRight(Queue.take(heard).pipe(Effect.timeoutFail({ duration: "1 second", onTimeout: () => "silence" }))),
-    Effect.retry({ times: 5 }),
-    Effect.orElseFail(() => new Error("the LISTEN connection heard none of 6 committed appends, 1 s apart"))
-  )
-  yield* Queue.takeAll(heard)
-  return heard
-})
+/** The rows this process committed, as the relay takes them (what is there now, or none within 500 ms). */
+const handedOver = Effect.flatMap(Outbox, (outbox) => outbox.committed.pipe(Effect.timeoutOption("500 millis")))
 
-const nextCommit = (heard: Queue.Queue<void>, within: "500 millis" | "5 seconds") => Queue.take(heard).pipe(Effect.timeoutOption(within))
-
-/** Runs `work` in a transaction that then fails, and answers the failure. */
 const rolledBack = <A, E, R>(work: Effect.Effect<A, E, R>) =>
   Effect.flatMap(Transactions, (transactions) => transactions.run(work.pipe(Effect.zipRight(Effect.fail("the next step failed" as const)))))
     .pipe(Effect.flip)
@@ -381,27 +364,44 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
     )
   })
 
-  describe("Outbox.commits (LISTEN)", () => {
+  describe("Outbox.committed (the relay's direct path)", () => {
     test(
-      "a committed append is heard",
-      Effect.scoped(Effect.gen(function*() {
-        const heard = yield* listening
-        yield* Effect.flatMap(Outbox, (outbox) => outbox.append([confirmation(2)]))
-        expect(yield* nextCommit(heard, "5 seconds")).toEqual(Option.some(undefined))
-      }))
+      "a transaction's rows are handed over once it committed: the rows it wrote, in order, sent with its COMMIT",
+      Effect.gen(function*() {
+        const outbox = yield* Outbox
+        yield* handedOver // what earlier tests committed
+        const sql = yield* SqlClient.SqlClient
+        const [{ last }] = yield* sql<{ last: string }>`SELECT COALESCE(max(id), 0) AS last FROM outbox`
+        yield* Effect.flatMap(Transactions, (transactions) => transactions.run(outbox.append([confirmation(2), confirmation(3)])))
+        const entries = Option.getOrThrow(yield* handedOver)
+        const rows = yield* sql<{ id: string; job_id: string }>`SELECT id, job_id FROM outbox WHERE id > ${last} ORDER BY id`
+        expect(entries.map(({ id, jobId }) => ({ id, job_id: jobId }))).toEqual(rows)
+        expect(entries.map(({ payload }) => (payload as { bookingId: number }).bookingId)).toEqual([2, 3])
+      })
     )
 
     test(
-      "an append in a transaction that rolls back is never heard",
-      Effect.scoped(Effect.gen(function*() {
-        const heard = yield* listening
+      "rows of a transaction that rolled back are never handed over (nor written)",
+      Effect.gen(function*() {
         const outbox = yield* Outbox
+        yield* handedOver // what earlier tests committed
+        const sql = yield* SqlClient.SqlClient
+        const [{ before }] = yield* sql<{ before: number }>`SELECT count(*)::int AS before FROM outbox`
         expect(yield* rolledBack(outbox.append([confirmation(2)]))).toBe("the next step failed")
-        expect(yield* nextCommit(heard, "500 millis")).toEqual(Option.none())
-        // The listener was live all along: the next committed append is heard.
-        yield* outbox.append([confirmation(3)])
-        expect(yield* nextCommit(heard, "5 seconds")).toEqual(Option.some(undefined))
-      }))
+        expect(yield* handedOver).toEqual(Option.none())
+        expect(yield* sql`SELECT count(*)::int AS n FROM outbox`).toEqual([{ n: before }])
+      })
+    )
+
+    test(
+      "the sweep leaves rows younger than its minimum age to the direct path",
+      Effect.gen(function*() {
+        const outbox = yield* Outbox
+        yield* outbox.publishPending(10_000, () => Effect.void) // what earlier tests left
+        yield* outbox.append([confirmation(2)])
+        expect(yield* outbox.publishPending(10, () => Effect.void, 60_000)).toBe(0)
+        expect(yield* outbox.publishPending(10, () => Effect.void, 0)).toBe(1)
+      })
     )
   })
 
