@@ -7,6 +7,7 @@ import queueNamespace from "./0005_queue_namespace.ts"
 import idempotencyKeys from "./0006_idempotency_keys.ts"
 import eventDiscovery from "./0007_event_discovery.ts"
 import ticketLifecycle from "./0008_ticket_lifecycle.ts"
+import deliveryClaims from "./0009_delivery_claims.ts"
 
 export const migrations = {
   "0001_create_tables": createTables,
@@ -16,5 +17,6 @@ export const migrations = {
   "0005_queue_namespace": queueNamespace,
   "0006_idempotency_keys": idempotencyKeys,
   "0007_event_discovery": eventDiscovery,
-  "0008_ticket_lifecycle": ticketLifecycle
+  "0008_ticket_lifecycle": ticketLifecycle,
+  "0009_delivery_claims": deliveryClaims
 }

@@ -24,8 +24,11 @@ export class MailError extends Schema.TaggedError<MailError>()("MailError", {
 }) {}
 
 export class Mailer extends Context.Tag("Mailer")<Mailer, {
-  /** Sends `mail` and answers the message id. */
-  readonly send: (mail: Mail) => Effect.Effect<string, MailError>
+  /**
+   * Sends `mail` and answers its message id, `<id@the sender's domain>`: the same `id` (a delivery's,
+   * stable across retries) makes the same Message-ID, by which mail systems recognise a repeat.
+   */
+  readonly send: (mail: Mail, id: string) => Effect.Effect<string, MailError>
 }>() {
   static readonly layer = Layer.unwrapEffect(
     Effect.map(AppConfig, ({ mail }) =>
@@ -37,14 +40,24 @@ export class Mailer extends Context.Tag("Mailer")<Mailer, {
 
   /** Keeps every message in memory; tests read them through `SentMail`. */
   static readonly layerMemory = Layer.effectContext(
-    Effect.map(Ref.make<ReadonlyArray<Mail>>([]), (sent) =>
+    Effect.map(Ref.make<ReadonlyArray<SentMessage>>([]), (sent) =>
       Context.make(Mailer, {
-        send: (mail) => Ref.modify(sent, (all) => [`<memory-${all.length + 1}@event-booking.local>`, [...all, mail]] as const)
+        send: (mail, id) => {
+          const messageId = messageIdOf(id, "memory@event-booking.local")
+          return Ref.modify(sent, (all) => [messageId, [...all, { ...mail, messageId }]] as const)
+        }
       }).pipe(Context.add(SentMail, sent)))
   )
 }
 
-export class SentMail extends Context.Tag("SentMail")<SentMail, Ref.Ref<ReadonlyArray<Mail>>>() {}
+export interface SentMessage extends Mail {
+  readonly messageId: string
+}
+
+export class SentMail extends Context.Tag("SentMail")<SentMail, Ref.Ref<ReadonlyArray<SentMessage>>>() {}
+
+/** `<id@domain>`, the domain the sender's address's (`Name <user@domain>` or `user@domain`). */
+export const messageIdOf = (id: string, from: string) => `<${id}@${/@([^\s<>@]+)>?\s*$/.exec(from)?.[1] ?? "localhost"}>`
 
 const SMTP_OPTIONS = {
   // A stuck server must not hold a job (and so shutdown) for nodemailer's default of minutes.
@@ -100,7 +113,7 @@ const layerThread = (settings: { readonly from: string; readonly smtpUrl?: strin
         yield* Effect.sync(() => mkdirSync(dir, { recursive: true }))
         yield* Effect.logInfo(`SMTP_URL is not set: mail is written to ${dir}`)
       }
-      const deliver = yield* makeThreadPool<Mail, Delivered>({
+      const deliver = yield* makeThreadPool<Mail & { readonly messageId: string }, Delivered>({
         source: MAILER_SOURCE,
         workerData: {
           nodemailer: createRequire(import.meta.url).resolve("nodemailer"),
@@ -111,8 +124,8 @@ const layerThread = (settings: { readonly from: string; readonly smtpUrl?: strin
         size: 1
       })
       return {
-        send: (mail) =>
-          deliver(mail).pipe(
+        send: (mail, id) =>
+          deliver({ ...mail, messageId: messageIdOf(id, from) }).pipe(
             Effect.mapError((error) => new MailError({ message: `Sending mail to ${mail.to} failed: ${error.message}`, cause: error })),
             Effect.tap(({ file }) =>
               file === undefined

@@ -42,9 +42,10 @@ export class NotificationJobs extends Context.Tag("NotificationJobs")<Notificati
       // Counted where the mail is sent: a delivery already made (a retried job) counts as neither.
       const delivery = (key: string, kind: Job["_tag"], jobId: string, mail: Mail): Send<MailError> => ({
         delivery: { key, kind, jobId, recipient: mail.to },
-        send: mailer.send(mail).pipe(
-          Effect.tapBoth({ onSuccess: () => recordEmail(kind, "sent"), onFailure: () => recordEmail(kind, "failed") })
-        )
+        send: (id) =>
+          mailer.send(mail, id).pipe(
+            Effect.tapBoth({ onSuccess: () => recordEmail(kind, "sent"), onFailure: () => recordEmail(kind, "failed") })
+          )
       })
 
       /** Every send of `sends` is tried; the first failure, if any, fails the job (its retry sends what is left). */

@@ -5,17 +5,22 @@ export type CsvValue = string | number | Date
 
 // A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV injection").
 const FORMULA_START = /^[=+\-@\t\r]/
-const NEEDS_QUOTES = /[",\r\n]/
 
 /**
- * One field. Text that would start a formula gets a leading apostrophe, which spreadsheets show as
- * text; then a field with a comma, quote or line break is quoted, its quotes doubled. Numbers are
- * written as they are (a negative number is not a formula), dates as ISO 8601.
+ * One field, always quoted (RFC 4180 allows it) and its quotes doubled: a field stays one cell
+ * whatever a spreadsheet splits on (`;` in some locales, where `a;=1+1` unquoted opens a cell with
+ * a formula). Text that would start a formula gets a leading apostrophe, which spreadsheets show
+ * as text. Numbers are written as they are (a negative number is not a formula), dates as ISO 8601.
  */
 export const csvField = (value: CsvValue): string => {
-  if (typeof value === "number") return String(value)
-  const text = value instanceof Date ? value.toISOString() : FORMULA_START.test(value) ? `'${value}` : value
-  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll("\"", "\"\"")}"` : text
+  const text = typeof value === "number"
+    ? String(value)
+    : value instanceof Date
+    ? value.toISOString()
+    : FORMULA_START.test(value)
+    ? `'${value}`
+    : value
+  return `"${text.replaceAll("\"", "\"\"")}"`
 }
 
 /** One record, CRLF-terminated. */

@@ -3,6 +3,7 @@ import { Migrator, SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Deferred, Effect, Either, Layer, Logger, LogLevel, Option, Redacted, Ref, Schema } from "effect"
+import pg from "pg"
 import { migrations } from "../../migrations/index.ts"
 import { Accounts } from "../../src/Accounts/Accounts.ts"
 import { Passwords } from "../../src/Accounts/Passwords.ts"
@@ -16,11 +17,12 @@ import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { Job } from "../../src/Jobs/Job.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { jobIdOf, Outbox, type OutboxEntry } from "../../src/Jobs/Outbox.ts"
-import { Deliveries, type Delivery } from "../../src/Notifications/Deliveries.ts"
+import { Deliveries } from "../../src/Notifications/Deliveries.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { migrate } from "../../src/Platform/Migrations.ts"
 import { Transactions } from "../../src/Platform/Transactions.ts"
 import { freshDatabaseUrl, TestDatabaseLive } from "../support/database.ts"
+import { deliveriesContract, once, onceEach, sender, uniqueKey } from "../support/deliveries.ts"
 
 /** The services with the live JobQueue: every job is an outbox row. No queue backend, no relay. */
 const OutboxTest = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer, Deliveries.layer).pipe(
@@ -118,27 +120,25 @@ const rolledBack = <A, E, R>(work: Effect.Effect<A, E, R>) =>
   Effect.flatMap(Transactions, (transactions) => transactions.run(work.pipe(Effect.zipRight(Effect.fail("the next step failed" as const)))))
     .pipe(Effect.flip)
 
-const delivery = (key: string): Delivery => ({
-  key,
-  kind: "booking-confirmation",
-  jobId: "BookingConfirmed-1",
-  recipient: "ann@example.com"
-})
+const deliveryRows = (keys: ReadonlyArray<string>) =>
+  query((sql) =>
+    sql<{ key: string; message_id: string | null; sent: boolean; claimed_by: string | null }>`
+      SELECT key, message_id, sent_at IS NOT NULL AS sent, claimed_by FROM deliveries WHERE key = ANY(${keys}::text[]) ORDER BY key`
+  )
 
-/** A send that waits `delay`, counts its runs and answers a message id. */
-const sender = (delay: "0 millis" | "300 millis" = "0 millis") =>
-  Effect.map(Ref.make(0), (runs) => ({
-    runs: Ref.get(runs),
-    send: Ref.updateAndGet(runs, (n) => n + 1).pipe(Effect.delay(delay), Effect.map((n) => `message-${n}`))
-  }))
-
-const onceEach = <E>(sends: ReadonlyArray<readonly [key: string, send: Effect.Effect<string, E>]>) =>
-  Effect.flatMap(Deliveries, (deliveries) => deliveries.onceEach(sends.map(([key, send]) => ({ delivery: delivery(key), send }))))
-
-/** One delivery: its outcome, or its send's failure. */
-const once = <E>(key: string, send: Effect.Effect<string, E>) => Effect.flatMap(onceEach([[key, send]]), (results) => results[0]!)
-
-const deliveryRows = query((sql) => sql<{ key: string; message_id: string | null }>`SELECT key, message_id FROM deliveries ORDER BY key`)
+/** Ends every other connection to the test's database (at `url`), from a connection of its own (none of the pool's). */
+const cutConnections = (url: string) =>
+  Effect.promise(async () => {
+    const client = new pg.Client(url)
+    await client.connect()
+    try {
+      await client.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+      )
+    } finally {
+      await client.end()
+    }
+  })
 
 layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
   /** The database is the file's: each test starts from an empty outbox and delivery log. */
@@ -406,69 +406,65 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
   })
 
   describe("Deliveries.onceEach (PostgreSQL)", () => {
-    test(
-      "the same key twice: sent, then already-sent without sending",
-      Effect.gen(function*() {
-        const { runs, send } = yield* sender()
-        expect(yield* once("booking-1", send)).toBe("sent")
-        expect(yield* once("booking-1", send)).toBe("already-sent")
-        expect(yield* runs).toBe(1)
-        expect(yield* deliveryRows).toEqual([{ key: "booking-1", message_id: "message-1" }])
-      })
-    )
+    deliveriesContract(it)
 
-    test(
-      "a failed send records nothing, and a later once sends",
+    it.effect("each email is a row: its key, the message id, sent, and the run that claimed it", () =>
       Effect.gen(function*() {
-        const failure = yield* once("booking-1", Effect.fail("smtp down" as const)).pipe(Effect.flip)
-        expect(failure).toBe("smtp down")
-        expect(yield* deliveryRows).toEqual([])
-
-        const { runs, send } = yield* sender()
-        expect(yield* once("booking-1", send)).toBe("sent")
-        expect(yield* runs).toBe(1)
-        expect(yield* deliveryRows).toEqual([{ key: "booking-1", message_id: "message-1" }])
-      })
-    )
-
-    test(
-      "two concurrent once of one key: one sends, the other answers already-sent",
-      Effect.gen(function*() {
-        const { runs, send } = yield* sender("300 millis")
-        const outcomes = yield* Effect.all([once("booking-1", send), once("booking-1", send)], { concurrency: 2 })
-        expect([...outcomes].sort()).toEqual(["already-sent", "sent"])
-        expect(yield* runs).toBe(1)
-        expect(yield* deliveryRows).toEqual([{ key: "booking-1", message_id: "message-1" }])
-      })
-    )
-
-    test(
-      "a batch: each send's outcome in order; a failed one withdraws only its own claim",
-      Effect.gen(function*() {
-        yield* once("booking-2", Effect.succeed("earlier"))
-        const { runs, send } = yield* sender()
-        const results = yield* onceEach([["booking-3", send], ["booking-2", send], ["booking-1", Effect.fail("refused" as const)], [
-          "booking-4",
-          send
-        ]])
-        expect(results).toEqual([Either.right("sent"), Either.right("already-sent"), Either.left("refused"), Either.right("sent")])
-        expect(yield* runs).toBe(2)
-        expect(yield* deliveryRows).toEqual([
-          { key: "booking-2", message_id: "earlier" },
-          { key: "booking-3", message_id: "message-1" },
-          { key: "booking-4", message_id: "message-2" }
+        const [sent, failed] = [uniqueKey("booking-a"), uniqueKey("booking-b")]
+        yield* onceEach([[sent, () => Effect.succeed("<m@x>")], [failed, () => Effect.fail("refused")]])
+        const rows = yield* deliveryRows([sent, failed])
+        expect(rows).toEqual([
+          { key: sent, message_id: "<m@x>", sent: true, claimed_by: expect.stringMatching(UUID) },
+          // A withdrawn claim: free for the next run to take.
+          { key: failed, message_id: null, sent: false, claimed_by: null }
         ])
-      })
-    )
+      }))
 
-    test(
-      "a key twice in one batch is sent once",
+    it.effect("every connection cut during the send: the send is still recorded, and a retry does not send again", () =>
       Effect.gen(function*() {
+        const key = uniqueKey("booking")
         const { runs, send } = yield* sender()
-        expect(yield* onceEach([["booking-1", send], ["booking-1", send]])).toEqual([Either.right("sent"), Either.right("already-sent")])
+        const url = Redacted.value((yield* PgClient.PgClient).config.url!)
+        expect(yield* once(key, (id) => cutConnections(url).pipe(Effect.zipRight(send(id))))).toBe("sent")
+        expect(yield* once(key, send)).toBe("already-sent")
         expect(yield* runs).toBe(1)
-      })
-    )
+        expect(yield* deliveryRows([key])).toMatchObject([{ key, message_id: "message-1", sent: true }])
+      }))
+
+    it.effect("a record that fails (the database refuses it for a while) is tried again until it holds", () =>
+      Effect.gen(function*() {
+        const key = uniqueKey("booking")
+        const { runs, send } = yield* sender()
+        const sql = yield* SqlClient.SqlClient
+        const refuse = sql`ALTER TABLE deliveries ADD CONSTRAINT refuse_records CHECK (sent_at IS NULL) NOT VALID`.pipe(Effect.orDie)
+        const allow = sql`ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS refuse_records`.pipe(Effect.orDie)
+        const outcome = yield* once(key, (id) =>
+          refuse.pipe(
+            Effect.zipRight(allow.pipe(Effect.delay("400 millis"), Effect.forkDaemon)),
+            Effect.zipRight(send(id))
+          )).pipe(Effect.ensuring(allow))
+        expect(outcome).toBe("sent")
+        expect(yield* once(key, send)).toBe("already-sent")
+        expect(yield* runs).toBe(1)
+      }))
+
+    it.effect("a claim left by a run that died is taken over once its lease (JOB_LOCK_MS) has run out, not before", () =>
+      Effect.gen(function*() {
+        const [expired, running] = [uniqueKey("booking-a"), uniqueKey("booking-b")]
+        const { runs, send } = yield* sender()
+        yield* query((sql) =>
+          sql`
+            INSERT INTO deliveries (key, kind, job_id, recipient, claimed_by, claimed_at)
+            VALUES (${expired}, 'BookingConfirmed', 'BookingConfirmed-1', 'ann@example.com', 'a run that died', now() - interval '31 seconds'),
+                   (${running}, 'BookingConfirmed', 'BookingConfirmed-1', 'ann@example.com', 'a run still sending', now())`
+        )
+        expect(yield* once(expired, send)).toBe("sent")
+        // The run still holding its claim records it while the other waits: nothing is sent twice.
+        const record = query((sql) => sql`UPDATE deliveries SET sent_at = now(), message_id = 'theirs' WHERE key = ${running}`)
+        const [outcome] = yield* Effect.all([once(running, send), record.pipe(Effect.delay("300 millis"))], { concurrency: 2 })
+        expect(outcome).toBe("already-sent")
+        expect(yield* runs).toBe(1)
+      }))
   })
 })
 
@@ -504,6 +500,30 @@ describe("migrations 0003 (job ids) and 0005 (queue namespace) over an outbox in
         const namespaces = yield* sql<{ id: string }>`SELECT id::text FROM queue_namespace`
         expect(namespaces).toHaveLength(1)
         expect(namespaces[0]!.id).toMatch(UUID)
+      }).pipe(Effect.provide(db))
+    }).pipe(Effect.scoped, Effect.orDie), 30_000)
+})
+
+describe("migration 0009 (delivery claims) over a delivery log in use", () => {
+  it.effect("an email recorded before stays sent: a retried job sends it no more", () =>
+    Effect.gen(function*() {
+      const url = yield* freshDatabaseUrl
+      const db = PgClient.layer({ url: Redacted.make(url), maxConnections: 2 })
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        yield* Migrator.make({})({
+          loader: Migrator.fromRecord(Object.fromEntries(Object.entries(migrations).filter(([name]) => name < "0009")))
+        })
+        yield* sql`
+          INSERT INTO deliveries (key, kind, job_id, recipient, message_id)
+          VALUES ('booking-confirmed-1', 'BookingsConfirmed', 'BookingsConfirmed-1', 'ann@example.com', '<old@x>')`
+        yield* migrate
+        const { runs, send } = yield* sender()
+        const outcomes = yield* onceEach([["booking-confirmed-1", send], ["booking-confirmed-2", send]]).pipe(
+          Effect.provide(Deliveries.layer.pipe(Layer.provide(AppConfig.layerTest())))
+        )
+        expect(outcomes).toEqual([Either.right("already-sent"), Either.right("sent")])
+        expect(yield* runs).toBe(1)
       }).pipe(Effect.provide(db))
     }).pipe(Effect.scoped, Effect.orDie), 30_000)
 })

@@ -19,12 +19,14 @@ describe("Mailer over SMTP", () => {
     Effect.gen(function*() {
       const sink = yield* startSmtpSink
       const ids = yield* Effect.flatMap(Mailer, (mailer) =>
-        Effect.forEach(Array.from({ length: 20 }, (_, i) => mail(i)), mailer.send, { concurrency: 5 }))
+        Effect.forEach(
+          Array.from({ length: 20 }, (_, i) => mail(i)),
+          (m, i) => mailer.send(m, `delivery-${i}`),
+          { concurrency: 5 }
+        ))
         .pipe(Effect.provide(mailerFor(sink.url)))
       expect(new Set(ids).size).toBe(20)
-      const recipients = (yield* sink.received).map((received) =>
-        received.to[0]
-      ).sort()
+      const recipients = (yield* sink.received).map((received) => received.to[0]).sort()
       expect(recipients).toEqual(Array.from({ length: 20 }, (_, i) => `customer${i}@example.com`).sort())
       expect(yield* sink.connections).toBeLessThanOrEqual(5)
     }))
@@ -32,8 +34,26 @@ describe("Mailer over SMTP", () => {
   it.scoped("?pool=false in SMTP_URL opens a connection per message", () =>
     Effect.gen(function*() {
       const sink = yield* startSmtpSink
-      yield* Effect.flatMap(Mailer, (mailer) => Effect.forEach([mail(1), mail(2), mail(3)], mailer.send))
+      yield* Effect.flatMap(Mailer, (mailer) => Effect.forEach([mail(1), mail(2), mail(3)], (m, i) => mailer.send(m, `delivery-${i}`)))
         .pipe(Effect.provide(mailerFor(`${sink.url}?pool=false`)))
       expect(yield* sink.connections).toBe(3)
+    }))
+
+  it.scoped("the Message-ID is made of the id given: a resend of one delivery carries the same one", () =>
+    Effect.gen(function*() {
+      const sink = yield* startSmtpSink
+      const answered = yield* Effect.flatMap(Mailer, (mailer) =>
+        Effect.forEach(
+          [["booking-confirmed-7.ns", mail(7)], ["booking-confirmed-8.ns", mail(8)], ["booking-confirmed-7.ns", mail(7)]] as const,
+          ([id, m]) => mailer.send(m, id)
+        ))
+        .pipe(Effect.provide(mailerFor(sink.url)))
+      const headers = (yield* sink.received).map((received) => /^Message-ID:\s+(<[^>]*>)/im.exec(received.raw)?.[1])
+      expect(answered).toEqual([
+        "<booking-confirmed-7.ns@example.com>",
+        "<booking-confirmed-8.ns@example.com>",
+        "<booking-confirmed-7.ns@example.com>"
+      ])
+      expect([...headers].sort()).toEqual([...answered].sort())
     }))
 })

@@ -573,7 +573,7 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
         expect(empty.headers["x-total-count"]).toBe("0")
       }))
 
-    it.effect("attendees as CSV (Accept: text/csv or ?format=csv): the whole list, RFC 4180 quoting, formulas neutralized", () =>
+    it.effect("attendees as CSV (Accept: text/csv or ?format=csv): the whole list, every field quoted, formulas neutralized", () =>
       Effect.gen(function*() {
         const organizer = yield* signUp("ORGANIZER")
         const event = yield* createEvent(organizer.token)
@@ -589,18 +589,18 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
         const rows = (yield* request("GET", `/api/events/${event.id}/attendees?limit=100`, { token: organizer.token })).body
         expect(rows).toHaveLength(25)
 
-        const quote = (email: string) =>
-          email.startsWith("=") || email.startsWith("+") || email.startsWith("-")
-            ? `'${email}`
-            : email.includes("\"")
-            ? `"${email.replaceAll("\"", "\"\"")}"`
-            : email
-        const expected = "bookingId,customerEmail,ticketsCount,status,createdAt\r\n" +
-          rows.map((row: any) => `${row.bookingId},${quote(row.customerEmail)},${row.ticketsCount},CONFIRMED,${row.createdAt}\r\n`).join("")
-        expect(expected).toContain(`"""smith,john""${unique}@example.com"`)
-        expect(expected).toContain(`,'=cmd${unique}@example.com,`)
-        expect(expected).toContain(`,'+sum${unique}@example.com,`)
-        expect(expected).toContain(`,'-2${unique}@example.com,`)
+        // Every field quoted, its quotes doubled; a formula's start defused with a leading apostrophe.
+        const quote = (field: string | number) => {
+          const text = String(field)
+          return `"${(/^[=+-]/.test(text) && typeof field === "string" ? `'${text}` : text).replaceAll("\"", "\"\"")}"`
+        }
+        const record = (fields: ReadonlyArray<string | number>) => fields.map(quote).join(",") + "\r\n"
+        const expected = record(["bookingId", "customerEmail", "ticketsCount", "status", "createdAt"]) +
+          rows.map((row: any) => record([row.bookingId, row.customerEmail, row.ticketsCount, "CONFIRMED", row.createdAt])).join("")
+        expect(expected).toContain(`,"""smith,john""${unique}@example.com",`)
+        expect(expected).toContain(`,"'=cmd${unique}@example.com",`)
+        expect(expected).toContain(`,"'+sum${unique}@example.com",`)
+        expect(expected).toContain(`,"'-2${unique}@example.com",`)
 
         for (
           const options of [{ headers: { accept: "text/csv" } }, { headers: { accept: "application/json;q=0.5, text/csv" } }, {
@@ -624,7 +624,7 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
         }
         const none = yield* createEvent(organizer.token)
         const empty = yield* request("GET", `/api/events/${none.id}/attendees?format=csv`, { token: organizer.token })
-        expect(empty.body).toBe("bookingId,customerEmail,ticketsCount,status,createdAt\r\n")
+        expect(empty.body).toBe("\"bookingId\",\"customerEmail\",\"ticketsCount\",\"status\",\"createdAt\"\r\n")
       }))
 
     it.effect("cancelled bookings show as CANCELLED and count apart; held tickets are not sold", () =>
@@ -644,7 +644,7 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
           [reduced.id, "CONFIRMED", 3]
         ])
         const csv = yield* request("GET", `/api/events/${event.id}/attendees?format=csv`, { token: organizer.token })
-        expect(csv.body).toContain(`${cancelled.id},${ann.user.email},2,CANCELLED,`)
+        expect(csv.body).toContain(`"${cancelled.id}","${ann.user.email}","2","CANCELLED",`)
         expect((yield* request("GET", `/api/events/${event.id}/stats`, { token: organizer.token })).body).toEqual({
           totalTickets: 20,
           availableTickets: 13, // 3 booked, 4 held

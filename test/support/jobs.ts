@@ -66,12 +66,16 @@ export const eventually = <A, E, R>(read: Effect.Effect<A, E, R>, done: (a: A) =
   )
 
 /**
- * The delivery log once it holds at least `n` records (an email reaches the SMTP sink just before its
- * record commits): its count, so that a test still sees a duplicate.
+ * The delivery log once it records at least `n` emails as sent (an email reaches the SMTP sink just
+ * before its record): their count, so that a test still sees a duplicate.
  */
 export const deliveriesOnceAtLeast = (n: number) => eventually(deliveryCount, (count) => count >= n)
 
 export const deliveryCount = Effect.flatMap(
   SqlClient.SqlClient,
-  (sql) => sql<{ n: number }>`SELECT count(*)::int AS n FROM deliveries`.pipe(Effect.map(([row]) => row!.n), Effect.orDie)
+  (sql) =>
+    sql<{ n: number }>`SELECT count(*)::int AS n FROM deliveries WHERE sent_at IS NOT NULL`.pipe(
+      Effect.map(([row]) => row!.n),
+      Effect.orDie
+    )
 )

@@ -5,29 +5,32 @@ import { csvField, csvRecord, csvStream, prefersCsv } from "../../src/Platform/C
 
 describe("csvField", () => {
   const cases: ReadonlyArray<[string | number | Date, string]> = [
-    ["plain", "plain"],
+    ["plain", "\"plain\""],
     ["a,b", "\"a,b\""],
     ["say \"hi\"", "\"say \"\"hi\"\"\""],
     ["two\nlines", "\"two\nlines\""],
     ["cr\r\nlf", "\"cr\r\nlf\""],
-    ["=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"],
-    ["+1+1", "'+1+1"],
-    ["-1+1", "'-1+1"],
-    ["@SUM(A1)", "'@SUM(A1)"],
-    ["\t=1", "'\t=1"],
+    ["=cmd|' /C calc'!A0", "\"'=cmd|' /C calc'!A0\""],
+    ["+1+1", "\"'+1+1\""],
+    ["-1+1", "\"'-1+1\""],
+    ["@SUM(A1)", "\"'@SUM(A1)\""],
+    ["\t=1", "\"'\t=1\""],
     ["=HYPERLINK(\"x\",\"y\")", "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\""],
-    ["a=b", "a=b"],
-    ["", ""],
-    [-5, "-5"],
-    [42, "42"],
-    [new Date("2030-12-01T10:00:00.000Z"), "2030-12-01T10:00:00.000Z"]
+    // A spreadsheet that splits on `;` (a locale setting) must still see one cell, not one starting with `=`.
+    ["a;=1+1@x.com", "\"a;=1+1@x.com\""],
+    ["a\t=1", "\"a\t=1\""],
+    ["a=b", "\"a=b\""],
+    ["", "\"\""],
+    [-5, "\"-5\""],
+    [42, "\"42\""],
+    [new Date("2030-12-01T10:00:00.000Z"), "\"2030-12-01T10:00:00.000Z\""]
   ]
-  it("quotes what RFC 4180 requires and defuses formulas", () => {
+  it("quotes every field (whatever separator a spreadsheet splits on, a field stays one cell) and defuses formulas", () => {
     for (const [value, written] of cases) expect({ value, written: csvField(value) }).toEqual({ value, written })
   })
 
   it("a record is its fields, comma-separated, CRLF-terminated", () => {
-    expect(csvRecord([1, "=x", "a,b"])).toBe("1,'=x,\"a,b\"\r\n")
+    expect(csvRecord([1, "=x", "a,b"])).toBe("\"1\",\"'=x\",\"a,b\"\r\n")
   })
 })
 
@@ -36,7 +39,7 @@ describe("csvStream", () => {
     Effect.gen(function*() {
       const rows = Stream.fromChunks(Chunk.make({ n: 1 }, { n: 2 }), Chunk.make({ n: 3 }))
       const writes = yield* Stream.runCollect(csvStream(["n"], rows, (row) => [row.n]).pipe(Stream.decodeText()))
-      expect(Chunk.toReadonlyArray(writes)).toEqual(["n\r\n", "1\r\n2\r\n", "3\r\n"])
+      expect(Chunk.toReadonlyArray(writes)).toEqual(["\"n\"\r\n", "\"1\"\r\n\"2\"\r\n", "\"3\"\r\n"])
     }))
 })
 

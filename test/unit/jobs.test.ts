@@ -27,9 +27,9 @@ const mailerDownOnCall = (call: number) =>
     const memory = yield* Mailer
     const calls = yield* Ref.make(0)
     return Context.make(SentMail, yield* SentMail).pipe(Context.add(Mailer, {
-      send: (mail) =>
+      send: (mail, id) =>
         Effect.flatMap(Ref.updateAndGet(calls, (n) => n + 1), (n) =>
-          n === call ? Effect.fail(new MailError({ message: "down" })) : memory.send(mail))
+          n === call ? Effect.fail(new MailError({ message: "down" })) : memory.send(mail, id))
     }))
   })).pipe(Layer.provide(Mailer.layerMemory))
 
