@@ -119,3 +119,17 @@ export const queueOf = (job: Job): QueueName => {
 
 /** When a job may run: a hold's expiry not before the hold's time is up; anything else at once. */
 export const runAtOf = (job: Job): Date | null => job._tag === "HoldExpiry" ? job.expiresAt : null
+
+/** Most bookings one merged BookingsConfirmed job carries (its worker reads and mails them as one batch). */
+export const MERGED_BOOKINGS_MAX = 200
+
+/**
+ * BookingsConfirmed payloads (as encoded) of several transactions as one: the relay publishes the
+ * confirmations of the commits it gathered as one job, so the queue and the worker pay their
+ * per-job cost once for them, not once per commit. Each booking keeps its own delivery key, so a
+ * booking confirmed by a merged job and again by its own row's job (re-published) is mailed once.
+ */
+export const mergeConfirmations = (payloads: ReadonlyArray<unknown>): unknown => {
+  const [first] = payloads as ReadonlyArray<typeof BookingsConfirmed.Encoded & { readonly traceparent?: string }>
+  return { ...first, bookings: (payloads as ReadonlyArray<typeof BookingsConfirmed.Encoded>).flatMap(({ bookings }) => bookings) }
+}

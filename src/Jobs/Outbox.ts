@@ -5,7 +5,7 @@
  * sweep for any row left pending (a crash before publishing, a queue that was down).
  */
 import { SqlClient } from "@effect/sql"
-import { Context, Effect, Layer, Queue, Schema, type Tracer } from "effect"
+import { Context, type Duration, Effect, Layer, Queue, Schema, type Tracer } from "effect"
 import pg from "pg"
 import { Transactions } from "../Platform/Transactions.ts"
 import { currentSpan, traced, traceparentOf } from "../Telemetry/Tracing.ts"
@@ -59,8 +59,11 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
    * `spans[i]` (default: the current span, if tracing is on).
    */
   readonly append: (jobs: ReadonlyArray<Job>, spans?: ReadonlyArray<Tracer.AnySpan | undefined>) => Effect.Effect<void>
-  /** Waits for rows this process committed, and takes all of them (in outbox order) for the relay. */
-  readonly committed: Effect.Effect<ReadonlyArray<OutboxEntry>>
+  /**
+   * Waits for rows this process committed, then `gather` longer for more, and takes all of them
+   * (in outbox order) for the relay.
+   */
+  readonly committed: (gather: Duration.DurationInput) => Effect.Effect<ReadonlyArray<OutboxEntry>>
   /** Marks rows published (the relay published them itself, outside any claim). */
   readonly markPublished: (ids: ReadonlyArray<string>) => Effect.Effect<void>
   /**
@@ -107,10 +110,15 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
             })
           }),
 
-        committed: Effect.map(
-          Effect.zipWith(Queue.take(committed), Queue.takeAll(committed), (first, rest) => [first, ...rest].flat()),
-          inOutboxOrder
-        ),
+        committed: (gather) =>
+          Effect.map(
+            Effect.zipWith(
+              Queue.take(committed),
+              Effect.zipRight(Effect.sleep(gather), Queue.takeAll(committed)),
+              (first, rest) => [first, ...rest].flat()
+            ),
+            inOutboxOrder
+          ),
 
         markPublished: (ids) =>
           sql`UPDATE outbox SET published_at = now() WHERE id = ANY(${ids}::bigint[]) AND published_at IS NULL`.pipe(

@@ -2,8 +2,10 @@
  * The outbox relay: publishes committed outbox rows to BullMQ, then marks them published.
  *
  * Rows this process committed are handed over by the outbox as their transaction commits, and
- * published at once: no LISTEN round, no polling, and commits that arrive while a publish is in
- * flight go together in the next one. They are marked published in bulk a moment later. A sweep
+ * published within `GATHER`: no LISTEN round and no polling, and the confirmations of the commits
+ * gathered meanwhile go as one job (`mergeConfirmations`): a lone customer booking back to back
+ * would otherwise pay the queue's and the worker's per-job cost (a handful of Redis round trips,
+ * the job's own statements) for every booking. They are marked published in bulk. A sweep
  * publishes what was left pending (a crash between commit and publish, a queue that was down,
  * another process's rows): only rows older than `SWEEP_MIN_AGE_MS`, so that it does not race the
  * direct path. Several relays (one per process) can run at once: the sweep claims rows with
@@ -12,7 +14,8 @@
  */
 import { type Cause, Effect, Layer, Ref, Schedule } from "effect"
 import { AppConfig } from "../Config.ts"
-import { Outbox } from "./Outbox.ts"
+import { mergeConfirmations, MERGED_BOOKINGS_MAX } from "./Job.ts"
+import { Outbox, type OutboxEntry } from "./Outbox.ts"
 import { QueueBackend } from "./QueueBackend.ts"
 
 /** Rows published per sweep transaction. */
@@ -23,6 +26,43 @@ export const SWEEP_MIN_AGE_MS = 5_000
 
 /** Published rows are marked together: one statement for all the commits of this interval. */
 const MARK_EVERY = "100 millis"
+
+/** How long the direct path waits for more commits after one arrives; an email this much later is no later for its reader. */
+const GATHER = "50 millis"
+
+/**
+ * The jobs to publish for the entries gathered: BookingsConfirmed rows merged (up to
+ * MERGED_BOOKINGS_MAX bookings a job) under the first row's job id and their count, which no other
+ * publish gives; every other row as itself.
+ */
+export const jobsOf = (entries: ReadonlyArray<OutboxEntry>): ReadonlyArray<OutboxEntry> => {
+  const confirmations = entries.filter((entry) => entry.name === "BookingsConfirmed")
+  if (confirmations.length < 2) return entries
+  const merged: Array<OutboxEntry> = []
+  let group: Array<OutboxEntry> = []
+  let bookings = 0
+  const close = () => {
+    if (group.length === 0) return
+    const [first] = group
+    merged.push(
+      group.length === 1 ? first! : {
+        ...first!,
+        jobId: `${first!.jobId}-${group.length}`,
+        payload: mergeConfirmations(group.map((entry) => entry.payload))
+      }
+    )
+    group = []
+    bookings = 0
+  }
+  for (const entry of confirmations) {
+    const size = (entry.payload as { readonly bookings: ReadonlyArray<unknown> }).bookings.length
+    if (bookings + size > MERGED_BOOKINGS_MAX) close()
+    group.push(entry)
+    bookings += size
+  }
+  close()
+  return [...merged, ...entries.filter((entry) => entry.name !== "BookingsConfirmed")]
+}
 
 export const RelayLive = Layer.scopedDiscard(
   Effect.gen(function*() {
@@ -42,9 +82,9 @@ export const RelayLive = Layer.scopedDiscard(
 
     // The direct path: what this process committed, published as soon as it is taken.
     const published = yield* Ref.make<ReadonlyArray<string>>([])
-    const direct = outbox.committed.pipe(
+    const direct = outbox.committed(GATHER).pipe(
       Effect.flatMap((entries) =>
-        backend.publish(entries).pipe(
+        backend.publish(jobsOf(entries)).pipe(
           Effect.zipRight(Ref.update(published, (ids) => [...ids, ...entries.map((entry) => entry.id)])),
           Effect.zipRight(recovered),
           // Left pending: the sweep publishes them once the queue answers again.

@@ -114,7 +114,7 @@ const barrier = (parties: number) =>
   })
 
 /** The rows this process committed, as the relay takes them (what is there now, or none within 500 ms). */
-const handedOver = Effect.flatMap(Outbox, (outbox) => outbox.committed.pipe(Effect.timeoutOption("500 millis")))
+const handedOver = Effect.flatMap(Outbox, (outbox) => outbox.committed("0 millis").pipe(Effect.timeoutOption("500 millis")))
 
 const rolledBack = <A, E, R>(work: Effect.Effect<A, E, R>) =>
   Effect.flatMap(Transactions, (transactions) => transactions.run(work.pipe(Effect.zipRight(Effect.fail("the next step failed" as const)))))
