@@ -1,0 +1,178 @@
+/**
+ * What a service says to PostgreSQL and Redis, counted on the wire (`scenario.ts --statements`): a
+ * TCP proxy in front of each server reads the protocol as it passes through. Only the service's
+ * own connections are counted, on servers other programs share, and with no server setting
+ * (pg_stat_statements needs shared_preload_libraries; Redis's INFO commandstats counts every
+ * client). Plain TCP only: no TLS to the servers.
+ */
+import { connect, createServer, type Server, type Socket } from "node:net"
+
+export interface PgCounts {
+  /** Round trips: answers the service waited for (ReadyForQuery). */
+  readonly roundTrips: number
+  /** Statements run (Execute, or a simple Query). */
+  readonly statements: number
+  /** Transactions ended, explicit (BEGIN … COMMIT or ROLLBACK) or a statement's own. */
+  readonly transactions: number
+}
+
+export interface RedisCounts {
+  readonly commands: number
+  readonly byName: Readonly<Record<string, number>>
+}
+
+export interface Tap<Counts> {
+  /** The server's URL with the proxy's address in its place. */
+  readonly url: string
+  /** What was counted so far, on every connection. */
+  readonly counts: () => Counts
+  readonly close: () => Promise<void>
+}
+
+/** A proxy to `target`'s host and port, each connection's two directions fed to the readers `connection()` makes. */
+const proxy = async (
+  target: string,
+  connection: () => { readonly fromClient: (chunk: Buffer) => void; readonly fromServer: (chunk: Buffer) => void }
+) => {
+  const upstream = new URL(target)
+  const sockets = new Set<Socket>()
+  const server: Server = createServer((client) => {
+    const server = connect({ host: upstream.hostname, port: Number(upstream.port) })
+    const readers = connection()
+    for (const socket of [client, server]) {
+      sockets.add(socket)
+      socket.on("error", () => {
+        client.destroy()
+        server.destroy()
+      }).on("close", () => sockets.delete(socket))
+    }
+    client.on("data", readers.fromClient).pipe(server)
+    server.on("data", readers.fromServer).pipe(client)
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const url = new URL(target)
+  url.hostname = "127.0.0.1"
+  url.port = String((server.address() as { port: number }).port)
+  return {
+    url: url.toString(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
+      })
+  }
+}
+
+const READY_FOR_QUERY = "Z".charCodeAt(0)
+const EXECUTE = "E".charCodeAt(0)
+const QUERY = "Q".charCodeAt(0)
+const IDLE = "I".charCodeAt(0)
+
+/**
+ * Reads a stream of PostgreSQL messages (a type byte, then a length that counts itself; the
+ * client's first message, the start-up, has no type byte), calling `each` with every message's
+ * type and, for ReadyForQuery, its one byte: the transaction status.
+ */
+const pgMessages = (each: (type: number, status: number) => void, startsUntyped: boolean) => {
+  let untyped = startsUntyped
+  let head: Array<number> = []
+  let skip = 0
+  return (chunk: Buffer) => {
+    for (let at = 0; at < chunk.length;) {
+      if (skip > 0) {
+        const n = Math.min(skip, chunk.length - at)
+        skip -= n
+        at += n
+        continue
+      }
+      head.push(chunk[at++]!)
+      const lengthAt = untyped ? 0 : 1
+      if (head.length < lengthAt + 4) continue
+      const type = untyped ? 0 : head[0]!
+      if (type === READY_FOR_QUERY && head.length < lengthAt + 5) continue
+      const length = Buffer.from(head.slice(lengthAt, lengthAt + 4)).readInt32BE(0)
+      each(type, head[lengthAt + 4] ?? 0)
+      skip = length - (head.length - lengthAt)
+      head = []
+      untyped = false
+    }
+  }
+}
+
+/** Counts the statements, round trips and transactions of every connection made through it to PostgreSQL at `target`. */
+export const pgTap = async (target: string): Promise<Tap<PgCounts>> => {
+  let roundTrips = 0
+  let statements = 0
+  let transactions = 0
+  const tap = await proxy(target, () => {
+    let status: number | undefined // the transaction status of the last ReadyForQuery; none before the first
+    let ran = false // a statement ran since then
+    return {
+      fromClient: pgMessages((type) => {
+        if (type !== EXECUTE && type !== QUERY) return
+        statements++
+        ran = true
+      }, true),
+      fromServer: pgMessages((type, now) => {
+        if (type !== READY_FOR_QUERY) return
+        if (status !== undefined) {
+          roundTrips++
+          // Idle again after a transaction block, or after a statement outside one (its own transaction).
+          if (now === IDLE && (status !== IDLE || ran)) transactions++
+        }
+        status = now
+        ran = false
+      }, false)
+    }
+  })
+  return { ...tap, counts: () => ({ roundTrips, statements, transactions }) }
+}
+
+/** Reads the commands of a Redis client's stream (RESP arrays of bulk strings, or inline lines), calling `each` with each command's name. */
+const redisCommands = (each: (name: string) => void) => {
+  let pending: Buffer = Buffer.alloc(0)
+  /** The end of the command at `at`, or -1 if it has not all arrived. */
+  const command = (at: number): number => {
+    const line = (from: number) => {
+      const end = pending.indexOf("\r\n", from)
+      return end === -1 ? undefined : { text: pending.toString("latin1", from, end), next: end + 2 }
+    }
+    const header = line(at)
+    if (header === undefined) return -1
+    if (!header.text.startsWith("*")) {
+      each(header.text.trim().split(/\s+/)[0]!.toLowerCase())
+      return header.next
+    }
+    let next = header.next
+    let name = ""
+    for (let i = 0; i < Number(header.text.slice(1)); i++) {
+      const bulk = line(next)
+      if (bulk === undefined) return -1
+      const end = bulk.next + Number(bulk.text.slice(1)) + 2
+      if (end > pending.length) return -1
+      if (i === 0) name = pending.toString("latin1", bulk.next, end - 2).toLowerCase()
+      next = end
+    }
+    each(name)
+    return next
+  }
+  return (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
+    let at = 0
+    for (let end = command(at); end !== -1; end = command(at)) at = end
+    pending = pending.subarray(at)
+  }
+}
+
+/** Counts the commands, by name, of every connection made through it to Redis at `target`. */
+export const redisTap = async (target: string): Promise<Tap<RedisCounts>> => {
+  const byName: Record<string, number> = {}
+  const tap = await proxy(target, () => ({
+    fromClient: redisCommands((name) => (byName[name] = (byName[name] ?? 0) + 1)),
+    fromServer: () => {}
+  }))
+  return {
+    ...tap,
+    counts: () => ({ commands: Object.values(byName).reduce((sum, n) => sum + n, 0), byName: { ...byName } })
+  }
+}
