@@ -64,20 +64,23 @@ const measure = async (server: Child, run: () => Promise<Run>, taps?: Taps) => {
 /** What the service said to its servers per request, from the taps' counts now and `before`. */
 const perRequest = (requests: number, taps: Taps, before: { pg: PgCounts; redis: RedisCounts | undefined }) => {
   const each = (n: number) => (n / requests).toFixed(2)
+  // Each name's count since `before`, most first.
+  const byName = (now: Readonly<Record<string, number>>, then: Readonly<Record<string, number>>) =>
+    Object.entries(now)
+      .map(([name, n]) => [name, n - (then[name] ?? 0)] as const)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1])
   const pg = taps.pg.counts()
   const lines = [
     `Per request, its queued work included (${requests} requests, through the counting proxies):`,
     `  PostgreSQL: ${each(pg.transactions - before.pg.transactions)} transactions, ` +
-    `${each(pg.statements - before.pg.statements)} statements, ${each(pg.roundTrips - before.pg.roundTrips)} round trips`
+    `${each(pg.statements - before.pg.statements)} statements, ${each(pg.roundTrips - before.pg.roundTrips)} round trips`,
+    ...byName(pg.byStatement, before.pg.byStatement).map(([text, n]) => `    ${each(n)}  ${text}`)
   ]
   if (taps.redis && before.redis) {
     const redis = taps.redis.counts()
-    const byName = Object.entries(redis.byName)
-      .map(([name, n]) => [name, n - (before.redis!.byName[name] ?? 0)] as const)
-      .filter(([, n]) => n > 0)
-      .sort((a, b) => b[1] - a[1])
-      .map(([name, n]) => `${name} ${each(n)}`)
-    lines.push(`  Redis: ${each(redis.commands - before.redis.commands)} commands (${byName.join(", ")})`)
+    const commands = byName(redis.byName, before.redis.byName).map(([name, n]) => `${name} ${each(n)}`)
+    lines.push(`  Redis: ${each(redis.commands - before.redis.commands)} commands (${commands.join(", ")})`)
   }
   return lines.join("\n")
 }

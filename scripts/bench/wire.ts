@@ -12,6 +12,8 @@ export interface PgCounts {
   readonly roundTrips: number
   /** Statements run (Execute, or a simple Query). */
   readonly statements: number
+  /** Statements run by their text (on one line, `$n` as `$`, a SELECT's columns left out, at most 120 characters). */
+  readonly byStatement: Readonly<Record<string, number>>
   /** Transactions ended, explicit (BEGIN … COMMIT or ROLLBACK) or a statement's own. */
   readonly transactions: number
 }
@@ -63,19 +65,20 @@ const proxy = async (
   }
 }
 
-const READY_FOR_QUERY = "Z".charCodeAt(0)
-const EXECUTE = "E".charCodeAt(0)
-const QUERY = "Q".charCodeAt(0)
-const IDLE = "I".charCodeAt(0)
+const code = (letter: string) => letter.charCodeAt(0)
+const [READY_FOR_QUERY, PARSE, BIND, EXECUTE, QUERY, IDLE] = ["Z", "P", "B", "E", "Q", "I"].map(code)
+/** Of a Parse, Bind or Query, the first bytes (the statement's name and text): enough to tell statements apart. */
+const TEXT_BYTES = 16_384
 
 /**
  * Reads a stream of PostgreSQL messages (a type byte, then a length that counts itself; the
  * client's first message, the start-up, has no type byte), calling `each` with every message's
- * type and, for ReadyForQuery, its one byte: the transaction status.
+ * type and the first bytes of its body, as many as `wanted` asks for that type.
  */
-const pgMessages = (each: (type: number, status: number) => void, startsUntyped: boolean) => {
+const pgMessages = (wanted: (type: number) => number, each: (type: number, body: Buffer) => void, startsUntyped: boolean) => {
   let untyped = startsUntyped
-  let head: Array<number> = []
+  let head: Buffer = Buffer.alloc(0) // the message's type, length and the body's first bytes wanted
+  let need = untyped ? 4 : 5
   let skip = 0
   return (chunk: Buffer) => {
     for (let at = 0; at < chunk.length;) {
@@ -85,36 +88,78 @@ const pgMessages = (each: (type: number, status: number) => void, startsUntyped:
         at += n
         continue
       }
-      head.push(chunk[at++]!)
+      const take = Math.min(need - head.length, chunk.length - at)
+      head = Buffer.concat([head, chunk.subarray(at, at + take)])
+      at += take
+      if (head.length < need) continue
       const lengthAt = untyped ? 0 : 1
-      if (head.length < lengthAt + 4) continue
       const type = untyped ? 0 : head[0]!
-      if (type === READY_FOR_QUERY && head.length < lengthAt + 5) continue
-      const length = Buffer.from(head.slice(lengthAt, lengthAt + 4)).readInt32BE(0)
-      each(type, head[lengthAt + 4] ?? 0)
-      skip = length - (head.length - lengthAt)
-      head = []
+      const bodyLength = head.readInt32BE(lengthAt) - 4
+      if (need === lengthAt + 4) {
+        need += Math.min(bodyLength, wanted(type))
+        if (head.length < need) continue
+      }
+      each(type, head.subarray(lengthAt + 4))
+      skip = bodyLength - (head.length - lengthAt - 4)
+      head = Buffer.alloc(0)
       untyped = false
+      need = 5
     }
   }
 }
 
-/** Counts the statements, round trips and transactions of every connection made through it to PostgreSQL at `target`. */
+/** The NUL-terminated strings at the start of a message's body (what of them arrived). */
+const strings = (body: Buffer) => body.toString("utf8").split("\0")
+
+/** `text` with each SELECT's list of columns left out: up to its FROM, at its own depth of parentheses. */
+const withoutColumns = (text: string) => {
+  let out = ""
+  let at = 0
+  for (let select = text.indexOf("SELECT ", at); select !== -1; select = text.indexOf("SELECT ", at)) {
+    let depth = 0
+    let end = select + "SELECT ".length
+    for (; end < text.length && !(depth === 0 && text.startsWith(" FROM ", end)); end++) {
+      if (text[end] === "(") depth++
+      else if (text[end] === ")" && depth-- === 0) break // the end of a sub-select with no FROM
+    }
+    const from = text.startsWith(" FROM ", end)
+    out += text.slice(at, select) + (from ? "SELECT …" : "SELECT ")
+    at = from ? end : select + "SELECT ".length
+  }
+  return out + text.slice(at)
+}
+
+/**
+ * A statement's text, short and on one line: its parameters' numbers dropped (a batch's INSERT has
+ * as many as it has rows), and its columns too (they say less than where they come from).
+ */
+const shortened = (text: string) => withoutColumns(text.replace(/\s+/g, " ").replace(/\$\d+/g, "$").trim()).slice(0, 120)
+
+/** Counts the statements (by their text), round trips and transactions of every connection made through it to PostgreSQL at `target`. */
 export const pgTap = async (target: string): Promise<Tap<PgCounts>> => {
   let roundTrips = 0
-  let statements = 0
   let transactions = 0
+  const byStatement: Record<string, number> = {}
   const tap = await proxy(target, () => {
+    const prepared = new Map<string, string>() // the text of each statement parsed, by its name ("" the unnamed one)
+    let bound = "" // the text of the statement the next Execute runs
     let status: number | undefined // the transaction status of the last ReadyForQuery; none before the first
     let ran = false // a statement ran since then
+    const count = (text: string) => {
+      byStatement[text] = (byStatement[text] ?? 0) + 1
+      ran = true
+    }
     return {
-      fromClient: pgMessages((type) => {
-        if (type !== EXECUTE && type !== QUERY) return
-        statements++
-        ran = true
+      fromClient: pgMessages((type) => (type === PARSE || type === BIND || type === QUERY ? TEXT_BYTES : 0), (type, body) => {
+        const [first = "", second = ""] = strings(body)
+        if (type === PARSE) prepared.set(first, shortened(second))
+        else if (type === BIND) bound = prepared.get(second) ?? "(a statement prepared before the count)"
+        else if (type === EXECUTE) count(bound)
+        else if (type === QUERY) count(shortened(first))
       }, true),
-      fromServer: pgMessages((type, now) => {
+      fromServer: pgMessages((type) => (type === READY_FOR_QUERY ? 1 : 0), (type, body) => {
         if (type !== READY_FOR_QUERY) return
+        const now = body[0]!
         if (status !== undefined) {
           roundTrips++
           // Idle again after a transaction block, or after a statement outside one (its own transaction).
@@ -125,7 +170,15 @@ export const pgTap = async (target: string): Promise<Tap<PgCounts>> => {
       }, false)
     }
   })
-  return { ...tap, counts: () => ({ roundTrips, statements, transactions }) }
+  return {
+    ...tap,
+    counts: () => ({
+      roundTrips,
+      statements: Object.values(byStatement).reduce((sum, n) => sum + n, 0),
+      transactions,
+      byStatement: { ...byStatement }
+    })
+  }
 }
 
 /** Reads the commands of a Redis client's stream (RESP arrays of bulk strings, or inline lines), calling `each` with each command's name. */
