@@ -12,6 +12,8 @@ export interface Child {
   readonly rssMb: () => number
   /** CPU time the process has used so far (all its threads), in milliseconds. */
   readonly cpuMs: () => number
+  /** From its spawn to its first HTTP answer, in milliseconds. */
+  readonly startUpMs: () => number
   readonly stop: () => Promise<void>
 }
 
@@ -44,6 +46,8 @@ export const startChild = async (
   // the pipe) would stall the service it measures.
   const logFile = join(tmpdir(), `bench-${basename(script, ".js")}-${port}.log`)
   const log = openSync(logFile, "w")
+  const spawned = performance.now()
+  let startUpMs = Number.NaN
   const child: ChildProcess = spawn(process.execPath, [...nodeOptions, script, String(port)], {
     env: { ...process.env, ...env, [portVariable]: String(port) },
     stdio: ["ignore", log, log]
@@ -59,6 +63,7 @@ export const startChild = async (
       const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ")
       return (Number(fields[11]) + Number(fields[12])) * 10
     },
+    startUpMs: () => startUpMs,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM")
@@ -72,8 +77,9 @@ export const startChild = async (
   registry.push(handle)
   for (const deadline = Date.now() + 60_000; !(await answers(url));) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${script} did not start:\n${output()}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise((resolve) => setTimeout(resolve, 10))
   }
+  startUpMs = Math.round(performance.now() - spawned)
   return handle
 }
 
@@ -85,6 +91,7 @@ export const together = (first: Child, ...rest: ReadonlyArray<Child>): Child => 
     pid: first.pid,
     rssMb: () => all.reduce((sum, child) => sum + child.rssMb(), 0),
     cpuMs: () => all.reduce((sum, child) => sum + child.cpuMs(), 0),
+    startUpMs: () => Math.max(...all.map((child) => child.startUpMs())),
     stop: async () => {
       for (const child of all) await child.stop()
     }

@@ -2,37 +2,51 @@
  * One bench scenario on its own, for tuning: quicker than the whole `npm run bench`, with the
  * service's CPU time per request (steadier than rates on a shared machine) and, with `--profile`,
  * its hottest functions. Runs the compiled server (`npm run build` first) on a scratch database of
- * DATABASE_URL's server, API only unless WORKERS=process (in the API's process) or WORKERS=apart (a
- * worker process of its own; both processes' CPU is counted).
+ * DATABASE_URL's server (with REDIS_URL's Redis when set), API only unless WORKERS=process (in the
+ * API's process) or WORKERS=apart (a worker process of its own; both processes' CPU is counted).
+ * `lone` is one client booking the hot event, each request timed to 0.01 ms. `--statements` also
+ * counts, per request, what the service said to PostgreSQL (round trips, statements,
+ * transactions) and to Redis (commands, by name), through counting proxies (`wire.ts`), which add
+ * their own latency: its rates are not comparable with a run without it.
  *
- *   DATABASE_URL=postgres://… npx tsx scripts/bench/scenario.ts <ceiling|ceiling-book|health|events|book|spread> [seconds] [connections] [--profile]
+ *   DATABASE_URL=postgres://… npx tsx scripts/bench/scenario.ts <ceiling|ceiling-book|health|events|book|spread|lone> [seconds] [connections] [--profile] [--statements]
  */
 import { randomBytes } from "node:crypto"
 import { readdirSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import pg from "pg"
 import { bookingRequest, customersWithTokens, roofBookingRequest } from "./customers.ts"
-import { load } from "./load.ts"
+import { load, type Run, sequential } from "./load.ts"
 import { type Child, settle, startChild, together } from "./processes.ts"
 import { topFunctions } from "./profile-top.ts"
 import { scratch } from "./scratch.ts"
+import { type PgCounts, pgTap, type RedisCounts, redisTap, type Tap } from "./wire.ts"
 
 const [scenario = "book", secondsArg = "5", connectionsArg = "64"] = process.argv.slice(2).filter((arg) => !arg.startsWith("--"))
 const seconds = Number(secondsArg)
-const connections = Number(connectionsArg)
+const connections = scenario === "lone" ? 1 : Number(connectionsArg)
 const profile = process.argv.includes("--profile")
+const statements = process.argv.includes("--statements")
 const PROFILE_DIR = "bench/profile-scenario"
 // NODE_FLAGS="…" tries other flags for the server (npm start's are the default).
 const NODE_FLAGS = process.env.NODE_FLAGS?.split(" ") ?? ["--single-threaded-gc", "--max-semi-space-size=32"]
 
+/** The counting proxies of `--statements`. */
+interface Taps {
+  readonly pg: Tap<PgCounts>
+  readonly redis: Tap<RedisCounts> | undefined
+}
+
 /**
  * Runs `run` twice (the first warms up) and reports the second with the server's CPU per request:
- * during the run, and with the work it left queued (emails) once the server is idle again.
+ * during the run, and with the work it left queued (emails) once the server is idle again; with
+ * `taps`, also what it said to PostgreSQL and Redis per request, its queued work included.
  */
-const measure = async (server: Child, run: () => ReturnType<typeof load>) => {
+const measure = async (server: Child, run: () => Promise<Run>, taps?: Taps) => {
   await run()
   await settle(server)
   const before = server.cpuMs()
+  const wireBefore = taps && { pg: taps.pg.counts(), redis: taps.redis?.counts() }
   const result = await run()
   const requests = Math.max(1, result.ok + result.failed)
   const during = (server.cpuMs() - before) / requests
@@ -44,6 +58,31 @@ const measure = async (server: Child, run: () => ReturnType<typeof load>) => {
       `server CPU ${during.toFixed(3)} ms/req (${withQueued.toFixed(3)} with its queued work), RSS ${rss} MB, ` +
       `statuses ${JSON.stringify(result.statuses)}`
   )
+  if (taps && wireBefore) console.log(perRequest(requests, taps, wireBefore))
+}
+
+/** What the service said to its servers per request, from the taps' counts now and `before`. */
+const perRequest = (requests: number, taps: Taps, before: { pg: PgCounts; redis: RedisCounts | undefined }) => {
+  const each = (n: number) => (n / requests).toFixed(2)
+  // Each name's count since `before`, most first.
+  const byName = (now: Readonly<Record<string, number>>, then: Readonly<Record<string, number>>) =>
+    Object.entries(now)
+      .map(([name, n]) => [name, n - (then[name] ?? 0)] as const)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1])
+  const pg = taps.pg.counts()
+  const lines = [
+    `Per request, its queued work included (${requests} requests, through the counting proxies):`,
+    `  PostgreSQL: ${each(pg.transactions - before.pg.transactions)} transactions, ` +
+    `${each(pg.statements - before.pg.statements)} statements, ${each(pg.roundTrips - before.pg.roundTrips)} round trips`,
+    ...byName(pg.byStatement, before.pg.byStatement).map(([text, n]) => `    ${each(n)}  ${text}`)
+  ]
+  if (taps.redis && before.redis) {
+    const redis = taps.redis.counts()
+    const commands = byName(redis.byName, before.redis.byName).map(([name, n]) => `${name} ${each(n)}`)
+    lines.push(`  Redis: ${each(redis.commands - before.redis.commands)} commands (${commands.join(", ")})`)
+  }
+  return lines.join("\n")
 }
 
 const main = async () => {
@@ -70,14 +109,19 @@ const main = async () => {
   const url = new URL(server)
   url.pathname = `/${database}`
   const space = scratch()
+  const taps: Taps | undefined = statements
+    ? { pg: await pgTap(url.toString()), redis: space.env.REDIS_URL ? await redisTap(space.env.REDIS_URL) : undefined }
+    : undefined
   try {
     const secret = randomBytes(32).toString("hex")
     const env = {
-      DATABASE_URL: url.toString(),
       NODE_ENV: "production",
       JWT_SECRET: secret,
       MAX_TICKETS_PER_CUSTOMER_PER_EVENT: "1000000",
-      ...space.env
+      ...space.env,
+      // The service's connections go through the taps, counted; the bench's own go straight.
+      DATABASE_URL: taps?.pg.url ?? url.toString(),
+      ...(taps?.redis ? { REDIS_URL: taps.redis.url } : {})
     }
     // WORKERS: none (API only, the default), "process" (the API's own, as `npm start`) or "apart" (`npm run worker`).
     const workers = process.env.WORKERS ?? "none"
@@ -105,18 +149,19 @@ const main = async () => {
     )
     const { tokens } = await customersWithTokens(db, secret)
     await db.end()
-    const runs: Record<string, () => ReturnType<typeof load>> = {
+    const runs: Record<string, () => Promise<Run>> = {
       health: () => load({ url: `${api}/health`, connections, seconds }),
       events: () => load({ url: `${api}/events`, connections, seconds }),
       book: () => booking(() => hot!.id),
-      spread: () => booking(() => spread[Math.floor(Math.random() * spread.length)]!.id)
+      spread: () => booking(() => spread[Math.floor(Math.random() * spread.length)]!.id),
+      lone: () => sequential({ url: app.url, seconds, request: bookingRequest(tokens, () => hot!.id) })
     }
     function booking(eventOf: () => number) {
       return load({ url: app.url, connections, seconds, request: bookingRequest(tokens, eventOf) })
     }
     const run = runs[scenario]
-    if (run === undefined) throw new Error(`unknown scenario ${scenario}: ceiling, ceiling-book, health, events, book or spread`)
-    await measure(app, run)
+    if (run === undefined) throw new Error(`unknown scenario ${scenario}: ceiling, ceiling-book, health, events, book, spread or lone`)
+    await measure(app, run, taps)
     await app.stop()
     report()
   } finally {
@@ -124,6 +169,8 @@ const main = async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
     await admin.end()
     await space.remove()
+    await taps?.pg.close()
+    await taps?.redis?.close()
   }
 }
 

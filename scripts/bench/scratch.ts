@@ -22,6 +22,7 @@ export const scratch = () => {
   const queuePrefix = `bench-${run}`
   const redisUrl = process.env.REDIS_URL
   return {
+    mailDir,
     /** The service's settings for it. */
     env: { MAIL_DIR: mailDir, ...(redisUrl ? { REDIS_URL: redisUrl, QUEUE_PREFIX: queuePrefix } : {}) },
     remove: async () => {

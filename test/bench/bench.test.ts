@@ -23,6 +23,7 @@ describe("npm run bench", () => {
       expect(code, output).toBe(0)
       const results = JSON.parse(readFileSync(out, "utf8"))
       expect(Object.keys(results.scenarios)).toEqual([
+        "loneClient",
         "hotEvent16",
         "hotEvent64",
         "spread1000Events64",
@@ -38,6 +39,14 @@ describe("npm run bench", () => {
       expect(Object.keys(results.baselines)).toEqual(["bareNode", "httpApiCeiling", "bookingRoof", "rawSql16", "rawSql64"])
       expect(results.baselines.bookingRoof.failed).toBe(0)
       expect(output).toContain("| hot event, 64 connections |")
+      expect(output).toContain("| hot event, one client |")
+      // The service as `npm start` runs it: its queues on REDIS_URL's Redis when set, its workers
+      // in its process (they sent the confirmations), each target judged.
+      expect(results.service.queues).toBe(redisUrl ? "redis" : "postgres")
+      expect(results.service.emailsWritten).toBeGreaterThan(0)
+      expect(results.service.rssMbAfter).toBeGreaterThan(0)
+      expect(results.targets).toHaveLength(10)
+      expect(output).toMatch(/Targets met: \d+ of 10\./)
       expect(output).toContain("| booking roof: HttpApi, booking's shape, no database (64) |")
     } finally {
       rmSync(dir, { recursive: true, force: true })
