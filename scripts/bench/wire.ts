@@ -133,7 +133,8 @@ const withoutColumns = (text: string) => {
  * A statement's text, short and on one line: its parameters' numbers dropped (a batch's INSERT has
  * as many as it has rows), and its columns too (they say less than where they come from).
  */
-const shortened = (text: string) => withoutColumns(text.replace(/\s+/g, " ").replace(/\$\d+/g, "$").trim()).slice(0, 120)
+const shortened = (text: string) =>
+  withoutColumns(text.replace(/\s+/g, " ").replace(/\$\d+/g, "$").replace(/E?'(?:[^']|'')*'/g, "'…'").trim()).slice(0, 120)
 
 /** Counts the statements (by their text), round trips and transactions of every connection made through it to PostgreSQL at `target`. */
 export const pgTap = async (target: string): Promise<Tap<PgCounts>> => {
