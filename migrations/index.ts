@@ -8,6 +8,7 @@ import idempotencyKeys from "./0006_idempotency_keys.ts"
 import eventDiscovery from "./0007_event_discovery.ts"
 import ticketLifecycle from "./0008_ticket_lifecycle.ts"
 import deliveryClaims from "./0009_delivery_claims.ts"
+import inventoryState from "./0010_inventory_state.ts"
 
 export const migrations = {
   "0001_create_tables": createTables,
@@ -18,5 +19,6 @@ export const migrations = {
   "0006_idempotency_keys": idempotencyKeys,
   "0007_event_discovery": eventDiscovery,
   "0008_ticket_lifecycle": ticketLifecycle,
-  "0009_delivery_claims": deliveryClaims
+  "0009_delivery_claims": deliveryClaims,
+  "0010_inventory_state": inventoryState
 }

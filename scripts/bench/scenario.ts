@@ -18,7 +18,7 @@ import pg from "pg"
 import { bookingRequest, customersWithTokens, roofBookingRequest } from "./customers.ts"
 import { load, type Run, sequential } from "./load.ts"
 import { type Child, settle, startChild, together } from "./processes.ts"
-import { topFunctions } from "./profile-top.ts"
+import { costCentres, topFunctions } from "./profile-top.ts"
 import { scratch } from "./scratch.ts"
 import { type PgCounts, pgTap, type RedisCounts, redisTap, type Tap } from "./wire.ts"
 
@@ -59,7 +59,11 @@ const measure = async (server: Child, run: () => Promise<Run>, taps?: Taps) => {
       `statuses ${JSON.stringify(result.statuses)}`
   )
   if (taps && wireBefore) console.log(perRequest(requests, taps, wireBefore))
+  measured = withQueued
 }
+
+/** The measured run's CPU per request, its queued work included (for `--profile`'s cost centres). */
+let measured = 0
 
 /** What the service said to its servers per request, from the taps' counts now and `before`. */
 const perRequest = (requests: number, taps: Taps, before: { pg: PgCounts; redis: RedisCounts | undefined }) => {
@@ -176,8 +180,16 @@ const main = async () => {
 
 const report = () => {
   if (!profile) return
-  for (const file of readdirSync(PROFILE_DIR).filter((f) => f.endsWith(".cpuprofile"))) {
-    console.log(`\nHottest functions (self time), ${PROFILE_DIR}/${file}:\n${topFunctions(join(PROFILE_DIR, file)).join("\n")}`)
+  const files = readdirSync(PROFILE_DIR).filter((f) => f.endsWith(".cpuprofile")).map((f) => join(PROFILE_DIR, f))
+  for (const file of files) {
+    console.log(`\nHottest functions (self time), ${file}:\n${topFunctions(file).join("\n")}`)
+  }
+  // Every thread of the server: the shares of its whole life (start-up is a small part of a run of
+  // seconds), spread over the measured run's CPU per request.
+  const centres = costCentres(files.filter((f) => !f.includes("ceiling")), "dist/src/main.js.map")
+  console.log(`\nCost centres, all threads (${measured.toFixed(3)} ms of CPU per request, queued work included):`)
+  for (const { label, share } of centres) {
+    console.log(`  ${(share * measured).toFixed(3).padStart(7)} ms  ${(100 * share).toFixed(1).padStart(5)}%  ${label}`)
   }
 }
 

@@ -85,11 +85,7 @@ interface StateRow {
   readonly customerTickets: Readonly<Record<string, number>>
 }
 
-type LockedRow = Event & StateRow & {
-  readonly now: Date
-  /** False when the lock waited for a batch that committed after this statement's snapshot was taken. */
-  readonly fresh: boolean
-}
+type LockedRow = Event & { readonly now: Date }
 
 const date = (value: string) => new Date(value)
 const dateOrNull = (value: string | null) => value === null ? null : new Date(value)
@@ -100,60 +96,25 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
   const lockedEvent = eventColumns(sql, "e")
 
   /**
-   * The events of a batch and what each needs (`n`), and whether each needs its waiting list
-   * (`l.loaded`): anything but taking tickets, or a hold that is due (its tickets may go to the line).
+   * Locks the events in id order and reads what each needs (`inventory_state`, migration 0010):
+   * two statements in one message, with the values inline (no parameters), so that the
+   * transaction's BEGIN travels with them (Platform/Transactions.ts). The read is a statement of its
+   * own, so its snapshot is taken once the locks are held: it sees every batch that held them before.
    */
-  const batchOf = (batch: ReadonlyArray<Needs>) =>
-    // Inline, not a parameter: a statement without parameters carries its transaction's BEGIN (Transactions.ts).
-    sql`jsonb_to_recordset(${sql.literal(pg.escapeLiteral(JSON.stringify(batch)))}::jsonb)
-          AS n(id int, line boolean, customers int[], bookings int[], holds int[], keys uuid[])
-        CROSS JOIN LATERAL (SELECT n.line OR EXISTS (
-          SELECT FROM holds h WHERE h.event_id = n.id AND h.status = 'HELD' AND h.expires_at <= now()) AS loaded) l`
-
-  /** Everything each event is decided on but its row, as of the statement's snapshot. */
-  const state = (batch: ReadonlyArray<Needs>) => {
-    const anyOf = (pick: (needs: Needs) => ReadonlyArray<unknown>) => batch.some((needs) => pick(needs).length > 0)
-    // Rows the batch names by id or made under one of its keys. Only the conditions it needs: the
-    // planner may scan a whole (partial) index to rule out an empty `= ANY('{}')` in an OR.
-    const named = (alias: "b" | "h", ids: "bookings" | "holds") => {
-      const conditions = [
-        ...(anyOf((needs) => needs[ids]) ? [sql.literal(`${alias}.id = ANY(n.${ids})`)] : []),
-        ...(anyOf((needs) => needs.keys) ? [sql.literal(`${alias}.idempotency_id = ANY(n.keys)`)] : [])
-      ]
-      return conditions.length === 0 ? sql.literal("false") : sql.or(conditions)
-    }
-    return sql`
-      ARRAY(SELECT u.id FROM users u WHERE u.id = ANY(n.customers)) AS "knownUsers",
-      (SELECT COALESCE(json_agg(json_build_object(
-          'id', b.id, 'userId', b.user_id, 'ticketsCount', b.tickets_count, 'status', b.status,
-          'cancelledAt', b.cancelled_at, 'holdId', b.hold_id, 'createdAt', b.created_at,
-          'idempotencyId', b.idempotency_id, 'cancelIdempotencyId', b.cancel_idempotency_id)), '[]')
-        FROM bookings b
-        WHERE b.event_id = n.id AND ${named("b", "bookings")}) AS bookings,
-      (SELECT COALESCE(json_agg(json_build_object(
-          'id', h.id, 'userId', h.user_id, 'ticketsCount', h.tickets_count, 'status', h.status,
-          'expiresAt', h.expires_at, 'entryId', h.waitlist_entry_id, 'createdAt', h.created_at, 'endedAt', h.ended_at,
-          'idempotencyId', h.idempotency_id)), '[]')
-        FROM holds h
-        WHERE h.event_id = n.id
-          AND (${named("h", "holds")}
-               OR (h.status = 'HELD' AND (h.expires_at <= now() OR (l.loaded AND h.waitlist_entry_id IS NOT NULL))))) AS holds,
-      CASE WHEN l.loaded THEN (
-        SELECT COALESCE(json_agg(json_build_object(
-            'id', w.id, 'userId', w.user_id, 'ticketsCount', w.tickets_count, 'status', w.status, 'reserved', w.reserved,
-            'passedOver', w.passed_over, 'createdAt', w.created_at, 'endedAt', w.ended_at) ORDER BY w.id), '[]')
-        FROM waitlist_entries w WHERE w.event_id = n.id AND w.status IN ('WAITING', 'OFFERED')) END AS line,
-      (SELECT COALESCE(json_object_agg(t.user_id, t.tickets), '{}') FROM (
-        SELECT x.user_id, sum(x.tickets)::int AS tickets FROM (
-          SELECT b.user_id, b.tickets_count AS tickets FROM bookings b
-          WHERE b.event_id = n.id AND b.user_id = ANY(n.customers) AND b.status = 'CONFIRMED'
-          UNION ALL
-          SELECT h.user_id, h.tickets_count FROM holds h
-          WHERE h.event_id = n.id AND h.user_id = ANY(n.customers) AND h.status = 'HELD'
-          UNION ALL
-          SELECT w.user_id, w.tickets_count FROM waitlist_entries w
-          WHERE w.event_id = n.id AND w.user_id = ANY(n.customers) AND w.status = 'WAITING'
-        ) x GROUP BY x.user_id) t) AS "customerTickets"`
+  const lockAndRead = (batch: ReadonlyArray<Needs>) => {
+    const ids = batch.map(({ id }) => {
+      if (!Number.isSafeInteger(id)) throw new Error(`an event id that is not an integer: ${id}`)
+      return id
+    })
+    return Effect.map(
+      sql<never>`
+        SELECT ${lockedEvent}, now() AS now FROM events e
+        WHERE e.id = ANY(${sql.literal(`'{${ids.join(",")}}'`)}::int[])
+        ORDER BY e.id
+        FOR UPDATE OF e;
+        SELECT * FROM inventory_state(${sql.literal(pg.escapeLiteral(JSON.stringify(batch)))}::jsonb)`,
+      (results) => results as unknown as readonly [ReadonlyArray<LockedRow>, ReadonlyArray<StateRow & { readonly eventId: EventId }>]
+    )
   }
 
   const snapshotOf = (locked: LockedRow | undefined, loaded: StateRow, needs: Needs, now: Date): Snapshot => ({
@@ -325,30 +286,17 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
   const applyEach = (batch: ReadonlyArray<EventOperations>, rules: Rules) =>
     Effect.gen(function*() {
       const needs = batch.map(({ eventId, operations }): Needs => ({ id: eventId, ...needsOf(operations) }))
-      // Lock the events once for the batch, in id order, and read what they need, in one statement.
-      // If a lock waited for another batch (another process's line), that event's state was read
-      // from a snapshot older than that batch's commit: read it again, now that the lock is ours.
-      const locked = yield* sql<LockedRow & { readonly eventId: EventId }>`
-        SELECT ${lockedEvent}, n.id AS "eventId", now() AS now,
-               e.xmin = (SELECT x.xmin FROM events x WHERE x.id = e.id) AS fresh,
-               ${state(needs)}
-        FROM ${batchOf(needs)} JOIN events e ON e.id = n.id
-        ORDER BY e.id
-        FOR UPDATE OF e`
-      const stale = needs.filter((event) => locked.some((row) => row.eventId === event.id && !row.fresh))
-      const reread = stale.length === 0
-        ? []
-        : yield* sql<StateRow & { readonly eventId: EventId }>`SELECT n.id AS "eventId", ${state(stale)} FROM ${batchOf(stale)}`
+      const [locked, loaded] = yield* lockAndRead(needs)
       const now = locked[0]?.now ?? new Date(yield* Clock.currentTimeMillis)
       const nothing: StateRow = { knownUsers: [], bookings: [], holds: [], line: [], customerTickets: {} }
       const decided = batch.map(({ eventId, operations }, i) => {
-        const row = locked.find((row) => row.eventId === eventId)
-        const loaded = row === undefined ? nothing : row.fresh ? row : reread.find((state) => state.eventId === eventId)!
-        return [eventId, decide(eventId, snapshotOf(row, loaded, needs[i]!, now), operations, rules)] as const
+        const row = locked.find((row) => row.id === eventId)
+        const state = row === undefined ? nothing : loaded.find((state) => state.eventId === eventId)!
+        return [eventId, decide(eventId, snapshotOf(row, state, needs[i]!, now), operations, rules)] as const
       })
       const ids = yield* write(decided)
       return decided.map(([eventId, plan], i): Applied => {
-        const row = locked.find((row) => row.eventId === eventId)
+        const row = locked.find((row) => row.id === eventId)
         return { plan: withRealIds(plan, ids[i]!), event: row === undefined ? undefined : decodeEventRow(row) }
       })
     })

@@ -121,10 +121,12 @@ class FusedTransaction {
         Effect.suspend(() => {
           if (this.begun || params.length > 0) return first(() => reserved.execute(text, params, transformRows))
           this.begun = true
-          // One message, two results: BEGIN's (none) and the statement's.
+          // One message: BEGIN's result (none), then the statement's, or each statement's when
+          // `text` holds several (as the driver answers them without BEGIN).
           return Effect.map(
             reserved.executeUnprepared(`BEGIN;\n${text}`, [], undefined),
             (results) => {
+              if (results.length > 2) return results.slice(1)
               const rows = (results as ReadonlyArray<ReadonlyArray<object>>)[1] ?? []
               return transformRows === undefined ? rows : transformRows(rows)
             }
