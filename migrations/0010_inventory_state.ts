@@ -10,15 +10,19 @@ import { Effect } from "effect"
  *
  * `needs`: one object per event: `id`, `line` (its waiting list is needed), `customers` (whose
  * tickets count against the per-customer limit), `bookings`/`holds` (named by id) and `keys`
- * (Idempotency-Key ids whose bookings or holds answer their repeats). A change to the query is a
- * new migration with CREATE OR REPLACE.
+ * (Idempotency-Key ids whose bookings or holds answer their repeats), and `mint`: how many
+ * booking ids to draw (as many as it has operations that may make a booking), so that the engine
+ * can write its bookings and their jobs in the message that commits them. Ids drawn and not used
+ * are gaps, as a rolled-back insert leaves. A change to the query is a new migration with CREATE
+ * OR REPLACE.
  */
 export default Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   yield* sql`
     CREATE FUNCTION inventory_state(needs jsonb)
-    RETURNS TABLE ("eventId" int, "knownUsers" int[], bookings json, holds json, line json, "customerTickets" json)
-    LANGUAGE plpgsql STABLE AS $fn$
+    RETURNS TABLE ("eventId" int, "knownUsers" int[], bookings json, holds json, line json, "customerTickets" json,
+                   "bookingIds" int[])
+    LANGUAGE plpgsql AS $fn$
     #variable_conflict use_column
     BEGIN
       RETURN QUERY
@@ -53,8 +57,9 @@ export default Effect.gen(function*() {
             UNION ALL
             SELECT w.user_id, w.tickets_count FROM waitlist_entries w
             WHERE w.event_id = n.id AND w.user_id = ANY(n.customers) AND w.status = 'WAITING'
-          ) x GROUP BY x.user_id) t)
-      FROM jsonb_to_recordset(needs) AS n(id int, line boolean, customers int[], bookings int[], holds int[], keys uuid[])
+          ) x GROUP BY x.user_id) t),
+        ARRAY(SELECT nextval(pg_get_serial_sequence('bookings', 'id'))::int FROM generate_series(1, n.mint))
+      FROM jsonb_to_recordset(needs) AS n(id int, line boolean, customers int[], bookings int[], holds int[], keys uuid[], mint int)
       CROSS JOIN LATERAL (SELECT n.line OR EXISTS (
         SELECT FROM holds h WHERE h.event_id = n.id AND h.status = 'HELD' AND h.expires_at <= now()) AS loaded) l;
     END

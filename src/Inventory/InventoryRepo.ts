@@ -5,6 +5,7 @@ import type { EventId } from "../Domain/Ids.ts"
 import type { Event } from "../Events/Event.ts"
 import { decodeEventRow, eventColumns, storedStatus, toEvent } from "../Events/EventRow.ts"
 import { MemoryStore, type StoredHold, type Tables, withEntry } from "../Platform/MemoryStore.ts"
+import { atCommit } from "../Platform/Transactions.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import {
   type BookingRow,
@@ -70,7 +71,9 @@ const needsOf = (operations: ReadonlyArray<Operation>) => ({
   holds: operations.flatMap((operation) => "holdId" in operation ? [operation.holdId] : []),
   /** Idempotency-Key ids whose bookings or holds, if made already, answer their repeats. */
   keys: operations.flatMap((operation) => makingKey(operation) ?? []),
-  line: !operations.every(takesOnly)
+  line: !operations.every(takesOnly),
+  /** Booking ids to draw before deciding: one per operation that may make a booking. */
+  mint: operations.filter((operation) => operation._tag === "Book" || operation._tag === "Confirm").length
 })
 
 // ---- PostgreSQL ----------------------------------------------------------------------------
@@ -83,6 +86,8 @@ interface StateRow {
   readonly holds: ReadonlyArray<Json<HoldRow>>
   readonly line: ReadonlyArray<Json<EntryRow>> | null
   readonly customerTickets: Readonly<Record<string, number>>
+  /** Booking ids drawn for the batch's bookings (`needs.mint` of them). */
+  readonly bookingIds: ReadonlyArray<number>
 }
 
 type LockedRow = Event & { readonly now: Date }
@@ -93,6 +98,9 @@ const dateOrNull = (value: string | null) => value === null ? null : new Date(va
 type Needs = ReturnType<typeof needsOf> & { readonly id: EventId }
 
 function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
+  /** A value for the statements sent with the COMMIT: inline (escaped by the driver), not a parameter. */
+  const json = (rows: ReadonlyArray<object>) => sql`${sql.literal(pg.escapeLiteral(JSON.stringify(rows)))}::jsonb`
+
   const lockedEvent = eventColumns(sql, "e")
 
   /**
@@ -140,15 +148,17 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
   })
 
   /**
-   * One statement for every row the plans create or change; answers the new rows' ids, per plan.
-   * Each plan numbers its new rows -1, -2...; here they are numbered across the batch, in its order.
+   * One statement for every row the plans create or change; answers the new holds' and entries'
+   * ids, per plan (bookings come with theirs, drawn by the read). Each plan numbers its new rows
+   * -1, -2...; here they are numbered across the batch, in its order. A write that creates no hold
+   * and no entry has nothing to answer: it is sent with the COMMIT (Platform/Transactions.ts), so a
+   * booking's transaction is two round trips.
    */
   const write = (plans: ReadonlyArray<readonly [EventId, Plan]>) =>
     Effect.gen(function*() {
       const changed = plans.filter(([, plan]) => plan.changed)
       const none: NewIds = { bookings: [], holds: [], entries: [] }
       if (changed.length === 0) return plans.map(() => none)
-      const json = (rows: ReadonlyArray<object>) => sql`${JSON.stringify(rows)}::jsonb`
       // Every time a plan sets is the snapshot's `now`, the transaction's now(): written as now() to
       // keep its microseconds (JavaScript dates have milliseconds), so rows and jobs of one batch agree.
       const now = (column: string) => sql.literal(`CASE WHEN r.${column} IS NULL THEN NULL ELSE now() END`)
@@ -157,8 +167,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
           .map((r, n) => ({ n, ...r }))
       const updates = <Row extends object>(pick: (plan: Plan) => ReadonlyArray<Row>) => changed.flatMap(([, plan]) => pick(plan).map(snake))
 
-      // Always rewrite an event's row when its plan changed anything, even with its count unchanged:
-      // the next batch that waited for this one's lock tells from the row's new version that its snapshot is stale.
+      // The event's row is rewritten whenever its plan changed anything (its count may be unchanged).
       const steps = [sql`touched AS (
         UPDATE events e SET available_tickets = r.available
         FROM jsonb_to_recordset(${
@@ -215,15 +224,17 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
         if (changed.some(([, plan]) => plan.bookings.inserts.some((row) => row.holdId !== null && row.holdId < 0))) {
           return yield* Effect.dieMessage("a booking was made from a hold of its own batch")
         }
+        if (changed.some(([, plan]) => plan.bookings.inserts.some((row) => row.id < 0))) {
+          return yield* Effect.dieMessage("a booking without a drawn id")
+        }
         steps.push(sql`new_bookings AS (
-          INSERT INTO bookings (user_id, event_id, tickets_count, status, cancelled_at, hold_id, created_at, idempotency_id)
-          SELECT r.user_id, r.event_id, r.tickets_count, r.status, ${now("cancelled_at")}, r.hold_id, now(), r.idempotency_id
+          INSERT INTO bookings (id, user_id, event_id, tickets_count, status, cancelled_at, hold_id, created_at, idempotency_id)
+          OVERRIDING SYSTEM VALUE
+          SELECT r.id, r.user_id, r.event_id, r.tickets_count, r.status, ${now("cancelled_at")}, r.hold_id, now(), r.idempotency_id
           FROM jsonb_to_recordset(${json(bookingRows)})
-               AS r(n int, event_id int, user_id int, tickets_count int, status text, cancelled_at timestamptz, hold_id int,
+               AS r(n int, id int, event_id int, user_id int, tickets_count int, status text, cancelled_at timestamptz, hold_id int,
                     created_at timestamptz, idempotency_id uuid)
-          ORDER BY r.n
-          RETURNING id, user_id)`)
-        created.push(sql`SELECT 'bookings' AS kind, id, user_id FROM new_bookings`)
+          ORDER BY r.n)`)
       }
       const bookingUpdates = updates((plan) => plan.bookings.updates)
       if (bookingUpdates.length > 0) {
@@ -251,10 +262,14 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
                AS r(id int, status text, reserved int, passed_over int, ended_at timestamptz)
           WHERE w.id = r.id)`)
       }
-      const results = created.length > 0
-        ? sql.join(" UNION ALL ", false)(created)
-        : sql`SELECT NULL::text AS kind, NULL::int AS id, NULL::int AS user_id WHERE false`
-      const rows = yield* sql<{ kind: keyof NewIds; id: number; user_id: number }>`WITH ${sql.csv(steps)} ${results}`
+      if (created.length === 0) {
+        const [text, params] = sql`WITH ${sql.csv(steps)} SELECT`.compile()
+        if (params.length > 0) return yield* Effect.dieMessage("a write to send with the COMMIT has parameters")
+        yield* atCommit(sql, { text, committed: () => {} })
+        return plans.map(() => none)
+      }
+      const rows = yield* sql<{ kind: keyof NewIds; id: number; user_id: number }>`
+        WITH ${sql.csv(steps)} ${sql.join(" UNION ALL ", false)(created)}`
 
       // Identities are drawn in insertion order, which is the batch's order: each plan takes its share.
       const drawn = (kind: keyof NewIds) => rows.filter((row) => row.kind === kind).sort((a, b) => a.id - b.id)
@@ -269,13 +284,12 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
           ? share.map((row) => row.id)
           : undefined
       }
-      const all = { bookings: drawn("bookings"), holds: drawn("holds"), entries: drawn("entries") }
+      const all = { bookings: [], holds: drawn("holds"), entries: drawn("entries") }
       const ids = plans.map(([, plan]): NewIds | undefined => {
         if (!plan.changed) return none
-        const bookings = idsOf("bookings", plan.bookings.inserts, all.bookings)
         const holds = idsOf("holds", plan.holds.inserts, all.holds)
         const entries = idsOf("entries", plan.entries.inserts, all.entries)
-        return bookings && holds && entries && { bookings, holds, entries }
+        return holds && entries && { bookings: [], holds, entries }
       })
       if (ids.some((plan) => plan === undefined) || Object.entries(taken).some(([kind, n]) => n !== all[kind as keyof NewIds].length)) {
         return yield* Effect.dieMessage("new rows were not inserted in plan order")
@@ -288,11 +302,12 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       const needs = batch.map(({ eventId, operations }): Needs => ({ id: eventId, ...needsOf(operations) }))
       const [locked, loaded] = yield* lockAndRead(needs)
       const now = locked[0]?.now ?? new Date(yield* Clock.currentTimeMillis)
-      const nothing: StateRow = { knownUsers: [], bookings: [], holds: [], line: [], customerTickets: {} }
+      const nothing: StateRow = { knownUsers: [], bookings: [], holds: [], line: [], customerTickets: {}, bookingIds: [] }
       const decided = batch.map(({ eventId, operations }, i) => {
         const row = locked.find((row) => row.id === eventId)
         const state = row === undefined ? nothing : loaded.find((state) => state.eventId === eventId)!
-        return [eventId, decide(eventId, snapshotOf(row, state, needs[i]!, now), operations, rules)] as const
+        const plan = decide(eventId, snapshotOf(row, state, needs[i]!, now), operations, rules)
+        return [eventId, withRealIds(plan, { bookings: state.bookingIds, holds: [], entries: [] })] as const
       })
       const ids = yield* write(decided)
       return decided.map(([eventId, plan], i): Applied => {

@@ -627,9 +627,12 @@ export interface NewIds {
   readonly entries: ReadonlyArray<number>
 }
 
-/** Rows, decisions and notices of `plan` with the provisional ids replaced by `ids`. */
-export const withRealIds = (plan: Plan, ids: NewIds) => {
-  const real = (table: ReadonlyArray<number>, id: number) => id > 0 ? id : table[-id - 1]!
+/**
+ * Rows, decisions and notices of `plan` with the provisional ids replaced by `ids`; a provisional
+ * id beyond its table stays provisional (booking ids are drawn before the write, the others by it).
+ */
+export const withRealIds = (plan: Plan, ids: NewIds): Plan => {
+  const real = (table: ReadonlyArray<number>, id: number) => id > 0 ? id : table[-id - 1] ?? id
   const booking = (row: BookingRow): BookingRow => ({
     ...row,
     id: real(ids.bookings, row.id),
@@ -648,6 +651,7 @@ export const withRealIds = (plan: Plan, ids: NewIds) => {
   return {
     availableTickets: plan.availableTickets,
     availabilityChanged: plan.availabilityChanged,
+    changed: plan.changed,
     bookings: tableOf(plan.bookings, booking),
     holds: tableOf(plan.holds, hold),
     entries: tableOf(plan.entries, entry),
@@ -673,4 +677,5 @@ export const withRealIds = (plan: Plan, ids: NewIds) => {
     })
   }
 }
-export type SettledPlan = ReturnType<typeof withRealIds>
+/** A plan whose rows all have their real ids. */
+export type SettledPlan = Plan

@@ -7,7 +7,7 @@
 import { SqlClient } from "@effect/sql"
 import { Context, type Duration, Effect, Layer, Queue, Schema, type Tracer } from "effect"
 import pg from "pg"
-import { Transactions } from "../Platform/Transactions.ts"
+import { atCommit } from "../Platform/Transactions.ts"
 import { currentSpan, traced, traceparentOf } from "../Telemetry/Tracing.ts"
 import { Job, type JobName, type QueueName, queueOf, runAtOf } from "./Job.ts"
 
@@ -84,7 +84,6 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
     Outbox,
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
-      const transactions = yield* Transactions
       // Batches of rows committed here, until the relay takes them.
       const committed = yield* Queue.unbounded<ReadonlyArray<OutboxEntry>>()
       return {
@@ -98,7 +97,7 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
               run_at: runAtOf(job)
             }))
             // Sent with the COMMIT: its values inline (a JSON literal, escaped by the driver).
-            return transactions.atCommit({
+            return atCommit(sql, {
               text: `
                 INSERT INTO outbox (queue, name, payload, run_at)
                 SELECT r.queue, r.name, r.payload, r.run_at

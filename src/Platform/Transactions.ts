@@ -38,17 +38,11 @@ export interface AtCommit {
  * Round trips are a booking's main cost (each is a socket write, a driver round and a fiber
  * round), so BEGIN and COMMIT travel with statements instead of alone: BEGIN with the first
  * statement when that one carries its values inline, COMMIT with the statements given to
- * `atCommit`. A booking's transaction is three round trips: lock-and-read, write, outbox + COMMIT.
+ * `atCommit`. A booking's transaction is two round trips: BEGIN with the lock-and-read, then its
+ * write and outbox rows with the COMMIT.
  */
 export class Transactions extends Context.Tag("Transactions")<Transactions, {
   readonly run: <A, E, R>(work: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  /**
-   * Inside `run`: sends `statement` with the COMMIT, and hands its rows to `committed` once the
-   * transaction committed (never if it rolled back). Outside any transaction it runs at once and
-   * `committed` follows; inside a transaction that `run` did not open, it runs at once and
-   * `committed` is never called (its commit is not ours to see).
-   */
-  readonly atCommit: (statement: AtCommit) => Effect.Effect<void>
 }>() {
   static readonly layer = Layer.effect(
     Transactions,
@@ -77,25 +71,28 @@ export class Transactions extends Context.Tag("Transactions")<Transactions, {
         ).pipe(
           Effect.catchIf((error): error is SqlError => error instanceof SqlError, Effect.die),
           withSpan("sql.transaction", { kind: "client" })
-        ) as Effect.Effect<A, E, R>,
-
-      atCommit: (statement) =>
-        Effect.flatMap(Effect.serviceOption(PendingCommit), (pending) => {
-          if (Option.isSome(pending)) return Effect.sync(() => pending.value.add(statement))
-          return Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (foreign) =>
-            sql.unsafe(statement.text).pipe(
-              Effect.tap((rows) => Option.isNone(foreign) && statement.committed(rows)),
-              Effect.orDie
-            ))
-        })
+        ) as Effect.Effect<A, E, R>
     }))
   )
 
-  static readonly layerMemory = Layer.succeed(Transactions, {
-    run: (work) => work,
-    atCommit: () => Effect.dieMessage("the in-memory store has no SQL to send at commit")
-  })
+  static readonly layerMemory = Layer.succeed(Transactions, { run: (work) => work })
 }
+
+/**
+ * Inside `Transactions.run`: sends `statement` with the COMMIT, and hands its rows to `committed`
+ * once the transaction committed (never if it rolled back). Outside any transaction it runs at once
+ * and `committed` follows; inside a transaction that `run` did not open, it runs at once and
+ * `committed` is never called (that commit is not ours to see).
+ */
+export const atCommit = (sql: SqlClient.SqlClient, statement: AtCommit): Effect.Effect<void> =>
+  Effect.flatMap(Effect.serviceOption(PendingCommit), (pending) => {
+    if (Option.isSome(pending)) return Effect.sync(() => pending.value.add(statement))
+    return Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (foreign) =>
+      sql.unsafe(statement.text).pipe(
+        Effect.tap((rows) => Option.isNone(foreign) && statement.committed(rows)),
+        Effect.orDie
+      ))
+  })
 
 /** The transaction `Transactions.run` opened in this fiber, with what waits for its COMMIT. */
 class PendingCommit extends Context.Tag("Transactions/PendingCommit")<PendingCommit, FusedTransaction>() {}

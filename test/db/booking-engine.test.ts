@@ -38,7 +38,7 @@ const settings = { maxTicketsPerCustomerPerEvent: 1_000_000 }
 const EngineTest = Bookings.layer.pipe(
   Layer.provideMerge(Inventory.layer),
   Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, BookingsRepo.layer, InventoryRepo.layer)),
-  Layer.provide(Outbox.layer.pipe(Layer.provide(Transactions.layer))),
+  Layer.provide(Outbox.layer),
   Layer.provideMerge(AppConfig.layerTest(settings)),
   Layer.provideMerge(TestDatabaseLive),
   Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
@@ -67,7 +67,7 @@ const anotherInstance = Effect.gen(function*() {
     Bookings.layer.pipe(
       Layer.provide(Inventory.layer),
       Layer.provide(JobQueue.layer),
-      Layer.provide(Outbox.layer.pipe(Layer.provide(Transactions.layer))),
+      Layer.provide(Outbox.layer),
       Layer.provide(Layer.mergeAll(BookingsRepo.layer, InventoryRepo.layer)),
       Layer.provide(Transactions.layer),
       Layer.provide(AppConfig.layerTest(settings)),

@@ -40,7 +40,7 @@ const settings = { maxTicketsPerCustomerPerEvent: LIMIT }
 /** The engine as the server runs it (outbox included), on a fresh database. */
 const EngineTest = Inventory.layer.pipe(
   Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer)),
-  Layer.provideMerge(Outbox.layer.pipe(Layer.provide(Transactions.layer))),
+  Layer.provideMerge(Outbox.layer),
   Layer.provideMerge(AppConfig.layerTest(settings)),
   Layer.provideMerge(TestDatabaseLive),
   Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
@@ -119,7 +119,7 @@ const anotherInstance = Effect.gen(function*() {
   const context = yield* Layer.build(
     Inventory.layer.pipe(
       Layer.provide(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer)),
-      Layer.provide(Outbox.layer.pipe(Layer.provide(Transactions.layer))),
+      Layer.provide(Outbox.layer),
       Layer.provide(AppConfig.layerTest(settings)),
       Layer.provide(PgClient.layer({ url: Redacted.make(url.toString()), maxConnections: 5 }))
     )
@@ -161,9 +161,17 @@ describe("the inventory engine on PostgreSQL", () => {
         // A third connection holds the event's row, so both batches wait for it; the one that goes
         // second read its state before the first committed, and must not trust it.
         const release = yield* Deferred.make<void>()
+        const locked = yield* Deferred.make<void>()
         const holding = yield* query((sql) =>
-          sql.withTransaction(sql`SELECT id FROM events WHERE id = ${eventId} FOR UPDATE`.pipe(Effect.zipRight(Deferred.await(release))))
+          sql.withTransaction(
+            sql`SELECT id FROM events WHERE id = ${eventId} FOR UPDATE`.pipe(
+              Effect.zipRight(Deferred.succeed(locked, undefined)),
+              Effect.zipRight(Deferred.await(release))
+            )
+          )
         ).pipe(Effect.fork)
+        // The row is held before either cancellation is submitted (else the quicker one may not wait).
+        yield* Deferred.await(locked)
         const waiting = query((sql) =>
           sql<
             { n: number }

@@ -306,8 +306,7 @@ describe("Idempotency-Key on holds, confirmations and cancellations (in memory)"
 const gate = Effect.runSync(Effect.makeLatch(true))
 const arrivedAtGate = Effect.runSync(Ref.make(0))
 const GatedTransactions = Layer.succeed(Transactions, {
-  run: (work) => Ref.update(arrivedAtGate, (n) => n + 1).pipe(Effect.zipRight(gate.await), Effect.zipRight(work)),
-  atCommit: () => Effect.dieMessage("no SQL in memory")
+  run: (work) => Ref.update(arrivedAtGate, (n) => n + 1).pipe(Effect.zipRight(gate.await), Effect.zipRight(work))
 })
 
 describe("Idempotency-Key while the first request still runs (in memory)", () => {
