@@ -33,6 +33,8 @@ describe("jobs on BullMQ's PostgreSQL backend", () => {
           // (and `[].every` holds): wait for a reachable report.
           (response) =>
             response.body?.backend?.reachable === true &&
+            // The relay marks what it published a moment later (Relay.ts): wait for that too.
+            response.body.outbox?.pending === 0 &&
             response.body.queues.every((queue: any) => queue.completed === (queue.name === "holds-queue" ? 0 : 1))
         )
         expect(health.body).toMatchObject({ backend: { kind: "postgres", reachable: true }, outbox: { pending: 0 } })
