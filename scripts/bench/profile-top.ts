@@ -38,12 +38,16 @@ export const topFunctions = (path: string, count = 30) => {
   return [...self].sort((a, b) => b[1] - a[1]).slice(0, count).map(([key, n]) => `${(100 * n / total).toFixed(1).padStart(5)}%  ${key}`)
 }
 
+/** Loading and compiling the bundle: before any request, left out of the shares. */
+const STARTUP = "start-up"
+
 /**
  * The parts of the service a sample is charged to: the first rule that matches a frame, from the
  * sampled function up its stack. Effect's runtime runs every fiber from its scheduler, so a
  * sample in the runtime itself has no caller to tell whose it is: it stays "Effect runtime".
  */
-const CENTRES: ReadonlyArray<readonly [string, RegExp]> = [
+export const CENTRES: ReadonlyArray<readonly [string, RegExp]> = [
+  [STARTUP, /node:internal\/modules\/|node:internal\/bootstrap|^ file:.*\/main\.js$/],
   ["GC", /^\(garbage collector\)/],
   ["SQL: pg driver, @effect/sql", /(^|\/)(pg|pg-protocol|pg-pool|pg-types|@effect\/sql|@effect\/sql-pg)\/|src\/Platform\/Transactions/],
   ["queue: BullMQ and ioredis", /(^|\/)(bullmq|ioredis|@ioredis|msgpackr|cluster-key-slot)\//],
@@ -95,6 +99,7 @@ export const costCentres = (paths: ReadonlyArray<string>, sourceMap: string) => 
       const stack: Array<string> = []
       for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) stack.push(nameOf(byId.get(at)!))
       const centre = CENTRES.find(([, pattern]) => stack.some((name) => pattern.test(name)))?.[0] ?? "other"
+      if (centre === STARTUP) continue
       charged.set(centre, (charged.get(centre) ?? 0) + msPerSample)
       busy += msPerSample
     }
