@@ -114,7 +114,8 @@ const make = (log: DeliveryLog, namespace: string, lease: Duration.Duration): De
           first.has(i)
             ? Effect.exit(send(`${delivery.key}.${namespace}`)).pipe(Effect.map((exit) => exits.set(delivery.key, exit)))
             : Effect.void,
-        { concurrency: options?.concurrency ?? 1, discard: true }
+        // Sends in flight at once reach the mailer together (it batches them: Mailer.ts).
+        { concurrency: options?.concurrency ?? 1, batching: true, discard: true }
       ).pipe(
         // Even when interrupted (a shutdown): what went out is recorded, the rest withdrawn.
         Effect.ensuring(Effect.suspend(() =>

@@ -71,9 +71,9 @@ export class NotificationJobs extends Context.Tag("NotificationJobs")<Notificati
       /**
        * One confirmation per booking of the batch, keyed by booking as BookingConfirmed's: a retry
        * (or an older per-booking job for the same booking) sends none twice. Every booking is tried;
-       * if any send failed, the job fails and its retry sends only what is still unsent. One send at
-       * a time (the queue runs several jobs at once): at a rush the emails must not crowd out the
-       * bookings on the API process; they catch up once it calms down.
+       * if any send failed, the job fails and its retry sends only what is still unsent. Up to
+       * SENDS_IN_FLIGHT at a time, which the mailer hands its thread as one message: the event loop
+       * pays one wake-up for them, and the MIME work is the thread's.
        */
       const confirmBookings = (jobId: string, job: BookingsConfirmed) =>
         Effect.gen(function*() {
@@ -86,7 +86,8 @@ export class NotificationJobs extends Context.Tag("NotificationJobs")<Notificati
           yield* deliverAll(
             found.map(({ booking, email }) =>
               delivery(`booking-confirmed-${booking.id}`, job._tag, jobId, Emails.bookingConfirmation(booking, email))
-            )
+            ),
+            { concurrency: SENDS_IN_FLIGHT }
           )
         })
 
