@@ -174,6 +174,13 @@ const positiveInteger = (name: string, fallback: number) =>
     Config.withDefault(fallback)
   )
 
+/**
+ * SHUTDOWN_DEADLINE_MS: the whole shutdown may take this long from the first signal, whatever its
+ * steps' SHUTDOWN_TIMEOUT_MS; then the process says what it was waiting for and exits 1. Read by
+ * `launch` (Platform/Lifecycle.ts), which arms it outside the layers.
+ */
+export const shutdownDeadlineMs = positiveInteger("SHUTDOWN_DEADLINE_MS", 30_000)
+
 /** An optional setting; set to the empty string (`SMTP_URL=` in a .env file or compose) counts as unset. */
 const optional = <A>(config: Config.Config<A>, isEmpty: (a: A) => boolean) =>
   Config.option(config).pipe(Config.map(Option.filter((value) => !isEmpty(value))))

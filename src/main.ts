@@ -17,20 +17,21 @@ import { MetricsServerLive } from "./Telemetry/MetricsServer.ts"
 import { TracingLive } from "./Telemetry/Tracing.ts"
 
 const WorkersIfEnabled = Layer.unwrapEffect(
-  Effect.map(AppConfig, ({ jobs }) => jobs.runWorkers ? JobWorkersLive : Layer.empty)
+  Effect.map(AppConfig, ({ jobs }) => jobs.runWorkers ? JobWorkersLive.pipe(boundedShutdown("the job workers")) : Layer.empty)
 )
 
 // The server listens once everything below is built (database, migrations, queues, handler).
 // Shutdown runs in reverse: HTTP server (draining its connections) and workers first, then the
-// relay and queues, then the pool and the database; each step is bounded by SHUTDOWN_TIMEOUT_MS.
+// booking engine (its commits in flight), the relay and queues, then the pool and the database;
+// each step is logged and bounded by SHUTDOWN_TIMEOUT_MS, the whole by SHUTDOWN_DEADLINE_MS.
 const MainLive = Layer.mergeAll(
   HttpLive.pipe(HttpServer.withLogAddress, Layer.provide(NodeServerLive)),
-  WorkersIfEnabled.pipe(boundedShutdown("the job workers")),
+  WorkersIfEnabled,
   MetricsServerLive
 ).pipe(
   // One engine for the process: bookings and hold expiries of an event share its line, and tell
   // the listing's cache (CatalogueChanges) of every change to the tickets left.
-  Layer.provide(Inventory.layer),
+  Layer.provide(Inventory.layer.pipe(boundedShutdown("the booking engine"))),
   Layer.provide(CatalogueChanges.layer),
   Layer.provide(JobsLive.pipe(boundedShutdown("the outbox relay and job queues"))),
   Layer.provide(PersistenceSql),

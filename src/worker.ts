@@ -27,7 +27,7 @@ const RequireDatabaseUrl = Layer.effectDiscard(
 const WorkerLive = HeartbeatLive.pipe(
   Layer.provideMerge(Layer.merge(JobWorkersLive.pipe(boundedShutdown("the job workers")), MetricsServerLive)),
   // Hold expiries go through the engine (their event's line).
-  Layer.provide(Inventory.layer),
+  Layer.provide(Inventory.layer.pipe(boundedShutdown("the booking engine"))),
   Layer.provide(JobsLive.pipe(boundedShutdown("the outbox relay and job queues"))),
   Layer.provide(PersistenceSql),
   Layer.provide(DatabaseLive.pipe(boundedShutdown("the database"))),

@@ -7,6 +7,10 @@
  * - the same key with another method, path or body → 422 `IdempotencyKeyReused`;
  * - while the first still runs → 409 `IdempotencyKeyInUse`.
  *
+ * A held key's lease is short (LEASE): the process renews the leases of all the keys its requests
+ * hold, in one statement a beat (HEARTBEAT). So a key outlives its holder by seconds only if the
+ * process died, and a retry then takes it over.
+ *
  * Stored: successes and 4xx domain errors (the operation ran and decided). Not stored: 400/401 (it
  * could not run; the key is forgotten), 5xx, defects and interruptions (transient: the key is let
  * go, and a retry runs again).
@@ -46,6 +50,15 @@ const release: Settlement = { _tag: "Release" }
 
 /** A settling store call slower than this is given up (logged): the answer must not wait on it. */
 const SETTLE_TIMEOUT = "5 seconds"
+
+/**
+ * How long a claim or a renewal holds a key, and how often the process renews its keys: a lease
+ * outlives three missed beats (a busy event loop, a slow pool) before a retry may take the key
+ * over, and ends within seconds of a crash. Taking over a key whose request still runs is safe:
+ * the engine never books one id twice (docs/decisions.md, "Idempotency-Key").
+ */
+const LEASE_MS = 4_000
+const HEARTBEAT = "1 second"
 
 /** Which outcomes are stored, which let the key go, which forget it (see the module comment). */
 const settlementOf = (exit: Exit.Exit<unknown, unknown>, success: Schema.Schema<any, any, never>): Settlement => {
@@ -87,14 +100,31 @@ export class Idempotency extends Context.Tag("Idempotency")<Idempotency, {
     operation: (id: IdempotencyId | undefined) => Effect.Effect<A, E, R>
   ) => Effect.Effect<A | HttpServerResponse.HttpServerResponse, E | IdempotencyKeyInUse | IdempotencyKeyReused, R>
 }>() {
-  static readonly layer = Layer.effect(
+  /** With the heartbeat that renews the keys this process holds, until the scope closes. */
+  static readonly layer = Layer.scoped(
     Idempotency,
     Effect.gen(function*() {
       const store = yield* IdempotencyStore
-      const { idempotencyTtlHours, server } = yield* AppConfig
-      // Longer than any request may run (it is interrupted at its deadline, and lets go of its key
-      // then): a held key outlives its holder only if the process died.
-      const terms = { leaseMs: 2 * server.deadlineMs, ttlMs: idempotencyTtlHours * 3_600_000 }
+      const { idempotencyTtlHours } = yield* AppConfig
+      const terms = { leaseMs: LEASE_MS, ttlMs: idempotencyTtlHours * 3_600_000 }
+
+      /** The keys this process's requests hold now; the heartbeat runs while there are any. */
+      const holding = new Set<HeldKey>()
+      const anyHeld = yield* Effect.makeLatch(false)
+      const hold = (held: HeldKey) => {
+        holding.add(held)
+        anyHeld.unsafeOpen()
+      }
+      const letGo = (held: HeldKey) => {
+        if (holding.delete(held) && holding.size === 0) anyHeld.unsafeClose()
+      }
+      yield* anyHeld.await.pipe(
+        Effect.zipRight(Effect.sleep(HEARTBEAT)),
+        Effect.zipRight(Effect.suspend(() => holding.size === 0 ? Effect.void : store.renew([...holding], LEASE_MS))),
+        Effect.catchAllCause((cause) => Effect.logWarning("renewing the leases of held idempotency keys failed", cause)),
+        Effect.forever,
+        Effect.forkScoped
+      )
 
       const settle = (held: HeldKey, settlement: Settlement) => {
         switch (settlement._tag) {
@@ -128,6 +158,7 @@ export class Idempotency extends Context.Tag("Idempotency")<Idempotency, {
                 case "Mismatch":
                   return Effect.fail(IdempotencyKeyReused.instance)
                 case "Held":
+                  hold(claim.held)
                   return restore(operation(claim.held.id)).pipe(
                     Effect.onExit((exit) =>
                       settle(claim.held, settlementOf(exit, success)).pipe(
@@ -139,7 +170,8 @@ export class Idempotency extends Context.Tag("Idempotency")<Idempotency, {
                           Effect.logWarning("storing an idempotent response failed", cause).pipe(
                             Effect.annotateLogs({ userId, key })
                           )
-                        )
+                        ),
+                        Effect.ensuring(Effect.sync(() => letGo(claim.held)))
                       )
                     )
                   )

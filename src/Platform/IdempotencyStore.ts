@@ -2,11 +2,12 @@
  * Where Idempotency-Keys live: one row per user and key, in PostgreSQL (migration 0006), or in
  * memory for the fast test tiers. Platform/Idempotency.ts decides what to do with them.
  *
- * A key is *held* by one request at a time, for a lease; when that request ends it stores its
- * response, lets go of the key (the response was not one to keep), or forgets it (nothing ran). A
- * key whose holder died (the lease ran out) is taken over by the next request with the same
- * fingerprint, keeping the key's `id`, so the retry finds what the dead one created. A key past its
- * time to live is gone: the next request starts it afresh, with a new `id`.
+ * A key is *held* by one request at a time, for a short lease that its process renews while the
+ * request runs; when that request ends it stores its response, lets go of the key (the response
+ * was not one to keep), or forgets it (nothing ran). A key whose holder died (the lease ran out,
+ * nobody renewed it) is taken over by the next request with the same fingerprint, keeping the key's
+ * `id`, so the retry finds what the dead one created. A key past its time to live is gone: the
+ * next request starts it afresh, with a new `id`.
  */
 import { SqlClient } from "@effect/sql"
 import { Clock, Context, Effect, Layer, Ref, Schedule } from "effect"
@@ -55,6 +56,8 @@ export type Claim =
 export class IdempotencyStore extends Context.Tag("IdempotencyStore")<IdempotencyStore, {
   /** Holds the key for this request, or says why not: its stored response, another holder, another request. */
   readonly claim: (request: KeyedRequest, terms: KeyTerms) => Effect.Effect<Claim>
+  /** Extends the leases of the keys still held by these holders to `leaseMs` from now, in one statement. */
+  readonly renew: (held: ReadonlyArray<HeldKey>, leaseMs: number) => Effect.Effect<void>
   /** Stores the response and lets go of the key. */
   readonly complete: (held: HeldKey, response: StoredResponse) => Effect.Effect<void>
   /** Lets go of the key, keeping its id and fingerprint: the next request with the same fingerprint runs. */
@@ -139,6 +142,17 @@ function makeSql(sql: SqlClient.SqlClient): IdempotencyStore["Type"] {
 
   return {
     claim: (request, terms) => claim(request, terms),
+    // Only keys still held by these very holders (one taken over, stored or let go is left alone).
+    renew: (held, leaseMs) => {
+      const [users, keys, attempts] = [held.map((h) => h.userId), held.map((h) => h.key), held.map((h) => h.attempt)]
+      return sql`
+        UPDATE idempotency_keys k SET locked_until = now() + make_interval(secs => ${seconds(leaseMs)})
+        FROM unnest(${users}::int[], ${keys}::text[], ${attempts}::uuid[]) AS h (user_id, key, attempt)
+        WHERE k.user_id = h.user_id AND k.key = h.key AND k.attempt = h.attempt AND k.locked_until IS NOT NULL`.pipe(
+        Effect.asVoid,
+        Effect.orDie
+      )
+    },
     complete: (held, { body, status }) =>
       sql`UPDATE idempotency_keys SET status = ${status}, body = ${body}, locked_until = NULL WHERE ${where(held)}`.pipe(
         Effect.asVoid,
@@ -203,6 +217,12 @@ function makeMemory(keys: Ref.Ref<Map<string, MemoryKey>>): IdempotencyStore["Ty
           if (isLocked(row, now)) return [{ _tag: "InProgress" }, all]
           return hold(row.id, row.expiresAt, false)
         })),
+    renew: (held, leaseMs) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.forEach(held, (h) =>
+          ifHeld(h, (row, all) => {
+            if (row.lockedUntil !== null) all.set(slot(h.userId, h.key), { ...row, lockedUntil: now + leaseMs })
+          }), { discard: true })),
     complete: (held, response) => ifHeld(held, (row, all) => all.set(slot(held.userId, held.key), { ...row, response, lockedUntil: null })),
     release: (held) => ifHeld(held, (row, all) => all.set(slot(held.userId, held.key), { ...row, lockedUntil: null })),
     forget: (held) => ifHeld(held, (_, all) => all.delete(slot(held.userId, held.key))),

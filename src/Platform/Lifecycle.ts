@@ -1,12 +1,35 @@
-/** How the processes start and stop: shutdown steps with a time bound, and signals handled once. */
+/**
+ * How the processes start and stop: shutdown steps logged and bounded in time, a deadline for the
+ * whole shutdown, and signals handled once.
+ */
 import { NodeRuntime } from "@effect/platform-node"
-import { Cause, Duration, Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
-import { AppConfig } from "../Config.ts"
+import { Cause, Duration, Effect, Exit, Fiber, Layer, LogLevel, Option, Runtime, Scope } from "effect"
+import { AppConfig, shutdownDeadlineMs } from "../Config.ts"
+
+/** Shutdown steps under way (abandoned ones included), each with what it waits for: the deadline names them. */
+const stepsUnderWay = new Map<string, () => string>()
 
 /**
- * `layer`, whose release may take at most SHUTDOWN_TIMEOUT_MS: past that it is left behind with a
- * warning and the rest of the shutdown goes on (a queue or database that stopped answering must
- * not hold the process forever; jobs cut short are retried once their lock expires).
+ * `release` as a named shutdown step: logged at INFO when done, and named by the deadline while
+ * it runs. `waitingFor` says what it is waiting for, if more than its name.
+ */
+export const shutdownStep = (step: string, waitingFor: () => string = () => "") => <A, E, R>(release: Effect.Effect<A, E, R>) =>
+  Effect.suspend(() => {
+    const started = Date.now()
+    stepsUnderWay.set(step, waitingFor)
+    return release.pipe(
+      Effect.ensuring(Effect.suspend(() => {
+        stepsUnderWay.delete(step)
+        return Effect.logInfo(`stopped ${step} (${Date.now() - started} ms)`)
+      }))
+    )
+  })
+
+/**
+ * `layer`, whose release is a shutdown step that may take at most SHUTDOWN_TIMEOUT_MS: past that
+ * it is left behind with a warning and the rest of the shutdown goes on (a queue or database that
+ * stopped answering must not hold the process forever; jobs cut short are retried once their lock
+ * expires).
  */
 export const boundedShutdown = (step: string) => <A, E, R>(layer: Layer.Layer<A, E, R>): Layer.Layer<A, E, R | AppConfig> =>
   Layer.scopedContext(
@@ -15,7 +38,7 @@ export const boundedShutdown = (step: string) => <A, E, R>(layer: Layer.Layer<A,
       const scope = yield* Effect.acquireRelease(Scope.make(), (scope, exit) =>
         // Released in a fiber of its own, so that giving up on it neither interrupts nor waits for it
         // (a release runs uninterruptibly: only the wait for it is made interruptible).
-        Effect.forkDaemon(Scope.close(scope, exit)).pipe(
+        Effect.forkDaemon(shutdownStep(step)(Scope.close(scope, exit))).pipe(
           Effect.flatMap((closing) => Effect.interruptible(Fiber.join(closing))),
           Effect.timeoutOption(Duration.millis(shutdownTimeoutMs)),
           Effect.flatMap(Option.match({
@@ -28,27 +51,65 @@ export const boundedShutdown = (step: string) => <A, E, R>(layer: Layer.Layer<A,
   )
 
 /**
- * Runs `layer` until SIGINT or SIGTERM, then releases it and exits. runMain handles the first
- * signal and stops listening, so a second one would kill the process mid-shutdown by default:
- * a terminal's Ctrl-C reaches both npm and node, and npm relays it, so a repeat within a second
- * is that duplicate and is ignored; a later one means "now" and exits at once.
+ * Runs `layer` until SIGINT or SIGTERM, then releases it and exits.
+ *
+ * - The first signal is logged and arms SHUTDOWN_DEADLINE_MS: a timer that does not keep the
+ *   process alive, and, if the shutdown is not done by then, logs the steps still under way and
+ *   exits 1.
+ * - runMain handles the first signal and stops listening, so a second one would kill the process
+ *   mid-shutdown by default: a terminal's Ctrl-C reaches both npm and node, and npm relays it, so a
+ *   repeat within a second is that duplicate and is ignored; a later one means "now" and exits at once.
+ * - Once stopping, an exception nothing caught (a client library's connection failing while it is
+ *   being closed) is logged instead of ending the process before the rest is released.
  */
 export const launch = <E>(layer: Layer.Layer<never, E>): void => {
-  let firstSignalAt: number | undefined
+  let deadlineMs = 0
+  let stoppingSince: number | undefined
+  // The layer's logger once it is built; before that, standard error.
+  let log: (level: LogLevel.LogLevel, message: string, cause?: Cause.Cause<unknown>) => void = (level, message, cause) =>
+    process.stderr.write(`${level.label} ${message}${cause === undefined ? "" : `\n${Cause.pretty(cause)}`}\n`)
+
+  const deadlinePassed = () => {
+    const waiting = [...stepsUnderWay].map(([step, waitingFor]) => [step, waitingFor()].filter((s) => s !== "").join(": "))
+    log(
+      LogLevel.Error,
+      `shutdown not done after SHUTDOWN_DEADLINE_MS (${deadlineMs} ms), exiting; still waiting for: ${
+        waiting.length === 0 ? "no step under way (a release outside them)" : waiting.join("; ")
+      }`
+    )
+    process.exit(1)
+  }
+  const duringShutdown = (error: unknown) => log(LogLevel.Warning, "uncaught while stopping (ignored)", Cause.die(error))
   const onSignal = (signal: NodeJS.Signals) => {
-    if (firstSignalAt === undefined) return void (firstSignalAt = Date.now())
-    if (Date.now() - firstSignalAt < 1000) return
+    if (stoppingSince === undefined) {
+      stoppingSince = Date.now()
+      log(LogLevel.Info, `${signal} received: stopping (at most ${deadlineMs} ms)`)
+      setTimeout(deadlinePassed, deadlineMs).unref()
+      process.on("uncaughtException", duringShutdown)
+      return
+    }
+    if (Date.now() - stoppingSince < 1000) return
     process.stderr.write(`${signal} again: exiting before the shutdown finished\n`)
     process.exit(130)
   }
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
-  Layer.launch(layer).pipe(
+
+  Effect.gen(function*() {
+    deadlineMs = yield* shutdownDeadlineMs
+    yield* Layer.build(layer)
+    const runtime = yield* Effect.runtime<never>()
+    log = (level, message, cause) => Runtime.runSync(runtime)(Effect.logWithLevel(level, message, cause ?? Cause.empty))
+    return yield* Effect.never
+  }).pipe(
+    Effect.scoped,
     // Once every step is released or abandoned, exit: runMain would also wait for the fibers an
     // abandoned step left running (a queue client's close that never returns).
     Effect.onExit((exit) =>
       Effect.sync(() => {
-        if (firstSignalAt !== undefined && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) process.exit(0)
+        if (stoppingSince === undefined || !Exit.isFailure(exit) || !Cause.isInterruptedOnly(exit.cause)) return
+        log(LogLevel.Info, `stopped (${Date.now() - stoppingSince} ms)`)
+        process.exit(0)
       })
     ),
     NodeRuntime.runMain({ disablePrettyLogger: true })

@@ -12,6 +12,7 @@ import { Effect, Layer } from "effect"
 import { createServer, type ServerResponse } from "node:http"
 import type { Socket } from "node:net"
 import { AppConfig } from "../Config.ts"
+import { shutdownStep } from "./Lifecycle.ts"
 
 const HttpServerLive = Layer.scoped(
   HttpServer.HttpServer,
@@ -69,7 +70,8 @@ const HttpServerLive = Layer.scoped(
               if (drained._tag === "Some") return Effect.void
               server.closeAllConnections()
               return Effect.logWarning(`${inFlight.size} requests still running after ${settings.shutdownTimeoutMs} ms: connections closed`)
-            })
+            }),
+            shutdownStep("the HTTP server", () => `requests in flight: ${inFlight.size}`)
           )
 
           yield* Effect.acquireRelease(

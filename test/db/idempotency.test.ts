@@ -1,12 +1,14 @@
 /**
  * Idempotency-Key on real PostgreSQL: concurrent duplicates book (hold) once, a request that died
  * after its booking, hold, confirmation or cancellation committed is completed by the retry (never
- * done again), expiry and purging.
+ * done again), a key whose process died is taken over within seconds, expiry and purging.
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, layer } from "@effect/vitest"
-import { Effect, Ref } from "effect"
+import { Context, Deferred, Effect, Exit, Fiber, Layer, Ref, Schema, Scope } from "effect"
+import type { UserId } from "../../src/Domain/Ids.ts"
 import { EnqueuedJobs } from "../../src/Jobs/JobQueue.ts"
+import { Idempotency } from "../../src/Platform/Idempotency.ts"
 import { IdempotencyStore } from "../../src/Platform/IdempotencyStore.ts"
 import { confirmedBookings } from "../support/confirmations.ts"
 import { createEvent, PostgresServer, request, signUp } from "../support/server.ts"
@@ -153,6 +155,89 @@ describe("Idempotency-Key on PostgreSQL", () => {
         expect(yield* keyRow(customer.user.id, live)).toBeDefined()
         expect(yield* keyRow(customer.user.id, reused)).toBeDefined()
         expect(yield* ledger(event.id)).toMatchObject({ available: 94, bookings: 5 })
+      }))
+  })
+})
+
+/** `send` again while it answers 409 IdempotencyKeyInUse, every 200 ms, for at most `seconds`. */
+const whileInUse = <A extends { readonly status: number }, E, R>(send: Effect.Effect<A, E, R>, seconds: number) =>
+  Effect.gen(function*() {
+    for (;;) {
+      const response = yield* send
+      if (response.status !== 409) return response
+      yield* Effect.sleep("200 millis")
+    }
+  }).pipe(Effect.timeout(`${seconds} seconds`))
+
+/** Holds the event's row lock (as a batch of another process would) until the scope closes. */
+const lockEvent = (eventId: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const locked = yield* Deferred.make<void>()
+    yield* sql`SELECT 1 FROM events WHERE id = ${eventId} FOR UPDATE`.pipe(
+      Effect.zipRight(Deferred.succeed(locked, undefined)),
+      Effect.zipRight(Effect.never),
+      sql.withTransaction,
+      Effect.forkScoped
+    )
+    yield* Deferred.await(locked)
+  })
+
+describe("Idempotency-Key leases on PostgreSQL", () => {
+  layer(PostgresServer(), { excludeTestServices: true, timeout: 60_000 })((it) => {
+    it.effect("a key held by a process that died is taken over within seconds (same id, one booking); a running request keeps its key", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { customer, event } = yield* aScene()
+        const body = { eventId: event.id, ticketsCount: 2 }
+        const probe = aKey()
+        expect((yield* book(customer.token, body, probe)).status).toBe(201)
+        const [{ fingerprint }] = yield* sql<{ fingerprint: string }>`
+          SELECT fingerprint FROM idempotency_keys WHERE user_id = ${customer.user.id} AND key = ${probe}`
+
+        // Another process on the same database (its own Idempotency) takes the key for this very
+        // request, and dies while running it: its request never ends, and nothing of it runs any more.
+        const key = aKey()
+        const other = yield* Scope.make()
+        const elsewhere = Context.get(
+          yield* Layer.buildWithScope(Idempotency.layer.pipe(Layer.provide(IdempotencyStore.layer)), other),
+          Idempotency
+        )
+        const running = yield* Deferred.make<void>()
+        const dying = yield* elsewhere.run(
+          { userId: customer.user.id as UserId, key, fingerprint, success: Schema.Unknown },
+          () => Deferred.succeed(running, undefined).pipe(Effect.zipRight(Effect.never))
+        ).pipe(Effect.forkDaemon)
+        yield* Deferred.await(running)
+        const { id } = (yield* keyRow(customer.user.id, key))!
+        yield* Scope.close(other, Exit.void)
+
+        // The retry takes the key over once its lease ran out (seconds, not the request deadline),
+        // as the same key: the booking carries the dead request's id.
+        const retried = yield* whileInUse(book(customer.token, body, key), 10)
+        expect(retried.status).toBe(201)
+        const [booked] = yield* sql<{ id: string }>`SELECT idempotency_id AS id FROM bookings WHERE id = ${retried.body.id}`
+        expect(booked!.id).toBe(id)
+        expect(yield* ledger(event.id)).toMatchObject({ available: 96, bookings: 2 })
+        yield* Fiber.interrupt(dying)
+
+        // A request of this process, stuck behind another transaction for longer than a lease: its
+        // key stays held (the process renews it), and the answer is the one booking.
+        const slow = aKey()
+        const lock = yield* Scope.make()
+        yield* lockEvent(event.id).pipe(Scope.extend(lock))
+        const first = yield* Effect.fork(book(customer.token, body, slow))
+        yield* whileInUse(Effect.map(keyRow(customer.user.id, slow), (row) => ({ status: row === undefined ? 409 : 200 })), 10)
+        yield* Effect.sleep("6 seconds")
+        const meanwhile = yield* book(customer.token, body, slow)
+        expect(meanwhile).toMatchObject({ status: 409, body: { code: "IdempotencyKeyInUse" } })
+        yield* Scope.close(lock, Exit.void)
+        const answered = yield* Fiber.join(first)
+        expect(answered.status).toBe(201)
+        const replayed = yield* book(customer.token, body, slow)
+        expect(replayed.headers["idempotent-replayed"]).toBe("true")
+        expect(replayed.text).toBe(answered.text)
+        expect(yield* ledger(event.id)).toMatchObject({ available: 94, bookings: 3 })
       }))
   })
 })

@@ -1,7 +1,8 @@
 /**
  * The process's life, black-box: the first connection is answered, time limits hold, shutdown
- * never hangs on clients or dead dependencies, `npm start` and `npm run worker` obey signals, and
- * the embedded PostgreSQL recovers from a killed server.
+ * never hangs on clients or dead dependencies (and never outlives SHUTDOWN_DEADLINE_MS), `npm
+ * start` and `npm run worker` obey signals, the keys of requests a killed process held are free
+ * within seconds, and the embedded PostgreSQL recovers from a killed server.
  */
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
@@ -10,12 +11,14 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { connect, type Socket } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import pg from "pg"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { freshDatabaseUrl } from "../support/database.ts"
 import {
   buildOnce,
   cleanUp,
   embeddedWorkdir,
+  eventAndCustomer,
   exited,
   freePort,
   isAlive,
@@ -23,6 +26,7 @@ import {
   npm,
   postmasterPid,
   SECRET,
+  send,
   type Server,
   start,
   waitFor,
@@ -79,6 +83,57 @@ const settings = (port: number, overrides: Record<string, string> = {}) => ({
   MAIL_DIR: mailDir,
   ...overrides
 })
+
+/** A client of the test database (connections cut by a test end with an error event, ignored). */
+const database = async () => {
+  const client = new pg.Client({ connectionString: databaseUrl })
+  client.on("error", () => {})
+  await client.connect()
+  return client
+}
+
+/** Holds the event's row lock until `release`: bookings of it wait (in the engine) meanwhile. */
+const lockEvent = async (eventId: number) => {
+  const locker = await database()
+  await locker.query("BEGIN")
+  await locker.query("SELECT 1 FROM events WHERE id = $1 FOR UPDATE", [eventId])
+  return { release: () => locker.query("ROLLBACK").then(() => locker.end()) }
+}
+
+const book = (base: string, token: string, eventId: number, key?: string) =>
+  send(base, "POST", "/bookings", {
+    token,
+    json: { eventId, ticketsCount: 1 },
+    headers: key === undefined ? {} : { "idempotency-key": key }
+  })
+
+/** `connections` clients booking one ticket after another until `stop` (errors, as when the server closed, pause them). */
+const bookingLoad = (base: string, token: string, eventId: number, connections: number) => {
+  let running = true
+  let answered = 0
+  const clients = Array.from({ length: connections }, async () => {
+    while (running) {
+      await book(base, token, eventId).then(() => void answered++, () => sleep(50))
+    }
+  })
+  return {
+    answered: () => answered,
+    stop: async () => {
+      running = false
+      await Promise.all(clients)
+    }
+  }
+}
+
+/** The messages of the JSON log lines of `output`. */
+const messages = (output: string) =>
+  output.split("\n").flatMap((line) => {
+    try {
+      return [JSON.parse(line).message as string]
+    } catch {
+      return []
+    }
+  })
 
 /** A started server on a fresh port; stopped (if still running) after `use`. */
 const withServer = async (overrides: Record<string, string>, use: (server: Server, port: number) => Promise<void>) => {
@@ -194,6 +249,124 @@ describe("shutdown", () => {
       expect(await exited(server.process, 30_000), server.output()).toBe(0)
     })
   }, 60_000)
+})
+
+describe("shutdown under load, with the database cutting its connections", () => {
+  for (const workers of [true, false]) {
+    it(`stops (RUN_WORKERS=${workers}), logging each step, while every connection it opens is cut`, async () => {
+      const overrides = { RUN_WORKERS: String(workers), MAX_TICKETS_PER_CUSTOMER_PER_EVENT: "1000000", SHUTDOWN_DEADLINE_MS: "20000" }
+      await withServer(overrides, async (server, port) => {
+        const base = `http://127.0.0.1:${port}/api`
+        const { customer, eventId } = await eventAndCustomer(base, 1_000_000)
+        const load = bookingLoad(base, customer, eventId, 32)
+        const cutter = await database()
+        try {
+          await waitFor(load.answered, (n) => n >= 100)
+          server.process.kill("SIGTERM")
+          const exit = exited(server.process, 25_000)
+          let cut = 0
+          while (server.process.exitCode === null && server.process.signalCode === null) {
+            const { rowCount } = await cutter.query(
+              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            cut += rowCount ?? 0
+            await sleep(100)
+          }
+          expect(await exit, server.output()).toBe(0)
+          expect(cut).toBeGreaterThan(0)
+        } finally {
+          await load.stop()
+          await cutter.end()
+        }
+        const logged = messages(server.output())
+        const at = (prefix: string) => logged.findIndex((message) => message.startsWith(prefix))
+        expect(logged).toContain("SIGTERM received: stopping (at most 20000 ms)")
+        for (const step of ["the HTTP server", "the booking engine", "the outbox relay and job queues", "the database"]) {
+          expect(at(`stopped ${step} (`), step).toBeGreaterThan(at("SIGTERM received"))
+        }
+        expect(at("stopped the job workers (") > 0).toBe(workers)
+        expect(at("stopped the booking engine (")).toBeGreaterThan(at("stopped the HTTP server ("))
+        expect(at("stopped the outbox relay and job queues (")).toBeGreaterThan(at("stopped the booking engine ("))
+        expect(at("stopped the database (")).toBeGreaterThan(at("stopped the outbox relay and job queues ("))
+        expect(logged.at(-1)).toMatch(/^stopped \(\d+ ms\)$/)
+      })
+    }, 60_000)
+  }
+
+  it("past SHUTDOWN_DEADLINE_MS says what it still waits for and exits 1", async () => {
+    const overrides = { SHUTDOWN_DEADLINE_MS: "2000", SHUTDOWN_TIMEOUT_MS: "60000", REQUEST_DEADLINE_MS: "60000" }
+    await withServer(overrides, async (server, port) => {
+      const base = `http://127.0.0.1:${port}/api`
+      const { customer, eventId } = await eventAndCustomer(base, 10)
+      const lock = await lockEvent(eventId)
+      const db = await database()
+      try {
+        const stuck = book(base, customer, eventId).catch(() => undefined)
+        const waiting = () =>
+          db.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        await waitFor(waiting, ({ rows }) => rows[0].n > 0)
+        server.process.kill("SIGTERM")
+        expect(await exited(server.process, 15_000)).toBe(1)
+        expect(messages(server.output())).toContain(
+          "shutdown not done after SHUTDOWN_DEADLINE_MS (2000 ms), exiting; still waiting for: the HTTP server: requests in flight: 1"
+        )
+        await stuck
+      } finally {
+        await lock.release()
+        await db.end()
+      }
+    })
+  }, 60_000)
+})
+
+describe("after a crash", () => {
+  it(
+    "kill -9 while keyed bookings run, then a restart: each retry is answered within 5 s of the restart, each key booked once",
+    async () => {
+      const port = await freePort()
+      const base = `http://127.0.0.1:${port}/api`
+      let server = start(settings(port))
+      const db = await database()
+      try {
+        await waitUntilUp(server, base)
+        const { customer, eventId } = await eventAndCustomer(base, 100)
+        const keys = Array.from({ length: 8 }, (_, i) => `crash-${process.pid}-${Date.now()}-${i}`)
+        // The bookings wait for the event's row lock (taken here), each holding its key, when the process dies.
+        const lock = await lockEvent(eventId)
+        for (const key of keys) void book(base, customer, eventId, key).catch(() => undefined)
+        const held = () => db.query("SELECT count(*)::int AS n FROM idempotency_keys WHERE key = ANY($1) AND locked_until > now()", [keys])
+        await waitFor(held, ({ rows }) => rows[0].n === keys.length)
+        server.process.kill("SIGKILL")
+        await exited(server.process, 10_000)
+        await lock.release()
+
+        server = start(settings(port))
+        await waitUntilUp(server, base)
+        const restarted = Date.now()
+        const answers = await Promise.all(keys.map(async (key) => {
+          for (;;) {
+            const answer = await book(base, customer, eventId, key)
+            if (answer.status !== 409 || Date.now() - restarted > 20_000) return { ...answer, after: Date.now() - restarted }
+            await sleep(100)
+          }
+        }))
+        expect(answers.map(({ status }) => status)).toEqual(keys.map(() => 201))
+        expect(Math.max(...answers.map(({ after }) => after))).toBeLessThan(5_000)
+        const { rows } = await db.query(
+          `SELECT k.key, count(b.id)::int AS bookings FROM idempotency_keys k LEFT JOIN bookings b ON b.idempotency_id = k.id
+         WHERE k.key = ANY($1) GROUP BY k.key`,
+          [keys]
+        )
+        expect(rows.map(({ bookings }) => bookings)).toEqual(keys.map(() => 1))
+        const booked = await db.query("SELECT count(*)::int AS n FROM bookings WHERE event_id = $1", [eventId])
+        expect(booked.rows[0].n).toBe(keys.length)
+      } finally {
+        cleanUp(server)
+        await db.end()
+      }
+    },
+    60_000
+  )
 })
 
 describe("npm scripts", () => {

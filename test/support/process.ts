@@ -147,3 +147,38 @@ export const waitFor = async <A>(read: () => A | Promise<A>, done: (a: A) => boo
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
+
+/** A JSON request to a running server (`base` ends in `/api`): its status, headers and body as text. */
+export const send = async (
+  base: string,
+  method: "GET" | "POST",
+  path: string,
+  options: { readonly json?: unknown; readonly token?: string; readonly headers?: Record<string, string> } = {}
+) => {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(options.json === undefined ? {} : { "content-type": "application/json" }),
+      ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+      ...options.headers
+    },
+    signal: AbortSignal.timeout(30_000),
+    ...(options.json === undefined ? {} : { body: JSON.stringify(options.json) })
+  })
+  return { status: response.status, headers: response.headers, text: await response.text() }
+}
+
+let accounts = 0
+/** An organizer's token and an event of theirs with `totalTickets`, and a customer's token, on a running server. */
+export const eventAndCustomer = async (base: string, totalTickets: number) => {
+  const token = async (role: "ORGANIZER" | "CUSTOMER") => {
+    const account = { email: `${role.toLowerCase()}-${process.pid}-${++accounts}@e2e.io`, password: "e2e-password-123" }
+    await send(base, "POST", "/auth/register", { json: { ...account, role } })
+    return JSON.parse((await send(base, "POST", "/auth/login", { json: account })).text).token as string
+  }
+  const event = await send(base, "POST", "/events", {
+    token: await token("ORGANIZER"),
+    json: { title: "E2E", date: new Date(Date.now() + 86_400_000).toISOString(), location: "Loopback", totalTickets }
+  })
+  return { eventId: JSON.parse(event.text).id as number, customer: await token("CUSTOMER") }
+}

@@ -1,10 +1,11 @@
 /**
  * The Idempotency-Key mechanism on its own, over the in-memory key store and a TestClock: what is
- * stored and replayed, what lets a retry run, leases of requests that died, expiry and purging.
+ * stored and replayed, what lets a retry run, leases renewed while requests run and taken over
+ * once their process died, expiry and purging.
  */
 import { HttpApiSchema, HttpServerResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Layer, Ref, Schema, TestClock } from "effect"
+import { Context, Deferred, Effect, Exit, Fiber, Layer, Ref, Schema, Scope, TestClock } from "effect"
 import { AppConfig } from "../../src/Config.ts"
 import { errorResponse, NotEnoughTickets, Overloaded, Unauthorized, ValidationError } from "../../src/Domain/Errors.ts"
 import type { IdempotencyId, UserId } from "../../src/Domain/Ids.ts"
@@ -13,7 +14,7 @@ import { IdempotencyStore } from "../../src/Platform/IdempotencyStore.ts"
 
 const Created = Schema.Struct({ n: Schema.Number }).annotations(HttpApiSchema.annotations({ status: 201 }))
 
-// The default deadline is 15 s: a held key's lease is 30 s. Keys are kept 24 h.
+// Claims made on the store itself below (requests of a process that then died) take a 30 s lease. Keys are kept 24 h.
 const LEASE = "30 seconds"
 const TestLayer = Idempotency.layer.pipe(Layer.provideMerge(IdempotencyStore.layerMemory), Layer.provide(AppConfig.layerTest()))
 
@@ -99,6 +100,37 @@ describe("Idempotency", () => {
       yield* TestClock.adjust("1 second")
       expect(yield* run(call("k", "f"), op(1))).toEqual({ n: 1 })
       expect(yield* runs).toEqual([dead.held.id])
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.effect("a running request's key is renewed while it runs; once its process is gone, a retry takes it over within seconds", () =>
+    Effect.gen(function*() {
+      const { op, runs } = yield* recorder
+      const started = yield* Deferred.make<void>()
+      const finish = yield* Deferred.make<void>()
+      const slow = yield* Effect.fork(
+        run(call("slow"), () => Deferred.succeed(started, undefined).pipe(Effect.zipRight(Deferred.await(finish)), Effect.as({ n: 1 })))
+      )
+      yield* Deferred.await(started)
+      yield* TestClock.adjust("1 minute")
+      expect((yield* Effect.flip(run(call("slow"), op(2))))._tag).toBe("IdempotencyKeyInUse")
+      yield* Deferred.succeed(finish, undefined)
+      expect(yield* Fiber.join(slow)).toEqual({ n: 1 })
+
+      // Another process (its own Idempotency over the same store) holds a key and dies mid-request.
+      const other = yield* Scope.make()
+      const elsewhere = Context.get(
+        yield* Layer.buildWithScope(Idempotency.layer.pipe(Layer.provide(AppConfig.layerTest())), other),
+        Idempotency
+      )
+      const held = yield* Deferred.make<void>()
+      yield* Effect.fork(elsewhere.run(call("k"), () => Deferred.succeed(held, undefined).pipe(Effect.zipRight(Effect.never))))
+      yield* Deferred.await(held)
+      yield* Scope.close(other, Exit.void)
+      yield* TestClock.adjust("3 seconds")
+      expect((yield* Effect.flip(run(call("k"), op(3))))._tag).toBe("IdempotencyKeyInUse")
+      yield* TestClock.adjust("1 second")
+      expect(yield* run(call("k"), op(3))).toEqual({ n: 3 })
+      expect(yield* runs).toHaveLength(1)
     }).pipe(Effect.provide(TestLayer)))
 
   it.effect(`keys are kept IDEMPOTENCY_TTL_HOURS (24): then the key starts afresh, with a new id, for any request`, () =>
