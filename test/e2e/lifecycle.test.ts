@@ -129,7 +129,10 @@ const bookingLoad = (base: string, token: string, eventId: number, connections: 
 const messages = (output: string) =>
   output.split("\n").flatMap((line) => {
     try {
-      return [JSON.parse(line).message as string]
+      // A line logged with its cause carries [text, cause]: the text is what the steps are told by.
+      const { message } = JSON.parse(line) as { message: unknown }
+      const text = Array.isArray(message) ? message[0] : message
+      return typeof text === "string" ? [text] : []
     } catch {
       return []
     }
