@@ -1,5 +1,13 @@
 /** The HTTP application: handlers over services, the API's middleware, docs, and the server's wrapping. */
-import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer, HttpServerResponse } from "@effect/platform"
+import {
+  FileSystem,
+  HttpApiBuilder,
+  HttpApiScalar,
+  HttpIncomingMessage,
+  HttpMiddleware,
+  HttpServer,
+  HttpServerResponse
+} from "@effect/platform"
 import { Effect, FiberRef, Layer, Option } from "effect"
 import { Accounts } from "./Accounts/Accounts.ts"
 import { AuthenticationLive, OptionalAuthenticationLive } from "./Accounts/Authentication.ts"
@@ -62,6 +70,10 @@ const ServeLive = Layer.unwrapEffect(
     // Wrapping the app itself (not via serve's middleware, which only observes a response already
     // sent) lets the edge shape every response.
     return HttpServer.serve(edge({ metrics: requestMetrics(routes), deadlineMs: server.deadlineMs })(errorResponses(maxBodyBytes)(app)))
+      .pipe(
+        // In the server's context once: provided per request, it cost a copy of the request's context.
+        Layer.provide(Layer.succeed(HttpIncomingMessage.MaxBodySize, Option.some(FileSystem.Size(maxBodyBytes))))
+      )
   })
 )
 
