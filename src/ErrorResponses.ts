@@ -109,9 +109,10 @@ const tooDeep = (field: string) =>
  * a logged 500. Built once with the body limit: per request it is a few plain steps.
  */
 export const errorResponses = (maxBodyBytes: number) => <E, R>(app: HttpApp.HttpApp<HttpServerResponse.HttpServerResponse, E, R>) => {
-  const answered = app.pipe(
-    HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)),
-    Effect.catchAllCause((cause) => Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => unanswered(request, cause)))
+  // The platform's body limit (MaxBodySize) is provided with the server (Http.ts), not here per request.
+  const answered = Effect.catchAllCause(
+    app,
+    (cause) => Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => unanswered(request, cause))
   )
   return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const declared = request.headers["content-length"]

@@ -1,6 +1,17 @@
 /** The HTTP application: handlers over services, the API's middleware, docs, and the server's wrapping. */
-import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer, HttpServerResponse } from "@effect/platform"
-import { Effect, FiberRef, Layer, Option } from "effect"
+import {
+  Etag,
+  FileSystem,
+  HttpApiBuilder,
+  HttpApiScalar,
+  HttpIncomingMessage,
+  HttpMiddleware,
+  HttpPlatform,
+  HttpServer,
+  HttpServerResponse,
+  Path
+} from "@effect/platform"
+import { Context, Effect, FiberRef, Layer, Option, Scope } from "effect"
 import { Accounts } from "./Accounts/Accounts.ts"
 import { AuthenticationLive, OptionalAuthenticationLive } from "./Accounts/Authentication.ts"
 import { AccountsHttp } from "./Accounts/Http.ts"
@@ -20,6 +31,7 @@ import { HoldsHttp } from "./Holds/Http.ts"
 import { edge } from "./Platform/Edge.ts"
 import { Idempotency } from "./Platform/Idempotency.ts"
 import { REPLAYED_HEADER } from "./Platform/IdempotencyKey.ts"
+import { RequestLog } from "./Platform/Logging.ts"
 import { requestMetrics } from "./Telemetry/Metrics.ts"
 import { WaitlistHttp } from "./Waitlist/Http.ts"
 import { Waitlist } from "./Waitlist/Waitlist.ts"
@@ -54,16 +66,35 @@ const CorsLive = Layer.unwrapEffect(
 )
 
 /** The app with its outer layers; request metrics are labelled by the router's own routes. */
-const ServeLive = Layer.unwrapEffect(
+const ServeLive = Layer.scopedDiscard(
   Effect.gen(function*() {
     const app = yield* HttpApiBuilder.httpApp
     const { routes } = yield* HttpApiBuilder.Router.router
     const { maxBodyBytes, server } = yield* AppConfig
+    const log = yield* RequestLog
     // Wrapping the app itself (not via serve's middleware, which only observes a response already
     // sent) lets the edge shape every response.
-    return HttpServer.serve(edge({ metrics: requestMetrics(routes), deadlineMs: server.deadlineMs })(errorResponses(maxBodyBytes)(app)))
+    const served = edge({ metrics: requestMetrics(routes), deadlineMs: server.deadlineMs, log })(errorResponses(maxBodyBytes)(app))
+    // Requests run in the context the server is given here. The API's handlers and middleware carry
+    // the services they were built with, so it holds only what the platform reads per request, and
+    // the body limit. The platform copies a request's context five times or more (adding the
+    // request, its scope, its route, then each handler's services): with all of the process's
+    // services (35) in it, that was a tenth of a trivial request's cost.
+    yield* HttpServer.serveEffect(served).pipe(
+      Effect.mapInputContext((context: Context.Context<ServerServices>) =>
+        Context.add(
+          Context.pick(HttpServer.HttpServer, HttpPlatform.HttpPlatform, FileSystem.FileSystem, Path.Path, Etag.Generator, Scope.Scope)(
+            context
+          ),
+          HttpIncomingMessage.MaxBodySize,
+          Option.some(FileSystem.Size(maxBodyBytes))
+        )
+      )
+    )
   })
 )
+
+type ServerServices = HttpServer.HttpServer | HttpPlatform.HttpPlatform | FileSystem.FileSystem | Path.Path | Etag.Generator | Scope.Scope
 
 /**
  * `GET /` and `GET /api` lead to the docs. 302, not 308: a permanent redirect is cached by browsers

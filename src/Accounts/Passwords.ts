@@ -4,8 +4,8 @@ import { traced } from "../Telemetry/Tracing.ts"
 import { makePasswordWorkers } from "./PasswordWorkers.ts"
 
 /**
- * Password hashing (bcrypt, in worker threads: PasswordWorkers.ts). The hash of a throw-away
- * password lets a login for an unknown email cost the same.
+ * Password hashing (bcrypt, in worker threads: PasswordWorkers.ts). A login for an unknown email
+ * is compared against a stand-in hash, so that it costs the same.
  */
 export class Passwords extends Context.Tag("Passwords")<Passwords, {
   readonly hash: (password: Redacted.Redacted<string>) => Effect.Effect<string>
@@ -19,16 +19,13 @@ export class Passwords extends Context.Tag("Passwords")<Passwords, {
       const run = yield* makePasswordWorkers(passwordWorkers)
       const hash = (password: Redacted.Redacted<string>) =>
         run<string>({ op: "hash", password: Redacted.value(password), cost: bcryptCost })
-      // Needed only for unknown emails: computed in the background so that start-up does not wait for it.
-      const dummyHash = yield* Effect.cached(hash(Redacted.make("a password nobody has")))
-      yield* Effect.forkScoped(dummyHash)
+      // Well formed and at the same cost, so a compare with it takes as long as with a real hash, but
+      // no password's digest is 31 "a"s; nothing is hashed for it (at start-up that woke a thread).
+      const standIn = `$2b$${String(bcryptCost).padStart(2, "0")}$${"a".repeat(53)}`
       return {
         hash,
         verify: (password, stored) =>
-          Effect.flatMap(
-            stored === undefined ? dummyHash : Effect.succeed(stored),
-            (hash) => run<boolean>({ op: "compare", password: Redacted.value(password), hash })
-          ).pipe(
+          run<boolean>({ op: "compare", password: Redacted.value(password), hash: stored ?? standIn }).pipe(
             Effect.map((matches) => matches && stored !== undefined)
           )
       }

@@ -20,7 +20,8 @@ export interface ThreadPoolOptions {
 const RESTART_AFTER_MS = 1000
 
 interface Slot {
-  worker: Worker
+  /** Undefined until the slot's first task: a thread costs memory (its own V8 heap) and start-up time. */
+  worker: Worker | undefined
   startedAt: number
   /** Why the thread is gone while it waits to be replaced. */
   down: Error | undefined
@@ -28,8 +29,10 @@ interface Slot {
 }
 
 /**
- * A pool of `size` threads, stopped when the scope closes; each task goes to the least busy one.
- * Threads are referenced only while they have work: an idle pool never keeps the process alive.
+ * A pool of up to `size` threads, stopped when the scope closes; each task goes to the least busy
+ * one, and a thread is started when a task first needs it (a process that never hashes a password
+ * or sends a mail starts no thread for it). Threads are referenced only while they have work: an
+ * idle pool never keeps the process alive.
  * A thread that dies fails the tasks it held (defects) and is replaced; tasks sent while it is
  * down fail at once rather than wait for ever.
  */
@@ -40,9 +43,10 @@ export const makeThreadPool = <Task, Result>(
     let nextId = 0
     let closing = false
 
-    /** Answers the tasks of `slot`'s current thread, and replaces the thread when it dies. */
-    const watch = (slot: Slot) => {
-      const { worker } = slot
+    /** Starts `slot`'s thread; answers its tasks, and replaces it when it dies. */
+    const start = (slot: Slot) => {
+      const worker = new Worker(source, { eval: true, workerData })
+      Object.assign(slot, { worker, startedAt: Date.now(), down: undefined })
       worker.on("message", ({ error, id, value }: { id: number; value?: unknown; error?: string }) => {
         const waiting = slot.pending.get(id)
         slot.pending.delete(id)
@@ -60,28 +64,20 @@ export const makeThreadPool = <Task, Result>(
         slot.pending.clear()
         const wait = Math.max(0, slot.startedAt + RESTART_AFTER_MS - Date.now())
         setTimeout(() => {
-          if (closing) return
-          Object.assign(slot, { worker: spawn(), startedAt: Date.now(), down: undefined })
-          watch(slot)
+          if (!closing) start(slot)
         }, wait).unref()
       })
       worker.unref()
     }
 
-    const spawn = () => new Worker(source, { eval: true, workerData })
-
     const slots = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        Array.from({ length: size }, () => {
-          const slot: Slot = { worker: spawn(), startedAt: Date.now(), down: undefined, pending: new Map() }
-          watch(slot)
-          return slot
-        })
+        Array.from({ length: size }, (): Slot => ({ worker: undefined, startedAt: 0, down: undefined, pending: new Map() }))
       ),
       (slots) =>
         Effect.promise(() => {
           closing = true
-          return Promise.all(slots.map((slot) => slot.worker.terminate()))
+          return Promise.all(slots.map((slot) => slot.worker?.terminate()))
         })
     )
 
@@ -89,12 +85,17 @@ export const makeThreadPool = <Task, Result>(
       Effect.suspend(() => {
         const live = slots.filter((slot) => slot.down === undefined)
         if (live.length === 0) return Effect.die(slots[0]!.down!)
-        const slot = live.reduce((least, slot) => slot.pending.size < least.pending.size ? slot : least)
+        // An idle thread already started, else one not started yet, else the least busy.
+        const slot = live.reduce((best, slot) =>
+          slot.pending.size < best.pending.size || (slot.pending.size === best.pending.size && best.worker === undefined) ? slot : best
+        )
+        if (slot.worker === undefined) start(slot)
+        const worker = slot.worker!
         const id = nextId++
         const done = Deferred.unsafeMake<unknown, ThreadTaskError>(FiberId.none)
-        if (slot.pending.size === 0) slot.worker.ref()
+        if (slot.pending.size === 0) worker.ref()
         slot.pending.set(id, done)
-        slot.worker.postMessage({ id, task })
+        worker.postMessage({ id, task })
         return Deferred.await(done) as Effect.Effect<Result, ThreadTaskError>
       })
   })

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Schedule } from "effect"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { makeThreadPool, ThreadTaskError } from "../../src/Platform/ThreadPool.ts"
 
 /** Doubles a number; "fail" answers an error; "crash" ends its thread. */
@@ -35,5 +38,32 @@ describe("ThreadPool", () => {
         Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("5 seconds")))
       )
       expect(answer).toBe(42)
+    })))
+
+  it.live("starts a thread only when a task needs it: none before the first task, a second only while the first is busy", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "thread-pool-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const log = join(dir, "started")
+      // Each thread notes its start; "slow" answers after 300 ms.
+      const run = yield* makeThreadPool<number | "slow", number>({
+        source: `
+          const { parentPort, workerData, threadId } = require("node:worker_threads")
+          require("node:fs").appendFileSync(workerData, threadId + "\\n")
+          parentPort.on("message", ({ id, task }) =>
+            setTimeout(() => parentPort.postMessage({ id, value: threadId }), task === "slow" ? 300 : 0))`,
+        workerData: log,
+        size: 2
+      })
+      const started = () => existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").length : 0
+      yield* Effect.sleep("200 millis")
+      expect(started()).toBe(0)
+      const first = yield* run(1)
+      expect(yield* run(2)).toBe(first) // the idle thread, not a new one
+      expect(started()).toBe(1)
+      const [slow, other] = yield* Effect.all([run("slow"), Effect.delay(run(3), "50 millis")], { concurrency: 2 })
+      expect(slow).toBe(first)
+      expect(other).not.toBe(first)
+      expect(started()).toBe(2)
     })))
 })
