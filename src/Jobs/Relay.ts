@@ -93,15 +93,12 @@ export const RelayLive = Layer.scopedDiscard(
       )
     )
     yield* Effect.forever(direct).pipe(Effect.forkScoped)
+    // Unmarked rows are only published again by the sweep: harmless, so a failure is logged, not retried.
     const mark = Effect.flatMap(Ref.getAndSet(published, []), (ids) => ids.length === 0 ? Effect.void : outbox.markPublished(ids))
-    yield* mark.pipe(
-      // Unmarked rows are only published again by the sweep: harmless, so a failure is logged, not retried.
-      Effect.catchAllCause((cause) => Effect.logWarning("marking published outbox rows failed", cause)),
-      Effect.repeat(Schedule.spaced(MARK_EVERY)),
-      Effect.forkScoped
-    )
+      .pipe(Effect.catchAllCause((cause) => Effect.logWarning("marking published outbox rows failed", cause)))
+    yield* mark.pipe(Effect.repeat(Schedule.spaced(MARK_EVERY)), Effect.forkScoped)
     // The last marks before the pool closes (the scope closes this layer before the database's).
-    yield* Effect.addFinalizer(() => Effect.ignore(mark))
+    yield* Effect.addFinalizer(() => mark)
 
     /** Publishes batches until nothing old enough is pending. */
     const sweep = outbox.publishPending(RELAY_BATCH, backend.publish, SWEEP_MIN_AGE_MS).pipe(
