@@ -13,7 +13,7 @@ import { join } from "node:path"
 import pg from "pg"
 import { bookingRequest, customersWithTokens, roofBookingRequest } from "./customers.ts"
 import { load } from "./load.ts"
-import { type Child, settle, startChild, together } from "./processes.ts"
+import { type Child, npmStartFlags, settle, startChild, together } from "./processes.ts"
 import { topFunctions } from "./profile-top.ts"
 import { scratch } from "./scratch.ts"
 
@@ -23,7 +23,7 @@ const connections = Number(connectionsArg)
 const profile = process.argv.includes("--profile")
 const PROFILE_DIR = "bench/profile-scenario"
 // NODE_FLAGS="…" tries other flags for the server (npm start's are the default).
-const NODE_FLAGS = process.env.NODE_FLAGS?.split(" ") ?? ["--single-threaded-gc", "--max-semi-space-size=32"]
+const NODE_FLAGS = process.env.NODE_FLAGS?.split(" ") ?? npmStartFlags()
 
 /**
  * Runs `run` twice (the first warms up) and reports the second with the server's CPU per request:
