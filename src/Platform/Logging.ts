@@ -4,7 +4,7 @@ import { isProduction } from "../Config.ts"
 
 /**
  * Log lines are gathered and written to stdout at most every FLUSH_MS (and at exit, SIGTERM's
- * included): under load one write carries hundreds of lines, instead of a console call and a
+ * included): under load one write carries many lines, instead of a console call and a
  * write per line.
  */
 const FLUSH_MS = 20
