@@ -17,6 +17,13 @@ export interface Child {
   readonly stop: () => Promise<void>
 }
 
+/** The node flags `npm start` runs the server with, read from package.json so that they cannot drift apart. */
+export const npmStartFlags = (): Array<string> =>
+  /exec node (.*) dist\/src\/main\.js/.exec(JSON.parse(readFileSync("package.json", "utf8")).scripts.start)![1]!.split(" ")
+
+/** The resident memory of process `pid`, in MB. */
+export const rssMbOf = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024)
+
 export const freePort = () =>
   new Promise<number>((resolve) => {
     const server = createServer().listen(0, "127.0.0.1", () => {
@@ -57,7 +64,7 @@ export const startChild = async (
   const handle: Child = {
     url,
     pid: child.pid!,
-    rssMb: () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))![1]) / 1024),
+    rssMb: () => rssMbOf(child.pid!),
     cpuMs: () => {
       // utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 10 ms.
       const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ")

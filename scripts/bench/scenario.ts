@@ -17,7 +17,7 @@ import { join } from "node:path"
 import pg from "pg"
 import { bookingRequest, customersWithTokens, roofBookingRequest } from "./customers.ts"
 import { load, type Run, sequential } from "./load.ts"
-import { type Child, settle, startChild, together } from "./processes.ts"
+import { type Child, npmStartFlags, settle, startChild, together } from "./processes.ts"
 import { costCentres, topFunctions } from "./profile-top.ts"
 import { scratch } from "./scratch.ts"
 import { type PgCounts, pgTap, type RedisCounts, redisTap, type Tap } from "./wire.ts"
@@ -29,7 +29,7 @@ const profile = process.argv.includes("--profile")
 const statements = process.argv.includes("--statements")
 const PROFILE_DIR = "bench/profile-scenario"
 // NODE_FLAGS="…" tries other flags for the server (npm start's are the default).
-const NODE_FLAGS = process.env.NODE_FLAGS?.split(" ") ?? ["--single-threaded-gc", "--max-semi-space-size=32"]
+const NODE_FLAGS = process.env.NODE_FLAGS?.split(" ") ?? npmStartFlags()
 
 /** The counting proxies of `--statements`. */
 interface Taps {

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto"
 import { existsSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import pg from "pg"
 import { deleteKeysUnder } from "../redis-keys.ts"
 
 /**
@@ -28,6 +29,25 @@ export const scratch = () => {
     remove: async () => {
       rmSync(mailDir, { recursive: true, force: true })
       if (redisUrl) await deleteKeysUnder(redisUrl, queuePrefix)
+    }
+  }
+}
+
+/** A new, empty database on DATABASE_URL's server, named `<prefix>_<random>`: its URL, and how to drop it. */
+export const scratchDatabase = async (prefix: string) => {
+  const server = process.env.DATABASE_URL
+  if (server === undefined) throw new Error("DATABASE_URL: the PostgreSQL server to make a scratch database on")
+  const admin = new pg.Client({ connectionString: server })
+  await admin.connect()
+  const database = `${prefix}_${randomBytes(6).toString("hex")}`
+  await admin.query(`CREATE DATABASE ${database}`)
+  const url = new URL(server)
+  url.pathname = `/${database}`
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+      await admin.end()
     }
   }
 }

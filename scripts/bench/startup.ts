@@ -3,25 +3,23 @@
  * already migrated (a scratch database on DATABASE_URL's server, migrated by a first start that is
  * not counted). Prints the median and the range of `runs` starts, through `npm start` (npm, its
  * prestart check, then node with npm start's flags) and through node directly (the same flags on
- * dist/src/main.js). The server runs as `npm start` runs it: workers in its process, its queues on
- * REDIS_URL when that is set, else on PostgreSQL.
+ * dist/src/main.js), and the server's RSS once it has been idle for 10 s. The server runs as
+ * `npm start` runs it: workers in its process, its queues on REDIS_URL when that is set, else on
+ * PostgreSQL.
  *
  *   DATABASE_URL=postgres://… npx tsx scripts/bench/startup.ts [runs]
  */
 import { spawn } from "node:child_process"
-import { randomBytes } from "node:crypto"
 import { once } from "node:events"
-import { readFileSync } from "node:fs"
 import { request } from "node:http"
-import pg from "pg"
-import { freePort } from "./processes.ts"
-import { scratch } from "./scratch.ts"
+import { freePort, npmStartFlags, rssMbOf } from "./processes.ts"
+import { scratch, scratchDatabase } from "./scratch.ts"
 
 const runs = Number(process.argv[2] ?? 5)
+const IDLE_MS = 10_000
 
-// npm start's node flags, read from package.json so that they cannot drift apart.
-const startScript: string = JSON.parse(readFileSync("package.json", "utf8")).scripts.start
-const nodeFlags = /exec node (.*) dist\/src\/main\.js/.exec(startScript)![1]!.split(" ")
+// NODE_FLAGS="…" tries other flags for node (npm start keeps its own).
+const nodeFlags = process.env.NODE_FLAGS?.split(" ") ?? npmStartFlags()
 
 /** Whether GET /api/health answers 200 now. */
 const healthy = (port: number) =>
@@ -35,8 +33,11 @@ const healthy = (port: number) =>
     req.end()
   })
 
-/** Milliseconds from spawning `command` to the server's first 200, then it is stopped. */
-const startOnce = async (command: ReadonlyArray<string>, env: Record<string, string>) => {
+/**
+ * Milliseconds from spawning `command` to the server's first 200; then, given `idleMs`, its RSS
+ * after that long idle. Then it is stopped.
+ */
+const startOnce = async (command: ReadonlyArray<string>, env: Record<string, string>, idleMs = 0) => {
   const port = await freePort()
   const started = performance.now()
   const child = spawn(command[0]!, command.slice(1), { env: { ...process.env, ...env, PORT: String(port) }, stdio: "ignore" })
@@ -45,7 +46,10 @@ const startOnce = async (command: ReadonlyArray<string>, env: Record<string, str
       if (child.exitCode !== null || performance.now() > deadline) throw new Error(`${command.join(" ")} did not start`)
       await new Promise((resolve) => setTimeout(resolve, 2))
     }
-    return performance.now() - started
+    const ms = performance.now() - started
+    if (idleMs === 0) return { ms, rssMb: 0 }
+    await new Promise((resolve) => setTimeout(resolve, idleMs))
+    return { ms, rssMb: rssMbOf(child.pid!) }
   } finally {
     child.kill("SIGTERM")
     if (child.exitCode === null) await once(child, "exit")
@@ -60,17 +64,10 @@ const summary = (times: Array<number>) => {
 }
 
 const main = async () => {
-  const server = process.env.DATABASE_URL
-  if (server === undefined) throw new Error("DATABASE_URL: the PostgreSQL server to make a scratch database on")
-  const admin = new pg.Client({ connectionString: server })
-  await admin.connect()
-  const database = `startup_${randomBytes(6).toString("hex")}`
-  await admin.query(`CREATE DATABASE ${database}`)
-  const url = new URL(server)
-  url.pathname = `/${database}`
+  const database = await scratchDatabase("startup")
   const space = scratch()
   try {
-    const env = { DATABASE_URL: url.toString(), ...space.env }
+    const env = { DATABASE_URL: database.url, ...space.env }
     const npm = ["npm", "start", "--silent"]
     const node = [process.execPath, ...nodeFlags, "dist/src/main.js"]
     // The first start builds dist/ if a source changed, and migrates the database: not counted.
@@ -78,15 +75,16 @@ const main = async () => {
     const viaNpm: Array<number> = []
     const viaNode: Array<number> = []
     for (let i = 0; i < runs; i++) {
-      viaNpm.push(await startOnce(npm, env))
-      viaNode.push(await startOnce(node, env))
+      viaNpm.push((await startOnce(npm, env)).ms)
+      viaNode.push((await startOnce(node, env)).ms)
     }
+    const { rssMb } = await startOnce(node, env, IDLE_MS)
     console.log(`start-up to the first 200 of GET /api/health, database migrated:`)
     console.log(`  npm start:                 ${summary(viaNpm)}`)
     console.log(`  node ${nodeFlags.join(" ")} dist/src/main.js: ${summary(viaNode)}`)
+    console.log(`RSS after ${IDLE_MS / 1000} s idle, once started: ${rssMb} MB`)
   } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
-    await admin.end()
+    await database.drop()
     await space.remove()
   }
 }

@@ -69,8 +69,8 @@ const deadlineFiberId = FiberId.runtime(-503, 0)
 /**
  * Sets the edge's headers on Node's response, to which the platform adds the app's own headers
  * when it writes it. Merged into the app's response instead, they cost a copy of it per header,
- * or 20-30 µs with `HttpServerResponse.setHeaders` (it merges with `{ ...a, ...b }`, which V8
- * runs at about 1 µs a property); Node checks each header once either way.
+ * or more with `HttpServerResponse.setHeaders` (it merges with `{ ...a, ...b }`, which V8 runs
+ * slowly, property by property, for a dozen); Node checks each header once either way.
  */
 const setEdgeHeaders = (
   request: HttpServerRequest.HttpServerRequest,

@@ -4,7 +4,7 @@ import { isProduction } from "../Config.ts"
 
 /**
  * Log lines are gathered and written to stdout at most every FLUSH_MS (and at exit, SIGTERM's
- * included): under load one write carries hundreds of lines, instead of a console call and a
+ * included): under load one write carries many lines, instead of a console call and a
  * write per line.
  */
 const FLUSH_MS = 20
@@ -114,7 +114,7 @@ const isoNow = () => {
   return lastIso
 }
 
-/** The production request line, assembled as text: `json` of its fields cost about three times as much. */
+/** The production request line, assembled as text: cheaper than `json` of its fields. */
 const jsonRequestLine = ({ durationMs, method, path, requestId, status }: RequestLine) =>
   `{"timestamp":"${isoNow()}","level":"INFO","message":"request","requestId":${JSON.stringify(requestId)},"method":${
     JSON.stringify(method)
