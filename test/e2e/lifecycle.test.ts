@@ -138,6 +138,30 @@ const messages = (output: string) =>
     }
   })
 
+/** Runs `use` while another connection holds an exclusive lock on the events table. */
+const withEventsLocked = async (use: () => Promise<void>) => {
+  const lockScope = await Effect.runPromise(Scope.make())
+  try {
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const context = yield* Layer.build(PgClient.layer({ url: Redacted.make(databaseUrl), maxConnections: 1 }))
+        const sql = Context.get(context, SqlClient.SqlClient)
+        const locked = yield* Deferred.make<void>()
+        yield* sql`LOCK TABLE events IN ACCESS EXCLUSIVE MODE`.pipe(
+          Effect.zipRight(Deferred.succeed(locked, undefined)),
+          Effect.zipRight(Effect.never),
+          sql.withTransaction,
+          Effect.forkScoped
+        )
+        yield* Deferred.await(locked)
+      }).pipe(Scope.extend(lockScope))
+    )
+    await use()
+  } finally {
+    await Effect.runPromise(Scope.close(lockScope, Exit.void))
+  }
+}
+
 /** A started server on a fresh port; stopped (if still running) after `use`. */
 const withServer = async (overrides: Record<string, string>, use: (server: Server, port: number) => Promise<void>) => {
   const port = await freePort()
@@ -186,28 +210,27 @@ describe("time limits", () => {
 
   it("answers 503 RequestTimeout when a request is stuck past REQUEST_DEADLINE_MS (here: behind a lock held elsewhere)", async () => {
     await withServer({ REQUEST_DEADLINE_MS: "1000" }, async (_, port) => {
-      const lockScope = await Effect.runPromise(Scope.make())
-      try {
-        await Effect.runPromise(
-          Effect.gen(function*() {
-            const context = yield* Layer.build(PgClient.layer({ url: Redacted.make(databaseUrl), maxConnections: 1 }))
-            const sql = Context.get(context, SqlClient.SqlClient)
-            const locked = yield* Deferred.make<void>()
-            yield* sql`LOCK TABLE events IN ACCESS EXCLUSIVE MODE`.pipe(
-              Effect.zipRight(Deferred.succeed(locked, undefined)),
-              Effect.zipRight(Effect.never),
-              sql.withTransaction,
-              Effect.forkScoped
-            )
-            yield* Deferred.await(locked)
-          }).pipe(Scope.extend(lockScope))
-        )
+      await withEventsLocked(async () => {
         const response = await fetch(`http://127.0.0.1:${port}/api/events`, { signal: AbortSignal.timeout(15_000) })
         expect(response.status).toBe(503)
         expect(await response.json()).toEqual({ message: expect.any(String), status: 503, code: "RequestTimeout" })
-      } finally {
-        await Effect.runPromise(Scope.close(lockScope, Exit.void))
-      }
+      })
+    })
+  }, 60_000)
+
+  it("stops the work of a request whose client went away, and logs it with status 499 (here: stuck behind a lock)", async () => {
+    await withServer({}, async (server, port) => {
+      await withEventsLocked(async () => {
+        const client = new AbortController()
+        const request = fetch(`http://127.0.0.1:${port}/api/events`, { signal: client.signal }).catch(() => undefined)
+        await sleep(500)
+        client.abort()
+        await request
+        // Within the default 15 s deadline and with the lock still held: only a stopped request is logged by now.
+        const lines = () => server.output().split("\n").filter((line) => line.includes("\"path\":\"/api/events\""))
+        const [line] = await waitFor(lines, (found) => found.length > 0, 5_000)
+        expect(JSON.parse(line!)).toMatchObject({ message: "request", method: "GET", path: "/api/events", status: 499 })
+      })
     })
   }, 60_000)
 })
