@@ -22,7 +22,7 @@ const refusedByServer = (error: SqlError) => {
 
 /**
  * A statement to send with a transaction's COMMIT, and what to do with its rows once it committed
- * (`Transactions.atCommit`). Its text carries its values inline (no `$n` parameters): PostgreSQL
+ * (`atCommit` below). Its text carries its values inline (no `$n` parameters): PostgreSQL
  * takes several statements in one message only in the simple query protocol.
  */
 export interface AtCommit {
