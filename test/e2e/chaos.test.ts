@@ -31,7 +31,9 @@ const mailbox = (directory: string) =>
     return { booking: Number(/Booking: #(\d+)/.exec(mail)?.[1]), messageId: /^Message-ID:\s+(<[^>]*>)/im.exec(mail)?.[1] }
   })
 
-describe.skipIf(redisUrl === "")("database connections cut during a booking load", () => {
+// The queues on Redis when there is one (as CI runs it), else on BullMQ's PostgreSQL backend: the
+// guarantees are the same, so the test runs either way.
+describe("database connections cut during a booking load", () => {
   const scope = Effect.runSync(Scope.make())
   let server: Server | undefined
   let admin: pg.Client
@@ -46,14 +48,15 @@ describe.skipIf(redisUrl === "")("database connections cut during a booking load
 
   it("every 201 is a booking, the tickets add up, and every booking gets exactly one email", async () => {
     const databaseUrl = await Effect.runPromise(Scope.extend(freshDatabaseUrl, scope))
-    const prefix = await Effect.runPromise(Scope.extend(redisPrefix, scope))
+    const queues = redisUrl === ""
+      ? {}
+      : { REDIS_URL: redisUrl, QUEUE_PREFIX: await Effect.runPromise(Scope.extend(redisPrefix, scope)) }
     mailDir = mkdtempSync(join(tmpdir(), "event-booking-chaos-"))
     const port = await freePort()
     const base = `http://127.0.0.1:${port}/api`
     server = start({
       DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: prefix,
+      ...queues,
       PORT: String(port),
       JWT_SECRET: SECRET,
       MAIL_DIR: mailDir,
