@@ -181,6 +181,19 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
     )
 
     test(
+      "text that looks like SQL reaches the outbox as it was written (its rows travel inline with the COMMIT)",
+      Effect.gen(function*() {
+        const { event, organizer } = yield* aScene()
+        const location = "O'Brien's \\ Hall'); DROP TABLE bookings; -- $fn$ \u00e9\u{1F3B5}"
+        yield* Effect.flatMap(Events, (events) => events.update(organizer, event.id, { location }))
+        expect((yield* outboxRows).map(({ job }) => job._tag === "EventUpdated" && job.changes)).toEqual([
+          [{ field: "location", before: "Hall", after: location }]
+        ])
+        expect(yield* query((sql) => sql`SELECT count(*)::int AS n FROM bookings`)).toEqual([{ n: 0 }])
+      })
+    )
+
+    test(
       "an update writes one EventUpdated row on notification-queue, with the change",
       Effect.gen(function*() {
         const { event, organizer } = yield* aScene()
