@@ -184,12 +184,14 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
       "text that looks like SQL reaches the outbox as it was written (its rows travel inline with the COMMIT)",
       Effect.gen(function*() {
         const { event, organizer } = yield* aScene()
+        const bookings = query((sql) => sql`SELECT count(*)::int AS n FROM bookings`)
+        const before = yield* bookings
         const location = "O'Brien's \\ Hall'); DROP TABLE bookings; -- $fn$ \u00e9\u{1F3B5}"
         yield* Effect.flatMap(Events, (events) => events.update(organizer, event.id, { location }))
         expect((yield* outboxRows).map(({ job }) => job._tag === "EventUpdated" && job.changes)).toEqual([
           [{ field: "location", before: "Hall", after: location }]
         ])
-        expect(yield* query((sql) => sql`SELECT count(*)::int AS n FROM bookings`)).toEqual([{ n: 0 }])
+        expect(yield* bookings).toEqual(before)
       })
     )
 
