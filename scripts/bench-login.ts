@@ -38,7 +38,7 @@ program.pipe(
   Effect.provide(
     Accounts.layer.pipe(
       Layer.provide([Passwords.layer, Tokens.layer, PersistenceMemory]),
-      Layer.provide(AppConfig.layerTest({ bcryptCost: 10 }))
+      Layer.provide(AppConfig.layerTest({ BCRYPT_COST: 10 }))
     )
   ),
   Effect.runPromise

@@ -10,7 +10,7 @@ import { databaseDescription, DatabaseLive } from "../src/Platform/Database.ts"
 import { flags, refuseInProduction, runCli } from "./cli.ts"
 
 // The tool's settings: the configured bcrypt cost (logins then cost what they cost in the app), defaults otherwise.
-const ToolConfig = Layer.effect(AppConfig, Effect.map(bcryptCost, (cost) => AppConfig.make({ bcryptCost: cost, passwordWorkers: 1 })))
+const ToolConfig = Layer.unwrapEffect(Effect.map(bcryptCost, (cost) => AppConfig.layerTest({ BCRYPT_COST: cost })))
 
 const pad = (text: string) => text.padEnd(10)
 

@@ -1,8 +1,9 @@
 /**
  * Typed configuration, read once from the environment through Effect's `Config`
- * (nothing else reads `process.env`). Tests build an `AppConfig` directly with `AppConfig.make`.
+ * (nothing else reads `process.env`). Each setting is declared once, with its default; tests and tools
+ * give theirs as a map of the same names (`AppConfig.layerTest({ HOLD_TTL_SECONDS: 1 })`).
  */
-import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import { Config, type ConfigError, ConfigProvider, Context, Effect, Layer, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { availableParallelism } from "node:os"
 
@@ -127,46 +128,8 @@ export interface MailSettings {
   readonly dir: string
 }
 
-const defaultJobs: JobSettings = {
-  redisUrl: Option.none(),
-  prefix: "bull",
-  runWorkers: true,
-  pollIntervalMs: 1000,
-  publishTimeoutMs: 5000,
-  outboxRetentionHours: 168,
-  attempts: 5,
-  backoffMs: 1000,
-  lockDurationMs: 30_000
-}
-
 /** bcrypt threads: one fewer than the cores (at least one), so the event loop keeps a core. */
 const defaultPasswordWorkers = () => Math.max(1, Math.min(4, availableParallelism() - 1))
-
-const defaultBooking: BookingSettings = { maxBatch: 100, maxWaiting: 1000, maxCommits: 2 }
-
-const defaultHolds: HoldSettings = { ttlSeconds: 600, sweepIntervalSeconds: 30 }
-
-const defaultMail: MailSettings = {
-  smtpUrl: Option.none(),
-  from: "Event Booking <no-reply@event-booking.local>",
-  dir: ".data/mail"
-}
-
-export const defaultRateLimits: RateLimitSettings = {
-  accountFailures: 10,
-  accountWindowSeconds: 900,
-  addressAttempts: 60,
-  addressWindowSeconds: 600,
-  trustProxy: 0
-}
-
-const defaultServer: ServerSettings = {
-  headersTimeoutMs: 10_000,
-  receiveTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000,
-  deadlineMs: 15_000,
-  shutdownTimeoutMs: 10_000
-}
 
 const positiveInteger = (name: string, fallback: number) =>
   Config.integer(name).pipe(
@@ -197,37 +160,35 @@ const redisUrl = Effect.gen(function*() {
   return Option.some(Redacted.make(`redis://${Option.getOrElse(host, () => "localhost")}:${Option.getOrElse(port, () => 6379)}`))
 })
 
-const jobSettings = Effect.gen(function*() {
-  return {
-    redisUrl: yield* redisUrl,
-    prefix: yield* Config.string("QUEUE_PREFIX").pipe(
-      Config.validate({ message: "QUEUE_PREFIX must be letters, digits, - or _", validation: (s) => /^[\w-]+$/.test(s) }),
-      Config.withDefault(defaultJobs.prefix)
-    ),
-    runWorkers: yield* Config.boolean("RUN_WORKERS").pipe(Config.withDefault(defaultJobs.runWorkers)),
-    pollIntervalMs: yield* positiveInteger("OUTBOX_POLL_MS", defaultJobs.pollIntervalMs),
-    publishTimeoutMs: yield* positiveInteger("OUTBOX_PUBLISH_TIMEOUT_MS", defaultJobs.publishTimeoutMs),
-    outboxRetentionHours: yield* positiveInteger("OUTBOX_RETENTION_HOURS", defaultJobs.outboxRetentionHours),
-    attempts: yield* positiveInteger("JOB_ATTEMPTS", defaultJobs.attempts),
-    backoffMs: yield* positiveInteger("JOB_BACKOFF_MS", defaultJobs.backoffMs),
-    lockDurationMs: yield* positiveInteger("JOB_LOCK_MS", defaultJobs.lockDurationMs)
-  } satisfies JobSettings
+const jobSettings: Effect.Effect<JobSettings, ConfigError.ConfigError> = Effect.all({
+  redisUrl,
+  prefix: Config.string("QUEUE_PREFIX").pipe(
+    Config.validate({ message: "QUEUE_PREFIX must be letters, digits, - or _", validation: (s) => /^[\w-]+$/.test(s) }),
+    Config.withDefault("bull")
+  ),
+  runWorkers: Config.boolean("RUN_WORKERS").pipe(Config.withDefault(true)),
+  pollIntervalMs: positiveInteger("OUTBOX_POLL_MS", 1000),
+  publishTimeoutMs: positiveInteger("OUTBOX_PUBLISH_TIMEOUT_MS", 5000),
+  outboxRetentionHours: positiveInteger("OUTBOX_RETENTION_HOURS", 168),
+  attempts: positiveInteger("JOB_ATTEMPTS", 5),
+  backoffMs: positiveInteger("JOB_BACKOFF_MS", 1000),
+  lockDurationMs: positiveInteger("JOB_LOCK_MS", 30_000)
 })
 
 const serverSettings = Effect.gen(function*() {
-  const headersTimeoutMs = yield* positiveInteger("HTTP_HEADERS_TIMEOUT_MS", defaultServer.headersTimeoutMs)
+  const headersTimeoutMs = yield* positiveInteger("HTTP_HEADERS_TIMEOUT_MS", 10_000)
   return {
     headersTimeoutMs,
     // Node refuses a headers timeout longer than the whole request's.
-    receiveTimeoutMs: yield* positiveInteger("HTTP_RECEIVE_TIMEOUT_MS", defaultServer.receiveTimeoutMs).pipe(
+    receiveTimeoutMs: yield* positiveInteger("HTTP_RECEIVE_TIMEOUT_MS", 30_000).pipe(
       Config.validate({
         message: "HTTP_RECEIVE_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS",
         validation: (ms) => ms >= headersTimeoutMs
       })
     ),
-    keepAliveTimeoutMs: yield* positiveInteger("HTTP_KEEP_ALIVE_TIMEOUT_MS", defaultServer.keepAliveTimeoutMs),
-    deadlineMs: yield* positiveInteger("REQUEST_DEADLINE_MS", defaultServer.deadlineMs),
-    shutdownTimeoutMs: yield* positiveInteger("SHUTDOWN_TIMEOUT_MS", defaultServer.shutdownTimeoutMs)
+    keepAliveTimeoutMs: yield* positiveInteger("HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000),
+    deadlineMs: yield* positiveInteger("REQUEST_DEADLINE_MS", 15_000),
+    shutdownTimeoutMs: yield* positiveInteger("SHUTDOWN_TIMEOUT_MS", 10_000)
   } satisfies ServerSettings
 })
 
@@ -256,25 +217,21 @@ const telemetrySettings = Effect.gen(function*() {
   return { otlp, metricsPort: yield* Config.option(Config.port("METRICS_PORT")) } satisfies TelemetrySettings
 })
 
-const mailSettings = Effect.gen(function*() {
-  return {
-    smtpUrl: yield* optionalSecret("SMTP_URL"),
-    from: yield* Config.string("MAIL_FROM").pipe(Config.withDefault(defaultMail.from)),
-    dir: yield* Config.string("MAIL_DIR").pipe(Config.withDefault(defaultMail.dir))
-  } satisfies MailSettings
+const mailSettings: Effect.Effect<MailSettings, ConfigError.ConfigError> = Effect.all({
+  smtpUrl: optionalSecret("SMTP_URL"),
+  from: Config.string("MAIL_FROM").pipe(Config.withDefault("Event Booking <no-reply@event-booking.local>")),
+  dir: Config.string("MAIL_DIR").pipe(Config.withDefault(".data/mail"))
 })
 
-const rateLimitSettings = Effect.gen(function*() {
-  return {
-    accountFailures: yield* positiveInteger("AUTH_RATE_LIMIT_ACCOUNT", defaultRateLimits.accountFailures),
-    accountWindowSeconds: yield* positiveInteger("AUTH_RATE_LIMIT_ACCOUNT_WINDOW_SECONDS", defaultRateLimits.accountWindowSeconds),
-    addressAttempts: yield* positiveInteger("AUTH_RATE_LIMIT_ADDRESS", defaultRateLimits.addressAttempts),
-    addressWindowSeconds: yield* positiveInteger("AUTH_RATE_LIMIT_ADDRESS_WINDOW_SECONDS", defaultRateLimits.addressWindowSeconds),
-    trustProxy: yield* Config.integer("TRUST_PROXY").pipe(
-      Config.validate({ message: "TRUST_PROXY must be the number of trusted proxies (0: none)", validation: (n) => n >= 0 }),
-      Config.withDefault(defaultRateLimits.trustProxy)
-    )
-  } satisfies RateLimitSettings
+const rateLimitSettings: Effect.Effect<RateLimitSettings, ConfigError.ConfigError> = Effect.all({
+  accountFailures: positiveInteger("AUTH_RATE_LIMIT_ACCOUNT", 10),
+  accountWindowSeconds: positiveInteger("AUTH_RATE_LIMIT_ACCOUNT_WINDOW_SECONDS", 900),
+  addressAttempts: positiveInteger("AUTH_RATE_LIMIT_ADDRESS", 60),
+  addressWindowSeconds: positiveInteger("AUTH_RATE_LIMIT_ADDRESS_WINDOW_SECONDS", 600),
+  trustProxy: Config.integer("TRUST_PROXY").pipe(
+    Config.validate({ message: "TRUST_PROXY must be the number of trusted proxies (0: none)", validation: (n) => n >= 0 }),
+    Config.withDefault(0)
+  )
 })
 
 /** `NODE_ENV=production`: JSON logs, JWT_SECRET and DATABASE_URL required. */
@@ -289,105 +246,126 @@ export const bcryptCost = Config.integer("BCRYPT_COST").pipe(
   Config.withDefault(10)
 )
 
-export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>() {
-  /** Settings for tests and tools: sensible defaults, a random secret, cheap bcrypt. */
-  static make(overrides: Partial<AppSettings> = {}): AppSettings {
-    return {
-      port: 0,
-      production: false,
-      jwt: {
-        secret: Redacted.make(randomBytes(32).toString("hex")),
-        issuer: "event-booking",
-        audience: "event-booking-api",
-        ttlSeconds: 3600
-      },
-      bcryptCost: 4,
-      passwordWorkers: 1,
-      maxTicketsPerBooking: 10,
-      maxTicketsPerCustomerPerEvent: 10,
-      booking: defaultBooking,
-      holds: defaultHolds,
-      idempotencyTtlHours: 24,
-      maxBodyBytes: 100 * 1024,
-      corsOrigins: [],
-      jobs: defaultJobs,
-      mail: defaultMail,
-      adminToken: Option.none(),
-      // Loose enough for suites that sign many users up from one address; limit tests set small ones.
-      rateLimits: { ...defaultRateLimits, accountFailures: 1_000, addressAttempts: 100_000 },
-      server: defaultServer,
-      telemetry: { otlp: Option.none(), metricsPort: Option.none() },
-      ...overrides
-    }
-  }
-
-  static layerTest(overrides: Partial<AppSettings> = {}) {
-    return Layer.succeed(AppConfig, AppConfig.make(overrides))
-  }
-
-  static readonly layer = Layer.effect(
-    AppConfig,
-    Effect.gen(function*() {
-      const production = yield* isProduction
-      const secret = yield* Config.redacted("JWT_SECRET").pipe(
-        Config.validate({
-          message: "JWT_SECRET must be at least 32 characters",
-          validation: (value) => Redacted.value(value).length >= 32
-        }),
-        Config.option
-      )
-      const jwtSecret = yield* Option.match(secret, {
-        onSome: Effect.succeed,
-        onNone: () =>
-          production
-            ? Effect.dieMessage("JWT_SECRET is required when NODE_ENV=production (at least 32 characters)")
-            : Effect.logWarning("JWT_SECRET is not set: using a random secret; tokens will not survive a restart").pipe(
-              Effect.as(Redacted.make(randomBytes(32).toString("hex")))
-            )
-      })
-      return {
-        port: yield* Config.port("PORT").pipe(Config.withDefault(4000)),
-        production,
-        jwt: {
-          secret: jwtSecret,
-          issuer: yield* Config.string("JWT_ISSUER").pipe(Config.withDefault("event-booking")),
-          audience: yield* Config.string("JWT_AUDIENCE").pipe(Config.withDefault("event-booking-api")),
-          ttlSeconds: yield* Config.integer("JWT_TTL_SECONDS").pipe(
-            Config.validate({ message: "JWT_TTL_SECONDS must be positive", validation: (n) => n > 0 }),
-            Config.withDefault(3600)
-          )
-        },
-        bcryptCost: yield* bcryptCost,
-        passwordWorkers: yield* positiveInteger("PASSWORD_WORKERS", defaultPasswordWorkers()),
-        maxTicketsPerBooking: yield* Config.integer("MAX_TICKETS_PER_BOOKING").pipe(
-          Config.validate({ message: "MAX_TICKETS_PER_BOOKING must be at least 1", validation: (n) => n >= 1 }),
-          Config.withDefault(10)
-        ),
-        maxTicketsPerCustomerPerEvent: yield* positiveInteger("MAX_TICKETS_PER_CUSTOMER_PER_EVENT", 10),
-        booking: {
-          maxBatch: yield* positiveInteger("BOOKING_BATCH_MAX", defaultBooking.maxBatch),
-          maxWaiting: yield* positiveInteger("BOOKING_QUEUE_MAX", defaultBooking.maxWaiting),
-          maxCommits: yield* positiveInteger("BOOKING_COMMITS_MAX", defaultBooking.maxCommits)
-        },
-        holds: {
-          ttlSeconds: yield* positiveInteger("HOLD_TTL_SECONDS", defaultHolds.ttlSeconds),
-          sweepIntervalSeconds: yield* positiveInteger("HOLD_SWEEP_SECONDS", defaultHolds.sweepIntervalSeconds)
-        },
-        idempotencyTtlHours: yield* positiveInteger("IDEMPOTENCY_TTL_HOURS", 24),
-        maxBodyBytes: yield* Config.integer("MAX_BODY_BYTES").pipe(Config.withDefault(100 * 1024)),
-        corsOrigins: yield* Config.array(Config.string(), "CORS_ORIGINS").pipe(Config.withDefault([])),
-        jobs: yield* jobSettings,
-        mail: yield* mailSettings,
-        rateLimits: yield* rateLimitSettings,
-        adminToken: yield* optionalSecret("ADMIN_TOKEN").pipe(
-          Config.validate({
-            message: "ADMIN_TOKEN must be at least 16 characters",
-            validation: Option.match({ onNone: () => true, onSome: (value) => Redacted.value(value).length >= 16 })
-          })
-        ),
-        server: yield* serverSettings,
-        telemetry: yield* telemetrySettings
-      } satisfies AppSettings
-    })
+/** JWT_SECRET, required in production; in development a random one (tokens then die with the process). */
+const jwtSecret = Effect.gen(function*() {
+  const secret = yield* Config.redacted("JWT_SECRET").pipe(
+    Config.validate({
+      message: "JWT_SECRET must be at least 32 characters",
+      validation: (value) => Redacted.value(value).length >= 32
+    }),
+    Config.option
   )
+  if (Option.isSome(secret)) return secret.value
+  return yield* (yield* isProduction)
+    ? Effect.dieMessage("JWT_SECRET is required when NODE_ENV=production (at least 32 characters)")
+    : Effect.logWarning("JWT_SECRET is not set: using a random secret; tokens will not survive a restart").pipe(
+      Effect.as(Redacted.make(randomBytes(32).toString("hex")))
+    )
+})
+
+/** Every setting, each named once with its default, read from the current `ConfigProvider`. */
+const appSettings: Effect.Effect<AppSettings, ConfigError.ConfigError> = Effect.all({
+  port: Config.port("PORT").pipe(Config.withDefault(4000)),
+  production: isProduction,
+  jwt: Effect.all({
+    secret: jwtSecret,
+    issuer: Config.string("JWT_ISSUER").pipe(Config.withDefault("event-booking")),
+    audience: Config.string("JWT_AUDIENCE").pipe(Config.withDefault("event-booking-api")),
+    ttlSeconds: Config.integer("JWT_TTL_SECONDS").pipe(
+      Config.validate({ message: "JWT_TTL_SECONDS must be positive", validation: (n) => n > 0 }),
+      Config.withDefault(3600)
+    )
+  }),
+  bcryptCost,
+  passwordWorkers: positiveInteger("PASSWORD_WORKERS", defaultPasswordWorkers()),
+  maxTicketsPerBooking: Config.integer("MAX_TICKETS_PER_BOOKING").pipe(
+    Config.validate({ message: "MAX_TICKETS_PER_BOOKING must be at least 1", validation: (n) => n >= 1 }),
+    Config.withDefault(10)
+  ),
+  maxTicketsPerCustomerPerEvent: positiveInteger("MAX_TICKETS_PER_CUSTOMER_PER_EVENT", 10),
+  booking: Effect.all({
+    maxBatch: positiveInteger("BOOKING_BATCH_MAX", 100),
+    maxWaiting: positiveInteger("BOOKING_QUEUE_MAX", 1000),
+    maxCommits: positiveInteger("BOOKING_COMMITS_MAX", 2)
+  }),
+  holds: Effect.all({
+    ttlSeconds: positiveInteger("HOLD_TTL_SECONDS", 600),
+    sweepIntervalSeconds: positiveInteger("HOLD_SWEEP_SECONDS", 30)
+  }),
+  idempotencyTtlHours: positiveInteger("IDEMPOTENCY_TTL_HOURS", 24),
+  maxBodyBytes: Config.integer("MAX_BODY_BYTES").pipe(Config.withDefault(100 * 1024)),
+  corsOrigins: Config.array(Config.string(), "CORS_ORIGINS").pipe(Config.withDefault([])),
+  jobs: jobSettings,
+  mail: mailSettings,
+  rateLimits: rateLimitSettings,
+  adminToken: optionalSecret("ADMIN_TOKEN").pipe(
+    Config.validate({
+      message: "ADMIN_TOKEN must be at least 16 characters",
+      validation: Option.match({ onNone: () => true, onSome: (value) => Redacted.value(value).length >= 16 })
+    })
+  ),
+  server: serverSettings,
+  telemetry: telemetrySettings
+})
+
+/** A setting's environment name and its value, as tests and tools give them (numbers are written out). */
+export type SettingsMap = Readonly<Record<string, string | number | boolean>>
+
+/**
+ * Tests' and tools' differences from the defaults: cheap bcrypt on one thread, a random secret
+ * (no warning), and limits loose enough for suites that sign many users up from one address
+ * (limit tests set small ones).
+ */
+const testSettings: SettingsMap = {
+  BCRYPT_COST: 4,
+  PASSWORD_WORKERS: 1,
+  JWT_SECRET: randomBytes(32).toString("hex"),
+  AUTH_RATE_LIMIT_ACCOUNT: 1_000,
+  AUTH_RATE_LIMIT_ADDRESS: 100_000
+}
+
+/**
+ * A provider over `settings` alone that refuses, once the settings are read, a name no setting
+ * read: a misspelt name in a test would otherwise leave the default in place without a word.
+ */
+const strictMapProvider = (settings: SettingsMap) => {
+  const map = new Map(Object.entries(settings).map(([name, value]) => [name, String(value)]))
+  const inner = ConfigProvider.fromMap(map).flattened
+  const read = new Set<string>()
+  const provider = ConfigProvider.fromFlat(ConfigProvider.makeFlat({
+    load: (path, config, split) => {
+      read.add(path.join("."))
+      return inner.load(path, config, split)
+    },
+    enumerateChildren: (path) => inner.enumerateChildren(path),
+    patch: inner.patch
+  }))
+  const unread = Effect.suspend(() => {
+    const unknown = [...map.keys()].filter((name) => !read.has(name))
+    return unknown.length === 0 ? Effect.void : Effect.dieMessage(`no setting is named ${unknown.join(", ")}`)
+  })
+  return { provider, unread }
+}
+
+export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>() {
+  /** The settings from the environment (or whatever `ConfigProvider` is current). */
+  static readonly layer = Layer.effect(AppConfig, appSettings)
+
+  /** The settings from `settings` alone, named as in the environment (`{ HOLD_TTL_SECONDS: 1 }`). */
+  static fromMap(settings: SettingsMap) {
+    return Layer.effect(
+      AppConfig,
+      Effect.gen(function*() {
+        const { provider, unread } = strictMapProvider(settings)
+        const read = yield* Effect.withConfigProvider(appSettings, provider)
+        yield* unread
+        return read
+      })
+    )
+  }
+
+  /** `fromMap` over the tests' differences from the defaults (see `testSettings`). */
+  static layerTest(settings: SettingsMap = {}) {
+    return AppConfig.fromMap({ ...testSettings, ...settings })
+  }
 }

@@ -1,5 +1,5 @@
 /** The bench's buyers: 200 customer rows, a token for each minted with the server's secret (bcrypt is not the subject), and their booking requests. */
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer } from "effect"
 import type pg from "pg"
 import { Tokens } from "../../src/Accounts/Tokens.ts"
 import { AppConfig } from "../../src/Config.ts"
@@ -15,7 +15,7 @@ export const customersWithTokens = async (db: pg.Client, secret: string) => {
       ({ id }) => Effect.map(Effect.flatMap(Tokens, (t) => t.issue({ userId: id as UserId, role: "CUSTOMER" })), (s) => s.token)
     ).pipe(
       Effect.provide(
-        Tokens.layer.pipe(Layer.provide(AppConfig.layerTest({ jwt: { ...AppConfig.make().jwt, secret: Redacted.make(secret) } })))
+        Tokens.layer.pipe(Layer.provide(AppConfig.layerTest({ JWT_SECRET: secret })))
       )
     )
   )

@@ -16,7 +16,7 @@ const sold = (eventId: number) =>
   })
 
 // One customer books many tickets in a test below: the per-customer limit is not the subject here.
-layer(PostgresServer({ maxTicketsPerCustomerPerEvent: 1_000_000 }), { excludeTestServices: true, timeout: 60_000 })((it) => {
+layer(PostgresServer({ MAX_TICKETS_PER_CUSTOMER_PER_EVENT: 1_000_000 }), { excludeTestServices: true, timeout: 60_000 })((it) => {
   describe("booking under concurrency (PostgreSQL)", () => {
     it.effect("100 concurrent 1-ticket bookings for 10 tickets: exactly 10 succeed", () =>
       Effect.gen(function*() {

@@ -8,7 +8,7 @@ import pg from "pg"
 import { inject } from "vitest"
 import { Bookings } from "../../src/Bookings/Bookings.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
-import { AppConfig } from "../../src/Config.ts"
+import { AppConfig, type SettingsMap } from "../../src/Config.ts"
 import { BookingFailed, Unauthorized } from "../../src/Domain/Errors.ts"
 import type { EventId, IdempotencyId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
@@ -32,17 +32,18 @@ const ledger = (eventId: number) =>
   })
 
 // One customer books many tickets here: the per-customer limit is not the subject.
-const settings = { maxTicketsPerCustomerPerEvent: 1_000_000 }
+const settings = { MAX_TICKETS_PER_CUSTOMER_PER_EVENT: 1_000_000 }
 
 /** The booking service as the server runs it (outbox included), on a fresh database. */
-const EngineTest = Bookings.layer.pipe(
-  Layer.provideMerge(Inventory.layer),
-  Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, BookingsRepo.layer, InventoryRepo.layer)),
-  Layer.provide(Outbox.layer),
-  Layer.provideMerge(AppConfig.layerTest(settings)),
-  Layer.provideMerge(TestDatabaseLive),
-  Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
-)
+const EngineTest = (overrides: SettingsMap = {}) =>
+  Bookings.layer.pipe(
+    Layer.provideMerge(Inventory.layer),
+    Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, BookingsRepo.layer, InventoryRepo.layer)),
+    Layer.provide(Outbox.layer),
+    Layer.provideMerge(AppConfig.layerTest({ ...settings, ...overrides })),
+    Layer.provideMerge(TestDatabaseLive),
+    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+  )
 
 /** A customer and an event with `tickets` tickets, written directly. */
 const aScene = (tickets: number) =>
@@ -80,7 +81,7 @@ const anotherInstance = Effect.gen(function*() {
 // Each layer sits inside its own describe: @effect/vitest's `it` is one shared object that every
 // layer(...) call rebinds, so tests must register right after their layer is made.
 describe("the booking engine on PostgreSQL", () => {
-  layer(EngineTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
+  layer(EngineTest(), { excludeTestServices: true, timeout: 60_000 })((it) => {
     it.effect("one batch decides exactly as serial bookings in its order: a later, smaller request may still fit", () =>
       Effect.gen(function*() {
         const { customer: userId, event } = yield* aScene(6)
@@ -164,7 +165,7 @@ describe("the booking engine on PostgreSQL", () => {
 })
 
 describe("the booking engine across events", () => {
-  layer(EngineTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
+  layer(EngineTest(), { excludeTestServices: true, timeout: 60_000 })((it) => {
     it.effect("bookings spread over 20 events through two instances: transactions shared by events, none oversold, no deadlock", () =>
       Effect.gen(function*() {
         const scenes = yield* Effect.forEach(Array.from({ length: 20 }), () => aScene(10))
@@ -222,7 +223,7 @@ describe("the booking engine across events", () => {
 })
 
 describe("the booking engine with one transaction at a time", () => {
-  layer(EngineTest.pipe(Layer.provide(AppConfig.layerTest({ ...settings, booking: { maxBatch: 100, maxWaiting: 1000, maxCommits: 1 } }))), {
+  layer(EngineTest({ BOOKING_COMMITS_MAX: 1 }), {
     excludeTestServices: true,
     timeout: 60_000
   })((it) => {
@@ -281,7 +282,7 @@ describe("the booking engine over HTTP", () => {
 })
 
 describe("the booking engine with a short line", () => {
-  layer(PostgresServer({ booking: { maxBatch: 1, maxWaiting: 1, maxCommits: 1 }, ...settings }), {
+  layer(PostgresServer({ BOOKING_BATCH_MAX: 1, BOOKING_QUEUE_MAX: 1, BOOKING_COMMITS_MAX: 1, ...settings }), {
     excludeTestServices: true,
     timeout: 60_000
   })((it) => {

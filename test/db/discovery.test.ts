@@ -7,7 +7,7 @@ import { PostgresServer } from "../support/server.ts"
 
 describe("on PostgreSQL", () => {
   // One customer books many tickets here: the per-customer limit is not the subject.
-  layer(PostgresServer({ maxTicketsPerCustomerPerEvent: 1_000 }), { excludeTestServices: true })((it) => {
+  layer(PostgresServer({ MAX_TICKETS_PER_CUSTOMER_PER_EVENT: 1_000 }), { excludeTestServices: true })((it) => {
     discoverySuite(it, {
       setEventDate: (id, date) =>
         Effect.flatMap(SqlClient.SqlClient, (sql) => sql`UPDATE events SET date = ${date} WHERE id = ${id}`).pipe(Effect.orDie),

@@ -325,7 +325,7 @@ describe("Idempotency-Key on holds, confirmations and cancellations, on PostgreS
 })
 
 describe("Idempotency-Key on PostgreSQL with IDEMPOTENCY_TTL_HOURS=2", () => {
-  layer(PostgresServer({ idempotencyTtlHours: 2 }), { excludeTestServices: true, timeout: 60_000 })((it) => {
+  layer(PostgresServer({ IDEMPOTENCY_TTL_HOURS: 2 }), { excludeTestServices: true, timeout: 60_000 })((it) => {
     it.effect("keys are kept that long", () =>
       Effect.gen(function*() {
         const { customer, event } = yield* aScene()

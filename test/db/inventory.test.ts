@@ -35,7 +35,7 @@ import { Transactions } from "../../src/Platform/Transactions.ts"
 import { TestDatabaseLive } from "../support/database.ts"
 import { CUSTOMERS, type Harness, LIMIT, lineStopper, play, scenario, TOTAL } from "../support/inventoryModel.ts"
 
-const settings = { maxTicketsPerCustomerPerEvent: LIMIT }
+const settings = { MAX_TICKETS_PER_CUSTOMER_PER_EVENT: LIMIT }
 
 /** The engine as the server runs it (outbox included), on a fresh database. */
 const EngineTest = Inventory.layer.pipe(
@@ -250,8 +250,7 @@ describe("the inventory engine on PostgreSQL", () => {
         expect(entry).toMatchObject({ position: 1, status: "WAITING", holdId: null })
         yield* postgres.makeDue([held.id])
 
-        const config = AppConfig.make({ ...settings, holds: { ttlSeconds: 600, sweepIntervalSeconds: 1 } })
-        yield* Layer.build(HoldSweepLive.pipe(Layer.provide(Layer.succeed(AppConfig, config))))
+        yield* Layer.build(HoldSweepLive.pipe(Layer.provide(AppConfig.layerTest({ ...settings, HOLD_SWEEP_SECONDS: 1 }))))
         const swept = yield* postgres.read(eventId).pipe(
           Effect.filterOrFail((state) => state.holds[0]!.status === "EXPIRED", () => "not swept yet"),
           Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds")))

@@ -6,22 +6,21 @@
 import type { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import type { Context } from "effect"
-import { Effect, Layer, Option, Redacted, Schedule } from "effect"
-import { AppConfig, type AppSettings, type RateLimitSettings } from "../../src/Config.ts"
+import { Effect, Layer, Schedule } from "effect"
+import type { SettingsMap } from "../../src/Config.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { RateLimitStore } from "../../src/Platform/RateLimitStore.ts"
 import { TestDatabaseLive } from "../support/database.ts"
-import { fastJobs, redisPrefix, redisUrl } from "../support/jobs.ts"
+import { fastJobs, queuesOnRedis, redisPrefix, redisUrl } from "../support/jobs.ts"
 import { request, serverOver, uniqueEmail } from "../support/server.ts"
 import { startTcpProxy } from "../support/tcpProxy.ts"
 
-const limits: RateLimitSettings = {
-  ...AppConfig.make().rateLimits,
-  accountFailures: 3,
-  accountWindowSeconds: 60,
-  addressAttempts: 5,
-  addressWindowSeconds: 60,
-  trustProxy: 1
+const limits: SettingsMap = {
+  AUTH_RATE_LIMIT_ACCOUNT: 3,
+  AUTH_RATE_LIMIT_ACCOUNT_WINDOW_SECONDS: 60,
+  AUTH_RATE_LIMIT_ADDRESS: 5,
+  AUTH_RATE_LIMIT_ADDRESS_WINDOW_SECONDS: 60,
+  TRUST_PROXY: 1
 }
 
 const login = (email: string, from: string) =>
@@ -86,7 +85,7 @@ const sharedAcrossInstances = (a: Instance, b: Instance) =>
     expect(statuses.filter((s) => s === 429)).toHaveLength(9)
   })
 
-const instanceOver = (database: Context.Context<SqlClient.SqlClient>, settings: Partial<AppSettings>) =>
+const instanceOver = (database: Context.Context<SqlClient.SqlClient>, settings: SettingsMap) =>
   Layer.build(serverOver(PersistenceSql, settings).pipe(Layer.provide(Layer.succeedContext(database))))
 
 describe("rate limits on PostgreSQL", () => {
@@ -99,8 +98,8 @@ describe("rate limits on PostgreSQL", () => {
   it.live("two app instances on one database share the limits", () =>
     Effect.gen(function*() {
       const database = yield* Layer.build(TestDatabaseLive)
-      const a = yield* instanceOver(database, { rateLimits: limits })
-      const b = yield* instanceOver(database, { rateLimits: limits })
+      const a = yield* instanceOver(database, limits)
+      const b = yield* instanceOver(database, limits)
       yield* sharedAcrossInstances(a, b)
     }).pipe(Effect.scoped), 60_000)
 })
@@ -115,7 +114,7 @@ describe.skipIf(redisUrl === "")("rate limits on Redis", () => {
   it.live("two app instances (each with its own database) on one Redis share the limits", () =>
     Effect.gen(function*() {
       const prefix = yield* redisPrefix
-      const settings = { rateLimits: limits, jobs: fastJobs({ redisUrl: Option.some(Redacted.make(redisUrl)), prefix }) }
+      const settings = { ...limits, ...fastJobs, ...queuesOnRedis(prefix) }
       const a = yield* instanceOver(yield* Layer.build(TestDatabaseLive), settings)
       const b = yield* instanceOver(yield* Layer.build(TestDatabaseLive), settings)
       yield* sharedAcrossInstances(a, b)
@@ -129,8 +128,9 @@ describe.skipIf(redisUrl === "")("rate limits on Redis", () => {
         const proxy = yield* startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) })
         const prefix = yield* redisPrefix
         const app = yield* instanceOver(yield* Layer.build(TestDatabaseLive), {
-          rateLimits: limits,
-          jobs: fastJobs({ redisUrl: Option.some(Redacted.make(`redis://127.0.0.1:${proxy.port}`)), prefix })
+          ...limits,
+          ...fastJobs,
+          ...queuesOnRedis(prefix, `redis://127.0.0.1:${proxy.port}`)
         })
         const on = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, app)
         const email = uniqueEmail("outage")

@@ -1,6 +1,6 @@
 /** GET /api/admin/queues on in-memory layers: off (404) without ADMIN_TOKEN; with it, only that bearer token gets in. */
 import { expect, layer } from "@effect/vitest"
-import { Effect, Option, Redacted } from "effect"
+import { Effect } from "effect"
 import { MemoryServer, request, signUp, stubQueueHealth } from "../support/server.ts"
 
 const ADMIN_TOKEN = "an-operator-token-for-tests"
@@ -29,7 +29,7 @@ layer(MemoryServer(), { excludeTestServices: true })("without ADMIN_TOKEN", (it)
     }))
 })
 
-const WithToken = MemoryServer({ adminToken: Option.some(Redacted.make(ADMIN_TOKEN)) })
+const WithToken = MemoryServer({ ADMIN_TOKEN })
 
 layer(WithToken, { excludeTestServices: true })("with ADMIN_TOKEN set", (it) => {
   it.effect("no Authorization header is a 401", () => Effect.map(queues(), expectUnauthorized))

@@ -3,7 +3,7 @@ import { describe, expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { MemoryServer, request } from "../support/server.ts"
 
-layer(MemoryServer({ corsOrigins: ["https://app.example"] }), { excludeTestServices: true })((it) => {
+layer(MemoryServer({ CORS_ORIGINS: "https://app.example" }), { excludeTestServices: true })((it) => {
   describe("with CORS_ORIGINS set", () => {
     it.effect("a listed origin is allowed, preflight included; another origin is never echoed", () =>
       Effect.gen(function*() {

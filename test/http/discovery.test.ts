@@ -7,7 +7,7 @@ import { MemoryServer } from "../support/server.ts"
 
 describe("in memory", () => {
   // One customer books many tickets here: the per-customer limit is not the subject.
-  layer(MemoryServer({ maxTicketsPerCustomerPerEvent: 1_000 }), { excludeTestServices: true })((it) => {
+  layer(MemoryServer({ MAX_TICKETS_PER_CUSTOMER_PER_EVENT: 1_000 }), { excludeTestServices: true })((it) => {
     discoverySuite(it, {
       setEventDate: (id, date) =>
         Effect.flatMap(

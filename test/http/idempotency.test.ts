@@ -6,7 +6,6 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import { Effect, Fiber, Layer, Ref, Schedule } from "effect"
-import { AppConfig } from "../../src/Config.ts"
 import { EnqueuedJobs } from "../../src/Jobs/JobQueue.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
 import { MemoryStore } from "../../src/Platform/MemoryStore.ts"
@@ -338,7 +337,7 @@ describe("Idempotency-Key while the first request still runs (in memory)", () =>
 })
 
 describe("Idempotency-Key when the first request runs past its deadline (in memory)", () => {
-  const settings = { server: { ...AppConfig.make().server, deadlineMs: 1_000 } }
+  const settings = { REQUEST_DEADLINE_MS: 1_000 }
   layer(serverOver(Layer.merge(PersistenceMemory, GatedTransactions), settings), { excludeTestServices: true })((it) => {
     it.effect("503 RequestTimeout lets go of the key; the retry gets the booking the first one made after all, never a second", () =>
       Effect.gen(function*() {

@@ -3,7 +3,7 @@
  * status with their latency histogram, bookings and tickets, batch sizes, the outbox and queues.
  */
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer } from "effect"
 import parsePrometheusTextFormat, { type Family, type Sample } from "parse-prometheus-text-format"
 import { QueueHealth } from "../../src/Jobs/QueueHealth.ts"
 import { MetricsServerLive } from "../../src/Telemetry/MetricsServer.ts"
@@ -61,7 +61,7 @@ const countOf = (families: ReadonlyArray<Family>, name: string, labels: Record<s
 const QueueHealthStub = Layer.succeed(QueueHealth, { report: Effect.succeed(stubQueueHealth) })
 
 const WithMetrics = MetricsServerLive.pipe(
-  Layer.provideMerge(MemoryServer({ telemetry: { otlp: Option.none(), metricsPort: Option.some(port) } })),
+  Layer.provideMerge(MemoryServer({ METRICS_PORT: port })),
   Layer.provide(QueueHealthStub)
 )
 

@@ -4,19 +4,18 @@
  */
 import { expect, layer } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
-import { AppConfig, type RateLimitSettings } from "../../src/Config.ts"
+import type { SettingsMap } from "../../src/Config.ts"
 import { MemoryServer, request, uniqueEmail } from "../support/server.ts"
 
 const PASSWORD = "correct horse battery"
 
 /** Small numbers; behind one trusted proxy, so X-Forwarded-For names the client. */
-const limits = (overrides: Partial<RateLimitSettings> = {}): RateLimitSettings => ({
-  ...AppConfig.make().rateLimits,
-  accountFailures: 3,
-  accountWindowSeconds: 60,
-  addressAttempts: 8,
-  addressWindowSeconds: 120,
-  trustProxy: 1,
+const limits = (overrides: SettingsMap = {}): SettingsMap => ({
+  AUTH_RATE_LIMIT_ACCOUNT: 3,
+  AUTH_RATE_LIMIT_ACCOUNT_WINDOW_SECONDS: 60,
+  AUTH_RATE_LIMIT_ADDRESS: 8,
+  AUTH_RATE_LIMIT_ADDRESS_WINDOW_SECONDS: 120,
+  TRUST_PROXY: 1,
   ...overrides
 })
 
@@ -57,7 +56,7 @@ const anAccount = Effect.gen(function*() {
   return email
 })
 
-layer(MemoryServer({ rateLimits: limits() }), { excludeTestServices: true })("login and register limits", (it) => {
+layer(MemoryServer(limits()), { excludeTestServices: true })("login and register limits", (it) => {
   it.effect("after 3 failed logins on an account, the next one is a 429, even with the right password, from any address", () =>
     Effect.gen(function*() {
       const email = yield* anAccount
@@ -140,7 +139,7 @@ layer(MemoryServer({ rateLimits: limits() }), { excludeTestServices: true })("lo
     }))
 })
 
-layer(MemoryServer({ rateLimits: limits({ trustProxy: 0, addressAttempts: 3 }) }), { excludeTestServices: true })(
+layer(MemoryServer(limits({ TRUST_PROXY: 0, AUTH_RATE_LIMIT_ADDRESS: 3 })), { excludeTestServices: true })(
   "without TRUST_PROXY",
   (it) => {
     it.effect("X-Forwarded-For is ignored: the socket's address is the client", () =>
@@ -152,7 +151,7 @@ layer(MemoryServer({ rateLimits: limits({ trustProxy: 0, addressAttempts: 3 }) }
 )
 
 // The server's fibers run on the TestClock here: windows end when the test moves the clock.
-layer(MemoryServer({ rateLimits: limits() }))("when the window ends", (it) => {
+layer(MemoryServer(limits()))("when the window ends", (it) => {
   it.effect("an account refusing logins accepts the right password again, and an address its attempts", () =>
     Effect.gen(function*() {
       const email = yield* anAccount

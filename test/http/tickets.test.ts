@@ -13,7 +13,7 @@ const expectError = (response: { status: number; body: any }, status: number, co
 }
 
 describe("tickets over HTTP", () => {
-  layer(MemoryServer({ maxTicketsPerCustomerPerEvent: 6 }), { excludeTestServices: true })((it) => {
+  layer(MemoryServer({ MAX_TICKETS_PER_CUSTOMER_PER_EVENT: 6 }), { excludeTestServices: true })((it) => {
     it.effect("DELETE /bookings/:id: 200 with the booking CANCELLED; again 409; another customer's 404; my-bookings shows both states", () =>
       Effect.gen(function*() {
         const organizer = yield* signUp("ORGANIZER")

@@ -4,22 +4,24 @@
  * and then cancels, each with its email. On Redis, and on BullMQ's PostgreSQL backend.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option, Redacted, type Scope } from "effect"
-import type { JobSettings } from "../../src/Config.ts"
-import { eventually, fastJobs, jobsApp, redisPrefix, redisUrl, smtp } from "../support/jobs.ts"
+import { Effect, type Scope } from "effect"
+import type { SettingsMap } from "../../src/Config.ts"
+import { eventually, fastJobs, jobsApp, queuesOnRedis, redisPrefix, redisUrl, smtp } from "../support/jobs.ts"
 import { createEvent, request, signUp } from "../support/server.ts"
 import { type ReceivedMail, startSmtpSink } from "../support/smtpSink.ts"
 
 const subjectOf = (mail: ReceivedMail) => /^Subject: (.*)$/m.exec(mail.decoded)?.[1]
 
-const theLifecycle = (jobs: Effect.Effect<JobSettings, never, Scope.Scope>) =>
+const theLifecycle = (jobs: Effect.Effect<SettingsMap, never, Scope.Scope>) =>
   Effect.gen(function*() {
     const sink = yield* startSmtpSink
     const app = jobsApp({
-      jobs: yield* jobs,
-      mail: smtp(sink.url),
+      ...fastJobs,
+      ...yield* jobs,
+      ...smtp(sink.url),
       // Only the delayed job can expire the hold in time: the sweep runs at start-up, then in an hour.
-      holds: { ttlSeconds: 2, sweepIntervalSeconds: 3600 }
+      HOLD_TTL_SECONDS: 2,
+      HOLD_SWEEP_SECONDS: 3600
     })
     yield* Effect.gen(function*() {
       const organizer = yield* signUp("ORGANIZER")
@@ -58,9 +60,9 @@ const theLifecycle = (jobs: Effect.Effect<JobSettings, never, Scope.Scope>) =>
 describe("holds and the waiting list with BullMQ", () => {
   it.live.skipIf(redisUrl === "")(
     "on Redis",
-    () => theLifecycle(Effect.map(redisPrefix, (prefix) => fastJobs({ redisUrl: Option.some(Redacted.make(redisUrl)), prefix }))),
+    () => theLifecycle(Effect.map(redisPrefix, (prefix) => queuesOnRedis(prefix))),
     60_000
   )
 
-  it.live("on BullMQ's PostgreSQL backend", () => theLifecycle(Effect.succeed(fastJobs())), 60_000)
+  it.live("on BullMQ's PostgreSQL backend", () => theLifecycle(Effect.succeed({})), 60_000)
 })

@@ -1,15 +1,13 @@
 /** The SMTP mailer against a real SMTP server on loopback. */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Layer } from "effect"
 import { AppConfig } from "../../src/Config.ts"
 import { Mailer } from "../../src/Notifications/Mailer.ts"
 import { startSmtpSink } from "../support/smtpSink.ts"
 
 const mailerFor = (url: string) =>
   Mailer.layer.pipe(
-    Layer.provide(
-      AppConfig.layerTest({ mail: { smtpUrl: Option.some(Redacted.make(url)), from: "Tickets <t@example.com>", dir: "unused" } })
-    )
+    Layer.provide(AppConfig.layerTest({ SMTP_URL: url, MAIL_FROM: "Tickets <t@example.com>" }))
   )
 
 const mail = (i: number) => ({ to: `customer${i}@example.com`, subject: `Booking ${i}`, text: `Booking ${i}`, html: `<p>Booking ${i}</p>` })

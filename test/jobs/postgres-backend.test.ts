@@ -1,6 +1,6 @@
 /** Jobs with no Redis: BullMQ on its PostgreSQL backend in the application database, as `npm start` runs by default. */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option, Redacted } from "effect"
+import { Effect } from "effect"
 import { deliveriesOnceAtLeast, eventually, fastJobs, jobsApp, smtp } from "../support/jobs.ts"
 import { createEvent, request, signUp } from "../support/server.ts"
 import { startSmtpSink } from "../support/smtpSink.ts"
@@ -39,10 +39,6 @@ describe("jobs on BullMQ's PostgreSQL backend", () => {
         )
         expect(health.body).toMatchObject({ backend: { kind: "postgres", reachable: true }, outbox: { pending: 0 } })
         expect(health.body.queues.map((queue: any) => queue.name)).toEqual(["email-queue", "notification-queue", "holds-queue"])
-      }).pipe(Effect.provide(jobsApp({
-        jobs: fastJobs(),
-        mail: smtp(sink.url),
-        adminToken: Option.some(Redacted.make(ADMIN_TOKEN))
-      })))
+      }).pipe(Effect.provide(jobsApp({ ...fastJobs, ...smtp(sink.url), ADMIN_TOKEN })))
     }).pipe(Effect.scoped), 60_000)
 })

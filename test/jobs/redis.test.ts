@@ -15,7 +15,7 @@ import { QueueBackend } from "../../src/Jobs/QueueBackend.ts"
 import { Transactions } from "../../src/Platform/Transactions.ts"
 import { bookOne } from "../support/bookings.ts"
 import { TestDatabaseLive } from "../support/database.ts"
-import { deliveriesOnceAtLeast, eventually, fastJobs, jobsApp, redisPrefix, redisUrl, smtp } from "../support/jobs.ts"
+import { deliveriesOnceAtLeast, eventually, fastJobs, jobsApp, queuesOnRedis, redisPrefix, redisUrl, smtp } from "../support/jobs.ts"
 import { createEvent, request, signUp } from "../support/server.ts"
 import { type ReceivedMail, type SmtpSink, startSmtpSink } from "../support/smtpSink.ts"
 import { startTcpProxy } from "../support/tcpProxy.ts"
@@ -39,11 +39,9 @@ const onRedis = <A, E>(
   Effect.gen(function*() {
     const sink = yield* startSmtpSink
     const prefix = yield* redisPrefix
-    const app = jobsApp({
-      jobs: fastJobs({ redisUrl: Option.some(Redacted.make(options.url ?? redisUrl)), prefix }),
-      mail: smtp(sink.url),
-      adminToken: Option.some(Redacted.make(ADMIN_TOKEN))
-    }, { workers: options.workers ?? true })
+    const app = jobsApp({ ...fastJobs, ...queuesOnRedis(prefix, options.url), ...smtp(sink.url), ADMIN_TOKEN }, {
+      workers: options.workers ?? true
+    })
     return yield* test(sink, prefix).pipe(Effect.provide(app))
   }).pipe(Effect.scoped)
 
@@ -98,7 +96,7 @@ describe.skipIf(redisUrl === "")("jobs on Redis", () => {
                 })
               )
             )
-            const app = jobsApp({ jobs: fastJobs({ redisUrl: Option.some(Redacted.make(redisUrl)), prefix }), mail: smtp(sink.url) }, {
+            const app = jobsApp({ ...fastJobs, ...queuesOnRedis(prefix), ...smtp(sink.url) }, {
               database
             })
             return yield* Effect.gen(function*() {
@@ -141,7 +139,7 @@ describe.skipIf(redisUrl === "")("jobs on Redis", () => {
         const deployment = (title: string) =>
           Effect.gen(function*() {
             const sink = yield* startSmtpSink
-            const app = jobsApp({ jobs: fastJobs({ redisUrl: Option.some(Redacted.make(redisUrl)), prefix }), mail: smtp(sink.url) })
+            const app = jobsApp({ ...fastJobs, ...queuesOnRedis(prefix), ...smtp(sink.url) })
             return yield* Effect.gen(function*() {
               const organizer = yield* signUp("ORGANIZER")
               const customers = yield* Effect.all([signUp("CUSTOMER"), signUp("CUSTOMER")])

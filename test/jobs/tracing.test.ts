@@ -4,7 +4,7 @@
  * cancellation) job, whose span is in a trace of its own, linked to the request that committed it.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option, Redacted, Ref } from "effect"
+import { Effect, Ref } from "effect"
 import { createServer } from "node:http"
 import { eventually, fastJobs, jobsApp, smtp } from "../support/jobs.ts"
 import { createEvent, request, signUp } from "../support/server.ts"
@@ -59,17 +59,12 @@ describe("tracing over OTLP", () => {
         const receiver = yield* otlpReceiver
         const sink = yield* startSmtpSink
         const app = jobsApp({
-          jobs: fastJobs(),
-          mail: smtp(sink.url),
-          telemetry: {
-            otlp: Option.some({
-              endpoint: receiver.url,
-              headers: Redacted.make({ "x-api-key": "secret-for-tests" }),
-              serviceName: "event-booking-test",
-              exportIntervalMs: 100
-            }),
-            metricsPort: Option.none()
-          }
+          ...fastJobs,
+          ...smtp(sink.url),
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=secret-for-tests",
+          OTEL_SERVICE_NAME: "event-booking-test",
+          OTEL_BSP_SCHEDULE_DELAY: 100
         })
         yield* Effect.gen(function*() {
           const organizer = yield* signUp("ORGANIZER")

@@ -4,12 +4,12 @@
  */
 import { NodeHttpServer } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { Duration, Effect, Layer, Logger, LogLevel, Option, Redacted, Schedule } from "effect"
+import { Duration, Effect, Layer, Logger, LogLevel, Schedule } from "effect"
 import { randomBytes } from "node:crypto"
 import { inject } from "vitest"
 import { deleteKeysUnder } from "../../scripts/redis-keys.ts"
 import { JobWorkersLive } from "../../src/Background.ts"
-import { AppConfig, type AppSettings, type JobSettings } from "../../src/Config.ts"
+import { AppConfig, type SettingsMap } from "../../src/Config.ts"
 import { CatalogueChanges } from "../../src/Events/CatalogueChanges.ts"
 import { HttpLive } from "../../src/Http.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
@@ -27,23 +27,25 @@ export const redisPrefix = Effect.acquireRelease(
 )
 
 /** Fast polling, short timeouts and locks: faults show up in seconds instead of minutes. */
-export const fastJobs = (overrides: Partial<JobSettings> = {}): JobSettings => ({
-  ...AppConfig.make().jobs,
-  pollIntervalMs: 100,
-  publishTimeoutMs: 500,
-  backoffMs: 200,
-  lockDurationMs: 1_500,
-  ...overrides
-})
+export const fastJobs: SettingsMap = {
+  OUTBOX_POLL_MS: 100,
+  OUTBOX_PUBLISH_TIMEOUT_MS: 500,
+  JOB_BACKOFF_MS: 200,
+  JOB_LOCK_MS: 1_500
+}
 
-export const smtp = (url: string) => ({ ...AppConfig.make().mail, smtpUrl: Option.some(Redacted.make(url)) })
+/** Mail through the SMTP server at `url` (a test's sink). */
+export const smtp = (url: string): SettingsMap => ({ SMTP_URL: url })
+
+/** Jobs on BullMQ's Redis backend, under `prefix`. */
+export const queuesOnRedis = (prefix: string, url = redisUrl): SettingsMap => ({ REDIS_URL: url, QUEUE_PREFIX: prefix })
 
 /**
  * The HTTP API, the relay and (unless `workers: false`) the workers over a fresh database (or
  * `database`), traced as `npm start` traces: over OTLP when `telemetry.otlp` is set, else not at all.
  */
 export const jobsApp = (
-  settings: Partial<AppSettings>,
+  settings: SettingsMap,
   options: { readonly workers?: boolean; readonly database?: typeof TestDatabaseLive } = {}
 ) =>
   Layer.mergeAll(HttpLive, options.workers ?? true ? JobWorkersLive : Layer.empty).pipe(

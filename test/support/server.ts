@@ -4,7 +4,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import { SignJWT } from "jose"
 import * as Client from "../../src/Client.ts"
-import { AppConfig, type AppSettings } from "../../src/Config.ts"
+import { AppConfig, type SettingsMap } from "../../src/Config.ts"
 import type { Role } from "../../src/Domain/Role.ts"
 import { CatalogueChanges } from "../../src/Events/CatalogueChanges.ts"
 import { HttpLive } from "../../src/Http.ts"
@@ -25,7 +25,7 @@ const QueueHealthStub = Layer.succeed(QueueHealth, { report: Effect.succeed(stub
 /** The HTTP app over `persistence` (repositories and rate-limit store) on a test server. */
 export const serverOver = <ROut, E, R>(
   persistence: Layer.Layer<ROut | Layer.Layer.Success<typeof PersistenceSql>, E, R>,
-  settings: Partial<AppSettings>
+  settings: SettingsMap
 ) =>
   HttpLive.pipe(
     Layer.provideMerge(Inventory.layer),
@@ -40,10 +40,10 @@ export const serverOver = <ROut, E, R>(
   )
 
 /** Server over in-memory repositories; tests also get HttpClient, AppConfig, EnqueuedJobs and the MemoryStore. */
-export const MemoryServer = (settings: Partial<AppSettings> = {}) => serverOver(PersistenceMemory, settings)
+export const MemoryServer = (settings: SettingsMap = {}) => serverOver(PersistenceMemory, settings)
 
 /** Server over a fresh PostgreSQL database; tests also get SqlClient. */
-export const PostgresServer = (settings: Partial<AppSettings> = {}) =>
+export const PostgresServer = (settings: SettingsMap = {}) =>
   serverOver(PersistenceSql, settings).pipe(Layer.provideMerge(TestDatabaseLive))
 
 /** The typed client (src/Client.ts) on the test server, optionally signed in with `token`. */

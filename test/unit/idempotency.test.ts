@@ -158,7 +158,7 @@ describe("Idempotency", () => {
     }).pipe(
       Effect.provide(Idempotency.layer.pipe(
         Layer.provideMerge(IdempotencyStore.layerMemory),
-        Layer.provide(AppConfig.layerTest({ idempotencyTtlHours: 1 }))
+        Layer.provide(AppConfig.layerTest({ IDEMPOTENCY_TTL_HOURS: 1 }))
       ))
     ))
 

@@ -12,7 +12,7 @@ import { CUSTOMERS, type Harness, LIMIT, lineStopper, play, reached, scenario, T
 const Engine = Inventory.layer.pipe(
   Layer.provideMerge(PersistenceMemory),
   Layer.provideMerge(JobQueue.layerMemory),
-  Layer.provideMerge(AppConfig.layerTest({ maxTicketsPerCustomerPerEvent: LIMIT })),
+  Layer.provideMerge(AppConfig.layerTest({ MAX_TICKETS_PER_CUSTOMER_PER_EVENT: LIMIT })),
   Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
 )
 

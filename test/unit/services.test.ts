@@ -22,7 +22,7 @@ const ServicesTest = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer
   Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer)),
   Layer.provideMerge(PersistenceMemory),
   Layer.provideMerge(JobQueue.layerMemory),
-  Layer.provideMerge(AppConfig.layerTest({ jwt: { ...AppConfig.make().jwt, ttlSeconds: 60 } }))
+  Layer.provideMerge(AppConfig.layerTest({ JWT_TTL_SECONDS: 60 }))
 )
 
 const NOW = Date.parse("2030-01-01T00:00:00Z")

@@ -43,8 +43,9 @@ const ServicesTest = (options: { readonly sweep?: boolean; readonly limit?: numb
     Layer.provideMerge(PersistenceMemory),
     Layer.provideMerge(JobQueue.layerMemory),
     Layer.provideMerge(AppConfig.layerTest({
-      maxTicketsPerCustomerPerEvent: options.limit ?? 10,
-      holds: { ttlSeconds: TTL_SECONDS, sweepIntervalSeconds: SWEEP_SECONDS }
+      MAX_TICKETS_PER_CUSTOMER_PER_EVENT: options.limit ?? 10,
+      HOLD_TTL_SECONDS: TTL_SECONDS,
+      HOLD_SWEEP_SECONDS: SWEEP_SECONDS
     }))
   )
 
