@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, type Scope } from "effect"
-import type { SettingsMap } from "../../src/Config.ts"
+import type { SettingsMap } from "../../src/Platform/Config.ts"
 import { eventually, fastJobs, jobsApp, queuesOnRedis, redisPrefix, redisUrl, smtp } from "../support/jobs.ts"
 import { createEvent, request, signUp } from "../support/server.ts"
 import { type ReceivedMail, startSmtpSink } from "../support/smtpSink.ts"

@@ -1,7 +1,7 @@
 /** The SMTP mailer against a real SMTP server on loopback. */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { AppConfig } from "../../src/Config.ts"
+import { AppConfig } from "../../src/Platform/Config.ts"
 import { Mailer } from "../../src/Notifications/Mailer.ts"
 import { startSmtpSink } from "../support/smtpSink.ts"
 

@@ -1,7 +1,7 @@
 /** Settings from a map, as tests and tools build them: each name is one the environment uses, or the map is refused. */
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Option } from "effect"
-import { AppConfig } from "../../src/Config.ts"
+import { AppConfig } from "../../src/Platform/Config.ts"
 
 const read = (settings: Record<string, string | number>) => Effect.provide(AppConfig, AppConfig.layerTest(settings))
 
