@@ -1,17 +1,12 @@
 /** Launches job workers (and an outbox relay) without the HTTP API: `npm run worker`. */
 import { Effect, Layer, Option } from "effect"
 import { JobWorkersLive } from "./Background.ts"
+import { BaseLive } from "./Base.ts"
 import { HeartbeatLive } from "./Health/Heartbeat.ts"
-import { Inventory } from "./Inventory/Inventory.ts"
-import { JobsLive } from "./Jobs/Jobs.ts"
 import { MetricsServerLive } from "./MetricsServer.ts"
-import { PersistenceSql } from "./Persistence.ts"
-import { AppConfig, optionalSecret } from "./Platform/Config.ts"
+import { optionalSecret } from "./Platform/Config.ts"
 import { loadDotEnv } from "./Platform/DotEnv.ts"
 import { boundedShutdown, launch } from "./Platform/Lifecycle.ts"
-import { LoggingLive } from "./Platform/Logging.ts"
-import { DatabaseLive } from "./Storage/Database.ts"
-import { TracingLive } from "./Telemetry/Tracing.ts"
 
 // A worker shares the API's database. The embedded one belongs to `npm start`, which runs workers itself.
 const RequireDatabaseUrl = Layer.effectDiscard(
@@ -23,18 +18,12 @@ const RequireDatabaseUrl = Layer.effectDiscard(
   )
 )
 
-// The heartbeat starts once the workers run, and stops first on shutdown.
+// The heartbeat starts once the workers run, and stops first on shutdown. Hold expiries go
+// through the engine of BaseLive (their event's line). DATABASE_URL is checked before anything starts.
 const WorkerLive = HeartbeatLive.pipe(
   Layer.provideMerge(Layer.merge(JobWorkersLive.pipe(boundedShutdown("the job workers")), MetricsServerLive)),
-  // Hold expiries go through the engine (their event's line).
-  Layer.provide(Inventory.layer.pipe(boundedShutdown("the booking engine"))),
-  Layer.provide(JobsLive.pipe(boundedShutdown("the outbox relay and job queues"))),
-  Layer.provide(PersistenceSql),
-  Layer.provide(DatabaseLive.pipe(boundedShutdown("the database"))),
-  Layer.provide(RequireDatabaseUrl),
-  Layer.provide(TracingLive),
-  Layer.provide(AppConfig.layer),
-  Layer.provide(LoggingLive)
+  Layer.provide(BaseLive),
+  Layer.provide(RequireDatabaseUrl)
 )
 
 loadDotEnv()
