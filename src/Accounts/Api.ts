@@ -1,7 +1,7 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { EmailTaken, InvalidCredentials } from "../Domain/Errors.ts"
 import { Authentication } from "../Edge/Authentication.ts"
-import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { addErrors } from "../Edge/ErrorResponse.ts"
 import { TooManyRequests } from "../Edge/HttpErrors.ts"
 import { documentRateLimitHeaders } from "../Edge/RateLimitHeaders.ts"
 import { Login, Register, Registered, Session, User } from "./User.ts"
@@ -11,8 +11,7 @@ export class AccountsApi extends HttpApiGroup.make("auth")
     HttpApiEndpoint.post("register", "/register")
       .setPayload(Register)
       .addSuccess(Registered, { status: 201 })
-      .addError(errorResponse(EmailTaken))
-      .addError(errorResponse(TooManyRequests))
+      .pipe(addErrors(EmailTaken, TooManyRequests))
       .annotate(OpenApi.Transform, documentRateLimitHeaders)
       .annotate(OpenApi.Summary, "Create an account")
       .annotate(OpenApi.Description, "The email is stored lower-cased and is unique regardless of case.")
@@ -21,8 +20,7 @@ export class AccountsApi extends HttpApiGroup.make("auth")
     HttpApiEndpoint.post("login", "/login")
       .setPayload(Login)
       .addSuccess(Session)
-      .addError(errorResponse(InvalidCredentials))
-      .addError(errorResponse(TooManyRequests))
+      .pipe(addErrors(InvalidCredentials, TooManyRequests))
       .annotate(OpenApi.Transform, documentRateLimitHeaders)
       .annotate(OpenApi.Summary, "Sign in and receive a bearer token")
   )

@@ -12,7 +12,7 @@ import {
 import { BookingIdFromPath } from "../Domain/Ids.ts"
 import { PageQuery } from "../Domain/Paging.ts"
 import { Authentication } from "../Edge/Authentication.ts"
-import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { addErrors } from "../Edge/ErrorResponse.ts"
 import { documentPageHeaders } from "../Edge/PageHeaders.ts"
 import { takesTickets } from "../Edge/Refusals.ts"
 import { acceptsIdempotencyKey } from "../Idempotency/IdempotencyKey.ts"
@@ -24,8 +24,7 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
     HttpApiEndpoint.post("book", "/")
       .setPayload(BookTickets)
       .addSuccess(Booking, { status: 201 })
-      .pipe(takesTickets)
-      .addError(errorResponse(NotEnoughTickets))
+      .pipe(takesTickets, addErrors(NotEnoughTickets))
       .pipe(acceptsIdempotencyKey)
       .annotate(OpenApi.Summary, "Book tickets for an event (customers)")
       .annotate(
@@ -44,11 +43,7 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
   .add(
     HttpApiEndpoint.del("cancel")`/${id}`
       .addSuccess(Booking)
-      .addError(errorResponse(BookingNotFound))
-      .addError(errorResponse(BookingAlreadyCancelled))
-      .addError(errorResponse(EventAlreadyStarted))
-      .addError(errorResponse(Overloaded))
-      .addError(errorResponse(BookingFailed))
+      .pipe(addErrors(BookingNotFound, BookingAlreadyCancelled, EventAlreadyStarted, Overloaded, BookingFailed))
       .pipe(acceptsIdempotencyKey)
       .annotate(OpenApi.Summary, "Cancel your booking")
       .annotate(
@@ -62,11 +57,7 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
     HttpApiEndpoint.patch("changeTickets")`/${id}`
       .setPayload(ChangeTickets)
       .addSuccess(Booking)
-      .addError(errorResponse(BookingNotFound))
-      .addError(errorResponse(BookingAlreadyCancelled))
-      .addError(errorResponse(EventAlreadyStarted))
-      .addError(errorResponse(Overloaded))
-      .addError(errorResponse(BookingFailed))
+      .pipe(addErrors(BookingNotFound, BookingAlreadyCancelled, EventAlreadyStarted, Overloaded, BookingFailed))
       .annotate(OpenApi.Summary, "Give back some of your booking's tickets")
       .annotate(OpenApi.Description, "Keeps ticketsCount (1 to one less than now) and puts the rest back on sale; an email confirms it.")
   )

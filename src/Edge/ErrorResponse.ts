@@ -3,7 +3,9 @@
  * tag becomes `code`): `errorResponse` gives that schema for an error class, so the server, the
  * OpenAPI document and the typed client all agree on one error shape.
  */
+import type { HttpApiEndpoint } from "@effect/platform"
 import { HttpApiSchema, HttpServerResponse } from "@effect/platform"
+import type { HttpMethod } from "@effect/platform/HttpMethod"
 import { Option, Schema, SchemaAST } from "effect"
 
 /** What every error body looks like on the wire. */
@@ -54,3 +56,31 @@ export const errorResponseOf = <Self, Tag extends string, Fields extends Schema.
   HttpServerResponse.unsafeJson(Schema.encodeSync(errorResponse(errorClass))(error), {
     status: HttpApiSchema.getStatusError(errorClass)
   })
+
+/** An error class as `errorResponse` takes it (`Schema.TaggedError`). */
+type ErrorClass = Schema.Schema.AnyNoContext & { readonly _tag: string; readonly fields: Schema.Struct.Fields }
+
+/**
+ * The refusals an endpoint may answer with, in the standard shape, listed once:
+ * `endpoint.pipe(addErrors(HoldNotFound, HoldExpired))`. The order is the OpenAPI document's.
+ */
+export const addErrors =
+  <const Classes extends ReadonlyArray<ErrorClass>>(...classes: Classes) =>
+  <Name extends string, Method extends HttpMethod, Path, UrlParams, Payload, Headers, Success, Error, R, RE>(
+    endpoint: HttpApiEndpoint.HttpApiEndpoint<Name, Method, Path, UrlParams, Payload, Headers, Success, Error, R, RE>
+  ): HttpApiEndpoint.HttpApiEndpoint<
+    Name,
+    Method,
+    Path,
+    UrlParams,
+    Payload,
+    Headers,
+    Success,
+    Error | Schema.Schema.Type<Classes[number]>,
+    R,
+    RE
+  > =>
+    classes.reduce<HttpApiEndpoint.HttpApiEndpoint.AnyWithProps>(
+      (declared, errorClass) => declared.addError(errorResponse(errorClass as any)),
+      endpoint as unknown as HttpApiEndpoint.HttpApiEndpoint.AnyWithProps
+    ) as any

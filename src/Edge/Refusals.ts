@@ -15,17 +15,12 @@ import {
   SalesClosed,
   Unauthorized
 } from "../Domain/Errors.ts"
-import { errorResponse } from "./ErrorResponse.ts"
+import { addErrors } from "./ErrorResponse.ts"
 
 export const takesTickets = <Name extends string, Method extends HttpMethod, Path, UrlParams, Payload, Headers, Success, Error, R, RE>(
   endpoint: HttpApiEndpoint.HttpApiEndpoint<Name, Method, Path, UrlParams, Payload, Headers, Success, Error, R, RE>
 ) =>
   endpoint
-    .addError(errorResponse(Forbidden))
-    .addError(errorResponse(EventNotFound))
-    .addError(errorResponse(EventAlreadyStarted))
-    .addError(errorResponse(SalesClosed))
-    .addError(errorResponse(CustomerLimitReached))
-    .addError(errorResponse(Unauthorized))
-    .addError(errorResponse(Overloaded))
-    .addError(errorResponse(BookingFailed))
+    .pipe(
+      addErrors(Forbidden, EventNotFound, EventAlreadyStarted, SalesClosed, CustomerLimitReached, Unauthorized, Overloaded, BookingFailed)
+    )

@@ -6,7 +6,7 @@ import { EventIdFromPath } from "../Domain/Ids.ts"
 import { PageQuery } from "../Domain/Paging.ts"
 import { Attendee, AttendeesParams, EventStats } from "../Domain/Sales.ts"
 import { Authentication, documentOptionalBearer, OptionalAuthentication } from "../Edge/Authentication.ts"
-import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { addErrors } from "../Edge/ErrorResponse.ts"
 import { documentPageHeaders } from "../Edge/PageHeaders.ts"
 
 const id = HttpApiSchema.param("id", EventIdFromPath)
@@ -38,9 +38,9 @@ export class EventsApi extends HttpApiGroup.make("events")
     HttpApiEndpoint.post("create", "/")
       .setPayload(CreateEvent)
       .addSuccess(Event, { status: 201 })
-      .addError(errorResponse(Forbidden))
+      .pipe(addErrors(Forbidden))
       // Also after authentication: the token's account may be gone (see EventsRepo.create).
-      .addError(errorResponse(Unauthorized))
+      .pipe(addErrors(Unauthorized))
       .middleware(Authentication)
       .annotate(OpenApi.Summary, "Create an event, published or as a draft (organizers)")
   )
@@ -49,7 +49,7 @@ export class EventsApi extends HttpApiGroup.make("events")
     HttpApiEndpoint.get("mine", "/mine")
       .setUrlParams(PageQuery)
       .addSuccess(Schema.Array(Event))
-      .addError(errorResponse(Forbidden))
+      .pipe(addErrors(Forbidden))
       .middleware(Authentication)
       .annotate(OpenApi.Summary, "Your events, drafts and cancelled ones included, soonest first (organizers)")
       .annotate(OpenApi.Transform, documentPageHeaders)
@@ -57,7 +57,7 @@ export class EventsApi extends HttpApiGroup.make("events")
   .add(
     HttpApiEndpoint.get("get")`/${id}`
       .addSuccess(Event)
-      .addError(errorResponse(EventNotFound))
+      .pipe(addErrors(EventNotFound))
       .middleware(OptionalAuthentication)
       .annotate(OpenApi.Summary, "One event, cancelled ones included")
       .annotate(
@@ -70,9 +70,7 @@ export class EventsApi extends HttpApiGroup.make("events")
     HttpApiEndpoint.put("update")`/${id}`
       .setPayload(UpdateEvent)
       .addSuccess(Event)
-      .addError(errorResponse(Forbidden))
-      .addError(errorResponse(EventNotFound))
-      .addError(errorResponse(TicketsAlreadySold))
+      .pipe(addErrors(Forbidden, EventNotFound, TicketsAlreadySold))
       .middleware(Authentication)
       .annotate(OpenApi.Summary, "Change some of an event's fields (its organizer)")
       .annotate(
@@ -84,8 +82,7 @@ export class EventsApi extends HttpApiGroup.make("events")
   .add(
     HttpApiEndpoint.del("cancel")`/${id}`
       .addSuccess(HttpApiSchema.NoContent)
-      .addError(errorResponse(Forbidden))
-      .addError(errorResponse(EventNotFound))
+      .pipe(addErrors(Forbidden, EventNotFound))
       .middleware(Authentication)
       .annotate(OpenApi.Summary, "Cancel an event (its organizer)")
       .annotate(
@@ -96,10 +93,7 @@ export class EventsApi extends HttpApiGroup.make("events")
   .add(
     HttpApiEndpoint.post("publish")`/${id}/publish`
       .addSuccess(Event)
-      .addError(errorResponse(Forbidden))
-      .addError(errorResponse(EventNotFound))
-      .addError(errorResponse(EventNotDraft))
-      .addError(errorResponse(EventAlreadyStarted))
+      .pipe(addErrors(Forbidden, EventNotFound, EventNotDraft, EventAlreadyStarted))
       .middleware(Authentication)
       .annotate(OpenApi.Summary, "Publish a draft (its organizer)")
   )
@@ -107,8 +101,7 @@ export class EventsApi extends HttpApiGroup.make("events")
     HttpApiEndpoint.get("attendees")`/${id}/attendees`
       .setUrlParams(AttendeesParams)
       .addSuccess(Schema.Array(Attendee))
-      .addError(errorResponse(Forbidden))
-      .addError(errorResponse(EventNotFound))
+      .pipe(addErrors(Forbidden, EventNotFound))
       .middleware(Authentication)
       .annotate(OpenApi.Summary, "The event's bookings, oldest first (its organizer)")
       .annotate(
@@ -121,8 +114,7 @@ export class EventsApi extends HttpApiGroup.make("events")
   .add(
     HttpApiEndpoint.get("stats")`/${id}/stats`
       .addSuccess(EventStats)
-      .addError(errorResponse(Forbidden))
-      .addError(errorResponse(EventNotFound))
+      .pipe(addErrors(Forbidden, EventNotFound))
       .middleware(Authentication)
       .annotate(OpenApi.Summary, "Tickets and bookings of the event, sales by day (its organizer)")
   )

@@ -1,6 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { addErrors } from "../Edge/ErrorResponse.ts"
 import { NotReady } from "../Edge/HttpErrors.ts"
 
 export class HealthApi extends HttpApiGroup.make("health")
@@ -12,7 +12,7 @@ export class HealthApi extends HttpApiGroup.make("health")
   .add(
     HttpApiEndpoint.get("ready", "/ready")
       .addSuccess(Schema.Struct({ status: Schema.Literal("ready") }))
-      .addError(errorResponse(NotReady))
+      .pipe(addErrors(NotReady))
       .annotate(OpenApi.Summary, "Readiness: the database answers")
   )
   .annotate(OpenApi.Title, "Health")

@@ -14,7 +14,7 @@ import {
 import { Hold, PlaceHold } from "../Domain/Hold.ts"
 import { HoldIdFromPath } from "../Domain/Ids.ts"
 import { Authentication } from "../Edge/Authentication.ts"
-import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { addErrors } from "../Edge/ErrorResponse.ts"
 import { takesTickets } from "../Edge/Refusals.ts"
 import { acceptsIdempotencyKey } from "../Idempotency/IdempotencyKey.ts"
 
@@ -25,8 +25,7 @@ export class HoldsApi extends HttpApiGroup.make("holds")
     HttpApiEndpoint.post("place", "/")
       .setPayload(PlaceHold)
       .addSuccess(Hold, { status: 201 })
-      .pipe(takesTickets)
-      .addError(errorResponse(NotEnoughTickets))
+      .pipe(takesTickets, addErrors(NotEnoughTickets))
       .pipe(acceptsIdempotencyKey)
       .annotate(OpenApi.Summary, "Hold tickets while you pay (customers)")
       .annotate(
@@ -44,13 +43,7 @@ export class HoldsApi extends HttpApiGroup.make("holds")
   .add(
     HttpApiEndpoint.post("confirm")`/${id}/confirm`
       .addSuccess(Booking, { status: 201 })
-      .addError(errorResponse(HoldNotFound))
-      .addError(errorResponse(HoldExpired))
-      .addError(errorResponse(HoldAlreadyConfirmed))
-      .addError(errorResponse(EventNotFound))
-      .addError(errorResponse(EventAlreadyStarted))
-      .addError(errorResponse(Overloaded))
-      .addError(errorResponse(BookingFailed))
+      .pipe(addErrors(HoldNotFound, HoldExpired, HoldAlreadyConfirmed, EventNotFound, EventAlreadyStarted, Overloaded, BookingFailed))
       .pipe(acceptsIdempotencyKey)
       .annotate(OpenApi.Summary, "Turn your hold into a booking")
       .annotate(
@@ -62,11 +55,7 @@ export class HoldsApi extends HttpApiGroup.make("holds")
   .add(
     HttpApiEndpoint.del("release")`/${id}`
       .addSuccess(HttpApiSchema.NoContent)
-      .addError(errorResponse(HoldNotFound))
-      .addError(errorResponse(HoldExpired))
-      .addError(errorResponse(HoldAlreadyConfirmed))
-      .addError(errorResponse(Overloaded))
-      .addError(errorResponse(BookingFailed))
+      .pipe(addErrors(HoldNotFound, HoldExpired, HoldAlreadyConfirmed, Overloaded, BookingFailed))
       .annotate(OpenApi.Summary, "Release your hold: its tickets go back on sale")
   )
   .middleware(Authentication)

@@ -6,7 +6,7 @@ import type { HttpApiEndpoint } from "@effect/platform"
 import { OpenApi } from "@effect/platform"
 import type { HttpMethod } from "@effect/platform/HttpMethod"
 import { Context, Option, Schema } from "effect"
-import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { addErrors } from "../Edge/ErrorResponse.ts"
 import { IdempotencyKeyInUse, IdempotencyKeyReused } from "../Edge/HttpErrors.ts"
 
 /** 1 to 255 printable ASCII characters, taken as they are (case and quotes included). */
@@ -68,8 +68,7 @@ export const acceptsIdempotencyKey = <
   const earlier = Context.getOption(endpoint.annotations, OpenApi.Transform)
   return endpoint
     .setHeaders(IdempotencyKeyHeaders)
-    .addError(errorResponse(IdempotencyKeyInUse))
-    .addError(errorResponse(IdempotencyKeyReused))
+    .pipe(addErrors(IdempotencyKeyInUse, IdempotencyKeyReused))
     .annotate(
       OpenApi.Transform,
       Option.match(earlier, {

@@ -4,7 +4,7 @@ import { AlreadyOnWaitlist, BookingFailed, NotOnWaitlist, Overloaded, TicketsAva
 import { EventIdFromPath } from "../Domain/Ids.ts"
 import { JoinWaitlist, WaitlistEntry } from "../Domain/WaitlistEntry.ts"
 import { Authentication } from "../Edge/Authentication.ts"
-import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { addErrors } from "../Edge/ErrorResponse.ts"
 import { takesTickets } from "../Edge/Refusals.ts"
 
 const id = HttpApiSchema.param("id", EventIdFromPath)
@@ -14,9 +14,7 @@ export class WaitlistApi extends HttpApiGroup.make("waitlist")
     HttpApiEndpoint.post("join")`/events/${id}/waitlist`
       .setPayload(JoinWaitlist)
       .addSuccess(WaitlistEntry, { status: 201 })
-      .pipe(takesTickets)
-      .addError(errorResponse(TicketsAvailable))
-      .addError(errorResponse(AlreadyOnWaitlist))
+      .pipe(takesTickets, addErrors(TicketsAvailable, AlreadyOnWaitlist))
       .annotate(OpenApi.Summary, "Wait for tickets of an event with fewer left than you need (customers)")
       .annotate(
         OpenApi.Description,
@@ -28,9 +26,7 @@ export class WaitlistApi extends HttpApiGroup.make("waitlist")
   .add(
     HttpApiEndpoint.del("leave")`/events/${id}/waitlist`
       .addSuccess(HttpApiSchema.NoContent)
-      .addError(errorResponse(NotOnWaitlist))
-      .addError(errorResponse(Overloaded))
-      .addError(errorResponse(BookingFailed))
+      .pipe(addErrors(NotOnWaitlist, Overloaded, BookingFailed))
       .annotate(OpenApi.Summary, "Leave an event's waiting list (an open offer is released)")
   )
   .add(
