@@ -199,7 +199,7 @@ export interface Rules {
 
 /**
  * A waiting entry passed over this many times (offers went to smaller entries behind it) stops
- * the line: returned tickets are kept back for it until its whole group fits. See docs/decisions.md.
+ * the line: returned tickets are kept back for it until its whole group fits. See docs/decisions/0011-holds-and-waiting-list.md.
  */
 export const MAX_PASSED_OVER = 3
 

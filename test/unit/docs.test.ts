@@ -1,0 +1,176 @@
+/**
+ * The docs name files that exist. Files move between folders; a README, a decision record or the
+ * architecture map that still names the old place misleads the next reader, so every repository
+ * path the docs mention (in backticks or as a link) is checked here, and the README's typed-client
+ * excerpt is checked against the example it quotes.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { dirname, join, relative } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..")
+
+const markdownUnder = (folder: string): Array<string> =>
+  readdirSync(join(ROOT, folder), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? markdownUnder(join(folder, entry.name))
+      : entry.name.endsWith(".md")
+      ? [join(folder, entry.name)]
+      : []
+  )
+
+const documents = ["README.md", ...markdownUnder("docs")]
+
+/** Paths from the repository's root: `src/…`, `scripts/…`, `test/…`, `migrations/…` and the like. */
+const rootPath = /(?<![\w./-])((?:src|scripts|test|migrations|examples|docs|bench|\.ci)\/[\w./-]*)/g
+/** Paths inside `src/` written from there: `Platform/Transactions.ts`. */
+const sourcePath = /(?<![\w./-])([A-Z]\w*\/[\w./-]*\.ts)\b/g
+const inlineCode = /`([^`\n]+)`/g
+const link = /\]\(([^)\s]+)\)/g
+
+const exists = (path: string) => existsSync(join(ROOT, path))
+
+/** The repository paths a document's text names that do not exist, as `document: path`. */
+const missingPaths = (document: string, text = readFileSync(join(ROOT, document), "utf8")): Array<string> => {
+  const missing: Array<string> = []
+  for (const [, code] of text.matchAll(inlineCode)) {
+    for (const [, path] of code.matchAll(rootPath)) {
+      const clean = path.replace(/[.]+$/, "")
+      if (clean.startsWith("dist/") || clean.includes("*")) continue
+      if (!exists(clean)) missing.push(`${document}: ${clean}`)
+    }
+    for (const [, path] of code.matchAll(sourcePath)) {
+      if (!exists(join("src", path)) && !exists(path)) missing.push(`${document}: ${path} (under src/)`)
+    }
+  }
+  for (const [, target] of text.matchAll(link)) {
+    if (/^[a-z]+:/i.test(target) || target.startsWith("#")) continue
+    const file = target.split("#")[0]!
+    const path = relative(ROOT, join(ROOT, dirname(document), file))
+    if (!exists(path)) missing.push(`${document}: link ${target}`)
+  }
+  return missing
+}
+
+/** The entries of the folder map in docs/architecture.md: `src/main.ts`, `src/Domain/`, `test/jobs/`, … */
+const mapEntries = (): Array<string> => {
+  const text = readFileSync(join(ROOT, "docs/architecture.md"), "utf8")
+  const start = text.indexOf("```\n") + 4
+  const lines = text.slice(start, text.indexOf("```", start)).split("\n")
+  const entries: Array<string> = []
+  let folder = ""
+  for (const line of lines) {
+    const match = /^( *)(\S+)/.exec(line)
+    if (match === null) continue
+    const [, indent, name] = match
+    if (!/^[\w.-]+\/?$/.test(name!) || !/[./]/.test(name!)) continue
+    if (indent!.length === 0) {
+      folder = name!.endsWith("/") ? name! : ""
+      entries.push(name!)
+    } else if (indent!.length === 2 && folder !== "") {
+      entries.push(folder + name!)
+    }
+  }
+  return entries
+}
+
+const folders = (path: string) => readdirSync(join(ROOT, path)).filter((name) => statSync(join(ROOT, path, name)).isDirectory())
+
+describe("the docs", () => {
+  it("name only repository paths that exist (backticked paths and links)", () => {
+    expect(documents.length).toBeGreaterThan(5)
+    expect(documents.flatMap((document) => missingPaths(document))).toEqual([])
+  })
+
+  it("find a path that does not exist (the check can fail)", () => {
+    const probe = "`npx tsx scripts/bench/prof-hot.ts 5`, `Platform/Nowhere.ts`, `src/Domain/`, [a](../nowhere.md), [b](api.md#x)"
+    expect(missingPaths("docs/probe.md", probe)).toEqual([
+      "docs/probe.md: scripts/bench/prof-hot.ts",
+      "docs/probe.md: Platform/Nowhere.ts (under src/)",
+      "docs/probe.md: link ../nowhere.md"
+    ])
+  })
+
+  it("keep the README under 250 lines", () => {
+    expect(readFileSync(join(ROOT, "README.md"), "utf8").split("\n").length).toBeLessThanOrEqual(250)
+  })
+
+  it("index every decision record, and records are short", () => {
+    const records = readdirSync(join(ROOT, "docs/decisions")).filter((name) => /^\d{4}-[\w-]+\.md$/.test(name))
+    const index = readFileSync(join(ROOT, "docs/decisions/README.md"), "utf8")
+    for (const record of records) {
+      expect(index, record).toContain(`](${record})`)
+      const lines = readFileSync(join(ROOT, "docs/decisions", record), "utf8").split("\n").length
+      expect({ record, short: lines <= 60 }).toEqual({ record, short: true })
+    }
+  })
+
+  it("map every folder of src/ and test/ in docs/architecture.md, and every file the map names exists", () => {
+    const entries = mapEntries()
+    for (const entry of entries) expect({ entry, exists: exists(entry) }).toEqual({ entry, exists: true })
+    for (const top of ["src", "test", "scripts"]) {
+      for (const folder of folders(top)) expect(entries, `${top}/${folder}/`).toContain(`${top}/${folder}/`)
+    }
+    for (const file of ["scripts/cli.ts", "scripts/redis-keys.ts", "scripts/bench-login.ts"]) {
+      expect(entries, file).toContain(file)
+    }
+  })
+})
+
+/** The text of the files where a setting can be read or set: the code, the tools, the container files. */
+const settingSources = () =>
+  ["src", "scripts", "test", "examples"].flatMap((folder) => sourceFiles(folder))
+    .concat(["docker-compose.yml", ".env.example", "package.json", "Dockerfile"])
+    .map((file) => readFileSync(join(ROOT, file), "utf8"))
+    .join("\n")
+
+const sourceFiles = (folder: string): Array<string> =>
+  readdirSync(join(ROOT, folder), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? sourceFiles(join(folder, entry.name))
+      : /\.(ts|mjs)$/.test(entry.name)
+      ? [join(folder, entry.name)]
+      : []
+  )
+
+/** Settings the docs name that a library reads for us (`@effect/opentelemetry`'s resource). */
+const readByLibraries = new Set(["OTEL_RESOURCE_ATTRIBUTES"])
+
+describe("the docs' commands and settings", () => {
+  const texts = documents.map((document) => readFileSync(join(ROOT, document), "utf8")).join("\n")
+
+  it("name only npm scripts that package.json has", () => {
+    const scripts = Object.keys(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts)
+    const named = new Set([...texts.matchAll(/npm run ([\w-]+(?::[\w-]+)?)/g)].map(([, name]) => name!))
+    expect(named.size).toBeGreaterThan(5)
+    expect([...named].filter((name) => !scripts.includes(name))).toEqual([])
+  })
+
+  it("name only environment variables that something reads or sets", () => {
+    const sources = settingSources()
+    const named = new Set([...texts.matchAll(/`([A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9])`/g)].map(([, name]) => name!))
+    expect(named.size).toBeGreaterThan(20)
+    const unknown = [...named].filter((name) => !readByLibraries.has(name) && !new RegExp(`\\b${name}\\b`).test(sources))
+    expect(unknown).toEqual([])
+  })
+})
+
+describe("the README's typed-client excerpt", () => {
+  it("is examples/booking-flow.ts, line for line and in order", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8")
+    const start = readme.indexOf("```ts\n") + "```ts\n".length
+    expect(start).toBeGreaterThan(5)
+    const excerpt = readme.slice(start, readme.indexOf("```", start)).split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line !== "" && !line.startsWith("// …"))
+    const example = readFileSync(join(ROOT, "examples/booking-flow.ts"), "utf8").split("\n").map((line) => line.trim())
+    let at = 0
+    for (const line of excerpt) {
+      const found = example.indexOf(line, at)
+      expect({ line, inExampleInOrder: found >= 0 }).toEqual({ line, inExampleInOrder: true })
+      at = found + 1
+    }
+    expect(excerpt.length).toBeGreaterThan(10)
+  })
+})
