@@ -12,10 +12,10 @@ import {
   UnsupportedMediaType,
   ValidationError
 } from "./Domain/Errors.ts"
+import { withoutPlatformDecodeError } from "./Edge/OpenApiDocument.ts"
 import { EventsApi } from "./Events/Api.ts"
 import { HealthApi } from "./Health/Api.ts"
 import { HoldsApi } from "./Holds/Api.ts"
-import { withoutPlatformDecodeError } from "./Platform/OpenApiDocument.ts"
 import { WaitlistApi } from "./Waitlist/Api.ts"
 
 export class Api extends HttpApi.make("event-booking")

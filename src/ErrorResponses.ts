@@ -15,7 +15,6 @@ import {
 import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import { Cause, Effect, Option } from "effect"
 import { Api } from "./Api.ts"
-import { AppConfig } from "./Config.ts"
 import {
   InternalServerError,
   InvalidJson,
@@ -25,8 +24,9 @@ import {
   UnsupportedMediaType,
   ValidationError
 } from "./Domain/Errors.ts"
-import { errorResponseOf } from "./Platform/ErrorResponse.ts"
-import { isJsonBody, MAX_JSON_DEPTH, tooDeepAt, unsupportedBody } from "./Platform/RequestBodies.ts"
+import { errorResponseOf } from "./Edge/ErrorResponse.ts"
+import { isJsonBody, MAX_JSON_DEPTH, tooDeepAt, unsupportedBody } from "./Edge/RequestBodies.ts"
+import { AppConfig } from "./Platform/Config.ts"
 
 /** "title: must not be empty; foo: is not a known field" from the decode error's issues. */
 export const describeDecodeError = (error: HttpApiDecodeError): string =>

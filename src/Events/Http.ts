@@ -1,18 +1,18 @@
 import { HttpApiBuilder, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Schema } from "effect"
 import { Api } from "../Api.ts"
-import { Viewer } from "../Domain/Authentication.ts"
 import type { CurrentUser } from "../Domain/CurrentUser.ts"
 import type { EventNotFound, Forbidden } from "../Domain/Errors.ts"
+import { EventList, type ListEventsParams } from "../Domain/Event.ts"
 import type { EventId } from "../Domain/Ids.ts"
+import { pageBody, pageHeaders, type PageRequest, pageRequest } from "../Domain/Paging.ts"
 import { requireRole } from "../Domain/Policy.ts"
+import { type Attendee, ATTENDEE_COLUMNS } from "../Domain/Sales.ts"
+import { Viewer } from "../Edge/Authentication.ts"
+import { CatalogueChanges } from "../Inventory/CatalogueChanges.ts"
 import { csvStream, prefersCsv } from "../Platform/Csv.ts"
-import { pageBody, pageHeaders, type PageRequest, pageRequest } from "../Platform/Paging.ts"
 import * as ReadCache from "../Platform/ReadCache.ts"
-import { CatalogueChanges } from "./CatalogueChanges.ts"
-import { EventList, type ListEventsParams } from "./Event.ts"
 import { Events } from "./Events.ts"
-import { type Attendee, ATTENDEE_COLUMNS } from "./Sales.ts"
 
 type Organizer = CurrentUser["Type"]
 

@@ -29,7 +29,7 @@ import {
 // ---- Operations ----------------------------------------------------------------------------
 
 /**
- * `idempotencyId`: the request's Idempotency-Key (Platform/Idempotency.ts). Recorded on what the
+ * `idempotencyId`: the request's Idempotency-Key (Idempotency/Idempotency.ts). Recorded on what the
  * operation makes or changes, so that the operation is never applied twice: a repeat (in the same
  * batch or a later one) is answered with what the first one made.
  */

@@ -6,7 +6,7 @@
 import { HttpApp, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { SqlClient, Statement } from "@effect/sql"
 import { Effect, Schema } from "effect"
-import { QueryInt } from "../Domain/Payload.ts"
+import { QueryInt } from "./Payload.ts"
 
 export const PAGE_SIZE = { default: 20, max: 100 } as const
 const MAX_OFFSET = 1_000_000

@@ -17,9 +17,9 @@ import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Cause, Context, Effect, Exit, FiberId, HashSet } from "effect"
 import { randomUUID } from "node:crypto"
 import { RequestTimeout } from "../Domain/Errors.ts"
+import { nameRequest, type RequestLog } from "../Platform/Logging.ts"
 import type { RequestMetrics } from "../Telemetry/Metrics.ts"
 import { errorResponseOf } from "./ErrorResponse.ts"
-import { nameRequest, type RequestLog } from "./Logging.ts"
 
 export interface EdgeOptions {
   readonly metrics: RequestMetrics
