@@ -53,24 +53,36 @@ const missingPaths = (document: string, text = readFileSync(join(ROOT, document)
   return missing
 }
 
-/** The entries of the folder map in docs/architecture.md: `src/main.ts`, `src/Domain/`, `test/jobs/`, … */
-const mapEntries = (): Array<string> => {
-  const text = readFileSync(join(ROOT, "docs/architecture.md"), "utf8")
-  const start = text.indexOf("```\n") + 4
-  const lines = text.slice(start, text.indexOf("```", start)).split("\n")
-  const entries: Array<string> = []
+/** The first code block of a document that starts with `src/`: a folder map. */
+const folderMap = (document: string): string => {
+  const text = readFileSync(join(ROOT, document), "utf8")
+  const start = text.indexOf("```\nsrc/") + 4
+  return text.slice(start, text.indexOf("```", start))
+}
+
+/**
+ * The entries of the folder map in docs/architecture.md (`src/main.ts`, `src/Domain/`,
+ * `test/jobs/`, …), each with its description (its line and the more indented lines below it).
+ */
+const mapEntries = (): Map<string, string> => {
+  const entries = new Map<string, string>()
   let folder = ""
-  for (const line of lines) {
-    const match = /^( *)(\S+)/.exec(line)
-    if (match === null) continue
-    const [, indent, name] = match
-    if (!/^[\w.-]+\/?$/.test(name!) || !/[./]/.test(name!)) continue
-    if (indent!.length === 0) {
+  let current: string | undefined
+  for (const line of folderMap("docs/architecture.md").split("\n")) {
+    const [, indent, name] = /^( *)(\S*)/.exec(line)!
+    const isEntry = /^[\w.-]+\/?$/.test(name!) && /[./]/.test(name!)
+    if (isEntry && indent!.length === 0) {
       folder = name!.endsWith("/") ? name! : ""
-      entries.push(name!)
-    } else if (indent!.length === 2 && folder !== "") {
-      entries.push(folder + name!)
+      current = name!
+    } else if (isEntry && indent!.length === 2 && folder !== "") {
+      current = folder + name!
+    } else if (current !== undefined && indent!.length > 2) {
+      entries.set(current, `${entries.get(current)} ${line.trim()}`)
+      continue
+    } else {
+      continue
     }
+    entries.set(current, line.trim())
   }
   return entries
 }
@@ -109,15 +121,28 @@ describe("the docs", () => {
     }
   })
 
-  it("map every folder of src/ and test/ in docs/architecture.md, and every file the map names exists", () => {
+  it("map every folder of src/, test/ and scripts/ in docs/architecture.md, every module of src/ by name", () => {
     const entries = mapEntries()
-    for (const entry of entries) expect({ entry, exists: exists(entry) }).toEqual({ entry, exists: true })
+    for (const entry of entries.keys()) expect({ entry, exists: exists(entry) }).toEqual({ entry, exists: true })
     for (const top of ["src", "test", "scripts"]) {
-      for (const folder of folders(top)) expect(entries, `${top}/${folder}/`).toContain(`${top}/${folder}/`)
+      for (const folder of folders(top)) expect([...entries.keys()], `${top}/${folder}/`).toContain(`${top}/${folder}/`)
     }
     for (const file of ["scripts/cli.ts", "scripts/redis-keys.ts", "scripts/bench-login.ts"]) {
-      expect(entries, file).toContain(file)
+      expect([...entries.keys()], file).toContain(file)
     }
+    const unnamed = folders("src").flatMap((folder) => {
+      const description = entries.get(`src/${folder}/`)!
+      return readdirSync(join(ROOT, "src", folder))
+        .filter((module) => module.endsWith(".ts") && !["Api.ts", "Http.ts"].includes(module))
+        .filter((module) => !new RegExp(`\\b${module.replace(/\.ts$/, "")}\\b`).test(description))
+        .map((module) => `src/${folder}/${module}`)
+    })
+    expect(unnamed).toEqual([])
+  })
+
+  it("list every folder of src/ in the README's map", () => {
+    const map = folderMap("README.md")
+    for (const folder of folders("src")) expect(map, folder).toContain(`${folder}/`)
   })
 })
 
