@@ -31,6 +31,12 @@ const link = /\]\(([^)\s]+)\)/g
 
 const exists = (path: string) => existsSync(join(ROOT, path))
 
+/** The anchors of a Markdown document's headings, as GitHub makes them. */
+const anchors = (text: string) =>
+  new Set(
+    [...text.matchAll(/^#{1,6} (.+)$/gm)].map(([, heading]) => heading!.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/ /g, "-"))
+  )
+
 /** The repository paths a document's text names that do not exist, as `document: path`. */
 const missingPaths = (document: string, text = readFileSync(join(ROOT, document), "utf8")): Array<string> => {
   const missing: Array<string> = []
@@ -45,10 +51,13 @@ const missingPaths = (document: string, text = readFileSync(join(ROOT, document)
     }
   }
   for (const [, target] of text.matchAll(link)) {
-    if (/^[a-z]+:/i.test(target) || target.startsWith("#")) continue
-    const file = target.split("#")[0]!
-    const path = relative(ROOT, join(ROOT, dirname(document), file))
-    if (!exists(path)) missing.push(`${document}: link ${target}`)
+    if (/^[a-z]+:/i.test(target!)) continue
+    const [file, anchor] = target!.split("#")
+    const path = file === "" ? document : relative(ROOT, join(ROOT, dirname(document), file!))
+    if (file !== "" && !exists(path)) missing.push(`${document}: link ${target}`)
+    else if (anchor !== undefined && !anchors(path === document ? text : readFileSync(join(ROOT, path), "utf8")).has(anchor)) {
+      missing.push(`${document}: link ${target} (no such heading)`)
+    }
   }
   return missing
 }
@@ -96,11 +105,13 @@ describe("the docs", () => {
   })
 
   it("find a path that does not exist (the check can fail)", () => {
-    const probe = "`npx tsx scripts/bench/prof-hot.ts 5`, `Platform/Nowhere.ts`, `src/Domain/`, [a](../nowhere.md), [b](api.md#x)"
+    const probe = "# A heading\n`npx tsx scripts/bench/prof-hot.ts 5`, `Platform/Nowhere.ts`, `src/Domain/`, " +
+      "[a](../nowhere.md), [b](api.md#rate-limits), [c](api.md#no-such-part), [d](#a-heading)"
     expect(missingPaths("docs/probe.md", probe)).toEqual([
       "docs/probe.md: scripts/bench/prof-hot.ts",
       "docs/probe.md: Platform/Nowhere.ts (under src/)",
-      "docs/probe.md: link ../nowhere.md"
+      "docs/probe.md: link ../nowhere.md",
+      "docs/probe.md: link api.md#no-such-part (no such heading)"
     ])
   })
 
