@@ -1,8 +1,9 @@
 /**
- * The docs name files that exist. Files move between folders; a README, a decision record or the
- * architecture map that still names the old place misleads the next reader, so every repository
- * path the docs mention (in backticks or as a link) is checked here, and the README's typed-client
- * excerpt is checked against the example it quotes.
+ * The docs say what is there. Files move between folders, scripts and settings are renamed; a
+ * README, a decision record or the architecture map that still names the old thing misleads the
+ * next reader. So every repository path the docs mention (in backticks or as a link, headings
+ * included), every `npm run` script and every setting must exist, the architecture map must name
+ * every folder and module, and the README's typed-client excerpt must be the example it quotes.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
@@ -157,13 +158,6 @@ describe("the docs", () => {
   })
 })
 
-/** The text of the files where a setting can be read or set: the code, the tools, the container files. */
-const settingSources = () =>
-  ["src", "scripts", "test", "examples"].flatMap((folder) => sourceFiles(folder))
-    .concat(["docker-compose.yml", ".env.example", "package.json", "Dockerfile"])
-    .map((file) => readFileSync(join(ROOT, file), "utf8"))
-    .join("\n")
-
 const sourceFiles = (folder: string): Array<string> =>
   readdirSync(join(ROOT, folder), { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory()
@@ -172,6 +166,13 @@ const sourceFiles = (folder: string): Array<string> =>
       ? [join(folder, entry.name)]
       : []
   )
+
+/** The text of the files where a setting can be read or set: the code, the tools, the container files. */
+const settingSources = () =>
+  ["src", "scripts", "test", "examples"].flatMap((folder) => sourceFiles(folder))
+    .concat(["docker-compose.yml", ".env.example", "package.json", "Dockerfile"])
+    .map((file) => readFileSync(join(ROOT, file), "utf8"))
+    .join("\n")
 
 /** Settings the docs name that a library reads for us (`@effect/opentelemetry`'s resource). */
 const readByLibraries = new Set(["OTEL_RESOURCE_ATTRIBUTES"])
