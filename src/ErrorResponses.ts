@@ -15,16 +15,16 @@ import {
 import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import { Cause, Effect, Option } from "effect"
 import { Api } from "./Api.ts"
+import { ValidationError } from "./Domain/Errors.ts"
+import { errorResponseOf } from "./Edge/ErrorResponse.ts"
 import {
   InternalServerError,
   InvalidJson,
   MethodNotAllowed,
   PayloadTooLarge,
   RouteNotFound,
-  UnsupportedMediaType,
-  ValidationError
-} from "./Domain/Errors.ts"
-import { errorResponseOf } from "./Edge/ErrorResponse.ts"
+  UnsupportedMediaType
+} from "./Edge/HttpErrors.ts"
 import { isJsonBody, MAX_JSON_DEPTH, tooDeepAt, unsupportedBody } from "./Edge/RequestBodies.ts"
 import { AppConfig } from "./Platform/Config.ts"
 

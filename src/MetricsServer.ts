@@ -7,8 +7,8 @@
 import { Effect, Layer, Option, Runtime } from "effect"
 import { createServer } from "node:http"
 import { QueueHealth } from "./Jobs/QueueHealth.ts"
+import { recordQueueHealth } from "./Jobs/QueueMetrics.ts"
 import { AppConfig } from "./Platform/Config.ts"
-import { recordQueueHealth } from "./Telemetry/Metrics.ts"
 import { CONTENT_TYPE, scrape } from "./Telemetry/Prometheus.ts"
 
 const notFound = JSON.stringify({ message: "Only GET /metrics is served on this port", status: 404, code: "RouteNotFound" })

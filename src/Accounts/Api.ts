@@ -1,6 +1,8 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
-import { EmailTaken, errorResponse, InvalidCredentials, TooManyRequests } from "../Domain/Errors.ts"
+import { EmailTaken, InvalidCredentials } from "../Domain/Errors.ts"
 import { Authentication } from "../Edge/Authentication.ts"
+import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { TooManyRequests } from "../Edge/HttpErrors.ts"
 import { documentRateLimitHeaders } from "../Edge/RateLimitHeaders.ts"
 import { Login, Register, Registered, Session, User } from "./User.ts"
 

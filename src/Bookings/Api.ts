@@ -5,14 +5,15 @@ import {
   BookingAlreadyCancelled,
   BookingFailed,
   BookingNotFound,
-  errorResponse,
   EventAlreadyStarted,
   NotEnoughTickets,
   Overloaded
 } from "../Domain/Errors.ts"
 import { BookingIdFromPath } from "../Domain/Ids.ts"
-import { documentPageHeaders, PageQuery } from "../Domain/Paging.ts"
+import { PageQuery } from "../Domain/Paging.ts"
 import { Authentication } from "../Edge/Authentication.ts"
+import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { documentPageHeaders } from "../Edge/PageHeaders.ts"
 import { takesTickets } from "../Edge/Refusals.ts"
 import { acceptsIdempotencyKey } from "../Idempotency/IdempotencyKey.ts"
 

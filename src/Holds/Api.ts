@@ -3,7 +3,6 @@ import { Schema } from "effect"
 import { Booking } from "../Domain/Booking.ts"
 import {
   BookingFailed,
-  errorResponse,
   EventAlreadyStarted,
   EventNotFound,
   HoldAlreadyConfirmed,
@@ -15,6 +14,7 @@ import {
 import { Hold, PlaceHold } from "../Domain/Hold.ts"
 import { HoldIdFromPath } from "../Domain/Ids.ts"
 import { Authentication } from "../Edge/Authentication.ts"
+import { errorResponse } from "../Edge/ErrorResponse.ts"
 import { takesTickets } from "../Edge/Refusals.ts"
 import { acceptsIdempotencyKey } from "../Idempotency/IdempotencyKey.ts"
 

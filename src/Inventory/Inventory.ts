@@ -30,6 +30,7 @@ import {
 import type { Event } from "../Domain/Event.ts"
 import type { Hold } from "../Domain/Hold.ts"
 import type { BookingId, EventId, HoldId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
+import type { BookingRow } from "../Domain/TicketRows.ts"
 import type { WaitlistEntry } from "../Domain/WaitlistEntry.ts"
 import type { BookingsConfirmed, Job } from "../Jobs/Job.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
@@ -40,7 +41,7 @@ import { recordBookingBatch, recordTicketChanges } from "../Telemetry/Metrics.ts
 import * as Tracing from "../Telemetry/Tracing.ts"
 import { CatalogueChanges } from "./CatalogueChanges.ts"
 import { InventoryRepo } from "./InventoryRepo.ts"
-import type { BookingRow, Decision, Notice, Operation, OperationTag, Refusal, Rules, SettledPlan } from "./Operations.ts"
+import type { Decision, Notice, Operation, OperationTag, Refusal, Rules, SettledPlan } from "./Operations.ts"
 
 /** What each operation answers. */
 export interface Results {

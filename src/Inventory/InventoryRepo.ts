@@ -3,17 +3,14 @@ import { Clock, Context, Effect, Layer, Ref } from "effect"
 import pg from "pg"
 import type { Event } from "../Domain/Event.ts"
 import type { EventId } from "../Domain/Ids.ts"
+import { type BookingRow, type EntryRow, type HoldRow, isOpenEntry } from "../Domain/TicketRows.ts"
 import { decodeEventRow, eventColumns, storedStatus, toEvent } from "../Storage/EventRow.ts"
 import { MemoryStore, type StoredHold, type Tables, withEntry } from "../Storage/MemoryStore.ts"
 import { atCommit } from "../Storage/Transactions.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import {
-  type BookingRow,
   decide,
-  type EntryRow,
   type EventState,
-  type HoldRow,
-  isOpenEntry,
   limitedCustomer,
   makingKey,
   type NewIds,

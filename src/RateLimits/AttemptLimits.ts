@@ -11,7 +11,7 @@
  * lock it for longer. Each endpoint counts apart. If the store is unavailable, attempts go through (logged).
  */
 import { Cause, Context, Effect, Exit, Layer, Option } from "effect"
-import { TooManyRequests } from "../Domain/Errors.ts"
+import { TooManyRequests } from "../Edge/HttpErrors.ts"
 import type { Quota } from "../Edge/RateLimitHeaders.ts"
 import { AppConfig } from "../Platform/Config.ts"
 import { traced } from "../Telemetry/Tracing.ts"

@@ -1,8 +1,8 @@
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, Ref } from "effect"
 import type { EventId, HoldId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
+import { isOpenEntry } from "../Domain/TicketRows.ts"
 import type { WaitlistEntry } from "../Domain/WaitlistEntry.ts"
-import { isOpenEntry } from "../Inventory/Operations.ts"
 import { MemoryStore } from "../Storage/MemoryStore.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 
