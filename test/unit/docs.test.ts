@@ -196,6 +196,20 @@ describe("the docs' commands and settings", () => {
   })
 })
 
+describe("docs/configuration.md", () => {
+  it("documents every setting the configuration reads", () => {
+    const configuration = sourceFiles("src").filter((file) => file.endsWith("/Config.ts"))
+    expect(configuration.length).toBeGreaterThan(0)
+    const settings = new Set(
+      configuration.flatMap((file) => [...readFileSync(join(ROOT, file), "utf8").matchAll(/"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|PORT)"/g)])
+        .map(([, name]) => name!)
+    )
+    expect(settings.size).toBeGreaterThan(30)
+    const documented = readFileSync(join(ROOT, "docs/configuration.md"), "utf8")
+    expect([...settings].filter((name) => !new RegExp(`\\b${name}\\b`).test(documented))).toEqual([])
+  })
+})
+
 describe("the README's typed-client excerpt", () => {
   it("is examples/booking-flow.ts, line for line and in order", () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8")
