@@ -7,7 +7,7 @@
 import { expect, type Vitest } from "@effect/vitest"
 import { Effect } from "effect"
 import type { UserId } from "../../src/Domain/Ids.ts"
-import { type Claim, type HeldKey, IdempotencyStore, type KeyTerms } from "../../src/Platform/IdempotencyStore.ts"
+import { type Claim, type HeldKey, IdempotencyStore, type KeyTerms } from "../../src/Idempotency/IdempotencyStore.ts"
 
 const HOUR = 3_600_000
 /** A request's usual terms: held for an hour (it runs), kept for a day. */

@@ -5,7 +5,7 @@
  */
 import { expect, type Vitest } from "@effect/vitest"
 import { Effect } from "effect"
-import { RateLimitStore } from "../../src/Platform/RateLimitStore.ts"
+import { RateLimitStore } from "../../src/RateLimits/RateLimitStore.ts"
 
 const MINUTE = 60_000
 
