@@ -45,7 +45,7 @@ export const idempotencyStoreContract = (it: Vitest.MethodsNonLive<IdempotencySt
       expect(theirs.id).not.toBe(first.id)
     }))
 
-  it.effect("IdempotencyStore: a completed key answers its response to the same request, Mismatch to another; its holder cannot let go of it", () =>
+  it.effect("IdempotencyStore: a completed key answers its response to the same request, Mismatch to another; its holder cannot let go of it, only complete it again", () =>
     Effect.gen(function*() {
       const store = yield* IdempotencyStore
       const key = aKey()
@@ -57,6 +57,9 @@ export const idempotencyStoreContract = (it: Vitest.MethodsNonLive<IdempotencySt
       yield* store.forget(holder)
       yield* store.renew([holder], HOUR)
       expect(yield* claim(key)).toEqual({ _tag: "Completed", response: { status: 201, body: "{\"n\":1}" } })
+      // The key is its holder's until another takes it: completing again stores the later response.
+      yield* store.complete(holder, { status: 200, body: "{\"n\":2}" })
+      expect(yield* claim(key)).toEqual({ _tag: "Completed", response: { status: 200, body: "{\"n\":2}" } })
     }))
 
   it.effect("IdempotencyStore: released, the key is taken again by the same request under its id (not fresh), not by another", () =>
