@@ -360,6 +360,7 @@ export const repositoryContract = (it: Vitest.MethodsNonLive<Repositories, true>
       const sold = yield* bookOne({ userId: ann.id, eventId: event.id, ticketsCount: 2 })
       yield* bookOne({ userId: ann.id, eventId: doomed.id, ticketsCount: 1 })
       const join = (userId: UserId, eventId: EventId, ticketsCount: number) => applyOne(eventId, { _tag: "Join", userId, ticketsCount })
+      yield* join(carl.id, doomed.id, 1) // first in another event's line: not ahead of anyone in this one
       yield* join(bob.id, event.id, 1)
       yield* join(carl.id, event.id, 2)
       yield* join(dave.id, event.id, 1)
