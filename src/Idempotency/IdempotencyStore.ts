@@ -192,13 +192,20 @@ function makeMemory(keys: Ref.Ref<Map<string, MemoryKey>>): IdempotencyStore["Ty
   const slot = (userId: UserId, key: string) => `${userId}\u0000${key}`
   const isLocked = (row: MemoryKey, now: number) => row.lockedUntil !== null && row.lockedUntil > now
 
-  /** Applies `change` to the key if `held` still holds it. */
-  const ifHeld = (held: HeldKey, change: (row: MemoryKey, all: Map<string, MemoryKey>) => void) =>
+  /** Applies `change` to the key if `held` was its last holder (`WHERE attempt = ...`), and `also` holds. */
+  const ifLastHeldBy = (
+    held: HeldKey,
+    change: (row: MemoryKey, all: Map<string, MemoryKey>) => void,
+    also: (row: MemoryKey) => boolean = () => true
+  ) =>
     Ref.update(keys, (all) => {
       const row = all.get(slot(held.userId, held.key))
-      if (row !== undefined && row.attempt === held.attempt && row.response === null) change(row, all)
+      if (row !== undefined && row.attempt === held.attempt && also(row)) change(row, all)
       return all
     })
+  /** ...and it has no response yet (`AND status IS NULL`). */
+  const ifHeld = (held: HeldKey, change: (row: MemoryKey, all: Map<string, MemoryKey>) => void) =>
+    ifLastHeldBy(held, change, (row) => row.response === null)
 
   return {
     claim: ({ fingerprint, key, userId }, { leaseMs, ttlMs }) =>
@@ -223,7 +230,9 @@ function makeMemory(keys: Ref.Ref<Map<string, MemoryKey>>): IdempotencyStore["Ty
           ifHeld(h, (row, all) => {
             if (row.lockedUntil !== null) all.set(slot(h.userId, h.key), { ...row, lockedUntil: now + leaseMs })
           }), { discard: true })),
-    complete: (held, response) => ifHeld(held, (row, all) => all.set(slot(held.userId, held.key), { ...row, response, lockedUntil: null })),
+    // As the table's UPDATE: a holder completing again (none does) stores the later response.
+    complete: (held, response) =>
+      ifLastHeldBy(held, (row, all) => all.set(slot(held.userId, held.key), { ...row, response, lockedUntil: null })),
     release: (held) => ifHeld(held, (row, all) => all.set(slot(held.userId, held.key), { ...row, lockedUntil: null })),
     forget: (held) => ifHeld(held, (_, all) => all.delete(slot(held.userId, held.key))),
     purge: Effect.flatMap(Clock.currentTimeMillis, (now) =>
