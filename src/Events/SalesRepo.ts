@@ -1,9 +1,10 @@
-import { SqlClient } from "@effect/sql"
-import { Context, Effect, Layer, Option, Ref, Stream } from "effect"
-import type { BookingId, EventId } from "../Domain/Ids.ts"
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { Context, Effect, Layer, Option, Ref, Schema, Stream } from "effect"
+import { type BookingId, EventId } from "../Domain/Ids.ts"
 import { MemoryStore, type StoredBooking, type Tables } from "../Platform/MemoryStore.ts"
-import { type Page, type PageRequest, pageWithCount, toPage } from "../Platform/Paging.ts"
-import type { Attendee, EventStats } from "./Sales.ts"
+import { type Page, type PageRequest, pageRows, pageWithCount } from "../Platform/Paging.ts"
+import { driverRow } from "../Platform/Rows.ts"
+import { Attendee, EventStats } from "./Sales.ts"
 
 /** An event's sales as its organizer sees them. Callers have checked who may see them. */
 export class SalesRepo extends Context.Tag("SalesRepo")<SalesRepo, {
@@ -18,34 +19,19 @@ export class SalesRepo extends Context.Tag("SalesRepo")<SalesRepo, {
   static readonly layerMemory = Layer.effect(SalesRepo, Effect.map(MemoryStore, makeMemory))
 }
 
+const AttendeeRow = driverRow(Attendee)
+const decodeAttendeePage = pageRows(AttendeeRow, "bookingId")
+const decodeAttendee = Schema.decodeUnknown(AttendeeRow)
+
 function makeSql(sql: SqlClient.SqlClient): SalesRepo["Type"] {
   const attendeeColumns = sql.literal(`
     b.id AS "bookingId", u.email AS "customerEmail", b.tickets_count AS "ticketsCount",
     b.status, b.created_at AS "createdAt"`)
-
-  return {
-    attendees: (eventId, { limit, offset }) =>
-      pageWithCount<Attendee>(sql, {
-        count: sql`SELECT count(*)::int AS total FROM bookings b WHERE b.event_id = ${eventId}`,
-        page: sql`
-          SELECT ${attendeeColumns}
-          FROM bookings b JOIN users u ON u.id = b.user_id
-          WHERE b.event_id = ${eventId}
-          ORDER BY b.id LIMIT ${limit} OFFSET ${offset}`,
-        order: sql`p."bookingId"`
-      }).pipe(Effect.map(toPage<Attendee>("bookingId")), Effect.orDie),
-
-    // A cursor (128 rows a read) on a connection of its own, held while the stream runs; one
-    // statement, so the list is the one snapshot however long the client takes to read it.
-    allAttendees: (eventId) =>
-      sql<Attendee>`
-        SELECT ${attendeeColumns}
-        FROM bookings b JOIN users u ON u.id = b.user_id
-        WHERE b.event_id = ${eventId}
-        ORDER BY b.id`.stream.pipe(Stream.orDie),
-
-    stats: (eventId) =>
-      sql<EventStats>`
+  const stats = SqlSchema.findOne({
+    Request: EventId,
+    Result: driverRow(EventStats),
+    execute: (eventId) =>
+      sql`
         SELECT e.total_tickets AS "totalTickets", e.available_tickets AS "availableTickets",
                COALESCE(s.sold, 0)::int AS "soldTickets", COALESCE(s.bookings, 0)::int AS bookings,
                COALESCE(s.cancelled, 0)::int AS "cancelledBookings",
@@ -65,10 +51,31 @@ function makeSql(sql: SqlClient.SqlClient): SalesRepo["Type"] {
                  count(*) FILTER (WHERE b.status = 'CANCELLED') AS cancelled
           FROM bookings b WHERE b.event_id = e.id
         ) s ON true
-        WHERE e.id = ${eventId}`.pipe(
-        Effect.map((rows) => Option.fromNullable(rows[0])),
-        Effect.orDie
-      )
+        WHERE e.id = ${eventId}`
+  })
+
+  return {
+    attendees: (eventId, { limit, offset }) =>
+      pageWithCount(sql, {
+        count: sql`SELECT count(*)::int AS total FROM bookings b WHERE b.event_id = ${eventId}`,
+        page: sql`
+          SELECT ${attendeeColumns}
+          FROM bookings b JOIN users u ON u.id = b.user_id
+          WHERE b.event_id = ${eventId}
+          ORDER BY b.id LIMIT ${limit} OFFSET ${offset}`,
+        order: sql`p."bookingId"`
+      }).pipe(Effect.flatMap(decodeAttendeePage), Effect.orDie),
+
+    // A cursor (128 rows a read) on a connection of its own, held while the stream runs; one
+    // statement, so the list is the one snapshot however long the client takes to read it.
+    allAttendees: (eventId) =>
+      sql`
+        SELECT ${attendeeColumns}
+        FROM bookings b JOIN users u ON u.id = b.user_id
+        WHERE b.event_id = ${eventId}
+        ORDER BY b.id`.stream.pipe(Stream.mapEffect(decodeAttendee), Stream.orDie),
+
+    stats: (eventId) => stats(eventId).pipe(Effect.orDie)
   }
 }
 
