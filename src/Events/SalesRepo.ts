@@ -1,5 +1,5 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
-import { Context, Effect, Layer, Option, Ref, Schema, Stream } from "effect"
+import { Chunk, Context, Effect, Layer, Option, Ref, Schema, Stream } from "effect"
 import { type BookingId, EventId } from "../Domain/Ids.ts"
 import { MemoryStore, type StoredBooking, type Tables } from "../Platform/MemoryStore.ts"
 import { type Page, type PageRequest, pageRows, pageWithCount } from "../Platform/Paging.ts"
@@ -21,7 +21,7 @@ export class SalesRepo extends Context.Tag("SalesRepo")<SalesRepo, {
 
 const AttendeeRow = driverRow(Attendee)
 const decodeAttendeePage = pageRows(AttendeeRow, "bookingId")
-const decodeAttendee = Schema.decodeUnknown(AttendeeRow)
+const decodeAttendees = Schema.decodeUnknown(Schema.Array(AttendeeRow))
 
 function makeSql(sql: SqlClient.SqlClient): SalesRepo["Type"] {
   const attendeeColumns = sql.literal(`
@@ -73,7 +73,11 @@ function makeSql(sql: SqlClient.SqlClient): SalesRepo["Type"] {
         SELECT ${attendeeColumns}
         FROM bookings b JOIN users u ON u.id = b.user_id
         WHERE b.event_id = ${eventId}
-        ORDER BY b.id`.stream.pipe(Stream.mapEffect(decodeAttendee), Stream.orDie),
+        ORDER BY b.id`.stream.pipe(
+        // Decoded a read at a time, keeping the cursor's chunks.
+        Stream.mapChunksEffect((rows) => Effect.map(decodeAttendees(Chunk.toReadonlyArray(rows)), Chunk.unsafeFromArray)),
+        Stream.orDie
+      ),
 
     stats: (eventId) => stats(eventId).pipe(Effect.orDie)
   }
