@@ -1,14 +1,15 @@
 import { SqlClient, SqlSchema, type Statement } from "@effect/sql"
 import { Clock, Context, Effect, Either, Layer, Option, Ref, Schema } from "effect"
 import { EventAlreadyStarted, EventNotDraft, EventNotFound, TicketsAlreadySold, Unauthorized } from "../Domain/Errors.ts"
+import { type Event, type EventSort, EventStatus } from "../Domain/Event.ts"
 import { EventId, type UserId } from "../Domain/Ids.ts"
-import { MemoryStore, type StoredEvent, type Tables, transact, withEntry } from "../Platform/MemoryStore.ts"
-import { type Page, type PageRequest, pageRows, pageWithCount } from "../Platform/Paging.ts"
-import { storageDefects } from "../Platform/Rows.ts"
-import { isForeignKeyViolation } from "../Platform/SqlErrors.ts"
+import type { Page, PageRequest } from "../Domain/Paging.ts"
+import { decodeEventRow, eventColumns, EventRow, eventStatus, storedStatus, toEvent } from "../Storage/EventRow.ts"
+import { MemoryStore, type StoredEvent, type Tables, transact, withEntry } from "../Storage/MemoryStore.ts"
+import { pageRows, pageWithCount } from "../Storage/PageQuery.ts"
+import { storageDefects } from "../Storage/Rows.ts"
+import { isForeignKeyViolation } from "../Storage/SqlErrors.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import { type Event, type EventSort, EventStatus } from "./Event.ts"
-import { decodeEventRow, eventColumns, EventRow, eventStatus, storedStatus, toEvent } from "./EventRow.ts"
 
 export interface NewEvent {
   readonly organizerId: UserId

@@ -1,10 +1,11 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Chunk, Context, Effect, Layer, Option, Ref, Schema, Stream } from "effect"
 import { type BookingId, EventId } from "../Domain/Ids.ts"
-import { MemoryStore, type StoredBooking, type Tables } from "../Platform/MemoryStore.ts"
-import { type Page, type PageRequest, pageRows, pageWithCount } from "../Platform/Paging.ts"
-import { driverRow } from "../Platform/Rows.ts"
-import { Attendee, EventStats } from "./Sales.ts"
+import type { Page, PageRequest } from "../Domain/Paging.ts"
+import { Attendee, EventStats } from "../Domain/Sales.ts"
+import { MemoryStore, type StoredBooking, type Tables } from "../Storage/MemoryStore.ts"
+import { pageRows, pageWithCount } from "../Storage/PageQuery.ts"
+import { driverRow } from "../Storage/Rows.ts"
 
 /** An event's sales as its organizer sees them. Callers have checked who may see them. */
 export class SalesRepo extends Context.Tag("SalesRepo")<SalesRepo, {

@@ -1,13 +1,13 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Clock, Context, Effect, Layer, Option, Ref, Schema } from "effect"
+import type { Event } from "../Domain/Event.ts"
+import { Hold } from "../Domain/Hold.ts"
 import { EventId, HoldId, UserId } from "../Domain/Ids.ts"
-import type { Event } from "../Events/Event.ts"
-import { eventColumns, EventRow, toEvent } from "../Events/EventRow.ts"
-import type { HoldStatus } from "../Inventory/Operations.ts"
-import { MemoryStore, type StoredHold } from "../Platform/MemoryStore.ts"
-import { driverRow } from "../Platform/Rows.ts"
+import type { HoldStatus } from "../Domain/TicketRows.ts"
+import { eventColumns, EventRow, toEvent } from "../Storage/EventRow.ts"
+import { MemoryStore, type StoredHold } from "../Storage/MemoryStore.ts"
+import { driverRow } from "../Storage/Rows.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import { Hold } from "./Hold.ts"
 
 /** A hold in any state, with its customer and event. */
 export interface HoldRecord {

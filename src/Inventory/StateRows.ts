@@ -1,5 +1,5 @@
 /**
- * What the engine's statements answer, as schemas (the row boundary, Platform/Rows.ts): the
+ * What the engine's statements answer, as schemas (the row boundary, Storage/Rows.ts): the
  * events it locks (`events` rows, their timestamps Dates already, and the transaction's `now`),
  * the state `inventory_state` reads for each (migration 0010: bookings, holds and waiting list as
  * JSON, their timestamps as text) and the ids of the rows a write creates. This runs for every
@@ -7,7 +7,7 @@
  */
 import { Schema } from "effect"
 import { EventId } from "../Domain/Ids.ts"
-import { EventRow } from "../Events/EventRow.ts"
+import { EventRow } from "../Storage/EventRow.ts"
 
 /** A row's id, a user's, a count of tickets: int4 columns. */
 const Int = Schema.Int

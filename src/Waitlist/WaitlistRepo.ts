@@ -1,11 +1,11 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Context, Effect, Layer, Ref } from "effect"
 import { type EventId, type HoldId, UserId, type WaitlistEntryId } from "../Domain/Ids.ts"
-import { isOpenEntry } from "../Inventory/Operations.ts"
-import { MemoryStore } from "../Platform/MemoryStore.ts"
-import { driverRow } from "../Platform/Rows.ts"
+import { isOpenEntry } from "../Domain/TicketRows.ts"
+import { WaitlistEntry } from "../Domain/WaitlistEntry.ts"
+import { MemoryStore } from "../Storage/MemoryStore.ts"
+import { driverRow } from "../Storage/Rows.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import { WaitlistEntry } from "./WaitlistEntry.ts"
 
 /** Reading the waiting lists. Entries are added, offered and ended by the event's engine (Inventory/). */
 export class WaitlistRepo extends Context.Tag("WaitlistRepo")<WaitlistRepo, {

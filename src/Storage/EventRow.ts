@@ -5,10 +5,10 @@
  */
 import type { SqlClient } from "@effect/sql"
 import { Schema } from "effect"
+import { Event, type EventStatus } from "../Domain/Event.ts"
 import type { EventId, UserId } from "../Domain/Ids.ts"
-import type { StoredEvent } from "../Platform/MemoryStore.ts"
-import { driverRow } from "../Platform/Rows.ts"
-import { Event, type EventStatus } from "./Event.ts"
+import type { StoredEvent } from "./MemoryStore.ts"
+import { driverRow } from "./Rows.ts"
 
 /** An event's status from its row; `alias` names the table in the query. */
 export const eventStatus = (alias: string) =>
