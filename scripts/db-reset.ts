@@ -7,7 +7,8 @@
 import { Console, Effect } from "effect"
 import { databaseDescription, PostgresLive } from "../src/Platform/Database.ts"
 import { otherSessions, resetDatabase } from "../src/Platform/DatabaseReset.ts"
-import { CliError, confirm, flags, refuseInProduction, runCli } from "./cli.ts"
+import { Refusal } from "../src/Platform/Refusal.ts"
+import { confirm, flags, refuseInProduction, runCli } from "./cli.ts"
 
 runCli(Effect.gen(function*() {
   const given = yield* flags(["--yes", "--allow-production"])
@@ -20,7 +21,7 @@ runCli(Effect.gen(function*() {
     }
     if (!given.has("--yes")) {
       const sure = yield* confirm(`This deletes every account, event, booking and pending job in ${database}. Go on?`)
-      if (!sure) return yield* new CliError({ message: "nothing was changed" })
+      if (!sure) return yield* new Refusal({ message: "nothing was changed" })
     }
     yield* resetDatabase
     yield* Console.log(`Reset ${database}: emptied and migrated again.`)

@@ -8,6 +8,7 @@ import { Effect, Layer, Option, Runtime } from "effect"
 import { createServer } from "node:http"
 import { AppConfig } from "../Config.ts"
 import { QueueHealth } from "../Jobs/QueueHealth.ts"
+import { Refusal } from "../Platform/Refusal.ts"
 import { recordQueueHealth } from "./Metrics.ts"
 import { CONTENT_TYPE, scrape } from "./Prometheus.ts"
 
@@ -39,7 +40,12 @@ export const MetricsServerLive = Layer.scopedDiscard(
     })
     yield* Effect.acquireRelease(
       Effect.async<void>((resume) => {
-        server.once("error", (error) => resume(Effect.die(new Error(`cannot listen on METRICS_PORT ${port}: ${error.message}`))))
+        server.once("error", (error) =>
+          resume(Effect.die(
+            new Refusal({
+              message: `cannot listen on METRICS_PORT ${port} (${error.message}): set METRICS_PORT to a free port, or stop what uses it`
+            })
+          )))
         server.listen(port, () => resume(Effect.void))
       }),
       () =>
