@@ -23,8 +23,8 @@ export const migrate = Effect.gen(function*() {
   }))
 })
 
-/** A migration as its file is named. */
-export const migrationName = ([id, name]: readonly [number, string]) => `${id}_${name}`
+/** A migration as its file in migrations/ is named (`0001_create_tables`). */
+export const migrationName = ([id, name]: readonly [number, string]) => `${String(id).padStart(4, "0")}_${name}`
 
 export const MigrationsLive = Layer.effectDiscard(
   Effect.flatMap(migrate, Effect.forEach((migration) => Effect.logInfo(`applied migration ${migrationName(migration)}`)))
