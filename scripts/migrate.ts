@@ -1,7 +1,7 @@
 /** `npm run migrate`: applies pending migrations to DATABASE_URL (or the embedded database), says which, and exits. */
 import { Console, Effect } from "effect"
-import { databaseDescription, PostgresLive } from "../src/Platform/Database.ts"
-import { migrate, migrationName } from "../src/Platform/Migrations.ts"
+import { databaseDescription, PostgresLive } from "../src/Storage/Database.ts"
+import { migrate, migrationName } from "../src/Storage/Migrations.ts"
 import { flags, runCli } from "./cli.ts"
 
 runCli(Effect.gen(function*() {

@@ -11,9 +11,9 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { createServer, type ServerResponse } from "node:http"
 import type { Socket } from "node:net"
-import { AppConfig } from "../Config.ts"
-import { shutdownStep } from "./Lifecycle.ts"
-import { Refusal } from "./Refusal.ts"
+import { AppConfig } from "../Platform/Config.ts"
+import { shutdownStep } from "../Platform/Lifecycle.ts"
+import { Refusal } from "../Platform/Refusal.ts"
 
 const HttpServerLive = Layer.scoped(
   HttpServer.HttpServer,

@@ -1,10 +1,10 @@
 import type { SqlError } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Option, Redacted } from "effect"
-import { isProduction, optionalSecret } from "../Config.ts"
+import { isProduction, optionalSecret } from "../Platform/Config.ts"
+import { Refusal } from "../Platform/Refusal.ts"
 import { startEmbeddedPostgres } from "./EmbeddedPostgres.ts"
 import { MigrationsLive } from "./Migrations.ts"
-import { Refusal } from "./Refusal.ts"
 
 const EMBEDDED_DATA_DIR = ".data/postgres"
 

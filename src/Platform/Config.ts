@@ -5,7 +5,7 @@
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { availableParallelism } from "node:os"
-import { Refusal } from "./Platform/Refusal.ts"
+import { Refusal } from "./Refusal.ts"
 
 export interface AppSettings {
   readonly port: number
@@ -24,7 +24,7 @@ export interface AppSettings {
   readonly maxTicketsPerCustomerPerEvent: number
   readonly booking: BookingSettings
   readonly holds: HoldSettings
-  /** How long an Idempotency-Key and its stored response are kept (Platform/Idempotency.ts). */
+  /** How long an Idempotency-Key and its stored response are kept (Idempotency/Idempotency.ts). */
   readonly idempotencyTtlHours: number
   readonly maxBodyBytes: number
   readonly corsOrigins: ReadonlyArray<string>
