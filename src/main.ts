@@ -43,4 +43,4 @@ const MainLive = Layer.mergeAll(
 )
 
 loadDotEnv()
-launch(MainLive)
+launch(MainLive, "the API server")

@@ -5,6 +5,7 @@
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { availableParallelism } from "node:os"
+import { Refusal } from "./Refusal.ts"
 
 export interface AppSettings {
   readonly port: number
@@ -340,7 +341,7 @@ export class AppConfig extends Context.Tag("AppConfig")<AppConfig, AppSettings>(
         onSome: Effect.succeed,
         onNone: () =>
           production
-            ? Effect.dieMessage("JWT_SECRET is required when NODE_ENV=production (at least 32 characters)")
+            ? new Refusal({ message: "JWT_SECRET is required when NODE_ENV=production (at least 32 characters)" })
             : Effect.logWarning("JWT_SECRET is not set: using a random secret; tokens will not survive a restart").pipe(
               Effect.as(Redacted.make(randomBytes(32).toString("hex")))
             )

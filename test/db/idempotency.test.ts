@@ -217,6 +217,7 @@ describe("Idempotency-Key leases on PostgreSQL", () => {
         yield* lockEvent(event.id).pipe(Scope.extend(lock))
         const first = yield* Effect.fork(book(customer.token, body, slow))
         yield* whileInUse(Effect.map(keyRow(customer.user.id, slow), (row) => ({ status: row === undefined ? 409 : 200 })), 10)
+        // Longer than a lease, in PostgreSQL's time (locked_until against now()), which no test clock moves.
         yield* Effect.sleep("6 seconds")
         const meanwhile = yield* book(customer.token, body, slow)
         expect(meanwhile).toMatchObject({ status: 409, body: { code: "IdempotencyKeyInUse" } })
