@@ -3,7 +3,6 @@ import {
   Etag,
   FileSystem,
   HttpApiBuilder,
-  HttpApiScalar,
   HttpIncomingMessage,
   HttpMiddleware,
   HttpPlatform,
@@ -28,6 +27,7 @@ import { EventsHttp } from "./Events/Http.ts"
 import { HealthHttp } from "./Health/Http.ts"
 import { Holds } from "./Holds/Holds.ts"
 import { HoldsHttp } from "./Holds/Http.ts"
+import { DocsPageLive } from "./Platform/DocsPage.ts"
 import { edge } from "./Platform/Edge.ts"
 import { Idempotency } from "./Platform/Idempotency.ts"
 import { REPLAYED_HEADER } from "./Platform/IdempotencyKey.ts"
@@ -122,7 +122,7 @@ export const HttpLive = Layer.unwrapEffect(
       ))
 ).pipe(
   Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]),
-  Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
+  Layer.provide(DocsPageLive),
   Layer.provide(ToDocs),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
   Layer.provide(ApiFailures),
