@@ -25,11 +25,12 @@ import {
   Unauthorized,
   ValidationError
 } from "../Domain/Errors.ts"
+import type { BookingRow, EntryRow, HoldRow } from "../Domain/TicketRows.ts"
 
 // ---- Operations ----------------------------------------------------------------------------
 
 /**
- * `idempotencyId`: the request's Idempotency-Key (Platform/Idempotency.ts). Recorded on what the
+ * `idempotencyId`: the request's Idempotency-Key (Idempotency/Idempotency.ts). Recorded on what the
  * operation makes or changes, so that the operation is never applied twice: a repeat (in the same
  * batch or a later one) is answered with what the first one made.
  */
@@ -102,59 +103,6 @@ export const makingKey = (operation: Operation): string | undefined =>
 /** Whose running total the limit checks (see `Snapshot.customerTickets`). */
 export const limitedCustomer = (operation: Operation): number | undefined =>
   operation._tag === "Book" || operation._tag === "Hold" || operation._tag === "Join" ? operation.userId : undefined
-
-// ---- Rows ----------------------------------------------------------------------------------
-
-export type BookingStatus = "CONFIRMED" | "CANCELLED"
-export type HoldStatus = "HELD" | "CONFIRMED" | "RELEASED" | "EXPIRED"
-export type EntryStatus = "WAITING" | "OFFERED" | "ACCEPTED" | "EXPIRED" | "LEFT"
-
-/**
- * Rows as the batch sees them. A row created by this batch has a provisional, negative id: the
- * n-th new row of its table is -n, until the repository knows its real id.
- */
-export interface BookingRow {
-  readonly id: number
-  readonly userId: number
-  readonly ticketsCount: number
-  readonly status: BookingStatus
-  readonly cancelledAt: Date | null
-  readonly holdId: number | null
-  readonly createdAt: Date
-  /** The Idempotency-Key id of the request that made it (a booking or a hold's confirmation). */
-  readonly idempotencyId: string | null
-  /** The Idempotency-Key id of the request that cancelled it. */
-  readonly cancelIdempotencyId: string | null
-}
-
-export interface HoldRow {
-  readonly id: number
-  readonly userId: number
-  readonly ticketsCount: number
-  readonly status: HoldStatus
-  readonly expiresAt: Date
-  /** The waiting-list entry this hold was offered to, if it is an offer. */
-  readonly entryId: number | null
-  readonly createdAt: Date
-  readonly endedAt: Date | null
-  /** The Idempotency-Key id of the request that placed it (an offer has none). */
-  readonly idempotencyId: string | null
-}
-
-export interface EntryRow {
-  readonly id: number
-  readonly userId: number
-  readonly ticketsCount: number
-  readonly status: EntryStatus
-  /** Tickets kept back for this entry while it blocks the line (always 0 unless WAITING). */
-  readonly reserved: number
-  /** How many offers went to entries behind it while it waited. */
-  readonly passedOver: number
-  readonly createdAt: Date
-  readonly endedAt: Date | null
-}
-
-export const isOpenEntry = (entry: EntryRow) => entry.status === "WAITING" || entry.status === "OFFERED"
 
 // ---- What a batch is decided on ------------------------------------------------------------
 
