@@ -128,7 +128,8 @@ describe("the production image's layout (no devDependencies)", () => {
     utimesSync(stuck, minuteAgo, minuteAgo)
     const stale = healthcheck("--file", stuck)
     expect(stale.status).toBe(1)
-    expect(stale.stderr).toContain("last written 60 s ago")
+    // The check runs a moment after the file was dated: 60 s, or a little more on a loaded machine.
+    expect(stale.stderr).toMatch(/last written 6\d s ago/)
 
     worker.process.kill("SIGTERM")
     expect(await exited(worker.process, 30_000)).toBe(0)
