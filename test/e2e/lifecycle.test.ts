@@ -314,7 +314,7 @@ describe("shutdown under load, with the database cutting its connections", () =>
         expect(at("stopped the booking engine (")).toBeGreaterThan(at("stopped the HTTP server ("))
         expect(at("stopped the outbox relay and job queues (")).toBeGreaterThan(at("stopped the booking engine ("))
         expect(at("stopped the database (")).toBeGreaterThan(at("stopped the outbox relay and job queues ("))
-        expect(logged.at(-1)).toMatch(/^stopped \(\d+ ms\)$/)
+        expect(logged.at(-1)).toMatch(/^the API server stopped \(\d+ ms\)$/)
       })
     }, 60_000)
   }
