@@ -7,24 +7,21 @@ import { decodeEventRow, eventColumns, storedStatus, toEvent } from "../Events/E
 import { MemoryStore, type StoredHold, type Tables, withEntry } from "../Platform/MemoryStore.ts"
 import { atCommit } from "../Platform/Transactions.ts"
 import { traced } from "../Telemetry/Tracing.ts"
+import { limitedCustomer, makingKey, type Operation, takesOnly } from "./Operation.ts"
+import { decide } from "./Operations.ts"
 import {
   type BookingRow,
-  decide,
   type EntryRow,
   type EventState,
   type HoldRow,
   isOpenEntry,
-  limitedCustomer,
-  makingKey,
   type NewIds,
-  type Operation,
   type Plan,
   type Rules,
   type SettledPlan,
   type Snapshot,
-  takesOnly,
   withRealIds
-} from "./Operations.ts"
+} from "./Plan.ts"
 
 /** A decided and written batch, and the event as the batch found it (for the answers). */
 export interface Applied {

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, Ref } from "effect"
 import type { EventId, HoldId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
-import { isOpenEntry } from "../Inventory/Operations.ts"
+import { isOpenEntry } from "../Inventory/Plan.ts"
 import { MemoryStore } from "../Platform/MemoryStore.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import type { WaitlistEntry } from "./WaitlistEntry.ts"
