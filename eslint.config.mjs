@@ -8,6 +8,8 @@ export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "bench/**", ".data/**", "coverage/**", "tmp-*/**", "**/*.md"] },
   // Plain JavaScript scripts run on Node (TypeScript files are checked by tsc, which knows the globals).
   { files: ["**/*.mjs"], languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } } },
+  // CommonJS configuration (.dependency-cruiser.cjs).
+  { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: { module: "writable" } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...effect.configs.dprint,

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 
 export default Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  // Idempotency-Key per user (src/Platform/IdempotencyStore.ts). `id` is what the operation records
+  // Idempotency-Key per user (src/Idempotency/IdempotencyStore.ts). `id` is what the operation records
   // on what it creates (a booking's idempotency_id), so a retry after a crash finds it; it stays the
   // same when a retry takes over a key whose request died, and is new when an expired key is reused.
   // `attempt` names the request holding the key now: only it may store the response or let go.

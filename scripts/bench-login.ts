@@ -6,8 +6,8 @@ import { Console, Effect, Layer, Redacted } from "effect"
 import { Accounts } from "../src/Accounts/Accounts.ts"
 import { Passwords } from "../src/Accounts/Passwords.ts"
 import { Tokens } from "../src/Accounts/Tokens.ts"
-import { AppConfig } from "../src/Config.ts"
 import { PersistenceMemory } from "../src/Persistence.ts"
+import { AppConfig } from "../src/Platform/Config.ts"
 
 const ROUNDS = 30
 

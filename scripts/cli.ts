@@ -2,7 +2,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Layer, Logger, LogLevel, Option, Schema } from "effect"
 import { createInterface } from "node:readline"
-import { isProduction } from "../src/Config.ts"
+import { isProduction } from "../src/Platform/Config.ts"
 import { loadDotEnv } from "../src/Platform/DotEnv.ts"
 import { LoggingLive } from "../src/Platform/Logging.ts"
 

@@ -1,12 +1,12 @@
 /**
  * `npm run db:reset`: empties DATABASE_URL's database, or the embedded one, and migrates it again
- * (src/Platform/DatabaseReset.ts). Asks first unless --yes; refuses in production unless
+ * (src/Storage/DatabaseReset.ts). Asks first unless --yes; refuses in production unless
  * --allow-production.
  *   npm run db:reset [-- --yes] [--allow-production]
  */
 import { Console, Effect } from "effect"
-import { databaseDescription, PostgresLive } from "../src/Platform/Database.ts"
-import { otherSessions, resetDatabase } from "../src/Platform/DatabaseReset.ts"
+import { databaseDescription, PostgresLive } from "../src/Storage/Database.ts"
+import { otherSessions, resetDatabase } from "../src/Storage/DatabaseReset.ts"
 import { CliError, confirm, flags, refuseInProduction, runCli } from "./cli.ts"
 
 runCli(Effect.gen(function*() {

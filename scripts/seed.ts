@@ -4,9 +4,9 @@
  *   npm run seed [-- --allow-production]
  */
 import { Console, Effect, Layer } from "effect"
-import { AppConfig, bcryptCost } from "../src/Config.ts"
 import { DEMO_PASSWORD, logins, Seed } from "../src/Demo/Seed.ts"
-import { databaseDescription, DatabaseLive } from "../src/Platform/Database.ts"
+import { AppConfig, bcryptCost } from "../src/Platform/Config.ts"
+import { databaseDescription, DatabaseLive } from "../src/Storage/Database.ts"
 import { flags, refuseInProduction, runCli } from "./cli.ts"
 
 // The tool's settings: the configured bcrypt cost (logins then cost what they cost in the app), defaults otherwise.

@@ -3,19 +3,13 @@ import { HttpApi, OpenApi } from "@effect/platform"
 import { AccountsApi } from "./Accounts/Api.ts"
 import { AdminApi } from "./Admin/Api.ts"
 import { BookingsApi } from "./Bookings/Api.ts"
-import {
-  errorResponse,
-  InternalServerError,
-  InvalidJson,
-  PayloadTooLarge,
-  RequestTimeout,
-  UnsupportedMediaType,
-  ValidationError
-} from "./Domain/Errors.ts"
+import { ValidationError } from "./Domain/Errors.ts"
+import { errorResponse } from "./Edge/ErrorResponse.ts"
+import { InternalServerError, InvalidJson, PayloadTooLarge, RequestTimeout, UnsupportedMediaType } from "./Edge/HttpErrors.ts"
+import { withoutPlatformDecodeError } from "./Edge/OpenApiDocument.ts"
 import { EventsApi } from "./Events/Api.ts"
 import { HealthApi } from "./Health/Api.ts"
 import { HoldsApi } from "./Holds/Api.ts"
-import { withoutPlatformDecodeError } from "./Platform/OpenApiDocument.ts"
 import { WaitlistApi } from "./Waitlist/Api.ts"
 
 export class Api extends HttpApi.make("event-booking")

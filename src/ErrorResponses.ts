@@ -15,18 +15,18 @@ import {
 import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import { Cause, Effect, Option } from "effect"
 import { Api } from "./Api.ts"
-import { AppConfig } from "./Config.ts"
+import { ValidationError } from "./Domain/Errors.ts"
+import { errorResponseOf } from "./Edge/ErrorResponse.ts"
 import {
   InternalServerError,
   InvalidJson,
   MethodNotAllowed,
   PayloadTooLarge,
   RouteNotFound,
-  UnsupportedMediaType,
-  ValidationError
-} from "./Domain/Errors.ts"
-import { errorResponseOf } from "./Platform/ErrorResponse.ts"
-import { isJsonBody, MAX_JSON_DEPTH, tooDeepAt, unsupportedBody } from "./Platform/RequestBodies.ts"
+  UnsupportedMediaType
+} from "./Edge/HttpErrors.ts"
+import { isJsonBody, MAX_JSON_DEPTH, tooDeepAt, unsupportedBody } from "./Edge/RequestBodies.ts"
+import { AppConfig } from "./Platform/Config.ts"
 
 /** "title: must not be empty; foo: is not a known field" from the decode error's issues. */
 export const describeDecodeError = (error: HttpApiDecodeError): string =>

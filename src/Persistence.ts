@@ -1,4 +1,4 @@
-/** Where data lives: PostgreSQL (given a SqlClient: see Platform/Database.ts), or memory for the fast test tiers. */
+/** Where data lives: PostgreSQL (given a SqlClient: see Storage/Database.ts), or memory for the fast test tiers. */
 import { Layer } from "effect"
 import { UsersRepo } from "./Accounts/UsersRepo.ts"
 import { BookingsRepo } from "./Bookings/BookingsRepo.ts"
@@ -6,11 +6,11 @@ import { EventsRepo } from "./Events/EventsRepo.ts"
 import { SalesRepo } from "./Events/SalesRepo.ts"
 import { Readiness } from "./Health/Readiness.ts"
 import { HoldsRepo } from "./Holds/HoldsRepo.ts"
+import { IdempotencyStore } from "./Idempotency/IdempotencyStore.ts"
 import { InventoryRepo } from "./Inventory/InventoryRepo.ts"
-import { IdempotencyStore } from "./Platform/IdempotencyStore.ts"
-import { MemoryStore } from "./Platform/MemoryStore.ts"
-import { RateLimitStore } from "./Platform/RateLimitStore.ts"
-import { Transactions } from "./Platform/Transactions.ts"
+import { RateLimitStore } from "./RateLimits/RateLimitStore.ts"
+import { MemoryStore } from "./Storage/MemoryStore.ts"
+import { Transactions } from "./Storage/Transactions.ts"
 import { WaitlistRepo } from "./Waitlist/WaitlistRepo.ts"
 
 export const PersistenceSql = Layer.mergeAll(

@@ -1,16 +1,16 @@
 /** Launches job workers (and an outbox relay) without the HTTP API: `npm run worker`. */
 import { Effect, Layer, Option } from "effect"
 import { JobWorkersLive } from "./Background.ts"
-import { AppConfig, optionalSecret } from "./Config.ts"
+import { HeartbeatLive } from "./Health/Heartbeat.ts"
 import { Inventory } from "./Inventory/Inventory.ts"
 import { JobsLive } from "./Jobs/Jobs.ts"
+import { MetricsServerLive } from "./MetricsServer.ts"
 import { PersistenceSql } from "./Persistence.ts"
-import { DatabaseLive } from "./Platform/Database.ts"
+import { AppConfig, optionalSecret } from "./Platform/Config.ts"
 import { loadDotEnv } from "./Platform/DotEnv.ts"
-import { HeartbeatLive } from "./Platform/Heartbeat.ts"
 import { boundedShutdown, launch } from "./Platform/Lifecycle.ts"
 import { LoggingLive } from "./Platform/Logging.ts"
-import { MetricsServerLive } from "./Telemetry/MetricsServer.ts"
+import { DatabaseLive } from "./Storage/Database.ts"
 import { TracingLive } from "./Telemetry/Tracing.ts"
 
 // A worker shares the API's database. The embedded one belongs to `npm start`, which runs workers itself.

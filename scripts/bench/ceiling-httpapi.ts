@@ -10,9 +10,9 @@ import { HttpApi, HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpMiddleware,
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer, Schema } from "effect"
 import { createServer } from "node:http"
-import { Booking, BookTickets } from "../../src/Bookings/Booking.ts"
-import { Authentication } from "../../src/Domain/Authentication.ts"
+import { Booking, BookTickets } from "../../src/Domain/Booking.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
+import { Authentication } from "../../src/Edge/Authentication.ts"
 
 class Ceiling extends HttpApi.make("ceiling")
   .add(HttpApiGroup.make("ping").add(HttpApiEndpoint.get("ping", "/ping").addSuccess(Schema.Struct({ ok: Schema.Boolean }))))

@@ -2,8 +2,8 @@
 import { Effect, Layer, Redacted } from "effect"
 import type pg from "pg"
 import { Tokens } from "../../src/Accounts/Tokens.ts"
-import { AppConfig } from "../../src/Config.ts"
 import type { UserId } from "../../src/Domain/Ids.ts"
+import { AppConfig } from "../../src/Platform/Config.ts"
 
 export const customersWithTokens = async (db: pg.Client, secret: string) => {
   const { rows: customers } = await db.query<{ id: number }>(`

@@ -7,7 +7,7 @@
  *   npx tsx scripts/bench/email-cost.ts [count]
  */
 import nodemailer from "nodemailer"
-import type { Booking } from "../../src/Bookings/Booking.ts"
+import type { Booking } from "../../src/Domain/Booking.ts"
 import { bookingConfirmation } from "../../src/Notifications/Emails.ts"
 
 const count = Number(process.argv[2] ?? 3000)

@@ -17,7 +17,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import pg from "pg"
-import { startEmbeddedPostgres } from "../../src/Platform/EmbeddedPostgres.ts"
+import { startEmbeddedPostgres } from "../../src/Storage/EmbeddedPostgres.ts"
 import { bookingRequest, customersWithTokens, roofBookingRequest } from "./customers.ts"
 import { load, percentiles, type Run, sequential } from "./load.ts"
 import { type Child, settle, startChild } from "./processes.ts"

@@ -1,7 +1,9 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
-import { Authentication } from "../Domain/Authentication.ts"
-import { EmailTaken, errorResponse, InvalidCredentials, TooManyRequests } from "../Domain/Errors.ts"
-import { documentRateLimitHeaders } from "../Platform/RateLimitHeaders.ts"
+import { EmailTaken, InvalidCredentials } from "../Domain/Errors.ts"
+import { Authentication } from "../Edge/Authentication.ts"
+import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { TooManyRequests } from "../Edge/HttpErrors.ts"
+import { documentRateLimitHeaders } from "../Edge/RateLimitHeaders.ts"
 import { Login, Register, Registered, Session, User } from "./User.ts"
 
 export class AccountsApi extends HttpApiGroup.make("auth")

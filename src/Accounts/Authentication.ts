@@ -1,7 +1,7 @@
 import { HttpServerRequest } from "@effect/platform"
 import { Effect, Layer, Option } from "effect"
-import { Authentication, OptionalAuthentication } from "../Domain/Authentication.ts"
 import { Unauthorized } from "../Domain/Errors.ts"
+import { Authentication, OptionalAuthentication } from "../Edge/Authentication.ts"
 import { Tokens } from "./Tokens.ts"
 
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/

@@ -1,12 +1,12 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Api } from "../Api.ts"
-import { AppConfig } from "../Config.ts"
 import { CurrentUser } from "../Domain/CurrentUser.ts"
-import { clientAddress } from "../Platform/ClientAddress.ts"
-import { setRateLimitHeaders } from "../Platform/RateLimitHeaders.ts"
+import { clientAddress } from "../Edge/ClientAddress.ts"
+import { setRateLimitHeaders } from "../Edge/RateLimitHeaders.ts"
+import { AppConfig } from "../Platform/Config.ts"
+import { AttemptLimits } from "../RateLimits/AttemptLimits.ts"
 import { Accounts } from "./Accounts.ts"
-import { AttemptLimits } from "./AttemptLimits.ts"
 
 export const AccountsHttp = HttpApiBuilder.group(Api, "auth", (handlers) =>
   Effect.gen(function*() {

@@ -1,5 +1,5 @@
 import { Context, Effect, Layer, Redacted } from "effect"
-import { AppConfig } from "../Config.ts"
+import { AppConfig } from "../Platform/Config.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import { makePasswordWorkers } from "./PasswordWorkers.ts"
 

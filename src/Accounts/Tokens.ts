@@ -1,9 +1,9 @@
 import { Clock, Context, Effect, Layer, Redacted, Schema } from "effect"
 import { errors as JoseErrors, jwtVerify, SignJWT } from "jose"
-import { AppConfig } from "../Config.ts"
 import { Unauthorized } from "../Domain/Errors.ts"
 import { UserId } from "../Domain/Ids.ts"
 import { Role } from "../Domain/Role.ts"
+import { AppConfig } from "../Platform/Config.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 
 export interface Claims {

@@ -1,6 +1,8 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSecurity, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { errorResponse, OperatorApiDisabled, Unauthorized } from "../Domain/Errors.ts"
+import { Unauthorized } from "../Domain/Errors.ts"
+import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { OperatorApiDisabled } from "../Edge/HttpErrors.ts"
 import { QueueHealthReport } from "../Jobs/QueueHealth.ts"
 
 /**

@@ -2,9 +2,10 @@ import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { Api } from "../Api.ts"
-import { AppConfig } from "../Config.ts"
-import { OperatorApiDisabled, Unauthorized } from "../Domain/Errors.ts"
+import { Unauthorized } from "../Domain/Errors.ts"
+import { OperatorApiDisabled } from "../Edge/HttpErrors.ts"
 import { QueueHealth } from "../Jobs/QueueHealth.ts"
+import { AppConfig } from "../Platform/Config.ts"
 import { OperatorAuthentication } from "./Api.ts"
 
 export const AdminHttp = HttpApiBuilder.group(

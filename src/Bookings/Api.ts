@@ -1,20 +1,21 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { Authentication } from "../Domain/Authentication.ts"
+import { Booking, BookTickets, ChangeTickets } from "../Domain/Booking.ts"
 import {
   BookingAlreadyCancelled,
   BookingFailed,
   BookingNotFound,
-  errorResponse,
   EventAlreadyStarted,
   NotEnoughTickets,
   Overloaded
 } from "../Domain/Errors.ts"
 import { BookingIdFromPath } from "../Domain/Ids.ts"
-import { takesTickets } from "../Inventory/Refusals.ts"
-import { acceptsIdempotencyKey } from "../Platform/IdempotencyKey.ts"
-import { documentPageHeaders, PageQuery } from "../Platform/Paging.ts"
-import { Booking, BookTickets, ChangeTickets } from "./Booking.ts"
+import { PageQuery } from "../Domain/Paging.ts"
+import { Authentication } from "../Edge/Authentication.ts"
+import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { documentPageHeaders } from "../Edge/PageHeaders.ts"
+import { takesTickets } from "../Edge/Refusals.ts"
+import { acceptsIdempotencyKey } from "../Idempotency/IdempotencyKey.ts"
 
 const id = HttpApiSchema.param("id", BookingIdFromPath)
 

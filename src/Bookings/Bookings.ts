@@ -1,10 +1,10 @@
 import { Context, Effect, Layer, Option } from "effect"
+import type { Booking, BookTickets, ChangeTickets } from "../Domain/Booking.ts"
 import { BookingNotFound } from "../Domain/Errors.ts"
 import type { BookingId, IdempotencyId, UserId } from "../Domain/Ids.ts"
+import type { Page, PageRequest } from "../Domain/Paging.ts"
 import { type EngineFailure, type Failures, Inventory } from "../Inventory/Inventory.ts"
-import type { Page, PageRequest } from "../Platform/Paging.ts"
 import * as Tracing from "../Telemetry/Tracing.ts"
-import type { Booking, BookTickets, ChangeTickets } from "./Booking.ts"
 import { BookingsRepo } from "./BookingsRepo.ts"
 
 /** Why a booking request got no booking. */
@@ -16,7 +16,7 @@ export type ChangeFailure = Failures["Reduce"] | EngineFailure
  * Booking tickets, cancelling them, giving some back. Every change goes through the event's
  * engine (Inventory/): in its line, in arrival order, atomically with its emails.
  *
- * `idempotencyId`: the request's Idempotency-Key (Platform/Idempotency.ts), recorded on the
+ * `idempotencyId`: the request's Idempotency-Key (Idempotency/Idempotency.ts), recorded on the
  * booking it makes or cancels: a repeat is answered with that booking, never applied twice.
  */
 export class Bookings extends Context.Tag("Bookings")<Bookings, {

@@ -1,12 +1,13 @@
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, Option, Ref, Schema } from "effect"
+import { Booking } from "../Domain/Booking.ts"
+import type { Event } from "../Domain/Event.ts"
 import type { BookingId, EventId, UserId } from "../Domain/Ids.ts"
-import type { Event } from "../Events/Event.ts"
-import { eventObject, toEvent } from "../Events/EventRow.ts"
-import { MemoryStore, type StoredBooking } from "../Platform/MemoryStore.ts"
-import { type Page, type PageRequest, pageWithCount, toPage } from "../Platform/Paging.ts"
+import type { Page, PageRequest } from "../Domain/Paging.ts"
+import { eventObject, toEvent } from "../Storage/EventRow.ts"
+import { MemoryStore, type StoredBooking } from "../Storage/MemoryStore.ts"
+import { pageWithCount, toPage } from "../Storage/PageQuery.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import { Booking } from "./Booking.ts"
 
 /** A customer holding tickets for an event, with how many. */
 export interface Attendee {

@@ -1,12 +1,11 @@
 /**
- * Every failure a client can see, as a typed value with its HTTP status.
- *
- * Domain code fails with these classes; `errorResponse` gives the schema that puts them on the wire
- * as `{ "message", "status", "code", ...details }` (the class tag becomes `code`), so the server,
- * the OpenAPI document and the typed client all agree on one error shape.
+ * The refusals of the ticket core, as typed values with their HTTP status: what the domain
+ * services and the engine fail with (a missing event, too few tickets, a closed sale, a caller who
+ * may not). Failures of the request itself (a malformed body, an unknown route, a timeout) are
+ * Edge/HttpErrors.ts; the wire shape of both is Edge/ErrorResponse.ts.
  */
 import { HttpApiSchema } from "@effect/platform"
-import { Option, Schema, SchemaAST } from "effect"
+import { Schema } from "effect"
 
 const message = { message: Schema.String }
 
@@ -15,12 +14,6 @@ export class ValidationError extends Schema.TaggedError<ValidationError>()(
   "ValidationError",
   message,
   HttpApiSchema.annotations({ status: 400, description: "The request does not match the schema" })
-) {}
-
-export class InvalidJson extends Schema.TaggedError<InvalidJson>()(
-  "InvalidJson",
-  message,
-  HttpApiSchema.annotations({ status: 400, description: "The request body is not valid JSON" })
 ) {}
 
 // 401
@@ -89,27 +82,6 @@ export class NotOnWaitlist extends Schema.TaggedError<NotOnWaitlist>()(
     return new NotOnWaitlist({ message: `You are not on the waiting list of event ${eventId}` })
   }
 }
-
-export class RouteNotFound extends Schema.TaggedError<RouteNotFound>()(
-  "RouteNotFound",
-  message,
-  HttpApiSchema.annotations({ status: 404 })
-) {}
-
-export class OperatorApiDisabled extends Schema.TaggedError<OperatorApiDisabled>()(
-  "OperatorApiDisabled",
-  message,
-  HttpApiSchema.annotations({ status: 404, description: "The operator endpoints are off: ADMIN_TOKEN is not set" })
-) {
-  static readonly instance = new OperatorApiDisabled({ message: "The operator endpoints are disabled: set ADMIN_TOKEN to enable them" })
-}
-
-// 405
-export class MethodNotAllowed extends Schema.TaggedError<MethodNotAllowed>()(
-  "MethodNotAllowed",
-  message,
-  HttpApiSchema.annotations({ status: 405 })
-) {}
 
 // 409
 export class EmailTaken extends Schema.TaggedError<EmailTaken>()(
@@ -252,55 +224,7 @@ export class AlreadyOnWaitlist extends Schema.TaggedError<AlreadyOnWaitlist>()(
   }
 }
 
-export class IdempotencyKeyInUse extends Schema.TaggedError<IdempotencyKeyInUse>()(
-  "IdempotencyKeyInUse",
-  message,
-  HttpApiSchema.annotations({
-    status: 409,
-    description: "A request with this Idempotency-Key is still being processed; retry once it has finished"
-  })
-) {
-  static readonly instance = new IdempotencyKeyInUse({
-    message: "A request with this Idempotency-Key is still being processed; retry in a moment to get its response"
-  })
-}
-
-// 413
-export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
-  "PayloadTooLarge",
-  message,
-  HttpApiSchema.annotations({ status: 413 })
-) {}
-
-// 415
-export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()(
-  "UnsupportedMediaType",
-  message,
-  HttpApiSchema.annotations({ status: 415, description: "A request body must be sent as Content-Type: application/json" })
-) {}
-
-// 500 / 503
-export class InternalServerError extends Schema.TaggedError<InternalServerError>()(
-  "InternalServerError",
-  message,
-  HttpApiSchema.annotations({ status: 500, description: "An unexpected failure; details are in the server log" })
-) {
-  static readonly instance = new InternalServerError({ message: "Internal server error" })
-}
-
-export class NotReady extends Schema.TaggedError<NotReady>()(
-  "NotReady",
-  message,
-  HttpApiSchema.annotations({ status: 503, description: "A dependency (the database) is not answering" })
-) {}
-
-/** The server gave up on a request that ran past REQUEST_DEADLINE_MS; whatever it had not committed was rolled back. */
-export class RequestTimeout extends Schema.TaggedError<RequestTimeout>()(
-  "RequestTimeout",
-  message,
-  HttpApiSchema.annotations({ status: 503, description: "The request took too long and was abandoned; try again" })
-) {}
-
+// 503
 export class Overloaded extends Schema.TaggedError<Overloaded>()(
   "Overloaded",
   message,
@@ -328,72 +252,4 @@ export class BookingFailed extends Schema.TaggedError<BookingFailed>()(
   static readonly changeUnknown = new BookingFailed({
     message: "The change could not be confirmed; check your bookings and holds before trying again"
   })
-}
-
-/** What every error body looks like on the wire. */
-export interface ErrorBody {
-  readonly message: string
-  readonly status: number
-  readonly code: string
-}
-
-const responses = new WeakMap<object, Schema.Schema.Any>()
-
-/**
- * The wire schema of an error class: `{ code: <tag>, status, message, ...details }` ⇄ the class.
- * Memoised so that each error appears once in the API's error union and in the OpenAPI document.
- */
-export const errorResponse = <Self, Tag extends string, Fields extends Schema.Struct.Fields>(
-  errorClass: Schema.TaggedErrorClass<Self, Tag, Fields>
-): Schema.Schema<Self, ErrorBody & Omit<Schema.Struct.Encoded<Fields>, "_tag">> => {
-  const cached = responses.get(errorClass)
-  if (cached) return cached as any
-  const status = HttpApiSchema.getStatusError(errorClass)
-  const { _tag, ...details } = errorClass.fields as Schema.Struct.Fields
-  const wire = Schema.Struct({
-    ...details,
-    status: Schema.Literal(status),
-    code: Schema.Literal(errorClass._tag)
-  }).annotations({
-    identifier: errorClass._tag,
-    ...Option.match(SchemaAST.getDescriptionAnnotation(errorClass.ast), {
-      onNone: () => ({}),
-      onSome: (description) => ({ description })
-    })
-  })
-  const schema = Schema.transform(wire, errorClass as unknown as Schema.Schema<Self, any>, {
-    strict: false,
-    decode: ({ code, status: _status, ...rest }) => ({ ...rest, _tag: code }),
-    encode: ({ _tag, ...rest }) => ({ ...rest, code: _tag, status })
-  }).annotations(HttpApiSchema.annotations({ status }))
-  responses.set(errorClass, schema)
-  return schema as any
-}
-
-// 422
-export class IdempotencyKeyReused extends Schema.TaggedError<IdempotencyKeyReused>()(
-  "IdempotencyKeyReused",
-  message,
-  HttpApiSchema.annotations({
-    status: 422,
-    description: "This Idempotency-Key was already used for a different request (another method, path or body)"
-  })
-) {
-  static readonly instance = new IdempotencyKeyReused({
-    message: "This Idempotency-Key was already used with a different request; use a new key for a new request"
-  })
-}
-
-// 429
-export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()(
-  "TooManyRequests",
-  message,
-  HttpApiSchema.annotations({
-    status: 429,
-    description: "Too many attempts from this address, or too many failed ones for this account; see Retry-After"
-  })
-) {
-  static of(retryAfterSeconds: number) {
-    return new TooManyRequests({ message: `Too many attempts; try again in ${retryAfterSeconds} seconds` })
-  }
 }

@@ -21,7 +21,7 @@ export const WaitlistEntryId = Int4Id.pipe(Schema.brand("WaitlistEntryId")).anno
 export type WaitlistEntryId = typeof WaitlistEntryId.Type
 
 /**
- * What an Idempotency-Key stands for while it is kept (a random UUID, see Platform/IdempotencyStore.ts):
+ * What an Idempotency-Key stands for while it is kept (a random UUID, see Idempotency/IdempotencyStore.ts):
  * recorded on what the keyed request created, so a retry finds it. Never chosen by a client.
  */
 export const IdempotencyId = Schema.UUID.pipe(Schema.brand("IdempotencyId")).annotations({ identifier: "IdempotencyId" })

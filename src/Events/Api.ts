@@ -1,19 +1,13 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { Authentication, documentOptionalBearer, OptionalAuthentication } from "../Domain/Authentication.ts"
-import {
-  errorResponse,
-  EventAlreadyStarted,
-  EventNotDraft,
-  EventNotFound,
-  Forbidden,
-  TicketsAlreadySold,
-  Unauthorized
-} from "../Domain/Errors.ts"
+import { EventAlreadyStarted, EventNotDraft, EventNotFound, Forbidden, TicketsAlreadySold, Unauthorized } from "../Domain/Errors.ts"
+import { CreateEvent, Event, EventList, ListEventsParams, UpdateEvent } from "../Domain/Event.ts"
 import { EventIdFromPath } from "../Domain/Ids.ts"
-import { documentPageHeaders, PageQuery } from "../Platform/Paging.ts"
-import { CreateEvent, Event, EventList, ListEventsParams, UpdateEvent } from "./Event.ts"
-import { Attendee, AttendeesParams, EventStats } from "./Sales.ts"
+import { PageQuery } from "../Domain/Paging.ts"
+import { Attendee, AttendeesParams, EventStats } from "../Domain/Sales.ts"
+import { Authentication, documentOptionalBearer, OptionalAuthentication } from "../Edge/Authentication.ts"
+import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { documentPageHeaders } from "../Edge/PageHeaders.ts"
 
 const id = HttpApiSchema.param("id", EventIdFromPath)
 

@@ -10,18 +10,18 @@ import {
   type Unauthorized,
   ValidationError
 } from "../Domain/Errors.ts"
+import type { CreateEvent, Event, ListEventsParams, UpdateEvent } from "../Domain/Event.ts"
 import type { EventId, UserId } from "../Domain/Ids.ts"
+import type { Page, PageRequest } from "../Domain/Paging.ts"
 import { requireOwner } from "../Domain/Policy.ts"
+import type { Attendee, EventStats } from "../Domain/Sales.ts"
+import { CatalogueChanges } from "../Inventory/CatalogueChanges.ts"
 import { Inventory } from "../Inventory/Inventory.ts"
 import type { EventSnapshot, FieldChange } from "../Jobs/Job.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
-import type { Page, PageRequest } from "../Platform/Paging.ts"
-import { Transactions } from "../Platform/Transactions.ts"
+import { Transactions } from "../Storage/Transactions.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import { CatalogueChanges } from "./CatalogueChanges.ts"
-import type { CreateEvent, Event, ListEventsParams, UpdateEvent } from "./Event.ts"
 import { EventsRepo } from "./EventsRepo.ts"
-import type { Attendee, EventStats } from "./Sales.ts"
 import { SalesRepo } from "./SalesRepo.ts"
 
 type User = CurrentUser["Type"]

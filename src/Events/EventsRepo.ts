@@ -1,13 +1,14 @@
 import { SqlClient, type Statement } from "@effect/sql"
 import { Clock, Context, Effect, Either, Layer, Option, Ref } from "effect"
 import { EventAlreadyStarted, EventNotDraft, EventNotFound, TicketsAlreadySold, Unauthorized } from "../Domain/Errors.ts"
+import type { Event, EventSort, EventStatus } from "../Domain/Event.ts"
 import type { EventId, UserId } from "../Domain/Ids.ts"
-import { MemoryStore, type StoredEvent, type Tables, transact, withEntry } from "../Platform/MemoryStore.ts"
-import { type Page, type PageRequest, pageWithCount, toPage } from "../Platform/Paging.ts"
-import { isForeignKeyViolation } from "../Platform/SqlErrors.ts"
+import type { Page, PageRequest } from "../Domain/Paging.ts"
+import { decodeEventRow, decodeEventRows, eventColumns, eventStatus, storedStatus, toEvent } from "../Storage/EventRow.ts"
+import { MemoryStore, type StoredEvent, type Tables, transact, withEntry } from "../Storage/MemoryStore.ts"
+import { pageWithCount, toPage } from "../Storage/PageQuery.ts"
+import { isForeignKeyViolation } from "../Storage/SqlErrors.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import type { Event, EventSort, EventStatus } from "./Event.ts"
-import { decodeEventRow, decodeEventRows, eventColumns, eventStatus, storedStatus, toEvent } from "./EventRow.ts"
 
 export interface NewEvent {
   readonly organizerId: UserId

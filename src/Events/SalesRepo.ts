@@ -1,9 +1,10 @@
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, Option, Ref, Stream } from "effect"
 import type { BookingId, EventId } from "../Domain/Ids.ts"
-import { MemoryStore, type StoredBooking, type Tables } from "../Platform/MemoryStore.ts"
-import { type Page, type PageRequest, pageWithCount, toPage } from "../Platform/Paging.ts"
-import type { Attendee, EventStats } from "./Sales.ts"
+import type { Page, PageRequest } from "../Domain/Paging.ts"
+import type { Attendee, EventStats } from "../Domain/Sales.ts"
+import { MemoryStore, type StoredBooking, type Tables } from "../Storage/MemoryStore.ts"
+import { pageWithCount, toPage } from "../Storage/PageQuery.ts"
 
 /** An event's sales as its organizer sees them. Callers have checked who may see them. */
 export class SalesRepo extends Context.Tag("SalesRepo")<SalesRepo, {

@@ -1,6 +1,7 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { errorResponse, NotReady } from "../Domain/Errors.ts"
+import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { NotReady } from "../Edge/HttpErrors.ts"
 
 export class HealthApi extends HttpApiGroup.make("health")
   .add(

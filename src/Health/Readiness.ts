@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer } from "effect"
-import { NotReady } from "../Domain/Errors.ts"
+import { NotReady } from "../Edge/HttpErrors.ts"
 
 /** Whether this instance can serve traffic: the database answers within a second. */
 export class Readiness extends Context.Tag("Readiness")<Readiness, {

@@ -1,10 +1,8 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { Booking } from "../Bookings/Booking.ts"
-import { Authentication } from "../Domain/Authentication.ts"
+import { Booking } from "../Domain/Booking.ts"
 import {
   BookingFailed,
-  errorResponse,
   EventAlreadyStarted,
   EventNotFound,
   HoldAlreadyConfirmed,
@@ -13,10 +11,12 @@ import {
   NotEnoughTickets,
   Overloaded
 } from "../Domain/Errors.ts"
+import { Hold, PlaceHold } from "../Domain/Hold.ts"
 import { HoldIdFromPath } from "../Domain/Ids.ts"
-import { takesTickets } from "../Inventory/Refusals.ts"
-import { acceptsIdempotencyKey } from "../Platform/IdempotencyKey.ts"
-import { Hold, PlaceHold } from "./Hold.ts"
+import { Authentication } from "../Edge/Authentication.ts"
+import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { takesTickets } from "../Edge/Refusals.ts"
+import { acceptsIdempotencyKey } from "../Idempotency/IdempotencyKey.ts"
 
 const id = HttpApiSchema.param("id", HoldIdFromPath)
 

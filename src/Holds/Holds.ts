@@ -1,17 +1,17 @@
 import { Context, Effect, Layer, Option } from "effect"
-import type { Booking } from "../Bookings/Booking.ts"
+import type { Booking } from "../Domain/Booking.ts"
 import { HoldNotFound } from "../Domain/Errors.ts"
+import type { Hold, PlaceHold } from "../Domain/Hold.ts"
 import type { HoldId, IdempotencyId, UserId } from "../Domain/Ids.ts"
 import { type EngineFailure, type Failures, Inventory } from "../Inventory/Inventory.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import type { Hold, PlaceHold } from "./Hold.ts"
 import { HoldsRepo } from "./HoldsRepo.ts"
 
 /**
  * Holding tickets for a while (HOLD_TTL_SECONDS), then confirming or releasing them. Every change
  * goes through the event's engine (Inventory/); expiry too (Jobs: HoldExpiry, and Inventory/Sweep.ts).
  *
- * `idempotencyId`: the request's Idempotency-Key (Platform/Idempotency.ts), recorded on the hold it
+ * `idempotencyId`: the request's Idempotency-Key (Idempotency/Idempotency.ts), recorded on the hold it
  * places or the booking its confirmation makes: a repeat is answered with that, never done twice.
  */
 export class Holds extends Context.Tag("Holds")<Holds, {

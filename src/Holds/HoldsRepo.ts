@@ -1,12 +1,12 @@
 import { SqlClient } from "@effect/sql"
 import { Clock, Context, Effect, Layer, Option, Ref } from "effect"
+import type { Event } from "../Domain/Event.ts"
+import type { Hold } from "../Domain/Hold.ts"
 import type { EventId, HoldId, UserId } from "../Domain/Ids.ts"
-import type { Event } from "../Events/Event.ts"
-import { decodeEventRow, eventColumns, toEvent } from "../Events/EventRow.ts"
-import type { HoldStatus } from "../Inventory/Plan.ts"
-import { MemoryStore, type StoredHold } from "../Platform/MemoryStore.ts"
+import type { HoldStatus } from "../Domain/TicketRows.ts"
+import { decodeEventRow, eventColumns, toEvent } from "../Storage/EventRow.ts"
+import { MemoryStore, type StoredHold } from "../Storage/MemoryStore.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import type { Hold } from "./Hold.ts"
 
 /** A hold in any state, with its customer and event. */
 export interface HoldRecord {

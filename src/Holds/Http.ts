@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { Api } from "../Api.ts"
 import { CurrentUser } from "../Domain/CurrentUser.ts"
 import { requireRole } from "../Domain/Policy.ts"
-import { idempotent } from "../Platform/Idempotency.ts"
+import { idempotent } from "../Idempotency/Idempotency.ts"
 import { HoldsApi } from "./Api.ts"
 import { Holds } from "./Holds.ts"
 

@@ -7,8 +7,7 @@
  * rows locked in id order), so bookings spread over many events are batched too.
  */
 import { Array as Arr, Cause, Chunk, Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
-import type { Booking } from "../Bookings/Booking.ts"
-import { AppConfig } from "../Config.ts"
+import type { Booking } from "../Domain/Booking.ts"
 import {
   type AlreadyOnWaitlist,
   type BookingAlreadyCancelled,
@@ -28,20 +27,22 @@ import {
   type Unauthorized,
   ValidationError
 } from "../Domain/Errors.ts"
+import type { Event } from "../Domain/Event.ts"
+import type { Hold } from "../Domain/Hold.ts"
 import type { BookingId, EventId, HoldId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
-import { CatalogueChanges } from "../Events/CatalogueChanges.ts"
-import type { Event } from "../Events/Event.ts"
-import type { Hold } from "../Holds/Hold.ts"
+import type { BookingRow } from "../Domain/TicketRows.ts"
+import type { WaitlistEntry } from "../Domain/WaitlistEntry.ts"
 import type { BookingsConfirmed, Job } from "../Jobs/Job.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
+import { AppConfig } from "../Platform/Config.ts"
 import * as GroupCommit from "../Platform/GroupCommit.ts"
-import { CommitOutcomeUnknown, Transactions } from "../Platform/Transactions.ts"
+import { CommitOutcomeUnknown, Transactions } from "../Storage/Transactions.ts"
 import { recordBookingBatch, recordTicketChanges } from "../Telemetry/Metrics.ts"
 import * as Tracing from "../Telemetry/Tracing.ts"
-import type { WaitlistEntry } from "../Waitlist/WaitlistEntry.ts"
+import { CatalogueChanges } from "./CatalogueChanges.ts"
 import { InventoryRepo } from "./InventoryRepo.ts"
 import type { Operation, OperationTag } from "./Operation.ts"
-import type { BookingRow, Decision, Notice, Refusal, Rules, SettledPlan } from "./Plan.ts"
+import type { Decision, Notice, Refusal, Rules, SettledPlan } from "./Plan.ts"
 
 /** What each operation answers. */
 export interface Results {

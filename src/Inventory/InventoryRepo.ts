@@ -1,27 +1,16 @@
 import { SqlClient, type Statement } from "@effect/sql"
 import { Clock, Context, Effect, Layer, Ref } from "effect"
 import pg from "pg"
+import type { Event } from "../Domain/Event.ts"
 import type { EventId } from "../Domain/Ids.ts"
-import type { Event } from "../Events/Event.ts"
-import { decodeEventRow, eventColumns, storedStatus, toEvent } from "../Events/EventRow.ts"
-import { MemoryStore, type StoredHold, type Tables, withEntry } from "../Platform/MemoryStore.ts"
-import { atCommit } from "../Platform/Transactions.ts"
+import { type BookingRow, type EntryRow, type HoldRow, isOpenEntry } from "../Domain/TicketRows.ts"
+import { decodeEventRow, eventColumns, storedStatus, toEvent } from "../Storage/EventRow.ts"
+import { MemoryStore, type StoredHold, type Tables, withEntry } from "../Storage/MemoryStore.ts"
+import { atCommit } from "../Storage/Transactions.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import { limitedCustomer, makingKey, type Operation, takesOnly } from "./Operation.ts"
 import { decide } from "./Operations.ts"
-import {
-  type BookingRow,
-  type EntryRow,
-  type EventState,
-  type HoldRow,
-  isOpenEntry,
-  type NewIds,
-  type Plan,
-  type Rules,
-  type SettledPlan,
-  type Snapshot,
-  withRealIds
-} from "./Plan.ts"
+import { type EventState, type NewIds, type Plan, type Rules, type SettledPlan, type Snapshot, withRealIds } from "./Plan.ts"
 
 /** A decided and written batch, and the event as the batch found it (for the answers). */
 export interface Applied {
@@ -103,7 +92,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
   /**
    * Locks the events in id order and reads what each needs (`inventory_state`, migration 0010):
    * two statements in one message, with the values inline (no parameters), so that the
-   * transaction's BEGIN travels with them (Platform/Transactions.ts). The read is a statement of its
+   * transaction's BEGIN travels with them (Storage/Transactions.ts). The read is a statement of its
    * own, so its snapshot is taken once the locks are held: it sees every batch that held them before.
    */
   const lockAndRead = (batch: ReadonlyArray<Needs>) => {
@@ -148,7 +137,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
    * One statement for every row the plans create or change; answers the new holds' and entries'
    * ids, per plan (bookings come with theirs, drawn by the read). Each plan numbers its new rows
    * -1, -2...; here they are numbered across the batch, in its order. A write that creates no hold
-   * and no entry has nothing to answer: it is sent with the COMMIT (Platform/Transactions.ts), so a
+   * and no entry has nothing to answer: it is sent with the COMMIT (Storage/Transactions.ts), so a
    * booking's transaction is two round trips.
    */
   const write = (plans: ReadonlyArray<readonly [EventId, Plan]>) =>

@@ -12,7 +12,8 @@
  */
 import type { Either } from "effect"
 import { SalesClosed } from "../Domain/Errors.ts"
-import type { BookingRow, Decision, EntryRow, EventState, HoldRow, Notice, Plan, Refusal, Rules, Snapshot, TableChanges } from "./Plan.ts"
+import type { BookingRow, EntryRow, HoldRow } from "../Domain/TicketRows.ts"
+import type { Decision, EventState, Notice, Plan, Refusal, Rules, Snapshot, TableChanges } from "./Plan.ts"
 
 /** An operation that may carry an Idempotency-Key (see Operation.ts). */
 interface Keyed {

@@ -5,8 +5,8 @@
  * fits gets an offer (a hold of its size), so a big group does not block smaller ones behind it;
  * but an entry passed over `MAX_PASSED_OVER` times stops the line, so small groups cannot starve it.
  */
+import type { EntryRow } from "../Domain/TicketRows.ts"
 import type { Ledger } from "./Ledger.ts"
-import type { EntryRow } from "./Plan.ts"
 
 /**
  * A waiting entry passed over this many times (offers went to smaller entries behind it) stops

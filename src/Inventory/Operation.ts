@@ -21,12 +21,13 @@ import {
   Unauthorized,
   ValidationError
 } from "../Domain/Errors.ts"
+import type { BookingRow, HoldRow } from "../Domain/TicketRows.ts"
 import type { Ledger } from "./Ledger.ts"
 import { offerFreeTickets } from "./Offers.ts"
-import type { BookingRow, Decision, HoldRow, Refusal } from "./Plan.ts"
+import type { Decision, Refusal } from "./Plan.ts"
 
 /**
- * `idempotencyId`: the request's Idempotency-Key (Platform/Idempotency.ts). Recorded on what the
+ * `idempotencyId`: the request's Idempotency-Key (Idempotency/Idempotency.ts). Recorded on what the
  * operation makes or changes, so that the operation is never applied twice: a repeat (in the same
  * batch or a later one) is answered with what the first one made.
  */

@@ -6,7 +6,7 @@
  * expires only what is still open and due, under the event's row lock.
  */
 import { Duration, Effect, Either, Layer, Schedule } from "effect"
-import { AppConfig } from "../Config.ts"
+import { AppConfig } from "../Platform/Config.ts"
 import { Inventory } from "./Inventory.ts"
 import { InventoryRepo } from "./InventoryRepo.ts"
 

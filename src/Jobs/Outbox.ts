@@ -7,7 +7,7 @@
 import { SqlClient } from "@effect/sql"
 import { Context, type Duration, Effect, Layer, Queue, Schema, type Tracer } from "effect"
 import pg from "pg"
-import { atCommit } from "../Platform/Transactions.ts"
+import { atCommit } from "../Storage/Transactions.ts"
 import { currentSpan, traced, traceparentOf } from "../Telemetry/Tracing.ts"
 import { Job, type JobName, type QueueName, queueOf, runAtOf } from "./Job.ts"
 

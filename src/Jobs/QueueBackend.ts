@@ -18,7 +18,7 @@ import {
 import { Context, Duration, Effect, Layer, Option, Redacted, Runtime, Schema, type Scope } from "effect"
 import { Redis } from "ioredis"
 import type { EventEmitter } from "node:events"
-import { AppConfig, type JobSettings } from "../Config.ts"
+import { AppConfig, type JobSettings } from "../Platform/Config.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import { type QueueName, QueueNames } from "./Job.ts"
 import { jobIdOf, type OutboxEntry } from "./Outbox.ts"

@@ -13,7 +13,7 @@
  * (the delivery log keeps its email single anyway).
  */
 import { type Cause, Effect, Layer, Ref, Schedule } from "effect"
-import { AppConfig } from "../Config.ts"
+import { AppConfig } from "../Platform/Config.ts"
 import { mergeConfirmations, MERGED_BOOKINGS_MAX } from "./Job.ts"
 import { Outbox, type OutboxEntry } from "./Outbox.ts"
 import { QueueBackend } from "./QueueBackend.ts"

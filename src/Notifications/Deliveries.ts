@@ -12,7 +12,7 @@
 import { SqlClient } from "@effect/sql"
 import { Cause, Clock, Context, Duration, Effect, Either, Exit, Layer, Option, Schedule, Schema } from "effect"
 import { randomUUID } from "node:crypto"
-import { AppConfig } from "../Config.ts"
+import { AppConfig } from "../Platform/Config.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 
 export interface Delivery {

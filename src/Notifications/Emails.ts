@@ -2,8 +2,8 @@
  * What customers receive: each email as a subject, a plain-text body and an HTML body. Pure
  * functions; titles and locations are organizers' text, so the HTML escapes them.
  */
-import type { Booking } from "../Bookings/Booking.ts"
 import type { Attendee } from "../Bookings/BookingsRepo.ts"
+import type { Booking } from "../Domain/Booking.ts"
 import type { BookingCancelled, EventCancelled, EventSnapshot, EventUpdated, FieldChange, WaitlistOffer } from "../Jobs/Job.ts"
 import type { Mail } from "./Mailer.ts"
 

@@ -6,7 +6,7 @@ import { type Array as Arr, Cause, Context, Effect, Layer, Option, Redacted, Ref
 import { mkdirSync } from "node:fs"
 import { createRequire } from "node:module"
 import { resolve } from "node:path"
-import { AppConfig } from "../Config.ts"
+import { AppConfig } from "../Platform/Config.ts"
 import { makeThreadPool } from "../Platform/ThreadPool.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 

@@ -4,7 +4,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Duration, Effect, Exit, Fiber, Layer, LogLevel, Option, Runtime, Scope } from "effect"
-import { AppConfig, shutdownDeadlineMs } from "../Config.ts"
+import { AppConfig, shutdownDeadlineMs } from "./Config.ts"
 
 /** Shutdown steps under way (abandoned ones included), each with what it waits for: the deadline names them. */
 const stepsUnderWay = new Map<string, () => string>()

@@ -1,6 +1,6 @@
 import { HttpServerRequest } from "@effect/platform"
 import { Cause, Context, Effect, type Fiber, FiberRef, FiberRefs, HashMap, Inspectable, Layer, List, Logger, LogLevel } from "effect"
-import { isProduction } from "../Config.ts"
+import { isProduction } from "./Config.ts"
 
 /**
  * Log lines are gathered and written to stdout at most every FLUSH_MS (and at exit, SIGTERM's

@@ -1,17 +1,16 @@
 /**
  * What the service counts, as Effect metrics (process-wide), scraped in Prometheus' format on
- * METRICS_PORT (MetricsServer.ts). Updates on the request path reuse label arrays made once per
+ * METRICS_PORT (src/MetricsServer.ts). Updates on the request path reuse label arrays made once per
  * route and status: Effect finds a labelled series by the array's identity, so a fresh array per
  * request would cost a key, a hash and a map lookup every time.
  */
 import { Effect, Metric, MetricBoundaries, MetricLabel } from "effect"
 import * as FindMyWay from "find-my-way-ts"
-import type { QueueHealthReport } from "../Jobs/QueueHealth.ts"
 
-const labels = (...pairs: ReadonlyArray<readonly [string, string]>) => pairs.map(([key, value]) => MetricLabel.make(key, value))
+export const labels = (...pairs: ReadonlyArray<readonly [string, string]>) => pairs.map(([key, value]) => MetricLabel.make(key, value))
 
-/** Label arrays made on first use, then reused. */
-const labelCache = <K>(make: (key: K) => ReadonlyArray<MetricLabel.MetricLabel>) => {
+/** Label arrays made on first use, then reused (shared with the metrics other folders record, e.g. Jobs/QueueMetrics.ts). */
+export const labelCache = <K>(make: (key: K) => ReadonlyArray<MetricLabel.MetricLabel>) => {
   const cache = new Map<K, ReadonlyArray<MetricLabel.MetricLabel>>()
   return (key: K) => {
     let found = cache.get(key)
@@ -153,28 +152,3 @@ const kindLabels = labelCache((kind: string) => labels(["kind", kind]))
 
 export const recordEmail = (kind: string, outcome: "sent" | "failed") =>
   Effect.sync(() => (outcome === "sent" ? emailsSent : emailsFailed).unsafeUpdate(1, kindLabels(kind)))
-
-// Background work, read when scraped
-
-const outboxPending = Metric.gauge("outbox_pending_jobs", { description: "Jobs committed but not yet published to the queues" })
-const outboxOldest = Metric.gauge("outbox_oldest_pending_seconds", { description: "Age of the oldest unpublished job (0: none)" })
-const queueJobs = Metric.gauge("queue_jobs", { description: "Jobs in each queue, by state" })
-const queueBackendUp = Metric.gauge("queue_backend_up", {
-  description: "1 when the queue backend (Redis or PostgreSQL) answered the last scrape"
-})
-const queueStateLabels = labelCache((key: string) => {
-  const [queue, state] = key.split("/") as [string, string]
-  return labels(["queue", queue], ["state", state])
-})
-const QUEUE_STATES = ["waiting", "active", "delayed", "failed", "completed"] as const
-
-/** Sets the gauges from a queue health report. While the backend is unreachable, queue depths keep their last values. */
-export const recordQueueHealth = (report: QueueHealthReport) =>
-  Effect.sync(() => {
-    outboxPending.unsafeUpdate(report.outbox.pending, [])
-    outboxOldest.unsafeUpdate(report.outbox.oldestPendingSeconds ?? 0, [])
-    queueBackendUp.unsafeUpdate(report.backend.reachable ? 1 : 0, [])
-    for (const queue of report.queues) {
-      for (const state of QUEUE_STATES) queueJobs.unsafeUpdate(queue[state], queueStateLabels(`${queue.name}/${state}`))
-    }
-  })

@@ -7,7 +7,7 @@
 import { OtlpSerialization, OtlpTracer } from "@effect/opentelemetry"
 import { FetchHttpClient, Headers, HttpTraceContext } from "@effect/platform"
 import { Context, Effect, FiberRef, Layer, Option, Redacted, Tracer } from "effect"
-import { AppConfig } from "../Config.ts"
+import { AppConfig } from "../Platform/Config.ts"
 
 /**
  * Provide it under everything else (like the logger): with an OTLP endpoint, every fiber gets the

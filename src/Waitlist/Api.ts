@@ -1,10 +1,11 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { Authentication } from "../Domain/Authentication.ts"
-import { AlreadyOnWaitlist, BookingFailed, errorResponse, NotOnWaitlist, Overloaded, TicketsAvailable } from "../Domain/Errors.ts"
+import { AlreadyOnWaitlist, BookingFailed, NotOnWaitlist, Overloaded, TicketsAvailable } from "../Domain/Errors.ts"
 import { EventIdFromPath } from "../Domain/Ids.ts"
-import { takesTickets } from "../Inventory/Refusals.ts"
-import { JoinWaitlist, WaitlistEntry } from "./WaitlistEntry.ts"
+import { JoinWaitlist, WaitlistEntry } from "../Domain/WaitlistEntry.ts"
+import { Authentication } from "../Edge/Authentication.ts"
+import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { takesTickets } from "../Edge/Refusals.ts"
 
 const id = HttpApiSchema.param("id", EventIdFromPath)
 

@@ -1,8 +1,8 @@
 import { Context, Effect, Layer } from "effect"
 import type { EventId, UserId } from "../Domain/Ids.ts"
+import type { JoinWaitlist, WaitlistEntry } from "../Domain/WaitlistEntry.ts"
 import { type EngineFailure, type Failures, Inventory } from "../Inventory/Inventory.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import type { JoinWaitlist, WaitlistEntry } from "./WaitlistEntry.ts"
 import { WaitlistRepo } from "./WaitlistRepo.ts"
 
 /**

@@ -1,10 +1,10 @@
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, Ref } from "effect"
 import type { EventId, HoldId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
-import { isOpenEntry } from "../Inventory/Plan.ts"
-import { MemoryStore } from "../Platform/MemoryStore.ts"
+import { isOpenEntry } from "../Domain/TicketRows.ts"
+import type { WaitlistEntry } from "../Domain/WaitlistEntry.ts"
+import { MemoryStore } from "../Storage/MemoryStore.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import type { WaitlistEntry } from "./WaitlistEntry.ts"
 
 /** Reading the waiting lists. Entries are added, offered and ended by the event's engine (Inventory/). */
 export class WaitlistRepo extends Context.Tag("WaitlistRepo")<WaitlistRepo, {

@@ -23,7 +23,6 @@ import {
   Schedule
 } from "effect"
 import { inject } from "vitest"
-import { AppConfig } from "../../src/Config.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
@@ -31,7 +30,8 @@ import type { Operation } from "../../src/Inventory/Operation.ts"
 import { HoldSweepLive } from "../../src/Inventory/Sweep.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { Outbox, type OutboxEntry } from "../../src/Jobs/Outbox.ts"
-import { Transactions } from "../../src/Platform/Transactions.ts"
+import { AppConfig } from "../../src/Platform/Config.ts"
+import { Transactions } from "../../src/Storage/Transactions.ts"
 import { TestDatabaseLive } from "../support/database.ts"
 import { CUSTOMERS, type Harness, LIMIT, lineStopper, play, scenario, TOTAL } from "../support/inventoryModel.ts"
 

@@ -1,8 +1,8 @@
 /** The repositories' contract (test/support/repositories.ts) on PostgreSQL: the same answers as in memory. */
 import { describe, layer } from "@effect/vitest"
 import { Layer } from "effect"
-import { AppConfig } from "../../src/Config.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
+import { AppConfig } from "../../src/Platform/Config.ts"
 import { TestDatabaseLive } from "../support/database.ts"
 import { repositoryContract } from "../support/repositories.ts"
 

@@ -3,9 +3,9 @@ import { SqlClient } from "@effect/sql"
 import { describe, expect, layer } from "@effect/vitest"
 import bcrypt from "bcryptjs"
 import { Effect, Layer, Logger, LogLevel } from "effect"
-import { AppConfig } from "../../src/Config.ts"
 import { BOOKINGS, CUSTOMERS, DEMO_PASSWORD, EVENTS, ORGANIZER, Seed, SeedConflict } from "../../src/Demo/Seed.ts"
-import { resetDatabase } from "../../src/Platform/DatabaseReset.ts"
+import { AppConfig } from "../../src/Platform/Config.ts"
+import { resetDatabase } from "../../src/Storage/DatabaseReset.ts"
 import { TestDatabaseLive } from "../support/database.ts"
 
 const SeedOverPostgres = Seed.layer.pipe(

@@ -1,7 +1,7 @@
 /** Finding and running events (issue 10) over HTTP, on the in-memory repositories. */
 import { describe, layer } from "@effect/vitest"
 import { Effect, Ref } from "effect"
-import { MemoryStore, withEntry } from "../../src/Platform/MemoryStore.ts"
+import { MemoryStore, withEntry } from "../../src/Storage/MemoryStore.ts"
 import { discoverySuite } from "../support/discovery.ts"
 import { MemoryServer } from "../support/server.ts"
 

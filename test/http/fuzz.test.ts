@@ -2,7 +2,7 @@
 import { describe, layer } from "@effect/vitest"
 import { Effect, Ref } from "effect"
 import { EnqueuedJobs } from "../../src/Jobs/JobQueue.ts"
-import { MemoryStore } from "../../src/Platform/MemoryStore.ts"
+import { MemoryStore } from "../../src/Storage/MemoryStore.ts"
 import { fuzz, fuzzCast, fuzzRequests } from "../support/fuzz.ts"
 import { MemoryServer } from "../support/server.ts"
 

@@ -6,11 +6,11 @@
  */
 import { describe, expect, layer } from "@effect/vitest"
 import { Effect, Fiber, Layer, Ref, Schedule } from "effect"
-import { AppConfig } from "../../src/Config.ts"
 import { EnqueuedJobs } from "../../src/Jobs/JobQueue.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
-import { MemoryStore } from "../../src/Platform/MemoryStore.ts"
-import { Transactions } from "../../src/Platform/Transactions.ts"
+import { AppConfig } from "../../src/Platform/Config.ts"
+import { MemoryStore } from "../../src/Storage/MemoryStore.ts"
+import { Transactions } from "../../src/Storage/Transactions.ts"
 import { confirmedBookings } from "../support/confirmations.ts"
 import { createEvent, MemoryServer, request, serverOver, signUp } from "../support/server.ts"
 

@@ -6,7 +6,7 @@ import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import parsePrometheusTextFormat, { type Family, type Sample } from "parse-prometheus-text-format"
 import { QueueHealth } from "../../src/Jobs/QueueHealth.ts"
-import { MetricsServerLive } from "../../src/Telemetry/MetricsServer.ts"
+import { MetricsServerLive } from "../../src/MetricsServer.ts"
 import { freePort } from "../support/process.ts"
 import { client, createEvent, MemoryServer, request, signUp, stubQueueHealth } from "../support/server.ts"
 

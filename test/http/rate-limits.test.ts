@@ -4,7 +4,7 @@
  */
 import { expect, layer } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
-import { AppConfig, type RateLimitSettings } from "../../src/Config.ts"
+import { AppConfig, type RateLimitSettings } from "../../src/Platform/Config.ts"
 import { MemoryServer, request, uniqueEmail } from "../support/server.ts"
 
 const PASSWORD = "correct horse battery"

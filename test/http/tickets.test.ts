@@ -4,7 +4,7 @@ import { Effect, Ref } from "effect"
 import type { EventId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { EnqueuedJobs } from "../../src/Jobs/JobQueue.ts"
-import { MemoryStore, withEntry } from "../../src/Platform/MemoryStore.ts"
+import { MemoryStore, withEntry } from "../../src/Storage/MemoryStore.ts"
 import { client, createEvent, MemoryServer, request, signUp } from "../support/server.ts"
 
 const expectError = (response: { status: number; body: any }, status: number, code: string) => {

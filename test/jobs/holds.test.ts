@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Redacted, type Scope } from "effect"
-import type { JobSettings } from "../../src/Config.ts"
+import type { JobSettings } from "../../src/Platform/Config.ts"
 import { eventually, fastJobs, jobsApp, redisPrefix, redisUrl, smtp } from "../support/jobs.ts"
 import { createEvent, request, signUp } from "../support/server.ts"
 import { type ReceivedMail, startSmtpSink } from "../support/smtpSink.ts"

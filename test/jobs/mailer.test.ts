@@ -1,8 +1,8 @@
 /** The SMTP mailer against a real SMTP server on loopback. */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted } from "effect"
-import { AppConfig } from "../../src/Config.ts"
 import { Mailer } from "../../src/Notifications/Mailer.ts"
+import { AppConfig } from "../../src/Platform/Config.ts"
 import { startSmtpSink } from "../support/smtpSink.ts"
 
 const mailerFor = (url: string) =>

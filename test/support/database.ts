@@ -4,7 +4,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { inject } from "vitest"
-import { MigrationsLive } from "../../src/Platform/Migrations.ts"
+import { MigrationsLive } from "../../src/Storage/Migrations.ts"
 
 const serverUrl = () => new URL(inject("databaseUrl"))
 

@@ -12,7 +12,7 @@ import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { TestProject } from "vitest/node"
-import { startEmbeddedPostgres } from "../../src/Platform/EmbeddedPostgres.ts"
+import { startEmbeddedPostgres } from "../../src/Storage/EmbeddedPostgres.ts"
 
 declare module "vitest" {
   export interface ProvidedContext {

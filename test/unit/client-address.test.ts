@@ -1,7 +1,7 @@
 /** Which address the rate limits count: the socket's, or X-Forwarded-For's behind trusted proxies; IPv6 by its /64. */
 import { HttpServerRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { clientAddress, normalize } from "../../src/Platform/ClientAddress.ts"
+import { clientAddress, normalize } from "../../src/Edge/ClientAddress.ts"
 
 const requestFrom = (socket: string, forwardedFor?: string) =>
   HttpServerRequest.fromWeb(

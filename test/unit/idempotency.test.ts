@@ -6,11 +6,12 @@
 import { HttpApiSchema, HttpServerResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Exit, Fiber, Layer, Ref, Schema, Scope, TestClock } from "effect"
-import { AppConfig } from "../../src/Config.ts"
-import { errorResponse, NotEnoughTickets, Overloaded, Unauthorized, ValidationError } from "../../src/Domain/Errors.ts"
+import { NotEnoughTickets, Overloaded, Unauthorized, ValidationError } from "../../src/Domain/Errors.ts"
 import type { IdempotencyId, UserId } from "../../src/Domain/Ids.ts"
-import { Idempotency, type IdempotentCall } from "../../src/Platform/Idempotency.ts"
-import { IdempotencyStore } from "../../src/Platform/IdempotencyStore.ts"
+import { errorResponse } from "../../src/Edge/ErrorResponse.ts"
+import { Idempotency, type IdempotentCall } from "../../src/Idempotency/Idempotency.ts"
+import { IdempotencyStore } from "../../src/Idempotency/IdempotencyStore.ts"
+import { AppConfig } from "../../src/Platform/Config.ts"
 
 const Created = Schema.Struct({ n: Schema.Number }).annotations(HttpApiSchema.annotations({ status: 201 }))
 

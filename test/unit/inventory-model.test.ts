@@ -1,12 +1,12 @@
 /** The engine over the in-memory store against the serial model: random steps of concurrent operations. */
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, FastCheck as fc, Layer, Logger, LogLevel, Ref } from "effect"
-import { AppConfig } from "../../src/Config.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
-import { MemoryStore, withEntry } from "../../src/Platform/MemoryStore.ts"
+import { AppConfig } from "../../src/Platform/Config.ts"
+import { MemoryStore, withEntry } from "../../src/Storage/MemoryStore.ts"
 import { CUSTOMERS, type Harness, LIMIT, lineStopper, play, reached, scenario, TOTAL } from "../support/inventoryModel.ts"
 
 const Engine = Inventory.layer.pipe(

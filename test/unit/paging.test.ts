@@ -1,6 +1,6 @@
-/** The Link header of paged lists (Platform/Paging.ts, RFC 8288). */
+/** The Link header of paged lists (Domain/Paging.ts, RFC 8288). */
 import { describe, expect, it } from "@effect/vitest"
-import { links } from "../../src/Platform/Paging.ts"
+import { links } from "../../src/Edge/PageHeaders.ts"
 
 const rels = (header: string) =>
   Object.fromEntries(

@@ -1,7 +1,7 @@
 /** The rate-limit settings as read from the environment: documented defaults, overrides, bad values refused. */
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Logger, LogLevel } from "effect"
-import { AppConfig } from "../../src/Config.ts"
+import { AppConfig } from "../../src/Platform/Config.ts"
 
 const read = (env: Record<string, string>) =>
   Effect.provide(

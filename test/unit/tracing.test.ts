@@ -1,7 +1,7 @@
 /** Tracing is decided once: with no OTLP endpoint, services are left as built and no span is ever made. */
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, Option } from "effect"
-import { AppConfig } from "../../src/Config.ts"
+import { AppConfig } from "../../src/Platform/Config.ts"
 import { currentSpan, linkTo, traced, traceparentOf, TracingLive, withSpan } from "../../src/Telemetry/Tracing.ts"
 
 class Greeter extends Context.Tag("Greeter")<Greeter, {

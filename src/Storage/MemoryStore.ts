@@ -1,5 +1,5 @@
 import { Context, Effect, Either, Layer, Ref } from "effect"
-import type { BookingRow, EntryRow, HoldRow } from "../Inventory/Plan.ts"
+import type { BookingRow, EntryRow, HoldRow } from "../Domain/TicketRows.ts"
 
 /** In-memory tables behind the repositories' `layerMemory`, for tests that need no database. */
 export interface Tables {

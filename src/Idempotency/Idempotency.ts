@@ -23,9 +23,10 @@
 import { HttpApiSchema, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Context, Effect, Exit, Layer, Option, Schema } from "effect"
 import { createHash } from "node:crypto"
-import { AppConfig } from "../Config.ts"
-import { errorResponse, IdempotencyKeyInUse, IdempotencyKeyReused } from "../Domain/Errors.ts"
 import type { IdempotencyId, UserId } from "../Domain/Ids.ts"
+import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { IdempotencyKeyInUse, IdempotencyKeyReused } from "../Edge/HttpErrors.ts"
+import { AppConfig } from "../Platform/Config.ts"
 import { type IdempotencyKeyHeaders, REPLAYED_HEADER } from "./IdempotencyKey.ts"
 import { type HeldKey, IdempotencyStore, type StoredResponse } from "./IdempotencyStore.ts"
 

@@ -1,7 +1,7 @@
 import { Schema } from "effect"
-import { RequestedTickets } from "../Bookings/Booking.ts"
-import { EventId, HoldId } from "../Domain/Ids.ts"
-import { strictPayload } from "../Domain/Payload.ts"
+import { RequestedTickets } from "./Booking.ts"
+import { EventId, HoldId } from "./Ids.ts"
+import { strictPayload } from "./Payload.ts"
 
 /** Tickets set aside for a customer until `expiresAt`; confirming turns them into a booking. */
 export const Hold = Schema.Struct({

@@ -23,7 +23,7 @@ export interface AppSettings {
   readonly maxTicketsPerCustomerPerEvent: number
   readonly booking: BookingSettings
   readonly holds: HoldSettings
-  /** How long an Idempotency-Key and its stored response are kept (Platform/Idempotency.ts). */
+  /** How long an Idempotency-Key and its stored response are kept (Idempotency/Idempotency.ts). */
   readonly idempotencyTtlHours: number
   readonly maxBodyBytes: number
   readonly corsOrigins: ReadonlyArray<string>

@@ -11,11 +11,11 @@
  * lock it for longer. Each endpoint counts apart. If the store is unavailable, attempts go through (logged).
  */
 import { Cause, Context, Effect, Exit, Layer, Option } from "effect"
-import { AppConfig } from "../Config.ts"
-import { TooManyRequests } from "../Domain/Errors.ts"
-import type { Quota } from "../Platform/RateLimitHeaders.ts"
-import { RateLimitStore, type Window } from "../Platform/RateLimitStore.ts"
+import { TooManyRequests } from "../Edge/HttpErrors.ts"
+import type { Quota } from "../Edge/RateLimitHeaders.ts"
+import { AppConfig } from "../Platform/Config.ts"
 import { traced } from "../Telemetry/Tracing.ts"
+import { RateLimitStore, type Window } from "./RateLimitStore.ts"
 
 export type LimitedEndpoint = "login" | "register"
 

@@ -1,8 +1,8 @@
 /** What an organizer sees of an event's sales: its attendees, one row per booking, and its figures. */
 import { Schema } from "effect"
-import { BookingStatus } from "../Bookings/Booking.ts"
-import { BookingId } from "../Domain/Ids.ts"
-import { PageParams } from "../Platform/Paging.ts"
+import { BookingStatus } from "./Booking.ts"
+import { BookingId } from "./Ids.ts"
+import { PageParams } from "./Paging.ts"
 
 export const Attendee = Schema.Struct({
   bookingId: BookingId,

@@ -1,7 +1,8 @@
 import { HttpApiMiddleware, HttpApiSecurity, OpenApi } from "@effect/platform"
 import { Context, type Option } from "effect"
-import { CurrentUser } from "./CurrentUser.ts"
-import { errorResponse, Unauthorized } from "./Errors.ts"
+import { CurrentUser } from "../Domain/CurrentUser.ts"
+import { Unauthorized } from "../Domain/Errors.ts"
+import { errorResponse } from "./ErrorResponse.ts"
 
 /**
  * The contract of authentication: endpoints that carry this middleware need a valid

@@ -5,9 +5,9 @@
  */
 import type { SqlClient } from "@effect/sql"
 import { Schema } from "effect"
+import { Event, type EventStatus } from "../Domain/Event.ts"
 import type { EventId, UserId } from "../Domain/Ids.ts"
-import type { StoredEvent } from "../Platform/MemoryStore.ts"
-import { Event, type EventStatus } from "./Event.ts"
+import type { StoredEvent } from "./MemoryStore.ts"
 
 /** An event's status from its row; `alias` names the table in the query. */
 export const eventStatus = (alias: string) =>

@@ -1,7 +1,7 @@
 import { Schema } from "effect"
-import { EventId, UserId } from "../Domain/Ids.ts"
-import { plainText, strictPayload } from "../Domain/Payload.ts"
-import { PageParams } from "../Platform/Paging.ts"
+import { EventId, UserId } from "./Ids.ts"
+import { PageParams } from "./Paging.ts"
+import { plainText, strictPayload } from "./Payload.ts"
 
 export const EventStatus = Schema.Literal("DRAFT", "PUBLISHED", "CANCELLED").annotations({
   identifier: "EventStatus",

@@ -6,10 +6,10 @@
  */
 import { Effect, Layer, Option, Runtime } from "effect"
 import { createServer } from "node:http"
-import { AppConfig } from "../Config.ts"
-import { QueueHealth } from "../Jobs/QueueHealth.ts"
-import { recordQueueHealth } from "./Metrics.ts"
-import { CONTENT_TYPE, scrape } from "./Prometheus.ts"
+import { QueueHealth } from "./Jobs/QueueHealth.ts"
+import { recordQueueHealth } from "./Jobs/QueueMetrics.ts"
+import { AppConfig } from "./Platform/Config.ts"
+import { CONTENT_TYPE, scrape } from "./Telemetry/Prometheus.ts"
 
 const notFound = JSON.stringify({ message: "Only GET /metrics is served on this port", status: 404, code: "RouteNotFound" })
 

@@ -11,8 +11,8 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { createServer, type ServerResponse } from "node:http"
 import type { Socket } from "node:net"
-import { AppConfig } from "../Config.ts"
-import { shutdownStep } from "./Lifecycle.ts"
+import { AppConfig } from "../Platform/Config.ts"
+import { shutdownStep } from "../Platform/Lifecycle.ts"
 
 const HttpServerLive = Layer.scoped(
   HttpServer.HttpServer,

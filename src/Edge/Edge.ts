@@ -16,10 +16,10 @@ import { type HttpApp, HttpServerRequest, type HttpServerResponse } from "@effec
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Cause, Context, Effect, Exit, FiberId, HashSet } from "effect"
 import { randomUUID } from "node:crypto"
-import { RequestTimeout } from "../Domain/Errors.ts"
+import { nameRequest, type RequestLog } from "../Platform/Logging.ts"
 import type { RequestMetrics } from "../Telemetry/Metrics.ts"
 import { errorResponseOf } from "./ErrorResponse.ts"
-import { nameRequest, type RequestLog } from "./Logging.ts"
+import { RequestTimeout } from "./HttpErrors.ts"
 
 export interface EdgeOptions {
   readonly metrics: RequestMetrics

@@ -8,7 +8,7 @@
 import { SqlClient } from "@effect/sql"
 import { Clock, Context, Duration, Effect, Layer, Option, Redacted, Ref, Schedule, Schema } from "effect"
 import { Redis } from "ioredis"
-import { AppConfig } from "../Config.ts"
+import { AppConfig } from "../Platform/Config.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 
 export interface Window {

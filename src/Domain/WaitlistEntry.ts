@@ -1,7 +1,7 @@
 import { Schema } from "effect"
-import { RequestedTickets } from "../Bookings/Booking.ts"
-import { EventId, HoldId, WaitlistEntryId } from "../Domain/Ids.ts"
-import { strictPayload } from "../Domain/Payload.ts"
+import { RequestedTickets } from "./Booking.ts"
+import { EventId, HoldId, WaitlistEntryId } from "./Ids.ts"
+import { strictPayload } from "./Payload.ts"
 
 export const WaitlistEntry = Schema.Struct({
   id: WaitlistEntryId,

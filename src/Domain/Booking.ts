@@ -1,7 +1,7 @@
 import { Schema } from "effect"
-import { BookingId, EventId, UserId } from "../Domain/Ids.ts"
-import { strictPayload } from "../Domain/Payload.ts"
-import { Event } from "../Events/Event.ts"
+import { Event } from "./Event.ts"
+import { BookingId, EventId, UserId } from "./Ids.ts"
+import { strictPayload } from "./Payload.ts"
 
 export const BookingStatus = Schema.Literal("CONFIRMED", "CANCELLED").annotations({
   identifier: "BookingStatus",

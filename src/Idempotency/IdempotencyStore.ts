@@ -1,6 +1,6 @@
 /**
  * Where Idempotency-Keys live: one row per user and key, in PostgreSQL (migration 0006), or in
- * memory for the fast test tiers. Platform/Idempotency.ts decides what to do with them.
+ * memory for the fast test tiers. Idempotency/Idempotency.ts decides what to do with them.
  *
  * A key is *held* by one request at a time, for a short lease that its process renews while the
  * request runs; when that request ends it stores its response, lets go of the key (the response

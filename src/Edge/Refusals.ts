@@ -8,7 +8,6 @@ import type { HttpMethod } from "@effect/platform/HttpMethod"
 import {
   BookingFailed,
   CustomerLimitReached,
-  errorResponse,
   EventAlreadyStarted,
   EventNotFound,
   Forbidden,
@@ -16,6 +15,7 @@ import {
   SalesClosed,
   Unauthorized
 } from "../Domain/Errors.ts"
+import { errorResponse } from "./ErrorResponse.ts"
 
 export const takesTickets = <Name extends string, Method extends HttpMethod, Path, UrlParams, Payload, Headers, Success, Error, R, RE>(
   endpoint: HttpApiEndpoint.HttpApiEndpoint<Name, Method, Path, UrlParams, Payload, Headers, Success, Error, R, RE>

@@ -5,8 +5,8 @@
  */
 import { Effect, Layer, Option, Schedule } from "effect"
 import { rm, writeFile } from "node:fs/promises"
-import { optionalString } from "../Config.ts"
-import { Readiness } from "../Health/Readiness.ts"
+import { optionalString } from "../Platform/Config.ts"
+import { Readiness } from "./Readiness.ts"
 
 /** How often the file is rewritten; a health check should allow several missed beats. */
 export const HEARTBEAT_INTERVAL_MS = 5_000

@@ -6,7 +6,8 @@ import type { HttpApiEndpoint } from "@effect/platform"
 import { OpenApi } from "@effect/platform"
 import type { HttpMethod } from "@effect/platform/HttpMethod"
 import { Context, Option, Schema } from "effect"
-import { errorResponse, IdempotencyKeyInUse, IdempotencyKeyReused } from "../Domain/Errors.ts"
+import { errorResponse } from "../Edge/ErrorResponse.ts"
+import { IdempotencyKeyInUse, IdempotencyKeyReused } from "../Edge/HttpErrors.ts"
 
 /** 1 to 255 printable ASCII characters, taken as they are (case and quotes included). */
 const KEY_RULE = { message: () => "must be 1 to 255 printable ASCII characters" }

@@ -1,0 +1,56 @@
+/**
+ * Every error a client can see travels as `{ "message", "status", "code", ...details }` (the class
+ * tag becomes `code`): `errorResponse` gives that schema for an error class, so the server, the
+ * OpenAPI document and the typed client all agree on one error shape.
+ */
+import { HttpApiSchema, HttpServerResponse } from "@effect/platform"
+import { Option, Schema, SchemaAST } from "effect"
+
+/** What every error body looks like on the wire. */
+export interface ErrorBody {
+  readonly message: string
+  readonly status: number
+  readonly code: string
+}
+
+const responses = new WeakMap<object, Schema.Schema.Any>()
+
+/**
+ * The wire schema of an error class: `{ code: <tag>, status, message, ...details }` ⇄ the class.
+ * Memoised so that each error appears once in the API's error union and in the OpenAPI document.
+ */
+export const errorResponse = <Self, Tag extends string, Fields extends Schema.Struct.Fields>(
+  errorClass: Schema.TaggedErrorClass<Self, Tag, Fields>
+): Schema.Schema<Self, ErrorBody & Omit<Schema.Struct.Encoded<Fields>, "_tag">> => {
+  const cached = responses.get(errorClass)
+  if (cached) return cached as any
+  const status = HttpApiSchema.getStatusError(errorClass)
+  const { _tag, ...details } = errorClass.fields as Schema.Struct.Fields
+  const wire = Schema.Struct({
+    ...details,
+    status: Schema.Literal(status),
+    code: Schema.Literal(errorClass._tag)
+  }).annotations({
+    identifier: errorClass._tag,
+    ...Option.match(SchemaAST.getDescriptionAnnotation(errorClass.ast), {
+      onNone: () => ({}),
+      onSome: (description) => ({ description })
+    })
+  })
+  const schema = Schema.transform(wire, errorClass as unknown as Schema.Schema<Self, any>, {
+    strict: false,
+    decode: ({ code, status: _status, ...rest }) => ({ ...rest, _tag: code }),
+    encode: ({ _tag, ...rest }) => ({ ...rest, code: _tag, status })
+  }).annotations(HttpApiSchema.annotations({ status }))
+  responses.set(errorClass, schema)
+  return schema as any
+}
+
+/** A response carrying `error` in the standard shape `{ message, status, code }`, with its status. */
+export const errorResponseOf = <Self, Tag extends string, Fields extends Schema.Struct.Fields>(
+  errorClass: Schema.TaggedErrorClass<Self, Tag, Fields>,
+  error: Self
+) =>
+  HttpServerResponse.unsafeJson(Schema.encodeSync(errorResponse(errorClass))(error), {
+    status: HttpApiSchema.getStatusError(errorClass)
+  })
