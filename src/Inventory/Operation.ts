@@ -68,7 +68,7 @@ export const limitedCustomer = (operation: Operation): number | undefined =>
   operation._tag === "Book" || operation._tag === "Hold" || operation._tag === "Join" ? operation.userId : undefined
 
 /** One operation's answer. */
-export type Outcome = Either.Either<Decision, Refusal>
+type Outcome = Either.Either<Decision, Refusal>
 
 /**
  * Applies operations to `ledger`, each by its own function. Made once per batch (the operations'
