@@ -8,20 +8,9 @@ import { eventColumns, storedStatus, toEvent } from "../Storage/EventRow.ts"
 import { MemoryStore, type StoredHold, type Tables, withEntry } from "../Storage/MemoryStore.ts"
 import { atCommit } from "../Storage/Transactions.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import {
-  decide,
-  type EventState,
-  limitedCustomer,
-  makingKey,
-  type NewIds,
-  type Operation,
-  type Plan,
-  type Rules,
-  type SettledPlan,
-  type Snapshot,
-  takesOnly,
-  withRealIds
-} from "./Operations.ts"
+import { limitedCustomer, makingKey, type Operation, takesOnly } from "./Operation.ts"
+import { decide } from "./Operations.ts"
+import { type EventState, type NewIds, type Plan, type Rules, type SettledPlan, type Snapshot, withRealIds } from "./Plan.ts"
 import { decodeCreatedRows, decodeLockAndRead, type InventoryState, type LockedEvent } from "./StateRows.ts"
 
 /** A decided and written batch, and the event as the batch found it (for the answers). */

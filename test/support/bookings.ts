@@ -2,7 +2,8 @@ import { Effect, Either } from "effect"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { toBooking } from "../../src/Inventory/Inventory.ts"
 import { applyAll } from "../../src/Inventory/InventoryRepo.ts"
-import type { Operation, Rules } from "../../src/Inventory/Operations.ts"
+import type { Operation } from "../../src/Inventory/Operation.ts"
+import type { Rules } from "../../src/Inventory/Plan.ts"
 
 /** The engine's rules for repository-level tests: a long hold, no per-customer limit to speak of. */
 export const looseRules: Rules = { holdTtlMs: 600_000, maxTicketsPerCustomer: 1_000_000 }
