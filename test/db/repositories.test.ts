@@ -2,7 +2,7 @@
 import { Migrator, SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Chunk, Effect, Either, Layer, Option, Redacted, Stream } from "effect"
+import { Cause, Chunk, Effect, Either, Exit, Layer, Option, Redacted, Stream } from "effect"
 import { migrations } from "../../migrations/index.ts"
 import { UsersRepo } from "../../src/Accounts/UsersRepo.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
@@ -71,6 +71,22 @@ layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(Ap
           )
           expect(String(duplicate.cause)).toContain("users_email_key")
           expect((yield* Effect.flip(users.create({ email: user.email, passwordHash: "x", role: "ORGANIZER" })))._tag).toBe("EmailTaken")
+        }))
+
+      it.effect("a row that does not match its schema is a defect (the query and the schema disagree), not a user", () =>
+        Effect.gen(function*() {
+          const users = yield* UsersRepo
+          const sql = yield* SqlClient.SqlClient
+          const user = yield* aUser("CUSTOMER")
+          // A role the schema does not know, in a transaction rolled back once the repository has read it.
+          const read = yield* sql.withTransaction(Effect.gen(function*() {
+            yield* sql`ALTER TABLE users DROP CONSTRAINT users_role_check`
+            yield* sql`UPDATE users SET role = 'ADMIN' WHERE id = ${user.id}`
+            return yield* Effect.fail(yield* Effect.exit(users.findById(user.id)))
+          })).pipe(Effect.flip)
+          expect(Exit.isExit(read) && Exit.isFailure(read) && Cause.isDie(read.cause)).toBe(true)
+          expect(String(Exit.isExit(read) && Exit.isFailure(read) && Cause.squash(read.cause))).toContain("ADMIN")
+          expect(Option.map(yield* users.findById(user.id), (u) => u.role)).toEqual(Option.some("CUSTOMER"))
         }))
     })
 
