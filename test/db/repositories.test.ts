@@ -85,7 +85,7 @@ layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(Ap
             return yield* Effect.fail(yield* Effect.exit(users.findById(user.id)))
           })).pipe(Effect.flip)
           expect(Exit.isExit(read) && Exit.isFailure(read) && Cause.isDie(read.cause)).toBe(true)
-          expect(String(Exit.isExit(read) && Exit.isFailure(read) && Cause.squash(read.cause))).toContain("ADMIN")
+          expect(String(Exit.isExit(read) && Exit.isFailure(read) && Cause.squash(read.cause))).toContain(`["role"]`)
           expect(Option.map(yield* users.findById(user.id), (u) => u.role)).toEqual(Option.some("CUSTOMER"))
         }))
     })
