@@ -5,7 +5,7 @@
 import { Migrator, SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Chunk, Effect, Either, Layer, Redacted, Stream } from "effect"
+import { Cause, Chunk, Effect, Either, Exit, Layer, Option, Redacted, Stream } from "effect"
 import { migrations } from "../../migrations/index.ts"
 import { UsersRepo } from "../../src/Accounts/UsersRepo.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
@@ -50,6 +50,24 @@ const available = (eventId: EventId) =>
 
 layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })(
   (it) => {
+    describe("UsersRepo", () => {
+      it.effect("a row that does not match its schema is a defect (the query and the schema disagree), not a user", () =>
+        Effect.gen(function*() {
+          const users = yield* UsersRepo
+          const sql = yield* SqlClient.SqlClient
+          const user = yield* aUser("CUSTOMER")
+          // A role the schema does not know, in a transaction rolled back once the repository has read it.
+          const read = yield* sql.withTransaction(Effect.gen(function*() {
+            yield* sql`ALTER TABLE users DROP CONSTRAINT users_role_check`
+            yield* sql`UPDATE users SET role = 'ADMIN' WHERE id = ${user.id}`
+            return yield* Effect.fail(yield* Effect.exit(users.findById(user.id)))
+          })).pipe(Effect.flip)
+          expect(Exit.isExit(read) && Exit.isFailure(read) && Cause.isDie(read.cause)).toBe(true)
+          expect(String(Exit.isExit(read) && Exit.isFailure(read) && Cause.squash(read.cause))).toContain(`["role"]`)
+          expect(Option.map(yield* users.findById(user.id), (u) => u.role)).toEqual(Option.some("CUSTOMER"))
+        }))
+    })
+
     describe("SalesRepo", () => {
       it.effect("the attendee export reads through a cursor, 128 rows a read", () =>
         Effect.gen(function*() {
