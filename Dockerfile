@@ -25,4 +25,4 @@ EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD node dist/scripts/healthcheck.js "http://127.0.0.1:${PORT:-4000}/api/health/ready"
 # GC flags: see docs/decisions.md (booking performance).
-CMD ["node", "--single-threaded-gc", "--max-semi-space-size=16", "dist/src/main.js"]
+CMD ["node", "--single-threaded-gc", "dist/src/main.js"]

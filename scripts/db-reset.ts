@@ -5,9 +5,10 @@
  *   npm run db:reset [-- --yes] [--allow-production]
  */
 import { Console, Effect } from "effect"
+import { Refusal } from "../src/Platform/Refusal.ts"
 import { databaseDescription, PostgresLive } from "../src/Storage/Database.ts"
 import { otherSessions, resetDatabase } from "../src/Storage/DatabaseReset.ts"
-import { CliError, confirm, flags, refuseInProduction, runCli } from "./cli.ts"
+import { confirm, flags, refuseInProduction, runCli } from "./cli.ts"
 
 runCli(Effect.gen(function*() {
   const given = yield* flags(["--yes", "--allow-production"])
@@ -20,7 +21,7 @@ runCli(Effect.gen(function*() {
     }
     if (!given.has("--yes")) {
       const sure = yield* confirm(`This deletes every account, event, booking and pending job in ${database}. Go on?`)
-      if (!sure) return yield* new CliError({ message: "nothing was changed" })
+      if (!sure) return yield* new Refusal({ message: "nothing was changed" })
     }
     yield* resetDatabase
     yield* Console.log(`Reset ${database}: emptied and migrated again.`)

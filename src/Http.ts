@@ -3,7 +3,6 @@ import {
   Etag,
   FileSystem,
   HttpApiBuilder,
-  HttpApiScalar,
   HttpIncomingMessage,
   HttpMiddleware,
   HttpPlatform,
@@ -21,6 +20,7 @@ import { AdminHttp, OperatorAuthenticationLive } from "./Admin/Http.ts"
 import { Api } from "./Api.ts"
 import { Bookings } from "./Bookings/Bookings.ts"
 import { BookingsHttp } from "./Bookings/Http.ts"
+import { DocsPageLive } from "./Edge/DocsPage.ts"
 import { edge } from "./Edge/Edge.ts"
 import { ApiFailures, errorResponses } from "./ErrorResponses.ts"
 import { Events } from "./Events/Events.ts"
@@ -122,7 +122,7 @@ export const HttpLive = Layer.unwrapEffect(
       ))
 ).pipe(
   Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]),
-  Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
+  Layer.provide(DocsPageLive),
   Layer.provide(ToDocs),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
   Layer.provide(ApiFailures),

@@ -9,6 +9,7 @@ import { createServer } from "node:http"
 import { QueueHealth } from "./Jobs/QueueHealth.ts"
 import { recordQueueHealth } from "./Jobs/QueueMetrics.ts"
 import { AppConfig } from "./Platform/Config.ts"
+import { Refusal } from "./Platform/Refusal.ts"
 import { CONTENT_TYPE, scrape } from "./Telemetry/Prometheus.ts"
 
 const notFound = JSON.stringify({ message: "Only GET /metrics is served on this port", status: 404, code: "RouteNotFound" })
@@ -39,7 +40,12 @@ export const MetricsServerLive = Layer.scopedDiscard(
     })
     yield* Effect.acquireRelease(
       Effect.async<void>((resume) => {
-        server.once("error", (error) => resume(Effect.die(new Error(`cannot listen on METRICS_PORT ${port}: ${error.message}`))))
+        server.once("error", (error) =>
+          resume(Effect.die(
+            new Refusal({
+              message: `cannot listen on METRICS_PORT ${port} (${error.message}): set METRICS_PORT to a free port, or stop what uses it`
+            })
+          )))
         server.listen(port, () => resume(Effect.void))
       }),
       () =>

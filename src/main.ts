@@ -23,4 +23,4 @@ const MainLive = Layer.mergeAll(
 ).pipe(Layer.provide(BaseLive))
 
 loadDotEnv()
-launch(MainLive)
+launch(MainLive, "the API server")

@@ -7,13 +7,17 @@ import { MetricsServerLive } from "./MetricsServer.ts"
 import { optionalSecret } from "./Platform/Config.ts"
 import { loadDotEnv } from "./Platform/DotEnv.ts"
 import { boundedShutdown, launch } from "./Platform/Lifecycle.ts"
+import { Refusal } from "./Platform/Refusal.ts"
 
 // A worker shares the API's database. The embedded one belongs to `npm start`, which runs workers itself.
 const RequireDatabaseUrl = Layer.effectDiscard(
   optionalSecret("DATABASE_URL").pipe(
-    Effect.filterOrDieMessage(
+    Effect.filterOrFail(
       Option.isSome,
-      "npm run worker needs DATABASE_URL (the API's database); `npm start` alone already runs the workers"
+      () =>
+        new Refusal({
+          message: "npm run worker needs DATABASE_URL (the API's database); `npm start` alone already runs the workers"
+        })
     )
   )
 )
@@ -27,4 +31,4 @@ const WorkerLive = HeartbeatLive.pipe(
 )
 
 loadDotEnv()
-launch(WorkerLive)
+launch(WorkerLive, "the worker")

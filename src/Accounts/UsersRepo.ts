@@ -1,12 +1,13 @@
-import { SqlClient } from "@effect/sql"
-import { Context, Effect, Layer, Option, Ref } from "effect"
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { Context, Effect, Layer, Option, Ref, Schema } from "effect"
 import { EmailTaken } from "../Domain/Errors.ts"
-import type { UserId } from "../Domain/Ids.ts"
-import type { Role } from "../Domain/Role.ts"
+import { UserId } from "../Domain/Ids.ts"
+import { Role } from "../Domain/Role.ts"
 import { MemoryStore, withEntry } from "../Storage/MemoryStore.ts"
+import { driverRow, storageDefects } from "../Storage/Rows.ts"
 import { isUniqueViolation } from "../Storage/SqlErrors.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import type { User } from "./User.ts"
+import { User } from "./User.ts"
 
 export interface UserWithHash extends User {
   readonly passwordHash: string
@@ -17,6 +18,10 @@ export interface NewUser {
   readonly passwordHash: string
   readonly role: Role
 }
+
+const UserRow = driverRow(User)
+const UserWithHashRow = Schema.Struct({ ...User.fields, passwordHash: Schema.String })
+const NewUserRequest = Schema.Struct({ email: Schema.String, passwordHash: Schema.String, role: Role })
 
 const emailTaken = new EmailTaken({ message: "An account with this email already exists" })
 
@@ -30,28 +35,37 @@ export class UsersRepo extends Context.Tag("UsersRepo")<UsersRepo, {
     UsersRepo,
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
-      return {
-        create: (user) =>
-          sql<User>`
+      const create = SqlSchema.single({
+        Request: NewUserRequest,
+        Result: UserRow,
+        execute: (user) =>
+          sql`
             INSERT INTO users (email, password_hash, role)
             VALUES (${user.email}, ${user.passwordHash}, ${user.role})
-            RETURNING id, email, role`.pipe(
-            Effect.map((rows) => rows[0]!),
-            Effect.catchIf(isUniqueViolation, () => Effect.fail(emailTaken)),
-            Effect.catchTag("SqlError", Effect.die)
-          ),
-        findByEmail: (email) =>
-          sql<UserWithHash>`
+            RETURNING id, email, role`
+      })
+      const findByEmail = SqlSchema.findOne({
+        Request: Schema.String,
+        Result: UserWithHashRow,
+        execute: (email) =>
+          sql`
             SELECT id, email, role, password_hash AS "passwordHash"
-            FROM users WHERE lower(email) = lower(${email})`.pipe(
-            Effect.map((rows) => Option.fromNullable(rows[0])),
-            Effect.orDie
+            FROM users WHERE lower(email) = lower(${email})`
+      })
+      const findById = SqlSchema.findOne({
+        Request: UserId,
+        Result: UserRow,
+        execute: (id) => sql`SELECT id, email, role FROM users WHERE id = ${id}`
+      })
+      return {
+        create: (user) =>
+          create(user).pipe(
+            Effect.catchIf(isUniqueViolation, () => Effect.fail(emailTaken)),
+            Effect.catchTag("NoSuchElementException", Effect.die),
+            storageDefects
           ),
-        findById: (id) =>
-          sql<User>`SELECT id, email, role FROM users WHERE id = ${id}`.pipe(
-            Effect.map((rows) => Option.fromNullable(rows[0])),
-            Effect.orDie
-          )
+        findByEmail: (email) => findByEmail(email).pipe(Effect.orDie),
+        findById: (id) => findById(id).pipe(Effect.orDie)
       }
     })
   ).pipe(traced(UsersRepo, { findById: (id) => ({ "user.id": id }) }))

@@ -1,20 +1,17 @@
-import { SqlClient } from "@effect/sql"
+import { SqlClient, SqlSchema } from "@effect/sql"
 import { Context, Effect, Layer, Option, Ref, Schema } from "effect"
 import { Booking } from "../Domain/Booking.ts"
 import type { Event } from "../Domain/Event.ts"
-import type { BookingId, EventId, UserId } from "../Domain/Ids.ts"
+import { BookingId, EventId, UserId } from "../Domain/Ids.ts"
 import type { Page, PageRequest } from "../Domain/Paging.ts"
 import { eventObject, toEvent } from "../Storage/EventRow.ts"
 import { MemoryStore, type StoredBooking } from "../Storage/MemoryStore.ts"
-import { pageWithCount, toPage } from "../Storage/PageQuery.ts"
+import { pageRows, pageWithCount } from "../Storage/PageQuery.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 
 /** A customer holding tickets for an event, with how many. */
-export interface Attendee {
-  readonly userId: UserId
-  readonly email: string
-  readonly tickets: number
-}
+const AttendeeRow = Schema.Struct({ userId: UserId, email: Schema.String, tickets: Schema.Int })
+export type Attendee = typeof AttendeeRow.Type
 
 export interface AttendeePage {
   /** Only users with a larger id: the last id of the previous page. */
@@ -48,8 +45,9 @@ const BookingRow = Schema.Struct({
   cancelledAt: Schema.NullOr(Schema.DateFromSelf),
   createdAt: Schema.DateFromSelf
 })
-const decodeBookingRows = Schema.decodeUnknownSync(Schema.Array(BookingRow))
-const decodeWithEmails = Schema.decodeUnknownSync(Schema.Array(Schema.Struct({ ...BookingRow.fields, email: Schema.String })))
+const decodeBookingPage = pageRows(BookingRow, "id")
+const BookingWithEmailRow = Schema.Struct({ ...BookingRow.fields, email: Schema.String })
+const AttendeesRequest = Schema.Struct({ eventId: EventId, afterUserId: Schema.Int, limit: Schema.Int })
 
 export interface BookingWithEmail {
   readonly booking: Booking
@@ -62,10 +60,41 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
     b.id, b.user_id AS "userId", b.event_id AS "eventId", b.tickets_count AS "ticketsCount",
     b.status, b.cancelled_at AS "cancelledAt", b.created_at AS "createdAt"`)
   const event = sql`${eventObject(sql, "e")} AS event`
+  const findById = SqlSchema.findOne({
+    Request: BookingId,
+    Result: BookingRow,
+    execute: (id) =>
+      sql`
+        SELECT ${bookingColumns}, ${event}
+        FROM bookings b JOIN events e ON e.id = b.event_id
+        WHERE b.id = ${id}`
+  })
+  const findWithEmails = SqlSchema.findAll({
+    Request: Schema.Array(BookingId),
+    Result: BookingWithEmailRow,
+    execute: (ids) =>
+      sql`
+        SELECT ${bookingColumns}, ${event}, u.email
+        FROM bookings b JOIN events e ON e.id = b.event_id JOIN users u ON u.id = b.user_id
+        WHERE b.id = ANY(${ids}::int[])
+        ORDER BY b.id`
+  })
+  const attendees = SqlSchema.findAll({
+    Request: AttendeesRequest,
+    Result: AttendeeRow,
+    execute: ({ afterUserId, eventId, limit }) =>
+      sql`
+        SELECT u.id AS "userId", u.email, sum(b.tickets_count)::int AS tickets
+        FROM bookings b JOIN users u ON u.id = b.user_id
+        WHERE b.event_id = ${eventId} AND b.status = 'CONFIRMED' AND b.user_id > ${afterUserId}
+        GROUP BY u.id
+        ORDER BY u.id
+        LIMIT ${limit}`
+  })
 
   return {
     listByUser: (userId, { limit, offset }) =>
-      pageWithCount<{ readonly id: unknown }>(sql, {
+      pageWithCount(sql, {
         count: sql`SELECT count(*)::int AS total FROM bookings b WHERE b.user_id = ${userId}`,
         page: sql`
           SELECT ${bookingColumns}, ${event}
@@ -73,33 +102,14 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
           WHERE b.user_id = ${userId}
           ORDER BY b.created_at DESC, b.id DESC LIMIT ${limit} OFFSET ${offset}`,
         order: sql`p."createdAt" DESC, p.id DESC`
-      }).pipe(
-        Effect.map(toPage<{ readonly id: unknown }>("id")),
-        Effect.map(({ items, total }) => ({ total, items: decodeBookingRows(items) })),
-        Effect.orDie
-      ),
-    findById: (id) =>
-      sql`
-        SELECT ${bookingColumns}, ${event}
-        FROM bookings b JOIN events e ON e.id = b.event_id
-        WHERE b.id = ${id}`.pipe(Effect.map((rows) => Option.fromNullable(decodeBookingRows(rows)[0])), Effect.orDie),
+      }).pipe(Effect.flatMap(decodeBookingPage), Effect.orDie),
+    findById: (id) => findById(id).pipe(Effect.orDie),
     findWithEmails: (ids) =>
-      sql`
-        SELECT ${bookingColumns}, ${event}, u.email
-        FROM bookings b JOIN events e ON e.id = b.event_id JOIN users u ON u.id = b.user_id
-        WHERE b.id = ANY(${ids}::int[])
-        ORDER BY b.id`.pipe(
-        Effect.map((rows) => decodeWithEmails(rows).map(({ email, ...booking }) => ({ booking, email }))),
+      findWithEmails(ids).pipe(
+        Effect.map((rows) => rows.map(({ email, ...booking }) => ({ booking, email }))),
         Effect.orDie
       ),
-    attendees: (eventId, { afterUserId, limit }) =>
-      sql<Attendee>`
-        SELECT u.id AS "userId", u.email, sum(b.tickets_count)::int AS tickets
-        FROM bookings b JOIN users u ON u.id = b.user_id
-        WHERE b.event_id = ${eventId} AND b.status = 'CONFIRMED' AND b.user_id > ${afterUserId}
-        GROUP BY u.id
-        ORDER BY u.id
-        LIMIT ${limit}`.pipe(Effect.orDie)
+    attendees: (eventId, { afterUserId, limit }) => attendees({ eventId, afterUserId, limit }).pipe(Effect.orDie)
   }
 }
 

@@ -13,6 +13,7 @@ import { createServer, type ServerResponse } from "node:http"
 import type { Socket } from "node:net"
 import { AppConfig } from "../Platform/Config.ts"
 import { shutdownStep } from "../Platform/Lifecycle.ts"
+import { Refusal } from "../Platform/Refusal.ts"
 
 const HttpServerLive = Layer.scoped(
   HttpServer.HttpServer,
@@ -76,7 +77,12 @@ const HttpServerLive = Layer.scoped(
 
           yield* Effect.acquireRelease(
             Effect.async<void>((resume) => {
-              server.once("error", (error) => resume(Effect.die(new Error(`cannot listen on port ${port}: ${error.message}`))))
+              server.once("error", (error) =>
+                resume(Effect.die(
+                  new Refusal({
+                    message: `cannot listen on PORT ${port} (${error.message}): set PORT to a free port, or stop what uses it`
+                  })
+                )))
               server.listen(port, () => resume(Effect.void))
             }),
             () => drain

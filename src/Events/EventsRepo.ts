@@ -1,12 +1,13 @@
-import { SqlClient, type Statement } from "@effect/sql"
-import { Clock, Context, Effect, Either, Layer, Option, Ref } from "effect"
+import { SqlClient, SqlSchema, type Statement } from "@effect/sql"
+import { Clock, Context, Effect, Either, Layer, Option, Ref, Schema } from "effect"
 import { EventAlreadyStarted, EventNotDraft, EventNotFound, TicketsAlreadySold, Unauthorized } from "../Domain/Errors.ts"
-import type { Event, EventSort, EventStatus } from "../Domain/Event.ts"
-import type { EventId, UserId } from "../Domain/Ids.ts"
+import { type Event, type EventSort, EventStatus } from "../Domain/Event.ts"
+import { EventId, type UserId } from "../Domain/Ids.ts"
 import type { Page, PageRequest } from "../Domain/Paging.ts"
-import { decodeEventRow, decodeEventRows, eventColumns, eventStatus, storedStatus, toEvent } from "../Storage/EventRow.ts"
+import { decodeEventRow, eventColumns, EventRow, eventStatus, storedStatus, toEvent } from "../Storage/EventRow.ts"
 import { MemoryStore, type StoredEvent, type Tables, transact, withEntry } from "../Storage/MemoryStore.ts"
-import { pageWithCount, toPage } from "../Storage/PageQuery.ts"
+import { pageRows, pageWithCount } from "../Storage/PageQuery.ts"
+import { storageDefects } from "../Storage/Rows.ts"
 import { isForeignKeyViolation } from "../Storage/SqlErrors.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 
@@ -121,7 +122,7 @@ export const listStatements = (sql: SqlClient.SqlClient) => {
   const searchText = sql.literal("(e.title || ' ' || e.description || ' ' || e.location)")
 
   const pageOf = (where: Statement.Fragment, sort: EventSort, { limit, offset }: PageRequest) =>
-    pageWithCount<{ readonly id: unknown }>(sql, {
+    pageWithCount(sql, {
       count: sql`SELECT count(*)::int AS total FROM events e WHERE ${where}`,
       page: sql`SELECT ${pageColumns} FROM events e WHERE ${where} ORDER BY ${orders[sort].rows} LIMIT ${limit} OFFSET ${offset}`,
       order: orders[sort].page
@@ -142,14 +143,27 @@ export const listStatements = (sql: SqlClient.SqlClient) => {
   }
 }
 
+const decodeEventPage = pageRows(EventRow, "id")
+
 function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
   const columns = eventColumns(sql, "events")
   const lists = listStatements(sql)
   const notFound = (id: EventId) => Effect.fail(EventNotFound.of(id))
-  const toEventPage = (rows: ReadonlyArray<{ readonly id: unknown; readonly total: number }>): Page<Event> => {
-    const { items, total } = toPage<{ readonly id: unknown }>("id")(rows)
-    return { total, items: decodeEventRows(items) }
-  }
+  const findById = SqlSchema.findOne({
+    Request: EventId,
+    Result: EventRow,
+    execute: (id) => sql`SELECT ${columns} FROM events WHERE id = ${id}`
+  })
+  const soldOf = SqlSchema.findOne({
+    Request: EventId,
+    Result: Schema.Struct({ sold: Schema.Int }),
+    execute: (id) => sql`SELECT total_tickets - available_tickets AS sold FROM events WHERE id = ${id} AND deleted_at IS NULL`
+  })
+  const statusOf = SqlSchema.findOne({
+    Request: EventId,
+    Result: Schema.Struct({ status: EventStatus }),
+    execute: (id) => sql`SELECT ${sql.literal(eventStatus("events"))} AS status FROM events WHERE id = ${id}`
+  })
 
   return {
     create: (event) =>
@@ -160,20 +174,16 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
                 ${event.totalTickets}, ${event.totalTickets}, ${event.salesStart ?? null}, ${event.salesEnd ?? null},
                 ${event.status === "DRAFT" ? null : sql`now()`})
         RETURNING ${columns}`.pipe(
-        Effect.map((rows) => decodeEventRow(rows[0])),
         Effect.catchIf(isForeignKeyViolation, () => Effect.fail(Unauthorized.accountGone)),
-        Effect.catchTag("SqlError", Effect.die)
+        Effect.flatMap((rows) => decodeEventRow(rows[0])),
+        storageDefects
       ),
 
-    search: (search, page) => lists.search(search, page).pipe(Effect.map(toEventPage), Effect.orDie),
+    search: (search, page) => lists.search(search, page).pipe(Effect.flatMap(decodeEventPage), Effect.orDie),
 
-    listByOrganizer: (organizerId, page) => lists.byOrganizer(organizerId, page).pipe(Effect.map(toEventPage), Effect.orDie),
+    listByOrganizer: (organizerId, page) => lists.byOrganizer(organizerId, page).pipe(Effect.flatMap(decodeEventPage), Effect.orDie),
 
-    findById: (id) =>
-      sql`SELECT ${columns} FROM events WHERE id = ${id}`.pipe(
-        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), decodeEventRow)),
-        Effect.orDie
-      ),
+    findById: (id) => findById(id).pipe(Effect.orDie),
 
     update: (id, changes) =>
       Effect.gen(function*() {
@@ -195,11 +205,12 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
           WHERE id = ${id} AND deleted_at IS NULL
             AND total_tickets - available_tickets <= COALESCE(${total}::int, total_tickets)
           RETURNING ${columns}`
-        if (rows.length > 0) return decodeEventRow(rows[0])
-        const [current] = yield* sql<{ sold: number }>`
-          SELECT total_tickets - available_tickets AS sold FROM events WHERE id = ${id} AND deleted_at IS NULL`
-        return yield* current === undefined || total === null ? notFound(id) : Effect.fail(TicketsAlreadySold.of(total, current.sold))
-      }).pipe(Effect.catchTag("SqlError", Effect.die)),
+        if (rows.length > 0) return yield* decodeEventRow(rows[0])
+        const current = yield* soldOf(id)
+        return yield* Option.isNone(current) || total === null
+          ? notFound(id)
+          : Effect.fail(TicketsAlreadySold.of(total, current.value.sold))
+      }).pipe(storageDefects),
 
     cancel: (id) =>
       sql`UPDATE events SET deleted_at = now(), updated_at = now() WHERE id = ${id} AND deleted_at IS NULL RETURNING id`.pipe(
@@ -214,16 +225,14 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
           UPDATE events SET published_at = now(), updated_at = now()
           WHERE id = ${id} AND published_at IS NULL AND deleted_at IS NULL AND date > now()
           RETURNING ${columns}`
-        if (published !== undefined) return decodeEventRow(published)
-        const [current] = yield* sql<{ status: EventStatus }>`SELECT ${
-          sql.literal(eventStatus("events"))
-        } AS status FROM events WHERE id = ${id}`
-        return yield* current === undefined
+        if (published !== undefined) return yield* decodeEventRow(published)
+        const current = yield* statusOf(id)
+        return yield* Option.isNone(current)
           ? notFound(id)
-          : current.status === "DRAFT"
+          : current.value.status === "DRAFT"
           ? Effect.fail(EventAlreadyStarted.of(id))
-          : Effect.fail(EventNotDraft.of(id, current.status))
-      }).pipe(Effect.catchTag("SqlError", Effect.die))
+          : Effect.fail(EventNotDraft.of(id, current.value.status))
+      }).pipe(storageDefects)
   }
 }
 

@@ -1,10 +1,11 @@
-import { SqlClient } from "@effect/sql"
-import { Context, Effect, Layer, Option, Ref, Stream } from "effect"
-import type { BookingId, EventId } from "../Domain/Ids.ts"
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { Chunk, Context, Effect, Layer, Option, Ref, Schema, Stream } from "effect"
+import { type BookingId, EventId } from "../Domain/Ids.ts"
 import type { Page, PageRequest } from "../Domain/Paging.ts"
-import type { Attendee, EventStats } from "../Domain/Sales.ts"
+import { Attendee, EventStats } from "../Domain/Sales.ts"
 import { MemoryStore, type StoredBooking, type Tables } from "../Storage/MemoryStore.ts"
-import { pageWithCount, toPage } from "../Storage/PageQuery.ts"
+import { pageRows, pageWithCount } from "../Storage/PageQuery.ts"
+import { driverRow } from "../Storage/Rows.ts"
 
 /** An event's sales as its organizer sees them. Callers have checked who may see them. */
 export class SalesRepo extends Context.Tag("SalesRepo")<SalesRepo, {
@@ -19,34 +20,19 @@ export class SalesRepo extends Context.Tag("SalesRepo")<SalesRepo, {
   static readonly layerMemory = Layer.effect(SalesRepo, Effect.map(MemoryStore, makeMemory))
 }
 
+const AttendeeRow = driverRow(Attendee)
+const decodeAttendeePage = pageRows(AttendeeRow, "bookingId")
+const decodeAttendees = Schema.decodeUnknown(Schema.Array(AttendeeRow))
+
 function makeSql(sql: SqlClient.SqlClient): SalesRepo["Type"] {
   const attendeeColumns = sql.literal(`
     b.id AS "bookingId", u.email AS "customerEmail", b.tickets_count AS "ticketsCount",
     b.status, b.created_at AS "createdAt"`)
-
-  return {
-    attendees: (eventId, { limit, offset }) =>
-      pageWithCount<Attendee>(sql, {
-        count: sql`SELECT count(*)::int AS total FROM bookings b WHERE b.event_id = ${eventId}`,
-        page: sql`
-          SELECT ${attendeeColumns}
-          FROM bookings b JOIN users u ON u.id = b.user_id
-          WHERE b.event_id = ${eventId}
-          ORDER BY b.id LIMIT ${limit} OFFSET ${offset}`,
-        order: sql`p."bookingId"`
-      }).pipe(Effect.map(toPage<Attendee>("bookingId")), Effect.orDie),
-
-    // A cursor (128 rows a read) on a connection of its own, held while the stream runs; one
-    // statement, so the list is the one snapshot however long the client takes to read it.
-    allAttendees: (eventId) =>
-      sql<Attendee>`
-        SELECT ${attendeeColumns}
-        FROM bookings b JOIN users u ON u.id = b.user_id
-        WHERE b.event_id = ${eventId}
-        ORDER BY b.id`.stream.pipe(Stream.orDie),
-
-    stats: (eventId) =>
-      sql<EventStats>`
+  const stats = SqlSchema.findOne({
+    Request: EventId,
+    Result: driverRow(EventStats),
+    execute: (eventId) =>
+      sql`
         SELECT e.total_tickets AS "totalTickets", e.available_tickets AS "availableTickets",
                COALESCE(s.sold, 0)::int AS "soldTickets", COALESCE(s.bookings, 0)::int AS bookings,
                COALESCE(s.cancelled, 0)::int AS "cancelledBookings",
@@ -66,10 +52,35 @@ function makeSql(sql: SqlClient.SqlClient): SalesRepo["Type"] {
                  count(*) FILTER (WHERE b.status = 'CANCELLED') AS cancelled
           FROM bookings b WHERE b.event_id = e.id
         ) s ON true
-        WHERE e.id = ${eventId}`.pipe(
-        Effect.map((rows) => Option.fromNullable(rows[0])),
-        Effect.orDie
-      )
+        WHERE e.id = ${eventId}`
+  })
+
+  return {
+    attendees: (eventId, { limit, offset }) =>
+      pageWithCount(sql, {
+        count: sql`SELECT count(*)::int AS total FROM bookings b WHERE b.event_id = ${eventId}`,
+        page: sql`
+          SELECT ${attendeeColumns}
+          FROM bookings b JOIN users u ON u.id = b.user_id
+          WHERE b.event_id = ${eventId}
+          ORDER BY b.id LIMIT ${limit} OFFSET ${offset}`,
+        order: sql`p."bookingId"`
+      }).pipe(Effect.flatMap(decodeAttendeePage), Effect.orDie),
+
+    // A cursor (128 rows a read) on a connection of its own, held while the stream runs; one
+    // statement, so the list is the one snapshot however long the client takes to read it.
+    allAttendees: (eventId) =>
+      sql`
+        SELECT ${attendeeColumns}
+        FROM bookings b JOIN users u ON u.id = b.user_id
+        WHERE b.event_id = ${eventId}
+        ORDER BY b.id`.stream.pipe(
+        // Decoded a read at a time, keeping the cursor's chunks.
+        Stream.mapChunksEffect((rows) => Effect.map(decodeAttendees(Chunk.toReadonlyArray(rows)), Chunk.unsafeFromArray)),
+        Stream.orDie
+      ),
+
+    stats: (eventId) => stats(eventId).pipe(Effect.orDie)
   }
 }
 

@@ -1,11 +1,12 @@
-import { SqlClient } from "@effect/sql"
-import { Clock, Context, Effect, Layer, Option, Ref } from "effect"
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { Clock, Context, Effect, Layer, Option, Ref, Schema } from "effect"
 import type { Event } from "../Domain/Event.ts"
-import type { Hold } from "../Domain/Hold.ts"
-import type { EventId, HoldId, UserId } from "../Domain/Ids.ts"
+import { Hold } from "../Domain/Hold.ts"
+import { EventId, HoldId, UserId } from "../Domain/Ids.ts"
 import type { HoldStatus } from "../Domain/TicketRows.ts"
-import { decodeEventRow, eventColumns, toEvent } from "../Storage/EventRow.ts"
+import { eventColumns, EventRow, toEvent } from "../Storage/EventRow.ts"
 import { MemoryStore, type StoredHold } from "../Storage/MemoryStore.ts"
+import { driverRow } from "../Storage/Rows.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 
 /** A hold in any state, with its customer and event. */
@@ -32,30 +33,54 @@ export class HoldsRepo extends Context.Tag("HoldsRepo")<HoldsRepo, {
   static readonly layerMemory = Layer.effect(HoldsRepo, Effect.map(MemoryStore, makeMemory))
 }
 
+const HoldRow = driverRow(Hold)
+
+const AnyHoldStatus: Schema.Schema<HoldStatus> = Schema.Literal("HELD", "CONFIRMED", "RELEASED", "EXPIRED")
+
+/** A hold of any status as JSON (its time as text), beside its event's columns. */
+const HoldRecordRow = Schema.extend(
+  Schema.Struct({
+    hold: Schema.Struct({
+      id: HoldId,
+      userId: UserId,
+      eventId: EventId,
+      ticketsCount: Schema.Int,
+      status: AnyHoldStatus,
+      expiresAt: Schema.Date
+    })
+  }),
+  EventRow
+)
+
 function makeSql(sql: SqlClient.SqlClient): HoldsRepo["Type"] {
   const columns = sql.literal(`
     h.id, h.event_id AS "eventId", h.tickets_count AS "ticketsCount", h.expires_at AS "expiresAt",
     h.status, h.created_at AS "createdAt"`)
-  return {
-    listOpenByUser: (userId) =>
-      sql<Hold>`
+  const listOpenByUser = SqlSchema.findAll({
+    Request: UserId,
+    Result: HoldRow,
+    execute: (userId) =>
+      sql`
         SELECT ${columns} FROM holds h JOIN events e ON e.id = h.event_id
         WHERE h.user_id = ${userId} AND h.status = 'HELD' AND h.expires_at > now() AND e.deleted_at IS NULL
-        ORDER BY h.expires_at, h.id`.pipe(Effect.orDie),
-    findById: (id) =>
-      sql<{ hold: Omit<HoldRecord, "event"> }>`
+        ORDER BY h.expires_at, h.id`
+  })
+  const findById = SqlSchema.findOne({
+    Request: HoldId,
+    Result: HoldRecordRow,
+    execute: (id) =>
+      sql`
         SELECT json_build_object('id', h.id, 'userId', h.user_id, 'eventId', h.event_id, 'ticketsCount', h.tickets_count,
                                  'status', h.status, 'expiresAt', h.expires_at) AS hold,
                ${eventColumns(sql, "e")}
         FROM holds h JOIN events e ON e.id = h.event_id
-        WHERE h.id = ${id}`.pipe(
-        Effect.map((rows) =>
-          Option.map(Option.fromNullable(rows[0]), (row) => ({
-            ...row.hold,
-            expiresAt: new Date(row.hold.expiresAt),
-            event: decodeEventRow(row)
-          }))
-        ),
+        WHERE h.id = ${id}`
+  })
+  return {
+    listOpenByUser: (userId) => listOpenByUser(userId).pipe(Effect.orDie),
+    findById: (id) =>
+      findById(id).pipe(
+        Effect.map(Option.map(({ hold, ...event }): HoldRecord => ({ ...hold, event }))),
         Effect.orDie
       )
   }

@@ -1,6 +1,6 @@
 /**
  * Idempotency-Key, the behaviour (the header's contract is IdempotencyKey.ts; rules and reasons in
- * docs/decisions.md, "Idempotency-Key"). A request with a key first holds the key (its own short
+ * docs/decisions/0012-idempotency-keys.md). A request with a key first holds the key (its own short
  * statement), then runs the operation, then stores the response:
  *
  * - the same key, user and request again → the stored status and body, `Idempotent-Replayed: true`;
@@ -56,7 +56,7 @@ const SETTLE_TIMEOUT = "5 seconds"
  * How long a claim or a renewal holds a key, and how often the process renews its keys: a lease
  * outlives three missed beats (a busy event loop, a slow pool) before a retry may take the key
  * over, and ends within seconds of a crash. Taking over a key whose request still runs is safe:
- * the engine never books one id twice (docs/decisions.md, "Idempotency-Key").
+ * the engine never books one id twice (docs/decisions/0012-idempotency-keys.md).
  */
 const LEASE_MS = 4_000
 const HEARTBEAT = "1 second"

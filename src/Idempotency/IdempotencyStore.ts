@@ -9,10 +9,10 @@
  * `id`, so the retry finds what the dead one created. A key past its time to live is gone: the
  * next request starts it afresh, with a new `id`.
  */
-import { SqlClient } from "@effect/sql"
-import { Clock, Context, Effect, Layer, Ref, Schedule } from "effect"
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { Clock, Context, Effect, Layer, Option, Ref, Schedule, Schema } from "effect"
 import { randomUUID } from "node:crypto"
-import type { IdempotencyId, UserId } from "../Domain/Ids.ts"
+import { IdempotencyId, UserId } from "../Domain/Ids.ts"
 
 /** A key as a request presents it: whose, which, and what was asked (method, route, body). */
 export interface KeyedRequest {
@@ -92,17 +92,26 @@ export class IdempotencyStore extends Context.Tag("IdempotencyStore")<Idempotenc
 const CLAIM_TRIES = 3
 const PURGE_BATCH = 1000
 
+const KeyOfUser = Schema.Struct({ userId: UserId, key: Schema.String })
+
 function makeSql(sql: SqlClient.SqlClient): IdempotencyStore["Type"] {
   const seconds = (ms: number) => ms / 1000
   const where = (held: HeldKey) => sql`user_id = ${held.userId} AND key = ${held.key} AND attempt = ${held.attempt}`
 
-  const claimOnce = ({ fingerprint, key, userId }: KeyedRequest, { leaseMs, ttlMs }: KeyTerms) =>
-    Effect.gen(function*() {
-      const id = randomUUID() as IdempotencyId
-      const attempt = randomUUID()
-      // One statement for the common cases: a new key, an expired one nobody holds (renewed, with a
-      // new id), or one whose holder let go or died with the same fingerprint (taken over, same id).
-      const [held] = yield* sql<{ id: IdempotencyId; fresh: boolean }>`
+  // One statement for the common cases: a new key, an expired one nobody holds (renewed, with a
+  // new id), or one whose holder let go or died with the same fingerprint (taken over, same id).
+  const hold = SqlSchema.findOne({
+    Request: Schema.Struct({
+      ...KeyOfUser.fields,
+      id: IdempotencyId,
+      fingerprint: Schema.String,
+      attempt: Schema.String,
+      leaseMs: Schema.Number,
+      ttlMs: Schema.Number
+    }),
+    Result: Schema.Struct({ id: IdempotencyId, fresh: Schema.Boolean }),
+    execute: ({ attempt, fingerprint, id, key, leaseMs, ttlMs, userId }) =>
+      sql`
         INSERT INTO idempotency_keys AS k (user_id, key, id, fingerprint, attempt, locked_until, expires_at)
         VALUES (${userId}, ${key}, ${id}, ${fingerprint}, ${attempt},
                 now() + make_interval(secs => ${seconds(leaseMs)}), now() + make_interval(secs => ${seconds(ttlMs)}))
@@ -114,13 +123,32 @@ function makeSql(sql: SqlClient.SqlClient): IdempotencyStore["Type"] {
         WHERE (k.locked_until IS NULL OR k.locked_until <= now())
           AND (k.expires_at <= now() OR (k.status IS NULL AND k.fingerprint = excluded.fingerprint))
         RETURNING k.id, k.id = ${id} AS fresh`
-      if (held !== undefined) {
-        return { _tag: "Held", held: { userId, key, id: held.id, attempt, fresh: held.fresh } } as const
-      }
-      // Not ours: a separate statement sees the key as it now stands.
-      const [row] = yield* sql<{ fingerprint: string; status: number | null; body: string | null; locked: boolean; expired: boolean }>`
+  })
+  const standing = SqlSchema.findOne({
+    Request: KeyOfUser,
+    Result: Schema.Struct({
+      fingerprint: Schema.String,
+      status: Schema.NullOr(Schema.Int),
+      body: Schema.NullOr(Schema.String),
+      locked: Schema.Boolean,
+      expired: Schema.Boolean
+    }),
+    execute: ({ key, userId }) =>
+      sql`
         SELECT fingerprint, status, body, COALESCE(locked_until > now(), false) AS locked, expires_at <= now() AS expired
         FROM idempotency_keys WHERE user_id = ${userId} AND key = ${key}`
+  })
+
+  const claimOnce = ({ fingerprint, key, userId }: KeyedRequest, { leaseMs, ttlMs }: KeyTerms) =>
+    Effect.gen(function*() {
+      const id = randomUUID() as IdempotencyId
+      const attempt = randomUUID()
+      const held = yield* hold({ userId, key, id, fingerprint, attempt, leaseMs, ttlMs })
+      if (Option.isSome(held)) {
+        return { _tag: "Held", held: { userId, key, id: held.value.id, attempt, fresh: held.value.fresh } } as const
+      }
+      // Not ours: a separate statement sees the key as it now stands.
+      const row = Option.getOrUndefined(yield* standing({ userId, key }))
       if (row === undefined || (row.expired && !row.locked)) return undefined // gone meanwhile: try again
       if (!row.expired && row.fingerprint !== fingerprint) return { _tag: "Mismatch" } as const
       if (!row.expired && row.status !== null) {
@@ -192,13 +220,20 @@ function makeMemory(keys: Ref.Ref<Map<string, MemoryKey>>): IdempotencyStore["Ty
   const slot = (userId: UserId, key: string) => `${userId}\u0000${key}`
   const isLocked = (row: MemoryKey, now: number) => row.lockedUntil !== null && row.lockedUntil > now
 
-  /** Applies `change` to the key if `held` still holds it. */
-  const ifHeld = (held: HeldKey, change: (row: MemoryKey, all: Map<string, MemoryKey>) => void) =>
+  /** Applies `change` to the key if `held` was its last holder (`WHERE attempt = ...`), and `also` holds. */
+  const ifLastHeldBy = (
+    held: HeldKey,
+    change: (row: MemoryKey, all: Map<string, MemoryKey>) => void,
+    also: (row: MemoryKey) => boolean = () => true
+  ) =>
     Ref.update(keys, (all) => {
       const row = all.get(slot(held.userId, held.key))
-      if (row !== undefined && row.attempt === held.attempt && row.response === null) change(row, all)
+      if (row !== undefined && row.attempt === held.attempt && also(row)) change(row, all)
       return all
     })
+  /** ...and it has no response yet (`AND status IS NULL`). */
+  const ifHeld = (held: HeldKey, change: (row: MemoryKey, all: Map<string, MemoryKey>) => void) =>
+    ifLastHeldBy(held, change, (row) => row.response === null)
 
   return {
     claim: ({ fingerprint, key, userId }, { leaseMs, ttlMs }) =>
@@ -223,7 +258,9 @@ function makeMemory(keys: Ref.Ref<Map<string, MemoryKey>>): IdempotencyStore["Ty
           ifHeld(h, (row, all) => {
             if (row.lockedUntil !== null) all.set(slot(h.userId, h.key), { ...row, lockedUntil: now + leaseMs })
           }), { discard: true })),
-    complete: (held, response) => ifHeld(held, (row, all) => all.set(slot(held.userId, held.key), { ...row, response, lockedUntil: null })),
+    // As the table's UPDATE: a holder completing again (none does) stores the later response.
+    complete: (held, response) =>
+      ifLastHeldBy(held, (row, all) => all.set(slot(held.userId, held.key), { ...row, response, lockedUntil: null })),
     release: (held) => ifHeld(held, (row, all) => all.set(slot(held.userId, held.key), { ...row, lockedUntil: null })),
     forget: (held) => ifHeld(held, (_, all) => all.delete(slot(held.userId, held.key))),
     purge: Effect.flatMap(Clock.currentTimeMillis, (now) =>

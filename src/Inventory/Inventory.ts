@@ -41,7 +41,8 @@ import { recordBookingBatch, recordTicketChanges } from "../Telemetry/Metrics.ts
 import * as Tracing from "../Telemetry/Tracing.ts"
 import { CatalogueChanges } from "./CatalogueChanges.ts"
 import { InventoryRepo } from "./InventoryRepo.ts"
-import type { Decision, Notice, Operation, OperationTag, Refusal, Rules, SettledPlan } from "./Operations.ts"
+import type { Operation, OperationTag } from "./Operation.ts"
+import type { Decision, Notice, Refusal, Rules, SettledPlan } from "./Plan.ts"
 
 /** What each operation answers. */
 export interface Results {

@@ -1,27 +1,17 @@
-import { SqlClient, type Statement } from "@effect/sql"
-import { Clock, Context, Effect, Layer, Ref } from "effect"
+import { SqlClient, SqlSchema, type Statement } from "@effect/sql"
+import { Clock, Context, Effect, Layer, Ref, Schema } from "effect"
 import pg from "pg"
 import type { Event } from "../Domain/Event.ts"
-import type { EventId } from "../Domain/Ids.ts"
-import { type BookingRow, type EntryRow, type HoldRow, isOpenEntry } from "../Domain/TicketRows.ts"
-import { decodeEventRow, eventColumns, storedStatus, toEvent } from "../Storage/EventRow.ts"
+import { EventId } from "../Domain/Ids.ts"
+import { type HoldRow, isOpenEntry } from "../Domain/TicketRows.ts"
+import { eventColumns, storedStatus, toEvent } from "../Storage/EventRow.ts"
 import { MemoryStore, type StoredHold, type Tables, withEntry } from "../Storage/MemoryStore.ts"
 import { atCommit } from "../Storage/Transactions.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import {
-  decide,
-  type EventState,
-  limitedCustomer,
-  makingKey,
-  type NewIds,
-  type Operation,
-  type Plan,
-  type Rules,
-  type SettledPlan,
-  type Snapshot,
-  takesOnly,
-  withRealIds
-} from "./Operations.ts"
+import { limitedCustomer, makingKey, type Operation, takesOnly } from "./Operation.ts"
+import { decide } from "./Operations.ts"
+import { type EventState, type NewIds, type Plan, type Rules, type SettledPlan, type Snapshot, withRealIds } from "./Plan.ts"
+import { decodeCreatedRows, decodeLockAndRead, type InventoryState, type LockedEvent } from "./StateRows.ts"
 
 /** A decided and written batch, and the event as the batch found it (for the answers). */
 export interface Applied {
@@ -75,22 +65,8 @@ const needsOf = (operations: ReadonlyArray<Operation>) => ({
 
 // ---- PostgreSQL ----------------------------------------------------------------------------
 
-type Json<Row> = { readonly [K in keyof Row]: Row[K] extends Date ? string : Row[K] extends Date | null ? string | null : Row[K] }
-
-interface StateRow {
-  readonly knownUsers: ReadonlyArray<number>
-  readonly bookings: ReadonlyArray<Json<BookingRow>>
-  readonly holds: ReadonlyArray<Json<HoldRow>>
-  readonly line: ReadonlyArray<Json<EntryRow>> | null
-  readonly customerTickets: Readonly<Record<string, number>>
-  /** Booking ids drawn for the batch's bookings (`needs.mint` of them). */
-  readonly bookingIds: ReadonlyArray<number>
-}
-
-type LockedRow = Event & { readonly now: Date }
-
-const date = (value: string) => new Date(value)
-const dateOrNull = (value: string | null) => value === null ? null : new Date(value)
+/** What the read loaded for an event. */
+type Loaded = Omit<InventoryState, "eventId">
 
 type Needs = ReturnType<typeof needsOf> & { readonly id: EventId }
 
@@ -111,18 +87,18 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       if (!Number.isSafeInteger(id)) throw new Error(`an event id that is not an integer: ${id}`)
       return id
     })
-    return Effect.map(
-      sql<never>`
+    return Effect.flatMap(
+      sql`
         SELECT ${lockedEvent}, now() AS now FROM events e
         WHERE e.id = ANY(${sql.literal(`'{${ids.join(",")}}'`)}::int[])
         ORDER BY e.id
         FOR UPDATE OF e;
         SELECT * FROM inventory_state(${sql.literal(pg.escapeLiteral(JSON.stringify(batch)))}::jsonb)`,
-      (results) => results as unknown as readonly [ReadonlyArray<LockedRow>, ReadonlyArray<StateRow & { readonly eventId: EventId }>]
+      decodeLockAndRead
     )
   }
 
-  const snapshotOf = (locked: LockedRow | undefined, loaded: StateRow, needs: Needs, now: Date): Snapshot => ({
+  const snapshotOf = (locked: LockedEvent | undefined, loaded: Loaded, needs: Needs, now: Date): Snapshot => ({
     now,
     event: locked && {
       availableTickets: locked.availableTickets,
@@ -132,14 +108,9 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       salesStart: locked.salesStart,
       salesEnd: locked.salesEnd
     } satisfies EventState,
-    bookings: loaded.bookings.map((row) => ({ ...row, cancelledAt: dateOrNull(row.cancelledAt), createdAt: date(row.createdAt) })),
-    holds: loaded.holds.map((row) => ({
-      ...row,
-      expiresAt: date(row.expiresAt),
-      createdAt: date(row.createdAt),
-      endedAt: dateOrNull(row.endedAt)
-    })),
-    line: loaded.line?.map((row) => ({ ...row, createdAt: date(row.createdAt), endedAt: dateOrNull(row.endedAt) })),
+    bookings: loaded.bookings,
+    holds: loaded.holds,
+    line: loaded.line ?? undefined,
     customerTickets: new Map(needs.customers.map((id) => [id, loaded.customerTickets[id] ?? 0])),
     accounts: new Set(loaded.knownUsers)
   })
@@ -265,8 +236,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
         yield* atCommit(sql, { text, committed: () => {} })
         return plans.map(() => none)
       }
-      const rows = yield* sql<{ kind: keyof NewIds; id: number; user_id: number }>`
-        WITH ${sql.csv(steps)} ${sql.join(" UNION ALL ", false)(created)}`
+      const rows = yield* Effect.flatMap(sql`WITH ${sql.csv(steps)} ${sql.join(" UNION ALL ", false)(created)}`, decodeCreatedRows)
 
       // Identities are drawn in insertion order, which is the batch's order: each plan takes its share.
       const drawn = (kind: keyof NewIds) => rows.filter((row) => row.kind === kind).sort((a, b) => a.id - b.id)
@@ -299,7 +269,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       const needs = batch.map(({ eventId, operations }): Needs => ({ id: eventId, ...needsOf(operations) }))
       const [locked, loaded] = yield* lockAndRead(needs)
       const now = locked[0]?.now ?? new Date(yield* Clock.currentTimeMillis)
-      const nothing: StateRow = { knownUsers: [], bookings: [], holds: [], line: [], customerTickets: {}, bookingIds: [] }
+      const nothing: Loaded = { knownUsers: [], bookings: [], holds: [], line: [], customerTickets: {}, bookingIds: [] }
       const decided = batch.map(({ eventId, operations }, i) => {
         const row = locked.find((row) => row.id === eventId)
         const state = row === undefined ? nothing : loaded.find((state) => state.eventId === eventId)!
@@ -309,19 +279,28 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       const ids = yield* write(decided)
       return decided.map(([eventId, plan], i): Applied => {
         const row = locked.find((row) => row.id === eventId)
-        return { plan: withRealIds(plan, ids[i]!), event: row === undefined ? undefined : decodeEventRow(row) }
+        return { plan: withRealIds(plan, ids[i]!), event: row === undefined ? undefined : eventOf(row) }
       })
     })
 
-  return {
-    applyEach: (batch, rules) => applyEach(batch, rules).pipe(Effect.orDie),
-    eventsWithDueHolds: (limit) =>
-      sql<{ eventId: EventId }>`
+  const eventsWithDueHolds = SqlSchema.findAll({
+    Request: Schema.Int,
+    Result: Schema.Struct({ eventId: EventId }),
+    execute: (limit) =>
+      sql`
         SELECT DISTINCT event_id AS "eventId" FROM holds
         WHERE status = 'HELD' AND expires_at <= now()
-        LIMIT ${limit}`.pipe(Effect.map((rows) => rows.map((row) => row.eventId)), Effect.orDie)
+        LIMIT ${limit}`
+  })
+
+  return {
+    applyEach: (batch, rules) => applyEach(batch, rules).pipe(Effect.orDie),
+    eventsWithDueHolds: (limit) => eventsWithDueHolds(limit).pipe(Effect.map((rows) => rows.map((row) => row.eventId)), Effect.orDie)
   }
 }
+
+/** The event of a locked row, as the batch found it. */
+const eventOf = ({ now: _, ...event }: LockedEvent): Event => event
 
 /** A row's fields as the SQL recordsets name them. */
 const snake = (row: object) =>

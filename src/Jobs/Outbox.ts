@@ -4,12 +4,12 @@
  * at once for the rows this process committed (handed over by `committed`), and by a slower
  * sweep for any row left pending (a crash before publishing, a queue that was down).
  */
-import { SqlClient } from "@effect/sql"
-import { Context, type Duration, Effect, Layer, Queue, Schema, type Tracer } from "effect"
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { Context, type Duration, Effect, Layer, type ParseResult, Queue, Schema, type Tracer } from "effect"
 import pg from "pg"
 import { atCommit } from "../Storage/Transactions.ts"
 import { currentSpan, traced, traceparentOf } from "../Telemetry/Tracing.ts"
-import { Job, type JobName, type QueueName, queueOf, runAtOf } from "./Job.ts"
+import { Job, type JobName, type QueueName, QueueNames, queueOf, runAtOf } from "./Job.ts"
 
 export interface OutboxEntry {
   /** The row's position in the outbox (it restarts with a new database: never an identity elsewhere). */
@@ -49,6 +49,28 @@ const payloadOf = (job: Job, span: Tracer.AnySpan | undefined) => {
 const ENTRY_COLUMNS = `id, job_id AS "jobId", queue, name, payload,
   GREATEST(0, COALESCE(ceil(extract(epoch FROM run_at - now()) * 1000), 0))::float8 AS "delayMs"`
 
+const JobNames: Schema.Schema<JobName> = Schema.Literal(
+  "BookingsConfirmed",
+  "BookingConfirmed",
+  "BookingCancelled",
+  "WaitlistOffer",
+  "HoldExpiry",
+  "EventUpdated",
+  "EventCancelled"
+)
+
+/** Rows of ENTRY_COLUMNS (`id` is a bigint: text), decoded where they leave the outbox for the relay. */
+const decodeEntries: (rows: unknown) => Effect.Effect<ReadonlyArray<OutboxEntry>, ParseResult.ParseError> = Schema.decodeUnknown(
+  Schema.Array(Schema.Struct({
+    id: Schema.String,
+    jobId: Schema.String,
+    queue: Schema.Literal(...QueueNames),
+    name: JobNames,
+    payload: Schema.Unknown,
+    delayMs: Schema.Number
+  }))
+)
+
 /** RETURNING gives no order: the relay publishes in the outbox's. */
 const inOutboxOrder = (entries: ReadonlyArray<OutboxEntry>) => [...entries].sort((a, b) => Number(a.id) - Number(b.id))
 
@@ -84,8 +106,17 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
     Outbox,
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
-      // Batches of rows committed here, until the relay takes them.
-      const committed = yield* Queue.unbounded<ReadonlyArray<OutboxEntry>>()
+      // Batches of rows committed here (as the driver gave them), until the relay takes them.
+      const committed = yield* Queue.unbounded<ReadonlyArray<unknown>>()
+      const backlog = SqlSchema.single({
+        Request: Schema.Void,
+        Result: Schema.Struct({ pending: Schema.Int, oldest: Schema.NullOr(Schema.Number) }),
+        execute: () =>
+          sql`
+            SELECT count(*)::int AS pending,
+                   extract(epoch FROM now() - min(created_at))::float8 AS oldest
+            FROM outbox WHERE published_at IS NULL`
+      })
       return {
         append: (jobs, spans) =>
           Effect.flatMap(spans === undefined ? currentSpan : Effect.succeed(undefined), (current) => {
@@ -105,19 +136,19 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
                      AS r(n int, queue text, name text, payload jsonb, run_at timestamptz)
                 ORDER BY r.n
                 RETURNING ${ENTRY_COLUMNS}`,
-              committed: (entries) => Queue.unsafeOffer(committed, entries as ReadonlyArray<OutboxEntry>)
+              committed: (rows) => Queue.unsafeOffer(committed, rows)
             })
           }),
 
         committed: (gather) =>
-          Effect.map(
+          Effect.flatMap(
             Effect.zipWith(
               Queue.take(committed),
               Effect.zipRight(Effect.sleep(gather), Queue.takeAll(committed)),
               (first, rest) => [first, ...rest].flat()
             ),
-            inOutboxOrder
-          ),
+            decodeEntries
+          ).pipe(Effect.map(inOutboxOrder), Effect.orDie),
 
         markPublished: (ids) =>
           sql`UPDATE outbox SET published_at = now() WHERE id = ANY(${ids}::bigint[]) AND published_at IS NULL`.pipe(
@@ -129,7 +160,8 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
         // back, and they are pending again.
         publishPending: (limit, publish, minAgeMs = 0) =>
           sql.withTransaction(Effect.gen(function*() {
-            const entries = yield* sql<OutboxEntry>`
+            const entries = yield* Effect.flatMap(
+              sql`
               UPDATE outbox o SET published_at = now()
               FROM (
                 SELECT id AS pending_id FROM outbox
@@ -139,25 +171,24 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
                 FOR UPDATE SKIP LOCKED
               ) pending
               WHERE o.id = pending.pending_id
-              RETURNING ${sql.literal(ENTRY_COLUMNS)}`
+              RETURNING ${sql.literal(ENTRY_COLUMNS)}`,
+              (rows) => Effect.orDie(decodeEntries(rows))
+            )
             if (entries.length === 0) return 0
             yield* publish(inOutboxOrder(entries))
             return entries.length
           })).pipe(Effect.catchTag("SqlError", Effect.die)),
 
         prune: (hours) =>
-          sql<{ id: string }>`
+          sql`
             DELETE FROM outbox
             WHERE published_at < now() - make_interval(hours => ${hours})
             RETURNING id`.pipe(Effect.map((rows) => rows.length), Effect.orDie),
 
-        backlog: sql<{ pending: number; oldest: number | null }>`
-          SELECT count(*)::int AS pending,
-                 extract(epoch FROM now() - min(created_at))::float8 AS oldest
-          FROM outbox WHERE published_at IS NULL`.pipe(
-          Effect.map(([row]) => ({
-            pending: row!.pending,
-            oldestPendingSeconds: row!.oldest === null ? null : Math.round(row!.oldest)
+        backlog: backlog(undefined).pipe(
+          Effect.map((row) => ({
+            pending: row.pending,
+            oldestPendingSeconds: row.oldest === null ? null : Math.round(row.oldest)
           })),
           Effect.orDie
         )

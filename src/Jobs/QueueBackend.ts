@@ -4,7 +4,7 @@
  * runs the whole flow with no other service).
  * It owns the queue objects: the relay publishes through it, workers and the health view use it.
  */
-import { SqlClient } from "@effect/sql"
+import { SqlClient, SqlSchema } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import {
   createPostgresBackend,
@@ -60,7 +60,7 @@ export class QueueBackend extends Context.Tag("QueueBackend")<QueueBackend, {
     Effect.gen(function*() {
       const { jobs } = yield* AppConfig
       const driver = Option.isSome(jobs.redisUrl)
-        ? redisDriver(Redacted.value(jobs.redisUrl.value), `${jobs.prefix}:${yield* namespace}`)
+        ? redisDriver(Redacted.value(jobs.redisUrl.value), `${jobs.prefix}:${yield* queueNamespace}`)
         : postgresDriver(postgresConnection((yield* PgClient.PgClient).config))
       yield* Effect.addFinalizer(() => Effect.promise(driver.close))
       yield* Effect.logInfo(`job queues on ${driver.kind === "redis" ? "Redis" : "PostgreSQL (BullMQ's PostgreSQL backend)"}`)
@@ -160,10 +160,15 @@ export class QueueBackend extends Context.Tag("QueueBackend")<QueueBackend, {
  * This database's part of Redis (migration 0005): jobs carry ids that only mean something in the
  * database that wrote them, so only its workers may take them.
  */
-const namespace = Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ id: string }>`SELECT id::text AS id FROM queue_namespace`).pipe(
-  Effect.map(([row]) => row!.id),
-  Effect.orDie
-)
+export const queueNamespace = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  SqlSchema.single({
+    Request: Schema.Void,
+    Result: Schema.Struct({ id: Schema.String }),
+    execute: () => sql`SELECT id::text AS id FROM queue_namespace`
+  })(undefined)).pipe(
+    Effect.map((row) => row.id),
+    Effect.orDie
+  )
 
 /** Retries with exponential backoff; completed jobs trimmed, failed ones kept a week for inspection. */
 const jobOptions = (jobs: JobSettings): JobsOptions => ({

@@ -12,6 +12,7 @@
 import { SqlClient } from "@effect/sql"
 import { Cause, Clock, Context, Duration, Effect, Either, Exit, Layer, Option, Schedule, Schema } from "effect"
 import { randomUUID } from "node:crypto"
+import { queueNamespace } from "../Jobs/QueueBackend.ts"
 import { AppConfig } from "../Platform/Config.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 
@@ -60,8 +61,7 @@ export class Deliveries extends Context.Tag("Deliveries")<Deliveries, {
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const lease = Duration.millis((yield* AppConfig).jobs.lockDurationMs)
-      const [namespace] = yield* sql<{ id: string }>`SELECT id::text AS id FROM queue_namespace`.pipe(Effect.orDie)
-      return make(sqlLog(sql, lease), namespace!.id, lease)
+      return make(sqlLog(sql, lease), yield* queueNamespace, lease)
     })
   ).pipe(traced(Deliveries, { onceEach: (sends) => ({ "delivery.count": sends.length }) }))
 
@@ -77,6 +77,12 @@ export class Deliveries extends Context.Tag("Deliveries")<Deliveries, {
 
 /** Where a key stands after a claim: claimed by this run, recorded as sent, or held by another run. */
 type Standing = "claimed" | "recorded" | "held"
+
+/** The claim's answer: each key it claimed or found recorded (the others are held). */
+const decodeClaimRows = Schema.decodeUnknown(Schema.Array(Schema.Struct({
+  key: Schema.String,
+  standing: Schema.Literal("claimed", "recorded")
+})))
 
 /** A claimed delivery and what its send came to: its message id, or none (not sent: withdrawn). */
 interface Settled {
@@ -179,7 +185,7 @@ const sqlLog = (sql: SqlClient.SqlClient, lease: Duration.Duration): DeliveryLog
     // The outer SELECT sees the rows as they were before the INSERT: recorded ones are recorded.
     return persistently(
       "claiming deliveries",
-      sql<{ key: string; standing: Standing }>`
+      sql`
         WITH claimed AS (
           INSERT INTO deliveries AS d (key, kind, job_id, recipient, claimed_by)
           SELECT key, kind, job_id, recipient, ${claim}
@@ -198,7 +204,7 @@ const sqlLog = (sql: SqlClient.SqlClient, lease: Duration.Duration): DeliveryLog
         SELECT key, 'claimed' AS standing FROM claimed
         UNION ALL
         SELECT key, 'recorded' FROM deliveries WHERE key = ANY(${keys}::text[]) AND sent_at IS NOT NULL`
-    ).pipe(Effect.map((rows) => standings(keys, rows)))
+    ).pipe(Effect.flatMap((rows) => Effect.orDie(decodeClaimRows(rows))), Effect.map((rows) => standings(keys, rows)))
   },
   settle: (claim, settled) =>
     settled.length === 0 ? Effect.void : persistently(

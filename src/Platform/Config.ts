@@ -6,6 +6,7 @@
 import { Config, type ConfigError, ConfigProvider, Context, Effect, Layer, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { availableParallelism } from "node:os"
+import { Refusal } from "./Refusal.ts"
 
 export interface AppSettings {
   readonly port: number
@@ -257,14 +258,14 @@ const jwtSecret = Effect.gen(function*() {
   )
   if (Option.isSome(secret)) return secret.value
   return yield* (yield* isProduction)
-    ? Effect.dieMessage("JWT_SECRET is required when NODE_ENV=production (at least 32 characters)")
+    ? new Refusal({ message: "JWT_SECRET is required when NODE_ENV=production (at least 32 characters)" })
     : Effect.logWarning("JWT_SECRET is not set: using a random secret; tokens will not survive a restart").pipe(
       Effect.as(Redacted.make(randomBytes(32).toString("hex")))
     )
 })
 
 /** Every setting, each named once with its default, read from the current `ConfigProvider`. */
-const appSettings: Effect.Effect<AppSettings, ConfigError.ConfigError> = Effect.all({
+const appSettings: Effect.Effect<AppSettings, ConfigError.ConfigError | Refusal> = Effect.all({
   port: Config.port("PORT").pipe(Config.withDefault(4000)),
   production: isProduction,
   jwt: Effect.all({

@@ -5,6 +5,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Duration, Effect, Exit, Fiber, Layer, LogLevel, Option, Runtime, Scope } from "effect"
 import { AppConfig, shutdownDeadlineMs } from "./Config.ts"
+import { refusalLine } from "./Refusal.ts"
 
 /** Shutdown steps under way (abandoned ones included), each with what it waits for: the deadline names them. */
 const stepsUnderWay = new Map<string, () => string>()
@@ -51,7 +52,9 @@ export const boundedShutdown = (step: string) => <A, E, R>(layer: Layer.Layer<A,
   )
 
 /**
- * Runs `layer` until SIGINT or SIGTERM, then releases it and exits.
+ * Runs `layer` (the process called `name` in its log) until SIGINT or SIGTERM, then releases it
+ * and exits. It logs "<name> ready" once the layer is built and "<name> stopped" once released;
+ * a refusal to start (Platform/Refusal.ts) is one line on standard error and the exit code 1.
  *
  * - The first signal is logged and arms SHUTDOWN_DEADLINE_MS: a timer that does not keep the
  *   process alive, and, if the shutdown is not done by then, logs the steps still under way and
@@ -62,7 +65,8 @@ export const boundedShutdown = (step: string) => <A, E, R>(layer: Layer.Layer<A,
  * - Once stopping, an exception nothing caught (a client library's connection failing while it is
  *   being closed) is logged instead of ending the process before the rest is released.
  */
-export const launch = <E>(layer: Layer.Layer<never, E>): void => {
+export const launch = <E>(layer: Layer.Layer<never, E>, name: string): void => {
+  const startedAt = Date.now()
   let deadlineMs = 0
   let stoppingSince: number | undefined
   // The layer's logger once it is built; before that, standard error.
@@ -100,6 +104,7 @@ export const launch = <E>(layer: Layer.Layer<never, E>): void => {
     yield* Layer.build(layer)
     const runtime = yield* Effect.runtime<never>()
     log = (level, message, cause) => Runtime.runSync(runtime)(Effect.logWithLevel(level, message, cause ?? Cause.empty))
+    log(LogLevel.Info, `${name} ready (${Date.now() - startedAt} ms)`)
     return yield* Effect.never
   }).pipe(
     Effect.scoped,
@@ -108,8 +113,19 @@ export const launch = <E>(layer: Layer.Layer<never, E>): void => {
     Effect.onExit((exit) =>
       Effect.sync(() => {
         if (stoppingSince === undefined || !Exit.isFailure(exit) || !Cause.isInterruptedOnly(exit.cause)) return
-        log(LogLevel.Info, `stopped (${Date.now() - stoppingSince} ms)`)
+        log(LogLevel.Info, `${name} stopped (${Date.now() - stoppingSince} ms)`)
         process.exit(0)
+      })
+    ),
+    // Released by now: what was built before the refusal is stopped.
+    Effect.catchAllCause((cause) =>
+      Option.match(refusalLine(cause), {
+        onNone: () => Effect.failCause(cause),
+        onSome: (line) =>
+          Effect.sync(() => {
+            process.stderr.write(`error: ${line}\n`)
+            process.exit(1)
+          })
       })
     ),
     NodeRuntime.runMain({ disablePrettyLogger: true })

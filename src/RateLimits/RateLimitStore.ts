@@ -5,7 +5,7 @@
  * A counter is a fixed window: the first hit opens it for `windowMs`, later hits count in it, and
  * it ends on time whatever happens meanwhile (hits past a limit never extend it).
  */
-import { SqlClient } from "@effect/sql"
+import { SqlClient, SqlSchema } from "@effect/sql"
 import { Clock, Context, Duration, Effect, Layer, Option, Redacted, Ref, Schedule, Schema } from "effect"
 import { Redis } from "ioredis"
 import { AppConfig } from "../Platform/Config.ts"
@@ -72,17 +72,27 @@ export class RateLimitStore extends Context.Tag("RateLimitStore")<RateLimitStore
         Effect.delay("10 minutes"),
         Effect.forkScoped
       )
-      return {
-        hit: (key, windowMs) =>
-          sql<{ hits: number; reset_ms: number }>`
+      const hit = SqlSchema.single({
+        Request: Schema.Struct({ key: Schema.String, windowMs: Schema.Number }),
+        Result: Schema.Struct({ hits: Schema.Int, reset_ms: Schema.Int }),
+        execute: ({ key, windowMs }) =>
+          sql`
             INSERT INTO rate_limits AS r (key, hits, resets_at)
             VALUES (${key}, 1, now() + make_interval(secs => ${windowMs / 1000}))
             ON CONFLICT (key) DO UPDATE SET
               hits = CASE WHEN r.resets_at > now() THEN r.hits + 1 ELSE 1 END,
               resets_at = CASE WHEN r.resets_at > now() THEN r.resets_at ELSE excluded.resets_at END
-            RETURNING hits, greatest(0, ceil(extract(epoch FROM resets_at - now()) * 1000))::int AS reset_ms`.pipe(
-            Effect.map(([row]) => ({ hits: row!.hits, resetMs: row!.reset_ms })),
-            Effect.mapError(unavailable),
+            RETURNING hits, greatest(0, ceil(extract(epoch FROM resets_at - now()) * 1000))::int AS reset_ms`
+      })
+      return {
+        hit: (key, windowMs) =>
+          hit({ key, windowMs }).pipe(
+            Effect.map((row) => ({ hits: row.hits, resetMs: row.reset_ms })),
+            Effect.catchTags({
+              SqlError: (cause) => Effect.fail(unavailable(cause)),
+              ParseError: Effect.die,
+              NoSuchElementException: Effect.die
+            }),
             Effect.timeoutFail({ duration: TIMEOUT, onTimeout: () => unavailable("timed out") })
           ),
         release: (key) =>

@@ -5,17 +5,23 @@
  * again, all in one transaction: a reset that fails changes nothing. Redis is left alone: the new
  * database gets a new queue namespace (migration 0005), so jobs of the old one are never taken.
  */
-import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { Effect, Schema } from "effect"
 import { migrate } from "./Migrations.ts"
 
 /** Other sessions on this database (a server still running on it, say). */
 export const otherSessions = Effect.flatMap(SqlClient.SqlClient, (sql) =>
-  sql<{ readonly count: number }>`
-    SELECT count(*)::int AS count FROM pg_stat_activity
-    WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`.pipe(
-    Effect.map((rows) => rows[0]!.count)
-  ))
+  SqlSchema.single({
+    Request: Schema.Void,
+    Result: Schema.Struct({ count: Schema.Int }),
+    execute: () =>
+      sql`
+        SELECT count(*)::int AS count FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`
+  })(undefined)).pipe(
+    Effect.map((row) => row.count),
+    Effect.catchTags({ ParseError: Effect.die, NoSuchElementException: Effect.die })
+  )
 
 export const resetDatabase = Effect.flatMap(SqlClient.SqlClient, (sql) =>
   sql.withTransaction(Effect.gen(function*() {

@@ -8,6 +8,7 @@ import { Schema } from "effect"
 import { Event, type EventStatus } from "../Domain/Event.ts"
 import type { EventId, UserId } from "../Domain/Ids.ts"
 import type { StoredEvent } from "./MemoryStore.ts"
+import { driverRow } from "./Rows.ts"
 
 /** An event's status from its row; `alias` names the table in the query. */
 export const eventStatus = (alias: string) =>
@@ -30,7 +31,7 @@ const projection = (alias: string): ReadonlyArray<readonly [keyof Event, string]
   ["updatedAt", `${alias}.updated_at`]
 ]
 
-/** The columns of `events` as an Event's fields (decode the rows with `decodeEventRows`). */
+/** The columns of `events` as an Event's fields (decode the rows with `EventRow`). */
 export const eventColumns = (sql: SqlClient.SqlClient, alias: string) =>
   sql.literal(projection(alias).map(([field, column]) => `${column} AS "${field}"`).join(", "))
 
@@ -39,18 +40,10 @@ export const eventObject = (sql: SqlClient.SqlClient, alias: string) =>
   sql.literal(`json_build_object(${projection(alias).map(([field, column]) => `'${field}', ${column}`).join(", ")})`)
 
 /** A row of `eventColumns`: the driver has made its timestamps Dates already. */
-export const EventRow = Schema.Struct({
-  ...Event.fields,
-  date: Schema.DateFromSelf,
-  salesStart: Schema.NullOr(Schema.DateFromSelf),
-  salesEnd: Schema.NullOr(Schema.DateFromSelf),
-  createdAt: Schema.DateFromSelf,
-  updatedAt: Schema.DateFromSelf
-})
+export const EventRow = driverRow(Event)
 
-/** Decoders built once; a row that is not an Event is a defect (the query and the schema disagree). Other columns are dropped. */
-export const decodeEventRow = Schema.decodeUnknownSync(EventRow)
-export const decodeEventRows = Schema.decodeUnknownSync(Schema.Array(EventRow))
+/** Built once; a row that is not an Event is a defect (the query and the schema disagree). Other columns are dropped. */
+export const decodeEventRow = Schema.decodeUnknown(EventRow)
 
 /** What `eventStatus` answers for a row of the in-memory store. */
 export const storedStatus = (stored: StoredEvent): EventStatus =>

@@ -5,13 +5,13 @@ import { migrations } from "../../migrations/index.ts"
 const runMigrator = Migrator.make({})({ loader: Migrator.fromRecord(migrations) })
 
 /**
- * Applies pending migrations. The advisory lock makes instances that start together take turns:
- * the Migrator's own table lock does not cover creating that table on a fresh database, so it is
- * created here, under the lock, with the Migrator's definition.
+ * Applies pending migrations, and answers them (id and name). The advisory lock makes instances
+ * that start together take turns: the Migrator's own table lock does not cover creating that table
+ * on a fresh database, so it is created here, under the lock, with the Migrator's definition.
  */
 export const migrate = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const applied = yield* sql.withTransaction(Effect.gen(function*() {
+  return yield* sql.withTransaction(Effect.gen(function*() {
     yield* sql`SELECT pg_advisory_xact_lock(hashtext('event-booking:migrations'))`
     yield* sql`
       CREATE TABLE IF NOT EXISTS effect_sql_migrations (
@@ -21,7 +21,11 @@ export const migrate = Effect.gen(function*() {
       )`
     return yield* runMigrator
   }))
-  for (const [id, name] of applied) yield* Effect.logInfo(`applied migration ${id}_${name}`)
 })
 
-export const MigrationsLive = Layer.effectDiscard(migrate)
+/** A migration as its file in migrations/ is named (`0001_create_tables`). */
+export const migrationName = ([id, name]: readonly [number, string]) => `${String(id).padStart(4, "0")}_${name}`
+
+export const MigrationsLive = Layer.effectDiscard(
+  Effect.flatMap(migrate, Effect.forEach((migration) => Effect.logInfo(`applied migration ${migrationName(migration)}`)))
+)

@@ -7,7 +7,7 @@ import { WaitlistRepo } from "./WaitlistRepo.ts"
 
 /**
  * The waiting list of a sold-out event. Joining, leaving and the offers made when tickets come
- * back all go through the event's engine (Inventory/); the offer rule is in Operations.ts.
+ * back all go through the event's engine (Inventory/); the offer rule is in Inventory/Offers.ts.
  */
 export class Waitlist extends Context.Tag("Waitlist")<Waitlist, {
   /** Callers have checked the CUSTOMER role. */

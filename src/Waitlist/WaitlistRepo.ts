@@ -1,9 +1,10 @@
-import { SqlClient } from "@effect/sql"
+import { SqlClient, SqlSchema } from "@effect/sql"
 import { Context, Effect, Layer, Ref } from "effect"
-import type { EventId, HoldId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
+import { type EventId, type HoldId, UserId, type WaitlistEntryId } from "../Domain/Ids.ts"
 import { isOpenEntry } from "../Domain/TicketRows.ts"
-import type { WaitlistEntry } from "../Domain/WaitlistEntry.ts"
+import { WaitlistEntry } from "../Domain/WaitlistEntry.ts"
 import { MemoryStore } from "../Storage/MemoryStore.ts"
+import { driverRow } from "../Storage/Rows.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 
 /** Reading the waiting lists. Entries are added, offered and ended by the event's engine (Inventory/). */
@@ -13,17 +14,22 @@ export class WaitlistRepo extends Context.Tag("WaitlistRepo")<WaitlistRepo, {
 }>() {
   static readonly layer = Layer.effect(
     WaitlistRepo,
-    Effect.map(SqlClient.SqlClient, (sql) => ({
-      listOpenByUser: (userId) =>
-        sql<WaitlistEntry>`
+    Effect.map(SqlClient.SqlClient, (sql) => {
+      const listOpenByUser = SqlSchema.findAll({
+        Request: UserId,
+        Result: driverRow(WaitlistEntry),
+        execute: (userId) =>
+          sql`
           SELECT w.id, w.event_id AS "eventId", w.tickets_count AS "ticketsCount", w.status,
                  (SELECT count(*)::int FROM waitlist_entries x
                   WHERE x.event_id = w.event_id AND x.status IN ('WAITING', 'OFFERED') AND x.id <= w.id) AS position,
                  (SELECT h.id FROM holds h WHERE h.waitlist_entry_id = w.id AND h.status = 'HELD') AS "holdId"
           FROM waitlist_entries w JOIN events e ON e.id = w.event_id
           WHERE w.user_id = ${userId} AND w.status IN ('WAITING', 'OFFERED') AND e.deleted_at IS NULL
-          ORDER BY w.id`.pipe(Effect.orDie)
-    }))
+          ORDER BY w.id`
+      })
+      return { listOpenByUser: (userId) => listOpenByUser(userId).pipe(Effect.orDie) }
+    })
   ).pipe(traced(WaitlistRepo, { listOpenByUser: (userId) => ({ "user.id": userId }) }))
 
   static readonly layerMemory = Layer.effect(

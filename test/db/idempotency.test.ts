@@ -1,7 +1,8 @@
 /**
  * Idempotency-Key on real PostgreSQL: concurrent duplicates book (hold) once, a request that died
  * after its booking, hold, confirmation or cancellation committed is completed by the retry (never
- * done again), a key whose process died is taken over within seconds, expiry and purging.
+ * done again), a key whose process died is taken over within seconds, and expiry. The key store's
+ * own rules (purging included) are asserted on both stores by its contract (repository-contract.test.ts).
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, layer } from "@effect/vitest"
@@ -127,34 +128,22 @@ describe("Idempotency-Key on PostgreSQL", () => {
         expect(yield* ledger(event.id)).toMatchObject({ available: 98, bookings: 2 })
       }))
 
-    it.effect("an expired key starts afresh (another body books, with a new id); expired keys nobody holds are purged", () =>
+    it.effect("an expired key starts afresh: another body books, with a new id", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const store = yield* IdempotencyStore
         const { customer, event } = yield* aScene()
-        const [reused, expired, held, live] = [aKey(), aKey(), aKey(), aKey()]
-        for (const key of [reused, expired, held, live]) {
-          expect((yield* book(customer.token, { eventId: event.id, ticketsCount: 1 }, key)).status).toBe(201)
-        }
+        const reused = aKey()
+        expect((yield* book(customer.token, { eventId: event.id, ticketsCount: 1 }, reused)).status).toBe(201)
         const before = (yield* keyRow(customer.user.id, reused))!
         yield* sql`
           UPDATE idempotency_keys SET expires_at = now() - interval '1 second'
-          WHERE user_id = ${customer.user.id} AND key IN (${reused}, ${expired}, ${held})`
-        yield* sql`
-          UPDATE idempotency_keys SET status = NULL, body = NULL, locked_until = now() + interval '30 seconds'
-          WHERE user_id = ${customer.user.id} AND key = ${held}`
+          WHERE user_id = ${customer.user.id} AND key = ${reused}`
 
         const again = yield* book(customer.token, { eventId: event.id, ticketsCount: 2 }, reused)
         expect(again.status).toBe(201)
         expect(again.headers["idempotent-replayed"]).toBeUndefined()
         expect((yield* keyRow(customer.user.id, reused))!.id).not.toBe(before.id)
-
-        expect(yield* store.purge).toBeGreaterThanOrEqual(1)
-        expect(yield* keyRow(customer.user.id, expired)).toBeUndefined()
-        expect(yield* keyRow(customer.user.id, held)).toBeDefined()
-        expect(yield* keyRow(customer.user.id, live)).toBeDefined()
-        expect(yield* keyRow(customer.user.id, reused)).toBeDefined()
-        expect(yield* ledger(event.id)).toMatchObject({ available: 94, bookings: 5 })
+        expect(yield* ledger(event.id)).toMatchObject({ available: 97, bookings: 2 })
       }))
   })
 })
@@ -228,6 +217,7 @@ describe("Idempotency-Key leases on PostgreSQL", () => {
         yield* lockEvent(event.id).pipe(Scope.extend(lock))
         const first = yield* Effect.fork(book(customer.token, body, slow))
         yield* whileInUse(Effect.map(keyRow(customer.user.id, slow), (row) => ({ status: row === undefined ? 409 : 200 })), 10)
+        // Longer than a lease, in PostgreSQL's time (locked_until against now()), which no test clock moves.
         yield* Effect.sleep("6 seconds")
         const meanwhile = yield* book(customer.token, body, slow)
         expect(meanwhile).toMatchObject({ status: 409, body: { code: "IdempotencyKeyInUse" } })

@@ -1,10 +1,11 @@
 /**
- * The rate-limit counters on PostgreSQL and on Redis: the store itself, and two app instances
- * sharing one store (limits hold across instances, concurrent attempts included). With Redis
- * unreachable, sign-in still works (limits are skipped, not enforced by failing).
+ * The rate-limit counters on PostgreSQL and on Redis: the store's contract on Redis (on PostgreSQL it
+ * runs with the other stores' in repository-contract.test.ts), and two app instances sharing one
+ * store (limits hold across instances, concurrent attempts included). With Redis unreachable,
+ * sign-in still works (limits are skipped, not enforced by failing).
  */
 import type { SqlClient } from "@effect/sql"
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
 import type { Context } from "effect"
 import { Effect, Layer, Schedule } from "effect"
 import { PersistenceSql } from "../../src/Persistence.ts"
@@ -12,6 +13,7 @@ import type { SettingsMap } from "../../src/Platform/Config.ts"
 import { RateLimitStore } from "../../src/RateLimits/RateLimitStore.ts"
 import { TestDatabaseLive } from "../support/database.ts"
 import { fastJobs, queuesOnRedis, redisPrefix, redisUrl } from "../support/jobs.ts"
+import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { request, serverOver, uniqueEmail } from "../support/server.ts"
 import { startTcpProxy } from "../support/tcpProxy.ts"
 
@@ -25,34 +27,6 @@ const limits: SettingsMap = {
 
 const login = (email: string, from: string) =>
   request("POST", "/api/auth/login", { json: { email, password: "a wrong password" }, headers: { "x-forwarded-for": from } })
-
-/** Checks the store's counting: hits in a window, release, and a new window after the last ended. */
-const storeContract = Effect.gen(function*() {
-  const store = yield* RateLimitStore
-  const key = `contract:${uniqueEmail()}`
-  const hits = []
-  for (let i = 0; i < 3; i++) hits.push(yield* store.hit(key, 60_000))
-  expect(hits.map((w) => w.hits)).toEqual([1, 2, 3])
-  expect(hits.every((w) => w.resetMs > 0 && w.resetMs <= 60_000)).toBe(true)
-  // The window is fixed: later hits do not push its end.
-  expect(hits[2]!.resetMs).toBeLessThanOrEqual(hits[0]!.resetMs)
-
-  yield* store.release(key)
-  expect((yield* store.hit(key, 60_000)).hits).toBe(3)
-  const other = `contract:${uniqueEmail()}`
-  yield* store.release(other) // nothing to take back: no window, no negative count
-  expect((yield* store.hit(other, 60_000)).hits).toBe(1)
-
-  const short = `contract:${uniqueEmail()}`
-  yield* store.hit(short, 300)
-  yield* store.hit(short, 300)
-  yield* Effect.sleep("700 millis") // well past its end
-  const fresh = yield* store.hit(short, 300)
-  expect(fresh.hits).toBe(1)
-  yield* store.release(short)
-  yield* Effect.sleep("700 millis")
-  expect((yield* store.hit(short, 60_000)).hits).toBe(1)
-})
 
 type Instance = Effect.Effect.Success<ReturnType<typeof instanceOver>>
 
@@ -89,12 +63,6 @@ const instanceOver = (database: Context.Context<SqlClient.SqlClient>, settings: 
   Layer.build(serverOver(PersistenceSql, settings).pipe(Layer.provide(Layer.succeedContext(database))))
 
 describe("rate limits on PostgreSQL", () => {
-  it.live("the store counts hits in a fixed window, takes them back, and starts a new window after the last", () =>
-    storeContract.pipe(
-      Effect.provide(RateLimitStore.layerSql.pipe(Layer.provide(TestDatabaseLive))),
-      Effect.scoped
-    ), 30_000)
-
   it.live("two app instances on one database share the limits", () =>
     Effect.gen(function*() {
       const database = yield* Layer.build(TestDatabaseLive)
@@ -105,11 +73,10 @@ describe("rate limits on PostgreSQL", () => {
 })
 
 describe.skipIf(redisUrl === "")("rate limits on Redis", () => {
-  it.live("the store counts hits in a fixed window, takes them back, and starts a new window after the last", () =>
-    Effect.gen(function*() {
-      const prefix = yield* redisPrefix
-      yield* storeContract.pipe(Effect.provide(RateLimitStore.layerRedis(redisUrl, prefix)))
-    }).pipe(Effect.scoped), 30_000)
+  // The store's contract, as in memory and on PostgreSQL (repository-contract.test.ts).
+  layer(Layer.unwrapScoped(Effect.map(redisPrefix, (prefix) => RateLimitStore.layerRedis(redisUrl, prefix))), {
+    excludeTestServices: true
+  })((it) => rateLimitStoreContract(it))
 
   it.live("two app instances (each with its own database) on one Redis share the limits", () =>
     Effect.gen(function*() {

@@ -1,13 +1,18 @@
-/** The repositories' contract (test/support/repositories.ts) on PostgreSQL: the same answers as in memory. */
+/** The repositories' and stores' contracts (test/support/) on PostgreSQL: the same answers as in memory. */
 import { describe, layer } from "@effect/vitest"
 import { Layer } from "effect"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
 import { TestDatabaseLive } from "../support/database.ts"
+import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
+import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
 
 describe("repositories on PostgreSQL", () => {
-  layer(PersistenceSql.pipe(Layer.provide(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })((it) =>
+  // AppConfig.layerTest names no Redis: the rate-limit counters are the database's (their Redis run is in rate-limits.test.ts).
+  layer(PersistenceSql.pipe(Layer.provide(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })((it) => {
     repositoryContract(it)
-  )
+    idempotencyStoreContract(it)
+    rateLimitStoreContract(it)
+  })
 })

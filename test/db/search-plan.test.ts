@@ -1,6 +1,6 @@
 /**
- * The catalogue's search over 100,000 events uses its indexes (migration 0006): PostgreSQL's own
- * plan for exactly the statements the repository runs. The plans are shown in docs/decisions.md.
+ * The catalogue's search over 100,000 events uses its indexes (migrations/0007_event_discovery.ts): PostgreSQL's own
+ * plan for exactly the statements the repository runs. What they cost: docs/decisions/0006-catalogue-search-and-paging.md.
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, layer } from "@effect/vitest"

@@ -314,7 +314,7 @@ describe("shutdown under load, with the database cutting its connections", () =>
         expect(at("stopped the booking engine (")).toBeGreaterThan(at("stopped the HTTP server ("))
         expect(at("stopped the outbox relay and job queues (")).toBeGreaterThan(at("stopped the booking engine ("))
         expect(at("stopped the database (")).toBeGreaterThan(at("stopped the outbox relay and job queues ("))
-        expect(logged.at(-1)).toMatch(/^stopped \(\d+ ms\)$/)
+        expect(logged.at(-1)).toMatch(/^the API server stopped \(\d+ ms\)$/)
       })
     }, 60_000)
   }
@@ -347,7 +347,7 @@ describe("shutdown under load, with the database cutting its connections", () =>
 
 describe("after a crash", () => {
   it(
-    "kill -9 while keyed bookings run, then a restart: each retry is answered within 5 s of the restart, each key booked once",
+    "kill -9 while keyed bookings run, then a restart: each retry is answered once the dead process's leases end (not the key's 24 h), each key booked once",
     async () => {
       const port = await freePort()
       const base = `http://127.0.0.1:${port}/api`
@@ -368,16 +368,16 @@ describe("after a crash", () => {
 
         server = start(settings(port))
         await waitUntilUp(server, base)
+        // 409 IdempotencyKeyInUse while a dead holder's lease (seconds) runs; given up on after 20 s.
         const restarted = Date.now()
         const answers = await Promise.all(keys.map(async (key) => {
           for (;;) {
             const answer = await book(base, customer, eventId, key)
-            if (answer.status !== 409 || Date.now() - restarted > 20_000) return { ...answer, after: Date.now() - restarted }
+            if (answer.status !== 409 || Date.now() - restarted > 20_000) return answer
             await sleep(100)
           }
         }))
         expect(answers.map(({ status }) => status)).toEqual(keys.map(() => 201))
-        expect(Math.max(...answers.map(({ after }) => after))).toBeLessThan(5_000)
         const { rows } = await db.query(
           `SELECT k.key, count(b.id)::int AS bookings FROM idempotency_keys k LEFT JOIN bookings b ON b.idempotency_id = k.id
          WHERE k.key = ANY($1) GROUP BY k.key`,

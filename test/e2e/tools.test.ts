@@ -10,7 +10,7 @@ import { rmSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { freshDatabaseUrl } from "../support/database.ts"
-import { buildOnce, cleanUp, embeddedWorkdir, exited, postmasterPid, ROOT, type Server } from "../support/process.ts"
+import { buildOnce, cleanUp, embeddedWorkdir, exited, postmasterPid, ROOT } from "../support/process.ts"
 
 interface Run {
   readonly code: number | null | "timeout"
@@ -32,11 +32,10 @@ const tool = async (
   child.stdout.on("data", (chunk) => (output += chunk))
   child.stderr.on("data", (chunk) => (output += chunk))
   child.stdin.end(options.input ?? "")
-  const server: Server = { process: child, output: () => output }
   try {
     return { code: await exited(child, 90_000), output }
   } finally {
-    cleanUp(server)
+    cleanUp({ process: child })
   }
 }
 

@@ -2,7 +2,8 @@ import { Effect, Either } from "effect"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { toBooking } from "../../src/Inventory/Inventory.ts"
 import { applyAll } from "../../src/Inventory/InventoryRepo.ts"
-import type { Rules } from "../../src/Inventory/Operations.ts"
+import type { Operation } from "../../src/Inventory/Operation.ts"
+import type { Rules } from "../../src/Inventory/Plan.ts"
 
 /** The engine's rules for repository-level tests: a long hold, no per-customer limit to speak of. */
 export const looseRules: Rules = { holdTtlMs: 600_000, maxTicketsPerCustomer: 1_000_000 }
@@ -32,4 +33,22 @@ export const bookBatch = (
   applyAll(eventId, requests.map((request) => ({ _tag: "Book", ...request })), looseRules)
     .pipe(
       Effect.map(({ plan }) => plan.outcomes.map(Either.map((decision) => decision._tag === "Booking" ? decision.booking.id : Number.NaN)))
+    )
+
+/** One operation of any kind through the repository's batch call: its decision, or its typed refusal. */
+export const applyOne = (eventId: EventId, operation: Operation, rules: Rules = looseRules) =>
+  applyAll(eventId, [operation], rules).pipe(
+    Effect.flatMap(({ plan }) => Either.match(plan.outcomes[0]!, { onLeft: Effect.fail, onRight: Effect.succeed }))
+  )
+
+/** A hold of `ticketsCount` that lasts `ttlMs` (0: its time is up already): the hold as placed. */
+export const holdOne = (request: { readonly userId: UserId; readonly eventId: EventId; readonly ticketsCount: number }, ttlMs: number) =>
+  applyOne(request.eventId, { _tag: "Hold", userId: request.userId, ticketsCount: request.ticketsCount }, {
+    ...looseRules,
+    holdTtlMs: ttlMs
+  })
+    .pipe(
+      Effect.flatMap((decision) =>
+        decision._tag === "Hold" ? Effect.succeed(decision.hold) : Effect.dieMessage(`a hold was answered with ${decision._tag}`)
+      )
     )

@@ -9,7 +9,7 @@ import { expect } from "@effect/vitest"
 import { Effect, Either, FastCheck as fc } from "effect"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
-import type { Operation } from "../../src/Inventory/Operations.ts"
+import type { Operation } from "../../src/Inventory/Operation.ts"
 
 export const TOTAL = 10
 export const CUSTOMERS = 5

@@ -13,6 +13,8 @@ import { HttpLive } from "../../src/Http.ts"
 import { CatalogueChanges } from "../../src/Inventory/CatalogueChanges.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { JobsLive } from "../../src/Jobs/Jobs.ts"
+import { Outbox } from "../../src/Jobs/Outbox.ts"
+import { QueueBackend } from "../../src/Jobs/QueueBackend.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { AppConfig, type SettingsMap } from "../../src/Platform/Config.ts"
 import { TracingLive } from "../../src/Telemetry/Tracing.ts"
@@ -66,6 +68,21 @@ export const eventually = <A, E, R>(read: Effect.Effect<A, E, R>, done: (a: A) =
     Effect.filterOrFail(done, (last) => new Error(`condition not met; last value: ${JSON.stringify(last)}`)),
     Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo(within)))
   )
+
+/**
+ * Once nothing is left to send: the outbox is empty, and then no job waits, runs or is delayed
+ * (read in that order, so that a job published in between is counted). A test that then counts the
+ * emails sees every one there will be, a duplicate included, without sleeping for it.
+ */
+export const jobsSettled = eventually(
+  Effect.gen(function*() {
+    const { pending } = yield* (yield* Outbox).backlog
+    const queues = yield* (yield* QueueBackend).counts
+    return { pending, queues }
+  }),
+  ({ pending, queues }) => pending === 0 && queues.every((queue) => queue.waiting + queue.active + queue.delayed === 0),
+  Duration.seconds(30)
+)
 
 /**
  * The delivery log once it records at least `n` emails as sent (an email reaches the SMTP sink just

@@ -13,7 +13,7 @@ export const SECRET = "an-end-to-end-test-secret-of-32+-chars"
 
 /** Compiles the server, the worker and the tools as `npm start` does (once per run: skipped when up to date). */
 export const buildOnce = () => {
-  const entries = ["src/main.ts", "src/worker.ts", "scripts/healthcheck.ts", "scripts/seed.ts", "scripts/db-reset.ts"]
+  const entries = ["src/main.ts", "src/worker.ts", "scripts/healthcheck.ts", "scripts/seed.ts", "scripts/db-reset.ts", "scripts/migrate.ts"]
   execFileSync(process.execPath, ["scripts/build.mjs", "--if-changed", ...entries], {
     cwd: ROOT,
     stdio: "inherit"
@@ -30,14 +30,20 @@ export const freePort = () =>
 
 export interface Server {
   readonly process: ChildProcess
+  /** Standard output and error as they came. */
   readonly output: () => string
+  readonly errorOutput: () => string
 }
 
 const track = (child: ChildProcess): Server => {
   let output = ""
+  let errorOutput = ""
   child.stdout!.on("data", (chunk) => (output += chunk))
-  child.stderr!.on("data", (chunk) => (output += chunk))
-  return { process: child, output: () => output }
+  child.stderr!.on("data", (chunk) => {
+    output += chunk
+    errorOutput += chunk
+  })
+  return { process: child, output: () => output, errorOutput: () => errorOutput }
 }
 
 /**
@@ -88,7 +94,7 @@ export const exited = (child: ChildProcess, timeoutMs: number) =>
     ])
 
 /** Kills what a test left running: the process group, and an embedded PostgreSQL in `dataDir`. */
-export const cleanUp = (server: Server | undefined, dataDir?: string) => {
+export const cleanUp = (server: Pick<Server, "process"> | undefined, dataDir?: string) => {
   if (server !== undefined && server.process.exitCode === null && server.process.signalCode === null) {
     try {
       process.kill(-server.process.pid!, "SIGKILL")

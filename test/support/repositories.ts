@@ -5,17 +5,21 @@
  * caller sees (fields, order, totals, failures), never by ids, which the two stores number differently.
  */
 import { expect, type Vitest } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { Chunk, Effect, Option, Stream } from "effect"
 import { UsersRepo } from "../../src/Accounts/UsersRepo.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
-import type { BookingId, UserId } from "../../src/Domain/Ids.ts"
+import type { BookingId, EventId, HoldId, UserId } from "../../src/Domain/Ids.ts"
 import { EventsRepo, type NewEvent } from "../../src/Events/EventsRepo.ts"
+import { SalesRepo } from "../../src/Events/SalesRepo.ts"
+import { HoldsRepo } from "../../src/Holds/HoldsRepo.ts"
 import type { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
-import { bookOne } from "./bookings.ts"
+import { WaitlistRepo } from "../../src/Waitlist/WaitlistRepo.ts"
+import { applyOne, bookOne, holdOne } from "./bookings.ts"
 
-type Repositories = UsersRepo | EventsRepo | BookingsRepo | InventoryRepo
+type Repositories = UsersRepo | EventsRepo | SalesRepo | BookingsRepo | HoldsRepo | WaitlistRepo | InventoryRepo
 
-const DAY = 86_400_000
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
 let counter = 0
 /** A word no other test uses, so tests sharing one store do not see each other's rows. */
 const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}x${++counter}`
@@ -182,5 +186,204 @@ export const repositoryContract = (it: Vitest.MethodsNonLive<Repositories, true>
         booking: Option.getOrThrow(yield* bookings.findById(second.id)),
         email: ann.email
       }])
+    }))
+
+  it.effect("BookingsRepo: a past, cancelled or unknown event is refused and nothing changes", () =>
+    Effect.gen(function*() {
+      const events = yield* EventsRepo
+      const sales = yield* SalesRepo
+      const organizer = yield* aUser("ORGANIZER")
+      const customer = yield* aUser()
+      const past = yield* anEvent(organizer.id, { date: new Date(Date.now() - DAY) })
+      const cancelled = yield* anEvent(organizer.id)
+      yield* events.cancel(cancelled.id)
+      const book = (eventId: EventId) => Effect.flip(bookOne({ userId: customer.id, eventId, ticketsCount: 1 }))
+
+      expect((yield* book(past.id))._tag).toBe("EventAlreadyStarted")
+      expect((yield* book(cancelled.id))._tag).toBe("EventNotFound")
+      expect((yield* book(2_000_000_000 as EventId))._tag).toBe("EventNotFound")
+      for (const event of [past, cancelled]) {
+        expect(Option.map(yield* sales.stats(event.id), (s) => [s.availableTickets, s.bookings])).toEqual(Option.some([10, 0]))
+      }
+    }))
+
+  it.effect("BookingsRepo and EventsRepo: bookings of a cancelled event stay on the list; past events only when asked for", () =>
+    Effect.gen(function*() {
+      const events = yield* EventsRepo
+      const bookings = yield* BookingsRepo
+      const organizer = yield* aUser("ORGANIZER")
+      const customer = yield* aUser()
+      const word = unique("p")
+      const kept = yield* anEvent(organizer.id, { title: word })
+      const dropped = yield* anEvent(organizer.id)
+      const first = yield* bookOne({ userId: customer.id, eventId: kept.id, ticketsCount: 1 })
+      const second = yield* bookOne({ userId: customer.id, eventId: dropped.id, ticketsCount: 2 })
+      yield* events.cancel(dropped.id)
+      const { items, total } = yield* bookings.listByUser(customer.id, { limit: 20, offset: 0 })
+      expect(total).toBe(2)
+      expect(items.map((b) => [b.id, b.event.status])).toEqual([[second.id, "CANCELLED"], [first.id, "PUBLISHED"]])
+      expect(items[1]!.event).toMatchObject({ id: kept.id, availableTickets: 9, date: kept.date })
+
+      const past = yield* anEvent(organizer.id, { title: word, date: new Date(Date.now() - DAY) })
+      const search = (upcomingOnly: boolean) =>
+        Effect.map(
+          events.search({ words: [word], upcomingOnly, availableOnly: false, sort: "date" }, { limit: 10, offset: 0 }),
+          (page) => page.items.map((e) => e.id)
+        )
+      expect(yield* search(true)).toEqual([kept.id])
+      expect(yield* search(false)).toEqual([past.id, kept.id])
+    }))
+
+  it.effect("EventsRepo: more tickets are all on sale; fewer may leave none, never fewer than sold; an unknown event is EventNotFound", () =>
+    Effect.gen(function*() {
+      const events = yield* EventsRepo
+      const event = yield* anEvent((yield* aUser("ORGANIZER")).id)
+      yield* bookOne({ userId: (yield* aUser()).id, eventId: event.id, ticketsCount: 6 })
+      expect(yield* events.update(event.id, { totalTickets: 15 })).toMatchObject({ totalTickets: 15, availableTickets: 9 })
+      expect(yield* events.update(event.id, { totalTickets: 6 })).toMatchObject({ totalTickets: 6, availableTickets: 0 })
+      expect(yield* Effect.flip(events.update(event.id, { totalTickets: 5 }))).toMatchObject({ _tag: "TicketsAlreadySold", sold: 6 })
+      expect((yield* Effect.flip(events.update(2_000_000_000 as EventId, { title: "x" })))._tag).toBe("EventNotFound")
+      expect((yield* Effect.flip(events.cancel(2_000_000_000 as EventId)))._tag).toBe("EventNotFound")
+    }))
+
+  it.effect("SalesRepo: attendees in booking order, cancelled ones too, paged and streamed alike; stats count what is sold", () =>
+    Effect.gen(function*() {
+      const sales = yield* SalesRepo
+      const organizer = yield* aUser("ORGANIZER")
+      const [ann, bob, carl] = [yield* aUser(), yield* aUser(), yield* aUser()]
+      const event = yield* anEvent(organizer.id)
+      const first = yield* bookOne({ userId: ann.id, eventId: event.id, ticketsCount: 2 })
+      const second = yield* bookOne({ userId: bob.id, eventId: event.id, ticketsCount: 3 })
+      const third = yield* bookOne({ userId: ann.id, eventId: event.id, ticketsCount: 1 })
+      yield* applyOne(event.id, { _tag: "Cancel", userId: bob.id, bookingId: second.id })
+      yield* holdOne({ userId: carl.id, eventId: event.id, ticketsCount: 2 }, HOUR) // held, not sold
+      yield* bookOne({ userId: carl.id, eventId: (yield* anEvent(organizer.id)).id, ticketsCount: 1 }) // another event's
+
+      const page = yield* sales.attendees(event.id, { limit: 10, offset: 0 })
+      expect(page.total).toBe(3)
+      expect(page.items.map(({ createdAt: _, ...attendee }) => attendee)).toEqual([
+        { bookingId: first.id, customerEmail: ann.email, ticketsCount: 2, status: "CONFIRMED" },
+        { bookingId: second.id, customerEmail: bob.email, ticketsCount: 3, status: "CANCELLED" },
+        { bookingId: third.id, customerEmail: ann.email, ticketsCount: 1, status: "CONFIRMED" }
+      ])
+      for (const { createdAt } of page.items) expect(createdAt).toBeInstanceOf(Date)
+      expect(yield* sales.attendees(event.id, { limit: 1, offset: 1 })).toEqual({ total: 3, items: [page.items[1]] })
+      expect(yield* sales.attendees(event.id, { limit: 10, offset: 3 })).toEqual({ total: 3, items: [] })
+      expect(Chunk.toReadonlyArray(yield* Stream.runCollect(sales.allAttendees(event.id)))).toEqual(page.items)
+
+      const day = (attendee: { createdAt: Date }) => attendee.createdAt.toISOString().slice(0, 10)
+      const days = new Map<string, number>()
+      for (const a of [page.items[0]!, page.items[2]!]) days.set(day(a), (days.get(day(a)) ?? 0) + a.ticketsCount)
+      expect(yield* sales.stats(event.id)).toEqual(Option.some({
+        totalTickets: 10,
+        availableTickets: 5,
+        soldTickets: 3,
+        bookings: 2,
+        cancelledBookings: 1,
+        salesByDay: [...days].sort().map(([day, tickets]) => ({ day, tickets }))
+      }))
+    }))
+
+  it.effect("SalesRepo: an event without sales has none; no event, no stats", () =>
+    Effect.gen(function*() {
+      const sales = yield* SalesRepo
+      const event = yield* anEvent((yield* aUser("ORGANIZER")).id, { status: "DRAFT", totalTickets: 4 })
+      expect(yield* sales.attendees(event.id, { limit: 10, offset: 0 })).toEqual({ total: 0, items: [] })
+      expect(Chunk.size(yield* Stream.runCollect(sales.allAttendees(event.id)))).toBe(0)
+      expect(yield* sales.stats(event.id)).toEqual(Option.some({
+        totalTickets: 4,
+        availableTickets: 4,
+        soldTickets: 0,
+        bookings: 0,
+        cancelledBookings: 0,
+        salesByDay: []
+      }))
+      expect(yield* sales.stats(2_000_000_000 as EventId)).toEqual(Option.none())
+    }))
+
+  it.effect("HoldsRepo: a user's open holds, soonest to expire first; ended, expired, others' and cancelled events' holds left out", () =>
+    Effect.gen(function*() {
+      const events = yield* EventsRepo
+      const holds = yield* HoldsRepo
+      const organizer = yield* aUser("ORGANIZER")
+      const [ann, bob] = [yield* aUser(), yield* aUser()]
+      const [event, other, doomed] = [yield* anEvent(organizer.id), yield* anEvent(organizer.id), yield* anEvent(organizer.id)]
+      const mine = (eventId: EventId, ticketsCount: number, ttlMs: number) => holdOne({ userId: ann.id, eventId, ticketsCount }, ttlMs)
+
+      const later = yield* mine(event.id, 2, 2 * HOUR)
+      const sooner = yield* mine(other.id, 1, HOUR)
+      const lapsed = yield* mine(other.id, 1, 0)
+      const released = yield* mine(event.id, 1, HOUR)
+      yield* applyOne(event.id, { _tag: "Release", userId: ann.id, holdId: released.id })
+      const confirmed = yield* mine(event.id, 1, HOUR)
+      yield* applyOne(event.id, { _tag: "Confirm", userId: ann.id, holdId: confirmed.id })
+      yield* mine(doomed.id, 1, HOUR)
+      yield* events.cancel(doomed.id)
+      yield* holdOne({ userId: bob.id, eventId: event.id, ticketsCount: 1 }, HOUR)
+
+      const open = yield* holds.listOpenByUser(ann.id)
+      expect(open.map(({ createdAt: _, expiresAt: __, ...hold }) => hold)).toEqual([
+        { id: sooner.id, eventId: other.id, ticketsCount: 1, status: "HELD" },
+        { id: later.id, eventId: event.id, ticketsCount: 2, status: "HELD" }
+      ])
+      expect(open[0]!.createdAt).toBeInstanceOf(Date)
+      expect(open[0]!.expiresAt.getTime()).toBeLessThan(open[1]!.expiresAt.getTime())
+
+      const record = Option.getOrThrow(yield* holds.findById(later.id as HoldId))
+      expect(record).toEqual({
+        id: later.id,
+        userId: ann.id,
+        eventId: event.id,
+        ticketsCount: 2,
+        status: "HELD",
+        expiresAt: open[1]!.expiresAt,
+        event: Option.getOrThrow(yield* events.findById(event.id))
+      })
+      const statusOf = (id: number) => Effect.map(holds.findById(id as HoldId), Option.map((hold) => hold.status))
+      expect(yield* statusOf(released.id)).toEqual(Option.some("RELEASED"))
+      expect(yield* statusOf(confirmed.id)).toEqual(Option.some("CONFIRMED"))
+      yield* applyOne(other.id, { _tag: "Refresh" }) // expires what is due
+      expect(yield* statusOf(lapsed.id)).toEqual(Option.some("EXPIRED"))
+      expect(yield* holds.findById(2_000_000_000 as HoldId)).toEqual(Option.none())
+      expect(yield* holds.listOpenByUser(organizer.id)).toEqual([])
+    }))
+
+  it.effect("WaitlistRepo: a user's open entries with their place in line and offer; those who left and cancelled events left out", () =>
+    Effect.gen(function*() {
+      const events = yield* EventsRepo
+      const holds = yield* HoldsRepo
+      const waitlist = yield* WaitlistRepo
+      const organizer = yield* aUser("ORGANIZER")
+      const [ann, bob, carl, dave] = [yield* aUser(), yield* aUser(), yield* aUser(), yield* aUser()]
+      const event = yield* anEvent(organizer.id, { totalTickets: 2 })
+      const doomed = yield* anEvent(organizer.id, { totalTickets: 1 })
+      const sold = yield* bookOne({ userId: ann.id, eventId: event.id, ticketsCount: 2 })
+      yield* bookOne({ userId: ann.id, eventId: doomed.id, ticketsCount: 1 })
+      const join = (userId: UserId, eventId: EventId, ticketsCount: number) => applyOne(eventId, { _tag: "Join", userId, ticketsCount })
+      yield* join(carl.id, doomed.id, 1) // first in another event's line: not ahead of anyone in this one
+      yield* join(bob.id, event.id, 1)
+      yield* join(carl.id, event.id, 2)
+      yield* join(dave.id, event.id, 1)
+      yield* join(bob.id, doomed.id, 1)
+      yield* events.cancel(doomed.id)
+
+      const entriesOf = (userId: UserId) =>
+        Effect.map(waitlist.listOpenByUser(userId), (entries) => entries.map(({ id: _, ...entry }) => entry))
+      expect(yield* entriesOf(bob.id)).toEqual([{ eventId: event.id, ticketsCount: 1, status: "WAITING", position: 1, holdId: null }])
+      expect(yield* entriesOf(dave.id)).toEqual([{ eventId: event.id, ticketsCount: 1, status: "WAITING", position: 3, holdId: null }])
+      yield* applyOne(event.id, { _tag: "Leave", userId: carl.id })
+      expect(yield* entriesOf(carl.id)).toEqual([])
+      expect((yield* entriesOf(dave.id))[0]!.position).toBe(2)
+
+      // Tickets back on sale are offered down the line: each offer is a hold, until confirmed or let go.
+      yield* applyOne(event.id, { _tag: "Cancel", userId: ann.id, bookingId: sold.id })
+      const [offer] = yield* holds.listOpenByUser(bob.id)
+      expect(offer).toMatchObject({ eventId: event.id, ticketsCount: 1, status: "HELD" })
+      expect(yield* entriesOf(bob.id)).toEqual([{ eventId: event.id, ticketsCount: 1, status: "OFFERED", position: 1, holdId: offer!.id }])
+      expect((yield* entriesOf(dave.id))[0]).toMatchObject({ status: "OFFERED", position: 2 })
+      yield* applyOne(event.id, { _tag: "Confirm", userId: bob.id, holdId: offer!.id })
+      expect(yield* entriesOf(bob.id)).toEqual([])
+      expect((yield* entriesOf(dave.id))[0]).toMatchObject({ status: "OFFERED", position: 1 })
+      expect(yield* waitlist.listOpenByUser(ann.id)).toEqual([])
     }))
 }

@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Either, Exit, Fiber, Logger, Ref, Scope } from "effect"
-import type { Operation, Snapshot } from "../../src/Inventory/Operations.ts"
+import type { Operation } from "../../src/Inventory/Operation.ts"
 import { decide } from "../../src/Inventory/Operations.ts"
+import type { Snapshot } from "../../src/Inventory/Plan.ts"
 import * as GroupCommit from "../../src/Platform/GroupCommit.ts"
 
 const NOW = new Date("2030-01-01T00:00:00Z")

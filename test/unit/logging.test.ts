@@ -15,6 +15,7 @@ const linesOf = <E>(env: string, effect: Effect.Effect<void, E>) =>
     yield* effect.pipe(
       Effect.provide(LoggingLive),
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["NODE_ENV", env]]))),
+      // Lines are written by a Node timer (Logging.ts's FLUSH_MS), not by the effect's clock.
       Effect.zipRight(Effect.sleep("100 millis")),
       Effect.ensuring(Effect.sync(() => spy.mockRestore()))
     )

@@ -1,8 +1,14 @@
-/** The repositories' contract (test/support/repositories.ts) on the in-memory layers the fast tiers use. */
+/** The repositories' and stores' contracts (test/support/) on the in-memory layers the fast tiers use. */
 import { describe, layer } from "@effect/vitest"
 import { PersistenceMemory } from "../../src/Persistence.ts"
+import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
+import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
 
 describe("repositories in memory", () => {
-  layer(PersistenceMemory, { excludeTestServices: true })((it) => repositoryContract(it))
+  layer(PersistenceMemory, { excludeTestServices: true })((it) => {
+    repositoryContract(it)
+    idempotencyStoreContract(it)
+    rateLimitStoreContract(it)
+  })
 })

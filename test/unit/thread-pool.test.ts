@@ -56,6 +56,7 @@ describe("ThreadPool", () => {
         size: 2
       })
       const started = () => existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").length : 0
+      // A thread would start on its own, outside any clock of the test: a real pause gives it the chance.
       yield* Effect.sleep("200 millis")
       expect(started()).toBe(0)
       const first = yield* run(1)

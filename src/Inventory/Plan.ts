@@ -1,0 +1,186 @@
+/**
+ * What a batch of operations on one event is decided on (the event's rows as the batch found them,
+ * under its row lock) and what it decides (a plan: each operation's outcome, the rows to write, the
+ * jobs to announce). The repositories build the first and write the second; `decide`
+ * (Operations.ts) turns one into the other. Kept apart from `decide` so that the ledger, the
+ * operations and the repositories share these types without importing one another.
+ */
+import { Either } from "effect"
+import type {
+  AlreadyOnWaitlist,
+  BookingAlreadyCancelled,
+  BookingNotFound,
+  CustomerLimitReached,
+  EventAlreadyStarted,
+  EventNotFound,
+  HoldAlreadyConfirmed,
+  HoldExpired,
+  HoldNotFound,
+  NotEnoughTickets,
+  NotOnWaitlist,
+  SalesClosed,
+  TicketsAvailable,
+  Unauthorized,
+  ValidationError
+} from "../Domain/Errors.ts"
+import type { BookingRow, EntryRow, HoldRow } from "../Domain/TicketRows.ts"
+
+// ---- What a batch is decided on ------------------------------------------------------------
+
+export interface EventState {
+  readonly availableTickets: number
+  readonly date: Date
+  readonly cancelled: boolean
+  /** A draft is seen by its organizer only: for everyone else there is no such event. */
+  readonly draft: boolean
+  readonly salesStart: Date | null
+  readonly salesEnd: Date | null
+}
+
+/** The event's state as the batch found it, under its row lock. */
+export interface Snapshot {
+  /** The transaction's time: one instant for the whole batch. */
+  readonly now: Date
+  /** `undefined`: no such event. */
+  readonly event: EventState | undefined
+  /** At least the bookings of this event that the batch names, and those made under its operations' keys (`makingKey`). */
+  readonly bookings: ReadonlyArray<BookingRow>
+  /**
+   * At least the holds the batch names, those placed under its operations' keys, every open one
+   * that is due, and (with the line) every open offer.
+   */
+  readonly holds: ReadonlyArray<HoldRow>
+  /** The open entries (WAITING, OFFERED) in line order; loaded unless every operation only takes tickets and no hold is due. */
+  readonly line: ReadonlyArray<EntryRow> | undefined
+  /**
+   * For every customer named by a Book, Hold or Join: their tickets for this event, counting
+   * confirmed bookings, open holds and waiting entries.
+   */
+  readonly customerTickets: ReadonlyMap<number, number>
+  /** Which of those customers' accounts still exist (a token can outlive a database reset). */
+  readonly accounts: ReadonlySet<number>
+}
+
+export interface Rules {
+  readonly holdTtlMs: number
+  readonly maxTicketsPerCustomer: number
+}
+
+// ---- What a batch decides ------------------------------------------------------------------
+
+/** One operation's result, with the rows as they stood right after it. */
+export type Decision =
+  | { readonly _tag: "Booking"; readonly booking: BookingRow; readonly availableAfter: number }
+  | { readonly _tag: "Hold"; readonly hold: HoldRow }
+  | { readonly _tag: "Entry"; readonly entry: EntryRow; readonly position: number }
+  | { readonly _tag: "Expiry"; readonly result: "expired" | "ended" | "not-due" }
+  | { readonly _tag: "Done" }
+
+export type Refusal =
+  | EventNotFound
+  | EventAlreadyStarted
+  | SalesClosed
+  | NotEnoughTickets
+  | CustomerLimitReached
+  | Unauthorized
+  | BookingNotFound
+  | BookingAlreadyCancelled
+  | ValidationError
+  | HoldNotFound
+  | HoldExpired
+  | HoldAlreadyConfirmed
+  | TicketsAvailable
+  | AlreadyOnWaitlist
+  | NotOnWaitlist
+
+/**
+ * What the outside world must hear of, as outbox jobs (ids may be provisional). `cause`: the index
+ * of the operation that led to it; none for what the batch did before its first operation (expiring
+ * due holds and offering their tickets).
+ */
+export type Notice = NoticeOf & { readonly cause: number | undefined }
+export type NoticeOf =
+  | { readonly _tag: "BookingConfirmed"; readonly booking: BookingRow }
+  | { readonly _tag: "BookingCancelled"; readonly booking: BookingRow; readonly ticketsCancelled: number }
+  | { readonly _tag: "HoldPlaced"; readonly hold: HoldRow }
+
+/** New rows in creation order (ids -1, -2, ...) and the final state of changed existing rows. */
+export interface TableChanges<Row> {
+  readonly inserts: ReadonlyArray<Row>
+  readonly updates: ReadonlyArray<Row>
+}
+
+export interface Plan {
+  readonly outcomes: ReadonlyArray<Either.Either<Decision, Refusal>>
+  readonly availableTickets: number
+  readonly bookings: TableChanges<BookingRow>
+  readonly holds: TableChanges<HoldRow>
+  readonly entries: TableChanges<EntryRow>
+  readonly notices: ReadonlyArray<Notice>
+  /** Whether anything is to be written. */
+  readonly changed: boolean
+  /** Whether the event's tickets left differ from before the batch (what the public listing shows). */
+  readonly availabilityChanged: boolean
+}
+
+// ---- Real ids ------------------------------------------------------------------------------
+
+/** The real ids of a plan's new rows, per table, in creation order. */
+export interface NewIds {
+  readonly bookings: ReadonlyArray<number>
+  readonly holds: ReadonlyArray<number>
+  readonly entries: ReadonlyArray<number>
+}
+
+/**
+ * Rows, decisions and notices of `plan` with the provisional ids replaced by `ids`; a provisional
+ * id beyond its table stays provisional (booking ids are drawn before the write, the others by it).
+ */
+export const withRealIds = (plan: Plan, ids: NewIds): Plan => {
+  const real = (table: ReadonlyArray<number>, id: number) => id > 0 ? id : table[-id - 1] ?? id
+  const booking = (row: BookingRow): BookingRow => ({
+    ...row,
+    id: real(ids.bookings, row.id),
+    holdId: row.holdId === null ? null : real(ids.holds, row.holdId)
+  })
+  const hold = (row: HoldRow): HoldRow => ({
+    ...row,
+    id: real(ids.holds, row.id),
+    entryId: row.entryId === null ? null : real(ids.entries, row.entryId)
+  })
+  const entry = (row: EntryRow): EntryRow => ({ ...row, id: real(ids.entries, row.id) })
+  const tableOf = <Row>(changes: TableChanges<Row>, f: (row: Row) => Row): TableChanges<Row> => ({
+    inserts: changes.inserts.map(f),
+    updates: changes.updates.map(f)
+  })
+  return {
+    availableTickets: plan.availableTickets,
+    availabilityChanged: plan.availabilityChanged,
+    changed: plan.changed,
+    bookings: tableOf(plan.bookings, booking),
+    holds: tableOf(plan.holds, hold),
+    entries: tableOf(plan.entries, entry),
+    outcomes: plan.outcomes.map(Either.map((decision): Decision => {
+      switch (decision._tag) {
+        case "Booking":
+          return { ...decision, booking: booking(decision.booking) }
+        case "Hold":
+          return { ...decision, hold: hold(decision.hold) }
+        case "Entry":
+          return { ...decision, entry: entry(decision.entry) }
+        default:
+          return decision
+      }
+    })),
+    notices: plan.notices.map((notice): Notice => {
+      switch (notice._tag) {
+        case "HoldPlaced":
+          return { ...notice, hold: hold(notice.hold) }
+        default:
+          return { ...notice, booking: booking(notice.booking) }
+      }
+    })
+  }
+}
+/** A plan whose rows all have their real ids. */
+export type SettledPlan = Plan
