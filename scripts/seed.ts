@@ -5,6 +5,7 @@
  */
 import { Console, Effect, Layer } from "effect"
 import { DEMO_PASSWORD, logins, Seed } from "../src/Demo/Seed.ts"
+import { JobCatalogueLive } from "../src/Jobs.ts"
 import { AppConfig, bcryptCost } from "../src/Platform/Config.ts"
 import { databaseDescription, DatabaseLive } from "../src/Storage/Database.ts"
 import { flags, refuseInProduction, runCli } from "./cli.ts"
@@ -20,7 +21,7 @@ runCli(Effect.gen(function*() {
   const database = yield* databaseDescription
   yield* Console.log(`Seeding ${database}`)
   const report = yield* Effect.flatMap(Seed, (seed) => seed.run).pipe(
-    Effect.provide(Seed.layer.pipe(Layer.provide(DatabaseLive), Layer.provide(ToolConfig)))
+    Effect.provide(Seed.layer.pipe(Layer.provide(DatabaseLive), Layer.provide(JobCatalogueLive), Layer.provide(ToolConfig)))
   )
   const tally = ({ created, total }: { created: number; total: number }) => `${total} (${created} new)`
   yield* Console.log(`  accounts ${tally(report.accounts)}, events ${tally(report.events)}, bookings ${tally(report.bookings)}`)

@@ -6,6 +6,7 @@
 import { Effect, Layer } from "effect"
 import { InventoryJobs } from "./Inventory/InventoryJobs.ts"
 import { HoldSweepLive } from "./Inventory/Sweep.ts"
+import type { Job } from "./Jobs.ts"
 import { JobProcessor } from "./Jobs/JobProcessor.ts"
 import { WorkersLive } from "./Jobs/Workers.ts"
 import { Deliveries } from "./Notifications/Deliveries.ts"
@@ -21,15 +22,19 @@ export const JobProcessorLive = Layer.effect(
   JobProcessor,
   Effect.map(
     Effect.all([NotificationJobs, InventoryJobs]),
-    ([notifications, inventory]) => JobProcessor.fromHandlers({ ...notifications, ...inventory })
+    ([notifications, inventory]) => JobProcessor.fromHandlers<Job>({ ...notifications, ...inventory })
   )
 ).pipe(
   traced(JobProcessor, {
-    process: (jobId, job) => ({
-      "job.id": jobId,
-      "job.name": job._tag,
-      ...("eventId" in job ? { "event.id": job.eventId } : { "job.bookings": job.bookings.length })
-    })
+    // The workers hand the processor only the catalogue's jobs (src/Jobs.ts).
+    process: (jobId, anyJob) => {
+      const job = anyJob as Job
+      return {
+        "job.id": jobId,
+        "job.name": job._tag,
+        ...("eventId" in job ? { "event.id": job.eventId } : { "job.bookings": job.bookings.length })
+      }
+    }
   }),
   Layer.provide(Layer.mergeAll(NotificationJobs.layer, InventoryJobs.layer))
 )

@@ -11,6 +11,7 @@
 import { Layer } from "effect"
 import { CatalogueChanges } from "./Inventory/CatalogueChanges.ts"
 import { Inventory } from "./Inventory/Inventory.ts"
+import { JobCatalogueLive } from "./Jobs.ts"
 import { JobsLive } from "./Jobs/Jobs.ts"
 import { PersistenceSql } from "./Persistence.ts"
 import { AppConfig } from "./Platform/Config.ts"
@@ -25,6 +26,7 @@ export const BaseLive = Inventory.layer.pipe(
   boundedShutdown("the booking engine"),
   Layer.provideMerge(CatalogueChanges.layer),
   Layer.provideMerge(JobsLive.pipe(boundedShutdown("the outbox relay and job queues"))),
+  Layer.provideMerge(JobCatalogueLive),
   Layer.provideMerge(PersistenceSql),
   Layer.provideMerge(DatabaseLive.pipe(boundedShutdown("the database"))),
   // Under everything but the settings and the logger: every fiber gets the tracer (or none).

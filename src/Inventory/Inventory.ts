@@ -32,7 +32,6 @@ import type { Hold } from "../Domain/Hold.ts"
 import type { BookingId, EventId, HoldId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
 import type { BookingRow } from "../Domain/TicketRows.ts"
 import type { WaitlistEntry } from "../Domain/WaitlistEntry.ts"
-import type { BookingsConfirmed, Job } from "../Jobs/Job.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import { AppConfig } from "../Platform/Config.ts"
 import * as GroupCommit from "../Platform/GroupCommit.ts"
@@ -40,6 +39,7 @@ import { CommitOutcomeUnknown, Transactions } from "../Storage/Transactions.ts"
 import { recordBookingBatch, recordTicketChanges } from "../Telemetry/Metrics.ts"
 import * as Tracing from "../Telemetry/Tracing.ts"
 import { CatalogueChanges } from "./CatalogueChanges.ts"
+import type { BookingsConfirmed, InventoryJob } from "./InventoryJobTypes.ts"
 import { InventoryRepo } from "./InventoryRepo.ts"
 import type { Operation, OperationTag } from "./Operation.ts"
 import type { Decision, Notice, Refusal, Rules, SettledPlan } from "./Plan.ts"
@@ -122,7 +122,7 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
             rules
           )
           // Every booking the transaction made is confirmed by one job, linked to the first one's request.
-          const reported: Array<readonly [Job, Tracer.AnySpan | undefined]> = []
+          const reported: Array<readonly [InventoryJob, Tracer.AnySpan | undefined]> = []
           const confirmed: Array<BookingsConfirmed["bookings"][number]> = []
           let confirmedSpan: Tracer.AnySpan | undefined
           applied.forEach(({ plan }, i) => {
@@ -291,7 +291,7 @@ const resultOf = (eventId: EventId, event: Event | undefined, decision: Decision
 }
 
 /** The outbox jobs a notice becomes (confirmations are gathered per transaction, in `apply`). */
-const jobsOf = (eventId: EventId, notice: Exclude<Notice, { readonly _tag: "BookingConfirmed" }>): ReadonlyArray<Job> => {
+const jobsOf = (eventId: EventId, notice: Exclude<Notice, { readonly _tag: "BookingConfirmed" }>): ReadonlyArray<InventoryJob> => {
   switch (notice._tag) {
     case "BookingCancelled": {
       const { id, status, ticketsCount, userId } = notice.booking
@@ -307,7 +307,7 @@ const jobsOf = (eventId: EventId, notice: Exclude<Notice, { readonly _tag: "Book
     case "HoldPlaced": {
       const { entryId, expiresAt, ticketsCount, userId } = notice.hold
       const holdId = notice.hold.id as HoldId
-      const expiry: Job = { _tag: "HoldExpiry", holdId, eventId, expiresAt }
+      const expiry: InventoryJob = { _tag: "HoldExpiry", holdId, eventId, expiresAt }
       return entryId === null
         ? [expiry]
         : [expiry, { _tag: "WaitlistOffer", holdId, userId: userId as UserId, eventId, ticketsCount, expiresAt }]

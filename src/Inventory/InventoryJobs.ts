@@ -1,10 +1,10 @@
 /** The Inventory feature's part of the job contract (Jobs/JobProcessor.ts): hold expiries. */
 import { Context, Effect, Layer } from "effect"
-import type { HoldExpiry } from "../Jobs/Job.ts"
 import { type JobHandlers, JobNotReady } from "../Jobs/JobProcessor.ts"
 import { Inventory } from "./Inventory.ts"
+import type { HoldExpiry } from "./InventoryJobTypes.ts"
 
-export class InventoryJobs extends Context.Tag("InventoryJobs")<InventoryJobs, JobHandlers<HoldExpiry["_tag"]>>() {
+export class InventoryJobs extends Context.Tag("InventoryJobs")<InventoryJobs, JobHandlers<HoldExpiry>>() {
   static readonly layer = Layer.effect(
     InventoryJobs,
     Effect.map(Inventory, (inventory) => ({

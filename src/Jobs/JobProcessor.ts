@@ -5,7 +5,7 @@
  * handlers together into the one `JobProcessor`, so the machinery knows no feature.
  */
 import { Context, type Effect, Schema } from "effect"
-import type { Job, JobName } from "./Job.ts"
+import type { AnyJob } from "./JobCatalogue.ts"
 
 /** A job that no retry can help (its booking or user is gone, its payload is malformed): it fails at once. */
 export class JobCannotRun extends Schema.TaggedError<JobCannotRun>()("JobCannotRun", { message: Schema.String }) {}
@@ -20,15 +20,20 @@ export interface JobFailure {
 }
 
 /** Performs `job`; `jobId` (stable across retries) keys what it delivers. */
-export type JobHandler<J extends Job = Job> = (jobId: string, job: J) => Effect.Effect<void, JobFailure>
+export type JobHandler<J extends AnyJob = AnyJob> = (jobId: string, job: J) => Effect.Effect<void, JobFailure>
 
-/** What a feature implements: one handler for each job type it owns. */
-export type JobHandlers<Name extends JobName> = { readonly [K in Name]: JobHandler<Extract<Job, { readonly _tag: K }>> }
+/** What a feature implements: one handler for each of its job types (`Jobs`, a union of them). */
+export type JobHandlers<Jobs extends AnyJob> = { readonly [K in Jobs["_tag"]]: JobHandler<Extract<Jobs, { readonly _tag: K }>> }
 
 export class JobProcessor extends Context.Tag("JobProcessor")<JobProcessor, {
   readonly process: JobHandler
 }>() {
-  /** The processor of handlers covering every job type (the type says so: a job nobody handles does not compile). */
-  static readonly fromHandlers = (handlers: JobHandlers<JobName>) =>
-    JobProcessor.of({ process: (jobId, job) => (handlers[job._tag] as JobHandler)(jobId, job) })
+  /**
+   * The processor of handlers covering every job of `Jobs` (the application's: the type says so, a
+   * job nobody handles does not compile). The workers hand it only jobs the catalogue decoded.
+   */
+  static readonly fromHandlers = <Jobs extends AnyJob>(handlers: JobHandlers<Jobs>) =>
+    JobProcessor.of({
+      process: (jobId, job) => (handlers[job._tag as Jobs["_tag"]] as unknown as JobHandler)(jobId, job)
+    })
 }

@@ -3,7 +3,7 @@
  * caller's transaction (delivered later by the relay and the workers); in tests, a list in memory.
  */
 import { Context, Effect, Layer, Ref, type Tracer } from "effect"
-import type { Job } from "./Job.ts"
+import type { AnyJob } from "./JobCatalogue.ts"
 import { Outbox } from "./Outbox.ts"
 
 export class JobQueue extends Context.Tag("JobQueue")<JobQueue, {
@@ -11,9 +11,9 @@ export class JobQueue extends Context.Tag("JobQueue")<JobQueue, {
    * Called inside the transaction of the change the jobs report: they commit with it, or not at all.
    * With tracing on, each job's span will link to the caller's current span.
    */
-  readonly enqueue: (...jobs: ReadonlyArray<Job>) => Effect.Effect<void>
+  readonly enqueue: (...jobs: ReadonlyArray<AnyJob>) => Effect.Effect<void>
   /** The same for jobs that report different requests (a booking batch): job i links to `spans[i]`. */
-  readonly enqueueEach: (jobs: ReadonlyArray<Job>, spans: ReadonlyArray<Tracer.AnySpan | undefined>) => Effect.Effect<void>
+  readonly enqueueEach: (jobs: ReadonlyArray<AnyJob>, spans: ReadonlyArray<Tracer.AnySpan | undefined>) => Effect.Effect<void>
 }>() {
   static readonly layer = Layer.effect(
     JobQueue,
@@ -25,7 +25,7 @@ export class JobQueue extends Context.Tag("JobQueue")<JobQueue, {
 
   /** Records jobs in memory; tests read them through `EnqueuedJobs`. */
   static readonly layerMemory = Layer.effectContext(
-    Effect.map(Ref.make<ReadonlyArray<Job>>([]), (jobs) =>
+    Effect.map(Ref.make<ReadonlyArray<AnyJob>>([]), (jobs) =>
       Context.make(JobQueue, {
         enqueue: (...added) => Ref.update(jobs, (all) => [...all, ...added]),
         enqueueEach: (added) => Ref.update(jobs, (all) => [...all, ...added])
@@ -35,4 +35,4 @@ export class JobQueue extends Context.Tag("JobQueue")<JobQueue, {
   )
 }
 
-export class EnqueuedJobs extends Context.Tag("EnqueuedJobs")<EnqueuedJobs, Ref.Ref<ReadonlyArray<Job>>>() {}
+export class EnqueuedJobs extends Context.Tag("EnqueuedJobs")<EnqueuedJobs, Ref.Ref<ReadonlyArray<AnyJob>>>() {}

@@ -9,7 +9,7 @@ import { QueueBackend } from "./QueueBackend.ts"
 import { QueueHealth } from "./QueueHealth.ts"
 import { RelayLive } from "./Relay.ts"
 
-/** The outbox and the queues, with the relay between them. Needs the database and AppConfig. */
+/** The outbox and the queues, with the relay between them. Needs the database, AppConfig and the JobCatalogue. */
 export const JobsLive = Layer.mergeAll(JobQueue.layer, QueueHealth.layer, RelayLive).pipe(
   Layer.provideMerge(Layer.mergeAll(Outbox.layer, QueueBackend.layer))
 )

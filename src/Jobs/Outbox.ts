@@ -9,7 +9,7 @@ import { Context, type Duration, Effect, Layer, type ParseResult, Queue, Schema,
 import pg from "pg"
 import { atCommit } from "../Storage/Transactions.ts"
 import { currentSpan, traced, traceparentOf } from "../Telemetry/Tracing.ts"
-import { Job, type JobName, type QueueName, QueueNames, queueOf, runAtOf } from "./Job.ts"
+import { type AnyJob, JobCatalogue, type QueueName, QueueNames } from "./JobCatalogue.ts"
 
 export interface OutboxEntry {
   /** The row's position in the outbox (it restarts with a new database: never an identity elsewhere). */
@@ -17,7 +17,7 @@ export interface OutboxEntry {
   /** A UUID the database gives each row (rows from before migration 0003: their id), the same on every re-publish. */
   readonly jobId: string
   readonly queue: QueueName
-  readonly name: JobName
+  readonly name: string
   readonly payload: unknown
   /** How long BullMQ must keep the job before running it (0: at once), by the database's clock. */
   readonly delayMs: number
@@ -34,42 +34,34 @@ export interface Backlog {
   readonly oldestPendingSeconds: number | null
 }
 
-const encodeJob = Schema.encodeSync(Job)
-
 /**
  * What a row's payload holds, and a BullMQ job's data: the job as its schema encodes it, and the
- * `traceparent` of the span it reports when tracing is on (the Job schema ignores that field).
+ * `traceparent` of the span it reports when tracing is on (the job's schema ignores that field).
  */
-const payloadOf = (job: Job, span: Tracer.AnySpan | undefined) => {
-  const encoded = encodeJob(job)
-  return span === undefined ? encoded : { ...encoded, traceparent: traceparentOf(span) }
-}
+const payloadOf = (encoded: unknown, span: Tracer.AnySpan | undefined) =>
+  span === undefined ? encoded : { ...(encoded as object), traceparent: traceparentOf(span) }
 
 /** A row as the relay publishes it, from INSERT or UPDATE ... RETURNING. */
 const ENTRY_COLUMNS = `id, job_id AS "jobId", queue, name, payload,
   GREATEST(0, COALESCE(ceil(extract(epoch FROM run_at - now()) * 1000), 0))::float8 AS "delayMs"`
 
-const JobNames: Schema.Schema<JobName> = Schema.Literal(
-  "BookingsConfirmed",
-  "BookingConfirmed",
-  "BookingCancelled",
-  "WaitlistOffer",
-  "HoldExpiry",
-  "EventUpdated",
-  "EventCancelled"
-)
-
-/** Rows of ENTRY_COLUMNS (`id` is a bigint: text), decoded where they leave the outbox for the relay. */
-const decodeEntries: (rows: unknown) => Effect.Effect<ReadonlyArray<OutboxEntry>, ParseResult.ParseError> = Schema.decodeUnknown(
-  Schema.Array(Schema.Struct({
-    id: Schema.String,
-    jobId: Schema.String,
-    queue: Schema.Literal(...QueueNames),
-    name: JobNames,
-    payload: Schema.Unknown,
-    delayMs: Schema.Number
-  }))
-)
+/**
+ * Rows of ENTRY_COLUMNS (`id` is a bigint: text), decoded where they leave the outbox for the
+ * relay: a name must be one of the catalogue's jobs.
+ */
+const entriesDecoder = (
+  names: ReadonlyArray<string>
+): (rows: unknown) => Effect.Effect<ReadonlyArray<OutboxEntry>, ParseResult.ParseError> =>
+  Schema.decodeUnknown(
+    Schema.Array(Schema.Struct({
+      id: Schema.String,
+      jobId: Schema.String,
+      queue: Schema.Literal(...QueueNames),
+      name: Schema.Literal(...names),
+      payload: Schema.Unknown,
+      delayMs: Schema.Number
+    }))
+  )
 
 /** RETURNING gives no order: the relay publishes in the outbox's. */
 const inOutboxOrder = (entries: ReadonlyArray<OutboxEntry>) => [...entries].sort((a, b) => Number(a.id) - Number(b.id))
@@ -80,7 +72,7 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
    * COMMIT, and handed to `committed` once it committed. Job i carries the trace context of
    * `spans[i]` (default: the current span, if tracing is on).
    */
-  readonly append: (jobs: ReadonlyArray<Job>, spans?: ReadonlyArray<Tracer.AnySpan | undefined>) => Effect.Effect<void>
+  readonly append: (jobs: ReadonlyArray<AnyJob>, spans?: ReadonlyArray<Tracer.AnySpan | undefined>) => Effect.Effect<void>
   /**
    * Waits for rows this process committed, then `gather` longer for more, and takes all of them
    * (in outbox order) for the relay.
@@ -106,6 +98,8 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
     Outbox,
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
+      const catalogue = yield* JobCatalogue
+      const decodeEntries = entriesDecoder(catalogue.names)
       // Batches of rows committed here (as the driver gave them), until the relay takes them.
       const committed = yield* Queue.unbounded<ReadonlyArray<unknown>>()
       const backlog = SqlSchema.single({
@@ -122,10 +116,10 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
           Effect.flatMap(spans === undefined ? currentSpan : Effect.succeed(undefined), (current) => {
             const rows = jobs.map((job, i) => ({
               n: i,
-              queue: queueOf(job),
+              queue: catalogue.queueOf(job),
               name: job._tag,
-              payload: payloadOf(job, spans === undefined ? current : spans[i]),
-              run_at: runAtOf(job)
+              payload: payloadOf(catalogue.encode(job), spans === undefined ? current : spans[i]),
+              run_at: catalogue.runAtOf(job)
             }))
             // Sent with the COMMIT: its values inline (a JSON literal, escaped by the driver).
             return atCommit(sql, {

@@ -20,7 +20,7 @@ import { Redis } from "ioredis"
 import type { EventEmitter } from "node:events"
 import { AppConfig, type JobSettings } from "../Platform/Config.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import { type QueueName, QueueNames } from "./Job.ts"
+import { type QueueName, QueueNames } from "./JobCatalogue.ts"
 import { jobIdOf, type OutboxEntry } from "./Outbox.ts"
 
 /** The backend did not answer in time or refused; nothing was lost, the caller tries again later. */

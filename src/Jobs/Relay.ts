@@ -3,7 +3,7 @@
  *
  * Rows this process committed are handed over by the outbox as their transaction commits, and
  * published within `GATHER`: no LISTEN round and no polling, and the confirmations of the commits
- * gathered meanwhile go as one job (`mergeConfirmations`): a lone customer booking back to back
+ * gathered meanwhile go as one job (the catalogue's merges, `JobMerge`): a lone customer booking back to back
  * would otherwise pay the queue's and the worker's per-job cost (a handful of Redis round trips,
  * the job's own statements) for every booking. They are marked published in bulk. A sweep
  * publishes what was left pending (a crash between commit and publish, a queue that was down,
@@ -14,7 +14,7 @@
  */
 import { type Cause, Effect, Layer, Ref, Schedule } from "effect"
 import { AppConfig } from "../Platform/Config.ts"
-import { mergeConfirmations, MERGED_BOOKINGS_MAX } from "./Job.ts"
+import { JobCatalogue, type JobMerge } from "./JobCatalogue.ts"
 import { Outbox, type OutboxEntry } from "./Outbox.ts"
 import { QueueBackend } from "./QueueBackend.ts"
 
@@ -31,12 +31,22 @@ const MARK_EVERY = "100 millis"
 const GATHER = "50 millis"
 
 /**
- * The jobs to publish for the entries gathered: BookingsConfirmed rows merged (up to
- * MERGED_BOOKINGS_MAX bookings a job) under the first row's job id and their count, which no other
- * publish gives; every other row as itself.
+ * The jobs to publish for the entries gathered: the rows of each type that merges (`merges`, by
+ * name) merged, up to its `max` a job, under the first row's job id and their count, which no
+ * other publish gives; every other row as itself.
  */
-export const jobsOf = (entries: ReadonlyArray<OutboxEntry>): ReadonlyArray<OutboxEntry> => {
-  const confirmations = entries.filter((entry) => entry.name === "BookingsConfirmed")
+export const jobsOf = (
+  entries: ReadonlyArray<OutboxEntry>,
+  merges: ReadonlyMap<string, JobMerge>
+): ReadonlyArray<OutboxEntry> => {
+  let merged: ReadonlyArray<OutboxEntry> = entries
+  for (const [name, merge] of merges) merged = mergedOf(merged, name, merge)
+  return merged
+}
+
+/** `entries` with those named `name` merged by `merge` (first), the others after them in their order. */
+const mergedOf = (entries: ReadonlyArray<OutboxEntry>, name: string, merge: JobMerge): ReadonlyArray<OutboxEntry> => {
+  const confirmations = entries.filter((entry) => entry.name === name)
   if (confirmations.length < 2) return entries
   const merged: Array<OutboxEntry> = []
   let group: Array<OutboxEntry> = []
@@ -48,20 +58,20 @@ export const jobsOf = (entries: ReadonlyArray<OutboxEntry>): ReadonlyArray<Outbo
       group.length === 1 ? first! : {
         ...first!,
         jobId: `${first!.jobId}-${group.length}`,
-        payload: mergeConfirmations(group.map((entry) => entry.payload))
+        payload: merge.combine(group.map((entry) => entry.payload))
       }
     )
     group = []
     bookings = 0
   }
   for (const entry of confirmations) {
-    const size = (entry.payload as { readonly bookings: ReadonlyArray<unknown> }).bookings.length
-    if (bookings + size > MERGED_BOOKINGS_MAX) close()
+    const size = merge.size(entry.payload)
+    if (bookings + size > merge.max) close()
     group.push(entry)
     bookings += size
   }
   close()
-  return [...merged, ...entries.filter((entry) => entry.name !== "BookingsConfirmed")]
+  return [...merged, ...entries.filter((entry) => entry.name !== name)]
 }
 
 export const RelayLive = Layer.scopedDiscard(
@@ -69,6 +79,7 @@ export const RelayLive = Layer.scopedDiscard(
     const { jobs } = yield* AppConfig
     const outbox = yield* Outbox
     const backend = yield* QueueBackend
+    const { merges } = yield* JobCatalogue
     const poll = `${jobs.pollIntervalMs} millis` as const
 
     // Log when publishing starts failing and when it recovers, not on every attempt in between.
@@ -84,7 +95,7 @@ export const RelayLive = Layer.scopedDiscard(
     const published = yield* Ref.make<ReadonlyArray<string>>([])
     const direct = outbox.committed(GATHER).pipe(
       Effect.flatMap((entries) =>
-        backend.publish(jobsOf(entries)).pipe(
+        backend.publish(jobsOf(entries, merges)).pipe(
           Effect.zipRight(Ref.update(published, (ids) => [...ids, ...entries.map((entry) => entry.id)])),
           Effect.zipRight(recovered),
           // Left pending: the sweep publishes them once the queue answers again.

@@ -1,20 +1,19 @@
 /**
  * The BullMQ workers of `email-queue`, `notification-queue` and `holds-queue`, as one scoped layer: each job is
- * decoded with the Job schema and handed to the JobProcessor; closing the layer closes the workers.
+ * decoded by the JobCatalogue and handed to the JobProcessor; closing the layer closes the workers.
  */
 import { type Job as BullJob, UnrecoverableError } from "bullmq"
-import { Cause, Effect, Exit, Layer, Option, ParseResult, Runtime, Schema } from "effect"
+import { Cause, Effect, Exit, Layer, Option, ParseResult, Runtime } from "effect"
 import { linkTo, withSpan } from "../Telemetry/Tracing.ts"
-import { Job } from "./Job.ts"
+import { JobCatalogue } from "./JobCatalogue.ts"
 import { JobCannotRun, JobProcessor } from "./JobProcessor.ts"
 import { QueueBackend } from "./QueueBackend.ts"
-
-const decodeJob = Schema.decodeUnknown(Job)
 
 export const WorkersLive = Layer.scopedDiscard(
   Effect.gen(function*() {
     const backend = yield* QueueBackend
     const processor = yield* JobProcessor
+    const { decode: decodeJob } = yield* JobCatalogue
     const run = Runtime.runPromiseExit(yield* Effect.runtime<never>())
 
     const perform = (bullJob: BullJob) =>

@@ -4,7 +4,8 @@
  */
 import type { Attendee } from "../Bookings/BookingsRepo.ts"
 import type { Booking } from "../Domain/Booking.ts"
-import type { BookingCancelled, EventCancelled, EventSnapshot, EventUpdated, FieldChange, WaitlistOffer } from "../Jobs/Job.ts"
+import type { EventCancelled, EventSnapshot, EventUpdated, FieldChange } from "../Events/EventJobTypes.ts"
+import type { BookingCancelled, WaitlistOffer } from "../Inventory/InventoryJobTypes.ts"
 import type { Mail } from "./Mailer.ts"
 
 const WHEN = new Intl.DateTimeFormat("en-GB", { dateStyle: "full", timeStyle: "short", timeZone: "UTC" })

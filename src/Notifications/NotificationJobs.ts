@@ -6,16 +6,9 @@
 import { Context, Effect, Either, Layer, Option } from "effect"
 import { UsersRepo } from "../Accounts/UsersRepo.ts"
 import { type Attendee, BookingsRepo } from "../Bookings/BookingsRepo.ts"
+import type { EventCancelled, EventUpdated } from "../Events/EventJobTypes.ts"
 import { HoldsRepo } from "../Holds/HoldsRepo.ts"
-import type {
-  BookingCancelled,
-  BookingConfirmed,
-  BookingsConfirmed,
-  EventCancelled,
-  EventUpdated,
-  Job,
-  WaitlistOffer
-} from "../Jobs/Job.ts"
+import type { BookingCancelled, BookingConfirmed, BookingsConfirmed, WaitlistOffer } from "../Inventory/InventoryJobTypes.ts"
 import { JobCannotRun, type JobHandlers } from "../Jobs/JobProcessor.ts"
 import { recordEmail } from "../Telemetry/Metrics.ts"
 import { Deliveries, type OnceEachOptions, type Send } from "./Deliveries.ts"
@@ -29,7 +22,7 @@ const SENDS_IN_FLIGHT = 5
 /** The job types that end in an email. */
 export type NotificationJob = BookingsConfirmed | BookingConfirmed | BookingCancelled | WaitlistOffer | EventUpdated | EventCancelled
 
-export class NotificationJobs extends Context.Tag("NotificationJobs")<NotificationJobs, JobHandlers<NotificationJob["_tag"]>>() {
+export class NotificationJobs extends Context.Tag("NotificationJobs")<NotificationJobs, JobHandlers<NotificationJob>>() {
   static readonly layer = Layer.effect(
     NotificationJobs,
     Effect.gen(function*() {
@@ -40,7 +33,7 @@ export class NotificationJobs extends Context.Tag("NotificationJobs")<Notificati
       const mailer = yield* Mailer
 
       // Counted where the mail is sent: a delivery already made (a retried job) counts as neither.
-      const delivery = (key: string, kind: Job["_tag"], jobId: string, mail: Mail): Send<MailError> => ({
+      const delivery = (key: string, kind: NotificationJob["_tag"], jobId: string, mail: Mail): Send<MailError> => ({
         delivery: { key, kind, jobId, recipient: mail.to },
         send: (id) =>
           mailer.send(mail, id).pipe(
@@ -55,7 +48,8 @@ export class NotificationJobs extends Context.Tag("NotificationJobs")<Notificati
           return failed === undefined ? Effect.void : Effect.fail(failed.left)
         })
 
-      const deliver = (key: string, kind: Job["_tag"], jobId: string, mail: Mail) => deliverAll([delivery(key, kind, jobId, mail)])
+      const deliver = (key: string, kind: NotificationJob["_tag"], jobId: string, mail: Mail) =>
+        deliverAll([delivery(key, kind, jobId, mail)])
 
       const confirmBooking = (jobId: string, job: BookingConfirmed) =>
         Effect.gen(function*() {

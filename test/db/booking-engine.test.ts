@@ -12,6 +12,7 @@ import { BookingFailed, Unauthorized } from "../../src/Domain/Errors.ts"
 import type { EventId, IdempotencyId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { applyAll, InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
+import { JobCatalogueLive } from "../../src/Jobs.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { Outbox } from "../../src/Jobs/Outbox.ts"
 import { AppConfig, type SettingsMap } from "../../src/Platform/Config.ts"
@@ -39,7 +40,7 @@ const EngineTest = (overrides: SettingsMap = {}) =>
   Bookings.layer.pipe(
     Layer.provideMerge(Inventory.layer),
     Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, BookingsRepo.layer, InventoryRepo.layer)),
-    Layer.provide(Outbox.layer),
+    Layer.provide(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
     Layer.provideMerge(AppConfig.layerTest({ ...settings, ...overrides })),
     Layer.provideMerge(TestDatabaseLive),
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
@@ -68,7 +69,7 @@ const anotherInstance = Effect.gen(function*() {
     Bookings.layer.pipe(
       Layer.provide(Inventory.layer),
       Layer.provide(JobQueue.layer),
-      Layer.provide(Outbox.layer),
+      Layer.provide(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
       Layer.provide(Layer.mergeAll(BookingsRepo.layer, InventoryRepo.layer)),
       Layer.provide(Transactions.layer),
       Layer.provide(AppConfig.layerTest(settings)),

@@ -28,6 +28,7 @@ import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
 import type { Operation } from "../../src/Inventory/Operation.ts"
 import { HoldSweepLive } from "../../src/Inventory/Sweep.ts"
+import { JobCatalogueLive } from "../../src/Jobs.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { Outbox, type OutboxEntry } from "../../src/Jobs/Outbox.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
@@ -40,7 +41,7 @@ const settings = { MAX_TICKETS_PER_CUSTOMER_PER_EVENT: LIMIT }
 /** The engine as the server runs it (outbox included), on a fresh database. */
 const EngineTest = Inventory.layer.pipe(
   Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer)),
-  Layer.provideMerge(Outbox.layer),
+  Layer.provideMerge(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
   Layer.provideMerge(AppConfig.layerTest(settings)),
   Layer.provideMerge(TestDatabaseLive),
   Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
@@ -119,7 +120,7 @@ const anotherInstance = Effect.gen(function*() {
   const context = yield* Layer.build(
     Inventory.layer.pipe(
       Layer.provide(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer)),
-      Layer.provide(Outbox.layer),
+      Layer.provide(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
       Layer.provide(AppConfig.layerTest(settings)),
       Layer.provide(PgClient.layer({ url: Redacted.make(url.toString()), maxConnections: 5 }))
     )

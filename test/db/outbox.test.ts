@@ -13,7 +13,7 @@ import type { BookingId, EventId, UserId } from "../../src/Domain/Ids.ts"
 import type { Role } from "../../src/Domain/Role.ts"
 import { Events } from "../../src/Events/Events.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
-import { Job } from "../../src/Jobs/Job.ts"
+import { type Job, jobCatalogue, JobCatalogueLive } from "../../src/Jobs.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { jobIdOf, Outbox, type OutboxEntry } from "../../src/Jobs/Outbox.ts"
 import { Deliveries } from "../../src/Notifications/Deliveries.ts"
@@ -28,7 +28,7 @@ import { deliveriesContract, once, onceEach, sender, uniqueKey } from "../suppor
 const OutboxTest = Layer.mergeAll(Accounts.layer, Events.layer, Bookings.layer, Deliveries.layer).pipe(
   Layer.provideMerge(Inventory.layer),
   Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer, JobQueue.layer)),
-  Layer.provideMerge(Outbox.layer),
+  Layer.provideMerge(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
   Layer.provideMerge(PersistenceSql),
   Layer.provideMerge(AppConfig.layerTest()),
   Layer.provideMerge(TestDatabaseLive),
@@ -66,11 +66,13 @@ const aScene = (totalTickets = 10) =>
 const query = <A extends object>(run: (sql: SqlClient.SqlClient) => Effect.Effect<ReadonlyArray<A>, unknown>) =>
   Effect.flatMap(SqlClient.SqlClient, run).pipe(Effect.orDie)
 
-/** Every outbox row, by id, with its payload decoded by the `Job` schema. */
+const decodeJob = (payload: unknown) => Schema.decodeUnknownSync(jobCatalogue.schema)(payload) as Job
+
+/** Every outbox row, by id, with its payload decoded by the catalogue's schema. */
 const outboxRows = query((sql) =>
   sql<{ id: string; queue: string; name: string; payload: unknown; published: boolean }>`
     SELECT id::text AS id, queue, name, payload, published_at IS NOT NULL AS published FROM outbox ORDER BY outbox.id`
-).pipe(Effect.map((rows) => rows.map((row) => ({ ...row, job: Schema.decodeUnknownSync(Job)(row.payload) }))))
+).pipe(Effect.map((rows) => rows.map((row) => ({ ...row, job: decodeJob(row.payload) }))))
 
 const ids = Effect.map(outboxRows, (rows) => rows.map((row) => row.id))
 const published = Effect.map(outboxRows, (rows) => rows.map((row) => row.published))
@@ -261,7 +263,7 @@ layer(OutboxTest, { excludeTestServices: true, timeout: 60_000 })((it) => {
 
         const batches = yield* relay.batches
         expect(batches.map((batch) => batch.map((entry) => entry.id))).toEqual([all.slice(0, 2), all.slice(2)])
-        expect(batches.flat().map(({ name, payload, queue }) => ({ queue, name, job: Schema.decodeUnknownSync(Job)(payload) }))).toEqual(
+        expect(batches.flat().map(({ name, payload, queue }) => ({ queue, name, job: decodeJob(payload) }))).toEqual(
           [1, 2, 3].map((n) => ({ queue: "email-queue", name: "BookingConfirmed", job: confirmation(n) }))
         )
         expect(yield* published).toEqual([true, true, true])

@@ -4,6 +4,7 @@ import { describe, expect, layer } from "@effect/vitest"
 import bcrypt from "bcryptjs"
 import { Effect, Layer, Logger, LogLevel } from "effect"
 import { BOOKINGS, CUSTOMERS, DEMO_PASSWORD, EVENTS, ORGANIZER, Seed, SeedConflict } from "../../src/Demo/Seed.ts"
+import { JobCatalogueLive } from "../../src/Jobs.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
 import { resetDatabase } from "../../src/Storage/DatabaseReset.ts"
 import { TestDatabaseLive } from "../support/database.ts"
@@ -11,6 +12,7 @@ import { TestDatabaseLive } from "../support/database.ts"
 const SeedOverPostgres = Seed.layer.pipe(
   Layer.provideMerge(TestDatabaseLive),
   Layer.provide(AppConfig.layerTest()),
+  Layer.provide(JobCatalogueLive),
   Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
 )
 

@@ -12,6 +12,7 @@ import { JobWorkersLive } from "../../src/Background.ts"
 import { HttpLive } from "../../src/Http.ts"
 import { CatalogueChanges } from "../../src/Inventory/CatalogueChanges.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
+import { JobCatalogueLive } from "../../src/Jobs.ts"
 import { JobsLive } from "../../src/Jobs/Jobs.ts"
 import { Outbox } from "../../src/Jobs/Outbox.ts"
 import { QueueBackend } from "../../src/Jobs/QueueBackend.ts"
@@ -54,6 +55,7 @@ export const jobsApp = (
     Layer.provideMerge(Inventory.layer),
     Layer.provideMerge(CatalogueChanges.layer),
     Layer.provideMerge(JobsLive),
+    Layer.provideMerge(JobCatalogueLive),
     Layer.provideMerge(PersistenceSql),
     Layer.provideMerge(options.database ?? TestDatabaseLive),
     Layer.provideMerge(TracingLive),

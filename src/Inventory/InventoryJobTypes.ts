@@ -1,9 +1,11 @@
 /**
- * Background work as typed values. A job is written to the outbox as the JSON its schema encodes,
- * published to BullMQ under its tag as the job name, and decoded by the worker with the same schema.
+ * The jobs the booking engine emits, as the job machinery carries them (Jobs/JobCatalogue.ts):
+ * confirmations, cancellations, waiting-list offers and hold expiries. Their names and fields are
+ * the wire format of outbox rows and queued jobs: jobs already queued must still decode.
  */
 import { Schema } from "effect"
 import { BookingId, EventId, HoldId, UserId } from "../Domain/Ids.ts"
+import { type JobOf, jobType } from "../Jobs/JobCatalogue.ts"
 
 const ConfirmedBooking = Schema.Struct({
   bookingId: BookingId,
@@ -54,72 +56,6 @@ export const HoldExpiry = Schema.TaggedStruct("HoldExpiry", {
 })
 export type HoldExpiry = typeof HoldExpiry.Type
 
-/** One changed field of an event, typed per field so a date stays a date through the queue. */
-export const FieldChange = Schema.Union(
-  Schema.Struct({ field: Schema.Literal("title", "description", "location"), before: Schema.String, after: Schema.String }),
-  Schema.Struct({ field: Schema.Literal("date"), before: Schema.Date, after: Schema.Date }),
-  Schema.Struct({ field: Schema.Literal("totalTickets"), before: Schema.Int, after: Schema.Int })
-)
-export type FieldChange = typeof FieldChange.Type
-
-/** What attendees are told about the event, as it stood when the change committed. */
-export const EventSnapshot = Schema.Struct({
-  title: Schema.String,
-  date: Schema.Date,
-  location: Schema.String
-})
-export type EventSnapshot = typeof EventSnapshot.Type
-
-export const EventUpdated = Schema.TaggedStruct("EventUpdated", {
-  eventId: EventId,
-  event: EventSnapshot,
-  changes: Schema.NonEmptyArray(FieldChange)
-})
-export type EventUpdated = typeof EventUpdated.Type
-
-export const EventCancelled = Schema.TaggedStruct("EventCancelled", {
-  eventId: EventId,
-  event: EventSnapshot
-})
-export type EventCancelled = typeof EventCancelled.Type
-
-export const Job = Schema.Union(
-  BookingsConfirmed,
-  BookingConfirmed,
-  BookingCancelled,
-  WaitlistOffer,
-  HoldExpiry,
-  EventUpdated,
-  EventCancelled
-)
-export type Job = typeof Job.Type
-export type JobName = Job["_tag"]
-
-export const QueueNames = ["email-queue", "notification-queue", "holds-queue"] as const
-export type QueueName = typeof QueueNames[number]
-
-/**
- * One customer's emails go to the email queue; anything attendees must hear about fans out on the
- * notification queue; hold expiries wait on their own queue, so a backlog of mail never delays them.
- */
-export const queueOf = (job: Job): QueueName => {
-  switch (job._tag) {
-    case "BookingsConfirmed":
-    case "BookingConfirmed":
-    case "BookingCancelled":
-    case "WaitlistOffer":
-      return "email-queue"
-    case "HoldExpiry":
-      return "holds-queue"
-    case "EventUpdated":
-    case "EventCancelled":
-      return "notification-queue"
-  }
-}
-
-/** When a job may run: a hold's expiry not before the hold's time is up; anything else at once. */
-export const runAtOf = (job: Job): Date | null => job._tag === "HoldExpiry" ? job.expiresAt : null
-
 /** Most bookings one merged BookingsConfirmed job carries (its worker reads and mails them as one batch). */
 export const MERGED_BOOKINGS_MAX = 200
 
@@ -133,3 +69,22 @@ export const mergeConfirmations = (payloads: ReadonlyArray<unknown>): unknown =>
   const [first] = payloads as ReadonlyArray<typeof BookingsConfirmed.Encoded & { readonly traceparent?: string }>
   return { ...first, bookings: (payloads as ReadonlyArray<typeof BookingsConfirmed.Encoded>).flatMap(({ bookings }) => bookings) }
 }
+
+/** The engine's job types: a customer's emails on the email queue, expiries on their own (a mail backlog never delays them). */
+export const InventoryJobTypes = [
+  jobType(BookingsConfirmed, {
+    queue: "email-queue",
+    merge: {
+      max: MERGED_BOOKINGS_MAX,
+      size: (payload) => (payload as typeof BookingsConfirmed.Encoded).bookings.length,
+      combine: mergeConfirmations
+    }
+  }),
+  jobType(BookingConfirmed, { queue: "email-queue" }),
+  jobType(BookingCancelled, { queue: "email-queue" }),
+  jobType(WaitlistOffer, { queue: "email-queue" }),
+  // Not before the hold's time is up.
+  jobType(HoldExpiry, { queue: "holds-queue", runAt: (job) => job.expiresAt })
+] as const
+
+export type InventoryJob = JobOf<typeof InventoryJobTypes>

@@ -1,0 +1,19 @@
+/**
+ * The application's jobs: each feature's job types joined into the one catalogue the job
+ * machinery runs on (as src/Api.ts joins the HttpApi groups). A job type missing here cannot be
+ * enqueued (its feature's jobs die at the outbox) nor run.
+ */
+import { Layer } from "effect"
+import { EventJobTypes } from "./Events/EventJobTypes.ts"
+import { InventoryJobTypes } from "./Inventory/InventoryJobTypes.ts"
+import { JobCatalogue, type JobOf } from "./Jobs/JobCatalogue.ts"
+
+const AppJobTypes = [...InventoryJobTypes, ...EventJobTypes] as const
+
+/** Every job of the application. */
+export type Job = JobOf<typeof AppJobTypes>
+export type JobName = Job["_tag"]
+
+export const jobCatalogue = JobCatalogue.make(AppJobTypes)
+
+export const JobCatalogueLive = Layer.succeed(JobCatalogue, jobCatalogue)
