@@ -8,11 +8,12 @@
  */
 import { Context, type Effect, type ParseResult, Schema, SchemaAST } from "effect"
 
-export const QueueNames = ["email-queue", "notification-queue", "holds-queue"] as const
 /**
- * One customer's emails go to the email queue; anything attendees must hear about fans out on the
- * notification queue; hold expiries wait on their own queue, so a backlog of mail never delays them.
+ * The queues the workers run (each with its concurrency, Workers.ts): a customer's emails, the
+ * fan-outs attendees must hear of, and delayed work (hold expiries) that a mail backlog must not delay.
+ * Each job type names its own.
  */
+export const QueueNames = ["email-queue", "notification-queue", "holds-queue"] as const
 export type QueueName = typeof QueueNames[number]
 
 /** Any job: a tagged value; its tag names it on the wire (the outbox row, the BullMQ job). */
