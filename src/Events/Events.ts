@@ -20,7 +20,7 @@ import { Inventory } from "../Inventory/Inventory.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import { Transactions } from "../Storage/Transactions.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import type { EventSnapshot, FieldChange } from "./EventJobTypes.ts"
+import type { EventJob, EventSnapshot, FieldChange } from "./EventJobTypes.ts"
 import { EventsRepo } from "./EventsRepo.ts"
 import { SalesRepo } from "./SalesRepo.ts"
 
@@ -127,7 +127,7 @@ export class Events extends Context.Tag("Events")<Events, {
                   .map((field) => ({ field, before: before[field], after: after[field] }) as FieldChange)
                 // A draft has no attendees to tell.
                 if (Array.isNonEmptyArray(changed) && after.status === "PUBLISHED") {
-                  yield* jobs.enqueue({ _tag: "EventUpdated", eventId: id, event: snapshotOf(after), changes: changed })
+                  yield* jobs.enqueue({ _tag: "EventUpdated", eventId: id, event: snapshotOf(after), changes: changed } satisfies EventJob)
                 }
                 return after
               })
@@ -140,7 +140,9 @@ export class Events extends Context.Tag("Events")<Events, {
               transactions.run(
                 repo.cancel(id).pipe(
                   Effect.zipRight(
-                    event.status === "DRAFT" ? Effect.void : jobs.enqueue({ _tag: "EventCancelled", eventId: id, event: snapshotOf(event) })
+                    event.status === "DRAFT"
+                      ? Effect.void
+                      : jobs.enqueue({ _tag: "EventCancelled", eventId: id, event: snapshotOf(event) } satisfies EventJob)
                   )
                 )
               )
