@@ -3,10 +3,17 @@
  * with their statuses. The engine decides over them (Inventory/Operations.ts), the repositories
  * load and write them, the in-memory store keeps them (Storage/MemoryStore.ts).
  */
+import { Schema } from "effect"
+import { BookingStatus } from "./Booking.ts"
 
-export type BookingStatus = "CONFIRMED" | "CANCELLED"
-export type HoldStatus = "HELD" | "CONFIRMED" | "RELEASED" | "EXPIRED"
-export type EntryStatus = "WAITING" | "OFFERED" | "ACCEPTED" | "EXPIRED" | "LEFT"
+// The statuses as schemas, so that every row read from the database is decoded against these same
+// lists (a booking's is the API's own).
+export { BookingStatus }
+export type BookingStatus = typeof BookingStatus.Type
+export const HoldStatus = Schema.Literal("HELD", "CONFIRMED", "RELEASED", "EXPIRED")
+export type HoldStatus = typeof HoldStatus.Type
+export const EntryStatus = Schema.Literal("WAITING", "OFFERED", "ACCEPTED", "EXPIRED", "LEFT")
+export type EntryStatus = typeof EntryStatus.Type
 
 /**
  * Rows as the batch sees them. A row created by this batch has a provisional, negative id: the

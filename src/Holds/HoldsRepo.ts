@@ -3,7 +3,7 @@ import { Clock, Context, Effect, Layer, Option, Ref, Schema } from "effect"
 import type { Event } from "../Domain/Event.ts"
 import { Hold } from "../Domain/Hold.ts"
 import { EventId, HoldId, UserId } from "../Domain/Ids.ts"
-import type { HoldStatus } from "../Domain/TicketRows.ts"
+import { HoldStatus } from "../Domain/TicketRows.ts"
 import { eventColumns, EventRow, toEvent } from "../Storage/EventRow.ts"
 import { MemoryStore, type StoredHold } from "../Storage/MemoryStore.ts"
 import { driverRow } from "../Storage/Rows.ts"
@@ -35,8 +35,6 @@ export class HoldsRepo extends Context.Tag("HoldsRepo")<HoldsRepo, {
 
 const HoldRow = driverRow(Hold)
 
-const AnyHoldStatus: Schema.Schema<HoldStatus> = Schema.Literal("HELD", "CONFIRMED", "RELEASED", "EXPIRED")
-
 /** A hold of any status as JSON (its time as text), beside its event's columns. */
 const HoldRecordRow = Schema.extend(
   Schema.Struct({
@@ -45,7 +43,7 @@ const HoldRecordRow = Schema.extend(
       userId: UserId,
       eventId: EventId,
       ticketsCount: Schema.Int,
-      status: AnyHoldStatus,
+      status: HoldStatus,
       expiresAt: Schema.Date
     })
   }),

@@ -7,6 +7,7 @@
  */
 import { Schema } from "effect"
 import { EventId } from "../Domain/Ids.ts"
+import { BookingStatus, EntryStatus, HoldStatus } from "../Domain/TicketRows.ts"
 import { EventRow } from "../Storage/EventRow.ts"
 
 /** A row's id, a user's, a count of tickets: int4 columns. */
@@ -18,7 +19,7 @@ const BookingState = Schema.Struct({
   id: Int,
   userId: Int,
   ticketsCount: Int,
-  status: Schema.Literal("CONFIRMED", "CANCELLED"),
+  status: BookingStatus,
   cancelledAt: Schema.NullOr(JsonTime),
   holdId: Schema.NullOr(Int),
   createdAt: JsonTime,
@@ -30,7 +31,7 @@ const HoldState = Schema.Struct({
   id: Int,
   userId: Int,
   ticketsCount: Int,
-  status: Schema.Literal("HELD", "CONFIRMED", "RELEASED", "EXPIRED"),
+  status: HoldStatus,
   expiresAt: JsonTime,
   entryId: Schema.NullOr(Int),
   createdAt: JsonTime,
@@ -42,7 +43,7 @@ const EntryState = Schema.Struct({
   id: Int,
   userId: Int,
   ticketsCount: Int,
-  status: Schema.Literal("WAITING", "OFFERED", "ACCEPTED", "EXPIRED", "LEFT"),
+  status: EntryStatus,
   reserved: Int,
   passedOver: Int,
   createdAt: JsonTime,
