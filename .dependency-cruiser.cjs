@@ -20,6 +20,7 @@ const layers = [
   "Bookings",
   "Holds",
   "Waitlist",
+  "Tickets",
   "Accounts",
   "Health",
   "Admin",

@@ -11,6 +11,7 @@ import { InventoryRepo } from "./Inventory/InventoryRepo.ts"
 import { RateLimitStore } from "./RateLimits/RateLimitStore.ts"
 import { MemoryStore } from "./Storage/MemoryStore.ts"
 import { Transactions } from "./Storage/Transactions.ts"
+import { TicketsRepo } from "./Tickets/TicketsRepo.ts"
 import { WaitlistRepo } from "./Waitlist/WaitlistRepo.ts"
 
 export const PersistenceSql = Layer.mergeAll(
@@ -20,6 +21,7 @@ export const PersistenceSql = Layer.mergeAll(
   BookingsRepo.layer,
   HoldsRepo.layer,
   WaitlistRepo.layer,
+  TicketsRepo.layer,
   InventoryRepo.layer,
   Transactions.layer,
   Readiness.layer,
@@ -35,6 +37,7 @@ export const PersistenceMemory = Layer.mergeAll(
   BookingsRepo.layerMemory,
   HoldsRepo.layerMemory,
   WaitlistRepo.layerMemory,
+  TicketsRepo.layerMemory,
   InventoryRepo.layerMemory,
   Transactions.layerMemory,
   Readiness.layerMemory,
