@@ -7,11 +7,13 @@ import { TestDatabaseLive } from "../support/database.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
+import { ticketsRepoContract } from "../support/ticketsRepo.ts"
 
 describe("repositories on PostgreSQL", () => {
   // AppConfig.layerTest names no Redis: the rate-limit counters are the database's (their Redis run is in rate-limits.test.ts).
-  layer(PersistenceSql.pipe(Layer.provide(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })((it) => {
+  layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })((it) => {
     repositoryContract(it)
+    ticketsRepoContract(it)
     idempotencyStoreContract(it)
     rateLimitStoreContract(it)
   })

@@ -4,10 +4,12 @@ import { PersistenceMemory } from "../../src/Persistence.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
+import { ticketsRepoContract } from "../support/ticketsRepo.ts"
 
 describe("repositories in memory", () => {
   layer(PersistenceMemory, { excludeTestServices: true })((it) => {
     repositoryContract(it)
+    ticketsRepoContract(it)
     idempotencyStoreContract(it)
     rateLimitStoreContract(it)
   })
