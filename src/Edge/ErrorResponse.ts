@@ -28,8 +28,12 @@ export const errorResponse = <Self, Tag extends string, Fields extends Schema.St
   if (cached) return cached as any
   const status = HttpApiSchema.getStatusError(errorClass)
   const { _tag, ...details } = errorClass.fields as Schema.Struct.Fields
+  // The wire carries the details as encoded (a Date as its ISO string); the class decodes them.
+  const encodedDetails = Object.fromEntries(
+    Object.entries(details).map(([name, field]) => [name, Schema.isSchema(field) ? Schema.encodedSchema(field) : field])
+  )
   const wire = Schema.Struct({
-    ...details,
+    ...encodedDetails,
     status: Schema.Literal(status),
     code: Schema.Literal(errorClass._tag)
   }).annotations({
