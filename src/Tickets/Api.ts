@@ -18,7 +18,15 @@ import { acceptsIdempotencyKey } from "../Idempotency/IdempotencyKey.ts"
 
 const bookingId = HttpApiSchema.param("id", BookingIdFromPath)
 const eventId = HttpApiSchema.param("id", EventIdFromPath)
-const code = HttpApiSchema.param("code", TicketCode)
+// Inline in the document, as every path parameter is (its type, bounds and description).
+const codeDescription = "A ticket's code, e.g. 7K2QF-M9XRB-0C4TD-HW3NP (case and dashes ignored)"
+const code = HttpApiSchema.param(
+  "code",
+  Schema.String.pipe(Schema.compose(TicketCode)).annotations({
+    description: codeDescription,
+    jsonSchema: { type: "string", minLength: 20, maxLength: 23, description: codeDescription }
+  })
+)
 
 /** The QR images' cache policy: the browser may keep one (a code's image never changes), no shared cache may. */
 export const QR_CACHE_CONTROL = "private, max-age=86400, immutable"
