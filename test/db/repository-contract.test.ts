@@ -11,10 +11,12 @@ import { ticketsRepoContract } from "../support/ticketsRepo.ts"
 
 describe("repositories on PostgreSQL", () => {
   // AppConfig.layerTest names no Redis: the rate-limit counters are the database's (their Redis run is in rate-limits.test.ts).
-  layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })((it) => {
-    repositoryContract(it)
-    ticketsRepoContract(it)
-    idempotencyStoreContract(it)
-    rateLimitStoreContract(it)
-  })
+  layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })(
+    (it) => {
+      repositoryContract(it)
+      ticketsRepoContract(it)
+      idempotencyStoreContract(it)
+      rateLimitStoreContract(it)
+    }
+  )
 })
