@@ -4,7 +4,10 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { createServer } from "node:net"
+import { readFileSync } from "node:fs"
+import { createServer as createHttpsServer } from "node:https"
+import { type AddressInfo, createServer } from "node:net"
+import { createSecureContext } from "node:tls"
 import { Webhook } from "standardwebhooks"
 import { AppConfig, type SettingsMap } from "../../src/Platform/Config.ts"
 import { newSecret, signatureHeaders } from "../../src/Webhooks/Signature.ts"
@@ -235,6 +238,53 @@ describe("WebhookSender", () => {
       const plain = yield* startWebhookReceiver()
       expectFailed(yield* post(plain.url.replace("http:", "https:"), allowPrivate), /SSL|TLS|EPROTO|wrong version/i)
       expect(plain.received()).toEqual([])
+    }))
+
+  it.scoped("https verifies the receiver's certificate for the URL's name, on the pinned address: a self-signed one fails", () =>
+    Effect.gen(function*() {
+      // A certificate for hooks.test that no authority signed (test/support/tls, 100 years).
+      const tls = (name: string) => readFileSync(new URL(`../support/tls/hooks.test.${name}`, import.meta.url))
+      let requests = 0
+      const serverNames: Array<string> = []
+      const context = createSecureContext({ key: tls("key"), cert: tls("crt") })
+      const server = createHttpsServer({
+        SNICallback: (name, done) => {
+          serverNames.push(name)
+          done(null, context)
+        }
+      }, (_request, response) => {
+        requests += 1
+        response.end("ok")
+      })
+      server.on("tlsClientError", () => {})
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => {
+          server.listen(0, "127.0.0.1", () => resume(Effect.void))
+        }),
+        () =>
+          Effect.async<void>((resume) => {
+            server.close(() => resume(Effect.void))
+          })
+      )
+      const { port } = server.address() as AddressInfo
+      const { calls, resolve } = resolvingTo("127.0.0.1")
+      expectFailed(yield* post(`https://hooks.test:${port}/hook`, allowPrivate, resolve), /self.signed certificate/)
+      expect(calls).toEqual(["hooks.test"])
+      expect(requests).toBe(0)
+      expect(serverNames).toEqual(["hooks.test"])
+    }))
+
+  it.effect("a header that cannot be sent: Failed at once, not a hang", () =>
+    Effect.gen(function*() {
+      const attempt = yield* Effect.flatMap(WebhookSender, (sender) =>
+        sender.post("https://hooks.test/in", { headers: { "x-bad": "a\nb" }, body })).pipe(
+          Effect.provide(
+            WebhookSender.layerResolving(resolvingTo("127.0.0.1").resolve).pipe(
+              Layer.provide(AppConfig.layerTest({ ...allowPrivate, WEBHOOK_TIMEOUT_MS: 60_000 }))
+            )
+          )
+        )
+      expectFailed(attempt, /ERR_INVALID_CHAR|Invalid character/)
     }))
 
   it.scoped("https is required in production unless WEBHOOK_ALLOW_HTTP, and http allowed elsewhere by default", () =>
