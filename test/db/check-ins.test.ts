@@ -1,12 +1,14 @@
 /**
- * The door on PostgreSQL, over HTTP: scanners sending one code at the same moment (exactly one
- * 200), an Idempotency-Key's retries racing each other, and check-ins racing the event's cancellation.
+ * The door on PostgreSQL, over HTTP: the suite the in-memory tier runs (test/support/door.ts), then
+ * scanners sending one code at the same moment (exactly one 200), an Idempotency-Key's retries
+ * racing each other, and check-ins racing the event's cancellation.
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, layer } from "@effect/vitest"
 import { Effect, Fiber, Schedule } from "effect"
 import pg from "pg"
 import { inject } from "vitest"
+import { doorSuite } from "../support/door.ts"
 import { createEvent, PostgresServer, request, signUp } from "../support/server.ts"
 import { ticketCodes } from "../support/tickets.ts"
 
@@ -57,6 +59,10 @@ const ticketRows = (bookingId: number) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql<{ status: string; checkedIn: boolean }>`
       SELECT status, checked_in_at IS NOT NULL AS "checkedIn" FROM tickets WHERE booking_id = ${bookingId} ORDER BY id`)
+
+describe("tickets and check-ins over HTTP (PostgreSQL)", () => {
+  layer(PostgresServer(), { excludeTestServices: true, timeout: 60_000 })(doorSuite)
+})
 
 describe("check-ins under concurrency (PostgreSQL)", () => {
   layer(PostgresServer(), { excludeTestServices: true, timeout: 60_000 })((it) => {
