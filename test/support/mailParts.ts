@@ -38,4 +38,5 @@ export const readCalendar = (text: string) => {
   }
 }
 
-export const parseMail = (raw: string): Promise<ParsedMail> => simpleParser(raw)
+/** A whole message; its HTML keeps the `cid:` links as sent (mailparser would inline the images). */
+export const parseMail = (raw: string): Promise<ParsedMail> => simpleParser(raw, { keepCidLinks: true })
