@@ -50,9 +50,9 @@ const compose = (to: string, subject: string, intro: string, rows: Rows, outro: 
 const eventRows = (event: EventSnapshot): Rows => [["Event", event.title], ["Date", when(event.date)], ["Location", event.location]]
 
 /**
- * A confirmation shows at most this many QR images: each is ~2 KB and costs ~2 ms of CPU to draw,
- * and a group booking's email stays small. The rest are listed by code, with where to find them
- * (docs/decisions/0030-tickets-in-the-confirmation.md).
+ * A confirmation shows at most this many QR images (the default MAX_TICKETS_PER_BOOKING): each is
+ * ~2 KB and ~1 ms of CPU to draw, and a large booking's email stays small. Past it, tickets are
+ * listed by code with where to find their QRs (docs/decisions/0030-tickets-in-the-confirmation.md).
  */
 export const QR_IMAGES_PER_EMAIL = 10
 
