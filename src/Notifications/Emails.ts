@@ -121,8 +121,8 @@ export const bookingConfirmation = (booking: Booking, to: string, tickets: Reado
       ].join("\n"),
       html: `<h3>Your tickets</h3>${
         tickets.map(({ code, type }, i) =>
-          `<p>${escapeHtml(type)}: <code>${code}</code>${
-            i < shown.length ? `<br><img src="cid:${qrCid(code)}" alt="QR code of ticket ${code}">` : ""
+          `<p>${escapeHtml(type)}: <code>${escapeHtml(code)}</code>${
+            i < shown.length ? `<br><img src="cid:${escapeHtml(qrCid(code))}" alt="QR code of ticket ${escapeHtml(code)}">` : ""
           }</p>`
         ).join("")
       }${rest === undefined ? "" : `<p>${escapeHtml(rest)}</p>`}`
