@@ -24,6 +24,7 @@ const layers = [
   "Health",
   "Admin",
   "Notifications",
+  "Webhooks",
   "Demo"
 ]
 
