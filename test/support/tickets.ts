@@ -1,98 +1,142 @@
 /**
- * A booking's ticket codes, for the tests of tickets and the door. Until the booking engine writes
- * one `tickets` row per booked ticket (issue 19, the engine's part), this issues them here when the
- * booking has none: rows of the event's default type (made if missing), VALID, or CANCELLED if the
- * booking is. Once the engine writes them, it finds them and issues nothing, and the issuing half
- * below can go.
- *
- * On PostgreSQL when the context has a SqlClient, else in the memory store.
+ * A booking's tickets for tests, in whichever store the test runs on (PostgreSQL, or the memory
+ * store's tables). Until the engine writes a booking's tickets in its transaction (issue 19, branch
+ * engine-types), `issueTickets` writes them as it will: a row per ticket, a code from
+ * Domain/TicketCode.ts, the event's ticket types made as needed. A booking that has tickets
+ * already keeps them: then this only reads them back (and a test naming types learns they differ).
  */
 import { SqlClient } from "@effect/sql"
-import { Effect, Option, Ref, Schema } from "effect"
+import { Effect, Option, Ref } from "effect"
+import type { BookingId } from "../../src/Domain/Ids.ts"
 import { newTicketCode } from "../../src/Domain/TicketCode.ts"
-import { MemoryStore, type StoredTicket, type StoredTicketType, type Tables } from "../../src/Storage/MemoryStore.ts"
+import type { TicketStatus } from "../../src/Domain/TicketRows.ts"
+import { MemoryStore, type StoredTicket, type StoredTicketType, withEntry } from "../../src/Storage/MemoryStore.ts"
 
-export interface BookingRef {
-  readonly id: number
-  readonly eventId: number
+export const DEFAULT_TYPE = "General admission"
+
+/** `count` tickets of the type named `type`, in `status` (VALID unless told). */
+export interface TicketsOfType {
+  readonly type: string
+  readonly count: number
+  readonly status?: TicketStatus
 }
 
-/** The booking's ticket codes in the order they were issued. */
-export const ticketCodes = (booking: BookingRef): Effect.Effect<ReadonlyArray<string>> =>
-  Effect.flatMap(Effect.serviceOption(SqlClient.SqlClient), (sql) =>
-    Option.isSome(sql)
-      ? onPostgres(sql.value, booking)
-      : Effect.flatMap(Effect.serviceOption(MemoryStore), (store) =>
-        Option.isSome(store) ? inMemory(store.value, booking) : Effect.dieMessage("ticketCodes: neither a SqlClient nor a MemoryStore")))
+export interface IssuedTicket {
+  readonly code: string
+  readonly type: string
+  readonly status: TicketStatus
+}
 
-const Codes = Schema.Array(Schema.Struct({ code: Schema.String }))
+/**
+ * The booking's tickets in the order issued, writing them first if it has none: `types` in order
+ * (default: the booking's count of the event's default type). Dies if the booking does not exist.
+ */
+export const issueTickets = (bookingId: BookingId, types?: ReadonlyArray<TicketsOfType>) =>
+  Effect.flatMap(
+    Effect.all([Effect.serviceOption(MemoryStore), Effect.serviceOption(SqlClient.SqlClient)]),
+    ([memory, sql]) =>
+      Option.isSome(memory)
+        ? inMemory(memory.value, bookingId, types)
+        : Option.isSome(sql)
+        ? inSql(sql.value, bookingId, types)
+        : Effect.dieMessage("issueTickets needs the memory store or a SqlClient")
+  )
 
-const onPostgres = (sql: SqlClient.SqlClient, { eventId, id }: BookingRef) =>
+const inSql = (sql: SqlClient.SqlClient, bookingId: BookingId, types?: ReadonlyArray<TicketsOfType>) =>
   Effect.gen(function*() {
-    const read = sql`SELECT code FROM tickets WHERE booking_id = ${id} ORDER BY id`.pipe(Effect.flatMap(Schema.decodeUnknown(Codes)))
+    const read = sql<IssuedTicket>`
+      SELECT t.code, tt.name AS type, t.status FROM tickets t JOIN ticket_types tt ON tt.id = t.ticket_type_id
+      WHERE t.booking_id = ${bookingId} ORDER BY t.id`
     const existing = yield* read
-    if (existing.length > 0) return existing.map((row) => row.code)
-    yield* sql`
-      INSERT INTO ticket_types (event_id, name, price_cents, quota, is_default)
-      SELECT id, 'General admission', 0, total_tickets, true FROM events e
-      WHERE id = ${eventId} AND NOT EXISTS (SELECT 1 FROM ticket_types WHERE event_id = e.id AND is_default)`
-    const [booking] = yield* sql`SELECT tickets_count, cancelled_at FROM bookings WHERE id = ${id}`.pipe(
-      Effect.flatMap(Schema.decodeUnknown(Schema.Array(
-        Schema.Struct({ tickets_count: Schema.Int, cancelled_at: Schema.NullOr(Schema.DateFromSelf) })
-      )))
-    )
-    if (booking === undefined) return yield* Effect.dieMessage(`ticketCodes: no booking ${id}`)
-    yield* sql`
-      INSERT INTO tickets (code, booking_id, event_id, ticket_type_id, status, cancelled_at)
-      SELECT code, ${id}, ${eventId}, (SELECT id FROM ticket_types WHERE event_id = ${eventId} AND is_default),
-        ${booking.cancelled_at === null ? "VALID" : "CANCELLED"}, ${booking.cancelled_at}::timestamptz
-      FROM unnest(${Array.from({ length: booking.tickets_count }, newTicketCode)}::text[]) AS code`
-    return (yield* read).map((row) => row.code)
+    if (existing.length > 0) return existing
+    const [booking] = yield* sql<{ eventId: number; ticketsCount: number }>`
+      SELECT event_id AS "eventId", tickets_count AS "ticketsCount" FROM bookings WHERE id = ${bookingId}`
+    if (booking === undefined) return yield* Effect.dieMessage(`no booking ${bookingId}`)
+    for (const { count, status = "VALID", type } of types ?? [{ type: DEFAULT_TYPE, count: booking.ticketsCount }]) {
+      // The type, made the event's default if it has none yet (as the migration does).
+      const [typeRow] = yield* sql<{ id: number }>`
+        WITH made AS (
+          INSERT INTO ticket_types (event_id, name, price_cents, is_default)
+          SELECT ${booking.eventId}, ${type}, 0,
+            NOT EXISTS (SELECT 1 FROM ticket_types WHERE event_id = ${booking.eventId} AND is_default)
+          WHERE NOT EXISTS (SELECT 1 FROM ticket_types WHERE event_id = ${booking.eventId} AND lower(name) = lower(${type}))
+          RETURNING id
+        )
+        SELECT id FROM made UNION ALL
+        SELECT id FROM ticket_types WHERE event_id = ${booking.eventId} AND lower(name) = lower(${type})`
+      const rows = Array.from({ length: count }, () => ({
+        code: newTicketCode(),
+        booking_id: bookingId,
+        event_id: booking.eventId,
+        ticket_type_id: typeRow!.id,
+        status,
+        checked_in_at: status === "CHECKED_IN" ? new Date() : null,
+        cancelled_at: status === "CANCELLED" ? new Date() : null
+      }))
+      if (rows.length > 0) yield* sql`INSERT INTO tickets ${sql.insert(rows)}`
+    }
+    return yield* read
   }).pipe(Effect.orDie)
 
-const inMemory = (store: Ref.Ref<Tables>, { eventId, id }: BookingRef) =>
-  Ref.modify(store, (tables): readonly [ReadonlyArray<string>, Tables] => {
-    const codesOf = (tickets: Tables["tickets"]) =>
-      [...tickets.values()].filter((ticket) => ticket.bookingId === id).sort((a, b) => a.id - b.id).map((ticket) => ticket.code)
-    const existing = codesOf(tables.tickets)
-    if (existing.length > 0) return [existing, tables]
-    const booking = tables.bookings.get(id)
-    if (booking === undefined) throw new Error(`ticketCodes: no booking ${id}`)
-    let lastId = tables.lastId
-    const ticketTypes = new Map(tables.ticketTypes)
-    let type = [...ticketTypes.values()].find((candidate) => candidate.eventId === eventId && candidate.isDefault)
-    if (type === undefined) {
-      const event = tables.events.get(eventId)!
-      type = {
-        id: ++lastId,
-        eventId,
-        name: "General admission",
-        priceCents: 0,
-        quota: event.totalTickets,
-        taken: 0,
-        salesStart: null,
-        salesEnd: null,
-        maxPerBooking: null,
-        isDefault: true,
-        createdAt: booking.createdAt,
-        updatedAt: booking.createdAt
-      } satisfies StoredTicketType
-      ticketTypes.set(type.id, type)
-    }
-    const tickets = new Map(tables.tickets)
-    for (let n = 0; n < booking.ticketsCount; n++) {
-      const ticket: StoredTicket = {
-        id: ++lastId,
-        code: newTicketCode(),
-        bookingId: id,
-        eventId,
-        ticketTypeId: type.id,
-        status: booking.cancelledAt === null ? "VALID" : "CANCELLED",
-        checkedInAt: null,
-        cancelledAt: booking.cancelledAt,
-        createdAt: booking.createdAt
+const inMemory = (store: MemoryStore["Type"], bookingId: BookingId, types?: ReadonlyArray<TicketsOfType>) =>
+  Effect.gen(function*() {
+    const read = Effect.map(Ref.get(store), (tables) =>
+      [...tables.tickets.values()]
+        .filter((ticket) => ticket.bookingId === bookingId)
+        .sort((a, b) => a.id - b.id)
+        .map((ticket): IssuedTicket => ({
+          code: ticket.code,
+          type: tables.ticketTypes.get(ticket.ticketTypeId)!.name,
+          status: ticket.status
+        })))
+    const existing = yield* read
+    if (existing.length > 0) return existing
+    const booking = (yield* Ref.get(store)).bookings.get(bookingId)
+    if (booking === undefined) return yield* Effect.dieMessage(`no booking ${bookingId}`)
+    yield* Ref.update(store, (start) => {
+      let tables = start
+      const now = new Date()
+      for (const { count, status = "VALID", type } of types ?? [{ type: DEFAULT_TYPE, count: booking.ticketsCount }]) {
+        const ofEvent = [...tables.ticketTypes.values()].filter((stored) => stored.eventId === booking.eventId)
+        let ticketType = ofEvent.find((stored) => stored.name.toLowerCase() === type.toLowerCase())
+        if (ticketType === undefined) {
+          const made: StoredTicketType = {
+            id: tables.lastId + 1,
+            eventId: booking.eventId,
+            name: type,
+            priceCents: 0,
+            quota: null,
+            taken: 0,
+            salesStart: null,
+            salesEnd: null,
+            maxPerBooking: null,
+            isDefault: !ofEvent.some((stored) => stored.isDefault),
+            createdAt: now,
+            updatedAt: now
+          }
+          ticketType = made
+          tables = { ...tables, lastId: made.id, ticketTypes: withEntry(tables.ticketTypes, made.id, made) }
+        }
+        for (let i = 0; i < count; i++) {
+          const ticket: StoredTicket = {
+            id: tables.lastId + 1,
+            code: newTicketCode(),
+            bookingId,
+            eventId: booking.eventId,
+            ticketTypeId: ticketType.id,
+            status,
+            checkedInAt: status === "CHECKED_IN" ? now : null,
+            cancelledAt: status === "CANCELLED" ? now : null,
+            createdAt: now
+          }
+          tables = { ...tables, lastId: ticket.id, tickets: withEntry(tables.tickets, ticket.id, ticket) }
+        }
       }
-      tickets.set(ticket.id, ticket)
-    }
-    return [codesOf(tickets), { ...tables, lastId, ticketTypes, tickets }]
+      return tables
+    })
+    return yield* read
   })
+
+/** The codes of the booking's tickets (written first if it has none: `issueTickets`). */
+export const ticketCodes = (booking: { readonly id: number }, types?: ReadonlyArray<TicketsOfType>) =>
+  Effect.map(issueTickets(booking.id as BookingId, types), (tickets) => tickets.map((ticket) => ticket.code))
