@@ -9,7 +9,7 @@ import { SqlClient } from "@effect/sql"
 import { expect, type Vitest } from "@effect/vitest"
 import { Chunk, Effect, Option, Ref, Stream } from "effect"
 import { UsersRepo } from "../../src/Accounts/UsersRepo.ts"
-import type { EventId, TicketTypeId } from "../../src/Domain/Ids.ts"
+import type { EventId, TicketTypeId, UserId } from "../../src/Domain/Ids.ts"
 import { newTicketCode } from "../../src/Domain/TicketCode.ts"
 import type { TicketStatus } from "../../src/Domain/TicketRows.ts"
 import { EventsRepo, type NewEvent } from "../../src/Events/EventsRepo.ts"
@@ -25,12 +25,15 @@ type Repositories = UsersRepo | EventsRepo | SalesRepo | InventoryRepo | TicketT
 export interface TicketFixtures<R> {
   /** Sets what is taken of a type (sold, held, kept back), as the engine does. */
   readonly setTaken: (id: TicketTypeId, taken: number) => Effect.Effect<void, never, R>
-  /** Gives a booking tickets of these types and statuses, as the engine does. */
-  readonly addTickets: (
-    bookingId: number,
+  /**
+   * A confirmed booking with tickets of these types and statuses, its tickets (those not cancelled)
+   * gone from the event's, as the engine makes it; its id.
+   */
+  readonly addBooking: (
     eventId: EventId,
+    userId: UserId,
     tickets: ReadonlyArray<{ readonly ticketTypeId: TicketTypeId; readonly status: TicketStatus }>
-  ) => Effect.Effect<void, never, R>
+  ) => Effect.Effect<number, never, R>
 }
 
 const DAY = 86_400_000
@@ -199,8 +202,10 @@ export const ticketTypesContract = <R>(it: Vitest.MethodsNonLive<Repositories | 
       expect(yield* Effect.flip(types.remove(event.id, held.id))).toMatchObject({ _tag: "TicketTypeInUse" })
       // Sold then given back: nothing taken, but its tickets stay.
       const sold = yield* types.create(event.id, { ...vip, name: "Sold" })
-      const booking = yield* bookOne({ userId: (yield* aUser()).id, eventId: event.id, ticketsCount: 1 })
-      yield* fixtures.addTickets(booking.id, event.id, [{ ticketTypeId: sold.id, status: "CANCELLED" }])
+      yield* fixtures.addBooking(event.id, (yield* aUser()).id, [
+        { ticketTypeId: sold.id, status: "CANCELLED" },
+        { ticketTypeId: general!.id, status: "VALID" }
+      ])
       expect(yield* Effect.flip(types.remove(event.id, sold.id))).toMatchObject({ _tag: "TicketTypeInUse" })
       expect((yield* types.listByEvent(event.id)).map((type) => type.name)).toEqual(["General admission", "Held", "Sold"])
     }))
@@ -236,16 +241,14 @@ export const ticketTypesContract = <R>(it: Vitest.MethodsNonLive<Repositories | 
       const [general] = yield* types.listByEvent(event.id)
       const premium = yield* types.create(event.id, { ...vip, quota: 5 })
       const [ann, bob] = [yield* aUser(), yield* aUser()]
-      const first = yield* bookOne({ userId: ann.id, eventId: event.id, ticketsCount: 3 })
-      const second = yield* bookOne({ userId: bob.id, eventId: event.id, ticketsCount: 2 })
-      yield* fixtures.addTickets(first.id, event.id, [
+      const first = yield* fixtures.addBooking(event.id, ann.id, [
         { ticketTypeId: premium.id, status: "VALID" },
         { ticketTypeId: premium.id, status: "CHECKED_IN" },
         { ticketTypeId: general!.id, status: "VALID" },
         // Given back earlier: neither sold nor listed.
         { ticketTypeId: premium.id, status: "CANCELLED" }
       ])
-      yield* fixtures.addTickets(second.id, event.id, [
+      const second = yield* fixtures.addBooking(event.id, bob.id, [
         { ticketTypeId: general!.id, status: "CHECKED_IN" },
         { ticketTypeId: general!.id, status: "VALID" }
       ])
@@ -269,12 +272,12 @@ export const ticketTypesContract = <R>(it: Vitest.MethodsNonLive<Repositories | 
 
       const listed = (yield* sales.attendees(event.id, { limit: 10, offset: 0 })).items.map((a) => [a.bookingId, a.ticketTypes])
       expect(listed).toEqual([
-        [first.id, [{ ticketTypeId: general!.id, name: "General admission", count: 1 }, {
+        [first, [{ ticketTypeId: general!.id, name: "General admission", count: 1 }, {
           ticketTypeId: premium.id,
           name: "VIP",
           count: 2
         }]],
-        [second.id, [{ ticketTypeId: general!.id, name: "General admission", count: 2 }]]
+        [second, [{ ticketTypeId: general!.id, name: "General admission", count: 2 }]]
       ])
       const streamed = Chunk.toReadonlyArray(yield* Stream.runCollect(sales.allAttendees(event.id)))
       expect(streamed.map((a) => [a.bookingId, a.ticketTypes])).toEqual(listed)
@@ -289,12 +292,14 @@ export const memoryTicketFixtures: TicketFixtures<MemoryStore> = {
         ...tables,
         ticketTypes: withEntry(tables.ticketTypes, id, { ...tables.ticketTypes.get(id)!, taken })
       }))),
-  addTickets: (bookingId, eventId, tickets) =>
+  addBooking: (eventId, userId, tickets) =>
     Effect.flatMap(MemoryStore, (store) =>
-      Ref.update(store, (tables) => {
-        const all = new Map(tables.tickets)
-        let lastId = tables.lastId
+      Ref.modify(store, (tables) => {
         const at = new Date()
+        const count = tickets.filter(({ status }) => status !== "CANCELLED").length
+        let lastId = tables.lastId
+        const bookingId = ++lastId
+        const all = new Map(tables.tickets)
         for (const { status, ticketTypeId } of tickets) {
           const id = ++lastId
           all.set(id, {
@@ -309,7 +314,25 @@ export const memoryTicketFixtures: TicketFixtures<MemoryStore> = {
             createdAt: at
           })
         }
-        return { ...tables, lastId, tickets: all }
+        const event = tables.events.get(eventId)!
+        return [bookingId, {
+          ...tables,
+          lastId,
+          tickets: all,
+          events: withEntry(tables.events, eventId, { ...event, availableTickets: event.availableTickets - count }),
+          bookings: withEntry(tables.bookings, bookingId, {
+            id: bookingId,
+            eventId,
+            userId,
+            ticketsCount: count,
+            status: "CONFIRMED",
+            cancelledAt: null,
+            holdId: null,
+            createdAt: at,
+            idempotencyId: null,
+            cancelIdempotencyId: null
+          })
+        }] as const
       }))
 }
 
@@ -317,17 +340,24 @@ export const memoryTicketFixtures: TicketFixtures<MemoryStore> = {
 export const sqlTicketFixtures: TicketFixtures<SqlClient.SqlClient> = {
   setTaken: (id, taken) =>
     Effect.flatMap(SqlClient.SqlClient, (sql) => sql`UPDATE ticket_types SET taken = ${taken} WHERE id = ${id}`).pipe(Effect.orDie),
-  addTickets: (bookingId, eventId, tickets) =>
-    Effect.flatMap(SqlClient.SqlClient, (sql) =>
-      sql`INSERT INTO tickets ${
+  addBooking: (eventId, userId, tickets) =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const count = tickets.filter(({ status }) => status !== "CANCELLED").length
+      const [booking] = yield* sql<{ id: number }>`
+        INSERT INTO bookings (user_id, event_id, tickets_count) VALUES (${userId}, ${eventId}, ${count}) RETURNING id`
+      yield* sql`UPDATE events SET available_tickets = available_tickets - ${count} WHERE id = ${eventId}`
+      yield* sql`INSERT INTO tickets ${
         sql.insert(tickets.map(({ status, ticketTypeId }) => ({
           code: newTicketCode(),
-          booking_id: bookingId,
+          booking_id: booking!.id,
           event_id: eventId,
           ticket_type_id: ticketTypeId,
           status,
           checked_in_at: status === "CHECKED_IN" ? new Date() : null,
           cancelled_at: status === "CANCELLED" ? new Date() : null
         })))
-      }`).pipe(Effect.orDie, Effect.asVoid)
+      }`
+      return booking!.id
+    }).pipe(Effect.orDie)
 }
