@@ -11,12 +11,14 @@ import { EventsApi } from "./Events/Api.ts"
 import { HealthApi } from "./Health/Api.ts"
 import { HoldsApi } from "./Holds/Api.ts"
 import { TicketsApi } from "./Tickets/Api.ts"
+import { TicketTypesApi } from "./TicketTypes/Api.ts"
 import { WaitlistApi } from "./Waitlist/Api.ts"
 
 export class Api extends HttpApi.make("event-booking")
   .add(HealthApi)
   .add(AccountsApi)
   .add(EventsApi)
+  .add(TicketTypesApi)
   .add(BookingsApi)
   .add(HoldsApi)
   .add(WaitlistApi)
