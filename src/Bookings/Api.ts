@@ -7,7 +7,8 @@ import {
   BookingNotFound,
   EventAlreadyStarted,
   NotEnoughTickets,
-  Overloaded
+  Overloaded,
+  TicketCheckedIn
 } from "../Domain/Errors.ts"
 import { BookingIdFromPath } from "../Domain/Ids.ts"
 import { PageQuery } from "../Domain/Paging.ts"
@@ -43,7 +44,7 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
   .add(
     HttpApiEndpoint.del("cancel")`/${id}`
       .addSuccess(Booking)
-      .pipe(addErrors(BookingNotFound, BookingAlreadyCancelled, EventAlreadyStarted, Overloaded, BookingFailed))
+      .pipe(addErrors(BookingNotFound, BookingAlreadyCancelled, EventAlreadyStarted, TicketCheckedIn, Overloaded, BookingFailed))
       .pipe(acceptsIdempotencyKey)
       .annotate(OpenApi.Summary, "Cancel your booking")
       .annotate(
@@ -57,7 +58,7 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
     HttpApiEndpoint.patch("changeTickets")`/${id}`
       .setPayload(ChangeTickets)
       .addSuccess(Booking)
-      .pipe(addErrors(BookingNotFound, BookingAlreadyCancelled, EventAlreadyStarted, Overloaded, BookingFailed))
+      .pipe(addErrors(BookingNotFound, BookingAlreadyCancelled, EventAlreadyStarted, TicketCheckedIn, Overloaded, BookingFailed))
       .annotate(OpenApi.Summary, "Give back some of your booking's tickets")
       .annotate(OpenApi.Description, "Keeps ticketsCount (1 to one less than now) and puts the rest back on sale; an email confirms it.")
   )

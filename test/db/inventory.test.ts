@@ -26,7 +26,7 @@ import { inject } from "vitest"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
-import type { Operation } from "../../src/Inventory/Operation.ts"
+import { defaultItems, type Operation } from "../../src/Inventory/Operation.ts"
 import { HoldSweepLive } from "../../src/Inventory/Sweep.ts"
 import { JobCatalogueLive } from "../../src/Jobs.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
@@ -155,9 +155,9 @@ describe("the inventory engine on PostgreSQL", () => {
         const { customers, eventId } = yield* postgres.scene
         const here = yield* Inventory
         const there = yield* anotherInstance
-        const booking = yield* here.submit(eventId, { _tag: "Book", userId: customers[0]!, ticketsCount: 3 })
+        const booking = yield* here.submit(eventId, { _tag: "Book", userId: customers[0]!, items: defaultItems(3) })
         // Enough sold that giving the 3 back twice would still fit under the total: no CHECK to catch it.
-        yield* here.submit(eventId, { _tag: "Book", userId: customers[1]!, ticketsCount: 5 })
+        yield* here.submit(eventId, { _tag: "Book", userId: customers[1]!, items: defaultItems(5) })
 
         // A third connection holds the event's row, so both batches wait for it; the one that goes
         // second read its state before the first committed, and must not trust it.
@@ -218,9 +218,9 @@ describe("the inventory engine on PostgreSQL", () => {
                 const booking = bookings[pick % Math.max(1, bookings.length)]
                 const hold = holds[pick % Math.max(1, holds.length)]
                 const operations: ReadonlyArray<Operation> = [
-                  { _tag: "Book", userId, ticketsCount: n },
-                  { _tag: "Hold", userId, ticketsCount: n },
-                  { _tag: "Join", userId, ticketsCount: n },
+                  { _tag: "Book", userId, items: defaultItems(n) },
+                  { _tag: "Hold", userId, items: defaultItems(n) },
+                  { _tag: "Join", userId, items: defaultItems(n) },
                   { _tag: "Leave", userId },
                   booking === undefined ? { _tag: "Refresh" } : { _tag: "Cancel", userId: booking.userId, bookingId: booking.id },
                   hold === undefined ? { _tag: "Refresh" } : { _tag: "Confirm", userId: hold.userId, holdId: hold.id },
@@ -245,9 +245,9 @@ describe("the inventory engine on PostgreSQL", () => {
       Effect.gen(function*() {
         const inventory = yield* Inventory
         const { customers: [ann, bob], eventId } = yield* postgres.scene
-        const held = yield* inventory.submit(eventId, { _tag: "Hold", userId: ann!, ticketsCount: 6 })
-        yield* inventory.submit(eventId, { _tag: "Book", userId: bob!, ticketsCount: 4 })
-        const entry = yield* inventory.submit(eventId, { _tag: "Join", userId: bob!, ticketsCount: 2 })
+        const held = yield* inventory.submit(eventId, { _tag: "Hold", userId: ann!, items: defaultItems(6) })
+        yield* inventory.submit(eventId, { _tag: "Book", userId: bob!, items: defaultItems(4) })
+        const entry = yield* inventory.submit(eventId, { _tag: "Join", userId: bob!, items: defaultItems(2) })
         expect(entry).toMatchObject({ position: 1, status: "WAITING", holdId: null })
         yield* postgres.makeDue([held.id])
 
@@ -273,7 +273,7 @@ describe("the inventory engine on PostgreSQL", () => {
         const outbox = yield* Outbox
         const { customers: [ann], eventId } = yield* postgres.scene
         yield* query((sql) => sql`UPDATE outbox SET published_at = now() WHERE published_at IS NULL`)
-        const hold = yield* inventory.submit(eventId, { _tag: "Hold", userId: ann!, ticketsCount: 2 })
+        const hold = yield* inventory.submit(eventId, { _tag: "Hold", userId: ann!, items: defaultItems(2) })
         const [expiry] = (yield* outboxOf("HoldExpiry")).filter((row) => row.payload.holdId === hold.id)
         expect(expiry).toMatchObject({ queue: "holds-queue", runAt: hold.expiresAt })
         const published = yield* Ref.make<ReadonlyArray<OutboxEntry>>([])

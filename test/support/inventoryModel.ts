@@ -9,7 +9,7 @@ import { expect } from "@effect/vitest"
 import { Effect, Either, FastCheck as fc } from "effect"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
-import type { Operation } from "../../src/Inventory/Operation.ts"
+import { defaultItems, type Operation } from "../../src/Inventory/Operation.ts"
 
 export const TOTAL = 10
 export const CUSTOMERS = 5
@@ -328,11 +328,11 @@ export const play = <R>(harness: Harness<R>, steps: ReadonlyArray<Step>) =>
         const operation: Operation = (() => {
           switch (op._tag) {
             case "book":
-              return { _tag: "Book", userId: who, ticketsCount: op.n }
+              return { _tag: "Book", userId: who, items: defaultItems(op.n) }
             case "hold":
-              return { _tag: "Hold", userId: who, ticketsCount: op.n }
+              return { _tag: "Hold", userId: who, items: defaultItems(op.n) }
             case "join":
-              return { _tag: "Join", userId: who, ticketsCount: op.n }
+              return { _tag: "Join", userId: who, items: defaultItems(op.n) }
             case "leave":
               return { _tag: "Leave", userId: who }
             case "cancel":
