@@ -1,10 +1,10 @@
 import { Context, Effect, Layer, Option } from "effect"
 import { type Booking, type BookTickets, type ChangeTickets, itemsAsked } from "../Domain/Booking.ts"
-import { countOf } from "../Inventory/Operation.ts"
 import { BookingNotFound } from "../Domain/Errors.ts"
 import type { BookingId, IdempotencyId, UserId } from "../Domain/Ids.ts"
 import type { Page, PageRequest } from "../Domain/Paging.ts"
 import { type EngineFailure, type Failures, Inventory } from "../Inventory/Inventory.ts"
+import { countOf } from "../Inventory/Operation.ts"
 import * as Tracing from "../Telemetry/Tracing.ts"
 import { BookingsRepo } from "./BookingsRepo.ts"
 

@@ -135,7 +135,9 @@ function makeMemory(store: MemoryStore["Type"]): BookingsRepo["Type"] {
           .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id)
         return {
           total: all.length,
-          items: all.slice(offset, offset + limit).map((booking) => withEvent(tables, booking, toEvent(tables.events.get(booking.eventId)!)))
+          items: all.slice(offset, offset + limit).map((booking) =>
+            withEvent(tables, booking, toEvent(tables.events.get(booking.eventId)!))
+          )
         }
       }),
 

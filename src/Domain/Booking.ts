@@ -53,7 +53,10 @@ export type ItemRequest = typeof ItemRequest.Type
 export const TicketsAsked = {
   ticketsCount: Schema.optional(TicketsCount),
   ticketTypeId: Schema.optional(
-    TicketTypeId.annotations({ message: () => "must be a positive integer", description: "The ticket type (default: the event's default type)" })
+    TicketTypeId.annotations({
+      message: () => "must be a positive integer",
+      description: "The ticket type (default: the event's default type)"
+    })
   ),
   items: Schema.optional(
     Schema.Array(ItemRequest).pipe(Schema.minItems(1, { message: () => "must list at least one ticket type" })).annotations({
@@ -71,8 +74,12 @@ interface Asked {
 /** Why this combination of ticketsCount, ticketTypeId and items is refused, naming the field; nothing if it is fine. */
 export const askedProblem = (asked: Asked): { readonly path: ReadonlyArray<string | number>; readonly message: string } | undefined => {
   if (asked.items !== undefined) {
-    if (asked.ticketsCount !== undefined) return { path: ["ticketsCount"], message: "must not be given with items (items carry their counts)" }
-    if (asked.ticketTypeId !== undefined) return { path: ["ticketTypeId"], message: "must not be given with items (items name their types)" }
+    if (asked.ticketsCount !== undefined) {
+      return { path: ["ticketsCount"], message: "must not be given with items (items carry their counts)" }
+    }
+    if (asked.ticketTypeId !== undefined) {
+      return { path: ["ticketTypeId"], message: "must not be given with items (items name their types)" }
+    }
     const seen = new Set<number>()
     for (const [i, item] of asked.items.entries()) {
       if (seen.has(item.ticketTypeId)) {
@@ -111,4 +118,3 @@ export const ChangeTickets = Schema.Struct({
   })
 }).annotations({ identifier: "ChangeTickets", ...strictPayload })
 export type ChangeTickets = typeof ChangeTickets.Type
-

@@ -1,10 +1,10 @@
 import { Context, Effect, Layer, Option } from "effect"
 import { type Booking, itemsAsked } from "../Domain/Booking.ts"
-import { countOf } from "../Inventory/Operation.ts"
 import { HoldNotFound } from "../Domain/Errors.ts"
 import type { Hold, PlaceHold } from "../Domain/Hold.ts"
 import type { HoldId, IdempotencyId, UserId } from "../Domain/Ids.ts"
 import { type EngineFailure, type Failures, Inventory } from "../Inventory/Inventory.ts"
+import { countOf } from "../Inventory/Operation.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import { HoldsRepo } from "./HoldsRepo.ts"
 

@@ -160,7 +160,10 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       // A ticket per ticket of each new booking, its code drawn here (Domain/TicketCode.ts).
       const ticketRows = changed.flatMap(([eventId, plan]) =>
         plan.tickets.issued.flatMap(({ bookingId, count, ticketTypeId }) =>
-          Array.from({ length: count }, () => ({ code: newTicketCode(), booking_id: bookingId, event_id: eventId, ticket_type_id: ticketTypeId }))
+          Array.from(
+            { length: count },
+            () => ({ code: newTicketCode(), booking_id: bookingId, event_id: eventId, ticket_type_id: ticketTypeId })
+          )
         )
       ).map((r, n) => ({ n, ...r }))
       if (ticketRows.length > 0) {

@@ -1,9 +1,9 @@
 import { Context, Effect, Layer } from "effect"
 import { itemsAsked } from "../Domain/Booking.ts"
 import type { EventId, UserId } from "../Domain/Ids.ts"
-import { countOf } from "../Inventory/Operation.ts"
 import type { JoinWaitlist, WaitlistEntry } from "../Domain/WaitlistEntry.ts"
 import { type EngineFailure, type Failures, Inventory } from "../Inventory/Inventory.ts"
+import { countOf } from "../Inventory/Operation.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import { WaitlistRepo } from "./WaitlistRepo.ts"
 

@@ -7,18 +7,7 @@ import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
 import { MemoryStore, withEntry } from "../../src/Storage/MemoryStore.ts"
-import {
-  CUSTOMERS,
-  type Harness,
-  LIMIT,
-  lineStopper,
-  play,
-  reached,
-  scenario,
-  TOTAL,
-  typedLine,
-  TYPES
-} from "../support/inventoryModel.ts"
+import { CUSTOMERS, type Harness, LIMIT, lineStopper, play, reached, scenario, TOTAL, typedLine, TYPES } from "../support/inventoryModel.ts"
 
 const Engine = Inventory.layer.pipe(
   Layer.provideMerge(PersistenceMemory),
