@@ -17,6 +17,7 @@ const layers = [
   "Idempotency",
   "RateLimits",
   "Events",
+  "TicketTypes",
   "Bookings",
   "Holds",
   "Waitlist",

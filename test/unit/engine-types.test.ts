@@ -41,7 +41,8 @@ const memory: TypesFixture<MemoryStore> = {
             publishedAt: at,
             deletedAt: null,
             salesStart: null,
-            salesEnd: null
+            salesEnd: null,
+            currency: "EUR"
           })
           const ticketTypes = new Map(tables.ticketTypes)
           const types = specs.map((spec) => {
