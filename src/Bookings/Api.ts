@@ -30,7 +30,9 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
       .annotate(OpenApi.Summary, "Book tickets for an event (customers)")
       .annotate(
         OpenApi.Description,
-        "Send an `Idempotency-Key` to make retries safe: the same key with the same body gets the first " +
+        "`ticketsCount` books the event's default ticket type; with `ticketTypeId`, that type; or send `items` " +
+          "(`[{ticketTypeId, count}]`, each type once) for several types at once: all of them or nothing. " +
+          "Send an `Idempotency-Key` to make retries safe: the same key with the same body gets the first " +
           "response again (marked `Idempotent-Replayed: true`), never a second booking."
       )
   )
@@ -60,7 +62,11 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
       .addSuccess(Booking)
       .pipe(addErrors(BookingNotFound, BookingAlreadyCancelled, EventAlreadyStarted, TicketCheckedIn, Overloaded, BookingFailed))
       .annotate(OpenApi.Summary, "Give back some of your booking's tickets")
-      .annotate(OpenApi.Description, "Keeps ticketsCount (1 to one less than now) and puts the rest back on sale; an email confirms it.")
+      .annotate(
+        OpenApi.Description,
+        "Keeps ticketsCount (1 to one less than now) and puts the rest back on sale; an email confirms it. The tickets " +
+          "given back are the last issued ones not checked in, whatever their type; 409 TicketCheckedIn if too few are not."
+      )
   )
   .middleware(Authentication)
   .annotate(OpenApi.Title, "Bookings")

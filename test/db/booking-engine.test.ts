@@ -90,7 +90,13 @@ describe("the booking engine on PostgreSQL", () => {
         const { plan } = yield* Effect.flatMap(
           Transactions,
           (transactions) =>
-            transactions.run(applyAll(event, [3, 5, 2, 1, 1].map((ticketsCount) => ({ _tag: "Book", userId, items: defaultItems(ticketsCount) })), looseRules))
+            transactions.run(
+              applyAll(
+                event,
+                [3, 5, 2, 1, 1].map((ticketsCount) => ({ _tag: "Book", userId, items: defaultItems(ticketsCount) })),
+                looseRules
+              )
+            )
         )
 
         expect(plan.outcomes.map(Either.match({
