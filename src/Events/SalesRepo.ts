@@ -28,12 +28,16 @@ const decodeAttendeePage = pageRows(AttendeeRow, "bookingId")
 const decodeAttendees = Schema.decodeUnknown(Schema.Array(AttendeeRow))
 
 /**
- * The tickets a booking lists by type: those not cancelled, or, of a cancelled booking, all it had.
+ * The tickets a booking lists by type: those not cancelled; of a cancelled booking, those it had
+ * when cancelled (the last cancelled together: tickets given back before were cancelled earlier).
  * TODO(engine-types, tickets): until the engine writes a booking's tickets, a booking without any
  * counts as its ticketsCount of the default type; drop the fallback once every booking has tickets.
  */
-const countedTicket = (booking: { readonly status: string }, ticket: { readonly status: string }) =>
-  ticket.status !== "CANCELLED" || booking.status === "CANCELLED"
+const countedTicket = (
+  booking: { readonly status: string },
+  ticket: { readonly status: string; readonly cancelledAt: Date | null },
+  lastCancelled: number | undefined
+) => booking.status === "CANCELLED" ? ticket.cancelledAt?.getTime() === lastCancelled : ticket.status !== "CANCELLED"
 
 function makeSql(sql: SqlClient.SqlClient): SalesRepo["Type"] {
   const attendeeColumns = sql.literal(`
@@ -44,7 +48,10 @@ function makeSql(sql: SqlClient.SqlClient): SalesRepo["Type"] {
       FROM (
         SELECT t.id, t.name, t.is_default, count(*)::int AS n
         FROM tickets k JOIN ticket_types t ON t.id = k.ticket_type_id
-        WHERE k.booking_id = b.id AND (k.status <> 'CANCELLED' OR b.status = 'CANCELLED')
+        WHERE k.booking_id = b.id
+          AND CASE WHEN b.status = 'CANCELLED'
+                   THEN k.cancelled_at = (SELECT max(x.cancelled_at) FROM tickets x WHERE x.booking_id = b.id)
+                   ELSE k.status <> 'CANCELLED' END
         GROUP BY t.id
       ) g
     ), (
@@ -142,7 +149,8 @@ function makeMemory(store: MemoryStore["Type"]): SalesRepo["Type"] {
 
   const ticketTypesOf = (tables: Tables, booking: StoredBooking): ReadonlyArray<AttendeeTickets> => {
     const tickets = [...tables.tickets.values()].filter((ticket) => ticket.bookingId === booking.id)
-    const counted = tickets.filter((ticket) => countedTicket(booking, ticket))
+    const lastCancelled = Math.max(...tickets.map((ticket) => ticket.cancelledAt?.getTime() ?? -Infinity))
+    const counted = tickets.filter((ticket) => countedTicket(booking, ticket, lastCancelled))
     return typesOf(tables, booking.eventId as EventId).flatMap((type): Array<AttendeeTickets> => {
       const count = tickets.length === 0
         ? (type.isDefault ? booking.ticketsCount : 0)

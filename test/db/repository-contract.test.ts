@@ -11,6 +11,7 @@ import { sqlTicketFixtures, ticketTypesContract } from "../support/ticketTypes.t
 
 describe("repositories on PostgreSQL", () => {
   // AppConfig.layerTest names no Redis: the rate-limit counters are the database's (their Redis run is in rate-limits.test.ts).
+  // The database stays visible: test/support/tickets.ts writes tickets through it.
   layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })(
     (it) => {
       repositoryContract(it)

@@ -21,18 +21,48 @@ import { bookOne } from "./bookings.ts"
 
 type Repositories = UsersRepo | EventsRepo | SalesRepo | InventoryRepo | TicketTypesRepo
 
+export interface NewTicket {
+  readonly ticketTypeId: TicketTypeId
+  readonly status: TicketStatus
+  /** When a CANCELLED ticket was cancelled (default: now, or when its booking was). */
+  readonly cancelledAt?: Date
+}
+
+/** The ticket rows of a fixture booking, and how many tickets the booking has. */
+/** A booking's items (bookings.items): these tickets by type, in first-seen order. */
+const itemsOf = (tickets: ReadonlyArray<{ readonly ticketTypeId: number }>) => {
+  const counts = new Map<number, number>()
+  for (const { ticketTypeId } of tickets) counts.set(ticketTypeId, (counts.get(ticketTypeId) ?? 0) + 1)
+  return [...counts].map(([ticketTypeId, count]) => ({ ticketTypeId, count }))
+}
+
+const ticketsOf = (tickets: ReadonlyArray<NewTicket>, cancelledAt: Date | undefined, at: Date) => {
+  const rows = tickets.map((ticket) => ({
+    ticketTypeId: ticket.ticketTypeId,
+    status: ticket.status,
+    checkedInAt: ticket.status === "CHECKED_IN" ? at : null,
+    cancelledAt: ticket.status === "CANCELLED" ? ticket.cancelledAt ?? cancelledAt ?? at : null
+  }))
+  const counted = cancelledAt === undefined
+    ? rows.filter((row) => row.status !== "CANCELLED")
+    : rows.filter((row) => row.cancelledAt?.getTime() === cancelledAt.getTime())
+  return { rows, count: counted.length, items: itemsOf(counted) }
+}
+
 /** What the engine keeps and this suite sets directly, in each store. */
 export interface TicketFixtures<R> {
   /** Sets what is taken of a type (sold, held, kept back), as the engine does. */
   readonly setTaken: (id: TicketTypeId, taken: number) => Effect.Effect<void, never, R>
   /**
-   * A confirmed booking with tickets of these types and statuses, its tickets (those not cancelled)
-   * gone from the event's, as the engine makes it; its id.
+   * A booking with tickets of these types and statuses, as the engine makes it; its id. Confirmed,
+   * its tickets not cancelled gone from the event's; or cancelled at `cancelledAt` (its tickets
+   * cancelled then, unless they say when).
    */
   readonly addBooking: (
     eventId: EventId,
     userId: UserId,
-    tickets: ReadonlyArray<{ readonly ticketTypeId: TicketTypeId; readonly status: TicketStatus }>
+    tickets: ReadonlyArray<NewTicket>,
+    cancelledAt?: Date
   ) => Effect.Effect<number, never, R>
 }
 
@@ -254,6 +284,12 @@ export const ticketTypesContract = <R>(it: Vitest.MethodsNonLive<Repositories | 
         { ticketTypeId: general!.id, status: "CHECKED_IN" },
         { ticketTypeId: general!.id, status: "VALID" }
       ])
+      // One ticket given back, then the rest cancelled with the booking: it lists what it had when cancelled.
+      const third = yield* fixtures.addBooking(event.id, bob.id, [
+        { ticketTypeId: premium.id, status: "CANCELLED", cancelledAt: new Date(Date.now() - DAY) },
+        { ticketTypeId: general!.id, status: "CANCELLED" },
+        { ticketTypeId: general!.id, status: "CANCELLED" }
+      ], new Date(Date.now() - 1000))
       yield* fixtures.setTaken(premium.id, 2)
 
       const stats = Option.getOrThrow(yield* sales.stats(event.id))
@@ -279,20 +315,12 @@ export const ticketTypesContract = <R>(it: Vitest.MethodsNonLive<Repositories | 
           name: "VIP",
           count: 2
         }]],
-        [second, [{ ticketTypeId: general!.id, name: "General admission", count: 2 }]]
+        [second, [{ ticketTypeId: general!.id, name: "General admission", count: 2 }]],
+        [third, [{ ticketTypeId: general!.id, name: "General admission", count: 2 }]]
       ])
       const streamed = Chunk.toReadonlyArray(yield* Stream.runCollect(sales.allAttendees(event.id)))
       expect(streamed.map((a) => [a.bookingId, a.ticketTypes])).toEqual(listed)
     }))
-}
-
-/** A booking's items (bookings.items) as its tickets not cancelled add up, by type in first-seen order. */
-const itemsOf = (tickets: ReadonlyArray<{ readonly ticketTypeId: number; readonly status: string }>) => {
-  const counts = new Map<number, number>()
-  for (const { status, ticketTypeId } of tickets) {
-    if (status !== "CANCELLED") counts.set(ticketTypeId, (counts.get(ticketTypeId) ?? 0) + 1)
-  }
-  return [...counts].map(([ticketTypeId, count]) => ({ ticketTypeId, count }))
 }
 
 /** The fixtures on the in-memory store. */
@@ -303,42 +331,33 @@ export const memoryTicketFixtures: TicketFixtures<MemoryStore> = {
         ...tables,
         ticketTypes: withEntry(tables.ticketTypes, id, { ...tables.ticketTypes.get(id)!, taken })
       }))),
-  addBooking: (eventId, userId, tickets) =>
+  addBooking: (eventId, userId, tickets, cancelledAt) =>
     Effect.flatMap(MemoryStore, (store) =>
       Ref.modify(store, (tables) => {
         const at = new Date()
-        const count = tickets.filter(({ status }) => status !== "CANCELLED").length
+        const { count, items, rows } = ticketsOf(tickets, cancelledAt, at)
         let lastId = tables.lastId
         const bookingId = ++lastId
         const all = new Map(tables.tickets)
-        for (const { status, ticketTypeId } of tickets) {
+        for (const row of rows) {
           const id = ++lastId
-          all.set(id, {
-            id,
-            code: newTicketCode(),
-            bookingId,
-            eventId,
-            ticketTypeId,
-            status,
-            checkedInAt: status === "CHECKED_IN" ? at : null,
-            cancelledAt: status === "CANCELLED" ? at : null,
-            createdAt: at
-          })
+          all.set(id, { ...row, id, code: newTicketCode(), bookingId, eventId, createdAt: at })
         }
         const event = tables.events.get(eventId)!
+        const taken = cancelledAt === undefined ? count : 0
         return [bookingId, {
           ...tables,
           lastId,
           tickets: all,
-          events: withEntry(tables.events, eventId, { ...event, availableTickets: event.availableTickets - count }),
+          events: withEntry(tables.events, eventId, { ...event, availableTickets: event.availableTickets - taken }),
           bookings: withEntry(tables.bookings, bookingId, {
             id: bookingId,
             eventId,
             userId,
             ticketsCount: count,
-            items: itemsOf(tickets),
-            status: "CONFIRMED",
-            cancelledAt: null,
+            items,
+            status: cancelledAt === undefined ? "CONFIRMED" : "CANCELLED",
+            cancelledAt: cancelledAt ?? null,
             holdId: null,
             createdAt: at,
             idempotencyId: null,
@@ -352,23 +371,27 @@ export const memoryTicketFixtures: TicketFixtures<MemoryStore> = {
 export const sqlTicketFixtures: TicketFixtures<SqlClient.SqlClient> = {
   setTaken: (id, taken) =>
     Effect.flatMap(SqlClient.SqlClient, (sql) => sql`UPDATE ticket_types SET taken = ${taken} WHERE id = ${id}`).pipe(Effect.orDie),
-  addBooking: (eventId, userId, tickets) =>
+  addBooking: (eventId, userId, tickets, cancelledAt) =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
-      const count = tickets.filter(({ status }) => status !== "CANCELLED").length
+      const { count, items, rows } = ticketsOf(tickets, cancelledAt, new Date())
       const [booking] = yield* sql<{ id: number }>`
-        INSERT INTO bookings (user_id, event_id, tickets_count, items)
-        VALUES (${userId}, ${eventId}, ${count}, ${JSON.stringify(itemsOf(tickets))}::jsonb) RETURNING id`
-      yield* sql`UPDATE events SET available_tickets = available_tickets - ${count} WHERE id = ${eventId}`
+        INSERT INTO bookings (user_id, event_id, tickets_count, items, status, cancelled_at)
+        VALUES (${userId}, ${eventId}, ${count}, ${JSON.stringify(items)}::jsonb, ${cancelledAt === undefined ? "CONFIRMED" : "CANCELLED"},
+                ${cancelledAt ?? null})
+        RETURNING id`
+      if (cancelledAt === undefined) {
+        yield* sql`UPDATE events SET available_tickets = available_tickets - ${count} WHERE id = ${eventId}`
+      }
       yield* sql`INSERT INTO tickets ${
-        sql.insert(tickets.map(({ status, ticketTypeId }) => ({
+        sql.insert(rows.map((row) => ({
           code: newTicketCode(),
           booking_id: booking!.id,
           event_id: eventId,
-          ticket_type_id: ticketTypeId,
-          status,
-          checked_in_at: status === "CHECKED_IN" ? new Date() : null,
-          cancelled_at: status === "CANCELLED" ? new Date() : null
+          ticket_type_id: row.ticketTypeId,
+          status: row.status,
+          checked_in_at: row.checkedInAt,
+          cancelled_at: row.cancelledAt
         })))
       }`
       return booking!.id
