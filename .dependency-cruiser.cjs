@@ -21,6 +21,7 @@ const layers = [
   "Bookings",
   "Holds",
   "Waitlist",
+  "Tickets",
   "Accounts",
   "Health",
   "Admin",

@@ -137,6 +137,10 @@ const inMemory = (store: MemoryStore["Type"], bookingId: BookingId, types?: Read
     return yield* read
   })
 
+/** The codes of the booking's tickets (written first if it has none: `issueTickets`). */
+export const ticketCodes = (booking: { readonly id: number }, types?: ReadonlyArray<TicketsOfType>) =>
+  Effect.map(issueTickets(booking.id as BookingId, types), (tickets) => tickets.map((ticket) => ticket.code))
+
 /** Sets a ticket's status (a check-in at the door, as the check-in endpoint does), in whichever store the test runs on. */
 export const setTicketStatus = (code: string, status: TicketStatus) =>
   Effect.flatMap(
