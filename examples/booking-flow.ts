@@ -1,7 +1,9 @@
 /**
  * The booking flow through the typed client (src/Client.ts), against a running server:
- * an organizer signs up and publishes an event, a customer signs up, finds it, books two tickets,
- * is refused more than are left (a typed `NotEnoughTickets`), and lists their bookings.
+ * an organizer signs up, publishes an event and adds a VIP ticket type beside the default one; a
+ * customer signs up, finds it, books one ticket of each type in one booking, is refused more than
+ * are left (a typed `NotEnoughTickets`), lists their bookings and their tickets' codes; the organizer
+ * checks one ticket in at the door, and is refused when it is scanned again (a typed `AlreadyCheckedIn`).
  *
  *   npm start                                         # in another terminal
  *   npm run example                                   # http://localhost:4000
@@ -53,13 +55,22 @@ const flow = Effect.gen(function*() {
   })
   yield* Console.log(`published event ${event.id} "${event.title}" on ${event.date.toISOString()}, ${event.totalTickets} tickets`)
 
+  // Every event starts with a default type ("General admission"); a second type shares its capacity.
+  const vip = yield* organizer.ticketTypes.create({ path: { id: event.id }, payload: { name: "VIP", priceCents: 9900, quota: 2 } })
+  const types = yield* organizer.ticketTypes.list({ path: { id: event.id } })
+  const general = types.find((type) => type.isDefault)!
+  yield* Console.log(`ticket types: ${types.map((t) => `${t.name} ${t.priceCents / 100} ${t.currency} (${t.left} left)`).join(", ")}`)
+
   const customer = yield* signUp("CUSTOMER")
   const upcoming = yield* customer.events.list({ urlParams: {} })
   const listed = upcoming.find((e) => e.id === event.id)
   yield* Console.log(`upcoming events: ${upcoming.length}; ours is listed with ${listed?.availableTickets} tickets available`)
 
-  const booking = yield* customer.bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: 2 } })
-  yield* Console.log(`booked ${booking.ticketsCount} tickets (booking ${booking.id}); ${booking.event.availableTickets} left`)
+  // Several types in one booking: all of them or nothing.
+  const items = [{ ticketTypeId: general.id, count: 1 }, { ticketTypeId: vip.id, count: 1 }]
+  const booking = yield* customer.bookings.book({ headers: {}, payload: { eventId: event.id, items } })
+  const kinds = booking.items.map((item) => `${item.count} ${item.name}`).join(" + ")
+  yield* Console.log(`booked ${booking.ticketsCount} tickets, ${kinds} (booking ${booking.id}); ${booking.event.availableTickets} left`)
 
   // Failures are values of the API's error classes: handle the ones that mean something here.
   yield* customer.bookings.book({ headers: {}, payload: { eventId: event.id, ticketsCount: booking.event.availableTickets + 1 } }).pipe(
@@ -72,6 +83,19 @@ const flow = Effect.gen(function*() {
 
   const mine = yield* customer.bookings.mine({ urlParams: {} })
   yield* Console.log(`my bookings: ${mine.map((b) => `${b.ticketsCount} × "${b.event.title}"`).join(", ")}`)
+
+  // Each ticket has its own code (its QR image: GET /api/bookings/:id/tickets/:code/qr.svg).
+  const tickets = yield* customer.tickets.listForBooking({ path: { id: booking.id } })
+  yield* Console.log(`my tickets: ${tickets.map((t) => `${t.code} (${t.ticketTypeName}, ${t.status})`).join(", ")}`)
+
+  // At the door the organizer scans a code: once it is in, the same code again is refused.
+  const checkIn = (code: string) => organizer.tickets.checkIn({ path: { id: event.id }, headers: {}, payload: { code } })
+  const scanned = yield* checkIn(tickets[0]!.code)
+  yield* Console.log(`checked in ${scanned.code} (${scanned.ticketTypeName}) for ${scanned.email} at ${scanned.checkedInAt.toISOString()}`)
+  yield* checkIn(tickets[0]!.code).pipe(
+    Effect.flatMap(() => Effect.dieMessage("scanning a ticket twice should have been refused")),
+    Effect.catchTag("AlreadyCheckedIn", (refused) => Console.log(`scanned again: refused (${refused._tag}): ${refused.message}`))
+  )
 })
 
 flow.pipe(

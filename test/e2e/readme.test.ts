@@ -75,21 +75,32 @@ layer(MemoryServer(), { excludeTestServices: true, timeout: 120_000 })((it) => {
   })
 
   describe("npm run example", () => {
-    it.effect("runs the whole flow through the typed client, twice in a row (URL as argument, then API_URL)", () =>
-      Effect.gen(function*() {
-        const url = yield* serverUrl
-        for (const run of [example([url]), example([], { API_URL: url })]) {
-          const { code, output } = yield* run
-          expect(code, output).toBe(0)
-          expect(output).toContain(`API at ${url}`)
-          expect(output).toMatch(/organizer organizer-\w+@example\.com signed in/)
-          expect(output).toMatch(/published event \d+ "Example Conf \w+"/)
-          expect(output).toMatch(/ours is listed with 5 tickets available/)
-          expect(output).toMatch(/booked 2 tickets \(booking \d+\); 3 left/)
-          expect(output).toContain("asking for more was refused (NotEnoughTickets, 3 available)")
-          expect(output).toMatch(/my bookings: 2 × "Example Conf \w+"/)
-        }
-      }), 120_000)
+    it.effect(
+      "runs the whole flow through the typed client (two ticket types, a check-in), twice in a row (URL as argument, then API_URL)",
+      () =>
+        Effect.gen(function*() {
+          const url = yield* serverUrl
+          for (const run of [example([url]), example([], { API_URL: url })]) {
+            const { code, output } = yield* run
+            expect(code, output).toBe(0)
+            expect(output).toContain(`API at ${url}`)
+            expect(output).toMatch(/organizer organizer-\w+@example\.com signed in/)
+            expect(output).toMatch(/published event \d+ "Example Conf \w+"/)
+            expect(output).toMatch(/ours is listed with 5 tickets available/)
+            expect(output).toContain("ticket types: General admission 0 EUR (5 left), VIP 99 EUR (2 left)")
+            expect(output).toMatch(/booked 2 tickets, 1 General admission \+ 1 VIP \(booking \d+\); 3 left/)
+            expect(output).toContain("asking for more was refused (NotEnoughTickets, 3 available)")
+            expect(output).toMatch(/my bookings: 2 × "Example Conf \w+"/)
+            const ticketCode = "[0-9A-Z]{5}(?:-[0-9A-Z]{5}){3}"
+            expect(output).toMatch(new RegExp(`my tickets: ${ticketCode} \\(General admission, VALID\\), ${ticketCode} \\(VIP, VALID\\)`))
+            const [, checkedIn] = output.match(
+              new RegExp(`checked in (${ticketCode}) \\(General admission\\) for customer-\\w+@example\\.com at `)
+            )!
+            expect(output).toContain(`scanned again: refused (AlreadyCheckedIn): Ticket ${checkedIn} was already checked in at `)
+          }
+        }),
+      120_000
+    )
 
     it.effect("says plainly when no server answers, and fails", () =>
       Effect.gen(function*() {
