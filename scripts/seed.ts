@@ -24,7 +24,10 @@ runCli(Effect.gen(function*() {
     Effect.provide(Seed.layer.pipe(Layer.provide(DatabaseLive), Layer.provide(JobCatalogueLive), Layer.provide(ToolConfig)))
   )
   const tally = ({ created, total }: { created: number; total: number }) => `${total} (${created} new)`
-  yield* Console.log(`  accounts ${tally(report.accounts)}, events ${tally(report.events)}, bookings ${tally(report.bookings)}`)
+  yield* Console.log(
+    `  accounts ${tally(report.accounts)}, events ${tally(report.events)}, ticket types ${tally(report.ticketTypes)}, ` +
+      `bookings ${tally(report.bookings)}`
+  )
   for (const line of report.notBooked) yield* Console.log(`  not booked: ${line}`)
   yield* Console.log(`\nLogins (password "${DEMO_PASSWORD}" for every one):`)
   for (const { email, role } of logins) yield* Console.log(`  ${pad(role)} ${email}`)

@@ -64,13 +64,13 @@ describe("npm run seed and npm run db:reset on DATABASE_URL", () => {
   it("seed: twice in a row, the same logins, nothing new the second time", async () => {
     const first = await tool("seed", [], { env: { DATABASE_URL: databaseUrl } })
     expect(first.code, first.output).toBe(0)
-    expect(first.output).toContain("accounts 4 (4 new), events 12 (12 new), bookings 8 (8 new)")
+    expect(first.output).toContain("accounts 4 (4 new), events 12 (12 new), ticket types 17 (17 new), bookings 9 (9 new)")
     expect(first.output).toContain("Logins (password \"demo-password\" for every one):")
     expect(first.output).toMatch(/ORGANIZER\s+organizer@demo\.example\.com/)
 
     const second = await tool("seed", [], { env: { DATABASE_URL: databaseUrl } })
     expect(second.code, second.output).toBe(0)
-    expect(second.output).toContain("accounts 4 (0 new), events 12 (0 new), bookings 8 (0 new)")
+    expect(second.output).toContain("accounts 4 (0 new), events 12 (0 new), ticket types 17 (0 new), bookings 9 (0 new)")
     expect(loginsOf(second.output)).toBe(loginsOf(first.output))
     expect(await countUsers()).toBe(4)
   }, 120_000)
@@ -124,12 +124,12 @@ describe("npm run seed and npm run db:reset on the embedded default", () => {
       const first = await tool("seed", [], { cwd: directory })
       expect(first.code, first.output).toBe(0)
       expect(first.output).toContain("Seeding the embedded PostgreSQL in ./.data/postgres")
-      expect(first.output).toContain("accounts 4 (4 new), events 12 (12 new), bookings 8 (8 new)")
+      expect(first.output).toContain("accounts 4 (4 new), events 12 (12 new), ticket types 17 (17 new), bookings 9 (9 new)")
       expect(postmasterPid(dataDir)).toBeUndefined()
 
       const second = await tool("seed", [], { cwd: directory })
       expect(second.code, second.output).toBe(0)
-      expect(second.output).toContain("accounts 4 (0 new), events 12 (0 new), bookings 8 (0 new)")
+      expect(second.output).toContain("accounts 4 (0 new), events 12 (0 new), ticket types 17 (0 new), bookings 9 (0 new)")
       expect(loginsOf(second.output)).toBe(loginsOf(first.output))
 
       const reset = await tool("db:reset", ["--yes"], { cwd: directory })
