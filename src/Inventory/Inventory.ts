@@ -7,7 +7,7 @@
  * rows locked in id order), so bookings spread over many events are batched too.
  */
 import { Array as Arr, Cause, Chunk, Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
-import type { Booking } from "../Domain/Booking.ts"
+import type { Booking, TicketsOfType } from "../Domain/Booking.ts"
 import {
   type AlreadyOnWaitlist,
   type BookingAlreadyCancelled,
@@ -23,14 +23,16 @@ import {
   type NotOnWaitlist,
   Overloaded,
   type SalesClosed,
+  type TicketCheckedIn,
   type TicketsAvailable,
+  type TicketTypeNotFound,
   type Unauthorized,
   ValidationError
 } from "../Domain/Errors.ts"
 import type { Event } from "../Domain/Event.ts"
 import type { Hold } from "../Domain/Hold.ts"
-import type { BookingId, EventId, HoldId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
-import type { BookingRow } from "../Domain/TicketRows.ts"
+import type { BookingId, EventId, HoldId, TicketTypeId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
+import type { BookingRow, ItemRow } from "../Domain/TicketRows.ts"
 import type { WaitlistEntry } from "../Domain/WaitlistEntry.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import { AppConfig } from "../Platform/Config.ts"
@@ -41,7 +43,7 @@ import * as Tracing from "../Telemetry/Tracing.ts"
 import { CatalogueChanges } from "./CatalogueChanges.ts"
 import type { BookingsConfirmed, InventoryJob } from "./InventoryJobTypes.ts"
 import { InventoryRepo } from "./InventoryRepo.ts"
-import type { Operation, OperationTag } from "./Operation.ts"
+import { countOf, type Operation, type OperationTag } from "./Operation.ts"
 import type { Decision, Notice, Refusal, Rules, SettledPlan } from "./Plan.ts"
 
 /** What each operation answers. */
@@ -58,13 +60,20 @@ export interface Results {
   readonly Refresh: void
 }
 
-type Taking = EventNotFound | EventAlreadyStarted | SalesClosed | CustomerLimitReached | Unauthorized | ValidationError
+type Taking =
+  | EventNotFound
+  | EventAlreadyStarted
+  | SalesClosed
+  | CustomerLimitReached
+  | Unauthorized
+  | ValidationError
+  | TicketTypeNotFound
 
 /** Why each operation may be refused (see `decide`). */
 export interface Failures {
   readonly Book: Taking | NotEnoughTickets
-  readonly Cancel: BookingNotFound | BookingAlreadyCancelled | EventAlreadyStarted
-  readonly Reduce: BookingNotFound | BookingAlreadyCancelled | EventAlreadyStarted | ValidationError
+  readonly Cancel: BookingNotFound | BookingAlreadyCancelled | EventAlreadyStarted | TicketCheckedIn
+  readonly Reduce: BookingNotFound | BookingAlreadyCancelled | EventAlreadyStarted | ValidationError | TicketCheckedIn
   readonly Hold: Taking | NotEnoughTickets
   readonly Confirm: HoldNotFound | HoldExpired | HoldAlreadyConfirmed | EventNotFound | EventAlreadyStarted
   readonly Release: HoldNotFound | HoldExpired | HoldAlreadyConfirmed
@@ -140,9 +149,9 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
           })
           if (Arr.isNonEmptyArray(confirmed)) reported.unshift([{ _tag: "BookingsConfirmed", bookings: confirmed }, confirmedSpan])
           yield* jobs.enqueueEach(reported.map(([job]) => job), reported.map(([, span]) => span))
-          return applied.map(({ event, plan }, i): Decided => ({
+          return applied.map(({ event, plan, typeNames }, i): Decided => ({
             plan,
-            outcomes: plan.outcomes.map(Either.map((decision) => resultOf(batch[i]!.eventId, event, decision)))
+            outcomes: plan.outcomes.map(Either.map((decision) => resultOf(batch[i]!.eventId, event, typeNames, decision)))
           }))
         })
 
@@ -223,8 +232,12 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
       const perRequest = { Book: "booking", Hold: "hold", Join: "waiting-list entry" } as const
       const tooMany = (operation: Operation) =>
         (operation._tag === "Book" || operation._tag === "Hold" || operation._tag === "Join") &&
-          operation.ticketsCount > maxTicketsPerBooking
-          ? new ValidationError({ message: `ticketsCount: must be at most ${maxTicketsPerBooking} per ${perRequest[operation._tag]}` })
+          countOf(operation.items) > maxTicketsPerBooking
+          ? new ValidationError({
+            message: `${operation.items.length > 1 ? "items" : "ticketsCount"}: must be at most ${maxTicketsPerBooking} per ${
+              perRequest[operation._tag]
+            }`
+          })
           : undefined
 
       return {
@@ -254,11 +267,22 @@ const failed = (operation: Operation, atCommit: boolean) =>
     ? BookingFailed.changeUnknown
     : BookingFailed.nothingChanged
 
-export const toBooking = (eventId: EventId, event: Event, row: BookingRow, availableTickets: number): Booking => ({
+/** A row's items as the API shows them, each with its type's name. */
+export const itemsOf = (items: ReadonlyArray<ItemRow>, typeNames: ReadonlyMap<number, string>): ReadonlyArray<TicketsOfType> =>
+  items.map(({ count, ticketTypeId }) => ({ ticketTypeId: ticketTypeId as TicketTypeId, name: typeNames.get(ticketTypeId) ?? "", count }))
+
+export const toBooking = (
+  eventId: EventId,
+  event: Event,
+  row: BookingRow,
+  availableTickets: number,
+  typeNames: ReadonlyMap<number, string>
+): Booking => ({
   id: row.id as BookingId,
   userId: row.userId as UserId,
   eventId,
   ticketsCount: row.ticketsCount,
+  items: itemsOf(row.items, typeNames),
   status: row.status,
   cancelledAt: row.cancelledAt,
   createdAt: row.createdAt,
@@ -266,19 +290,28 @@ export const toBooking = (eventId: EventId, event: Event, row: BookingRow, avail
 })
 
 /** A decision as the API answers it. */
-const resultOf = (eventId: EventId, event: Event | undefined, decision: Decision): unknown => {
+const resultOf = (eventId: EventId, event: Event | undefined, typeNames: ReadonlyMap<number, string>, decision: Decision): unknown => {
   switch (decision._tag) {
     case "Booking":
-      return toBooking(eventId, event!, decision.booking, decision.availableAfter)
+      return toBooking(eventId, event!, decision.booking, decision.availableAfter, typeNames)
     case "Hold": {
-      const { createdAt, expiresAt, id, ticketsCount } = decision.hold
-      return { id: id as HoldId, eventId, ticketsCount, expiresAt, status: "HELD", createdAt } satisfies Hold
+      const { createdAt, expiresAt, id, items, ticketsCount } = decision.hold
+      return {
+        id: id as HoldId,
+        eventId,
+        ticketsCount,
+        items: itemsOf(items, typeNames),
+        expiresAt,
+        status: "HELD",
+        createdAt
+      } satisfies Hold
     }
     case "Entry":
       return {
         id: decision.entry.id as WaitlistEntryId,
         eventId,
         ticketsCount: decision.entry.ticketsCount,
+        items: itemsOf(decision.entry.items, typeNames),
         position: decision.position,
         status: "WAITING",
         holdId: null

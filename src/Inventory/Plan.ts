@@ -19,11 +19,13 @@ import type {
   NotEnoughTickets,
   NotOnWaitlist,
   SalesClosed,
+  TicketCheckedIn,
   TicketsAvailable,
+  TicketTypeNotFound,
   Unauthorized,
   ValidationError
 } from "../Domain/Errors.ts"
-import type { BookingRow, EntryRow, HoldRow } from "../Domain/TicketRows.ts"
+import type { BookingRow, EntryRow, HoldRow, TicketRow, TicketTypeRow } from "../Domain/TicketRows.ts"
 
 // ---- What a batch is decided on ------------------------------------------------------------
 
@@ -43,8 +45,15 @@ export interface Snapshot {
   readonly now: Date
   /** `undefined`: no such event. */
   readonly event: EventState | undefined
+  /**
+   * The event's ticket types (none: an event made without any, which sells its capacity alone:
+   * no per-type accounting, no ticket rows).
+   */
+  readonly types: ReadonlyArray<TicketTypeRow>
   /** At least the bookings of this event that the batch names, and those made under its operations' keys (`makingKey`). */
   readonly bookings: ReadonlyArray<BookingRow>
+  /** The tickets of the bookings the batch names by id (Cancel, Reduce), in issue order. */
+  readonly tickets: ReadonlyArray<TicketRow>
   /**
    * At least the holds the batch names, those placed under its operations' keys, every open one
    * that is due, and (with the line) every open offer.
@@ -92,6 +101,8 @@ export type Refusal =
   | TicketsAvailable
   | AlreadyOnWaitlist
   | NotOnWaitlist
+  | TicketTypeNotFound
+  | TicketCheckedIn
 
 /**
  * What the outside world must hear of, as outbox jobs (ids may be provisional). `cause`: the index
@@ -110,9 +121,20 @@ export interface TableChanges<Row> {
   readonly updates: ReadonlyArray<Row>
 }
 
+/** Tickets to issue: `count` of type `ticketTypeId` for booking `bookingId` (its codes are drawn by the writer). */
+export interface Issue {
+  readonly bookingId: number
+  readonly ticketTypeId: number
+  readonly count: number
+}
+
 export interface Plan {
   readonly outcomes: ReadonlyArray<Either.Either<Decision, Refusal>>
   readonly availableTickets: number
+  /** The `taken` of each ticket type the batch changed. */
+  readonly types: ReadonlyArray<{ readonly id: number; readonly taken: number }>
+  /** New tickets, in issue order (booking by booking, in its items' order), and the ids of tickets cancelled. */
+  readonly tickets: { readonly issued: ReadonlyArray<Issue>; readonly cancelled: ReadonlyArray<number> }
   readonly bookings: TableChanges<BookingRow>
   readonly holds: TableChanges<HoldRow>
   readonly entries: TableChanges<EntryRow>
@@ -155,6 +177,11 @@ export const withRealIds = (plan: Plan, ids: NewIds): Plan => {
   })
   return {
     availableTickets: plan.availableTickets,
+    types: plan.types,
+    tickets: {
+      issued: plan.tickets.issued.map((issue) => ({ ...issue, bookingId: real(ids.bookings, issue.bookingId) })),
+      cancelled: plan.tickets.cancelled
+    },
     availabilityChanged: plan.availabilityChanged,
     changed: plan.changed,
     bookings: tableOf(plan.bookings, booking),

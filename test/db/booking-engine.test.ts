@@ -12,6 +12,7 @@ import { BookingFailed, Unauthorized } from "../../src/Domain/Errors.ts"
 import type { EventId, IdempotencyId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { applyAll, InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
+import { defaultItems } from "../../src/Inventory/Operation.ts"
 import { JobCatalogueLive } from "../../src/Jobs.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { Outbox } from "../../src/Jobs/Outbox.ts"
@@ -89,7 +90,13 @@ describe("the booking engine on PostgreSQL", () => {
         const { plan } = yield* Effect.flatMap(
           Transactions,
           (transactions) =>
-            transactions.run(applyAll(event, [3, 5, 2, 1, 1].map((ticketsCount) => ({ _tag: "Book", userId, ticketsCount })), looseRules))
+            transactions.run(
+              applyAll(
+                event,
+                [3, 5, 2, 1, 1].map((ticketsCount) => ({ _tag: "Book", userId, items: defaultItems(ticketsCount) })),
+                looseRules
+              )
+            )
         )
 
         expect(plan.outcomes.map(Either.match({
@@ -205,7 +212,7 @@ describe("the booking engine across events", () => {
                 scenes.map(({ customer, event }, i) => ({
                   eventId: event,
                   operations: [
-                    { _tag: "Join", userId: newcomer!.id, ticketsCount: 1 },
+                    { _tag: "Join", userId: newcomer!.id, items: defaultItems(1) },
                     { _tag: "Cancel", userId: customer, bookingId: booked[i]!.id }
                   ]
                 })),
