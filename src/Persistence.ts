@@ -1,6 +1,7 @@
 /** Where data lives: PostgreSQL (given a SqlClient: see Storage/Database.ts), or memory for the fast test tiers. */
 import { Layer } from "effect"
 import { UsersRepo } from "./Accounts/UsersRepo.ts"
+import { AuditLog } from "./Audit/AuditLog.ts"
 import { BookingsRepo } from "./Bookings/BookingsRepo.ts"
 import { EventsRepo } from "./Events/EventsRepo.ts"
 import { SalesRepo } from "./Events/SalesRepo.ts"
@@ -21,6 +22,7 @@ export const PersistenceSql = Layer.mergeAll(
   HoldsRepo.layer,
   WaitlistRepo.layer,
   InventoryRepo.layer,
+  AuditLog.layer,
   Transactions.layer,
   Readiness.layer,
   IdempotencyStore.layer,
@@ -36,6 +38,7 @@ export const PersistenceMemory = Layer.mergeAll(
   HoldsRepo.layerMemory,
   WaitlistRepo.layerMemory,
   InventoryRepo.layerMemory,
+  AuditLog.layerMemory,
   Transactions.layerMemory,
   Readiness.layerMemory,
   IdempotencyStore.layerMemory,

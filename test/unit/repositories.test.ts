@@ -1,12 +1,14 @@
 /** The repositories' and stores' contracts (test/support/) on the in-memory layers the fast tiers use. */
 import { describe, layer } from "@effect/vitest"
+import { Layer } from "effect"
 import { PersistenceMemory } from "../../src/Persistence.ts"
+import { AppConfig } from "../../src/Platform/Config.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
 
 describe("repositories in memory", () => {
-  layer(PersistenceMemory, { excludeTestServices: true })((it) => {
+  layer(PersistenceMemory.pipe(Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })((it) => {
     repositoryContract(it)
     idempotencyStoreContract(it)
     rateLimitStoreContract(it)
