@@ -92,19 +92,22 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\
 
 const Instant = (description: string) =>
   Schema.String.pipe(
+    Schema.maxLength(40, { message: () => "must be at most 40 characters" }),
     Schema.filter((s) => ISO_INSTANT.test(s) && !Number.isNaN(Date.parse(s)), {
       message: () => "must be an ISO 8601 date-time with a time zone, e.g. 2030-12-01T10:00:00Z"
     }),
     Schema.compose(Schema.Date)
-  ).annotations({ jsonSchema: { type: "string", format: "date-time", description } })
+  ).annotations({ jsonSchema: { type: "string", format: "date-time", maxLength: 40, description } })
 
 const ActionFilter = Schema.String.pipe(
+  Schema.maxLength(64, { message: () => "must be at most 64 characters" }),
   Schema.filter((s) => /^[a-z_]+\.([a-z_]+)?$/.test(s), {
     message: () => "must be an action (booking.created) or the prefix of one ending with a dot (booking.)"
   })
 ).annotations({
   jsonSchema: {
     type: "string",
+    maxLength: 64,
     description: "An action (booking.created), or a prefix ending with a dot (booking.) for all of its area"
   }
 })
@@ -124,7 +127,11 @@ export const EventAuditParams = Schema.Struct(filterParams).pipe(Schema.filter(f
 /** GET /admin/audit's query: the same, and an event. */
 export const AuditParams = Schema.Struct({
   ...filterParams,
-  eventId: Schema.optional(EventIdFromPath.annotations({ jsonSchema: { type: "integer", minimum: 1, description: "Only this event's entries" } }))
+  eventId: Schema.optional(
+    EventIdFromPath.annotations({
+      jsonSchema: { type: "integer", minimum: 1, maximum: 2_147_483_647, description: "Only this event's entries" }
+    })
+  )
 }).pipe(Schema.filter(fromBeforeTo))
 
 /** What a read keeps: all of these that are given. */

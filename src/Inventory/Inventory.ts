@@ -7,6 +7,8 @@
  * rows locked in id order), so bookings spread over many events are batched too.
  */
 import { Array as Arr, Cause, Chunk, Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
+import { AuditLog } from "../Audit/AuditLog.ts"
+import type { Origin } from "../Audit/Origin.ts"
 import type { Booking } from "../Domain/Booking.ts"
 import {
   type AlreadyOnWaitlist,
@@ -32,8 +34,6 @@ import type { Hold } from "../Domain/Hold.ts"
 import type { BookingId, EventId, HoldId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
 import type { BookingRow } from "../Domain/TicketRows.ts"
 import type { WaitlistEntry } from "../Domain/WaitlistEntry.ts"
-import { AuditLog } from "../Audit/AuditLog.ts"
-import type { Origin } from "../Audit/Origin.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import { AppConfig } from "../Platform/Config.ts"
 import * as GroupCommit from "../Platform/GroupCommit.ts"
@@ -149,9 +149,9 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
           if (Arr.isNonEmptyArray(confirmed)) reported.unshift([{ _tag: "BookingsConfirmed", bookings: confirmed }, confirmedSpan])
           yield* jobs.enqueueEach(reported.map(([job]) => job), reported.map(([, span]) => span))
           // The batch's audit entries: one statement, sent with the COMMIT as the jobs are.
-          yield* audit.writeEach(applied.flatMap(({ plan }, i) =>
-            auditEntriesOf(batch[i]!.eventId, plan.writes, batch[i]!.items.map((item) => item.origin))
-          ))
+          yield* audit.writeEach(
+            applied.flatMap(({ plan }, i) => auditEntriesOf(batch[i]!.eventId, plan.writes, batch[i]!.items.map((item) => item.origin)))
+          )
           return applied.map(({ event, plan }, i): Decided => ({
             plan,
             outcomes: plan.outcomes.map(Either.map((decision) => resultOf(batch[i]!.eventId, event, decision)))
@@ -252,9 +252,12 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
         },
         // The caller's transaction commits (or not) later, and tells the listing (Events.update).
         applyWithin: (eventId, operations) =>
-          Effect.flatMap(Tracing.currentSpan, (span) =>
-            Effect.flatMap(audit.origin, (origin) =>
-              apply([{ eventId, items: operations.map((operation) => ({ operation, span, origin })) }])))
+          Effect.flatMap(
+            Tracing.currentSpan,
+            (span) =>
+              Effect.flatMap(audit.origin, (origin) =>
+                apply([{ eventId, items: operations.map((operation) => ({ operation, span, origin })) }]))
+          )
             .pipe(
               Effect.map(([{ plan }]) => ({ availableTickets: plan!.availableTickets }))
             )

@@ -109,11 +109,13 @@ export type NoticeOf =
  * of the operation that made it (none: the batch on its own, before its first operation). The
  * audit trail is made of these (AuditTrail.ts); a row written twice is two writes.
  */
-export type RowWrite = { readonly cause: number | undefined } & (
-  | { readonly table: "bookings"; readonly before: BookingRow | undefined; readonly after: BookingRow }
-  | { readonly table: "holds"; readonly before: HoldRow | undefined; readonly after: HoldRow }
-  | { readonly table: "entries"; readonly before: EntryRow | undefined; readonly after: EntryRow }
-)
+export type RowWrite =
+  & { readonly cause: number | undefined }
+  & (
+    | { readonly table: "bookings"; readonly before: BookingRow | undefined; readonly after: BookingRow }
+    | { readonly table: "holds"; readonly before: HoldRow | undefined; readonly after: HoldRow }
+    | { readonly table: "entries"; readonly before: EntryRow | undefined; readonly after: EntryRow }
+  )
 
 /** New rows in creation order (ids -1, -2, ...) and the final state of changed existing rows. */
 export interface TableChanges<Row> {
