@@ -93,7 +93,8 @@ function makeSql(sql: SqlClient.SqlClient, origin: Effect.Effect<Origin>): Audit
     if (eventId !== undefined) all.push(sql`a.event_id = ${eventId}`)
     if (action !== undefined) all.push(action.endsWith(".") ? sql`starts_with(a.action, ${action})` : sql`a.action = ${action}`)
     if (from !== undefined) all.push(sql`a.at >= ${from}`)
-    if (to !== undefined) all.push(sql`a.at <= ${to}`)
+    // Times are answered to the millisecond: `to` keeps the whole of its millisecond.
+    if (to !== undefined) all.push(sql`a.at < ${to}::timestamptz + interval '1 millisecond'`)
     return sql.and(all)
   }
 

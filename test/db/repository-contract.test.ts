@@ -4,6 +4,7 @@ import { Layer } from "effect"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
 import { TestDatabaseLive } from "../support/database.ts"
+import { auditLogContract } from "../support/auditLog.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
@@ -12,6 +13,7 @@ describe("repositories on PostgreSQL", () => {
   // AppConfig.layerTest names no Redis: the rate-limit counters are the database's (their Redis run is in rate-limits.test.ts).
   layer(PersistenceSql.pipe(Layer.provide(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })((it) => {
     repositoryContract(it)
+    auditLogContract(it)
     idempotencyStoreContract(it)
     rateLimitStoreContract(it)
   })

@@ -3,6 +3,7 @@ import { describe, layer } from "@effect/vitest"
 import { Layer } from "effect"
 import { PersistenceMemory } from "../../src/Persistence.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
+import { auditLogContract } from "../support/auditLog.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
@@ -10,6 +11,7 @@ import { repositoryContract } from "../support/repositories.ts"
 describe("repositories in memory", () => {
   layer(PersistenceMemory.pipe(Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })((it) => {
     repositoryContract(it)
+    auditLogContract(it)
     idempotencyStoreContract(it)
     rateLimitStoreContract(it)
   })
