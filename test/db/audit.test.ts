@@ -14,12 +14,27 @@ import { createEvent, PostgresServer, request, signUp } from "../support/server.
 const ADMIN_TOKEN = "an-operator-token-for-audit-tests"
 
 const entriesOf = (eventId: number, action?: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{ action: string; actorType: string; actorUserId: number | null; actorRole: string | null; subjectType: string; subjectId: string; changes: any; requestId: string | null; clientAddress: string | null }>`
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql<
+        {
+          action: string
+          actorType: string
+          actorUserId: number | null
+          actorRole: string | null
+          subjectType: string
+          subjectId: string
+          changes: any
+          requestId: string | null
+          clientAddress: string | null
+        }
+      >`
       SELECT action, actor_type AS "actorType", actor_user_id AS "actorUserId", actor_role AS "actorRole",
              subject_type AS "subjectType", subject_id::text AS "subjectId", changes, request_id AS "requestId",
              client_address AS "clientAddress"
-      FROM audit_log WHERE event_id = ${eventId} ${action === undefined ? sql`` : sql`AND action = ${action}`} ORDER BY id`).pipe(Effect.orDie)
+      FROM audit_log WHERE event_id = ${eventId} ${action === undefined ? sql`` : sql`AND action = ${action}`} ORDER BY id`
+  ).pipe(Effect.orDie)
 
 const book = (token: string, eventId: number, ticketsCount = 1) =>
   request("POST", "/api/bookings", { token, json: { eventId, ticketsCount } })
@@ -38,11 +53,13 @@ describe("the audit trail on PostgreSQL", () => {
         const event = yield* createEvent(organizer.token)
         const [written] = yield* entriesOf(event.id)
         expect(written!.action).toBe("event.created")
-        for (const statement of [
-          sql`UPDATE audit_log SET action = 'event.updated' WHERE event_id = ${event.id}`,
-          sql`DELETE FROM audit_log WHERE event_id = ${event.id}`,
-          sql`TRUNCATE audit_log`
-        ]) {
+        for (
+          const statement of [
+            sql`UPDATE audit_log SET action = 'event.updated' WHERE event_id = ${event.id}`,
+            sql`DELETE FROM audit_log WHERE event_id = ${event.id}`,
+            sql`TRUNCATE audit_log`
+          ]
+        ) {
           const refused = yield* Effect.flip(statement)
           expect(String((refused.cause as Error).message)).toMatch(/^audit_log is append-only: (UPDATE|DELETE|TRUNCATE) is refused$/)
         }
