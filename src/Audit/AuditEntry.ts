@@ -41,7 +41,7 @@ export type AuditChanges = typeof AuditChanges.Type
 
 export const AuditEntry = Schema.Struct({
   id: Schema.Int,
-  at: Schema.Date.annotations({ description: "When the change committed's transaction ran (ISO 8601, UTC)" }),
+  at: Schema.Date.annotations({ description: "The time of the change's transaction (ISO 8601, UTC)" }),
   actor: Schema.Struct({
     type: ActorType,
     userId: Schema.NullOr(UserId),

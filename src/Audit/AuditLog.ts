@@ -4,10 +4,10 @@
  * round trip; a batch of them is one multi-row INSERT. Nothing here updates or deletes an entry
  * (the table refuses it: migration 0013).
  *
- *     yield* audit.record({ action: "checkin.created", subject: { type: "ticket", id }, eventId })
+ *     yield* AuditLog.record({ action: "checkin.created", subject: { type: "ticket", id }, eventId, changes })
  *
  * inside the change's `transactions.run(...)` is all a feature writes: who and from where come
- * from the fiber (Origin.ts).
+ * from the fiber (Origin.ts). `changedFields` (AuditEntry.ts) makes `changes` from the row before and after.
  */
 import { SqlClient, type Statement } from "@effect/sql"
 import { Clock, Context, Effect, Layer, Ref, Schema } from "effect"
@@ -35,6 +35,10 @@ export class AuditLog extends Context.Tag("AuditLog")<AuditLog, {
   /** Entries matching `filter`, newest first (by time, then by id: the order they were written). */
   readonly page: (filter: AuditFilter, page: PageRequest) => Effect.Effect<Page<AuditEntry>>
 }>() {
+  /** Writes `change` with the current origin, in the caller's transaction (see the module's comment). */
+  static readonly record = (change: AuditChange): Effect.Effect<void, never, AuditLog> =>
+    Effect.flatMap(AuditLog, (log) => log.record(change))
+
   static readonly layer = Layer.effect(
     AuditLog,
     Effect.gen(function*() {

@@ -100,7 +100,7 @@ export const auditLogContract = (it: Vitest.MethodsNonLive<AuditLog, true>) => {
       const log = yield* AuditLog
       const event = anEvent()
       expect(yield* log.origin).toEqual(SYSTEM_ORIGIN)
-      yield* log.record({ action: "event.cancelled", subject: { type: "event", id: event }, eventId: event })
+      yield* AuditLog.record({ action: "event.cancelled", subject: { type: "event", id: event }, eventId: event })
       const [only] = (yield* page({ eventId: event })).items
       expect(only).toMatchObject({ action: "event.cancelled", actor: { type: "system" }, changes: {}, requestId: null })
     }))
