@@ -25,6 +25,7 @@ const layers = [
   "Health",
   "Admin",
   "Notifications",
+  "Webhooks",
   "Demo"
 ]
 
