@@ -57,7 +57,7 @@ export class AuditLog extends Context.Tag("AuditLog")<AuditLog, {
   )
 }
 
-/** An entry as the recordset of the INSERT names its columns. */
+/** An entry as audit_log_append's recordset names its fields. */
 const toRow = ({ action, changes, eventId, origin: { actor, clientAddress, requestId }, subject }: NewAuditEntry, n: number) => ({
   n,
   actor_type: actor.type,
@@ -73,24 +73,17 @@ const toRow = ({ action, changes, eventId, origin: { actor, clientAddress, reque
 })
 
 /**
- * The INSERT of `entries`, their values inline (a statement sent with the COMMIT takes no
- * parameters): one JSON array unpacked by jsonb_to_recordset, in order, so ids follow it.
+ * The statement that writes `entries`, their values inline (a statement sent with the COMMIT takes
+ * no parameters): one JSON array, unpacked in order by audit_log_append (migration 0013).
  */
-export const insertStatement = (entries: ReadonlyArray<NewAuditEntry>) =>
-  `INSERT INTO audit_log (actor_type, actor_user_id, actor_role, action, subject_type, subject_id, event_id, changes,
-                          request_id, client_address)
-   SELECT r.actor_type, r.actor_user_id, r.actor_role, r.action, r.subject_type, r.subject_id, r.event_id, r.changes,
-          r.request_id, r.client_address
-   FROM jsonb_to_recordset(${pg.escapeLiteral(JSON.stringify(entries.map(toRow)))}::jsonb)
-        AS r(n int, actor_type text, actor_user_id int, actor_role text, action text, subject_type text, subject_id bigint,
-             event_id int, changes jsonb, request_id text, client_address text)
-   ORDER BY r.n`
+export const appendStatement = (entries: ReadonlyArray<NewAuditEntry>) =>
+  `SELECT audit_log_append(${pg.escapeLiteral(JSON.stringify(entries.map(toRow)))}::jsonb)`
 
 const decodePage = pageRows(Schema.Struct({ entry: AuditEntry }), "entry")
 
 function makeSql(sql: SqlClient.SqlClient, origin: Effect.Effect<Origin>): AuditLog["Type"] {
   const writeEach = (entries: ReadonlyArray<NewAuditEntry>) =>
-    entries.length === 0 ? Effect.void : atCommit(sql, { text: insertStatement(entries), committed: () => {} })
+    entries.length === 0 ? Effect.void : atCommit(sql, { text: appendStatement(entries), committed: () => {} })
 
   const conditions = ({ action, eventId, from, to }: AuditFilter) => {
     const all: Array<Statement.Fragment> = []
