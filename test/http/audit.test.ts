@@ -50,4 +50,39 @@ layer(MemoryServer({ ADMIN_TOKEN }), { excludeTestServices: true })("the audit t
       const holds = yield* request("GET", `/api/admin/audit?eventId=${event.id}&action=hold.`, { token: ADMIN_TOKEN })
       expect(holds.body.map((e: any) => e.action)).toEqual(["hold.confirmed", "hold.placed"])
     }))
+
+  it.effect("tickets given back, a hold released, the waiting list left: reduced, released, left, with what changed", () =>
+    Effect.gen(function*() {
+      const organizer = yield* signUp("ORGANIZER")
+      const [ann, bob] = yield* Effect.all([signUp("CUSTOMER"), signUp("CUSTOMER")])
+      const event = yield* createEvent(organizer.token, { totalTickets: 4 })
+      const booked = yield* request("POST", "/api/bookings", { token: ann.token, json: { eventId: event.id, ticketsCount: 3 } })
+      const reduced = yield* request("PATCH", `/api/bookings/${booked.body.id}`, { token: ann.token, json: { ticketsCount: 1 } })
+      expect(reduced.status).toBe(200)
+      const held = yield* request("POST", "/api/holds", { token: bob.token, json: { eventId: event.id, ticketsCount: 3 } })
+      expect((yield* request("DELETE", `/api/holds/${held.body.id}`, { token: bob.token })).status).toBe(204)
+      expect((yield* request("POST", "/api/bookings", { token: ann.token, json: { eventId: event.id, ticketsCount: 2 } })).status).toBe(201)
+      const joined = yield* request("POST", `/api/events/${event.id}/waitlist`, { token: bob.token, json: { ticketsCount: 2 } })
+      expect(joined.status).toBe(201)
+      expect((yield* request("DELETE", `/api/events/${event.id}/waitlist`, { token: bob.token })).status).toBe(204)
+
+      const trail = yield* request("GET", `/api/events/${event.id}/audit?action=booking.reduced`, { token: organizer.token })
+      expect(trail.body).toMatchObject([{
+        actor: { type: "user", userId: ann.user.id },
+        subject: { type: "booking", id: booked.body.id },
+        changes: { ticketsCount: { before: 3, after: 1 } },
+        requestId: reduced.headers["x-request-id"]
+      }])
+      const released = yield* request("GET", `/api/events/${event.id}/audit?action=hold.released`, { token: organizer.token })
+      expect(released.body).toMatchObject([{
+        actor: { userId: bob.user.id },
+        subject: { type: "hold", id: held.body.id },
+        changes: { status: { before: "HELD", after: "RELEASED" } }
+      }])
+      const left = yield* request("GET", `/api/events/${event.id}/audit?action=waitlist.`, { token: organizer.token })
+      expect(left.body.map((e: any) => [e.action, e.subject.id, e.changes.status])).toEqual([
+        ["waitlist.left", joined.body.id, { before: "WAITING", after: "LEFT" }],
+        ["waitlist.joined", joined.body.id, { before: null, after: "WAITING" }]
+      ])
+    }))
 })
