@@ -108,11 +108,11 @@ export class Events extends Context.Tag("Events")<Events, {
         create: (organizer, input) =>
           requireFuture(input.date).pipe(
             Effect.zipRight(requireSalesWindow(input.date, input.salesStart ?? null, input.salesEnd ?? null)),
-            Effect.zipRight(transactions.run(Effect.tap(repo.create({ ...input, organizerId: organizer.id }), (event) =>
-              audited("created", undefined, event)))),
-            Effect.tap(() =>
-              catalogueChanged
-            ),
+            // The event and its entry in the audit trail commit together.
+            Effect.zipRight(transactions.run(
+              Effect.tap(repo.create({ ...input, organizerId: organizer.id }), (event) => audited("created", undefined, event))
+            )),
+            Effect.tap(() => catalogueChanged),
             Effect.tap((event) => Effect.logInfo("event created").pipe(Effect.annotateLogs({ eventId: event.id, status: event.status })))
           ),
 
