@@ -6,9 +6,10 @@
  */
 import { expect, type Vitest } from "@effect/vitest"
 import { Effect } from "effect"
-import type { AuditEntry } from "../../src/Audit/AuditEntry.ts"
+import { ADMIN, type AuditEntry } from "../../src/Audit/AuditEntry.ts"
 import { AuditLog, type NewAuditEntry } from "../../src/Audit/AuditLog.ts"
-import { SYSTEM_ORIGIN } from "../../src/Audit/Origin.ts"
+import { ActingAs, SYSTEM_ORIGIN } from "../../src/Audit/Origin.ts"
+import { CurrentUser } from "../../src/Domain/CurrentUser.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 
 let events = 1_500_000_000 + Math.floor(Math.random() * 100_000_000)
@@ -95,7 +96,7 @@ export const auditLogContract = (it: Vitest.MethodsNonLive<AuditLog, true>) => {
       expect(everywhere.items.map((e) => e.eventId)).toEqual(expect.arrayContaining([event, other]))
     }))
 
-  it.effect("AuditLog.record writes with the current origin: outside any request and user, the system's", () =>
+  it.effect("AuditLog.record writes with the current origin: the signed-in user, the operator (ActingAs), else the system", () =>
     Effect.gen(function*() {
       const log = yield* AuditLog
       const event = anEvent()
@@ -103,5 +104,17 @@ export const auditLogContract = (it: Vitest.MethodsNonLive<AuditLog, true>) => {
       yield* AuditLog.record({ action: "event.cancelled", subject: { type: "event", id: event }, eventId: event })
       const [only] = (yield* page({ eventId: event })).items
       expect(only).toMatchObject({ action: "event.cancelled", actor: { type: "system" }, changes: {}, requestId: null })
+      // A signed-in user is the actor; an operator's middleware says who acts instead.
+      const published = { action: "event.published", subject: { type: "event", id: event }, eventId: event }
+      yield* AuditLog.record(published).pipe(Effect.provideService(CurrentUser, { id: 9 as UserId, role: "ORGANIZER" }))
+      yield* AuditLog.record({ ...published, action: "admin.event_hidden" }).pipe(
+        Effect.provideService(ActingAs, ADMIN),
+        Effect.provideService(CurrentUser, { id: 9 as UserId, role: "ORGANIZER" })
+      )
+      expect((yield* page({ eventId: event })).items.map((e) => [e.action, e.actor])).toEqual([
+        ["admin.event_hidden", { type: "admin", userId: null, role: null }],
+        ["event.published", { type: "user", userId: 9, role: "ORGANIZER" }],
+        ["event.cancelled", { type: "system", userId: null, role: null }]
+      ])
     }))
 }
