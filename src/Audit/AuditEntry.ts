@@ -24,8 +24,9 @@ export type Actor =
 export const SYSTEM: Actor = { type: "system" }
 export const ADMIN: Actor = { type: "admin" }
 
-/** `area.verb`, lower case: `booking.created`, `webhook.secret_rotated`. */
+/** `area.verb`, lower case: `booking.created`, `webhook.secret_rotated` (the table checks it too). */
 const ACTION = /^[a-z_]+\.[a-z_]+$/
+export const isAction = (action: string) => ACTION.test(action)
 
 export const AuditAction = Schema.String.pipe(Schema.pattern(ACTION)).annotations({
   description: "What was done, as area.verb: event.created|updated|published|cancelled, booking.created|cancelled|reduced, " +
@@ -65,7 +66,7 @@ export type AuditEntry = typeof AuditEntry.Type
 export interface AuditChange {
   readonly action: string
   readonly subject: { readonly type: string; readonly id: number | null }
-  readonly eventId: number | null
+  readonly eventId: EventId | null
   readonly changes?: AuditChanges | undefined
 }
 

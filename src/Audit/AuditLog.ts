@@ -12,12 +12,11 @@
 import { SqlClient, type Statement } from "@effect/sql"
 import { Clock, Context, Effect, Layer, Ref, Schema } from "effect"
 import pg from "pg"
-import type { EventId } from "../Domain/Ids.ts"
 import type { Page, PageRequest } from "../Domain/Paging.ts"
 import { AppConfig } from "../Platform/Config.ts"
 import { pageRows, pageWithCount } from "../Storage/PageQuery.ts"
 import { atCommit } from "../Storage/Transactions.ts"
-import { type AuditChange, AuditEntry, type AuditFilter, matches } from "./AuditEntry.ts"
+import { type AuditChange, AuditEntry, type AuditFilter, isAction, matches } from "./AuditEntry.ts"
 import { currentOrigin, type Origin } from "./Origin.ts"
 
 /** A change and who made it from where: an entry to write. */
@@ -76,7 +75,7 @@ const toRow = ({ action, changes, eventId, origin: { actor, clientAddress, reque
  * The statement that writes `entries`, their values inline (a statement sent with the COMMIT takes
  * no parameters): one JSON array, unpacked in order by audit_log_append (migration 0013).
  */
-export const appendStatement = (entries: ReadonlyArray<NewAuditEntry>) =>
+const appendStatement = (entries: ReadonlyArray<NewAuditEntry>) =>
   `SELECT audit_log_append(${pg.escapeLiteral(JSON.stringify(entries.map(toRow)))}::jsonb)`
 
 const decodePage = pageRows(Schema.Struct({ entry: AuditEntry }), "entry")
@@ -125,8 +124,11 @@ function makeSql(sql: SqlClient.SqlClient, origin: Effect.Effect<Origin>): Audit
 function makeMemory(origin: Effect.Effect<Origin>) {
   return Effect.map(Ref.make<ReadonlyArray<AuditEntry>>([]), (log): AuditLog["Type"] => {
     // The store applies each change atomically, without transactions: an entry is kept at once.
-    const writeEach = (entries: ReadonlyArray<NewAuditEntry>) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    const writeEach = (entries: ReadonlyArray<NewAuditEntry>) => {
+      // The table's check refuses it too: a defect of the caller.
+      const invalid = entries.find(({ action }) => !isAction(action))
+      if (invalid !== undefined) return Effect.dieMessage(`an audit action that is not area.verb: ${invalid.action}`)
+      return Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Ref.update(log, (written) => [
           ...written,
           ...entries.map(({ action, changes, eventId, origin: { actor, clientAddress, requestId }, subject }, i): AuditEntry => ({
@@ -137,13 +139,14 @@ function makeMemory(origin: Effect.Effect<Origin>) {
               : { type: actor.type, userId: null, role: null },
             action,
             subject,
-            eventId: eventId as EventId | null,
+            eventId,
             // As the database keeps them: JSON (dates as ISO text).
             changes: JSON.parse(JSON.stringify(changes ?? {})),
             requestId,
             clientAddress
           }))
         ]))
+    }
     return {
       origin,
       record: (change) => Effect.flatMap(origin, (origin) => writeEach([{ ...change, origin }])),

@@ -5,7 +5,7 @@
  * transaction an entry is written at once. Tests share one store: each uses events of its own.
  */
 import { expect, type Vitest } from "@effect/vitest"
-import { Effect } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import { ADMIN, type AuditEntry } from "../../src/Audit/AuditEntry.ts"
 import { AuditLog, type NewAuditEntry } from "../../src/Audit/AuditLog.ts"
 import { ActingAs, SYSTEM_ORIGIN } from "../../src/Audit/Origin.ts"
@@ -94,6 +94,15 @@ export const auditLogContract = (it: Vitest.MethodsNonLive<AuditLog, true>) => {
       // Without an event: every event's entries, the other's included.
       const everywhere = yield* page({ from: at, action: "booking.created" }, 100)
       expect(everywhere.items.map((e) => e.eventId)).toEqual(expect.arrayContaining([event, other]))
+    }))
+
+  it.effect("AuditLog: an action that is not area.verb is refused (a defect of its writer) and nothing is written", () =>
+    Effect.gen(function*() {
+      const log = yield* AuditLog
+      const event = anEvent()
+      const exit = yield* Effect.exit(log.writeEach([entry(event, "booking.created", 1), entry(event, "Booking Created", 2)]))
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+      expect((yield* page({ eventId: event })).total).toBe(0)
     }))
 
   it.effect("AuditLog.record writes with the current origin: the signed-in user, the operator (ActingAs), else the system", () =>
