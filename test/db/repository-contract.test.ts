@@ -11,10 +11,13 @@ import { repositoryContract } from "../support/repositories.ts"
 
 describe("repositories on PostgreSQL", () => {
   // AppConfig.layerTest names no Redis: the rate-limit counters are the database's (their Redis run is in rate-limits.test.ts).
-  layer(PersistenceSql.pipe(Layer.provide(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })((it) => {
-    repositoryContract(it)
-    auditLogContract(it)
-    idempotencyStoreContract(it)
-    rateLimitStoreContract(it)
-  })
+  // The database stays visible: test/support/tickets.ts writes tickets through it.
+  layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })(
+    (it) => {
+      repositoryContract(it)
+      auditLogContract(it)
+      idempotencyStoreContract(it)
+      rateLimitStoreContract(it)
+    }
+  )
 })

@@ -15,6 +15,7 @@ import { HoldsRepo } from "../../src/Holds/HoldsRepo.ts"
 import type { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
 import { WaitlistRepo } from "../../src/Waitlist/WaitlistRepo.ts"
 import { applyOne, bookOne, holdOne } from "./bookings.ts"
+import { issueTickets } from "./tickets.ts"
 
 type Repositories = UsersRepo | EventsRepo | SalesRepo | BookingsRepo | HoldsRepo | WaitlistRepo | InventoryRepo
 
@@ -180,12 +181,39 @@ export const repositoryContract = (it: Vitest.MethodsNonLive<Repositories, true>
       expect(yield* bookings.attendees(event.id, { afterUserId: ann.id, limit: 10 })).toEqual([everyone[1]])
       expect(yield* bookings.attendees(event.id, { afterUserId: 0, limit: 1 })).toEqual([everyone[0]])
 
-      // What confirmations are made of: by id, with the customer's email; unknown ids are left out.
+      // What confirmations are made of: by id, with the customer's email and tickets; unknown ids are left out.
+      const ticketsOf = (id: BookingId) => Effect.map(issueTickets(id), (tickets) => tickets.map(({ code, type }) => ({ code, type })))
+      const [firstTickets, secondTickets] = [yield* ticketsOf(first.id), yield* ticketsOf(second.id)]
       const confirming = yield* bookings.findWithEmails([second.id, 2_000_000_000 as BookingId, first.id])
-      expect(confirming).toEqual([{ booking: found, email: ann.email }, {
+      expect(confirming).toEqual([{ booking: found, email: ann.email, tickets: firstTickets }, {
         booking: Option.getOrThrow(yield* bookings.findById(second.id)),
-        email: ann.email
+        email: ann.email,
+        tickets: secondTickets
       }])
+    }))
+
+  it.effect("BookingsRepo: a confirmation's tickets are the booking's not cancelled, in the order issued, each with its type's name", () =>
+    Effect.gen(function*() {
+      const bookings = yield* BookingsRepo
+      const organizer = yield* aUser("ORGANIZER")
+      const [ann, bob] = [yield* aUser(), yield* aUser()]
+      const event = yield* anEvent(organizer.id)
+      const annBooking = yield* bookOne({ userId: ann.id, eventId: event.id, ticketsCount: 4 })
+      const bobBooking = yield* bookOne({ userId: bob.id, eventId: event.id, ticketsCount: 1 })
+      const issued = yield* issueTickets(annBooking.id, [
+        { type: "VIP", count: 1 },
+        { type: "Standard", count: 1, status: "CANCELLED" },
+        { type: "Standard", count: 1 },
+        { type: "VIP", count: 1, status: "CHECKED_IN" }
+      ])
+      const bobs = yield* issueTickets(bobBooking.id, [{ type: "Standard", count: 1 }])
+
+      const [annConfirmation, bobConfirmation] = yield* bookings.findWithEmails([annBooking.id, bobBooking.id])
+      expect(annConfirmation!.tickets).toEqual(
+        issued.filter((ticket) => ticket.status !== "CANCELLED").map(({ code, type }) => ({ code, type }))
+      )
+      expect(annConfirmation!.tickets.map((ticket) => ticket.type)).toEqual(["VIP", "Standard", "VIP"])
+      expect(bobConfirmation!.tickets).toEqual([{ code: bobs[0]!.code, type: "Standard" }])
     }))
 
   it.effect("BookingsRepo: a past, cancelled or unknown event is refused and nothing changes", () =>
