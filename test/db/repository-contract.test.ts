@@ -8,6 +8,7 @@ import { TestDatabaseLive } from "../support/database.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
+import { sqlTicketFixtures, ticketTypesContract } from "../support/ticketTypes.ts"
 
 describe("repositories on PostgreSQL", () => {
   // AppConfig.layerTest names no Redis: the rate-limit counters are the database's (their Redis run is in rate-limits.test.ts).
@@ -16,6 +17,7 @@ describe("repositories on PostgreSQL", () => {
     (it) => {
       repositoryContract(it)
       auditLogContract(it)
+      ticketTypesContract(it, sqlTicketFixtures)
       idempotencyStoreContract(it)
       rateLimitStoreContract(it)
     }

@@ -7,11 +7,13 @@ import { auditLogContract } from "../support/auditLog.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
+import { memoryTicketFixtures, ticketTypesContract } from "../support/ticketTypes.ts"
 
 describe("repositories in memory", () => {
   layer(PersistenceMemory.pipe(Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })((it) => {
     repositoryContract(it)
     auditLogContract(it)
+    ticketTypesContract(it, memoryTicketFixtures)
     idempotencyStoreContract(it)
     rateLimitStoreContract(it)
   })
