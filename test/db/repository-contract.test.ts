@@ -8,6 +8,7 @@ import { TestDatabaseLive } from "../support/database.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
+import { ticketsRepoContract } from "../support/ticketsRepo.ts"
 import { sqlTicketFixtures, ticketTypesContract } from "../support/ticketTypes.ts"
 
 describe("repositories on PostgreSQL", () => {
@@ -18,6 +19,7 @@ describe("repositories on PostgreSQL", () => {
       repositoryContract(it)
       auditLogContract(it)
       ticketTypesContract(it, sqlTicketFixtures)
+      ticketsRepoContract(it)
       idempotencyStoreContract(it)
       rateLimitStoreContract(it)
     }

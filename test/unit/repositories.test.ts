@@ -7,6 +7,7 @@ import { auditLogContract } from "../support/auditLog.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
+import { ticketsRepoContract } from "../support/ticketsRepo.ts"
 import { memoryTicketFixtures, ticketTypesContract } from "../support/ticketTypes.ts"
 
 describe("repositories in memory", () => {
@@ -14,6 +15,7 @@ describe("repositories in memory", () => {
     repositoryContract(it)
     auditLogContract(it)
     ticketTypesContract(it, memoryTicketFixtures)
+    ticketsRepoContract(it)
     idempotencyStoreContract(it)
     rateLimitStoreContract(it)
   })
