@@ -10,8 +10,8 @@ import ticketLifecycle from "./0008_ticket_lifecycle.ts"
 import deliveryClaims from "./0009_delivery_claims.ts"
 import inventoryState from "./0010_inventory_state.ts"
 import ticketTypesAndTickets from "./0011_ticket_types_and_tickets.ts"
-import ticketCheckInKey from "./0012_ticket_check_in_key.ts"
 import auditLog from "./0013_audit_log.ts"
+import ticketCheckInKey from "./0015_ticket_check_in_key.ts"
 
 export const migrations = {
   "0001_create_tables": createTables,
@@ -25,6 +25,6 @@ export const migrations = {
   "0009_delivery_claims": deliveryClaims,
   "0010_inventory_state": inventoryState,
   "0011_ticket_types_and_tickets": ticketTypesAndTickets,
-  "0012_ticket_check_in_key": ticketCheckInKey,
-  "0013_audit_log": auditLog
+  "0013_audit_log": auditLog,
+  "0015_ticket_check_in_key": ticketCheckInKey
 }
