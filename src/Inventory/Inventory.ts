@@ -7,6 +7,8 @@
  * rows locked in id order), so bookings spread over many events are batched too.
  */
 import { Array as Arr, Cause, Chunk, Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
+import { AuditLog } from "../Audit/AuditLog.ts"
+import type { Origin } from "../Audit/Origin.ts"
 import type { Booking, TicketsOfType } from "../Domain/Booking.ts"
 import {
   type AlreadyOnWaitlist,
@@ -40,6 +42,7 @@ import * as GroupCommit from "../Platform/GroupCommit.ts"
 import { CommitOutcomeUnknown, Transactions } from "../Storage/Transactions.ts"
 import { recordBookingBatch, recordTicketChanges } from "../Telemetry/Metrics.ts"
 import * as Tracing from "../Telemetry/Tracing.ts"
+import { auditEntriesOf } from "./AuditTrail.ts"
 import { CatalogueChanges } from "./CatalogueChanges.ts"
 import type { BookingsConfirmed, InventoryJob } from "./InventoryJobTypes.ts"
 import { InventoryRepo } from "./InventoryRepo.ts"
@@ -94,10 +97,14 @@ interface Decided {
   readonly outcomes: ReadonlyArray<Either.Either<unknown, Refusal>>
 }
 
-/** An operation in its event's line, with the span of the request that submitted it (tracing on). */
+/**
+ * An operation in its event's line, with the span of the request that submitted it (tracing on)
+ * and its origin (who asked, from where: the audit trail's).
+ */
 interface LineItem {
   readonly operation: Operation
   readonly span: Tracer.AnySpan | undefined
+  readonly origin: Origin
 }
 
 export class Inventory extends Context.Tag("Inventory")<Inventory, {
@@ -117,6 +124,7 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
       const jobs = yield* JobQueue
       const transactions = yield* Transactions
       const catalogueChanged = yield* CatalogueChanges.signal
+      const audit = yield* AuditLog
       const rules: Rules = { holdTtlMs: holds.ttlSeconds * 1000, maxTicketsPerCustomer: maxTicketsPerCustomerPerEvent }
 
       /**
@@ -149,6 +157,10 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
           })
           if (Arr.isNonEmptyArray(confirmed)) reported.unshift([{ _tag: "BookingsConfirmed", bookings: confirmed }, confirmedSpan])
           yield* jobs.enqueueEach(reported.map(([job]) => job), reported.map(([, span]) => span))
+          // The batch's audit entries: one statement, sent with the COMMIT as the jobs are.
+          yield* audit.writeEach(
+            applied.flatMap(({ plan }, i) => auditEntriesOf(batch[i]!.eventId, plan.writes, batch[i]!.items.map((item) => item.origin)))
+          )
           return applied.map(({ event, plan, typeNames }, i): Decided => ({
             plan,
             outcomes: plan.outcomes.map(Either.map((decision) => resultOf(batch[i]!.eventId, event, typeNames, decision)))
@@ -245,12 +257,20 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
         submit: <O extends Operation>(eventId: EventId, operation: O) => {
           const invalid = tooMany(operation)
           return (invalid === undefined
-            ? Effect.flatMap(Tracing.currentSpan, (span) => line.submit(eventId, { operation, span }))
+            ? Effect.flatMap(
+              Tracing.currentSpan,
+              (span) => Effect.flatMap(audit.origin, (origin) => line.submit(eventId, { operation, span, origin }))
+            )
             : Effect.fail(invalid)) as Outcome<O["_tag"]>
         },
         // The caller's transaction commits (or not) later, and tells the listing (Events.update).
         applyWithin: (eventId, operations) =>
-          Effect.flatMap(Tracing.currentSpan, (span) => apply([{ eventId, items: operations.map((operation) => ({ operation, span })) }]))
+          Effect.flatMap(
+            Tracing.currentSpan,
+            (span) =>
+              Effect.flatMap(audit.origin, (origin) =>
+                apply([{ eventId, items: operations.map((operation) => ({ operation, span, origin })) }]))
+          )
             .pipe(
               Effect.map(([{ plan }]) => ({ availableTickets: plan!.availableTickets }))
             )
