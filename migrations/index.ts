@@ -9,6 +9,7 @@ import eventDiscovery from "./0007_event_discovery.ts"
 import ticketLifecycle from "./0008_ticket_lifecycle.ts"
 import deliveryClaims from "./0009_delivery_claims.ts"
 import inventoryState from "./0010_inventory_state.ts"
+import webhooks from "./0012_webhooks.ts"
 
 export const migrations = {
   "0001_create_tables": createTables,
@@ -20,5 +21,6 @@ export const migrations = {
   "0007_event_discovery": eventDiscovery,
   "0008_ticket_lifecycle": ticketLifecycle,
   "0009_delivery_claims": deliveryClaims,
-  "0010_inventory_state": inventoryState
+  "0010_inventory_state": inventoryState,
+  "0012_webhooks": webhooks
 }

@@ -32,6 +32,7 @@ import type { Hold } from "../Domain/Hold.ts"
 import type { BookingId, EventId, HoldId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
 import type { BookingRow } from "../Domain/TicketRows.ts"
 import type { WaitlistEntry } from "../Domain/WaitlistEntry.ts"
+import * as Announcements from "../Announcements/Announcements.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import { AppConfig } from "../Platform/Config.ts"
 import * as GroupCommit from "../Platform/GroupCommit.ts"
@@ -122,13 +123,19 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
             rules
           )
           // Every booking the transaction made is confirmed by one job, linked to the first one's request.
-          const reported: Array<readonly [InventoryJob, Tracer.AnySpan | undefined]> = []
+          const reported: Array<readonly [InventoryJob | Announcements.Announcement, Tracer.AnySpan | undefined]> = []
           const confirmed: Array<BookingsConfirmed["bookings"][number]> = []
           let confirmedSpan: Tracer.AnySpan | undefined
           applied.forEach(({ plan }, i) => {
             const { eventId, items } = batch[i]!
+            // Organizers' webhooks hear of each change (the outbox writes them only for a listening endpoint).
+            for (const hold of plan.holds.updates) {
+              if (hold.status === "EXPIRED") reported.push([Announcements.holdExpired(eventId, hold), undefined])
+            }
             for (const notice of plan.notices) {
               const span = notice.cause === undefined ? undefined : items[notice.cause]!.span
+              const announcement = announcementOf(eventId, notice)
+              if (announcement !== undefined) reported.push([announcement, span])
               if (notice._tag !== "BookingConfirmed") {
                 for (const job of jobsOf(eventId, notice)) reported.push([job, span])
                 continue
@@ -287,6 +294,18 @@ const resultOf = (eventId: EventId, event: Event | undefined, decision: Decision
       return decision.result
     case "Done":
       return undefined
+  }
+}
+
+/** The webhook event a notice is, if any (a hold placed by a customer is none: an offer is). */
+const announcementOf = (eventId: EventId, notice: Notice): Announcements.Announcement | undefined => {
+  switch (notice._tag) {
+    case "BookingConfirmed":
+      return Announcements.bookingCreated(eventId, notice.booking)
+    case "BookingCancelled":
+      return Announcements.bookingCancelled(eventId, notice.booking, notice.ticketsCancelled)
+    case "HoldPlaced":
+      return notice.hold.entryId === null ? undefined : Announcements.waitlistOffered(eventId, notice.hold)
   }
 }
 
