@@ -36,6 +36,17 @@ export interface AppSettings {
   readonly rateLimits: RateLimitSettings
   readonly server: ServerSettings
   readonly telemetry: TelemetrySettings
+  readonly webhooks: WebhookSettings
+}
+
+/** How webhooks are posted (src/Webhooks/WebhookSender.ts; docs/decisions/0030-webhook-transport.md). */
+export interface WebhookSettings {
+  /** Post to loopback, private, link-local... addresses too (development and tests; never the cloud metadata ones). */
+  readonly allowPrivate: boolean
+  /** `http://` receivers are allowed; by default only outside production, where `https://` is required. */
+  readonly allowHttp: boolean
+  /** One attempt (name resolution, connection, request and answer) may take this long, then it failed. */
+  readonly timeoutMs: number
 }
 
 /** Traces and metrics (src/Telemetry/). Both off unless configured: no spans are made, no port is opened. */
@@ -264,6 +275,15 @@ const jwtSecret = Effect.gen(function*() {
     )
 })
 
+const webhookSettings = Effect.gen(function*() {
+  const production = yield* isProduction
+  return {
+    allowPrivate: yield* Config.boolean("WEBHOOK_ALLOW_PRIVATE").pipe(Config.withDefault(false)),
+    allowHttp: yield* Config.boolean("WEBHOOK_ALLOW_HTTP").pipe(Config.withDefault(!production)),
+    timeoutMs: yield* positiveInteger("WEBHOOK_TIMEOUT_MS", 10_000)
+  } satisfies WebhookSettings
+})
+
 /** Every setting, each named once with its default, read from the current `ConfigProvider`. */
 const appSettings: Effect.Effect<AppSettings, ConfigError.ConfigError | Refusal> = Effect.all({
   port: Config.port("PORT").pipe(Config.withDefault(4000)),
@@ -306,7 +326,8 @@ const appSettings: Effect.Effect<AppSettings, ConfigError.ConfigError | Refusal>
     })
   ),
   server: serverSettings,
-  telemetry: telemetrySettings
+  telemetry: telemetrySettings,
+  webhooks: webhookSettings
 })
 
 /** A setting's environment name and its value, as tests and tools give them (numbers are written out). */
