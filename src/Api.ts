@@ -11,6 +11,7 @@ import { EventsApi } from "./Events/Api.ts"
 import { HealthApi } from "./Health/Api.ts"
 import { HoldsApi } from "./Holds/Api.ts"
 import { WaitlistApi } from "./Waitlist/Api.ts"
+import { WebhooksApi } from "./Webhooks/Api.ts"
 
 export class Api extends HttpApi.make("event-booking")
   .add(HealthApi)
@@ -19,6 +20,7 @@ export class Api extends HttpApi.make("event-booking")
   .add(BookingsApi)
   .add(HoldsApi)
   .add(WaitlistApi)
+  .add(WebhooksApi)
   .add(AdminApi)
   // Errors any endpoint can answer with.
   .addError(errorResponse(ValidationError))

@@ -35,6 +35,8 @@ import { RequestLog } from "./Platform/Logging.ts"
 import { requestMetrics } from "./Telemetry/Metrics.ts"
 import { WaitlistHttp } from "./Waitlist/Http.ts"
 import { Waitlist } from "./Waitlist/Waitlist.ts"
+import { WebhooksHttp } from "./Webhooks/Http.ts"
+import { Webhooks } from "./Webhooks/Webhooks.ts"
 
 const ServicesLive = Layer.mergeAll(
   Accounts.layer,
@@ -42,6 +44,7 @@ const ServicesLive = Layer.mergeAll(
   Bookings.layer,
   Holds.layer,
   Waitlist.layer,
+  Webhooks.layer,
   Idempotency.layer,
   AuthenticationLive,
   OptionalAuthenticationLive,
@@ -52,7 +55,7 @@ const ServicesLive = Layer.mergeAll(
 )
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HealthHttp, AccountsHttp, EventsHttp, BookingsHttp, HoldsHttp, WaitlistHttp, AdminHttp]),
+  Layer.provide([HealthHttp, AccountsHttp, EventsHttp, BookingsHttp, HoldsHttp, WaitlistHttp, WebhooksHttp, AdminHttp]),
   Layer.provide(ServicesLive)
 )
 

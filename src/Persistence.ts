@@ -12,6 +12,7 @@ import { RateLimitStore } from "./RateLimits/RateLimitStore.ts"
 import { MemoryStore } from "./Storage/MemoryStore.ts"
 import { Transactions } from "./Storage/Transactions.ts"
 import { WaitlistRepo } from "./Waitlist/WaitlistRepo.ts"
+import { WebhooksRepo } from "./Webhooks/WebhooksRepo.ts"
 
 export const PersistenceSql = Layer.mergeAll(
   UsersRepo.layer,
@@ -20,6 +21,7 @@ export const PersistenceSql = Layer.mergeAll(
   BookingsRepo.layer,
   HoldsRepo.layer,
   WaitlistRepo.layer,
+  WebhooksRepo.layer,
   InventoryRepo.layer,
   Transactions.layer,
   Readiness.layer,
@@ -35,6 +37,7 @@ export const PersistenceMemory = Layer.mergeAll(
   BookingsRepo.layerMemory,
   HoldsRepo.layerMemory,
   WaitlistRepo.layerMemory,
+  WebhooksRepo.layerMemory,
   InventoryRepo.layerMemory,
   Transactions.layerMemory,
   Readiness.layerMemory,

@@ -9,8 +9,8 @@
  * src/Jobs.ts): with no endpoint, a change costs nothing more.
  */
 import { Schema } from "effect"
-import type { BookingRow, HoldRow } from "../Domain/TicketRows.ts"
 import { EventId } from "../Domain/Ids.ts"
+import type { BookingRow, HoldRow } from "../Domain/TicketRows.ts"
 import { type JobOf, jobType } from "../Jobs/JobCatalogue.ts"
 
 /** The webhook event types an endpoint may subscribe to (`ping` is what `POST /webhooks/:id/test` sends). */

@@ -1,5 +1,6 @@
 import type { Stream } from "effect"
-import { Array, Clock, Context, Effect, Layer, Option } from "effect"
+import { Array, Clock, Context, Effect, Layer, Option, Schema } from "effect"
+import * as Announcements from "../Announcements/Announcements.ts"
 import type { CurrentUser } from "../Domain/CurrentUser.ts"
 import {
   type EventAlreadyStarted,
@@ -10,7 +11,7 @@ import {
   type Unauthorized,
   ValidationError
 } from "../Domain/Errors.ts"
-import type { CreateEvent, Event, ListEventsParams, UpdateEvent } from "../Domain/Event.ts"
+import { type CreateEvent, Event, type ListEventsParams, type UpdateEvent } from "../Domain/Event.ts"
 import type { EventId, UserId } from "../Domain/Ids.ts"
 import type { Page, PageRequest } from "../Domain/Paging.ts"
 import { requireOwner } from "../Domain/Policy.ts"
@@ -20,7 +21,7 @@ import { Inventory } from "../Inventory/Inventory.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import { Transactions } from "../Storage/Transactions.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import type { EventJob, EventSnapshot, FieldChange } from "./EventJobTypes.ts"
+import { type EventJob, type EventSnapshot, FieldChange } from "./EventJobTypes.ts"
 import { EventsRepo } from "./EventsRepo.ts"
 import { SalesRepo } from "./SalesRepo.ts"
 
@@ -127,7 +128,10 @@ export class Events extends Context.Tag("Events")<Events, {
                   .map((field) => ({ field, before: before[field], after: after[field] }) as FieldChange)
                 // A draft has no attendees to tell.
                 if (Array.isNonEmptyArray(changed) && after.status === "PUBLISHED") {
-                  yield* jobs.enqueue({ _tag: "EventUpdated", eventId: id, event: snapshotOf(after), changes: changed } satisfies EventJob)
+                  yield* jobs.enqueue(
+                    { _tag: "EventUpdated", eventId: id, event: snapshotOf(after), changes: changed } satisfies EventJob,
+                    Announcements.eventChanged(id, "event.updated", encodeEvent(after), changed.map((change) => encodeChange(change)))
+                  )
                 }
                 return after
               })
@@ -142,7 +146,10 @@ export class Events extends Context.Tag("Events")<Events, {
                   Effect.zipRight(
                     event.status === "DRAFT"
                       ? Effect.void
-                      : jobs.enqueue({ _tag: "EventCancelled", eventId: id, event: snapshotOf(event) } satisfies EventJob)
+                      : jobs.enqueue(
+                        { _tag: "EventCancelled", eventId: id, event: snapshotOf(event) } satisfies EventJob,
+                        Announcements.eventChanged(id, "event.cancelled", encodeEvent({ ...event, status: "CANCELLED" }))
+                      )
                   )
                 )
               )
@@ -153,7 +160,11 @@ export class Events extends Context.Tag("Events")<Events, {
 
         publish: (organizer, id) =>
           ownEvent(organizer, id).pipe(
-            Effect.zipRight(repo.publish(id)),
+            Effect.zipRight(transactions.run(
+              repo.publish(id).pipe(
+                Effect.tap((event) => jobs.enqueue(Announcements.eventChanged(id, "event.published", encodeEvent(event))))
+              )
+            )),
             Effect.tap(() => catalogueChanged),
             Effect.tap(() => Effect.logInfo("event published").pipe(Effect.annotateLogs({ eventId: id })))
           ),
@@ -193,6 +204,10 @@ const requireSalesWindow = (date: Date, start: Date | null, end: Date | null): E
     : start !== null && start.getTime() >= date.getTime()
     ? Effect.fail(new ValidationError({ message: "salesStart: must be before the event's date" }))
     : Effect.void
+
+/** An event and its changes as webhooks carry them: as the API shows them (JSON). */
+const encodeEvent = Schema.encodeSync(Event) as (event: Event) => Announcements.Announcement["data"]
+const encodeChange = Schema.encodeSync(FieldChange)
 
 const snapshotOf = ({ date, location, title }: Event): EventSnapshot => ({ title, date, location })
 

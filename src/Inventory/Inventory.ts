@@ -7,6 +7,7 @@
  * rows locked in id order), so bookings spread over many events are batched too.
  */
 import { Array as Arr, Cause, Chunk, Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
+import * as Announcements from "../Announcements/Announcements.ts"
 import type { Booking } from "../Domain/Booking.ts"
 import {
   type AlreadyOnWaitlist,
@@ -32,7 +33,6 @@ import type { Hold } from "../Domain/Hold.ts"
 import type { BookingId, EventId, HoldId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
 import type { BookingRow } from "../Domain/TicketRows.ts"
 import type { WaitlistEntry } from "../Domain/WaitlistEntry.ts"
-import * as Announcements from "../Announcements/Announcements.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import { AppConfig } from "../Platform/Config.ts"
 import * as GroupCommit from "../Platform/GroupCommit.ts"

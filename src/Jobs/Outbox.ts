@@ -102,9 +102,11 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
       const decodeEntries = entriesDecoder(catalogue.names)
       // The job types' conditions, one CASE over the row's name (nothing when no type has one).
       const conditions = [...catalogue.conditions]
-      const onlyIf = conditions.length === 0 ? "" : `WHERE CASE r.name ${
-        conditions.map(([name, condition]) => `WHEN ${pg.escapeLiteral(name)} THEN (${condition})`).join(" ")
-      } ELSE true END`
+      const onlyIf = conditions.length === 0 ?
+        "" :
+        `WHERE CASE r.name ${
+          conditions.map(([name, condition]) => `WHEN ${pg.escapeLiteral(name)} THEN (${condition})`).join(" ")
+        } ELSE true END`
       // Batches of rows committed here (as the driver gave them), until the relay takes them.
       const committed = yield* Queue.unbounded<ReadonlyArray<unknown>>()
       const backlog = SqlSchema.single({

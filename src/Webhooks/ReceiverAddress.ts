@@ -25,7 +25,9 @@ const ipv4Of = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high &
 const embeddedIpv4 = (address: ipaddr.IPv6): ipaddr.IPv4 | undefined => {
   const parts = address.parts
   const range = address.range()
-  if (range === "ipv4Mapped" || range === "rfc6145" || (address.match(IPV4_COMPATIBLE) && range !== "unspecified" && range !== "loopback")) {
+  if (
+    range === "ipv4Mapped" || range === "rfc6145" || (address.match(IPV4_COMPATIBLE) && range !== "unspecified" && range !== "loopback")
+  ) {
     return ipv4Of(parts[6]!, parts[7]!)
   }
   if (address.match(NAT64)) return ipv4Of(parts[6]!, parts[7]!)

@@ -7,7 +7,8 @@ import { SqlClient, SqlSchema, type Statement } from "@effect/sql"
 import { Clock, Context, Effect, Either, Layer, Option, Ref, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { WebhookEventType } from "../Announcements/Announcements.ts"
-import { EventId, UserId } from "../Domain/Ids.ts"
+import type { EventId } from "../Domain/Ids.ts"
+import { UserId } from "../Domain/Ids.ts"
 import type { Page, PageRequest } from "../Domain/Paging.ts"
 import { MemoryStore } from "../Storage/MemoryStore.ts"
 import { pageRows, pageWithCount } from "../Storage/PageQuery.ts"
@@ -133,7 +134,14 @@ export class WebhooksRepo extends Context.Tag("WebhooksRepo")<WebhooksRepo, {
   static readonly layer = Layer.effect(WebhooksRepo, Effect.map(SqlClient.SqlClient, makeSql))
   static readonly layerMemory = Layer.effect(
     WebhooksRepo,
-    Effect.flatMap(MemoryStore, (store) => Effect.map(Ref.make<MemoryTables>({ endpoints: new Map(), deliveries: new Map(), lastId: 0 }), (tables) => makeMemory(store, tables)))
+    Effect.flatMap(
+      MemoryStore,
+      (store) =>
+        Effect.map(
+          Ref.make<MemoryTables>({ endpoints: new Map(), deliveries: new Map(), lastId: 0 }),
+          (tables) => makeMemory(store, tables)
+        )
+    )
   )
 }
 
@@ -423,14 +431,22 @@ function makeMemory(store: MemoryStore["Type"], tables: Ref.Ref<MemoryTables>): 
       }),
     findDelivery: (id) => Effect.map(Ref.get(tables), (t) => Option.fromNullable(t.deliveries.get(id))),
     recordAttempt: (id, attempt, record) =>
-      changeDelivery(id, (row) => row.state === "pending" && row.attempts === attempt - 1 ? { ...row, ...record, attempts: attempt } : undefined),
+      changeDelivery(
+        id,
+        (row) => row.state === "pending" && row.attempts === attempt - 1 ? { ...row, ...record, attempts: attempt } : undefined
+      ),
     abandon: (id, reason) =>
-      Effect.asVoid(changeDelivery(id, (row) =>
-        row.state === "pending" ? { ...row, state: "failed", lastError: reason, nextAttemptAt: null } : undefined
-      )),
+      Effect.asVoid(
+        changeDelivery(
+          id,
+          (row) => row.state === "pending" ? { ...row, state: "failed", lastError: reason, nextAttemptAt: null } : undefined
+        )
+      ),
     deliveries: (endpointId, request) =>
-      Effect.map(Ref.get(tables), (t) =>
-        page([...t.deliveries.values()].filter((row) => row.endpointId === endpointId).sort((a, b) => b.id - a.id), request)),
+      Effect.map(
+        Ref.get(tables),
+        (t) => page([...t.deliveries.values()].filter((row) => row.endpointId === endpointId).sort((a, b) => b.id - a.id), request)
+      ),
     requeue: (endpointId, id) =>
       modify((t, at): readonly [Either.Either<DeliveryRow, "missing" | "pending">, MemoryTables] => {
         const found = t.deliveries.get(id)

@@ -20,6 +20,7 @@ import { ATTENDEE_BATCH } from "../../src/Notifications/NotificationJobs.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
 import { scrape } from "../../src/Telemetry/Prometheus.ts"
+import { WebhookSender } from "../../src/Webhooks/WebhookSender.ts"
 
 /** The in-memory mailer, except that its `call`-th send fails with MailError("down"). */
 const mailerDownOnCall = (call: number) =>
@@ -36,7 +37,7 @@ const mailerDownOnCall = (call: number) =>
 const JobsTest = (mailer: Layer.Layer<Mailer | SentMail> = Mailer.layerMemory) =>
   Layer.mergeAll(JobProcessorLive, Accounts.layer, Events.layer, Bookings.layer).pipe(
     Layer.provideMerge(Inventory.layer),
-    Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer, Deliveries.layerMemory, mailer)),
+    Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer, Deliveries.layerMemory, mailer, WebhookSender.layerMemory())),
     Layer.provideMerge(PersistenceMemory),
     Layer.provideMerge(JobQueue.layerMemory),
     Layer.provideMerge(AppConfig.layerTest())

@@ -24,6 +24,7 @@ import { Mailer, SentMail } from "../../src/Notifications/Mailer.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
 import { Waitlist } from "../../src/Waitlist/Waitlist.ts"
+import { WebhookSender } from "../../src/Webhooks/WebhookSender.ts"
 
 const TTL_SECONDS = 600
 const SWEEP_SECONDS = 30
@@ -39,7 +40,9 @@ const ServicesTest = (options: { readonly sweep?: boolean; readonly limit?: numb
     options.sweep ? HoldSweepLive : Layer.empty
   ).pipe(
     Layer.provideMerge(Inventory.layer),
-    Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer, Deliveries.layerMemory, Mailer.layerMemory)),
+    Layer.provideMerge(
+      Layer.mergeAll(Passwords.layer, Tokens.layer, Deliveries.layerMemory, Mailer.layerMemory, WebhookSender.layerMemory())
+    ),
     Layer.provideMerge(PersistenceMemory),
     Layer.provideMerge(JobQueue.layerMemory),
     Layer.provideMerge(AppConfig.layerTest({
