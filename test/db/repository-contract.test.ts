@@ -7,6 +7,7 @@ import { TestDatabaseLive } from "../support/database.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
+import { webhooksRepoContract } from "../support/webhooks.ts"
 
 describe("repositories on PostgreSQL", () => {
   // AppConfig.layerTest names no Redis: the rate-limit counters are the database's (their Redis run is in rate-limits.test.ts).
@@ -14,5 +15,6 @@ describe("repositories on PostgreSQL", () => {
     repositoryContract(it)
     idempotencyStoreContract(it)
     rateLimitStoreContract(it)
+    webhooksRepoContract(it)
   })
 })
