@@ -16,11 +16,13 @@ type Repositories = UsersRepo | EventsRepo | WebhooksRepo
 let counter = 0
 const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}x${++counter}`
 
-const anOrganizer = Effect.flatMap(UsersRepo, (users) =>
-  users.create({ email: `${unique("hooks")}@example.com`, passwordHash: "$2a$04$hash", role: "ORGANIZER" })).pipe(
-    Effect.map((user) => user.id),
-    Effect.orDie
-  )
+const anOrganizer = Effect.flatMap(
+  UsersRepo,
+  (users) => users.create({ email: `${unique("hooks")}@example.com`, passwordHash: "$2a$04$hash", role: "ORGANIZER" })
+).pipe(
+  Effect.map((user) => user.id),
+  Effect.orDie
+)
 
 const anEvent = (organizerId: UserId) =>
   Effect.flatMap(EventsRepo, (events) =>
