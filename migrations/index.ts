@@ -9,6 +9,7 @@ import eventDiscovery from "./0007_event_discovery.ts"
 import ticketLifecycle from "./0008_ticket_lifecycle.ts"
 import deliveryClaims from "./0009_delivery_claims.ts"
 import inventoryState from "./0010_inventory_state.ts"
+import ticketTypesAndTickets from "./0011_ticket_types_and_tickets.ts"
 import webhooks from "./0012_webhooks.ts"
 
 export const migrations = {
@@ -22,5 +23,6 @@ export const migrations = {
   "0008_ticket_lifecycle": ticketLifecycle,
   "0009_delivery_claims": deliveryClaims,
   "0010_inventory_state": inventoryState,
+  "0011_ticket_types_and_tickets": ticketTypesAndTickets,
   "0012_webhooks": webhooks
 }

@@ -253,3 +253,73 @@ export class BookingFailed extends Schema.TaggedError<BookingFailed>()(
     message: "The change could not be confirmed; check your bookings and holds before trying again"
   })
 }
+
+// ---- Ticket types and tickets (issue 19) ---------------------------------------------------
+
+export class TicketTypeNotFound extends Schema.TaggedError<TicketTypeNotFound>()(
+  "TicketTypeNotFound",
+  message,
+  HttpApiSchema.annotations({ status: 404, description: "No such ticket type for this event" })
+) {
+  static of(eventId: number, id: number) {
+    return new TicketTypeNotFound({ message: `Event ${eventId} has no ticket type ${id}` })
+  }
+}
+
+export class TicketTypeInUse extends Schema.TaggedError<TicketTypeInUse>()(
+  "TicketTypeInUse",
+  message,
+  HttpApiSchema.annotations({
+    status: 409,
+    description: "Tickets of this type were sold or held: it cannot be deleted (close its sales instead)"
+  })
+) {
+  static of(id: number) {
+    return new TicketTypeInUse({
+      message: `Ticket type ${id} has tickets sold or held; it cannot be deleted (set its salesEnd to stop selling it)`
+    })
+  }
+}
+
+export class TicketNotFound extends Schema.TaggedError<TicketNotFound>()(
+  "TicketNotFound",
+  message,
+  HttpApiSchema.annotations({ status: 404, description: "No ticket with this code (for this event, or of this booking)" })
+) {
+  static of(code: string) {
+    return new TicketNotFound({ message: `No ticket ${code} here` })
+  }
+}
+
+export class TicketCheckedIn extends Schema.TaggedError<TicketCheckedIn>()(
+  "TicketCheckedIn",
+  message,
+  HttpApiSchema.annotations({ status: 409, description: "The ticket was already used at the door: it cannot be cancelled" })
+) {
+  static of(code: string) {
+    return new TicketCheckedIn({ message: `Ticket ${code} is checked in; a checked-in ticket cannot be cancelled` })
+  }
+}
+
+export class AlreadyCheckedIn extends Schema.TaggedError<AlreadyCheckedIn>()(
+  "AlreadyCheckedIn",
+  { ...message, checkedInAt: Schema.Date },
+  HttpApiSchema.annotations({ status: 409, description: "This ticket was already checked in (at checkedInAt)" })
+) {
+  static of(code: string, checkedInAt: Date) {
+    return new AlreadyCheckedIn({ message: `Ticket ${code} was already checked in at ${checkedInAt.toISOString()}`, checkedInAt })
+  }
+}
+
+export class TicketCancelled extends Schema.TaggedError<TicketCancelled>()(
+  "TicketCancelled",
+  message,
+  HttpApiSchema.annotations({
+    status: 409,
+    description: "The ticket was cancelled (its booking reduced or cancelled, or the event cancelled)"
+  })
+) {
+  static of(code: string) {
+    return new TicketCancelled({ message: `Ticket ${code} is cancelled` })
+  }
+}

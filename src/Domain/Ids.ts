@@ -20,6 +20,9 @@ export type HoldId = typeof HoldId.Type
 export const WaitlistEntryId = Int4Id.pipe(Schema.brand("WaitlistEntryId")).annotations({ identifier: "WaitlistEntryId" })
 export type WaitlistEntryId = typeof WaitlistEntryId.Type
 
+export const TicketTypeId = Int4Id.pipe(Schema.brand("TicketTypeId")).annotations({ identifier: "TicketTypeId" })
+export type TicketTypeId = typeof TicketTypeId.Type
+
 /**
  * What an Idempotency-Key stands for while it is kept (a random UUID, see Idempotency/IdempotencyStore.ts):
  * recorded on what the keyed request created, so a retry finds it. Never chosen by a client.
@@ -39,3 +42,4 @@ export const fromPath = <A>(id: Schema.Schema<A, number>, what: string) => {
 export const EventIdFromPath = fromPath(EventId, "event")
 export const BookingIdFromPath = fromPath(BookingId, "booking")
 export const HoldIdFromPath = fromPath(HoldId, "hold")
+export const TicketTypeIdFromPath = fromPath(TicketTypeId, "ticket type")

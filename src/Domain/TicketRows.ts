@@ -14,6 +14,9 @@ export const HoldStatus = Schema.Literal("HELD", "CONFIRMED", "RELEASED", "EXPIR
 export type HoldStatus = typeof HoldStatus.Type
 export const EntryStatus = Schema.Literal("WAITING", "OFFERED", "ACCEPTED", "EXPIRED", "LEFT")
 export type EntryStatus = typeof EntryStatus.Type
+/** A ticket at the door: VALID until checked in (undone: VALID again) or cancelled. */
+export const TicketStatus = Schema.Literal("VALID", "CANCELLED", "CHECKED_IN").annotations({ identifier: "TicketStatus" })
+export type TicketStatus = typeof TicketStatus.Type
 
 /**
  * Rows as the batch sees them. A row created by this batch has a provisional, negative id: the

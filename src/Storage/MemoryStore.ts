@@ -1,5 +1,5 @@
 import { Context, Effect, Either, Layer, Ref } from "effect"
-import type { BookingRow, EntryRow, HoldRow } from "../Domain/TicketRows.ts"
+import type { BookingRow, EntryRow, HoldRow, TicketStatus } from "../Domain/TicketRows.ts"
 
 /** In-memory tables behind the repositories' `layerMemory`, for tests that need no database. */
 export interface Tables {
@@ -8,6 +8,8 @@ export interface Tables {
   readonly bookings: ReadonlyMap<number, StoredBooking>
   readonly holds: ReadonlyMap<number, StoredHold>
   readonly waitlist: ReadonlyMap<number, StoredEntry>
+  readonly ticketTypes: ReadonlyMap<number, StoredTicketType>
+  readonly tickets: ReadonlyMap<number, StoredTicket>
   readonly lastId: number
 }
 
@@ -48,10 +50,50 @@ export interface StoredEntry extends EntryRow {
   readonly eventId: number
 }
 
+/** As the `ticket_types` table (migrations/0011_ticket_types_and_tickets.ts). */
+export interface StoredTicketType {
+  readonly id: number
+  readonly eventId: number
+  readonly name: string
+  readonly priceCents: number
+  /** null: only the event's capacity limits it. */
+  readonly quota: number | null
+  /** Tickets of the type no longer on sale: sold, held, kept back for the waiting list. */
+  readonly taken: number
+  readonly salesStart: Date | null
+  readonly salesEnd: Date | null
+  readonly maxPerBooking: number | null
+  readonly isDefault: boolean
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+/** As the `tickets` table: one ticket of a booking, with its code. */
+export interface StoredTicket {
+  readonly id: number
+  readonly code: string
+  readonly bookingId: number
+  readonly eventId: number
+  readonly ticketTypeId: number
+  readonly status: TicketStatus
+  readonly checkedInAt: Date | null
+  readonly cancelledAt: Date | null
+  readonly createdAt: Date
+}
+
 export class MemoryStore extends Context.Tag("MemoryStore")<MemoryStore, Ref.Ref<Tables>>() {
   static readonly layer = Layer.effect(
     MemoryStore,
-    Ref.make<Tables>({ users: new Map(), events: new Map(), bookings: new Map(), holds: new Map(), waitlist: new Map(), lastId: 0 })
+    Ref.make<Tables>({
+      users: new Map(),
+      events: new Map(),
+      bookings: new Map(),
+      holds: new Map(),
+      waitlist: new Map(),
+      ticketTypes: new Map(),
+      tickets: new Map(),
+      lastId: 0
+    })
   )
 }
 

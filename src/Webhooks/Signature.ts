@@ -12,7 +12,8 @@ export const newSecret = (): string => PREFIX + randomBytes(32).toString("base64
 /** The key a `whsec_…` secret stands for: the bytes of its base64 after the prefix. */
 const keyOf = (secret: string): Buffer => Buffer.from(secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret, "base64")
 
-export interface SignatureHeaders {
+/** A type, not an interface: it is then a `Record<string, string>` too, as `WebhookSender.post` takes headers. */
+export type SignatureHeaders = {
   readonly "webhook-id": string
   readonly "webhook-timestamp": string
   readonly "webhook-signature": string

@@ -199,10 +199,10 @@ const attempt = (
         response.on("end", () => finish(answered()))
         // The status arrived: a connection lost in the body still leaves it Answered.
         response.on("error", () => finish(answered()))
-        response.on("aborted", () => finish(answered()))
+        response.on("close", () => finish(answered()))
       })
       request.on("error", (error) => finish(answer !== undefined ? answered() : failed(describe(error))))
       request.end(webhook.body)
-    }, (error: unknown) => finish(failed(describe(error))))
+    }).catch((error: unknown) => finish(failed(describe(error))))
   })
 }
