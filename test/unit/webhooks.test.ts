@@ -1,10 +1,10 @@
 /**
  * The webhook jobs over in-memory layers and a test clock: the retry schedule (each wait within
  * its jitter), giving up (the endpoint disabled once, its organizer mailed once), a job run twice,
- * a disabled endpoint, and the signatures while a rotated secret overlaps.
+ * a disabled endpoint, the signatures while a rotated secret overlaps, and the counters of /metrics.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option, Ref, TestClock } from "effect"
+import { Effect, Layer, Metric, Option, Ref, TestClock } from "effect"
 import { UsersRepo } from "../../src/Accounts/UsersRepo.ts"
 import type { UserId } from "../../src/Domain/Ids.ts"
 import { EnqueuedJobs, JobQueue } from "../../src/Jobs/JobQueue.ts"
@@ -53,6 +53,25 @@ const disabledJobs = Effect.map(
 )
 const posts = Effect.flatMap(SentWebhooks, Ref.get)
 
+/** The webhook counters of /metrics (process-wide: compare before and after). */
+const counters = Effect.map(Metric.snapshot, (pairs) => {
+  const value = (name: string) =>
+    pairs.filter((pair) => pair.metricKey.name === name).reduce((n, pair) => n + Number((pair.metricState as any).count), 0)
+  return {
+    sent: value("webhook_deliveries_sent_total"),
+    failed: value("webhook_deliveries_failed_total"),
+    retried: value("webhook_deliveries_retried_total"),
+    disabled: value("webhook_endpoints_disabled_total")
+  }
+})
+const moved = (before: Effect.Effect.Success<typeof counters>) =>
+  Effect.map(counters, (after) => ({
+    sent: after.sent - before.sent,
+    failed: after.failed - before.failed,
+    retried: after.retried - before.retried,
+    disabled: after.disabled - before.disabled
+  }))
+
 describe("webhook attempts", () => {
   test(
     "a failing receiver is retried on the schedule (each wait within ±20%), then the endpoint is disabled and mailed about once",
@@ -61,6 +80,7 @@ describe("webhook attempts", () => {
       const { delivery, endpoint, organizer } = yield* setUp
       const jobs = yield* WebhookJobs
       const repo = yield* WebhooksRepo
+      const before = yield* counters
 
       yield* jobs.WebhookAttempt("j1", { _tag: "WebhookAttempt", deliveryId: delivery.id, attempt: 1, notBefore: null })
       const [, second] = yield* attemptJobs
@@ -97,6 +117,7 @@ describe("webhook attempts", () => {
         enabled: false,
         disabledReason: "3 attempts in a row failed"
       })
+      expect(yield* moved(before)).toEqual({ sent: 0, failed: 3, retried: 2, disabled: 1 })
       const disabled = yield* disabledJobs
       expect(disabled).toEqual([{ _tag: "WebhookEndpointDisabled", endpointId: endpoint.id, reason: "3 attempts in a row failed" }])
 
@@ -154,6 +175,7 @@ describe("webhook attempts", () => {
       const webhooks = yield* Webhooks
       const jobs = yield* WebhookJobs
       yield* webhooks.rotateSecret(organizer, endpoint.id)
+      const before = yield* counters
       const send = Effect.gen(function*() {
         const delivery = yield* Effect.orDie(webhooks.test(organizer, endpoint.id))
         yield* jobs.WebhookAttempt(`j${delivery.id}`, { _tag: "WebhookAttempt", deliveryId: delivery.id, attempt: 1, notBefore: null })
@@ -163,6 +185,7 @@ describe("webhook attempts", () => {
       expect(yield* send).toHaveLength(2)
       yield* TestClock.adjust("24 hours")
       expect(yield* send).toHaveLength(1)
+      expect(yield* moved(before)).toEqual({ sent: 2, failed: 0, retried: 0, disabled: 0 })
       const [delivered] = (yield* webhooks.deliveries(organizer, endpoint.id, { limit: 1, offset: 0 })).items
       expect(delivered).toMatchObject({ state: "delivered", attempts: 1, lastStatus: 204 })
     })
