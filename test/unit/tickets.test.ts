@@ -516,3 +516,48 @@ describe("emails", () => {
     })
   )
 })
+
+describe("webhook announcements (the memory queue keeps them all; PostgreSQL writes them only where an endpoint listens)", () => {
+  test(
+    "a booking, a hold expiring, a waiting-list offer and a cancellation are announced with their rows; a customer's hold is not",
+    Effect.gen(function*() {
+      const [ann, bob] = [yield* customer, yield* customer]
+      const event = yield* anEvent(2)
+      const held = yield* hold(ann.id, event.id, 2)
+      expect(yield* jobs("Announcement")).toEqual([])
+      const [expiry] = yield* jobs("HoldExpiry")
+      yield* TestClock.adjust(`${TTL_SECONDS} seconds`)
+      yield* perform(expiry!)
+      const [expired] = yield* jobs("Announcement")
+      expect(expired).toMatchObject({
+        eventId: event.id,
+        type: "hold.expired",
+        data: { hold: { id: held.id, eventId: event.id, userId: ann.id, ticketsCount: 2, status: "EXPIRED" } }
+      })
+
+      const booking = yield* book(ann.id, event.id, 2)
+      yield* join(bob.id, event.id, 2)
+      yield* Effect.flatMap(Bookings, (b) => b.cancel(ann.id, booking.id))
+      const announced = (yield* jobs("Announcement")).slice(1)
+      expect(announced.map((a) => a.type)).toEqual(["booking.created", "booking.cancelled", "waitlist.offered"])
+      expect(announced[0]!.data).toEqual({
+        booking: {
+          id: booking.id,
+          eventId: event.id,
+          userId: ann.id,
+          ticketsCount: 2,
+          status: "CONFIRMED",
+          cancelledAt: null,
+          createdAt: booking.createdAt.toISOString()
+        }
+      })
+      expect(announced[1]!.data).toMatchObject({
+        booking: { id: booking.id, status: "CANCELLED" },
+        ticketsCancelled: 2,
+        ticketsLeft: 0,
+        partial: false
+      })
+      expect(announced[2]!.data).toMatchObject({ hold: { userId: bob.id, ticketsCount: 2, status: "HELD" } })
+    })
+  )
+})
