@@ -89,7 +89,16 @@ export class Events extends Context.Tag("Events")<Events, {
         create: (organizer, input) =>
           requireFuture(input.date).pipe(
             Effect.zipRight(requireSalesWindow(input.date, input.salesStart ?? null, input.salesEnd ?? null)),
-            Effect.zipRight(repo.create({ ...input, organizerId: organizer.id })),
+            // An event published as it is made is announced as event.published, with it.
+            Effect.zipRight(transactions.run(
+              repo.create({ ...input, organizerId: organizer.id }).pipe(
+                Effect.tap((event) =>
+                  event.status === "PUBLISHED"
+                    ? jobs.enqueue(Announcements.eventChanged(event.id, "event.published", encodeEvent(event)))
+                    : Effect.void
+                )
+              )
+            )),
             Effect.tap(() => catalogueChanged),
             Effect.tap((event) => Effect.logInfo("event created").pipe(Effect.annotateLogs({ eventId: event.id, status: event.status })))
           ),
