@@ -30,6 +30,10 @@ import { type AttemptRecord, type EndpointRow, WebhooksRepo } from "./WebhooksRe
 /** Each wait of the schedule is stretched or shrunk by up to this share, so retries of many deliveries spread out. */
 const JITTER = 0.2
 
+/** A receiver's text as it may be stored and shown: control characters (NUL, which PostgreSQL refuses, included) as spaces. */
+// eslint-disable-next-line no-control-regex
+const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, " ")
+
 /** What an attempt's outcome says about the delivery. */
 const judge = (
   attempt: Attempt
@@ -41,7 +45,7 @@ const judge = (
         delivered,
         gone: attempt.status === 410,
         status: attempt.status,
-        error: delivered ? null : `answered ${attempt.status}${attempt.body === "" ? "" : `: ${attempt.body.slice(0, 200)}`}`
+        error: delivered ? null : `answered ${attempt.status}${attempt.body === "" ? "" : `: ${printable(attempt.body.slice(0, 200))}`}`
       }
     }
     case "Failed":

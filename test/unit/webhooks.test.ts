@@ -32,7 +32,8 @@ const Test = (answer: () => Attempt) =>
 const test = <A, E>(name: string, answer: () => Attempt, body: Effect.Effect<A, E, Layer.Layer.Success<ReturnType<typeof Test>>>) =>
   it.effect(name, () => TestClock.setTime(NOW).pipe(Effect.zipRight(body), Effect.provide(Test(answer))))
 
-const failing = (): Attempt => ({ _tag: "Answered", status: 500, body: "oops" })
+// A NUL and a line break in the answer: stored as spaces (PostgreSQL refuses NUL in text).
+const failing = (): Attempt => ({ _tag: "Answered", status: 500, body: "oops\u0000\nsorry" })
 
 /** An organizer with one endpoint (listening to ping) and a ping queued to it: the delivery's id. */
 const setUp = Effect.gen(function*() {
@@ -92,7 +93,7 @@ describe("webhook attempts", () => {
         state: "pending",
         attempts: 1,
         lastStatus: 500,
-        lastError: "answered 500: oops",
+        lastError: "answered 500: oops  sorry",
         nextAttemptAt: second!.notBefore
       })
 
