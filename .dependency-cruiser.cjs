@@ -18,6 +18,7 @@ const layers = [
   "Idempotency",
   "RateLimits",
   "Events",
+  "TicketTypes",
   "Bookings",
   "Holds",
   "Waitlist",

@@ -10,6 +10,7 @@ import { withoutPlatformDecodeError } from "./Edge/OpenApiDocument.ts"
 import { EventsApi } from "./Events/Api.ts"
 import { HealthApi } from "./Health/Api.ts"
 import { HoldsApi } from "./Holds/Api.ts"
+import { TicketTypesApi } from "./TicketTypes/Api.ts"
 import { WaitlistApi } from "./Waitlist/Api.ts"
 import { WebhooksApi } from "./Webhooks/Api.ts"
 
@@ -17,6 +18,7 @@ export class Api extends HttpApi.make("event-booking")
   .add(HealthApi)
   .add(AccountsApi)
   .add(EventsApi)
+  .add(TicketTypesApi)
   .add(BookingsApi)
   .add(HoldsApi)
   .add(WaitlistApi)

@@ -33,6 +33,8 @@ import { REPLAYED_HEADER } from "./Idempotency/IdempotencyKey.ts"
 import { AppConfig } from "./Platform/Config.ts"
 import { RequestLog } from "./Platform/Logging.ts"
 import { requestMetrics } from "./Telemetry/Metrics.ts"
+import { TicketTypesHttp } from "./TicketTypes/Http.ts"
+import { TicketTypes } from "./TicketTypes/TicketTypes.ts"
 import { WaitlistHttp } from "./Waitlist/Http.ts"
 import { Waitlist } from "./Waitlist/Waitlist.ts"
 import { WebhooksHttp } from "./Webhooks/Http.ts"
@@ -41,6 +43,8 @@ import { Webhooks } from "./Webhooks/Webhooks.ts"
 const ServicesLive = Layer.mergeAll(
   Accounts.layer,
   Events.layer,
+  // Ticket types are seen as their event is: they ask Events.
+  TicketTypes.layer.pipe(Layer.provide(Events.layer)),
   Bookings.layer,
   Holds.layer,
   Waitlist.layer,
@@ -55,7 +59,7 @@ const ServicesLive = Layer.mergeAll(
 )
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HealthHttp, AccountsHttp, EventsHttp, BookingsHttp, HoldsHttp, WaitlistHttp, WebhooksHttp, AdminHttp]),
+  Layer.provide([HealthHttp, AccountsHttp, EventsHttp, TicketTypesHttp, BookingsHttp, HoldsHttp, WaitlistHttp, WebhooksHttp, AdminHttp]),
   Layer.provide(ServicesLive)
 )
 

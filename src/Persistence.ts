@@ -11,6 +11,7 @@ import { InventoryRepo } from "./Inventory/InventoryRepo.ts"
 import { RateLimitStore } from "./RateLimits/RateLimitStore.ts"
 import { MemoryStore } from "./Storage/MemoryStore.ts"
 import { Transactions } from "./Storage/Transactions.ts"
+import { TicketTypesRepo } from "./TicketTypes/TicketTypesRepo.ts"
 import { WaitlistRepo } from "./Waitlist/WaitlistRepo.ts"
 import { WebhooksRepo } from "./Webhooks/WebhooksRepo.ts"
 
@@ -18,6 +19,7 @@ export const PersistenceSql = Layer.mergeAll(
   UsersRepo.layer,
   EventsRepo.layer,
   SalesRepo.layer,
+  TicketTypesRepo.layer,
   BookingsRepo.layer,
   HoldsRepo.layer,
   WaitlistRepo.layer,
@@ -34,6 +36,7 @@ export const PersistenceMemory = Layer.mergeAll(
   UsersRepo.layerMemory,
   EventsRepo.layerMemory,
   SalesRepo.layerMemory,
+  TicketTypesRepo.layerMemory,
   BookingsRepo.layerMemory,
   HoldsRepo.layerMemory,
   WaitlistRepo.layerMemory,

@@ -25,7 +25,10 @@ export class BookingsRepo extends Context.Tag("BookingsRepo")<BookingsRepo, {
   readonly listByUser: (userId: UserId, page: PageRequest) => Effect.Effect<Page<Booking>>
   /** A booking with its event (cancelled or not). */
   readonly findById: (id: BookingId) => Effect.Effect<Option.Option<Booking>>
-  /** The bookings (of those ids that exist) with their events and their customers' emails, by id: what their confirmations say. */
+  /**
+   * The bookings (of those ids that exist) with their events, their customers' emails and their
+   * tickets not cancelled, by id: what their confirmations say. One statement for all of them.
+   */
   readonly findWithEmails: (ids: ReadonlyArray<BookingId>) => Effect.Effect<ReadonlyArray<BookingWithEmail>>
   /** The event's attendees (confirmed bookings) by user id, one entry per user with their tickets summed. */
   readonly attendees: (eventId: EventId, page: AttendeePage) => Effect.Effect<ReadonlyArray<Attendee>>
@@ -46,13 +49,19 @@ const BookingRow = Schema.Struct({
   createdAt: Schema.DateFromSelf
 })
 const decodeBookingPage = pageRows(BookingRow, "id")
-const BookingWithEmailRow = Schema.Struct({ ...BookingRow.fields, email: Schema.String })
+/** A ticket as a booking's confirmation shows it: its code and its type's name. */
+const TicketLine = Schema.Struct({ code: Schema.String, type: Schema.String })
+export type TicketLine = typeof TicketLine.Type
+
+const BookingWithEmailRow = Schema.Struct({ ...BookingRow.fields, email: Schema.String, tickets: Schema.Array(TicketLine) })
 const AttendeesRequest = Schema.Struct({ eventId: EventId, afterUserId: Schema.Int, limit: Schema.Int })
 
 export interface BookingWithEmail {
   readonly booking: Booking
   /** The customer's. */
   readonly email: string
+  /** In the order they were issued. */
+  readonly tickets: ReadonlyArray<TicketLine>
 }
 
 function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
@@ -74,7 +83,11 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
     Result: BookingWithEmailRow,
     execute: (ids) =>
       sql`
-        SELECT ${bookingColumns}, ${event}, u.email
+        SELECT ${bookingColumns}, ${event}, u.email, (
+          SELECT coalesce(json_agg(json_build_object('code', t.code, 'type', tt.name) ORDER BY t.id), '[]'::json)
+          FROM tickets t JOIN ticket_types tt ON tt.id = t.ticket_type_id
+          WHERE t.booking_id = b.id AND t.status <> 'CANCELLED'
+        ) AS tickets
         FROM bookings b JOIN events e ON e.id = b.event_id JOIN users u ON u.id = b.user_id
         WHERE b.id = ANY(${ids}::int[])
         ORDER BY b.id`
@@ -106,7 +119,7 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
     findById: (id) => findById(id).pipe(Effect.orDie),
     findWithEmails: (ids) =>
       findWithEmails(ids).pipe(
-        Effect.map((rows) => rows.map(({ email, ...booking }) => ({ booking, email }))),
+        Effect.map((rows) => rows.map(({ email, tickets, ...booking }) => ({ booking, email, tickets }))),
         Effect.orDie
       ),
     attendees: (eventId, { afterUserId, limit }) => attendees({ eventId, afterUserId, limit }).pipe(Effect.orDie)
@@ -150,7 +163,14 @@ function makeMemory(store: MemoryStore["Type"]): BookingsRepo["Type"] {
           const user = booking && tables.users.get(booking.userId)
           return booking === undefined || user === undefined
             ? []
-            : [{ booking: withEvent(booking, toEvent(tables.events.get(booking.eventId)!)), email: user.email }]
+            : [{
+              booking: withEvent(booking, toEvent(tables.events.get(booking.eventId)!)),
+              email: user.email,
+              tickets: [...tables.tickets.values()]
+                .filter((ticket) => ticket.bookingId === id && ticket.status !== "CANCELLED")
+                .sort((a, b) => a.id - b.id)
+                .map((ticket) => ({ code: ticket.code, type: tables.ticketTypes.get(ticket.ticketTypeId)!.name }))
+            }]
         })),
 
     attendees: (eventId, { afterUserId, limit }) =>

@@ -1,12 +1,17 @@
 /**
- * What customers receive: each email as a subject, a plain-text body and an HTML body. Pure
- * functions; titles and locations are organizers' text, so the HTML escapes them.
+ * What customers receive: each email as a subject, a plain-text body and an HTML body, and for a
+ * booking's confirmation its tickets' QR images and the event as an `.ics`. Pure functions, but
+ * the confirmation (its QR images are drawn by `qrcode`); titles and locations are organizers'
+ * text, so the HTML escapes them.
  */
-import type { Attendee } from "../Bookings/BookingsRepo.ts"
+import { Effect, Either } from "effect"
+import { createEvent } from "ics"
+import type { Attendee, TicketLine } from "../Bookings/BookingsRepo.ts"
 import type { Booking } from "../Domain/Booking.ts"
 import type { EventCancelled, EventSnapshot, EventUpdated, FieldChange } from "../Events/EventJobTypes.ts"
 import type { BookingCancelled, WaitlistOffer } from "../Inventory/InventoryJobTypes.ts"
-import type { Mail } from "./Mailer.ts"
+import { qrPng } from "../Platform/QrCode.ts"
+import type { Attachment, Mail } from "./Mailer.ts"
 
 const WHEN = new Intl.DateTimeFormat("en-GB", { dateStyle: "full", timeStyle: "short", timeZone: "UTC" })
 const when = (date: Date) => `${WHEN.format(date)} UTC`
@@ -14,7 +19,7 @@ const when = (date: Date) => `${WHEN.format(date)} UTC`
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" })[c]!)
 
-const tickets = (n: number) => `${n} ticket${n === 1 ? "" : "s"}`
+const ticketCount = (n: number) => `${n} ticket${n === 1 ? "" : "s"}`
 
 /** Label/value rows, rendered once as text and once as an HTML table. */
 type Rows = ReadonlyArray<readonly [label: string, value: string]>
@@ -26,23 +31,117 @@ const htmlRows = (rows: Rows) =>
     rows.map(([label, value]) => `<tr><th align="left">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`).join("")
   }</table>`
 
-const compose = (to: string, subject: string, intro: string, rows: Rows, outro: string): Mail => ({
+/** What a mail may add: a section between its rows and its last line (as text and as HTML), files. */
+interface Extra {
+  readonly section?: { readonly text: string; readonly html: string }
+  readonly attachments?: ReadonlyArray<Attachment>
+}
+
+const compose = (to: string, subject: string, intro: string, rows: Rows, outro: string, extra: Extra = {}): Mail => ({
   to,
   subject,
-  text: `${intro}\n\n${textRows(rows)}\n\n${outro}\n`,
-  html: `<!doctype html><html><body><p>${escapeHtml(intro)}</p>${htmlRows(rows)}<p>${escapeHtml(outro)}</p></body></html>`
+  text: `${intro}\n\n${textRows(rows)}\n\n${extra.section === undefined ? "" : `${extra.section.text}\n\n`}${outro}\n`,
+  html: `<!doctype html><html><body><p>${escapeHtml(intro)}</p>${htmlRows(rows)}${extra.section?.html ?? ""}<p>${
+    escapeHtml(outro)
+  }</p></body></html>`,
+  ...(extra.attachments === undefined ? {} : { attachments: extra.attachments })
 })
 
 const eventRows = (event: EventSnapshot): Rows => [["Event", event.title], ["Date", when(event.date)], ["Location", event.location]]
 
-export const bookingConfirmation = (booking: Booking, to: string): Mail =>
-  compose(
-    to,
-    `Booking confirmed: ${booking.event.title}`,
-    `Your booking is confirmed.`,
-    [["Booking", `#${booking.id}`], ...eventRows(booking.event), ["Tickets", String(booking.ticketsCount)]],
-    "Show this email or your booking number at the entrance."
-  )
+/**
+ * A confirmation shows at most this many QR images (the default MAX_TICKETS_PER_BOOKING): each is
+ * ~2 KB and ~1 ms of CPU to draw, and a large booking's email stays small. Past it, tickets are
+ * listed by code with where to find their QRs (docs/decisions/0031-tickets-in-the-confirmation.md).
+ */
+export const QR_IMAGES_PER_EMAIL = 10
+
+/** Events have no end time: a calendar entry lasts this long from the start. */
+export const CALENDAR_DURATION_HOURS = 2
+
+const ticketsUrl = (booking: Booking) => `GET /api/bookings/${booking.id}/tickets`
+
+/** The inline image of a ticket's QR, named in the HTML by `cid:`. */
+const qrCid = (code: string) => `qr-${code}@event-booking`
+
+/**
+ * The event as an iCalendar file (METHOD:PUBLISH: an entry to add, not an invitation to answer),
+ * made by `ics`. Its UID is the booking's (its id and creation time), the same on every resend.
+ */
+export const bookingCalendar = (booking: Booking, tickets: ReadonlyArray<TicketLine>): Either.Either<string, Error> => {
+  const { error, value } = createEvent({
+    productId: "event-booking",
+    method: "PUBLISH",
+    uid: `booking-${booking.id}-${booking.createdAt.getTime()}@event-booking`,
+    start: booking.event.date.getTime(),
+    startInputType: "utc",
+    startOutputType: "utc",
+    duration: { hours: CALENDAR_DURATION_HOURS },
+    title: booking.event.title,
+    location: booking.event.location,
+    description: [
+      `Booking #${booking.id}: ${ticketCount(tickets.length === 0 ? booking.ticketsCount : tickets.length)}`,
+      ...tickets.map(({ code, type }) => `${type}: ${code}`)
+    ].join("\n"),
+    status: "CONFIRMED"
+  })
+  return value === null ? Either.left(error ?? new Error("ics made no calendar")) : Either.right(value)
+}
+
+/**
+ * The booking's confirmation: its tickets listed by type and code, each of the first
+ * QR_IMAGES_PER_EMAIL with its QR as an inline PNG, and `event.ics`. A booking whose tickets are
+ * not written yet (a booking made before tickets existed) gets the event and the count only.
+ */
+export const bookingConfirmation = (booking: Booking, to: string, tickets: ReadonlyArray<TicketLine>): Effect.Effect<Mail> =>
+  Effect.gen(function*() {
+    const shown = tickets.slice(0, QR_IMAGES_PER_EMAIL)
+    const pngs = yield* Effect.forEach(shown, ({ code }) => qrPng(code))
+    const calendar = yield* Effect.orDie(bookingCalendar(booking, tickets))
+    const calendarFile: Attachment = {
+      filename: "event.ics",
+      contentType: "text/calendar; charset=utf-8; method=PUBLISH",
+      content: calendar
+    }
+    const rows: Rows = [["Booking", `#${booking.id}`], ...eventRows(booking.event), ["Tickets", String(booking.ticketsCount)]]
+    const subject = `Booking confirmed: ${booking.event.title}`
+    if (tickets.length === 0) {
+      return compose(to, subject, "Your booking is confirmed.", rows, "Show this email or your booking number at the entrance.", {
+        attachments: [calendarFile]
+      })
+    }
+    const rest = tickets.length > shown.length
+      ? `QR codes of the first ${shown.length} tickets are in this email; all ${tickets.length} are at ${ticketsUrl(booking)}.`
+      : undefined
+    const section = {
+      text: [
+        "Your tickets:",
+        ...tickets.map(({ code, type }) => `${type}: ${code}`),
+        ...(rest === undefined ? [] : ["", rest])
+      ].join("\n"),
+      html: `<h3>Your tickets</h3>${
+        tickets.map(({ code, type }, i) =>
+          `<p>${escapeHtml(type)}: <code>${escapeHtml(code)}</code>${
+            i < shown.length ? `<br><img src="cid:${escapeHtml(qrCid(code))}" alt="QR code of ticket ${escapeHtml(code)}">` : ""
+          }</p>`
+        ).join("")
+      }${rest === undefined ? "" : `<p>${escapeHtml(rest)}</p>`}`
+    }
+    const images = shown.map(({ code }, i): Attachment => ({
+      filename: `ticket-${code}.png`,
+      contentType: "image/png",
+      content: pngs[i]!,
+      cid: qrCid(code)
+    }))
+    return compose(
+      to,
+      subject,
+      "Your booking is confirmed.",
+      rows,
+      "Show each ticket's QR code (or its code) at the entrance. event.ics adds the event to your calendar.",
+      { section, attachments: [...images, calendarFile] }
+    )
+  })
 
 export const bookingCancelled = (job: BookingCancelled, booking: Booking, to: string): Mail =>
   job.ticketsLeft === 0
@@ -56,7 +155,7 @@ export const bookingCancelled = (job: BookingCancelled, booking: Booking, to: st
     : compose(
       to,
       `Booking changed: ${booking.event.title}`,
-      `You gave back ${tickets(job.ticketsCancelled)} of your booking.`,
+      `You gave back ${ticketCount(job.ticketsCancelled)} of your booking.`,
       [["Booking", `#${booking.id}`], ...eventRows(booking.event), ["Tickets kept", String(job.ticketsLeft)]],
       "Show this email or your booking number at the entrance."
     )
@@ -103,7 +202,7 @@ export const eventUpdated = (job: EventUpdated, attendee: Attendee): Mail =>
   compose(
     attendee.email,
     `Event updated: ${job.event.title}`,
-    `An event you hold ${tickets(attendee.tickets)} for has changed (${
+    `An event you hold ${ticketCount(attendee.tickets)} for has changed (${
       job.changes.map((c) => c.field === "totalTickets" ? "capacity" : c.field).join(", ")
     }):`,
     changedRows(job),
@@ -114,7 +213,7 @@ export const eventCancelled = (job: EventCancelled, attendee: Attendee): Mail =>
   compose(
     attendee.email,
     `Event cancelled: ${job.event.title}`,
-    `The organizer has cancelled an event you hold ${tickets(attendee.tickets)} for.`,
+    `The organizer has cancelled an event you hold ${ticketCount(attendee.tickets)} for.`,
     eventRows(job.event),
     "We are sorry for the inconvenience."
   )

@@ -15,6 +15,16 @@ export interface Mail {
   readonly subject: string
   readonly text: string
   readonly html: string
+  readonly attachments?: ReadonlyArray<Attachment>
+}
+
+/** A file sent with a mail: an image with a `cid` is shown inline where the HTML says `cid:<cid>`. */
+export interface Attachment {
+  readonly filename: string
+  /** e.g. `image/png`, `text/calendar; charset=utf-8; method=PUBLISH` */
+  readonly contentType: string
+  readonly content: Uint8Array | string
+  readonly cid?: string
 }
 
 /** Sending failed (server down, refused, timed out); the job is retried. */
@@ -86,9 +96,15 @@ const MAILER_SOURCE = `
   const transport = smtp === undefined
     ? nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" })
     : nodemailer.createTransport(smtp)
+  // Bytes arrive as plain Uint8Arrays (what crosses a thread); nodemailer wants Buffers.
+  const withBuffers = (mail) => mail.attachments === undefined ? mail : {
+    ...mail,
+    attachments: mail.attachments.map((file) =>
+      typeof file.content === "string" ? file : { ...file, content: Buffer.from(file.content.buffer, file.content.byteOffset, file.content.byteLength) })
+  }
   const fileSafe = (messageId) => messageId.replace(/^<|>$/g, "").replace(/[^\\w.-]+/g, "_").slice(0, 80)
   const deliver = async (mail) => {
-    const info = await transport.sendMail({ from, ...mail })
+    const info = await transport.sendMail({ from, ...withBuffers(mail) })
     if (smtp !== undefined) return { messageId: info.messageId }
     const file = join(dir, new Date().toISOString().replace(/[:.]/g, "-") + "-" + fileSafe(info.messageId) + ".eml")
     writeFileSync(file, info.message)
@@ -111,6 +127,21 @@ interface Delivered {
 type Outcome = Delivered | { readonly error: string }
 
 type Task = Mail & { readonly messageId: string }
+
+/**
+ * A mail as it crosses to the thread (structured clone): each attachment's bytes copied into an
+ * array of their own. A small Buffer is a view into Node's shared 8 KB pool, and cloning a view
+ * clones all of the memory under it.
+ */
+const taskOf = (mail: Mail, messageId: string): Task => ({
+  ...mail,
+  messageId,
+  ...(mail.attachments === undefined ? {} : {
+    attachments: mail.attachments.map((file) =>
+      typeof file.content === "string" ? file : { ...file, content: new Uint8Array(file.content) }
+    )
+  })
+})
 
 /** One mail for the thread; the sends made at once go to it together (`RequestResolver.makeBatched`). */
 class SendRequest extends Request.TaggedClass("SendRequest")<Delivered, MailError, { readonly task: Task }> {}
@@ -161,7 +192,7 @@ const layerThread = (settings: { readonly from: string; readonly smtpUrl?: strin
       )
       return {
         send: (mail, id) =>
-          Effect.request(new SendRequest({ task: { ...mail, messageId: messageIdOf(id, from) } }), resolver).pipe(
+          Effect.request(new SendRequest({ task: taskOf(mail, messageIdOf(id, from)) }), resolver).pipe(
             Effect.tap(({ file }) =>
               file === undefined
                 ? Effect.void

@@ -6,6 +6,7 @@
 import { Context, Effect, Either, Layer, Option } from "effect"
 import { UsersRepo } from "../Accounts/UsersRepo.ts"
 import { type Attendee, BookingsRepo } from "../Bookings/BookingsRepo.ts"
+import type { BookingId } from "../Domain/Ids.ts"
 import type { EventCancelled, EventUpdated } from "../Events/EventJobTypes.ts"
 import { HoldsRepo } from "../Holds/HoldsRepo.ts"
 import type { BookingCancelled, BookingConfirmed, BookingsConfirmed, WaitlistOffer } from "../Inventory/InventoryJobTypes.ts"
@@ -51,38 +52,47 @@ export class NotificationJobs extends Context.Tag("NotificationJobs")<Notificati
       const deliver = (key: string, kind: NotificationJob["_tag"], jobId: string, mail: Mail) =>
         deliverAll([delivery(key, kind, jobId, mail)])
 
+      /**
+       * The confirmations of `ids` (those still there), each keyed by booking, not by job: one per
+       * booking however it was published, and a retry (or an older per-booking job for the same
+       * booking) sends none twice. They are rendered before any is sent: the sends then start
+       * together, and the mailer hands its thread the ones in flight as one message.
+       */
+      const confirmations = (jobId: string, kind: NotificationJob["_tag"], ids: ReadonlyArray<BookingId>) =>
+        bookings.findWithEmails(ids).pipe(
+          Effect.flatMap((found) =>
+            Effect.forEach(found, ({ booking, email, tickets }) =>
+              Effect.map(
+                Emails.bookingConfirmation(booking, email, tickets),
+                (mail) => delivery(`booking-confirmed-${booking.id}`, kind, jobId, mail)
+              ))
+          )
+        )
+
       const confirmBooking = (jobId: string, job: BookingConfirmed) =>
         Effect.gen(function*() {
-          const booking = yield* bookings.findById(job.bookingId)
-          const user = yield* users.findById(job.userId)
-          if (Option.isNone(booking) || Option.isNone(user)) {
+          const sends = yield* confirmations(jobId, job._tag, [job.bookingId])
+          if (sends.length === 0) {
             return yield* new JobCannotRun({ message: `Booking ${job.bookingId} or its user no longer exists` })
           }
-          // Keyed by booking, not by job: one confirmation per booking, however it was published.
-          yield* deliver(`booking-confirmed-${job.bookingId}`, job._tag, jobId, Emails.bookingConfirmation(booking.value, user.value.email))
+          yield* deliverAll(sends)
         })
 
       /**
-       * One confirmation per booking of the batch, keyed by booking as BookingConfirmed's: a retry
-       * (or an older per-booking job for the same booking) sends none twice. Every booking is tried;
-       * if any send failed, the job fails and its retry sends only what is still unsent. Up to
-       * SENDS_IN_FLIGHT at a time, which the mailer hands its thread as one message: the event loop
-       * pays one wake-up for them, and the MIME work is the thread's.
+       * One confirmation per booking of the batch. Every booking is tried; if any send failed, the
+       * job fails and its retry sends only what is still unsent. Up to SENDS_IN_FLIGHT at a time,
+       * which the mailer hands its thread as one message: the event loop pays one wake-up for
+       * them, and the MIME work is the thread's.
        */
       const confirmBookings = (jobId: string, job: BookingsConfirmed) =>
         Effect.gen(function*() {
-          const found = yield* bookings.findWithEmails(job.bookings.map(({ bookingId }) => bookingId))
-          if (found.length < job.bookings.length) {
+          const sends = yield* confirmations(jobId, job._tag, job.bookings.map(({ bookingId }) => bookingId))
+          if (sends.length < job.bookings.length) {
             yield* Effect.logWarning("confirmations skipped: bookings or their users no longer exist").pipe(
-              Effect.annotateLogs({ jobId, missing: job.bookings.length - found.length })
+              Effect.annotateLogs({ jobId, missing: job.bookings.length - sends.length })
             )
           }
-          yield* deliverAll(
-            found.map(({ booking, email }) =>
-              delivery(`booking-confirmed-${booking.id}`, job._tag, jobId, Emails.bookingConfirmation(booking, email))
-            ),
-            { concurrency: SENDS_IN_FLIGHT }
-          )
+          yield* deliverAll(sends, { concurrency: SENDS_IN_FLIGHT })
         })
 
       const emailOf = (userId: BookingConfirmed["userId"]) =>

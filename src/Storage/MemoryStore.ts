@@ -36,6 +36,8 @@ export interface StoredEvent {
   readonly deletedAt: Date | null
   readonly salesStart: Date | null
   readonly salesEnd: Date | null
+  /** ISO 4217, as `events.currency`. */
+  readonly currency: string
 }
 
 export interface StoredBooking extends BookingRow {

@@ -7,14 +7,19 @@ import { TestDatabaseLive } from "../support/database.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
+import { sqlTicketFixtures, ticketTypesContract } from "../support/ticketTypes.ts"
 import { webhooksRepoContract } from "../support/webhooks.ts"
 
 describe("repositories on PostgreSQL", () => {
   // AppConfig.layerTest names no Redis: the rate-limit counters are the database's (their Redis run is in rate-limits.test.ts).
-  layer(PersistenceSql.pipe(Layer.provide(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })((it) => {
-    repositoryContract(it)
-    idempotencyStoreContract(it)
-    rateLimitStoreContract(it)
-    webhooksRepoContract(it)
-  })
+  // The database stays visible: test/support/tickets.ts writes tickets through it.
+  layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })(
+    (it) => {
+      repositoryContract(it)
+      ticketTypesContract(it, sqlTicketFixtures)
+      idempotencyStoreContract(it)
+      rateLimitStoreContract(it)
+      webhooksRepoContract(it)
+    }
+  )
 })

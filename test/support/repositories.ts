@@ -13,10 +13,12 @@ import { EventsRepo, type NewEvent } from "../../src/Events/EventsRepo.ts"
 import { SalesRepo } from "../../src/Events/SalesRepo.ts"
 import { HoldsRepo } from "../../src/Holds/HoldsRepo.ts"
 import type { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
+import { TicketTypesRepo } from "../../src/TicketTypes/TicketTypesRepo.ts"
 import { WaitlistRepo } from "../../src/Waitlist/WaitlistRepo.ts"
 import { applyOne, bookOne, holdOne } from "./bookings.ts"
+import { issueTickets } from "./tickets.ts"
 
-type Repositories = UsersRepo | EventsRepo | SalesRepo | BookingsRepo | HoldsRepo | WaitlistRepo | InventoryRepo
+type Repositories = UsersRepo | EventsRepo | SalesRepo | BookingsRepo | HoldsRepo | WaitlistRepo | InventoryRepo | TicketTypesRepo
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -180,12 +182,39 @@ export const repositoryContract = (it: Vitest.MethodsNonLive<Repositories, true>
       expect(yield* bookings.attendees(event.id, { afterUserId: ann.id, limit: 10 })).toEqual([everyone[1]])
       expect(yield* bookings.attendees(event.id, { afterUserId: 0, limit: 1 })).toEqual([everyone[0]])
 
-      // What confirmations are made of: by id, with the customer's email; unknown ids are left out.
+      // What confirmations are made of: by id, with the customer's email and tickets; unknown ids are left out.
+      const ticketsOf = (id: BookingId) => Effect.map(issueTickets(id), (tickets) => tickets.map(({ code, type }) => ({ code, type })))
+      const [firstTickets, secondTickets] = [yield* ticketsOf(first.id), yield* ticketsOf(second.id)]
       const confirming = yield* bookings.findWithEmails([second.id, 2_000_000_000 as BookingId, first.id])
-      expect(confirming).toEqual([{ booking: found, email: ann.email }, {
+      expect(confirming).toEqual([{ booking: found, email: ann.email, tickets: firstTickets }, {
         booking: Option.getOrThrow(yield* bookings.findById(second.id)),
-        email: ann.email
+        email: ann.email,
+        tickets: secondTickets
       }])
+    }))
+
+  it.effect("BookingsRepo: a confirmation's tickets are the booking's not cancelled, in the order issued, each with its type's name", () =>
+    Effect.gen(function*() {
+      const bookings = yield* BookingsRepo
+      const organizer = yield* aUser("ORGANIZER")
+      const [ann, bob] = [yield* aUser(), yield* aUser()]
+      const event = yield* anEvent(organizer.id)
+      const annBooking = yield* bookOne({ userId: ann.id, eventId: event.id, ticketsCount: 4 })
+      const bobBooking = yield* bookOne({ userId: bob.id, eventId: event.id, ticketsCount: 1 })
+      const issued = yield* issueTickets(annBooking.id, [
+        { type: "VIP", count: 1 },
+        { type: "Standard", count: 1, status: "CANCELLED" },
+        { type: "Standard", count: 1 },
+        { type: "VIP", count: 1, status: "CHECKED_IN" }
+      ])
+      const bobs = yield* issueTickets(bobBooking.id, [{ type: "Standard", count: 1 }])
+
+      const [annConfirmation, bobConfirmation] = yield* bookings.findWithEmails([annBooking.id, bobBooking.id])
+      expect(annConfirmation!.tickets).toEqual(
+        issued.filter((ticket) => ticket.status !== "CANCELLED").map(({ code, type }) => ({ code, type }))
+      )
+      expect(annConfirmation!.tickets.map((ticket) => ticket.type)).toEqual(["VIP", "Standard", "VIP"])
+      expect(bobConfirmation!.tickets).toEqual([{ code: bobs[0]!.code, type: "Standard" }])
     }))
 
   it.effect("BookingsRepo: a past, cancelled or unknown event is refused and nothing changes", () =>
@@ -259,12 +288,14 @@ export const repositoryContract = (it: Vitest.MethodsNonLive<Repositories, true>
       yield* holdOne({ userId: carl.id, eventId: event.id, ticketsCount: 2 }, HOUR) // held, not sold
       yield* bookOne({ userId: carl.id, eventId: (yield* anEvent(organizer.id)).id, ticketsCount: 1 }) // another event's
 
+      const [general] = yield* (yield* TicketTypesRepo).listByEvent(event.id)
+      const typed = (count: number) => [{ ticketTypeId: general!.id, name: "General admission", count }]
       const page = yield* sales.attendees(event.id, { limit: 10, offset: 0 })
       expect(page.total).toBe(3)
       expect(page.items.map(({ createdAt: _, ...attendee }) => attendee)).toEqual([
-        { bookingId: first.id, customerEmail: ann.email, ticketsCount: 2, status: "CONFIRMED" },
-        { bookingId: second.id, customerEmail: bob.email, ticketsCount: 3, status: "CANCELLED" },
-        { bookingId: third.id, customerEmail: ann.email, ticketsCount: 1, status: "CONFIRMED" }
+        { bookingId: first.id, customerEmail: ann.email, ticketsCount: 2, status: "CONFIRMED", ticketTypes: typed(2) },
+        { bookingId: second.id, customerEmail: bob.email, ticketsCount: 3, status: "CANCELLED", ticketTypes: typed(3) },
+        { bookingId: third.id, customerEmail: ann.email, ticketsCount: 1, status: "CONFIRMED", ticketTypes: typed(1) }
       ])
       for (const { createdAt } of page.items) expect(createdAt).toBeInstanceOf(Date)
       expect(yield* sales.attendees(event.id, { limit: 1, offset: 1 })).toEqual({ total: 3, items: [page.items[1]] })
@@ -280,14 +311,26 @@ export const repositoryContract = (it: Vitest.MethodsNonLive<Repositories, true>
         soldTickets: 3,
         bookings: 2,
         cancelledBookings: 1,
-        salesByDay: [...days].sort().map(([day, tickets]) => ({ day, tickets }))
+        salesByDay: [...days].sort().map(([day, tickets]) => ({ day, tickets })),
+        currency: "EUR",
+        ticketTypes: [{
+          ticketTypeId: general!.id,
+          name: "General admission",
+          priceCents: 0,
+          sold: 3,
+          held: 2,
+          left: 5,
+          checkedIn: 0,
+          revenueCents: 0
+        }]
       }))
     }))
 
   it.effect("SalesRepo: an event without sales has none; no event, no stats", () =>
     Effect.gen(function*() {
       const sales = yield* SalesRepo
-      const event = yield* anEvent((yield* aUser("ORGANIZER")).id, { status: "DRAFT", totalTickets: 4 })
+      const event = yield* anEvent((yield* aUser("ORGANIZER")).id, { status: "DRAFT", totalTickets: 4, currency: "JPY" })
+      const [general] = yield* (yield* TicketTypesRepo).listByEvent(event.id)
       expect(yield* sales.attendees(event.id, { limit: 10, offset: 0 })).toEqual({ total: 0, items: [] })
       expect(Chunk.size(yield* Stream.runCollect(sales.allAttendees(event.id)))).toBe(0)
       expect(yield* sales.stats(event.id)).toEqual(Option.some({
@@ -296,7 +339,18 @@ export const repositoryContract = (it: Vitest.MethodsNonLive<Repositories, true>
         soldTickets: 0,
         bookings: 0,
         cancelledBookings: 0,
-        salesByDay: []
+        salesByDay: [],
+        currency: "JPY",
+        ticketTypes: [{
+          ticketTypeId: general!.id,
+          name: "General admission",
+          priceCents: 0,
+          sold: 0,
+          held: 0,
+          left: 4,
+          checkedIn: 0,
+          revenueCents: 0
+        }]
       }))
       expect(yield* sales.stats(2_000_000_000 as EventId)).toEqual(Option.none())
     }))

@@ -1,12 +1,13 @@
 /** Job processing over in-memory layers: the jobs real flows enqueue, run as a worker would, judged by the mail sent. */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Redacted, Ref, TestClock } from "effect"
+import { Context, Effect, Layer, Option, Redacted, Ref, TestClock } from "effect"
 import parsePrometheusTextFormat from "parse-prometheus-text-format"
 import { Accounts } from "../../src/Accounts/Accounts.ts"
 import { Passwords } from "../../src/Accounts/Passwords.ts"
 import { Tokens } from "../../src/Accounts/Tokens.ts"
 import { JobProcessorLive } from "../../src/Background.ts"
 import { Bookings } from "../../src/Bookings/Bookings.ts"
+import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
 import type { BookingId, EventId, UserId } from "../../src/Domain/Ids.ts"
 import type { Role } from "../../src/Domain/Role.ts"
 import { Events } from "../../src/Events/Events.ts"
@@ -15,12 +16,15 @@ import type { Job } from "../../src/Jobs.ts"
 import { JobProcessor } from "../../src/Jobs/JobProcessor.ts"
 import { EnqueuedJobs, JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { Deliveries } from "../../src/Notifications/Deliveries.ts"
+import * as Emails from "../../src/Notifications/Emails.ts"
 import { Mailer, MailError, SentMail } from "../../src/Notifications/Mailer.ts"
 import { ATTENDEE_BATCH } from "../../src/Notifications/NotificationJobs.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
 import { scrape } from "../../src/Telemetry/Prometheus.ts"
 import { WebhookSender } from "../../src/Webhooks/WebhookSender.ts"
+import { PNG_SIGNATURE, readCalendar, scanQr } from "../support/mailParts.ts"
+import { issueTickets } from "../support/tickets.ts"
 
 /** The in-memory mailer, except that its `call`-th send fails with MailError("down"). */
 const mailerDownOnCall = (call: number) =>
@@ -258,6 +262,94 @@ describe("BookingsConfirmed", () => {
       expect(yield* recipients).toEqual(["ann@example.com"])
     }),
     mailerDownOnCall(1)
+  )
+})
+
+describe("the confirmation carries the tickets (memory twins)", () => {
+  test(
+    "each code with its type in text and HTML, its QR inline (cid) and scannable, event.ics; cancelled tickets left out",
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const ann = yield* user("CUSTOMER", "ann")
+      const event = yield* anEvent(org.id, { title: "Tickets; Conf, 2030", location: "Hall 1, Berlin" })
+      const booking = yield* book(ann.id, event.id, 4)
+      const issued = yield* issueTickets(booking.id, [
+        { type: "Standard", count: 2 },
+        { type: "VIP", count: 1 },
+        { type: "VIP", count: 1, status: "CANCELLED" }
+      ])
+      const valid = issued.filter((ticket) => ticket.status === "VALID")
+      const cancelled = issued.find((ticket) => ticket.status === "CANCELLED")!
+      yield* perform("job-1", yield* enqueued("BookingsConfirmed"))
+
+      const mail = yield* mailTo("ann")
+      for (const { code, type } of valid) {
+        expect(mail.text).toContain(`${type}: ${code}`)
+        expect(visible(mail.html)).toContain(`${type}: ${code}`)
+        expect(mail.html).toContain(`src="cid:qr-${code}@event-booking"`)
+      }
+      expect(mail.text).not.toContain(cancelled.code)
+      expect(mail.html).not.toContain(cancelled.code)
+      expect(mail.text).not.toContain("/tickets") // every QR is in the email
+
+      const images = (mail.attachments ?? []).filter((file) => file.contentType === "image/png")
+      expect(images.map((file) => file.cid)).toEqual(valid.map(({ code }) => `qr-${code}@event-booking`))
+      for (const [i, image] of images.entries()) {
+        expect(Buffer.from(image.content as Uint8Array).subarray(0, 8)).toEqual(PNG_SIGNATURE)
+        expect(scanQr(image.content as Uint8Array)).toBe(valid[i]!.code)
+      }
+
+      const ics = (mail.attachments ?? []).filter((file) => file.filename === "event.ics")
+      expect(ics).toHaveLength(1)
+      expect(ics[0]!.contentType).toBe("text/calendar; charset=utf-8; method=PUBLISH")
+      const calendar = readCalendar(ics[0]!.content as string)
+      expect(calendar).toMatchObject({ method: "PUBLISH", summary: "Tickets; Conf, 2030", location: "Hall 1, Berlin" })
+      expect(calendar.start).toEqual(event.date)
+      expect(calendar.end.getTime() - calendar.start.getTime()).toBe(2 * 3_600_000)
+      for (const { code } of valid) expect(calendar.description).toContain(code)
+      expect(calendar.description).not.toContain(cancelled.code)
+    })
+  )
+
+  test(
+    "the calendar entry's UID is the booking's: the same when the job runs again, another for another booking",
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const [ann, bob] = [yield* user("CUSTOMER", "ann"), yield* user("CUSTOMER", "bob")]
+      const event = yield* anEvent(org.id)
+      const first = yield* book(ann.id, event.id, 1)
+      const second = yield* book(bob.id, event.id, 1)
+      for (const booking of [first, second]) yield* issueTickets(booking.id)
+      const job = { _tag: "BookingConfirmed", bookingId: first.id, userId: ann.id, eventId: event.id, ticketsCount: 1 } as const
+      yield* perform("job-1", job)
+      yield* perform("job-2", { ...job, bookingId: second.id, userId: bob.id })
+      const uidOf = (mail: { readonly attachments?: ReadonlyArray<{ readonly filename: string; readonly content: unknown }> }) =>
+        readCalendar(mail.attachments!.find((file) => file.filename === "event.ics")!.content as string).uid
+      const [ann1, bob1] = [uidOf(yield* mailTo("ann")), uidOf(yield* mailTo("bob"))]
+      expect(ann1).not.toBe(bob1)
+      // Rendered again (a resend would be), the same booking has the same UID.
+      const again = yield* Emails.bookingConfirmation(
+        Option.getOrThrow(yield* (yield* BookingsRepo).findById(first.id)),
+        "x@example.com",
+        []
+      )
+      expect(uidOf(again)).toBe(ann1)
+    })
+  )
+
+  test(
+    "a booking without ticket rows (made before tickets existed) is confirmed with its count and the calendar, no QR",
+    Effect.gen(function*() {
+      const org = yield* organizer
+      const ann = yield* user("CUSTOMER", "ann")
+      const event = yield* anEvent(org.id)
+      yield* book(ann.id, event.id, 2)
+      yield* perform("job-1", yield* enqueued("BookingsConfirmed"))
+      const mail = yield* mailTo("ann")
+      expect(mail.text).toContain("Tickets: 2")
+      expect(mail.html).not.toContain("cid:")
+      expect(mail.attachments?.map((file) => file.filename)).toEqual(["event.ics"])
+    })
   )
 })
 

@@ -4,11 +4,13 @@ import { PersistenceMemory } from "../../src/Persistence.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
+import { memoryTicketFixtures, ticketTypesContract } from "../support/ticketTypes.ts"
 import { webhooksRepoContract } from "../support/webhooks.ts"
 
 describe("repositories in memory", () => {
   layer(PersistenceMemory, { excludeTestServices: true })((it) => {
     repositoryContract(it)
+    ticketTypesContract(it, memoryTicketFixtures)
     idempotencyStoreContract(it)
     rateLimitStoreContract(it)
     webhooksRepoContract(it)
