@@ -22,6 +22,7 @@ const layers = [
   "Bookings",
   "Holds",
   "Waitlist",
+  "Tickets",
   "Accounts",
   "Health",
   "Admin",

@@ -11,6 +11,7 @@ import deliveryClaims from "./0009_delivery_claims.ts"
 import inventoryState from "./0010_inventory_state.ts"
 import ticketTypesAndTickets from "./0011_ticket_types_and_tickets.ts"
 import webhooks from "./0012_webhooks.ts"
+import ticketCheckInKey from "./0015_ticket_check_in_key.ts"
 
 export const migrations = {
   "0001_create_tables": createTables,
@@ -24,5 +25,6 @@ export const migrations = {
   "0009_delivery_claims": deliveryClaims,
   "0010_inventory_state": inventoryState,
   "0011_ticket_types_and_tickets": ticketTypesAndTickets,
-  "0012_webhooks": webhooks
+  "0012_webhooks": webhooks,
+  "0015_ticket_check_in_key": ticketCheckInKey
 }

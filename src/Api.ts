@@ -10,6 +10,7 @@ import { withoutPlatformDecodeError } from "./Edge/OpenApiDocument.ts"
 import { EventsApi } from "./Events/Api.ts"
 import { HealthApi } from "./Health/Api.ts"
 import { HoldsApi } from "./Holds/Api.ts"
+import { TicketsApi } from "./Tickets/Api.ts"
 import { TicketTypesApi } from "./TicketTypes/Api.ts"
 import { WaitlistApi } from "./Waitlist/Api.ts"
 import { WebhooksApi } from "./Webhooks/Api.ts"
@@ -22,6 +23,7 @@ export class Api extends HttpApi.make("event-booking")
   .add(BookingsApi)
   .add(HoldsApi)
   .add(WaitlistApi)
+  .add(TicketsApi)
   .add(WebhooksApi)
   .add(AdminApi)
   // Errors any endpoint can answer with.

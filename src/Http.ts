@@ -33,6 +33,8 @@ import { REPLAYED_HEADER } from "./Idempotency/IdempotencyKey.ts"
 import { AppConfig } from "./Platform/Config.ts"
 import { RequestLog } from "./Platform/Logging.ts"
 import { requestMetrics } from "./Telemetry/Metrics.ts"
+import { TicketsHttp } from "./Tickets/Http.ts"
+import { Tickets } from "./Tickets/Tickets.ts"
 import { TicketTypesHttp } from "./TicketTypes/Http.ts"
 import { TicketTypes } from "./TicketTypes/TicketTypes.ts"
 import { WaitlistHttp } from "./Waitlist/Http.ts"
@@ -45,6 +47,8 @@ const ServicesLive = Layer.mergeAll(
   Events.layer,
   // Ticket types are seen as their event is: they ask Events.
   TicketTypes.layer.pipe(Layer.provide(Events.layer)),
+  // The door asks Events who organizes an event.
+  Tickets.layer.pipe(Layer.provide(Events.layer)),
   Bookings.layer,
   Holds.layer,
   Waitlist.layer,
@@ -59,7 +63,18 @@ const ServicesLive = Layer.mergeAll(
 )
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HealthHttp, AccountsHttp, EventsHttp, TicketTypesHttp, BookingsHttp, HoldsHttp, WaitlistHttp, WebhooksHttp, AdminHttp]),
+  Layer.provide([
+    HealthHttp,
+    AccountsHttp,
+    EventsHttp,
+    TicketTypesHttp,
+    BookingsHttp,
+    HoldsHttp,
+    WaitlistHttp,
+    TicketsHttp,
+    WebhooksHttp,
+    AdminHttp
+  ]),
   Layer.provide(ServicesLive)
 )
 

@@ -11,6 +11,7 @@ import { InventoryRepo } from "./Inventory/InventoryRepo.ts"
 import { RateLimitStore } from "./RateLimits/RateLimitStore.ts"
 import { MemoryStore } from "./Storage/MemoryStore.ts"
 import { Transactions } from "./Storage/Transactions.ts"
+import { TicketsRepo } from "./Tickets/TicketsRepo.ts"
 import { TicketTypesRepo } from "./TicketTypes/TicketTypesRepo.ts"
 import { WaitlistRepo } from "./Waitlist/WaitlistRepo.ts"
 import { WebhooksRepo } from "./Webhooks/WebhooksRepo.ts"
@@ -23,6 +24,7 @@ export const PersistenceSql = Layer.mergeAll(
   BookingsRepo.layer,
   HoldsRepo.layer,
   WaitlistRepo.layer,
+  TicketsRepo.layer,
   WebhooksRepo.layer,
   InventoryRepo.layer,
   Transactions.layer,
@@ -40,6 +42,7 @@ export const PersistenceMemory = Layer.mergeAll(
   BookingsRepo.layerMemory,
   HoldsRepo.layerMemory,
   WaitlistRepo.layerMemory,
+  TicketsRepo.layerMemory,
   WebhooksRepo.layerMemory,
   InventoryRepo.layerMemory,
   Transactions.layerMemory,

@@ -358,3 +358,13 @@ export class TicketCancelled extends Schema.TaggedError<TicketCancelled>()(
     return new TicketCancelled({ message: `Ticket ${code} is cancelled` })
   }
 }
+
+export class TicketNotCheckedIn extends Schema.TaggedError<TicketNotCheckedIn>()(
+  "TicketNotCheckedIn",
+  message,
+  HttpApiSchema.annotations({ status: 409, description: "The ticket is not checked in: there is no check-in to undo" })
+) {
+  static of(code: string) {
+    return new TicketNotCheckedIn({ message: `Ticket ${code} is not checked in` })
+  }
+}

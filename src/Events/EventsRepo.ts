@@ -74,7 +74,7 @@ export class EventsRepo extends Context.Tag("EventsRepo")<EventsRepo, {
    * organizer who gave it another quota keeps it).
    */
   readonly update: (id: EventId, changes: EventChanges) => Effect.Effect<Event, EventNotFound | TicketsAlreadySold>
-  /** Marks the event cancelled; its bookings keep pointing at it. */
+  /** Marks the event cancelled, and voids its tickets (CANCELLED); its bookings keep pointing at it. */
   readonly cancel: (id: EventId) => Effect.Effect<void, EventNotFound>
   /** Publishes a draft whose date is still to come. */
   readonly publish: (id: EventId) => Effect.Effect<Event, EventNotFound | EventNotDraft | EventAlreadyStarted>
@@ -241,8 +241,18 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
           : Effect.fail(TicketsAlreadySold.of(total, current.value.sold))
       }).pipe(storageDefects),
 
+    // One statement: the event and all its tickets (issue 19: a cancelled event's tickets are void),
+    // whether or not the caller runs a transaction. A checked-in ticket is voided too (the CHECK
+    // on tickets clears its checked_in_at); a check-in racing this waits for its row and finds it CANCELLED.
     cancel: (id) =>
-      sql`UPDATE events SET deleted_at = now(), updated_at = now() WHERE id = ${id} AND deleted_at IS NULL RETURNING id`.pipe(
+      sql`
+        WITH cancelled AS (
+          UPDATE events SET deleted_at = now(), updated_at = now() WHERE id = ${id} AND deleted_at IS NULL RETURNING id
+        ), voided AS (
+          UPDATE tickets SET status = 'CANCELLED', cancelled_at = now(), checked_in_at = NULL, check_in_idempotency_id = NULL
+          WHERE event_id IN (SELECT id FROM cancelled) AND status <> 'CANCELLED'
+        )
+        SELECT id FROM cancelled`.pipe(
         Effect.orDie,
         Effect.flatMap((rows) => rows.length === 0 ? notFound(id) : Effect.void)
       ),
@@ -365,7 +375,19 @@ function makeMemory(store: MemoryStore["Type"]): EventsRepo["Type"] {
           const found = scheduled(tables, id)
           if (Option.isNone(found)) return Either.left(EventNotFound.of(id))
           const cancelled = { ...found.value, deletedAt, updatedAt: deletedAt }
-          return Either.right([undefined, { ...tables, events: withEntry(tables.events, id, cancelled) }] as const)
+          const tickets = new Map(tables.tickets)
+          for (const ticket of tables.tickets.values()) {
+            if (ticket.eventId === id && ticket.status !== "CANCELLED") {
+              tickets.set(ticket.id, {
+                ...ticket,
+                status: "CANCELLED",
+                cancelledAt: deletedAt,
+                checkedInAt: null,
+                checkInIdempotencyId: null
+              })
+            }
+          }
+          return Either.right([undefined, { ...tables, events: withEntry(tables.events, id, cancelled), tickets }] as const)
         })),
 
     publish: (id) =>

@@ -7,6 +7,7 @@ import { TestDatabaseLive } from "../support/database.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
+import { ticketsRepoContract } from "../support/ticketsRepo.ts"
 import { sqlTicketFixtures, ticketTypesContract } from "../support/ticketTypes.ts"
 import { webhooksRepoContract } from "../support/webhooks.ts"
 
@@ -17,6 +18,7 @@ describe("repositories on PostgreSQL", () => {
     (it) => {
       repositoryContract(it)
       ticketTypesContract(it, sqlTicketFixtures)
+      ticketsRepoContract(it)
       idempotencyStoreContract(it)
       rateLimitStoreContract(it)
       webhooksRepoContract(it)

@@ -4,6 +4,7 @@ import { PersistenceMemory } from "../../src/Persistence.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
+import { ticketsRepoContract } from "../support/ticketsRepo.ts"
 import { memoryTicketFixtures, ticketTypesContract } from "../support/ticketTypes.ts"
 import { webhooksRepoContract } from "../support/webhooks.ts"
 
@@ -11,6 +12,7 @@ describe("repositories in memory", () => {
   layer(PersistenceMemory, { excludeTestServices: true })((it) => {
     repositoryContract(it)
     ticketTypesContract(it, memoryTicketFixtures)
+    ticketsRepoContract(it)
     idempotencyStoreContract(it)
     rateLimitStoreContract(it)
     webhooksRepoContract(it)
