@@ -15,6 +15,7 @@ import { Transactions } from "./Storage/Transactions.ts"
 import { TicketsRepo } from "./Tickets/TicketsRepo.ts"
 import { TicketTypesRepo } from "./TicketTypes/TicketTypesRepo.ts"
 import { WaitlistRepo } from "./Waitlist/WaitlistRepo.ts"
+import { WebhooksRepo } from "./Webhooks/WebhooksRepo.ts"
 
 export const PersistenceSql = Layer.mergeAll(
   UsersRepo.layer,
@@ -25,6 +26,7 @@ export const PersistenceSql = Layer.mergeAll(
   HoldsRepo.layer,
   WaitlistRepo.layer,
   TicketsRepo.layer,
+  WebhooksRepo.layer,
   InventoryRepo.layer,
   AuditLog.layer,
   Transactions.layer,
@@ -43,6 +45,7 @@ export const PersistenceMemory = Layer.mergeAll(
   HoldsRepo.layerMemory,
   WaitlistRepo.layerMemory,
   TicketsRepo.layerMemory,
+  WebhooksRepo.layerMemory,
   InventoryRepo.layerMemory,
   AuditLog.layerMemory,
   Transactions.layerMemory,

@@ -1,5 +1,6 @@
 import type { Stream } from "effect"
-import { Array, Clock, Context, Effect, Layer, Option } from "effect"
+import { Array, Clock, Context, Effect, Layer, Option, Schema } from "effect"
+import * as Announcements from "../Announcements/Announcements.ts"
 import type { AuditEntry, AuditFilter } from "../Audit/AuditEntry.ts"
 import { changedFields } from "../Audit/AuditEntry.ts"
 import { AuditLog } from "../Audit/AuditLog.ts"
@@ -13,7 +14,7 @@ import {
   type Unauthorized,
   ValidationError
 } from "../Domain/Errors.ts"
-import type { CreateEvent, Event, ListEventsParams, UpdateEvent } from "../Domain/Event.ts"
+import { type CreateEvent, Event, type ListEventsParams, type UpdateEvent } from "../Domain/Event.ts"
 import type { EventId, UserId } from "../Domain/Ids.ts"
 import type { Page, PageRequest } from "../Domain/Paging.ts"
 import { requireOwner } from "../Domain/Policy.ts"
@@ -23,7 +24,7 @@ import { Inventory } from "../Inventory/Inventory.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import { Transactions } from "../Storage/Transactions.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import type { EventJob, EventSnapshot, FieldChange } from "./EventJobTypes.ts"
+import { type EventJob, type EventSnapshot, FieldChange } from "./EventJobTypes.ts"
 import { EventsRepo } from "./EventsRepo.ts"
 import { SalesRepo } from "./SalesRepo.ts"
 
@@ -108,9 +109,17 @@ export class Events extends Context.Tag("Events")<Events, {
         create: (organizer, input) =>
           requireFuture(input.date).pipe(
             Effect.zipRight(requireSalesWindow(input.date, input.salesStart ?? null, input.salesEnd ?? null)),
-            // The event and its entry in the audit trail commit together.
+            // The event, its entry in the audit trail and (published as it is made) its event.published
+            // announcement commit together.
             Effect.zipRight(transactions.run(
-              Effect.tap(repo.create({ ...input, organizerId: organizer.id }), (event) => audited("created", undefined, event))
+              repo.create({ ...input, organizerId: organizer.id }).pipe(
+                Effect.tap((event) => audited("created", undefined, event)),
+                Effect.tap((event) =>
+                  event.status === "PUBLISHED"
+                    ? jobs.enqueue(Announcements.eventChanged(event.id, "event.published", encodeEvent(event)))
+                    : Effect.void
+                )
+              )
             )),
             Effect.tap(() => catalogueChanged),
             Effect.tap((event) => Effect.logInfo("event created").pipe(Effect.annotateLogs({ eventId: event.id, status: event.status })))
@@ -150,7 +159,10 @@ export class Events extends Context.Tag("Events")<Events, {
                   .map((field) => ({ field, before: before[field], after: after[field] }) as FieldChange)
                 // A draft has no attendees to tell.
                 if (Array.isNonEmptyArray(changed) && after.status === "PUBLISHED") {
-                  yield* jobs.enqueue({ _tag: "EventUpdated", eventId: id, event: snapshotOf(after), changes: changed } satisfies EventJob)
+                  yield* jobs.enqueue(
+                    { _tag: "EventUpdated", eventId: id, event: snapshotOf(after), changes: changed } satisfies EventJob,
+                    Announcements.eventChanged(id, "event.updated", encodeEvent(after), changed.map((change) => encodeChange(change)))
+                  )
                 }
                 yield* audited("updated", before, updated)
                 return after
@@ -167,7 +179,10 @@ export class Events extends Context.Tag("Events")<Events, {
                   Effect.zipRight(
                     event.status === "DRAFT"
                       ? Effect.void
-                      : jobs.enqueue({ _tag: "EventCancelled", eventId: id, event: snapshotOf(event) } satisfies EventJob)
+                      : jobs.enqueue(
+                        { _tag: "EventCancelled", eventId: id, event: snapshotOf(event) } satisfies EventJob,
+                        Announcements.eventChanged(id, "event.cancelled", encodeEvent({ ...event, status: "CANCELLED" }))
+                      )
                   )
                 )
               )
@@ -178,7 +193,14 @@ export class Events extends Context.Tag("Events")<Events, {
 
         publish: (organizer, id) =>
           ownEvent(organizer, id).pipe(
-            Effect.flatMap((before) => transactions.run(Effect.tap(repo.publish(id), (after) => audited("published", before, after)))),
+            Effect.flatMap((before) =>
+              transactions.run(
+                repo.publish(id).pipe(
+                  Effect.tap((after) => audited("published", before, after)),
+                  Effect.tap((after) => jobs.enqueue(Announcements.eventChanged(id, "event.published", encodeEvent(after))))
+                )
+              )
+            ),
             Effect.tap(() => catalogueChanged),
             Effect.tap(() => Effect.logInfo("event published").pipe(Effect.annotateLogs({ eventId: id })))
           ),
@@ -220,6 +242,10 @@ const requireSalesWindow = (date: Date, start: Date | null, end: Date | null): E
     : start !== null && start.getTime() >= date.getTime()
     ? Effect.fail(new ValidationError({ message: "salesStart: must be before the event's date" }))
     : Effect.void
+
+/** An event and its changes as webhooks carry them: as the API shows them (JSON). */
+const encodeEvent = Schema.encodeSync(Event) as (event: Event) => Announcements.Announcement["data"]
+const encodeChange = Schema.encodeSync(FieldChange)
 
 const snapshotOf = ({ date, location, title }: Event): EventSnapshot => ({ title, date, location })
 

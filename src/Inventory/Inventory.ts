@@ -7,6 +7,7 @@
  * rows locked in id order), so bookings spread over many events are batched too.
  */
 import { Array as Arr, Cause, Chunk, Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
+import * as Announcements from "../Announcements/Announcements.ts"
 import { AuditLog } from "../Audit/AuditLog.ts"
 import type { Origin } from "../Audit/Origin.ts"
 import type { Booking, TicketsOfType } from "../Domain/Booking.ts"
@@ -139,13 +140,19 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
             rules
           )
           // Every booking the transaction made is confirmed by one job, linked to the first one's request.
-          const reported: Array<readonly [InventoryJob, Tracer.AnySpan | undefined]> = []
+          const reported: Array<readonly [InventoryJob | Announcements.Announcement, Tracer.AnySpan | undefined]> = []
           const confirmed: Array<BookingsConfirmed["bookings"][number]> = []
           let confirmedSpan: Tracer.AnySpan | undefined
           applied.forEach(({ plan }, i) => {
             const { eventId, items } = batch[i]!
+            // Organizers' webhooks hear of each change (the outbox writes them only for a listening endpoint).
+            for (const hold of plan.holds.updates) {
+              if (hold.status === "EXPIRED") reported.push([Announcements.holdExpired(eventId, hold), undefined])
+            }
             for (const notice of plan.notices) {
               const span = notice.cause === undefined ? undefined : items[notice.cause]!.span
+              const announcement = announcementOf(eventId, notice)
+              if (announcement !== undefined) reported.push([announcement, span])
               if (notice._tag !== "BookingConfirmed") {
                 for (const job of jobsOf(eventId, notice)) reported.push([job, span])
                 continue
@@ -340,6 +347,18 @@ const resultOf = (eventId: EventId, event: Event | undefined, typeNames: Readonl
       return decision.result
     case "Done":
       return undefined
+  }
+}
+
+/** The webhook event a notice is, if any (a hold placed by a customer is none: an offer is). */
+const announcementOf = (eventId: EventId, notice: Notice): Announcements.Announcement | undefined => {
+  switch (notice._tag) {
+    case "BookingConfirmed":
+      return Announcements.bookingCreated(eventId, notice.booking)
+    case "BookingCancelled":
+      return Announcements.bookingCancelled(eventId, notice.booking, notice.ticketsCancelled)
+    case "HoldPlaced":
+      return notice.hold.entryId === null ? undefined : Announcements.waitlistOffered(eventId, notice.hold)
   }
 }
 

@@ -10,6 +10,7 @@ import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
 import { ticketsRepoContract } from "../support/ticketsRepo.ts"
 import { sqlTicketFixtures, ticketTypesContract } from "../support/ticketTypes.ts"
+import { webhooksRepoContract } from "../support/webhooks.ts"
 
 describe("repositories on PostgreSQL", () => {
   // AppConfig.layerTest names no Redis: the rate-limit counters are the database's (their Redis run is in rate-limits.test.ts).
@@ -22,6 +23,7 @@ describe("repositories on PostgreSQL", () => {
       ticketsRepoContract(it)
       idempotencyStoreContract(it)
       rateLimitStoreContract(it)
+      webhooksRepoContract(it)
     }
   )
 })

@@ -24,6 +24,7 @@ import { AppConfig } from "../../src/Platform/Config.ts"
 import { MemoryStore } from "../../src/Storage/MemoryStore.ts"
 import { scrape } from "../../src/Telemetry/Prometheus.ts"
 import { TicketTypesRepo } from "../../src/TicketTypes/TicketTypesRepo.ts"
+import { WebhookSender } from "../../src/Webhooks/WebhookSender.ts"
 import { PNG_SIGNATURE, readCalendar, scanQr } from "../support/mailParts.ts"
 import { issueTickets } from "../support/tickets.ts"
 
@@ -42,7 +43,7 @@ const mailerDownOnCall = (call: number) =>
 const JobsTest = (mailer: Layer.Layer<Mailer | SentMail> = Mailer.layerMemory) =>
   Layer.mergeAll(JobProcessorLive, Accounts.layer, Events.layer, Bookings.layer).pipe(
     Layer.provideMerge(Inventory.layer),
-    Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer, Deliveries.layerMemory, mailer)),
+    Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer, Deliveries.layerMemory, mailer, WebhookSender.layerMemory())),
     Layer.provideMerge(PersistenceMemory),
     Layer.provideMerge(JobQueue.layerMemory),
     Layer.provideMerge(AppConfig.layerTest())

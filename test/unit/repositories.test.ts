@@ -9,6 +9,7 @@ import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
 import { ticketsRepoContract } from "../support/ticketsRepo.ts"
 import { memoryTicketFixtures, ticketTypesContract } from "../support/ticketTypes.ts"
+import { webhooksRepoContract } from "../support/webhooks.ts"
 
 describe("repositories in memory", () => {
   layer(PersistenceMemory.pipe(Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })((it) => {
@@ -18,5 +19,6 @@ describe("repositories in memory", () => {
     ticketsRepoContract(it)
     idempotencyStoreContract(it)
     rateLimitStoreContract(it)
+    webhooksRepoContract(it)
   })
 })
