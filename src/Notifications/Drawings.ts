@@ -30,9 +30,10 @@ const path = (name: string) => JSON.stringify(resolve(name))
  * Defines `drawAttachments(attachments)`: each whose content is a Drawing gets the drawn file
  * instead (a Buffer for a PNG, a string for the .ics); the others are left as they are.
  * - The PNG: `qrcode` makes the symbol and `pngjs` writes the file, the pixels drawn here as 8-bit
- *   grey, rows unfiltered, 6 pixels a module (174 px for a ticket code): qrcode's own PNG output
- *   (RGBA, five filters tried on every row) cost 6.6x the CPU; 4 or 5 pixels a module cost no less
- *   (docs/performance.md, the email section).
+ *   grey, rows unfiltered, 6 pixels a module (174 px for a ticket code), pngjs's deflate (level 9,
+ *   run-length only): ~1,970 bytes. qrcode's own PNG output (RGBA, five filters tried on every row)
+ *   cost 6.6x the CPU; 4 or 5 pixels a module cost no less; deflate level 6 with zlib's default
+ *   strategy makes 464 bytes for 3–9% more CPU (docs/performance.md, the email section).
  * - The .ics: made by `ics` (it validates its input with yup; `ical-generator` cost the same).
  * The packages are required by the paths this thread resolved, as the bundle has no node_modules
  * of its own.
