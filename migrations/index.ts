@@ -10,6 +10,7 @@ import ticketLifecycle from "./0008_ticket_lifecycle.ts"
 import deliveryClaims from "./0009_delivery_claims.ts"
 import inventoryState from "./0010_inventory_state.ts"
 import ticketTypesAndTickets from "./0011_ticket_types_and_tickets.ts"
+import ticketCheckInKey from "./0015_ticket_check_in_key.ts"
 
 export const migrations = {
   "0001_create_tables": createTables,
@@ -22,5 +23,6 @@ export const migrations = {
   "0008_ticket_lifecycle": ticketLifecycle,
   "0009_delivery_claims": deliveryClaims,
   "0010_inventory_state": inventoryState,
-  "0011_ticket_types_and_tickets": ticketTypesAndTickets
+  "0011_ticket_types_and_tickets": ticketTypesAndTickets,
+  "0015_ticket_check_in_key": ticketCheckInKey
 }

@@ -10,15 +10,19 @@ import { withoutPlatformDecodeError } from "./Edge/OpenApiDocument.ts"
 import { EventsApi } from "./Events/Api.ts"
 import { HealthApi } from "./Health/Api.ts"
 import { HoldsApi } from "./Holds/Api.ts"
+import { TicketsApi } from "./Tickets/Api.ts"
+import { TicketTypesApi } from "./TicketTypes/Api.ts"
 import { WaitlistApi } from "./Waitlist/Api.ts"
 
 export class Api extends HttpApi.make("event-booking")
   .add(HealthApi)
   .add(AccountsApi)
   .add(EventsApi)
+  .add(TicketTypesApi)
   .add(BookingsApi)
   .add(HoldsApi)
   .add(WaitlistApi)
+  .add(TicketsApi)
   .add(AdminApi)
   // Errors any endpoint can answer with.
   .addError(errorResponse(ValidationError))

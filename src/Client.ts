@@ -1,6 +1,6 @@
 /**
  * The typed client for this API, derived from the same declaration as the server (src/Api.ts):
- * one method per endpoint, grouped as the API is (`auth`, `events`, `bookings`, `health`, `admin`),
+ * one method per endpoint, grouped as the API is (`auth`, `events`, `bookings`, `tickets`, `health`, `admin`, ...),
  * payloads checked and answers decoded by the API's schemas, and failures as the domain's error
  * classes (`EmailTaken`, `NotEnoughTickets`, ...) to handle with `Effect.catchTag`.
  *

@@ -33,12 +33,20 @@ import { REPLAYED_HEADER } from "./Idempotency/IdempotencyKey.ts"
 import { AppConfig } from "./Platform/Config.ts"
 import { RequestLog } from "./Platform/Logging.ts"
 import { requestMetrics } from "./Telemetry/Metrics.ts"
+import { TicketsHttp } from "./Tickets/Http.ts"
+import { Tickets } from "./Tickets/Tickets.ts"
+import { TicketTypesHttp } from "./TicketTypes/Http.ts"
+import { TicketTypes } from "./TicketTypes/TicketTypes.ts"
 import { WaitlistHttp } from "./Waitlist/Http.ts"
 import { Waitlist } from "./Waitlist/Waitlist.ts"
 
 const ServicesLive = Layer.mergeAll(
   Accounts.layer,
   Events.layer,
+  // Ticket types are seen as their event is: they ask Events.
+  TicketTypes.layer.pipe(Layer.provide(Events.layer)),
+  // The door asks Events who organizes an event.
+  Tickets.layer.pipe(Layer.provide(Events.layer)),
   Bookings.layer,
   Holds.layer,
   Waitlist.layer,
@@ -52,7 +60,7 @@ const ServicesLive = Layer.mergeAll(
 )
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HealthHttp, AccountsHttp, EventsHttp, BookingsHttp, HoldsHttp, WaitlistHttp, AdminHttp]),
+  Layer.provide([HealthHttp, AccountsHttp, EventsHttp, TicketTypesHttp, BookingsHttp, HoldsHttp, WaitlistHttp, TicketsHttp, AdminHttp]),
   Layer.provide(ServicesLive)
 )
 

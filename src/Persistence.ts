@@ -11,15 +11,19 @@ import { InventoryRepo } from "./Inventory/InventoryRepo.ts"
 import { RateLimitStore } from "./RateLimits/RateLimitStore.ts"
 import { MemoryStore } from "./Storage/MemoryStore.ts"
 import { Transactions } from "./Storage/Transactions.ts"
+import { TicketsRepo } from "./Tickets/TicketsRepo.ts"
+import { TicketTypesRepo } from "./TicketTypes/TicketTypesRepo.ts"
 import { WaitlistRepo } from "./Waitlist/WaitlistRepo.ts"
 
 export const PersistenceSql = Layer.mergeAll(
   UsersRepo.layer,
   EventsRepo.layer,
   SalesRepo.layer,
+  TicketTypesRepo.layer,
   BookingsRepo.layer,
   HoldsRepo.layer,
   WaitlistRepo.layer,
+  TicketsRepo.layer,
   InventoryRepo.layer,
   Transactions.layer,
   Readiness.layer,
@@ -32,9 +36,11 @@ export const PersistenceMemory = Layer.mergeAll(
   UsersRepo.layerMemory,
   EventsRepo.layerMemory,
   SalesRepo.layerMemory,
+  TicketTypesRepo.layerMemory,
   BookingsRepo.layerMemory,
   HoldsRepo.layerMemory,
   WaitlistRepo.layerMemory,
+  TicketsRepo.layerMemory,
   InventoryRepo.layerMemory,
   Transactions.layerMemory,
   Readiness.layerMemory,

@@ -38,6 +38,7 @@ const event = {
   status: "PUBLISHED" as const,
   salesStart: null,
   salesEnd: null,
+  currency: "EUR",
   createdAt: when,
   updatedAt: when
 }

@@ -126,12 +126,22 @@ export class EventNotDraft extends Schema.TaggedError<EventNotDraft>()(
 export class TicketsAlreadySold extends Schema.TaggedError<TicketsAlreadySold>()(
   "TicketsAlreadySold",
   { ...message, sold: Schema.Int },
-  HttpApiSchema.annotations({ status: 409, description: "totalTickets cannot go below the tickets already sold or held" })
+  HttpApiSchema.annotations({
+    status: 409,
+    description: "totalTickets (or a ticket type's quota) cannot go below the tickets already sold or held"
+  })
 ) {
   static of(requested: number, sold: number) {
     return new TicketsAlreadySold({
       message: `totalTickets cannot be ${requested}: ${sold} tickets are already sold or held`,
       sold
+    })
+  }
+  /** A ticket type's quota below what is taken of the type. */
+  static ofQuota(typeId: number, requested: number, taken: number) {
+    return new TicketsAlreadySold({
+      message: `The quota of ticket type ${typeId} cannot be ${requested}: ${taken} of its tickets are already sold or held`,
+      sold: taken
     })
   }
 }
@@ -281,6 +291,31 @@ export class TicketTypeInUse extends Schema.TaggedError<TicketTypeInUse>()(
   }
 }
 
+export class TicketTypeNameTaken extends Schema.TaggedError<TicketTypeNameTaken>()(
+  "TicketTypeNameTaken",
+  message,
+  HttpApiSchema.annotations({ status: 409, description: "The event already has a ticket type of this name (ignoring case)" })
+) {
+  static of(name: string) {
+    return new TicketTypeNameTaken({ message: `This event already has a ticket type named "${name}" (names are compared ignoring case)` })
+  }
+}
+
+export class TicketTypeIsDefault extends Schema.TaggedError<TicketTypeIsDefault>()(
+  "TicketTypeIsDefault",
+  message,
+  HttpApiSchema.annotations({
+    status: 409,
+    description: "The event's default ticket type (what a booking naming no type books) cannot be deleted"
+  })
+) {
+  static of(id: number) {
+    return new TicketTypeIsDefault({
+      message: `Ticket type ${id} is the event's default (bookings naming no type book it); it cannot be deleted`
+    })
+  }
+}
+
 export class TicketNotFound extends Schema.TaggedError<TicketNotFound>()(
   "TicketNotFound",
   message,
@@ -321,5 +356,15 @@ export class TicketCancelled extends Schema.TaggedError<TicketCancelled>()(
 ) {
   static of(code: string) {
     return new TicketCancelled({ message: `Ticket ${code} is cancelled` })
+  }
+}
+
+export class TicketNotCheckedIn extends Schema.TaggedError<TicketNotCheckedIn>()(
+  "TicketNotCheckedIn",
+  message,
+  HttpApiSchema.annotations({ status: 409, description: "The ticket is not checked in: there is no check-in to undo" })
+) {
+  static of(code: string) {
+    return new TicketNotCheckedIn({ message: `Ticket ${code} is not checked in` })
   }
 }

@@ -10,6 +10,14 @@ export const EventStatus = Schema.Literal("DRAFT", "PUBLISHED", "CANCELLED").ann
 })
 export type EventStatus = typeof EventStatus.Type
 
+/** An ISO 4217 currency code: what an event's ticket prices are in. */
+export const Currency = Schema.String.pipe(
+  Schema.pattern(/^[A-Z]{3}$/, { message: () => "must be an ISO 4217 currency code: three upper-case letters, e.g. EUR" })
+).annotations({ identifier: "Currency", description: "ISO 4217, three upper-case letters (e.g. EUR, USD)", examples: ["EUR"] })
+
+/** What an event's prices are in when its organizer names no currency. */
+export const DEFAULT_CURRENCY = "EUR"
+
 export const Event = Schema.Struct({
   id: EventId,
   title: Schema.String,
@@ -22,6 +30,7 @@ export const Event = Schema.Struct({
   status: EventStatus,
   salesStart: Schema.NullOr(Schema.Date).annotations({ description: "Tickets go on sale at this time (null: at once)" }),
   salesEnd: Schema.NullOr(Schema.Date).annotations({ description: "Sales close at this time (null: when the event starts)" }),
+  currency: Currency.annotations({ description: "What its ticket types' prices are in (ISO 4217)" }),
   createdAt: Schema.Date,
   updatedAt: Schema.Date
 }).annotations({ identifier: "Event" })
@@ -98,6 +107,7 @@ export const CreateEvent = Schema.Struct({
   totalTickets: TotalTickets,
   salesStart: Schema.optional(SalesBound("start")),
   salesEnd: Schema.optional(SalesBound("end")),
+  currency: Schema.optional(Currency.annotations({ description: "What ticket prices are in (ISO 4217; default EUR)" })),
   status: Schema.optional(
     Schema.Literal("DRAFT", "PUBLISHED").annotations({
       description: "DRAFT keeps the event to its organizer until POST /events/{id}/publish (default PUBLISHED)"
@@ -113,12 +123,13 @@ const EventChanges = Schema.Struct({
   location: Schema.optional(Location),
   totalTickets: Schema.optional(TotalTickets),
   salesStart: Schema.optional(SalesBound("start")),
-  salesEnd: Schema.optional(SalesBound("end"))
+  salesEnd: Schema.optional(SalesBound("end")),
+  currency: Schema.optional(Currency)
 }).annotations(strictPayload)
 
 export const UpdateEvent = EventChanges.pipe(
   Schema.filter((changes) => Object.keys(changes).length > 0, {
-    message: () => "Provide at least one of title, description, date, location, totalTickets, salesStart, salesEnd"
+    message: () => "Provide at least one of title, description, date, location, totalTickets, salesStart, salesEnd, currency"
   })
 ).annotations({ identifier: "UpdateEvent" })
 export type UpdateEvent = typeof UpdateEvent.Type

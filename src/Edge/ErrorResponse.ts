@@ -18,6 +18,12 @@ export interface ErrorBody {
 const responses = new WeakMap<object, Schema.Schema.Any>()
 
 /**
+ * An error's detail as the wire carries it: encoded (a Date as its ISO string), which the class
+ * then decodes; refinements short of a transformation are kept (an Int stays an integer).
+ */
+const onTheWire = (field: Schema.Struct.Field): Schema.Struct.Field => Schema.isSchema(field) ? Schema.encodedBoundSchema(field) : field
+
+/**
  * The wire schema of an error class: `{ code: <tag>, status, message, ...details }` ⇄ the class.
  * Memoised so that each error appears once in the API's error union and in the OpenAPI document.
  */
@@ -28,8 +34,9 @@ export const errorResponse = <Self, Tag extends string, Fields extends Schema.St
   if (cached) return cached as any
   const status = HttpApiSchema.getStatusError(errorClass)
   const { _tag, ...details } = errorClass.fields as Schema.Struct.Fields
+  const encodedDetails = Object.fromEntries(Object.entries(details).map(([name, field]) => [name, onTheWire(field)]))
   const wire = Schema.Struct({
-    ...details,
+    ...encodedDetails,
     status: Schema.Literal(status),
     code: Schema.Literal(errorClass._tag)
   }).annotations({

@@ -1,11 +1,12 @@
 import { SqlClient, SqlSchema, type Statement } from "@effect/sql"
 import { Clock, Context, Effect, Either, Layer, Option, Ref, Schema } from "effect"
 import { EventAlreadyStarted, EventNotDraft, EventNotFound, TicketsAlreadySold, Unauthorized } from "../Domain/Errors.ts"
-import { type Event, type EventSort, EventStatus } from "../Domain/Event.ts"
+import { DEFAULT_CURRENCY, type Event, type EventSort, EventStatus } from "../Domain/Event.ts"
 import { EventId, type UserId } from "../Domain/Ids.ts"
 import type { Page, PageRequest } from "../Domain/Paging.ts"
+import { DEFAULT_TICKET_TYPE } from "../Domain/TicketType.ts"
 import { decodeEventRow, eventColumns, EventRow, eventStatus, storedStatus, toEvent } from "../Storage/EventRow.ts"
-import { MemoryStore, type StoredEvent, type Tables, transact, withEntry } from "../Storage/MemoryStore.ts"
+import { MemoryStore, type StoredEvent, type StoredTicketType, type Tables, transact, withEntry } from "../Storage/MemoryStore.ts"
 import { pageRows, pageWithCount } from "../Storage/PageQuery.ts"
 import { storageDefects } from "../Storage/Rows.ts"
 import { isForeignKeyViolation } from "../Storage/SqlErrors.ts"
@@ -20,6 +21,8 @@ export interface NewEvent {
   readonly totalTickets: number
   readonly salesStart?: Date | null | undefined
   readonly salesEnd?: Date | null | undefined
+  /** ISO 4217; EUR unless given. */
+  readonly currency?: string | undefined
   /** Unless DRAFT, the event is published as it is created. */
   readonly status?: "DRAFT" | "PUBLISHED" | undefined
 }
@@ -33,6 +36,7 @@ export interface EventChanges {
   /** `null` removes the bound; `undefined` leaves it. */
   readonly salesStart?: Date | null | undefined
   readonly salesEnd?: Date | null | undefined
+  readonly currency?: string | undefined
 }
 
 /** What the catalogue (published events, not cancelled) is searched by; every criterion given must hold. */
@@ -54,7 +58,8 @@ export interface EventSearch {
 export class EventsRepo extends Context.Tag("EventsRepo")<EventsRepo, {
   /**
    * Fails with Unauthorized when the organizer does not exist: the id comes from a token, and is
-   * checked by the foreign key on this write rather than by a lookup on every request.
+   * checked by the foreign key on this write rather than by a lookup on every request. The event
+   * comes with its default ticket type ("General admission", free, its quota the event's capacity).
    */
   readonly create: (event: NewEvent) => Effect.Effect<Event, Unauthorized>
   /** A page of the catalogue: published events, not cancelled, that match. */
@@ -63,9 +68,13 @@ export class EventsRepo extends Context.Tag("EventsRepo")<EventsRepo, {
   readonly listByOrganizer: (organizerId: UserId, page: PageRequest) => Effect.Effect<Page<Event>>
   /** The event, whatever its status. */
   readonly findById: (id: EventId) => Effect.Effect<Option.Option<Event>>
-  /** Applies the changes atomically; a new totalTickets moves availableTickets by the same amount. */
+  /**
+   * Applies the changes atomically; a new totalTickets moves availableTickets by the same amount,
+   * and the default ticket type's quota with it while that quota is the event's capacity (an
+   * organizer who gave it another quota keeps it).
+   */
   readonly update: (id: EventId, changes: EventChanges) => Effect.Effect<Event, EventNotFound | TicketsAlreadySold>
-  /** Marks the event cancelled; its bookings keep pointing at it. */
+  /** Marks the event cancelled, and voids its tickets (CANCELLED); its bookings keep pointing at it. */
   readonly cancel: (id: EventId) => Effect.Effect<void, EventNotFound>
   /** Publishes a draft whose date is still to come. */
   readonly publish: (id: EventId) => Effect.Effect<Event, EventNotFound | EventNotDraft | EventAlreadyStarted>
@@ -147,6 +156,7 @@ const decodeEventPage = pageRows(EventRow, "id")
 
 function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
   const columns = eventColumns(sql, "events")
+  const written = eventColumns(sql, "written")
   const lists = listStatements(sql)
   const notFound = (id: EventId) => Effect.fail(EventNotFound.of(id))
   const findById = SqlSchema.findOne({
@@ -166,14 +176,21 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
   })
 
   return {
+    // One statement: the event and its default ticket type exist together or not at all.
     create: (event) =>
       sql`
-        INSERT INTO events (organizer_id, title, description, date, location, total_tickets, available_tickets,
-                            sales_start, sales_end, published_at)
-        VALUES (${event.organizerId}, ${event.title}, ${event.description}, ${event.date}, ${event.location},
-                ${event.totalTickets}, ${event.totalTickets}, ${event.salesStart ?? null}, ${event.salesEnd ?? null},
-                ${event.status === "DRAFT" ? null : sql`now()`})
-        RETURNING ${columns}`.pipe(
+        WITH written AS (
+          INSERT INTO events (organizer_id, title, description, date, location, total_tickets, available_tickets,
+                              sales_start, sales_end, currency, published_at)
+          VALUES (${event.organizerId}, ${event.title}, ${event.description}, ${event.date}, ${event.location},
+                  ${event.totalTickets}, ${event.totalTickets}, ${event.salesStart ?? null}, ${event.salesEnd ?? null},
+                  ${event.currency ?? DEFAULT_CURRENCY}, ${event.status === "DRAFT" ? null : sql`now()`})
+          RETURNING *
+        ), default_type AS (
+          INSERT INTO ticket_types (event_id, name, price_cents, quota, is_default)
+          SELECT id, ${DEFAULT_TICKET_TYPE}, 0, total_tickets, true FROM written
+        )
+        SELECT ${written} FROM written`.pipe(
         Effect.catchIf(isForeignKeyViolation, () => Effect.fail(Unauthorized.accountGone)),
         Effect.flatMap((rows) => decodeEventRow(rows[0])),
         storageDefects
@@ -189,7 +206,10 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
       Effect.gen(function*() {
         const total = changes.totalTickets ?? null
         // One statement: the sold count it checks is the one it changes, whatever bookings run meanwhile.
+        // The row is locked first (`before`), which gives its capacity before the change: the default
+        // type's quota follows the capacity while it equals it.
         const rows = yield* sql`
+          WITH written AS (
           UPDATE events SET
             title = COALESCE(${changes.title ?? null}, title),
             description = COALESCE(${changes.description ?? null}, description),
@@ -201,10 +221,19 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
           changes.salesStart ?? null
         }::timestamptz ELSE sales_start END,
             sales_end = CASE WHEN ${changes.salesEnd !== undefined} THEN ${changes.salesEnd ?? null}::timestamptz ELSE sales_end END,
+            currency = COALESCE(${changes.currency ?? null}, currency),
             updated_at = now()
-          WHERE id = ${id} AND deleted_at IS NULL
+          FROM (SELECT id AS before_id, total_tickets AS before_total FROM events WHERE id = ${id} AND deleted_at IS NULL FOR UPDATE)
+               AS before
+          WHERE id = before.before_id
             AND total_tickets - available_tickets <= COALESCE(${total}::int, total_tickets)
-          RETURNING ${columns}`
+          RETURNING events.*, before.before_total
+          ), default_type AS (
+            UPDATE ticket_types t SET quota = GREATEST(w.total_tickets, t.taken), updated_at = now()
+            FROM written w
+            WHERE t.event_id = w.id AND t.is_default AND t.quota = w.before_total AND w.total_tickets <> w.before_total
+          )
+          SELECT ${written} FROM written`
         if (rows.length > 0) return yield* decodeEventRow(rows[0])
         const current = yield* soldOf(id)
         return yield* Option.isNone(current) || total === null
@@ -212,8 +241,18 @@ function makeSql(sql: SqlClient.SqlClient): EventsRepo["Type"] {
           : Effect.fail(TicketsAlreadySold.of(total, current.value.sold))
       }).pipe(storageDefects),
 
+    // One statement: the event and all its tickets (issue 19: a cancelled event's tickets are void),
+    // whether or not the caller runs a transaction. A checked-in ticket is voided too (the CHECK
+    // on tickets clears its checked_in_at); a check-in racing this waits for its row and finds it CANCELLED.
     cancel: (id) =>
-      sql`UPDATE events SET deleted_at = now(), updated_at = now() WHERE id = ${id} AND deleted_at IS NULL RETURNING id`.pipe(
+      sql`
+        WITH cancelled AS (
+          UPDATE events SET deleted_at = now(), updated_at = now() WHERE id = ${id} AND deleted_at IS NULL RETURNING id
+        ), voided AS (
+          UPDATE tickets SET status = 'CANCELLED', cancelled_at = now(), checked_in_at = NULL, check_in_idempotency_id = NULL
+          WHERE event_id IN (SELECT id FROM cancelled) AND status <> 'CANCELLED'
+        )
+        SELECT id FROM cancelled`.pipe(
         Effect.orDie,
         Effect.flatMap((rows) => rows.length === 0 ? notFound(id) : Effect.void)
       ),
@@ -252,6 +291,7 @@ function makeMemory(store: MemoryStore["Type"]): EventsRepo["Type"] {
             ...fields,
             salesStart: event.salesStart ?? null,
             salesEnd: event.salesEnd ?? null,
+            currency: event.currency ?? DEFAULT_CURRENCY,
             id,
             availableTickets: event.totalTickets,
             createdAt,
@@ -259,7 +299,28 @@ function makeMemory(store: MemoryStore["Type"]): EventsRepo["Type"] {
             publishedAt: status === "DRAFT" ? null : createdAt,
             deletedAt: null
           }
-          return Either.right([toEvent(stored), { ...tables, lastId: id, events: withEntry(tables.events, id, stored) }] as const)
+          const defaultType: StoredTicketType = {
+            id: id + 1,
+            eventId: id,
+            name: DEFAULT_TICKET_TYPE,
+            priceCents: 0,
+            quota: event.totalTickets,
+            taken: 0,
+            salesStart: null,
+            salesEnd: null,
+            maxPerBooking: null,
+            isDefault: true,
+            createdAt,
+            updatedAt: createdAt
+          }
+          return Either.right(
+            [toEvent(stored), {
+              ...tables,
+              lastId: id + 1,
+              events: withEntry(tables.events, id, stored),
+              ticketTypes: withEntry(tables.ticketTypes, defaultType.id, defaultType)
+            }] as const
+          )
         })),
 
     search: (search, page) =>
@@ -298,7 +359,13 @@ function makeMemory(store: MemoryStore["Type"]): EventsRepo["Type"] {
             if (total < sold) return Either.left(TicketsAlreadySold.of(total, sold))
             const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined))
             const updated: StoredEvent = { ...event, ...defined, totalTickets: total, availableTickets: total - sold, updatedAt }
-            return Either.right([toEvent(updated), { ...tables, events: withEntry(tables.events, id, updated) }] as const)
+            const followed = [...tables.ticketTypes.values()].find((type) =>
+              type.eventId === id && type.isDefault && type.quota === event.totalTickets && total !== event.totalTickets
+            )
+            const ticketTypes = followed === undefined
+              ? tables.ticketTypes
+              : withEntry(tables.ticketTypes, followed.id, { ...followed, quota: Math.max(total, followed.taken), updatedAt })
+            return Either.right([toEvent(updated), { ...tables, events: withEntry(tables.events, id, updated), ticketTypes }] as const)
           })
       ),
 
@@ -308,7 +375,19 @@ function makeMemory(store: MemoryStore["Type"]): EventsRepo["Type"] {
           const found = scheduled(tables, id)
           if (Option.isNone(found)) return Either.left(EventNotFound.of(id))
           const cancelled = { ...found.value, deletedAt, updatedAt: deletedAt }
-          return Either.right([undefined, { ...tables, events: withEntry(tables.events, id, cancelled) }] as const)
+          const tickets = new Map(tables.tickets)
+          for (const ticket of tables.tickets.values()) {
+            if (ticket.eventId === id && ticket.status !== "CANCELLED") {
+              tickets.set(ticket.id, {
+                ...ticket,
+                status: "CANCELLED",
+                cancelledAt: deletedAt,
+                checkedInAt: null,
+                checkInIdempotencyId: null
+              })
+            }
+          }
+          return Either.right([undefined, { ...tables, events: withEntry(tables.events, id, cancelled), tickets }] as const)
         })),
 
     publish: (id) =>

@@ -7,7 +7,7 @@ import { EventList, type ListEventsParams } from "../Domain/Event.ts"
 import type { EventId } from "../Domain/Ids.ts"
 import { type PageRequest, pageRequest } from "../Domain/Paging.ts"
 import { requireRole } from "../Domain/Policy.ts"
-import { type Attendee, ATTENDEE_COLUMNS } from "../Domain/Sales.ts"
+import { type Attendee, ATTENDEE_COLUMNS, attendeeRecord } from "../Domain/Sales.ts"
 import { Viewer } from "../Edge/Authentication.ts"
 import { pageBody, pageHeaders } from "../Edge/PageHeaders.ts"
 import { CatalogueChanges } from "../Inventory/CatalogueChanges.ts"
@@ -46,7 +46,7 @@ export const EventsHttp = HttpApiBuilder.group(Api, "events", (handlers) =>
     const attendeesCsv = (user: Organizer, id: EventId) =>
       Effect.map(events.allAttendees(user, id), (rows) =>
         HttpServerResponse.stream(
-          csvStream(ATTENDEE_COLUMNS, rows, (row) => ATTENDEE_COLUMNS.map((column) => row[column])),
+          csvStream(ATTENDEE_COLUMNS, rows, attendeeRecord),
           {
             contentType: "text/csv; charset=utf-8",
             headers: { "content-disposition": `attachment; filename="event-${id}-attendees.csv"` }

@@ -27,6 +27,7 @@ const projection = (alias: string): ReadonlyArray<readonly [keyof Event, string]
   ["status", eventStatus(alias)],
   ["salesStart", `${alias}.sales_start`],
   ["salesEnd", `${alias}.sales_end`],
+  ["currency", `${alias}.currency`],
   ["createdAt", `${alias}.created_at`],
   ["updatedAt", `${alias}.updated_at`]
 ]
@@ -62,6 +63,7 @@ export const toEvent = (stored: StoredEvent): Event => ({
   status: storedStatus(stored),
   salesStart: stored.salesStart,
   salesEnd: stored.salesEnd,
+  currency: stored.currency,
   createdAt: stored.createdAt,
   updatedAt: stored.updatedAt
 })

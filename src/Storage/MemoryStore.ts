@@ -36,6 +36,8 @@ export interface StoredEvent {
   readonly deletedAt: Date | null
   readonly salesStart: Date | null
   readonly salesEnd: Date | null
+  /** ISO 4217, as `events.currency`. */
+  readonly currency: string
 }
 
 export interface StoredBooking extends BookingRow {
@@ -79,6 +81,8 @@ export interface StoredTicket {
   readonly checkedInAt: Date | null
   readonly cancelledAt: Date | null
   readonly createdAt: Date
+  /** The Idempotency-Key id of the check-in that checked it in (absent: none). */
+  readonly checkInIdempotencyId?: string | null
 }
 
 export class MemoryStore extends Context.Tag("MemoryStore")<MemoryStore, Ref.Ref<Tables>>() {

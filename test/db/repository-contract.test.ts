@@ -7,6 +7,8 @@ import { TestDatabaseLive } from "../support/database.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
+import { ticketsRepoContract } from "../support/ticketsRepo.ts"
+import { sqlTicketFixtures, ticketTypesContract } from "../support/ticketTypes.ts"
 
 describe("repositories on PostgreSQL", () => {
   // AppConfig.layerTest names no Redis: the rate-limit counters are the database's (their Redis run is in rate-limits.test.ts).
@@ -14,6 +16,8 @@ describe("repositories on PostgreSQL", () => {
   layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })(
     (it) => {
       repositoryContract(it)
+      ticketTypesContract(it, sqlTicketFixtures)
+      ticketsRepoContract(it)
       idempotencyStoreContract(it)
       rateLimitStoreContract(it)
     }

@@ -102,6 +102,7 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
           status: "PUBLISHED",
           salesStart: null,
           salesEnd: null,
+          currency: "EUR",
           createdAt: expect.any(String),
           updatedAt: expect.any(String)
         })

@@ -550,10 +550,33 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
 
         const all = yield* request("GET", path, { token: organizer.token })
         expect(all.status).toBe(200)
+        const [general] = (yield* request("GET", `/api/events/${event.id}/ticket-types`)).body
+        const typed = (count: number) => [{ ticketTypeId: general.id, name: "General admission", count }]
         expect(all.body).toEqual([
-          { bookingId: first.id, customerEmail: ann.user.email, ticketsCount: 2, status: "CONFIRMED", createdAt: first.createdAt },
-          { bookingId: second.id, customerEmail: bob.user.email, ticketsCount: 1, status: "CONFIRMED", createdAt: second.createdAt },
-          { bookingId: third.id, customerEmail: ann.user.email, ticketsCount: 3, status: "CONFIRMED", createdAt: third.createdAt }
+          {
+            bookingId: first.id,
+            customerEmail: ann.user.email,
+            ticketsCount: 2,
+            status: "CONFIRMED",
+            createdAt: first.createdAt,
+            ticketTypes: typed(2)
+          },
+          {
+            bookingId: second.id,
+            customerEmail: bob.user.email,
+            ticketsCount: 1,
+            status: "CONFIRMED",
+            createdAt: second.createdAt,
+            ticketTypes: typed(1)
+          },
+          {
+            bookingId: third.id,
+            customerEmail: ann.user.email,
+            ticketsCount: 3,
+            status: "CONFIRMED",
+            createdAt: third.createdAt,
+            ticketTypes: typed(3)
+          }
         ])
         expect(all.headers["x-total-count"]).toBe("3")
         const page = yield* request("GET", `${path}?limit=1&offset=1`, { token: organizer.token })
@@ -595,8 +618,17 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
           return `"${(/^[=+-]/.test(text) && typeof field === "string" ? `'${text}` : text).replaceAll("\"", "\"\"")}"`
         }
         const record = (fields: ReadonlyArray<string | number>) => fields.map(quote).join(",") + "\r\n"
-        const expected = record(["bookingId", "customerEmail", "ticketsCount", "status", "createdAt"]) +
-          rows.map((row: any) => record([row.bookingId, row.customerEmail, row.ticketsCount, "CONFIRMED", row.createdAt])).join("")
+        const expected = record(["bookingId", "customerEmail", "ticketsCount", "status", "createdAt", "ticketTypes"]) +
+          rows.map((row: any) =>
+            record([
+              row.bookingId,
+              row.customerEmail,
+              row.ticketsCount,
+              "CONFIRMED",
+              row.createdAt,
+              `${row.ticketsCount} x General admission`
+            ])
+          ).join("")
         expect(expected).toContain(`,"""smith,john""${unique}@example.com",`)
         expect(expected).toContain(`,"'=cmd${unique}@example.com",`)
         expect(expected).toContain(`,"'+sum${unique}@example.com",`)
@@ -624,7 +656,7 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
         }
         const none = yield* createEvent(organizer.token)
         const empty = yield* request("GET", `/api/events/${none.id}/attendees?format=csv`, { token: organizer.token })
-        expect(empty.body).toBe("\"bookingId\",\"customerEmail\",\"ticketsCount\",\"status\",\"createdAt\"\r\n")
+        expect(empty.body).toBe("\"bookingId\",\"customerEmail\",\"ticketsCount\",\"status\",\"createdAt\",\"ticketTypes\"\r\n")
       }))
 
     it.effect("cancelled bookings show as CANCELLED and count apart; held tickets are not sold", () =>
@@ -645,13 +677,26 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
         ])
         const csv = yield* request("GET", `/api/events/${event.id}/attendees?format=csv`, { token: organizer.token })
         expect(csv.body).toContain(`"${cancelled.id}","${ann.user.email}","2","CANCELLED",`)
+        expect(attendees.body.map((row: any) => row.ticketTypes.map((type: any) => type.count))).toEqual([[2], [3]])
+        const [general] = (yield* request("GET", `/api/events/${event.id}/ticket-types`)).body
         expect((yield* request("GET", `/api/events/${event.id}/stats`, { token: organizer.token })).body).toEqual({
           totalTickets: 20,
           availableTickets: 13, // 3 booked, 4 held
           soldTickets: 3,
           bookings: 1,
           cancelledBookings: 1,
-          salesByDay: [{ day: dayOf(new Date()), tickets: 3 }]
+          salesByDay: [{ day: dayOf(new Date()), tickets: 3 }],
+          currency: "EUR",
+          ticketTypes: [{
+            ticketTypeId: general.id,
+            name: "General admission",
+            priceCents: 0,
+            sold: 3,
+            held: 4,
+            left: 13,
+            checkedIn: 0,
+            revenueCents: 0
+          }]
         })
       }))
 
@@ -662,13 +707,26 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
         const customer = yield* signUp("CUSTOMER")
         const event = yield* createEvent(organizer.token, { totalTickets: 20 })
         const path = `/api/events/${event.id}/stats`
+        const [general] = (yield* request("GET", `/api/events/${event.id}/ticket-types`)).body
+        const generalSales = (sold: number, left: number) => ({
+          ticketTypeId: general.id,
+          name: "General admission",
+          priceCents: 0,
+          sold,
+          held: 0,
+          left,
+          checkedIn: 0,
+          revenueCents: 0
+        })
         expect((yield* request("GET", path, { token: organizer.token })).body).toEqual({
           totalTickets: 20,
           availableTickets: 20,
           soldTickets: 0,
           bookings: 0,
           cancelledBookings: 0,
-          salesByDay: []
+          salesByDay: [],
+          currency: "EUR",
+          ticketTypes: [generalSales(0, 20)]
         })
 
         const early = (yield* book(customer.token, event.id, 3)).body
@@ -682,7 +740,9 @@ export const discoverySuite = (it: Vitest.MethodsNonLive<any, true>, backdoor: B
           soldTickets: 8,
           bookings: 3,
           cancelledBookings: 0,
-          salesByDay: [{ day: "2024-02-29", tickets: 3 }, { day: dayOf(new Date()), tickets: 5 }]
+          salesByDay: [{ day: "2024-02-29", tickets: 3 }, { day: dayOf(new Date()), tickets: 5 }],
+          currency: "EUR",
+          ticketTypes: [generalSales(8, 12)]
         })
         expectError(yield* request("GET", path, { token: other.token }), 403, "Forbidden")
         expectError(yield* request("GET", path, { token: customer.token }), 403, "Forbidden")

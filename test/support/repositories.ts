@@ -13,11 +13,12 @@ import { EventsRepo, type NewEvent } from "../../src/Events/EventsRepo.ts"
 import { SalesRepo } from "../../src/Events/SalesRepo.ts"
 import { HoldsRepo } from "../../src/Holds/HoldsRepo.ts"
 import type { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
+import { TicketTypesRepo } from "../../src/TicketTypes/TicketTypesRepo.ts"
 import { WaitlistRepo } from "../../src/Waitlist/WaitlistRepo.ts"
 import { applyOne, bookOne, holdOne } from "./bookings.ts"
 import { issueTickets } from "./tickets.ts"
 
-type Repositories = UsersRepo | EventsRepo | SalesRepo | BookingsRepo | HoldsRepo | WaitlistRepo | InventoryRepo
+type Repositories = UsersRepo | EventsRepo | SalesRepo | BookingsRepo | HoldsRepo | WaitlistRepo | InventoryRepo | TicketTypesRepo
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -287,12 +288,14 @@ export const repositoryContract = (it: Vitest.MethodsNonLive<Repositories, true>
       yield* holdOne({ userId: carl.id, eventId: event.id, ticketsCount: 2 }, HOUR) // held, not sold
       yield* bookOne({ userId: carl.id, eventId: (yield* anEvent(organizer.id)).id, ticketsCount: 1 }) // another event's
 
+      const [general] = yield* (yield* TicketTypesRepo).listByEvent(event.id)
+      const typed = (count: number) => [{ ticketTypeId: general!.id, name: "General admission", count }]
       const page = yield* sales.attendees(event.id, { limit: 10, offset: 0 })
       expect(page.total).toBe(3)
       expect(page.items.map(({ createdAt: _, ...attendee }) => attendee)).toEqual([
-        { bookingId: first.id, customerEmail: ann.email, ticketsCount: 2, status: "CONFIRMED" },
-        { bookingId: second.id, customerEmail: bob.email, ticketsCount: 3, status: "CANCELLED" },
-        { bookingId: third.id, customerEmail: ann.email, ticketsCount: 1, status: "CONFIRMED" }
+        { bookingId: first.id, customerEmail: ann.email, ticketsCount: 2, status: "CONFIRMED", ticketTypes: typed(2) },
+        { bookingId: second.id, customerEmail: bob.email, ticketsCount: 3, status: "CANCELLED", ticketTypes: typed(3) },
+        { bookingId: third.id, customerEmail: ann.email, ticketsCount: 1, status: "CONFIRMED", ticketTypes: typed(1) }
       ])
       for (const { createdAt } of page.items) expect(createdAt).toBeInstanceOf(Date)
       expect(yield* sales.attendees(event.id, { limit: 1, offset: 1 })).toEqual({ total: 3, items: [page.items[1]] })
@@ -308,14 +311,26 @@ export const repositoryContract = (it: Vitest.MethodsNonLive<Repositories, true>
         soldTickets: 3,
         bookings: 2,
         cancelledBookings: 1,
-        salesByDay: [...days].sort().map(([day, tickets]) => ({ day, tickets }))
+        salesByDay: [...days].sort().map(([day, tickets]) => ({ day, tickets })),
+        currency: "EUR",
+        ticketTypes: [{
+          ticketTypeId: general!.id,
+          name: "General admission",
+          priceCents: 0,
+          sold: 3,
+          held: 2,
+          left: 5,
+          checkedIn: 0,
+          revenueCents: 0
+        }]
       }))
     }))
 
   it.effect("SalesRepo: an event without sales has none; no event, no stats", () =>
     Effect.gen(function*() {
       const sales = yield* SalesRepo
-      const event = yield* anEvent((yield* aUser("ORGANIZER")).id, { status: "DRAFT", totalTickets: 4 })
+      const event = yield* anEvent((yield* aUser("ORGANIZER")).id, { status: "DRAFT", totalTickets: 4, currency: "JPY" })
+      const [general] = yield* (yield* TicketTypesRepo).listByEvent(event.id)
       expect(yield* sales.attendees(event.id, { limit: 10, offset: 0 })).toEqual({ total: 0, items: [] })
       expect(Chunk.size(yield* Stream.runCollect(sales.allAttendees(event.id)))).toBe(0)
       expect(yield* sales.stats(event.id)).toEqual(Option.some({
@@ -324,7 +339,18 @@ export const repositoryContract = (it: Vitest.MethodsNonLive<Repositories, true>
         soldTickets: 0,
         bookings: 0,
         cancelledBookings: 0,
-        salesByDay: []
+        salesByDay: [],
+        currency: "JPY",
+        ticketTypes: [{
+          ticketTypeId: general!.id,
+          name: "General admission",
+          priceCents: 0,
+          sold: 0,
+          held: 0,
+          left: 4,
+          checkedIn: 0,
+          revenueCents: 0
+        }]
       }))
       expect(yield* sales.stats(2_000_000_000 as EventId)).toEqual(Option.none())
     }))

@@ -136,3 +136,7 @@ const inMemory = (store: MemoryStore["Type"], bookingId: BookingId, types?: Read
     })
     return yield* read
   })
+
+/** The codes of the booking's tickets (written first if it has none: `issueTickets`). */
+export const ticketCodes = (booking: { readonly id: number }, types?: ReadonlyArray<TicketsOfType>) =>
+  Effect.map(issueTickets(booking.id as BookingId, types), (tickets) => tickets.map((ticket) => ticket.code))

@@ -39,7 +39,8 @@ const memory: Harness<MemoryStore> = {
           publishedAt: at,
           deletedAt: null,
           salesStart: null,
-          salesEnd: null
+          salesEnd: null,
+          currency: "EUR"
         })
         return [{ eventId: eventId as EventId, customers: customers as Array<UserId> }, {
           ...tables,

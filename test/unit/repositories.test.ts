@@ -4,10 +4,14 @@ import { PersistenceMemory } from "../../src/Persistence.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
 import { repositoryContract } from "../support/repositories.ts"
+import { ticketsRepoContract } from "../support/ticketsRepo.ts"
+import { memoryTicketFixtures, ticketTypesContract } from "../support/ticketTypes.ts"
 
 describe("repositories in memory", () => {
   layer(PersistenceMemory, { excludeTestServices: true })((it) => {
     repositoryContract(it)
+    ticketTypesContract(it, memoryTicketFixtures)
+    ticketsRepoContract(it)
     idempotencyStoreContract(it)
     rateLimitStoreContract(it)
   })
