@@ -7,7 +7,8 @@
  * the same source in this thread, for the in-memory mailer and the benches.
  */
 import { createRequire } from "node:module"
-import { QR_OPTIONS } from "../Platform/QrCode.ts"
+import { QR_PNG_SOURCE } from "../Platform/QrCode.ts"
+import { evaluateHere } from "../Platform/ThreadPool.ts"
 
 /** The event as a calendar entry (METHOD:PUBLISH: an entry to add, not an invitation to answer). */
 export interface CalendarEntry {
@@ -23,45 +24,20 @@ export interface CalendarEntry {
 /** What an attachment's content is drawn from: the text of a QR code, or a calendar entry. */
 export type Drawing = { readonly qrPng: string } | { readonly calendar: CalendarEntry }
 
-const resolve = createRequire(import.meta.url).resolve
-const path = (name: string) => JSON.stringify(resolve(name))
+const path = (name: string) => JSON.stringify(createRequire(import.meta.url).resolve(name))
 
 /**
  * Defines `drawAttachments(attachments)`: each whose content is a Drawing gets the drawn file
  * instead (a Buffer for a PNG, a string for the .ics); the others are left as they are.
- * - The PNG: `qrcode` makes the symbol and `pngjs` writes the file, the pixels drawn here as 8-bit
- *   grey, rows unfiltered, 6 pixels a module (174 px for a ticket code), pngjs's deflate (level 9,
- *   run-length only): ~1,970 bytes. qrcode's own PNG output (RGBA, five filters tried on every row)
- *   cost 6.6x the CPU; 4 or 5 pixels a module cost no less; deflate level 6 with zlib's default
- *   strategy makes 464 bytes for 3–9% more CPU (docs/performance.md, the email section).
- * - The .ics: made by `ics` (it validates its input with yup; `ical-generator` cost the same).
+ * - The PNG: Platform/QrCode.ts's source, the one the ticket's endpoint draws with.
+ * - The .ics: made by `ics` (it validates its input with yup; `ical-generator` cost the same,
+ *   docs/performance.md, the email section).
  * The packages are required by the paths this thread resolved, as the bundle has no node_modules
  * of its own.
  */
 export const DRAWINGS_SOURCE = `
-  const QRCode = require(${path("qrcode")})
-  const { PNG } = require(${path("pngjs")})
+  ${QR_PNG_SOURCE}
   const { createEvent } = require(${path("ics")})
-  const QR = ${JSON.stringify(QR_OPTIONS)}
-  const SCALE = 6
-  const grayscale = { colorType: 0, inputColorType: 0, inputHasAlpha: false, filterType: 0 }
-  const qrPng = (text) => {
-    const { modules } = QRCode.create(text, { errorCorrectionLevel: QR.errorCorrectionLevel })
-    const side = (modules.size + 2 * QR.margin) * SCALE
-    const pixels = Buffer.alloc(side * side, 255)
-    for (let row = 0; row < modules.size; row++) {
-      for (let column = 0; column < modules.size; column++) {
-        if (modules.data[row * modules.size + column] === 0) continue
-        const left = (column + QR.margin) * SCALE
-        for (let y = (row + QR.margin) * SCALE; y < (row + QR.margin + 1) * SCALE; y++) {
-          pixels.fill(0, y * side + left, y * side + left + SCALE)
-        }
-      }
-    }
-    const png = new PNG({ width: side, height: side, ...grayscale })
-    png.data = pixels
-    return PNG.sync.write(png, grayscale)
-  }
   const calendar = (entry) => {
     const { error, value } = createEvent({
       productId: "event-booking",
@@ -88,12 +64,11 @@ interface Drawable {
   readonly attachments?: ReadonlyArray<{ readonly content: Uint8Array | string | Drawing }>
 }
 
-let inThisThread: (<A>(attachments: A) => A) | undefined
+let drawHere: (<A>(attachments: A) => A) | undefined
 
 /** `mail` with its drawings drawn, in this thread: the mail thread's renderer, for the in-memory mailer and benches. */
 export const drawMail = <M extends Drawable>(mail: M): M => {
   if (mail.attachments === undefined) return mail
-
-  inThisThread ??= new Function("require", `${DRAWINGS_SOURCE}\nreturn drawAttachments`)(createRequire(import.meta.url))
-  return { ...mail, attachments: inThisThread!(mail.attachments) }
+  drawHere ??= evaluateHere(DRAWINGS_SOURCE, "drawAttachments")
+  return { ...mail, attachments: drawHere!(mail.attachments) }
 }
