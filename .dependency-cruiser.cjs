@@ -12,6 +12,7 @@ const layers = [
   "Storage", // PostgreSQL, migrations, transactions, the in-memory store
   "Edge", // HTTP: the server, bodies, error shapes, headers, authentication contract
   "Jobs", // outbox, queues, workers
+  "Audit", // the audit trail: entries, their origin, the store (written by the engine and the features)
   "Inventory", // the ticket engine
   // features, lower first
   "Idempotency",

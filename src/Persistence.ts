@@ -1,6 +1,7 @@
 /** Where data lives: PostgreSQL (given a SqlClient: see Storage/Database.ts), or memory for the fast test tiers. */
 import { Layer } from "effect"
 import { UsersRepo } from "./Accounts/UsersRepo.ts"
+import { AuditLog } from "./Audit/AuditLog.ts"
 import { BookingsRepo } from "./Bookings/BookingsRepo.ts"
 import { EventsRepo } from "./Events/EventsRepo.ts"
 import { SalesRepo } from "./Events/SalesRepo.ts"
@@ -25,6 +26,7 @@ export const PersistenceSql = Layer.mergeAll(
   WaitlistRepo.layer,
   TicketsRepo.layer,
   InventoryRepo.layer,
+  AuditLog.layer,
   Transactions.layer,
   Readiness.layer,
   IdempotencyStore.layer,
@@ -42,6 +44,7 @@ export const PersistenceMemory = Layer.mergeAll(
   WaitlistRepo.layerMemory,
   TicketsRepo.layerMemory,
   InventoryRepo.layerMemory,
+  AuditLog.layerMemory,
   Transactions.layerMemory,
   Readiness.layerMemory,
   IdempotencyStore.layerMemory,

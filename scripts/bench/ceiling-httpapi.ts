@@ -11,7 +11,7 @@ import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer, Schema } from "effect"
 import { createServer } from "node:http"
 import { Booking, BookTickets } from "../../src/Domain/Booking.ts"
-import type { EventId, UserId } from "../../src/Domain/Ids.ts"
+import type { EventId, TicketTypeId, UserId } from "../../src/Domain/Ids.ts"
 import { Authentication } from "../../src/Edge/Authentication.ts"
 
 class Ceiling extends HttpApi.make("ceiling")
@@ -49,7 +49,8 @@ const BookLive = HttpApiBuilder.group(Ceiling, "book", (handlers) =>
       id: ++bookings as Booking["id"],
       userId: 2 as UserId,
       eventId: payload.eventId,
-      ticketsCount: payload.ticketsCount,
+      ticketsCount: payload.ticketsCount ?? 1,
+      items: [{ ticketTypeId: 1 as TicketTypeId, name: "General admission", count: payload.ticketsCount ?? 1 }],
       status: "CONFIRMED" as const,
       cancelledAt: null,
       createdAt: new Date(),

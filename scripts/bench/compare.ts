@@ -39,8 +39,11 @@ const main = async () => {
       `INSERT INTO users (email, password_hash, role) VALUES ('organizer@compare.example', 'not a hash', 'ORGANIZER') RETURNING id`
     )
     await db.query(
-      `INSERT INTO events (organizer_id, title, location, date, total_tickets, available_tickets)
-       SELECT $1, 'Event ' || n, 'Arena', '2099-06-01', 1000, 1000 FROM generate_series(1, 20) n`,
+      `WITH e AS (
+         INSERT INTO events (organizer_id, title, location, date, total_tickets, available_tickets)
+         SELECT $1, 'Event ' || n, 'Arena', '2099-06-01', 1000, 1000 FROM generate_series(1, 20) n RETURNING id)
+       INSERT INTO ticket_types (event_id, name, price_cents, quota, is_default)
+       SELECT id, 'General admission', 0, 1000, true FROM e`,
       [organizer!.id]
     )
     await db.end()

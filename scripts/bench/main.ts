@@ -226,9 +226,14 @@ const main = async () => {
 
     step(`${SPREAD_EVENTS} events`)
     const { rows: spread } = await db.query<{ id: number }>(`
-      INSERT INTO events (organizer_id, title, location, date, total_tickets, available_tickets)
-      SELECT (SELECT id FROM users WHERE email = 'organizer@bench.example'), 'Spread ' || n, 'Hall', '2099-01-01', 10000, 10000
-      FROM generate_series(1, ${SPREAD_EVENTS}) n RETURNING id`)
+      WITH e AS (
+        INSERT INTO events (organizer_id, title, location, date, total_tickets, available_tickets)
+        SELECT (SELECT id FROM users WHERE email = 'organizer@bench.example'), 'Spread ' || n, 'Hall', '2099-01-01', 10000, 10000
+        FROM generate_series(1, ${SPREAD_EVENTS}) n RETURNING id),
+      -- Each with its default ticket type, as an event made through the API has.
+      t AS (INSERT INTO ticket_types (event_id, name, price_cents, quota, is_default)
+            SELECT id, 'General admission', 0, 10000, true FROM e)
+      SELECT id FROM e`)
     const spread64 = await withCpu(() =>
       load({ url: app.url, connections: 64, seconds, request: booking(() => spread[Math.floor(Math.random() * spread.length)]!.id) })
     )

@@ -151,6 +151,14 @@ const main = async () => {
       SELECT $1, 'Spread ' || n, 'Hall', '2099-01-01', 1000000, 1000000 FROM generate_series(1, 1000) n RETURNING id`,
       [organizer!.id]
     )
+    // Each event with its default ticket type, as an event made through the API has.
+    await db.query(
+      `
+      INSERT INTO ticket_types (event_id, name, price_cents, quota, is_default)
+      SELECT id, 'General admission', 0, total_tickets, true FROM events e
+      WHERE e.organizer_id = $1 AND NOT EXISTS (SELECT FROM ticket_types t WHERE t.event_id = e.id)`,
+      [organizer!.id]
+    )
     const { tokens } = await customersWithTokens(db, secret)
     await db.end()
     const runs: Record<string, () => Promise<Run>> = {

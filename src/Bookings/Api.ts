@@ -7,7 +7,8 @@ import {
   BookingNotFound,
   EventAlreadyStarted,
   NotEnoughTickets,
-  Overloaded
+  Overloaded,
+  TicketCheckedIn
 } from "../Domain/Errors.ts"
 import { BookingIdFromPath } from "../Domain/Ids.ts"
 import { PageQuery } from "../Domain/Paging.ts"
@@ -29,7 +30,9 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
       .annotate(OpenApi.Summary, "Book tickets for an event (customers)")
       .annotate(
         OpenApi.Description,
-        "Send an `Idempotency-Key` to make retries safe: the same key with the same body gets the first " +
+        "`ticketsCount` books the event's default ticket type; with `ticketTypeId`, that type; or send `items` " +
+          "(`[{ticketTypeId, count}]`, each type once) for several types at once: all of them or nothing. " +
+          "Send an `Idempotency-Key` to make retries safe: the same key with the same body gets the first " +
           "response again (marked `Idempotent-Replayed: true`), never a second booking."
       )
   )
@@ -43,7 +46,7 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
   .add(
     HttpApiEndpoint.del("cancel")`/${id}`
       .addSuccess(Booking)
-      .pipe(addErrors(BookingNotFound, BookingAlreadyCancelled, EventAlreadyStarted, Overloaded, BookingFailed))
+      .pipe(addErrors(BookingNotFound, BookingAlreadyCancelled, EventAlreadyStarted, TicketCheckedIn, Overloaded, BookingFailed))
       .pipe(acceptsIdempotencyKey)
       .annotate(OpenApi.Summary, "Cancel your booking")
       .annotate(
@@ -57,9 +60,13 @@ export class BookingsApi extends HttpApiGroup.make("bookings")
     HttpApiEndpoint.patch("changeTickets")`/${id}`
       .setPayload(ChangeTickets)
       .addSuccess(Booking)
-      .pipe(addErrors(BookingNotFound, BookingAlreadyCancelled, EventAlreadyStarted, Overloaded, BookingFailed))
+      .pipe(addErrors(BookingNotFound, BookingAlreadyCancelled, EventAlreadyStarted, TicketCheckedIn, Overloaded, BookingFailed))
       .annotate(OpenApi.Summary, "Give back some of your booking's tickets")
-      .annotate(OpenApi.Description, "Keeps ticketsCount (1 to one less than now) and puts the rest back on sale; an email confirms it.")
+      .annotate(
+        OpenApi.Description,
+        "Keeps ticketsCount (1 to one less than now) and puts the rest back on sale; an email confirms it. The tickets " +
+          "given back are the last issued ones not checked in, whatever their type; 409 TicketCheckedIn if too few are not."
+      )
   )
   .middleware(Authentication)
   .annotate(OpenApi.Title, "Bookings")

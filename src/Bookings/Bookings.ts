@@ -1,9 +1,10 @@
 import { Context, Effect, Layer, Option } from "effect"
-import type { Booking, BookTickets, ChangeTickets } from "../Domain/Booking.ts"
+import { type Booking, type BookTickets, type ChangeTickets, itemsAsked } from "../Domain/Booking.ts"
 import { BookingNotFound } from "../Domain/Errors.ts"
 import type { BookingId, IdempotencyId, UserId } from "../Domain/Ids.ts"
 import type { Page, PageRequest } from "../Domain/Paging.ts"
 import { type EngineFailure, type Failures, Inventory } from "../Inventory/Inventory.ts"
+import { countOf } from "../Inventory/Operation.ts"
 import * as Tracing from "../Telemetry/Tracing.ts"
 import { BookingsRepo } from "./BookingsRepo.ts"
 
@@ -44,8 +45,8 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
         )
 
       return {
-        book: (userId, { eventId, ticketsCount }, idempotencyId) =>
-          inventory.submit(eventId, { _tag: "Book", userId, ticketsCount, idempotencyId }),
+        book: (userId, request, idempotencyId) =>
+          inventory.submit(request.eventId, { _tag: "Book", userId, items: itemsAsked(request), idempotencyId }),
         cancel: (userId, bookingId, idempotencyId) =>
           Effect.flatMap(
             eventOf(userId, bookingId),
@@ -60,7 +61,11 @@ export class Bookings extends Context.Tag("Bookings")<Bookings, {
       }
     })
   ).pipe(Tracing.traced(Bookings, {
-    book: (userId, { eventId, ticketsCount }) => ({ "user.id": userId, "event.id": eventId, "booking.tickets": ticketsCount }),
+    book: (userId, request) => ({
+      "user.id": userId,
+      "event.id": request.eventId,
+      "booking.tickets": countOf(itemsAsked(request))
+    }),
     cancel: (userId, bookingId) => ({ "user.id": userId, "booking.id": bookingId }),
     changeTickets: (userId, bookingId, { ticketsCount }) => ({
       "user.id": userId,

@@ -5,8 +5,9 @@ import type { Event } from "../Domain/Event.ts"
 import { BookingId, EventId, UserId } from "../Domain/Ids.ts"
 import type { Page, PageRequest } from "../Domain/Paging.ts"
 import { eventObject, toEvent } from "../Storage/EventRow.ts"
-import { MemoryStore, type StoredBooking } from "../Storage/MemoryStore.ts"
+import { MemoryStore, type StoredBooking, type Tables } from "../Storage/MemoryStore.ts"
 import { pageRows, pageWithCount } from "../Storage/PageQuery.ts"
+import { itemsJson, namedItems } from "../Storage/TicketItems.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 
 /** A customer holding tickets for an event, with how many. */
@@ -65,9 +66,9 @@ export interface BookingWithEmail {
 }
 
 function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
-  const bookingColumns = sql.literal(`
-    b.id, b.user_id AS "userId", b.event_id AS "eventId", b.tickets_count AS "ticketsCount",
-    b.status, b.cancelled_at AS "cancelledAt", b.created_at AS "createdAt"`)
+  const bookingColumns = sql`
+    b.id, b.user_id AS "userId", b.event_id AS "eventId", b.tickets_count AS "ticketsCount", ${itemsJson(sql, "b")} AS items,
+    b.status, b.cancelled_at AS "cancelledAt", b.created_at AS "createdAt"`
   const event = sql`${eventObject(sql, "e")} AS event`
   const findById = SqlSchema.findOne({
     Request: BookingId,
@@ -127,11 +128,12 @@ function makeSql(sql: SqlClient.SqlClient): BookingsRepo["Type"] {
 }
 
 function makeMemory(store: MemoryStore["Type"]): BookingsRepo["Type"] {
-  const withEvent = (booking: StoredBooking, event: Event): Booking => ({
+  const withEvent = (tables: Tables, booking: StoredBooking, event: Event): Booking => ({
     id: booking.id as BookingId,
     userId: booking.userId as UserId,
     eventId: booking.eventId as EventId,
     ticketsCount: booking.ticketsCount,
+    items: namedItems(tables, booking.items),
     status: booking.status,
     cancelledAt: booking.cancelledAt,
     createdAt: booking.createdAt,
@@ -146,14 +148,16 @@ function makeMemory(store: MemoryStore["Type"]): BookingsRepo["Type"] {
           .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id)
         return {
           total: all.length,
-          items: all.slice(offset, offset + limit).map((booking) => withEvent(booking, toEvent(tables.events.get(booking.eventId)!)))
+          items: all.slice(offset, offset + limit).map((booking) =>
+            withEvent(tables, booking, toEvent(tables.events.get(booking.eventId)!))
+          )
         }
       }),
 
     findById: (id) =>
       Effect.map(Ref.get(store), (tables) =>
         Option.fromNullable(tables.bookings.get(id)).pipe(
-          Option.map((booking) => withEvent(booking, toEvent(tables.events.get(booking.eventId)!)))
+          Option.map((booking) => withEvent(tables, booking, toEvent(tables.events.get(booking.eventId)!)))
         )),
 
     findWithEmails: (ids) =>
@@ -164,7 +168,7 @@ function makeMemory(store: MemoryStore["Type"]): BookingsRepo["Type"] {
           return booking === undefined || user === undefined
             ? []
             : [{
-              booking: withEvent(booking, toEvent(tables.events.get(booking.eventId)!)),
+              booking: withEvent(tables, booking, toEvent(tables.events.get(booking.eventId)!)),
               email: user.email,
               tickets: [...tables.tickets.values()]
                 .filter((ticket) => ticket.bookingId === id && ticket.status !== "CANCELLED")

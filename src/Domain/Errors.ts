@@ -6,6 +6,7 @@
  */
 import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
+import { TicketTypeId } from "./Ids.ts"
 
 const message = { message: Schema.String }
 
@@ -92,12 +93,28 @@ export class EmailTaken extends Schema.TaggedError<EmailTaken>()(
 
 export class NotEnoughTickets extends Schema.TaggedError<NotEnoughTickets>()(
   "NotEnoughTickets",
-  { ...message, available: Schema.Int },
-  HttpApiSchema.annotations({ status: 409, description: "Fewer tickets are left than were asked for" })
+  {
+    ...message,
+    available: Schema.Int.annotations({ description: "What is left of the ticket type named (or of the event, when none is)" }),
+    ticketTypeId: Schema.optional(TicketTypeId.annotations({ description: "The ticket type that is short; absent: the event as a whole" }))
+  },
+  HttpApiSchema.annotations({ status: 409, description: "Fewer tickets are left than were asked for (of a ticket type, or of the event)" })
 ) {
-  static of(requested: number, available: number) {
+  /** The event as a whole (or its default type, whose words are the event's) has fewer than `requested` left. */
+  static of(requested: number, available: number, ticketTypeId?: number) {
     const left = available === 0 ? "The event is sold out" : `Only ${available} ticket${available === 1 ? "" : "s"} left`
-    return new NotEnoughTickets({ message: `${left}; ${requested} requested`, available })
+    return new NotEnoughTickets({
+      message: `${left}; ${requested} requested`,
+      available,
+      ...(ticketTypeId === undefined ? {} : { ticketTypeId: TicketTypeId.make(ticketTypeId) })
+    })
+  }
+  /** A ticket type other than the default has fewer than `requested` left. */
+  static ofType(requested: number, available: number, ticketTypeId: number, name: string) {
+    const left = available === 0
+      ? `Ticket type ${ticketTypeId} (${name}) is sold out`
+      : `Only ${available} ticket${available === 1 ? "" : "s"} of type ${ticketTypeId} (${name}) left`
+    return new NotEnoughTickets({ message: `${left}; ${requested} requested`, available, ticketTypeId: TicketTypeId.make(ticketTypeId) })
   }
 }
 
@@ -197,9 +214,27 @@ export class CustomerLimitReached extends Schema.TaggedError<CustomerLimitReache
 
 export class SalesClosed extends Schema.TaggedError<SalesClosed>()(
   "SalesClosed",
-  message,
-  HttpApiSchema.annotations({ status: 409, description: "The event's sales window (salesStart, salesEnd) is not open" })
+  {
+    ...message,
+    ticketTypeId: Schema.optional(TicketTypeId.annotations({ description: "The ticket type whose window is closed; absent: the event's" }))
+  },
+  HttpApiSchema.annotations({
+    status: 409,
+    description: "The sales window (salesStart, salesEnd) of the event, or of the ticket type named, is not open"
+  })
 ) {
+  static typeNotYet(ticketTypeId: number, name: string, opens: Date) {
+    return new SalesClosed({
+      message: `Sales of ticket type ${ticketTypeId} (${name}) open at ${opens.toISOString()}`,
+      ticketTypeId: TicketTypeId.make(ticketTypeId)
+    })
+  }
+  static typeEnded(ticketTypeId: number, name: string, closed: Date) {
+    return new SalesClosed({
+      message: `Sales of ticket type ${ticketTypeId} (${name}) closed at ${closed.toISOString()}`,
+      ticketTypeId: TicketTypeId.make(ticketTypeId)
+    })
+  }
   static notYet(eventId: number, opens: Date) {
     return new SalesClosed({ message: `Sales for event ${eventId} open at ${opens.toISOString()}` })
   }

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { RequestedTickets } from "./Booking.ts"
+import { checkAsked, TicketsAsked, TicketsOfType } from "./Booking.ts"
 import { EventId, HoldId } from "./Ids.ts"
 import { strictPayload } from "./Payload.ts"
 
@@ -8,6 +8,7 @@ export const Hold = Schema.Struct({
   id: HoldId,
   eventId: EventId,
   ticketsCount: Schema.Int,
+  items: Schema.Array(TicketsOfType).annotations({ description: "Its tickets by type (ticketsCount is their sum)" }),
   expiresAt: Schema.Date.annotations({ description: "Unconfirmed by then, the hold expires and its tickets go back on sale" }),
   status: Schema.Literal("HELD"),
   createdAt: Schema.Date
@@ -16,6 +17,6 @@ export type Hold = typeof Hold.Type
 
 export const PlaceHold = Schema.Struct({
   eventId: EventId.annotations({ message: () => "must be a positive integer" }),
-  ticketsCount: RequestedTickets
-}).annotations({ identifier: "PlaceHold", ...strictPayload })
+  ...TicketsAsked
+}).pipe(Schema.filter(checkAsked)).annotations({ identifier: "PlaceHold", ...strictPayload })
 export type PlaceHold = typeof PlaceHold.Type

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { RequestedTickets } from "./Booking.ts"
+import { checkAsked, TicketsAsked, TicketsOfType } from "./Booking.ts"
 import { EventId, HoldId, WaitlistEntryId } from "./Ids.ts"
 import { strictPayload } from "./Payload.ts"
 
@@ -7,6 +7,7 @@ export const WaitlistEntry = Schema.Struct({
   id: WaitlistEntryId,
   eventId: EventId,
   ticketsCount: Schema.Int,
+  items: Schema.Array(TicketsOfType).annotations({ description: "The tickets it waits for, by type (ticketsCount is their sum)" }),
   position: Schema.Int.annotations({ description: "1 for the first in line (entries with an open offer count)" }),
   status: Schema.Literal("WAITING", "OFFERED").annotations({
     description: "OFFERED: tickets are held for you (holdId); confirm the hold before it expires"
@@ -16,6 +17,6 @@ export const WaitlistEntry = Schema.Struct({
 export type WaitlistEntry = typeof WaitlistEntry.Type
 
 export const JoinWaitlist = Schema.Struct({
-  ticketsCount: RequestedTickets
-}).annotations({ identifier: "JoinWaitlist", ...strictPayload })
+  ...TicketsAsked
+}).pipe(Schema.filter(checkAsked)).annotations({ identifier: "JoinWaitlist", ...strictPayload })
 export type JoinWaitlist = typeof JoinWaitlist.Type

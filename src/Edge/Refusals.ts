@@ -13,6 +13,7 @@ import {
   Forbidden,
   Overloaded,
   SalesClosed,
+  TicketTypeNotFound,
   Unauthorized
 } from "../Domain/Errors.ts"
 import { addErrors } from "./ErrorResponse.ts"
@@ -22,5 +23,15 @@ export const takesTickets = <Name extends string, Method extends HttpMethod, Pat
 ) =>
   endpoint
     .pipe(
-      addErrors(Forbidden, EventNotFound, EventAlreadyStarted, SalesClosed, CustomerLimitReached, Unauthorized, Overloaded, BookingFailed)
+      addErrors(
+        Forbidden,
+        EventNotFound,
+        TicketTypeNotFound,
+        EventAlreadyStarted,
+        SalesClosed,
+        CustomerLimitReached,
+        Unauthorized,
+        Overloaded,
+        BookingFailed
+      )
     )

@@ -1,5 +1,8 @@
 import type { Stream } from "effect"
 import { Array, Clock, Context, Effect, Layer, Option } from "effect"
+import type { AuditEntry, AuditFilter } from "../Audit/AuditEntry.ts"
+import { changedFields } from "../Audit/AuditEntry.ts"
+import { AuditLog } from "../Audit/AuditLog.ts"
 import type { CurrentUser } from "../Domain/CurrentUser.ts"
 import {
   type EventAlreadyStarted,
@@ -27,6 +30,8 @@ import { SalesRepo } from "./SalesRepo.ts"
 type User = CurrentUser["Type"]
 
 const EDITABLE = ["title", "description", "date", "location", "totalTickets"] as const
+/** What the audit trail tells of an event's change: every field an organizer sets. */
+const AUDITED = [...EDITABLE, "salesStart", "salesEnd", "status"] as const
 
 /**
  * Publishing, finding and managing events. Callers have checked the ORGANIZER role where one is
@@ -53,6 +58,13 @@ export class Events extends Context.Tag("Events")<Events, {
   /** Every attendee, for an export: checked now, read as the stream is pulled. */
   readonly allAttendees: (organizer: User, id: EventId) => Effect.Effect<Stream.Stream<Attendee>, EventNotFound | Forbidden>
   readonly stats: (organizer: User, id: EventId) => Effect.Effect<EventStats, EventNotFound | Forbidden>
+  /** The event's audit trail, newest first (its organizer). */
+  readonly audit: (
+    organizer: User,
+    id: EventId,
+    filter: Omit<AuditFilter, "eventId">,
+    page: PageRequest
+  ) => Effect.Effect<Page<AuditEntry>, EventNotFound | Forbidden>
 }>() {
   static readonly layer = Layer.effect(
     Events,
@@ -63,6 +75,14 @@ export class Events extends Context.Tag("Events")<Events, {
       const jobs = yield* JobQueue
       const transactions = yield* Transactions
       const inventory = yield* Inventory
+      const audit = yield* AuditLog
+      /** The change of an event, for the trail (an update that changed nothing tells it nothing). */
+      const audited = (action: "created" | "updated" | "published" | "cancelled", before: Event | undefined, after: Event) => {
+        const changes = changedFields(before, after, AUDITED)
+        return action === "updated" && Object.keys(changes).length === 0
+          ? Effect.void
+          : audit.record({ action: `event.${action}`, subject: { type: "event", id: after.id }, eventId: after.id, changes })
+      }
 
       /** The event as `viewer` may see it: someone else's draft is no event at all. */
       const visibleEvent = (viewer: UserId | undefined, id: EventId) =>
@@ -88,7 +108,10 @@ export class Events extends Context.Tag("Events")<Events, {
         create: (organizer, input) =>
           requireFuture(input.date).pipe(
             Effect.zipRight(requireSalesWindow(input.date, input.salesStart ?? null, input.salesEnd ?? null)),
-            Effect.zipRight(repo.create({ ...input, organizerId: organizer.id })),
+            // The event and its entry in the audit trail commit together.
+            Effect.zipRight(transactions.run(
+              Effect.tap(repo.create({ ...input, organizerId: organizer.id }), (event) => audited("created", undefined, event))
+            )),
             Effect.tap(() => catalogueChanged),
             Effect.tap((event) => Effect.logInfo("event created").pipe(Effect.annotateLogs({ eventId: event.id, status: event.status })))
           ),
@@ -129,6 +152,7 @@ export class Events extends Context.Tag("Events")<Events, {
                 if (Array.isNonEmptyArray(changed) && after.status === "PUBLISHED") {
                   yield* jobs.enqueue({ _tag: "EventUpdated", eventId: id, event: snapshotOf(after), changes: changed } satisfies EventJob)
                 }
+                yield* audited("updated", before, updated)
                 return after
               })
             ).pipe(Effect.tap(() => catalogueChanged))
@@ -139,6 +163,7 @@ export class Events extends Context.Tag("Events")<Events, {
             Effect.flatMap((event) =>
               transactions.run(
                 repo.cancel(id).pipe(
+                  Effect.zipRight(audited("cancelled", event, { ...event, status: "CANCELLED" })),
                   Effect.zipRight(
                     event.status === "DRAFT"
                       ? Effect.void
@@ -153,7 +178,7 @@ export class Events extends Context.Tag("Events")<Events, {
 
         publish: (organizer, id) =>
           ownEvent(organizer, id).pipe(
-            Effect.zipRight(repo.publish(id)),
+            Effect.flatMap((before) => transactions.run(Effect.tap(repo.publish(id), (after) => audited("published", before, after)))),
             Effect.tap(() => catalogueChanged),
             Effect.tap(() => Effect.logInfo("event published").pipe(Effect.annotateLogs({ eventId: id })))
           ),
@@ -168,7 +193,9 @@ export class Events extends Context.Tag("Events")<Events, {
           ownEvent(organizer, id).pipe(
             Effect.zipRight(sales.stats(id)),
             Effect.flatMap(Option.match({ onNone: () => Effect.fail(EventNotFound.of(id)), onSome: Effect.succeed }))
-          )
+          ),
+
+        audit: (organizer, id, filter, page) => ownEvent(organizer, id).pipe(Effect.zipRight(audit.page({ ...filter, eventId: id }, page)))
       }
     })
   ).pipe(traced(Events, {

@@ -1,9 +1,10 @@
 import { Context, Effect, Layer, Option } from "effect"
-import type { Booking } from "../Domain/Booking.ts"
+import { type Booking, itemsAsked } from "../Domain/Booking.ts"
 import { HoldNotFound } from "../Domain/Errors.ts"
 import type { Hold, PlaceHold } from "../Domain/Hold.ts"
 import type { HoldId, IdempotencyId, UserId } from "../Domain/Ids.ts"
 import { type EngineFailure, type Failures, Inventory } from "../Inventory/Inventory.ts"
+import { countOf } from "../Inventory/Operation.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import { HoldsRepo } from "./HoldsRepo.ts"
 
@@ -47,8 +48,8 @@ export class Holds extends Context.Tag("Holds")<Holds, {
         )
 
       return {
-        place: (userId, { eventId, ticketsCount }, idempotencyId) =>
-          inventory.submit(eventId, { _tag: "Hold", userId, ticketsCount, idempotencyId }),
+        place: (userId, request, idempotencyId) =>
+          inventory.submit(request.eventId, { _tag: "Hold", userId, items: itemsAsked(request), idempotencyId }),
         confirm: (userId, holdId, idempotencyId) =>
           Effect.flatMap(
             eventOf(userId, holdId),
@@ -60,7 +61,11 @@ export class Holds extends Context.Tag("Holds")<Holds, {
       }
     })
   ).pipe(traced(Holds, {
-    place: (userId, { eventId, ticketsCount }) => ({ "user.id": userId, "event.id": eventId, "hold.tickets": ticketsCount }),
+    place: (userId, request) => ({
+      "user.id": userId,
+      "event.id": request.eventId,
+      "hold.tickets": countOf(itemsAsked(request))
+    }),
     confirm: (userId, holdId) => ({ "user.id": userId, "hold.id": holdId }),
     release: (userId, holdId) => ({ "user.id": userId, "hold.id": holdId }),
     listMine: (userId) => ({ "user.id": userId })

@@ -7,6 +7,7 @@ import { HoldStatus } from "../Domain/TicketRows.ts"
 import { eventColumns, EventRow, toEvent } from "../Storage/EventRow.ts"
 import { MemoryStore, type StoredHold } from "../Storage/MemoryStore.ts"
 import { driverRow } from "../Storage/Rows.ts"
+import { itemsJson, namedItems } from "../Storage/TicketItems.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 
 /** A hold in any state, with its customer and event. */
@@ -51,9 +52,9 @@ const HoldRecordRow = Schema.extend(
 )
 
 function makeSql(sql: SqlClient.SqlClient): HoldsRepo["Type"] {
-  const columns = sql.literal(`
-    h.id, h.event_id AS "eventId", h.tickets_count AS "ticketsCount", h.expires_at AS "expiresAt",
-    h.status, h.created_at AS "createdAt"`)
+  const columns = sql`
+    h.id, h.event_id AS "eventId", h.tickets_count AS "ticketsCount", ${itemsJson(sql, "h")} AS items,
+    h.expires_at AS "expiresAt", h.status, h.created_at AS "createdAt"`
   const listOpenByUser = SqlSchema.findAll({
     Request: UserId,
     Result: HoldRow,
@@ -108,6 +109,7 @@ function makeMemory(store: MemoryStore["Type"]): HoldsRepo["Type"] {
               id: h.id as HoldId,
               eventId: h.eventId as EventId,
               ticketsCount: h.ticketsCount,
+              items: namedItems(tables, h.items),
               expiresAt: h.expiresAt,
               status: "HELD",
               createdAt: h.createdAt

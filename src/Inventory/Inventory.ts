@@ -7,7 +7,9 @@
  * rows locked in id order), so bookings spread over many events are batched too.
  */
 import { Array as Arr, Cause, Chunk, Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
-import type { Booking } from "../Domain/Booking.ts"
+import { AuditLog } from "../Audit/AuditLog.ts"
+import type { Origin } from "../Audit/Origin.ts"
+import type { Booking, TicketsOfType } from "../Domain/Booking.ts"
 import {
   type AlreadyOnWaitlist,
   type BookingAlreadyCancelled,
@@ -23,14 +25,16 @@ import {
   type NotOnWaitlist,
   Overloaded,
   type SalesClosed,
+  type TicketCheckedIn,
   type TicketsAvailable,
+  type TicketTypeNotFound,
   type Unauthorized,
   ValidationError
 } from "../Domain/Errors.ts"
 import type { Event } from "../Domain/Event.ts"
 import type { Hold } from "../Domain/Hold.ts"
-import type { BookingId, EventId, HoldId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
-import type { BookingRow } from "../Domain/TicketRows.ts"
+import type { BookingId, EventId, HoldId, TicketTypeId, UserId, WaitlistEntryId } from "../Domain/Ids.ts"
+import type { BookingRow, ItemRow } from "../Domain/TicketRows.ts"
 import type { WaitlistEntry } from "../Domain/WaitlistEntry.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import { AppConfig } from "../Platform/Config.ts"
@@ -38,10 +42,11 @@ import * as GroupCommit from "../Platform/GroupCommit.ts"
 import { CommitOutcomeUnknown, Transactions } from "../Storage/Transactions.ts"
 import { recordBookingBatch, recordTicketChanges } from "../Telemetry/Metrics.ts"
 import * as Tracing from "../Telemetry/Tracing.ts"
+import { auditEntriesOf } from "./AuditTrail.ts"
 import { CatalogueChanges } from "./CatalogueChanges.ts"
 import type { BookingsConfirmed, InventoryJob } from "./InventoryJobTypes.ts"
 import { InventoryRepo } from "./InventoryRepo.ts"
-import type { Operation, OperationTag } from "./Operation.ts"
+import { countOf, type Operation, type OperationTag } from "./Operation.ts"
 import type { Decision, Notice, Refusal, Rules, SettledPlan } from "./Plan.ts"
 
 /** What each operation answers. */
@@ -58,13 +63,20 @@ export interface Results {
   readonly Refresh: void
 }
 
-type Taking = EventNotFound | EventAlreadyStarted | SalesClosed | CustomerLimitReached | Unauthorized | ValidationError
+type Taking =
+  | EventNotFound
+  | EventAlreadyStarted
+  | SalesClosed
+  | CustomerLimitReached
+  | Unauthorized
+  | ValidationError
+  | TicketTypeNotFound
 
 /** Why each operation may be refused (see `decide`). */
 export interface Failures {
   readonly Book: Taking | NotEnoughTickets
-  readonly Cancel: BookingNotFound | BookingAlreadyCancelled | EventAlreadyStarted
-  readonly Reduce: BookingNotFound | BookingAlreadyCancelled | EventAlreadyStarted | ValidationError
+  readonly Cancel: BookingNotFound | BookingAlreadyCancelled | EventAlreadyStarted | TicketCheckedIn
+  readonly Reduce: BookingNotFound | BookingAlreadyCancelled | EventAlreadyStarted | ValidationError | TicketCheckedIn
   readonly Hold: Taking | NotEnoughTickets
   readonly Confirm: HoldNotFound | HoldExpired | HoldAlreadyConfirmed | EventNotFound | EventAlreadyStarted
   readonly Release: HoldNotFound | HoldExpired | HoldAlreadyConfirmed
@@ -85,10 +97,14 @@ interface Decided {
   readonly outcomes: ReadonlyArray<Either.Either<unknown, Refusal>>
 }
 
-/** An operation in its event's line, with the span of the request that submitted it (tracing on). */
+/**
+ * An operation in its event's line, with the span of the request that submitted it (tracing on)
+ * and its origin (who asked, from where: the audit trail's).
+ */
 interface LineItem {
   readonly operation: Operation
   readonly span: Tracer.AnySpan | undefined
+  readonly origin: Origin
 }
 
 export class Inventory extends Context.Tag("Inventory")<Inventory, {
@@ -108,6 +124,7 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
       const jobs = yield* JobQueue
       const transactions = yield* Transactions
       const catalogueChanged = yield* CatalogueChanges.signal
+      const audit = yield* AuditLog
       const rules: Rules = { holdTtlMs: holds.ttlSeconds * 1000, maxTicketsPerCustomer: maxTicketsPerCustomerPerEvent }
 
       /**
@@ -140,9 +157,13 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
           })
           if (Arr.isNonEmptyArray(confirmed)) reported.unshift([{ _tag: "BookingsConfirmed", bookings: confirmed }, confirmedSpan])
           yield* jobs.enqueueEach(reported.map(([job]) => job), reported.map(([, span]) => span))
-          return applied.map(({ event, plan }, i): Decided => ({
+          // The batch's audit entries: one statement, sent with the COMMIT as the jobs are.
+          yield* audit.writeEach(
+            applied.flatMap(({ plan }, i) => auditEntriesOf(batch[i]!.eventId, plan.writes, batch[i]!.items.map((item) => item.origin)))
+          )
+          return applied.map(({ event, plan, typeNames }, i): Decided => ({
             plan,
-            outcomes: plan.outcomes.map(Either.map((decision) => resultOf(batch[i]!.eventId, event, decision)))
+            outcomes: plan.outcomes.map(Either.map((decision) => resultOf(batch[i]!.eventId, event, typeNames, decision)))
           }))
         })
 
@@ -223,8 +244,12 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
       const perRequest = { Book: "booking", Hold: "hold", Join: "waiting-list entry" } as const
       const tooMany = (operation: Operation) =>
         (operation._tag === "Book" || operation._tag === "Hold" || operation._tag === "Join") &&
-          operation.ticketsCount > maxTicketsPerBooking
-          ? new ValidationError({ message: `ticketsCount: must be at most ${maxTicketsPerBooking} per ${perRequest[operation._tag]}` })
+          countOf(operation.items) > maxTicketsPerBooking
+          ? new ValidationError({
+            message: `${operation.items.length > 1 ? "items" : "ticketsCount"}: must be at most ${maxTicketsPerBooking} per ${
+              perRequest[operation._tag]
+            }`
+          })
           : undefined
 
       return {
@@ -232,12 +257,20 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
         submit: <O extends Operation>(eventId: EventId, operation: O) => {
           const invalid = tooMany(operation)
           return (invalid === undefined
-            ? Effect.flatMap(Tracing.currentSpan, (span) => line.submit(eventId, { operation, span }))
+            ? Effect.flatMap(
+              Tracing.currentSpan,
+              (span) => Effect.flatMap(audit.origin, (origin) => line.submit(eventId, { operation, span, origin }))
+            )
             : Effect.fail(invalid)) as Outcome<O["_tag"]>
         },
         // The caller's transaction commits (or not) later, and tells the listing (Events.update).
         applyWithin: (eventId, operations) =>
-          Effect.flatMap(Tracing.currentSpan, (span) => apply([{ eventId, items: operations.map((operation) => ({ operation, span })) }]))
+          Effect.flatMap(
+            Tracing.currentSpan,
+            (span) =>
+              Effect.flatMap(audit.origin, (origin) =>
+                apply([{ eventId, items: operations.map((operation) => ({ operation, span, origin })) }]))
+          )
             .pipe(
               Effect.map(([{ plan }]) => ({ availableTickets: plan!.availableTickets }))
             )
@@ -254,11 +287,22 @@ const failed = (operation: Operation, atCommit: boolean) =>
     ? BookingFailed.changeUnknown
     : BookingFailed.nothingChanged
 
-export const toBooking = (eventId: EventId, event: Event, row: BookingRow, availableTickets: number): Booking => ({
+/** A row's items as the API shows them, each with its type's name. */
+export const itemsOf = (items: ReadonlyArray<ItemRow>, typeNames: ReadonlyMap<number, string>): ReadonlyArray<TicketsOfType> =>
+  items.map(({ count, ticketTypeId }) => ({ ticketTypeId: ticketTypeId as TicketTypeId, name: typeNames.get(ticketTypeId) ?? "", count }))
+
+export const toBooking = (
+  eventId: EventId,
+  event: Event,
+  row: BookingRow,
+  availableTickets: number,
+  typeNames: ReadonlyMap<number, string>
+): Booking => ({
   id: row.id as BookingId,
   userId: row.userId as UserId,
   eventId,
   ticketsCount: row.ticketsCount,
+  items: itemsOf(row.items, typeNames),
   status: row.status,
   cancelledAt: row.cancelledAt,
   createdAt: row.createdAt,
@@ -266,19 +310,28 @@ export const toBooking = (eventId: EventId, event: Event, row: BookingRow, avail
 })
 
 /** A decision as the API answers it. */
-const resultOf = (eventId: EventId, event: Event | undefined, decision: Decision): unknown => {
+const resultOf = (eventId: EventId, event: Event | undefined, typeNames: ReadonlyMap<number, string>, decision: Decision): unknown => {
   switch (decision._tag) {
     case "Booking":
-      return toBooking(eventId, event!, decision.booking, decision.availableAfter)
+      return toBooking(eventId, event!, decision.booking, decision.availableAfter, typeNames)
     case "Hold": {
-      const { createdAt, expiresAt, id, ticketsCount } = decision.hold
-      return { id: id as HoldId, eventId, ticketsCount, expiresAt, status: "HELD", createdAt } satisfies Hold
+      const { createdAt, expiresAt, id, items, ticketsCount } = decision.hold
+      return {
+        id: id as HoldId,
+        eventId,
+        ticketsCount,
+        items: itemsOf(items, typeNames),
+        expiresAt,
+        status: "HELD",
+        createdAt
+      } satisfies Hold
     }
     case "Entry":
       return {
         id: decision.entry.id as WaitlistEntryId,
         eventId,
         ticketsCount: decision.entry.ticketsCount,
+        items: itemsOf(decision.entry.items, typeNames),
         position: decision.position,
         status: "WAITING",
         holdId: null

@@ -3,6 +3,7 @@ import { Clock, Context, Effect, Layer, Ref, Schema } from "effect"
 import pg from "pg"
 import type { Event } from "../Domain/Event.ts"
 import { EventId } from "../Domain/Ids.ts"
+import { newTicketCode } from "../Domain/TicketCode.ts"
 import { type HoldRow, isOpenEntry } from "../Domain/TicketRows.ts"
 import { eventColumns, storedStatus, toEvent } from "../Storage/EventRow.ts"
 import { MemoryStore, type StoredHold, type Tables, withEntry } from "../Storage/MemoryStore.ts"
@@ -17,6 +18,8 @@ import { decodeCreatedRows, decodeLockAndRead, type InventoryState, type LockedE
 export interface Applied {
   readonly plan: SettledPlan
   readonly event: Event | undefined
+  /** The event's ticket types' names, by id (what the answers' items show). */
+  readonly typeNames: ReadonlyMap<number, string>
 }
 
 /** One event's operations in a batch, in arrival order. */
@@ -108,7 +111,9 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       salesStart: locked.salesStart,
       salesEnd: locked.salesEnd
     } satisfies EventState,
+    types: loaded.types,
     bookings: loaded.bookings,
+    tickets: loaded.tickets,
     holds: loaded.holds,
     line: loaded.line ?? undefined,
     customerTickets: new Map(needs.customers.map((id) => [id, loaded.customerTickets[id] ?? 0])),
@@ -144,6 +149,38 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
         WHERE e.id = r.id)`]
       const created: Array<Statement.Fragment> = []
 
+      // Each type's tickets taken move with the event's tickets left, in the same statement.
+      const typeRows = changed.flatMap(([, plan]) => plan.types)
+      if (typeRows.length > 0) {
+        steps.push(sql`types_taken AS (
+          UPDATE ticket_types t SET taken = r.taken
+          FROM jsonb_to_recordset(${json(typeRows)}) AS r(id int, taken int)
+          WHERE t.id = r.id)`)
+      }
+      // A ticket per ticket of each new booking, its code drawn here (Domain/TicketCode.ts).
+      const ticketRows = changed.flatMap(([eventId, plan]) =>
+        plan.tickets.issued.flatMap(({ bookingId, count, ticketTypeId }) =>
+          Array.from(
+            { length: count },
+            () => ({ code: newTicketCode(), booking_id: bookingId, event_id: eventId, ticket_type_id: ticketTypeId })
+          )
+        )
+      ).map((r, n) => ({ n, ...r }))
+      if (ticketRows.length > 0) {
+        if (ticketRows.some((row) => row.booking_id < 0)) return yield* Effect.dieMessage("a ticket of a booking without a drawn id")
+        steps.push(sql`new_tickets AS (
+          INSERT INTO tickets (code, booking_id, event_id, ticket_type_id, status, created_at)
+          SELECT r.code, r.booking_id, r.event_id, r.ticket_type_id, 'VALID', now()
+          FROM jsonb_to_recordset(${json(ticketRows)}) AS r(n int, code text, booking_id int, event_id int, ticket_type_id int)
+          ORDER BY r.n)`)
+      }
+      const cancelledTickets = changed.flatMap(([, plan]) => plan.tickets.cancelled)
+      if (cancelledTickets.length > 0) {
+        steps.push(sql`cancelled_tickets AS (
+          UPDATE tickets k SET status = 'CANCELLED', cancelled_at = now()
+          WHERE k.id = ANY(${sql.literal(`'{${cancelledTickets.join(",")}}'`)}::int[]))`)
+      }
+
       // An offer to an entry created in this batch names it by its place among the event's new
       // entries (-1, -2...): here, by its place among the batch's.
       let entriesBefore = 0
@@ -155,10 +192,10 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       const entryRows = inserts((plan) => plan.entries.inserts, (_, row) => row)
       if (entryRows.length > 0) {
         steps.push(sql`new_entries AS (
-          INSERT INTO waitlist_entries (event_id, user_id, tickets_count, status, reserved, passed_over, created_at, ended_at)
-          SELECT r.event_id, r.user_id, r.tickets_count, r.status, r.reserved, r.passed_over, now(), ${now("ended_at")}
+          INSERT INTO waitlist_entries (event_id, user_id, tickets_count, items, status, reserved, passed_over, created_at, ended_at)
+          SELECT r.event_id, r.user_id, r.tickets_count, r.items, r.status, r.reserved, r.passed_over, now(), ${now("ended_at")}
           FROM jsonb_to_recordset(${json(entryRows)})
-               AS r(n int, event_id int, user_id int, tickets_count int, status text, reserved int, passed_over int,
+               AS r(n int, event_id int, user_id int, tickets_count int, items jsonb, status text, reserved int, passed_over int,
                     created_at timestamptz, ended_at timestamptz)
           ORDER BY r.n
           RETURNING id, user_id)`)
@@ -177,10 +214,12 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
                   ELSE r.entry_id END`
           : sql`r.entry_id`
         steps.push(sql`new_holds AS (
-          INSERT INTO holds (event_id, user_id, tickets_count, status, expires_at, waitlist_entry_id, created_at, ended_at, idempotency_id)
-          SELECT r.event_id, r.user_id, r.tickets_count, r.status, r.expires_at, ${entryId}, now(), ${now("ended_at")}, r.idempotency_id
+          INSERT INTO holds (event_id, user_id, tickets_count, items, status, expires_at, waitlist_entry_id, created_at, ended_at,
+                             idempotency_id)
+          SELECT r.event_id, r.user_id, r.tickets_count, r.items, r.status, r.expires_at, ${entryId}, now(), ${now("ended_at")},
+                 r.idempotency_id
           FROM jsonb_to_recordset(${json(holdRows)})
-               AS r(n int, event_id int, user_id int, tickets_count int, status text, expires_at timestamptz, entry_id int,
+               AS r(n int, event_id int, user_id int, tickets_count int, items jsonb, status text, expires_at timestamptz, entry_id int,
                     created_at timestamptz, ended_at timestamptz, idempotency_id uuid)
           ORDER BY r.n
           RETURNING id, user_id)`)
@@ -196,22 +235,23 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
           return yield* Effect.dieMessage("a booking without a drawn id")
         }
         steps.push(sql`new_bookings AS (
-          INSERT INTO bookings (id, user_id, event_id, tickets_count, status, cancelled_at, hold_id, created_at, idempotency_id)
+          INSERT INTO bookings (id, user_id, event_id, tickets_count, items, status, cancelled_at, hold_id, created_at, idempotency_id)
           OVERRIDING SYSTEM VALUE
-          SELECT r.id, r.user_id, r.event_id, r.tickets_count, r.status, ${now("cancelled_at")}, r.hold_id, now(), r.idempotency_id
+          SELECT r.id, r.user_id, r.event_id, r.tickets_count, r.items, r.status, ${now("cancelled_at")}, r.hold_id, now(),
+                 r.idempotency_id
           FROM jsonb_to_recordset(${json(bookingRows)})
-               AS r(n int, id int, event_id int, user_id int, tickets_count int, status text, cancelled_at timestamptz, hold_id int,
+               AS r(n int, id int, event_id int, user_id int, tickets_count int, items jsonb, status text, cancelled_at timestamptz, hold_id int,
                     created_at timestamptz, idempotency_id uuid)
           ORDER BY r.n)`)
       }
       const bookingUpdates = updates((plan) => plan.bookings.updates)
       if (bookingUpdates.length > 0) {
         steps.push(sql`changed_bookings AS (
-          UPDATE bookings b SET tickets_count = r.tickets_count, status = r.status,
+          UPDATE bookings b SET tickets_count = r.tickets_count, items = r.items, status = r.status,
                                 cancelled_at = COALESCE(b.cancelled_at, ${now("cancelled_at")}),
                                 cancel_idempotency_id = r.cancel_idempotency_id
           FROM jsonb_to_recordset(${json(bookingUpdates)})
-               AS r(id int, tickets_count int, status text, cancelled_at timestamptz, cancel_idempotency_id uuid)
+               AS r(id int, tickets_count int, items jsonb, status text, cancelled_at timestamptz, cancel_idempotency_id uuid)
           WHERE b.id = r.id)`)
       }
       const holdUpdates = updates((plan) => plan.holds.updates)
@@ -224,10 +264,10 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       const entryUpdates = updates((plan) => plan.entries.updates)
       if (entryUpdates.length > 0) {
         steps.push(sql`changed_entries AS (
-          UPDATE waitlist_entries w SET status = r.status, reserved = r.reserved, passed_over = r.passed_over,
+          UPDATE waitlist_entries w SET status = r.status, items = r.items, reserved = r.reserved, passed_over = r.passed_over,
                                         ended_at = ${now("ended_at")}
           FROM jsonb_to_recordset(${json(entryUpdates)})
-               AS r(id int, status text, reserved int, passed_over int, ended_at timestamptz)
+               AS r(id int, status text, items jsonb, reserved int, passed_over int, ended_at timestamptz)
           WHERE w.id = r.id)`)
       }
       if (created.length === 0) {
@@ -269,17 +309,33 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       const needs = batch.map(({ eventId, operations }): Needs => ({ id: eventId, ...needsOf(operations) }))
       const [locked, loaded] = yield* lockAndRead(needs)
       const now = locked[0]?.now ?? new Date(yield* Clock.currentTimeMillis)
-      const nothing: Loaded = { knownUsers: [], bookings: [], holds: [], line: [], customerTickets: {}, bookingIds: [] }
+      const nothing: Loaded = {
+        knownUsers: [],
+        types: [],
+        bookings: [],
+        tickets: [],
+        holds: [],
+        line: [],
+        customerTickets: {},
+        bookingIds: []
+      }
+      const states = batch.map(({ eventId }) =>
+        locked.some((row) => row.id === eventId) ? loaded.find((state) => state.eventId === eventId)! : nothing
+      )
       const decided = batch.map(({ eventId, operations }, i) => {
         const row = locked.find((row) => row.id === eventId)
-        const state = row === undefined ? nothing : loaded.find((state) => state.eventId === eventId)!
+        const state = states[i]!
         const plan = decide(eventId, snapshotOf(row, state, needs[i]!, now), operations, rules)
         return [eventId, withRealIds(plan, { bookings: state.bookingIds, holds: [], entries: [] })] as const
       })
       const ids = yield* write(decided)
       return decided.map(([eventId, plan], i): Applied => {
         const row = locked.find((row) => row.id === eventId)
-        return { plan: withRealIds(plan, ids[i]!), event: row === undefined ? undefined : eventOf(row) }
+        return {
+          plan: withRealIds(plan, ids[i]!),
+          event: row === undefined ? undefined : eventOf(row),
+          typeNames: new Map(states[i]!.types.map((type) => [type.id, type.name]))
+        }
       })
     })
 
@@ -311,7 +367,7 @@ const snake = (row: object) =>
 function makeMemory(store: MemoryStore["Type"]): InventoryRepo["Type"] {
   const snapshotOf = (tables: Tables, eventId: EventId, operations: ReadonlyArray<Operation>, now: Date): Snapshot => {
     const stored = tables.events.get(eventId)
-    const customers = needsOf(operations).customers
+    const needs = needsOf(operations)
     const ticketsOf = (userId: number) =>
       [...tables.bookings.values()]
         .filter((b) => b.eventId === eventId && b.userId === userId && b.status === "CONFIRMED")
@@ -332,10 +388,24 @@ function makeMemory(store: MemoryStore["Type"]): InventoryRepo["Type"] {
         salesStart: stored.salesStart,
         salesEnd: stored.salesEnd
       },
+      types: [...tables.ticketTypes.values()].filter((t) => t.eventId === eventId).sort((a, b) => a.id - b.id).map((t) => ({
+        id: t.id,
+        name: t.name,
+        quota: t.quota,
+        taken: t.taken,
+        salesStart: t.salesStart,
+        salesEnd: t.salesEnd,
+        maxPerBooking: t.maxPerBooking,
+        isDefault: t.isDefault
+      })),
       bookings: [...tables.bookings.values()].filter((b) => b.eventId === eventId).map(({ eventId: _, ...row }) => row),
+      tickets: [...tables.tickets.values()]
+        .filter((t) => needs.bookings.includes(t.bookingId))
+        .sort((a, b) => a.id - b.id)
+        .map(({ bookingId, code, id, status, ticketTypeId }) => ({ id, bookingId, code, ticketTypeId, status })),
       holds: [...tables.holds.values()].filter((h) => h.eventId === eventId),
       line: [...tables.waitlist.values()].filter((w) => w.eventId === eventId && isOpenEntry(w)).sort((a, b) => a.id - b.id),
-      customerTickets: new Map(customers.map((id) => [id, ticketsOf(id)])),
+      customerTickets: new Map(needs.customers.map((id) => [id, ticketsOf(id)])),
       accounts: new Set(tables.users.keys())
     }
   }
@@ -344,7 +414,9 @@ function makeMemory(store: MemoryStore["Type"]): InventoryRepo["Type"] {
     Effect.flatMap(Clock.currentTimeMillis, (millis) =>
       Ref.modify(store, (tables): readonly [Applied, Tables] => {
         const stored = tables.events.get(eventId)
-        const plan = decide(eventId, snapshotOf(tables, eventId, operations, new Date(millis)), operations, rules)
+        const now = new Date(millis)
+        const snapshot = snapshotOf(tables, eventId, operations, now)
+        const plan = decide(eventId, snapshot, operations, rules)
         // Ids in the order the SQL statement draws them: entries, holds, bookings.
         let lastId = tables.lastId
         const ids: NewIds = {
@@ -353,7 +425,11 @@ function makeMemory(store: MemoryStore["Type"]): InventoryRepo["Type"] {
           bookings: plan.bookings.inserts.map(() => ++lastId)
         }
         const settled = withRealIds(plan, ids)
-        const applied: Applied = { plan: settled, event: stored && toEvent(stored) }
+        const applied: Applied = {
+          plan: settled,
+          event: stored && toEvent(stored),
+          typeNames: new Map(snapshot.types.map((type) => [type.id, type.name]))
+        }
         if (stored === undefined || !plan.changed) return [applied, tables]
         const put = <Row extends { readonly id: number }>(
           map: ReadonlyMap<number, Row & { eventId: number }>,
@@ -366,13 +442,39 @@ function makeMemory(store: MemoryStore["Type"]): InventoryRepo["Type"] {
         const all = <Row>(
           changes: { inserts: ReadonlyArray<Row>; updates: ReadonlyArray<Row> }
         ) => [...changes.inserts, ...changes.updates]
+        const ticketTypes = new Map(tables.ticketTypes)
+        for (const { id, taken } of settled.types) {
+          const type = ticketTypes.get(id)!
+          if (type.quota !== null && taken > type.quota) throw new Error(`ticket type ${id} oversold (a CHECK in PostgreSQL)`)
+          ticketTypes.set(id, { ...type, taken })
+        }
+        const tickets = new Map(tables.tickets)
+        for (const id of settled.tickets.cancelled) tickets.set(id, { ...tickets.get(id)!, status: "CANCELLED", cancelledAt: now })
+        for (const { bookingId, count, ticketTypeId } of settled.tickets.issued) {
+          for (let i = 0; i < count; i++) {
+            const id = ++lastId
+            tickets.set(id, {
+              id,
+              code: newTicketCode(),
+              bookingId,
+              eventId,
+              ticketTypeId,
+              status: "VALID",
+              checkedInAt: null,
+              cancelledAt: null,
+              createdAt: now
+            })
+          }
+        }
         return [applied, {
           ...tables,
           lastId,
           events: withEntry(tables.events, eventId, { ...stored, availableTickets: settled.availableTickets }),
           bookings: put(tables.bookings, all(settled.bookings)),
           holds: put<HoldRow>(tables.holds as ReadonlyMap<number, StoredHold>, all(settled.holds)),
-          waitlist: put(tables.waitlist, all(settled.entries))
+          waitlist: put(tables.waitlist, all(settled.entries)),
+          ticketTypes,
+          tickets
         }]
       }))
 

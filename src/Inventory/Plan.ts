@@ -19,11 +19,13 @@ import type {
   NotEnoughTickets,
   NotOnWaitlist,
   SalesClosed,
+  TicketCheckedIn,
   TicketsAvailable,
+  TicketTypeNotFound,
   Unauthorized,
   ValidationError
 } from "../Domain/Errors.ts"
-import type { BookingRow, EntryRow, HoldRow } from "../Domain/TicketRows.ts"
+import type { BookingRow, EntryRow, HoldRow, TicketRow, TicketTypeRow } from "../Domain/TicketRows.ts"
 
 // ---- What a batch is decided on ------------------------------------------------------------
 
@@ -43,8 +45,15 @@ export interface Snapshot {
   readonly now: Date
   /** `undefined`: no such event. */
   readonly event: EventState | undefined
+  /**
+   * The event's ticket types (none: an event made without any, which sells its capacity alone:
+   * no per-type accounting, no ticket rows).
+   */
+  readonly types: ReadonlyArray<TicketTypeRow>
   /** At least the bookings of this event that the batch names, and those made under its operations' keys (`makingKey`). */
   readonly bookings: ReadonlyArray<BookingRow>
+  /** The tickets of the bookings the batch names by id (Cancel, Reduce), in issue order. */
+  readonly tickets: ReadonlyArray<TicketRow>
   /**
    * At least the holds the batch names, those placed under its operations' keys, every open one
    * that is due, and (with the line) every open offer.
@@ -92,6 +101,8 @@ export type Refusal =
   | TicketsAvailable
   | AlreadyOnWaitlist
   | NotOnWaitlist
+  | TicketTypeNotFound
+  | TicketCheckedIn
 
 /**
  * What the outside world must hear of, as outbox jobs (ids may be provisional). `cause`: the index
@@ -104,19 +115,44 @@ export type NoticeOf =
   | { readonly _tag: "BookingCancelled"; readonly booking: BookingRow; readonly ticketsCancelled: number }
   | { readonly _tag: "HoldPlaced"; readonly hold: HoldRow }
 
+/**
+ * One write of a row by the batch: the row before it (none: a new row) and after, and the index
+ * of the operation that made it (none: the batch on its own, before its first operation). The
+ * audit trail is made of these (AuditTrail.ts); a row written twice is two writes.
+ */
+export type RowWrite =
+  & { readonly cause: number | undefined }
+  & (
+    | { readonly table: "bookings"; readonly before: BookingRow | undefined; readonly after: BookingRow }
+    | { readonly table: "holds"; readonly before: HoldRow | undefined; readonly after: HoldRow }
+    | { readonly table: "entries"; readonly before: EntryRow | undefined; readonly after: EntryRow }
+  )
+
 /** New rows in creation order (ids -1, -2, ...) and the final state of changed existing rows. */
 export interface TableChanges<Row> {
   readonly inserts: ReadonlyArray<Row>
   readonly updates: ReadonlyArray<Row>
 }
 
+/** Tickets to issue: `count` of type `ticketTypeId` for booking `bookingId` (its codes are drawn by the writer). */
+export interface Issue {
+  readonly bookingId: number
+  readonly ticketTypeId: number
+  readonly count: number
+}
+
 export interface Plan {
   readonly outcomes: ReadonlyArray<Either.Either<Decision, Refusal>>
   readonly availableTickets: number
+  /** The `taken` of each ticket type the batch changed. */
+  readonly types: ReadonlyArray<{ readonly id: number; readonly taken: number }>
+  /** New tickets, in issue order (booking by booking, in its items' order), and the ids of tickets cancelled. */
+  readonly tickets: { readonly issued: ReadonlyArray<Issue>; readonly cancelled: ReadonlyArray<number> }
   readonly bookings: TableChanges<BookingRow>
   readonly holds: TableChanges<HoldRow>
   readonly entries: TableChanges<EntryRow>
   readonly notices: ReadonlyArray<Notice>
+  readonly writes: ReadonlyArray<RowWrite>
   /** Whether anything is to be written. */
   readonly changed: boolean
   /** Whether the event's tickets left differ from before the batch (what the public listing shows). */
@@ -155,6 +191,11 @@ export const withRealIds = (plan: Plan, ids: NewIds): Plan => {
   })
   return {
     availableTickets: plan.availableTickets,
+    types: plan.types,
+    tickets: {
+      issued: plan.tickets.issued.map((issue) => ({ ...issue, bookingId: real(ids.bookings, issue.bookingId) })),
+      cancelled: plan.tickets.cancelled
+    },
     availabilityChanged: plan.availabilityChanged,
     changed: plan.changed,
     bookings: tableOf(plan.bookings, booking),
@@ -172,6 +213,16 @@ export const withRealIds = (plan: Plan, ids: NewIds): Plan => {
           return decision
       }
     })),
+    writes: plan.writes.map((write): RowWrite => {
+      switch (write.table) {
+        case "bookings":
+          return { ...write, before: write.before && booking(write.before), after: booking(write.after) }
+        case "holds":
+          return { ...write, before: write.before && hold(write.before), after: hold(write.after) }
+        case "entries":
+          return { ...write, before: write.before && entry(write.before), after: entry(write.after) }
+      }
+    }),
     notices: plan.notices.map((notice): Notice => {
       switch (notice._tag) {
         case "HoldPlaced":

@@ -1,13 +1,13 @@
 /**
  * What the engine's statements answer, as schemas (the row boundary, Storage/Rows.ts): the
  * events it locks (`events` rows, their timestamps Dates already, and the transaction's `now`),
- * the state `inventory_state` reads for each (migration 0010: bookings, holds and waiting list as
+ * the state `inventory_state` reads for each (migration 0014: types, bookings, tickets, holds and waiting list as
  * JSON, their timestamps as text) and the ids of the rows a write creates. This runs for every
  * booking batch: the decoders are built once, here.
  */
 import { Schema } from "effect"
 import { EventId } from "../Domain/Ids.ts"
-import { BookingStatus, EntryStatus, HoldStatus } from "../Domain/TicketRows.ts"
+import { BookingStatus, EntryStatus, HoldStatus, TicketStatus } from "../Domain/TicketRows.ts"
 import { EventRow } from "../Storage/EventRow.ts"
 
 /** A row's id, a user's, a count of tickets: int4 columns. */
@@ -15,10 +15,33 @@ const Int = Schema.Int
 /** A timestamptz inside JSON: ISO 8601 text. */
 const JsonTime = Schema.Date
 
+const Item = Schema.Struct({ ticketTypeId: Int, count: Int })
+const EntryItem = Schema.Struct({ ticketTypeId: Int, count: Int, reserved: Int })
+
+const TypeState = Schema.Struct({
+  id: Int,
+  name: Schema.String,
+  quota: Schema.NullOr(Int),
+  taken: Int,
+  salesStart: Schema.NullOr(JsonTime),
+  salesEnd: Schema.NullOr(JsonTime),
+  maxPerBooking: Schema.NullOr(Int),
+  isDefault: Schema.Boolean
+})
+
+const TicketState = Schema.Struct({
+  id: Int,
+  bookingId: Int,
+  code: Schema.String,
+  ticketTypeId: Int,
+  status: TicketStatus
+})
+
 const BookingState = Schema.Struct({
   id: Int,
   userId: Int,
   ticketsCount: Int,
+  items: Schema.Array(Item),
   status: BookingStatus,
   cancelledAt: Schema.NullOr(JsonTime),
   holdId: Schema.NullOr(Int),
@@ -31,6 +54,7 @@ const HoldState = Schema.Struct({
   id: Int,
   userId: Int,
   ticketsCount: Int,
+  items: Schema.Array(Item),
   status: HoldStatus,
   expiresAt: JsonTime,
   entryId: Schema.NullOr(Int),
@@ -43,6 +67,7 @@ const EntryState = Schema.Struct({
   id: Int,
   userId: Int,
   ticketsCount: Int,
+  items: Schema.Array(EntryItem),
   status: EntryStatus,
   reserved: Int,
   passedOver: Int,
@@ -58,7 +83,11 @@ export type LockedEvent = typeof LockedEvent.Type
 export const InventoryState = Schema.Struct({
   eventId: EventId,
   knownUsers: Schema.Array(Int),
+  /** The event's ticket types, in id order. */
+  types: Schema.Array(TypeState),
   bookings: Schema.Array(BookingState),
+  /** The tickets of the bookings named by id, in issue order (locked). */
+  tickets: Schema.Array(TicketState),
   holds: Schema.Array(HoldState),
   /** NULL unless the waiting list was needed. */
   line: Schema.NullOr(Schema.Array(EntryState)),

@@ -1,7 +1,9 @@
 import { Context, Effect, Layer } from "effect"
+import { itemsAsked } from "../Domain/Booking.ts"
 import type { EventId, UserId } from "../Domain/Ids.ts"
 import type { JoinWaitlist, WaitlistEntry } from "../Domain/WaitlistEntry.ts"
 import { type EngineFailure, type Failures, Inventory } from "../Inventory/Inventory.ts"
+import { countOf } from "../Inventory/Operation.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import { WaitlistRepo } from "./WaitlistRepo.ts"
 
@@ -22,13 +24,17 @@ export class Waitlist extends Context.Tag("Waitlist")<Waitlist, {
       const inventory = yield* Inventory
       const repo = yield* WaitlistRepo
       return {
-        join: (userId, eventId, { ticketsCount }) => inventory.submit(eventId, { _tag: "Join", userId, ticketsCount }),
+        join: (userId, eventId, request) => inventory.submit(eventId, { _tag: "Join", userId, items: itemsAsked(request) }),
         leave: (userId, eventId) => inventory.submit(eventId, { _tag: "Leave", userId }),
         listMine: (userId) => repo.listOpenByUser(userId)
       }
     })
   ).pipe(traced(Waitlist, {
-    join: (userId, eventId, { ticketsCount }) => ({ "user.id": userId, "event.id": eventId, "waitlist.tickets": ticketsCount }),
+    join: (userId, eventId, request) => ({
+      "user.id": userId,
+      "event.id": eventId,
+      "waitlist.tickets": countOf(itemsAsked(request))
+    }),
     leave: (userId, eventId) => ({ "user.id": userId, "event.id": eventId }),
     listMine: (userId) => ({ "user.id": userId })
   }))

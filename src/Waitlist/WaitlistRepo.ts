@@ -5,6 +5,7 @@ import { isOpenEntry } from "../Domain/TicketRows.ts"
 import { WaitlistEntry } from "../Domain/WaitlistEntry.ts"
 import { MemoryStore } from "../Storage/MemoryStore.ts"
 import { driverRow } from "../Storage/Rows.ts"
+import { itemsJson, namedItems } from "../Storage/TicketItems.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 
 /** Reading the waiting lists. Entries are added, offered and ended by the event's engine (Inventory/). */
@@ -20,7 +21,7 @@ export class WaitlistRepo extends Context.Tag("WaitlistRepo")<WaitlistRepo, {
         Result: driverRow(WaitlistEntry),
         execute: (userId) =>
           sql`
-          SELECT w.id, w.event_id AS "eventId", w.tickets_count AS "ticketsCount", w.status,
+          SELECT w.id, w.event_id AS "eventId", w.tickets_count AS "ticketsCount", ${itemsJson(sql, "w")} AS items, w.status,
                  (SELECT count(*)::int FROM waitlist_entries x
                   WHERE x.event_id = w.event_id AND x.status IN ('WAITING', 'OFFERED') AND x.id <= w.id) AS position,
                  (SELECT h.id FROM holds h WHERE h.waitlist_entry_id = w.id AND h.status = 'HELD') AS "holdId"
@@ -44,6 +45,7 @@ export class WaitlistRepo extends Context.Tag("WaitlistRepo")<WaitlistRepo, {
               id: entry.id as WaitlistEntryId,
               eventId: entry.eventId as EventId,
               ticketsCount: entry.ticketsCount,
+              items: namedItems(tables, entry.items),
               status: entry.status as "WAITING" | "OFFERED",
               position: open.filter((other) => other.eventId === entry.eventId && other.id <= entry.id).length,
               holdId: ([...tables.holds.values()].find((h) => h.entryId === entry.id && h.status === "HELD")?.id ?? null) as HoldId | null

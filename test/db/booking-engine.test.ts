@@ -6,12 +6,14 @@ import { Context, Effect, Either, Fiber, Layer, Logger, LogLevel, Redacted, Sche
 import { randomUUID } from "node:crypto"
 import pg from "pg"
 import { inject } from "vitest"
+import { AuditLog } from "../../src/Audit/AuditLog.ts"
 import { Bookings } from "../../src/Bookings/Bookings.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
 import { BookingFailed, Unauthorized } from "../../src/Domain/Errors.ts"
 import type { EventId, IdempotencyId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { applyAll, InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
+import { defaultItems } from "../../src/Inventory/Operation.ts"
 import { JobCatalogueLive } from "../../src/Jobs.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { Outbox } from "../../src/Jobs/Outbox.ts"
@@ -39,7 +41,7 @@ const settings = { MAX_TICKETS_PER_CUSTOMER_PER_EVENT: 1_000_000 }
 const EngineTest = (overrides: SettingsMap = {}) =>
   Bookings.layer.pipe(
     Layer.provideMerge(Inventory.layer),
-    Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, BookingsRepo.layer, InventoryRepo.layer)),
+    Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, BookingsRepo.layer, InventoryRepo.layer, AuditLog.layer)),
     Layer.provide(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
     Layer.provideMerge(AppConfig.layerTest({ ...settings, ...overrides })),
     Layer.provideMerge(TestDatabaseLive),
@@ -70,7 +72,7 @@ const anotherInstance = Effect.gen(function*() {
       Layer.provide(Inventory.layer),
       Layer.provide(JobQueue.layer),
       Layer.provide(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
-      Layer.provide(Layer.mergeAll(BookingsRepo.layer, InventoryRepo.layer)),
+      Layer.provide(Layer.mergeAll(BookingsRepo.layer, InventoryRepo.layer, AuditLog.layer)),
       Layer.provide(Transactions.layer),
       Layer.provide(AppConfig.layerTest(settings)),
       Layer.provide(PgClient.layer({ url: Redacted.make(server.toString()), maxConnections: 10 }))
@@ -89,7 +91,13 @@ describe("the booking engine on PostgreSQL", () => {
         const { plan } = yield* Effect.flatMap(
           Transactions,
           (transactions) =>
-            transactions.run(applyAll(event, [3, 5, 2, 1, 1].map((ticketsCount) => ({ _tag: "Book", userId, ticketsCount })), looseRules))
+            transactions.run(
+              applyAll(
+                event,
+                [3, 5, 2, 1, 1].map((ticketsCount) => ({ _tag: "Book", userId, items: defaultItems(ticketsCount) })),
+                looseRules
+              )
+            )
         )
 
         expect(plan.outcomes.map(Either.match({
@@ -205,7 +213,7 @@ describe("the booking engine across events", () => {
                 scenes.map(({ customer, event }, i) => ({
                   eventId: event,
                   operations: [
-                    { _tag: "Join", userId: newcomer!.id, ticketsCount: 1 },
+                    { _tag: "Join", userId: newcomer!.id, items: defaultItems(1) },
                     { _tag: "Cancel", userId: customer, bookingId: booked[i]!.id }
                   ]
                 })),

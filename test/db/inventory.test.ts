@@ -23,10 +23,11 @@ import {
   Schedule
 } from "effect"
 import { inject } from "vitest"
+import { AuditLog } from "../../src/Audit/AuditLog.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
-import type { Operation } from "../../src/Inventory/Operation.ts"
+import { defaultItems, type Operation } from "../../src/Inventory/Operation.ts"
 import { HoldSweepLive } from "../../src/Inventory/Sweep.ts"
 import { JobCatalogueLive } from "../../src/Jobs.ts"
 import { JobQueue } from "../../src/Jobs/JobQueue.ts"
@@ -34,13 +35,13 @@ import { Outbox, type OutboxEntry } from "../../src/Jobs/Outbox.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
 import { Transactions } from "../../src/Storage/Transactions.ts"
 import { TestDatabaseLive } from "../support/database.ts"
-import { CUSTOMERS, type Harness, LIMIT, lineStopper, play, scenario, TOTAL } from "../support/inventoryModel.ts"
+import { CUSTOMERS, type Harness, LIMIT, lineStopper, play, scenario, TOTAL, typedLine, TYPES } from "../support/inventoryModel.ts"
 
 const settings = { MAX_TICKETS_PER_CUSTOMER_PER_EVENT: LIMIT }
 
 /** The engine as the server runs it (outbox included), on a fresh database. */
 const EngineTest = Inventory.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer)),
+  Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer, AuditLog.layer)),
   Layer.provideMerge(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
   Layer.provideMerge(AppConfig.layerTest(settings)),
   Layer.provideMerge(TestDatabaseLive),
@@ -62,7 +63,15 @@ const postgres: Harness<SqlClient.SqlClient> = {
       const [event] = yield* sql<{ id: EventId }>`
         INSERT INTO events (organizer_id, title, location, date, total_tickets, available_tickets)
         VALUES (${customers[0]!.id}, 'Model', 'Hall', now() + interval '1 day', ${TOTAL}, ${TOTAL}) RETURNING id`
-      return { eventId: event!.id, customers: customers.map((c) => c.id).sort((a, b) => a - b) }
+      const types = yield* Effect.forEach(TYPES, ({ isDefault, maxPerBooking, name, quota }) =>
+        sql<{ id: number }>`
+          INSERT INTO ticket_types (event_id, name, price_cents, quota, max_per_booking, is_default)
+          VALUES (${event!.id}, ${name}, 0, ${quota}, ${maxPerBooking}, ${isDefault}) RETURNING id`.pipe(Effect.map(([row]) => row!)))
+      return {
+        eventId: event!.id,
+        customers: customers.map((c) => c.id).sort((a, b) => a - b),
+        types: types.map((t) => t.id).sort((a, b) => a - b)
+      }
     })
   ),
   makeDue: (holdIds) =>
@@ -71,27 +80,59 @@ const postgres: Harness<SqlClient.SqlClient> = {
     query((sql) =>
       Effect.all({
         available: sql<{ n: number }>`SELECT available_tickets AS n FROM events WHERE id = ${eventId}`.pipe(Effect.map(([row]) => row!.n)),
-        bookings: sql<{ id: number; userId: number; tickets: number; status: string }>`
-          SELECT id, user_id AS "userId", tickets_count AS tickets, status FROM bookings WHERE event_id = ${eventId} ORDER BY id`,
-        holds: sql<{ id: number; userId: number; tickets: number; status: string; entryId: number | null }>`
-          SELECT id, user_id AS "userId", tickets_count AS tickets, status, waitlist_entry_id AS "entryId"
+        taken: sql<{ id: number; taken: number }>`SELECT id, taken FROM ticket_types WHERE event_id = ${eventId}`.pipe(
+          Effect.map((rows) => new Map(rows.map((row) => [row.id, row.taken])))
+        ),
+        bookings: sql<{ id: number; userId: number; tickets: number; status: string; items: Array<Item>; issued: Array<Issued> }>`
+          SELECT id, user_id AS "userId", tickets_count AS tickets, status, items,
+                 (SELECT COALESCE(json_agg(json_build_object('ticketTypeId', k.ticket_type_id, 'status', k.status) ORDER BY k.id), '[]')
+                  FROM tickets k WHERE k.booking_id = b.id) AS issued
+          FROM bookings b WHERE event_id = ${eventId} ORDER BY id`,
+        holds: sql<{ id: number; userId: number; tickets: number; status: string; entryId: number | null; items: Array<Item> }>`
+          SELECT id, user_id AS "userId", tickets_count AS tickets, status, waitlist_entry_id AS "entryId", items
           FROM holds WHERE event_id = ${eventId} ORDER BY id`,
-        entries: sql<{ id: number; userId: number; tickets: number; status: string; reserved: number; passed: number }>`
-          SELECT id, user_id AS "userId", tickets_count AS tickets, status, reserved, passed_over AS passed
+        entries: sql<{ id: number; userId: number; tickets: number; status: string; reserved: number; passed: number; items: Array<Item> }>`
+          SELECT id, user_id AS "userId", tickets_count AS tickets, status, reserved, passed_over AS passed, items
           FROM waitlist_entries WHERE event_id = ${eventId} ORDER BY id`
       })
     )
 }
 
-/** Events whose ledger does not balance, in one consistent snapshot of every event. */
+type Item = { ticketTypeId: number; count: number; reserved?: number }
+type Issued = { ticketTypeId: number; status: string }
+
+/**
+ * Events whose ledger does not balance, and ticket types whose `taken` is not what their rows hold
+ * (booked, held, kept back) or is over their quota, in one consistent snapshot of every event.
+ */
 const unbalanced = query((sql) =>
-  sql<{ id: number; total: number; available: number; held: number; booked: number }>`
+  Effect.zipRight(
+    sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`,
+    Effect.all([
+      sql<{ id: number; total: number; available: number; held: number; booked: number }>`
     SELECT e.id, e.total_tickets AS total, e.available_tickets AS available,
            (SELECT COALESCE(sum(b.tickets_count), 0) FROM bookings b WHERE b.event_id = e.id AND b.status = 'CONFIRMED')::int AS booked,
            ((SELECT COALESCE(sum(h.tickets_count), 0) FROM holds h WHERE h.event_id = e.id AND h.status = 'HELD') +
             (SELECT COALESCE(sum(w.reserved), 0) FROM waitlist_entries w WHERE w.event_id = e.id AND w.status = 'WAITING'))::int AS held
-    FROM events e`
-).pipe(Effect.map((rows) => rows.filter((row) => row.available < 0 || row.total !== row.available + row.held + row.booked)))
+    FROM events e`,
+      sql<{ id: number; quota: number | null; taken: number; rows: number; valid: number; booked: number }>`
+    SELECT t.id, t.quota, t.taken,
+           (SELECT COALESCE(sum((i->>'count')::int), 0) FROM bookings b, jsonb_array_elements(b.items) i
+            WHERE b.event_id = t.event_id AND b.status = 'CONFIRMED' AND (i->>'ticketTypeId')::int = t.id)::int AS booked,
+           (SELECT count(*) FROM tickets k WHERE k.ticket_type_id = t.id AND k.status <> 'CANCELLED')::int AS valid,
+           ((SELECT COALESCE(sum((i->>'count')::int), 0) FROM bookings b, jsonb_array_elements(b.items) i
+             WHERE b.event_id = t.event_id AND b.status = 'CONFIRMED' AND (i->>'ticketTypeId')::int = t.id) +
+            (SELECT COALESCE(sum((i->>'count')::int), 0) FROM holds h, jsonb_array_elements(h.items) i
+             WHERE h.event_id = t.event_id AND h.status = 'HELD' AND (i->>'ticketTypeId')::int = t.id) +
+            (SELECT COALESCE(sum((i->>'reserved')::int), 0) FROM waitlist_entries w, jsonb_array_elements(w.items) i
+             WHERE w.event_id = t.event_id AND w.status = 'WAITING' AND (i->>'ticketTypeId')::int = t.id))::int AS rows
+    FROM ticket_types t`
+    ])
+  ).pipe(sql.withTransaction)
+).pipe(Effect.map(([events, types]) => [
+  ...events.filter((row) => row.available < 0 || row.total !== row.available + row.held + row.booked),
+  ...types.filter((row) => row.taken !== row.rows || (row.quota !== null && row.taken > row.quota) || row.valid !== row.booked)
+]))
 
 /** Runs `work` while another connection checks every event's ledger, again and again; none may ever be off. */
 const ledgerWatched = <A, E, R>(work: Effect.Effect<A, E, R>) =>
@@ -119,7 +160,7 @@ const anotherInstance = Effect.gen(function*() {
   url.pathname = `/${name}`
   const context = yield* Layer.build(
     Inventory.layer.pipe(
-      Layer.provide(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer)),
+      Layer.provide(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer, AuditLog.layer)),
       Layer.provide(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
       Layer.provide(AppConfig.layerTest(settings)),
       Layer.provide(PgClient.layer({ url: Redacted.make(url.toString()), maxConnections: 5 }))
@@ -143,7 +184,10 @@ describe("the inventory engine on PostgreSQL", () => {
           const run = Runtime.runPromise(yield* Effect.runtime<SqlClient.SqlClient | Inventory>())
           yield* ledgerWatched(
             Effect.promise(() =>
-              fc.assert(fc.asyncProperty(scenario, (steps) => run(play(postgres, steps))), { numRuns: 25, examples: [[lineStopper]] })
+              fc.assert(fc.asyncProperty(scenario, (steps) => run(play(postgres, steps))), {
+                numRuns: 25,
+                examples: [[lineStopper], [typedLine]]
+              })
             )
           )
         }),
@@ -155,9 +199,9 @@ describe("the inventory engine on PostgreSQL", () => {
         const { customers, eventId } = yield* postgres.scene
         const here = yield* Inventory
         const there = yield* anotherInstance
-        const booking = yield* here.submit(eventId, { _tag: "Book", userId: customers[0]!, ticketsCount: 3 })
+        const booking = yield* here.submit(eventId, { _tag: "Book", userId: customers[0]!, items: defaultItems(3) })
         // Enough sold that giving the 3 back twice would still fit under the total: no CHECK to catch it.
-        yield* here.submit(eventId, { _tag: "Book", userId: customers[1]!, ticketsCount: 5 })
+        yield* here.submit(eventId, { _tag: "Book", userId: customers[1]!, items: defaultItems(5) })
 
         // A third connection holds the event's row, so both batches wait for it; the one that goes
         // second read its state before the first committed, and must not trust it.
@@ -218,9 +262,9 @@ describe("the inventory engine on PostgreSQL", () => {
                 const booking = bookings[pick % Math.max(1, bookings.length)]
                 const hold = holds[pick % Math.max(1, holds.length)]
                 const operations: ReadonlyArray<Operation> = [
-                  { _tag: "Book", userId, ticketsCount: n },
-                  { _tag: "Hold", userId, ticketsCount: n },
-                  { _tag: "Join", userId, ticketsCount: n },
+                  { _tag: "Book", userId, items: defaultItems(n) },
+                  { _tag: "Hold", userId, items: defaultItems(n) },
+                  { _tag: "Join", userId, items: defaultItems(n) },
                   { _tag: "Leave", userId },
                   booking === undefined ? { _tag: "Refresh" } : { _tag: "Cancel", userId: booking.userId, bookingId: booking.id },
                   hold === undefined ? { _tag: "Refresh" } : { _tag: "Confirm", userId: hold.userId, holdId: hold.id },
@@ -245,9 +289,9 @@ describe("the inventory engine on PostgreSQL", () => {
       Effect.gen(function*() {
         const inventory = yield* Inventory
         const { customers: [ann, bob], eventId } = yield* postgres.scene
-        const held = yield* inventory.submit(eventId, { _tag: "Hold", userId: ann!, ticketsCount: 6 })
-        yield* inventory.submit(eventId, { _tag: "Book", userId: bob!, ticketsCount: 4 })
-        const entry = yield* inventory.submit(eventId, { _tag: "Join", userId: bob!, ticketsCount: 2 })
+        const held = yield* inventory.submit(eventId, { _tag: "Hold", userId: ann!, items: defaultItems(6) })
+        yield* inventory.submit(eventId, { _tag: "Book", userId: bob!, items: defaultItems(4) })
+        const entry = yield* inventory.submit(eventId, { _tag: "Join", userId: bob!, items: defaultItems(2) })
         expect(entry).toMatchObject({ position: 1, status: "WAITING", holdId: null })
         yield* postgres.makeDue([held.id])
 
@@ -273,7 +317,7 @@ describe("the inventory engine on PostgreSQL", () => {
         const outbox = yield* Outbox
         const { customers: [ann], eventId } = yield* postgres.scene
         yield* query((sql) => sql`UPDATE outbox SET published_at = now() WHERE published_at IS NULL`)
-        const hold = yield* inventory.submit(eventId, { _tag: "Hold", userId: ann!, ticketsCount: 2 })
+        const hold = yield* inventory.submit(eventId, { _tag: "Hold", userId: ann!, items: defaultItems(2) })
         const [expiry] = (yield* outboxOf("HoldExpiry")).filter((row) => row.payload.holdId === hold.id)
         expect(expiry).toMatchObject({ queue: "holds-queue", runAt: hold.expiresAt })
         const published = yield* Ref.make<ReadonlyArray<OutboxEntry>>([])

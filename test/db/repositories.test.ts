@@ -12,7 +12,7 @@ import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { EventsRepo } from "../../src/Events/EventsRepo.ts"
 import { SalesRepo } from "../../src/Events/SalesRepo.ts"
 import { applyAll, InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
-import type { Operation } from "../../src/Inventory/Operation.ts"
+import { defaultItems, type Operation } from "../../src/Inventory/Operation.ts"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
 import { eventStatus } from "../../src/Storage/EventRow.ts"
@@ -191,7 +191,7 @@ describe("migrations on a fresh database", () => {
             Effect.map(({ plan }) => plan.outcomes.map(Either.map((d) => d._tag === "Booking" ? [d.booking.id, d.booking.status] : d._tag)))
           )
         // A retry of the booking under its key still finds it; then it is cancelled, its tickets back.
-        expect(yield* run([{ _tag: "Book", userId: user!.id, ticketsCount: 3, idempotencyId: key }]))
+        expect(yield* run([{ _tag: "Book", userId: user!.id, items: defaultItems(3), idempotencyId: key }]))
           .toEqual([Either.right([booking!.id, "CONFIRMED"])])
         expect(yield* run([{ _tag: "Cancel", userId: user!.id, bookingId: booking!.id }]))
           .toEqual([Either.right([booking!.id, "CANCELLED"])])

@@ -3,6 +3,7 @@ import { describe, layer } from "@effect/vitest"
 import { Layer } from "effect"
 import { PersistenceSql } from "../../src/Persistence.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
+import { auditLogContract } from "../support/auditLog.ts"
 import { TestDatabaseLive } from "../support/database.ts"
 import { idempotencyStoreContract } from "../support/idempotencyStore.ts"
 import { rateLimitStoreContract } from "../support/rateLimitStore.ts"
@@ -16,6 +17,7 @@ describe("repositories on PostgreSQL", () => {
   layer(PersistenceSql.pipe(Layer.provideMerge(TestDatabaseLive), Layer.provide(AppConfig.layerTest())), { excludeTestServices: true })(
     (it) => {
       repositoryContract(it)
+      auditLogContract(it)
       ticketTypesContract(it, sqlTicketFixtures)
       ticketsRepoContract(it)
       idempotencyStoreContract(it)

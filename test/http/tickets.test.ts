@@ -113,6 +113,7 @@ describe("tickets over HTTP", () => {
           id: expect.any(Number),
           eventId: event.id,
           ticketsCount: 2,
+          items: [{ ticketTypeId: expect.any(Number), name: "General admission", count: 2 }],
           status: "HELD",
           expiresAt: expect.any(String),
           createdAt: expect.any(String)
@@ -170,6 +171,7 @@ describe("tickets over HTTP", () => {
           id: expect.any(Number),
           eventId: event.id,
           ticketsCount: 2,
+          items: [{ ticketTypeId: expect.any(Number), name: "General admission", count: 2 }],
           position: 1,
           status: "WAITING",
           holdId: null

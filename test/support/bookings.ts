@@ -2,7 +2,7 @@ import { Effect, Either } from "effect"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { toBooking } from "../../src/Inventory/Inventory.ts"
 import { applyAll } from "../../src/Inventory/InventoryRepo.ts"
-import type { Operation } from "../../src/Inventory/Operation.ts"
+import { defaultItems, type Operation } from "../../src/Inventory/Operation.ts"
 import type { Rules } from "../../src/Inventory/Plan.ts"
 
 /** The engine's rules for repository-level tests: a long hold, no per-customer limit to speak of. */
@@ -10,13 +10,13 @@ export const looseRules: Rules = { holdTtlMs: 600_000, maxTicketsPerCustomer: 1_
 
 /** One booking through the repository's batch call: its booking, or its typed failure. */
 export const bookOne = (request: { readonly userId: UserId; readonly eventId: EventId; readonly ticketsCount: number }) =>
-  applyAll(request.eventId, [{ _tag: "Book", userId: request.userId, ticketsCount: request.ticketsCount }], looseRules).pipe(
-    Effect.flatMap(({ event, plan }) =>
+  applyAll(request.eventId, [{ _tag: "Book", userId: request.userId, items: defaultItems(request.ticketsCount) }], looseRules).pipe(
+    Effect.flatMap(({ event, plan, typeNames }) =>
       Either.match(plan.outcomes[0]!, {
         onLeft: Effect.fail,
         onRight: (decision) =>
           decision._tag === "Booking"
-            ? Effect.succeed(toBooking(request.eventId, event!, decision.booking, decision.availableAfter))
+            ? Effect.succeed(toBooking(request.eventId, event!, decision.booking, decision.availableAfter, typeNames))
             : Effect.dieMessage(`a booking was answered with ${decision._tag}`)
       })
     )
@@ -30,7 +30,11 @@ export const bookBatch = (
   eventId: EventId,
   requests: ReadonlyArray<{ readonly userId: UserId; readonly ticketsCount: number; readonly idempotencyId?: string }>
 ) =>
-  applyAll(eventId, requests.map((request) => ({ _tag: "Book", ...request })), looseRules)
+  applyAll(
+    eventId,
+    requests.map(({ ticketsCount, ...request }): Operation => ({ _tag: "Book", ...request, items: defaultItems(ticketsCount) })),
+    looseRules
+  )
     .pipe(
       Effect.map(({ plan }) => plan.outcomes.map(Either.map((decision) => decision._tag === "Booking" ? decision.booking.id : Number.NaN)))
     )
@@ -43,7 +47,7 @@ export const applyOne = (eventId: EventId, operation: Operation, rules: Rules = 
 
 /** A hold of `ticketsCount` that lasts `ttlMs` (0: its time is up already): the hold as placed. */
 export const holdOne = (request: { readonly userId: UserId; readonly eventId: EventId; readonly ticketsCount: number }, ttlMs: number) =>
-  applyOne(request.eventId, { _tag: "Hold", userId: request.userId, ticketsCount: request.ticketsCount }, {
+  applyOne(request.eventId, { _tag: "Hold", userId: request.userId, items: defaultItems(request.ticketsCount) }, {
     ...looseRules,
     holdTtlMs: ttlMs
   })

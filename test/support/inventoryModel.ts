@@ -9,15 +9,33 @@ import { expect } from "@effect/vitest"
 import { Effect, Either, FastCheck as fc } from "effect"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
-import type { Operation } from "../../src/Inventory/Operation.ts"
+import { defaultItems, type ItemRequest, type Operation } from "../../src/Inventory/Operation.ts"
 
 export const TOTAL = 10
 export const CUSTOMERS = 5
 export const LIMIT = 6
 const PASSES = 3
 
+/**
+ * The scene's ticket types, sharing the event's TOTAL: the default (its quota the capacity, as
+ * every event's default has), a small one, and one with a per-request maximum.
+ */
+export const TYPES: ReadonlyArray<
+  { readonly name: string; readonly quota: number; readonly maxPerBooking: number | null; readonly isDefault: boolean }
+> = [
+  { name: "General admission", quota: TOTAL, maxPerBooking: null, isDefault: true },
+  { name: "VIP", quota: 3, maxPerBooking: null, isDefault: false },
+  { name: "Balcony", quota: 4, maxPerBooking: 2, isDefault: false }
+]
+
+/** Tickets of type `t` (an index in TYPES). */
+export interface ModelItem {
+  readonly t: number
+  readonly n: number
+}
+
 export type ModelOp =
-  | { readonly _tag: "book" | "hold" | "join"; readonly user: number; readonly n: number }
+  | { readonly _tag: "book" | "hold" | "join"; readonly user: number; readonly items: ReadonlyArray<ModelItem> }
   | { readonly _tag: "cancel" | "confirm" | "release"; readonly user: number | null; readonly ref: number }
   | { readonly _tag: "reduce"; readonly user: number | null; readonly ref: number; readonly n: number }
   | { readonly _tag: "leave"; readonly user: number }
@@ -32,11 +50,22 @@ export interface Step {
 const user = fc.nat(CUSTOMERS - 1)
 const owner = fc.option(user, { freq: 4 }) // mostly the row's owner (null), sometimes anyone
 const ref = fc.nat(30)
-const n = fc.integer({ min: 1, max: 5 })
+/** One to three types, each once; mostly the default alone. */
+const items: fc.Arbitrary<ReadonlyArray<ModelItem>> = fc.oneof(
+  { weight: 2, arbitrary: fc.record({ t: fc.constant(0), n: fc.integer({ min: 1, max: 5 }) }).map((item) => [item]) },
+  {
+    weight: 3,
+    arbitrary: fc.uniqueArray(fc.record({ t: fc.nat(TYPES.length - 1), n: fc.integer({ min: 1, max: 3 }) }), {
+      minLength: 1,
+      maxLength: 3,
+      selector: (item) => item.t
+    })
+  }
+)
 const op: fc.Arbitrary<ModelOp> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ _tag: fc.constant("book" as const), user, n }) },
-  { weight: 3, arbitrary: fc.record({ _tag: fc.constant("hold" as const), user, n }) },
-  { weight: 5, arbitrary: fc.record({ _tag: fc.constant("join" as const), user, n }) },
+  { weight: 4, arbitrary: fc.record({ _tag: fc.constant("book" as const), user, items }) },
+  { weight: 3, arbitrary: fc.record({ _tag: fc.constant("hold" as const), user, items }) },
+  { weight: 5, arbitrary: fc.record({ _tag: fc.constant("join" as const), user, items }) },
   {
     weight: 4,
     arbitrary: fc.record({ _tag: fc.constantFrom("cancel" as const, "confirm" as const, "release" as const), user: owner, ref })
@@ -46,8 +75,19 @@ const op: fc.Arbitrary<ModelOp> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("expire" as const), ref }) }
 )
 const step = fc.record({ due: fc.array(ref, { maxLength: 2 }), ops: fc.array(op, { minLength: 1, maxLength: 6 }) })
-/** Scenarios start sold out (each customer books two tickets at once): the waiting list has work from then on. */
-const soldOut: Step = { due: [], ops: Array.from({ length: CUSTOMERS }, (_, user) => ({ _tag: "book" as const, user, n: 2 })) }
+const of = (t: number, n: number): ReadonlyArray<ModelItem> => [{ t, n }]
+/**
+ * Scenarios start sold out (each customer books two tickets at once, one of them VIP and Balcony
+ * tickets, another a VIP ticket): the waiting list has work from then on.
+ */
+const soldOut: Step = {
+  due: [],
+  ops: Array.from({ length: CUSTOMERS }, (_, user) => ({
+    _tag: "book" as const,
+    user,
+    items: user === 1 ? [{ t: 1, n: 1 }, { t: 2, n: 1 }] : user === 3 ? [{ t: 0, n: 1 }, { t: 1, n: 1 }] : of(0, 2)
+  }))
+}
 export const scenario: fc.Arbitrary<ReadonlyArray<Step>> = fc.array(step, { minLength: 1, maxLength: 14 }).map((
   steps
 ) => [soldOut, ...steps])
@@ -59,32 +99,57 @@ export const scenario: fc.Arbitrary<ReadonlyArray<Step>> = fc.array(step, { minL
  */
 export const lineStopper: ReadonlyArray<Step> = [
   soldOut, // bookings 0-4: two tickets each
-  { due: [], ops: [{ _tag: "join", user: 0, n: 4 }, { _tag: "join", user: 1, n: 1 }] },
+  { due: [], ops: [{ _tag: "join", user: 0, items: of(0, 4) }, { _tag: "join", user: 1, items: of(0, 1) }] },
   { due: [], ops: [{ _tag: "reduce", user: null, ref: 4, n: 1 }] }, // 1 back: offered to customer 1 (hold 0)
-  { due: [], ops: [{ _tag: "confirm", user: null, ref: 0 }, { _tag: "join", user: 2, n: 1 }] }, // booking 5
-  { due: [], ops: [{ _tag: "cancel", user: null, ref: 3 }, { _tag: "join", user: 3, n: 2 }] }, // 2 back: customer 2 (hold 1)
+  { due: [], ops: [{ _tag: "confirm", user: null, ref: 0 }, { _tag: "join", user: 2, items: of(0, 1) }] }, // booking 5
+  { due: [], ops: [{ _tag: "cancel", user: null, ref: 3 }, { _tag: "join", user: 3, items: of(0, 2) }] }, // 2 back: customer 2 (hold 1)
   { due: [], ops: [{ _tag: "cancel", user: null, ref: 2 }] }, // 3 back: customer 3 (hold 2); customer 0 passed over thrice
-  { due: [], ops: [{ _tag: "reduce", user: null, ref: 1, n: 1 }, { _tag: "join", user: 4, n: 1 }] }, // kept back, 4 waits behind
+  { due: [], ops: [{ _tag: "reduce", user: null, ref: 1, n: 1 }, { _tag: "join", user: 4, items: of(0, 1) }] }, // kept back, 4 waits behind
   { due: [], ops: [{ _tag: "release", user: null, ref: 1 }] }, // a released offer: kept back too
   { due: [], ops: [{ _tag: "cancel", user: null, ref: 5 }] } // enough: customer 0 gets the offer of 4
 ]
 
+/**
+ * Types in the line: a VIP group waits while the VIP quota (3) is gone; Balcony and default
+ * entries behind it get offers; once it is passed over thrice, what comes back of VIP is kept for
+ * it, but the default tickets it cannot use go on down the line.
+ */
+export const typedLine: ReadonlyArray<Step> = [
+  soldOut, // VIP taken: 2 (bookings 1 and 3); Balcony 1
+  { due: [], ops: [{ _tag: "join", user: 0, items: of(1, 2) }, { _tag: "join", user: 2, items: of(0, 1) }] },
+  { due: [], ops: [{ _tag: "reduce", user: null, ref: 0, n: 1 }] }, // 1 default back: customer 2 (VIP needs 2, 1 left of VIP)
+  { due: [], ops: [{ _tag: "confirm", user: null, ref: 0 }, { _tag: "join", user: 4, items: of(2, 1) }] },
+  { due: [], ops: [{ _tag: "reduce", user: null, ref: 2, n: 1 }] }, // 1 back: Balcony for customer 4
+  { due: [], ops: [{ _tag: "release", user: null, ref: 1 }, { _tag: "join", user: 1, items: of(0, 1) }] },
+  { due: [], ops: [{ _tag: "cancel", user: null, ref: 4 }] }, // 2 default back: customer 1; VIP entry passed over thrice
+  { due: [], ops: [{ _tag: "cancel", user: null, ref: 3 }] } // 1 VIP + 1 default back: VIP kept, then 2 VIP fit: the offer
+]
+
 /** How often the model's runs reached each part of the offer rule (a run that never blocks the line proves little). */
-export const reached = { offers: 0, passedOver: 0, blocked: 0 }
+export const reached = { offers: 0, passedOver: 0, blocked: 0, typeShort: 0, checkedTypes: 0 }
 // ---- The model -----------------------------------------------------------------------------
 
 type BookingStatus = "CONFIRMED" | "CANCELLED"
 type HoldStatus = "HELD" | "CONFIRMED" | "RELEASED" | "EXPIRED"
 type EntryStatus = "WAITING" | "OFFERED" | "ACCEPTED" | "EXPIRED" | "LEFT"
 
+interface MItem {
+  t: number
+  n: number
+  reserved: number
+}
 interface MBooking {
   user: number
   tickets: number
+  items: Array<MItem>
+  /** Its tickets in issue order: their types and whether cancelled. */
+  issued: Array<{ t: number; cancelled: boolean }>
   status: BookingStatus
 }
 interface MHold {
   user: number
   tickets: number
+  items: Array<MItem>
   status: HoldStatus
   entry: number | null
   due: boolean
@@ -92,27 +157,51 @@ interface MHold {
 interface MEntry {
   user: number
   tickets: number
+  items: Array<MItem>
   status: EntryStatus
   reserved: number
   passed: number
 }
 
-/** What the store holds, rows in creation order, users as their index among the scene's customers. */
+type StoredItem = { readonly t: number; readonly n: number; readonly reserved?: number }
+
+/** What the store holds, rows in creation order, users as their index among the scene's customers, types as theirs in TYPES. */
 export interface Stored {
   readonly available: number
-  readonly bookings: ReadonlyArray<{ readonly user: number; readonly tickets: number; readonly status: string }>
-  readonly holds: ReadonlyArray<{ readonly user: number; readonly tickets: number; readonly status: string; readonly entry: number | null }>
+  readonly taken: ReadonlyArray<number>
+  readonly bookings: ReadonlyArray<
+    {
+      readonly user: number
+      readonly tickets: number
+      readonly status: string
+      readonly items: ReadonlyArray<StoredItem>
+      readonly issued: ReadonlyArray<{ readonly t: number; readonly status: string }>
+    }
+  >
+  readonly holds: ReadonlyArray<
+    {
+      readonly user: number
+      readonly tickets: number
+      readonly status: string
+      readonly entry: number | null
+      readonly items: ReadonlyArray<StoredItem>
+    }
+  >
   readonly entries: ReadonlyArray<{
     readonly user: number
     readonly tickets: number
     readonly status: string
     readonly reserved: number
     readonly passed: number
+    readonly items: ReadonlyArray<StoredItem>
   }>
 }
 
+const sum = (items: ReadonlyArray<{ readonly n: number }>) => items.reduce((s, item) => s + item.n, 0)
+
 export class Model {
   available = TOTAL
+  readonly taken: Array<number> = TYPES.map(() => 0)
   readonly bookings: Array<MBooking> = []
   readonly holds: Array<MHold> = []
   readonly entries: Array<MEntry> = []
@@ -123,17 +212,34 @@ export class Model {
       this.entries.filter((e) => e.user === user && e.status === "WAITING").reduce((s, e) => s + e.tickets, 0)
   }
 
+  private quotaLeft(t: number) {
+    return TYPES[t]!.quota - this.taken[t]!
+  }
+
+  private move(t: number, n: number) {
+    this.available -= n
+    this.taken[t]! += n
+  }
+
   private offer() {
     for (;;) {
       const passed: Array<MEntry> = []
       let offered = false
       for (const [index, entry] of this.entries.entries()) {
         if (entry.status !== "WAITING") continue
-        if (entry.tickets - entry.reserved <= this.available) {
-          this.available -= entry.tickets - entry.reserved
+        if (entry.tickets - entry.reserved <= this.available && entry.items.every((i) => i.n - i.reserved <= this.quotaLeft(i.t))) {
+          for (const item of entry.items) this.move(item.t, item.n - item.reserved)
+          for (const item of entry.items) item.reserved = 0
           entry.reserved = 0
           entry.status = "OFFERED"
-          this.holds.push({ user: entry.user, tickets: entry.tickets, status: "HELD", entry: index, due: false })
+          this.holds.push({
+            user: entry.user,
+            tickets: entry.tickets,
+            items: entry.items.map(({ n, t }) => ({ t, n, reserved: 0 })),
+            status: "HELD",
+            entry: index,
+            due: false
+          })
           for (const ahead of passed) ahead.passed++
           reached.offers++
           if (passed.length > 0) reached.passedOver++
@@ -141,10 +247,15 @@ export class Model {
           break
         }
         if (entry.passed >= PASSES) {
+          // Kept back: what its types can take, of what is on sale; the rest goes on down the line.
           reached.blocked++
-          entry.reserved += this.available
-          this.available = 0
-          return
+          for (const item of entry.items) {
+            const kept = Math.min(item.n - item.reserved, this.quotaLeft(item.t), this.available)
+            this.move(item.t, kept)
+            item.reserved += kept
+            entry.reserved += kept
+          }
+          continue
         }
         passed.push(entry)
       }
@@ -154,8 +265,18 @@ export class Model {
 
   private endHold(hold: MHold, status: "RELEASED" | "EXPIRED") {
     hold.status = status
-    this.available += hold.tickets
+    for (const item of hold.items) this.move(item.t, -item.n)
     if (hold.entry !== null) this.entries[hold.entry]!.status = status === "EXPIRED" ? "EXPIRED" : "LEFT"
+  }
+
+  private issue(user: number, items: ReadonlyArray<ModelItem>) {
+    this.bookings.push({
+      user,
+      tickets: sum(items),
+      items: items.map(({ n, t }) => ({ t, n, reserved: 0 })),
+      issued: items.flatMap(({ n, t }) => Array.from({ length: n }, () => ({ t, cancelled: false }))),
+      status: "CONFIRMED"
+    })
   }
 
   /** The step's due holds expire before anything else happens. */
@@ -173,11 +294,26 @@ export class Model {
     switch (op._tag) {
       case "book":
       case "hold": {
-        if (this.ticketsOf(op.user) + op.n > LIMIT) return "CustomerLimitReached"
-        if (op.n > this.available) return "NotEnoughTickets"
-        this.available -= op.n
-        if (op._tag === "book") this.bookings.push({ user: op.user, tickets: op.n, status: "CONFIRMED" })
-        else this.holds.push({ user: op.user, tickets: op.n, status: "HELD", entry: null, due: false })
+        const n = sum(op.items)
+        if (op.items.some((i) => TYPES[i.t]!.maxPerBooking !== null && i.n > TYPES[i.t]!.maxPerBooking!)) return "ValidationError"
+        if (this.ticketsOf(op.user) + n > LIMIT) return "CustomerLimitReached"
+        if (op.items.some((i) => i.n > Math.min(this.quotaLeft(i.t), this.available))) {
+          if (op.items.some((i) => i.n > this.quotaLeft(i.t) && i.n <= this.available)) reached.typeShort++
+          return "NotEnoughTickets"
+        }
+        if (n > this.available) return "NotEnoughTickets"
+        for (const item of op.items) this.move(item.t, item.n)
+        if (op._tag === "book") this.issue(op.user, op.items)
+        else {
+          this.holds.push({
+            user: op.user,
+            tickets: n,
+            items: op.items.map(({ n, t }) => ({ t, n, reserved: 0 })),
+            status: "HELD",
+            entry: null,
+            due: false
+          })
+        }
         return "ok"
       }
       case "cancel":
@@ -187,7 +323,14 @@ export class Model {
         if (booking.status === "CANCELLED") return "BookingAlreadyCancelled"
         const kept = op._tag === "reduce" ? op.n : 0
         if (kept >= booking.tickets) return "ValidationError"
-        this.available += booking.tickets - kept
+        // Its last issued tickets go first, whatever their type.
+        const valid = booking.issued.filter((ticket) => !ticket.cancelled)
+        for (const ticket of valid.slice(kept)) {
+          ticket.cancelled = true
+          this.move(ticket.t, -1)
+          if (kept > 0) booking.items.find((item) => item.t === ticket.t)!.n--
+        }
+        booking.items = booking.items.filter((item) => item.n > 0)
         if (kept === 0) booking.status = "CANCELLED"
         else booking.tickets = kept
         this.offer()
@@ -206,14 +349,23 @@ export class Model {
         }
         hold.status = "CONFIRMED"
         if (hold.entry !== null) this.entries[hold.entry]!.status = "ACCEPTED"
-        this.bookings.push({ user: hold.user, tickets: hold.tickets, status: "CONFIRMED" })
+        this.issue(hold.user, hold.items)
         return "ok"
       }
       case "join": {
+        const n = sum(op.items)
+        if (op.items.some((i) => TYPES[i.t]!.maxPerBooking !== null && i.n > TYPES[i.t]!.maxPerBooking!)) return "ValidationError"
         if (this.entries.some((e) => e.user === op.user && (e.status === "WAITING" || e.status === "OFFERED"))) return "AlreadyOnWaitlist"
-        if (op.n <= this.available) return "TicketsAvailable"
-        if (this.ticketsOf(op.user) + op.n > LIMIT) return "CustomerLimitReached"
-        this.entries.push({ user: op.user, tickets: op.n, status: "WAITING", reserved: 0, passed: 0 })
+        if (n <= this.available && op.items.every((i) => i.n <= this.quotaLeft(i.t))) return "TicketsAvailable"
+        if (this.ticketsOf(op.user) + n > LIMIT) return "CustomerLimitReached"
+        this.entries.push({
+          user: op.user,
+          tickets: n,
+          items: op.items.map(({ n, t }) => ({ t, n, reserved: 0 })),
+          status: "WAITING",
+          reserved: 0,
+          passed: 0
+        })
         return "ok"
       }
       case "leave": {
@@ -223,7 +375,10 @@ export class Model {
         const offer = this.holds.find((h) => h.entry === at && h.status === "HELD")
         if (offer !== undefined) this.endHold(offer, "RELEASED")
         else {
-          this.available += entry.reserved
+          for (const item of entry.items) {
+            this.move(item.t, -item.reserved)
+            item.reserved = 0
+          }
           entry.reserved = 0
           entry.status = "LEFT"
         }
@@ -243,16 +398,25 @@ export class Model {
 
   /** The rows as a store should hold them. */
   stored(): Stored {
+    const plain = (items: ReadonlyArray<MItem>) => items.map(({ n, t }) => ({ t, n }))
     return {
       available: this.available,
-      bookings: this.bookings.map(({ status, tickets, user }) => ({ user, tickets, status })),
-      holds: this.holds.map(({ entry, status, tickets, user }) => ({ user, tickets, status, entry })),
-      entries: this.entries.map(({ passed, reserved, status, tickets, user }) => ({
+      taken: [...this.taken],
+      bookings: this.bookings.map(({ issued, items, status, tickets, user }) => ({
+        user,
+        tickets,
+        status,
+        items: plain(items),
+        issued: issued.map(({ cancelled, t }) => ({ t, status: cancelled ? "CANCELLED" : "VALID" }))
+      })),
+      holds: this.holds.map(({ entry, items, status, tickets, user }) => ({ user, tickets, status, entry, items: plain(items) })),
+      entries: this.entries.map(({ items, passed, reserved, status, tickets, user }) => ({
         user,
         tickets,
         status,
         reserved: status === "WAITING" ? reserved : 0,
-        passed
+        passed,
+        items: items.map(({ n, reserved: kept, t }) => ({ t, n, reserved: status === "WAITING" ? kept : 0 }))
       }))
     }
   }
@@ -262,23 +426,60 @@ export class Model {
     return this.holds.filter((h) => h.status === "HELD").reduce((s, h) => s + h.tickets, 0) +
       this.entries.filter((e) => e.status === "WAITING").reduce((s, e) => s + e.reserved, 0)
   }
+
+  /** Each type's taken as its rows add up: booked, held, kept back. */
+  takenByRows(): ReadonlyArray<number> {
+    return TYPES.map((_, t) =>
+      this.bookings.filter((b) => b.status === "CONFIRMED").reduce((s, b) => s + sum(b.items.filter((i) => i.t === t)), 0) +
+      this.holds.filter((h) => h.status === "HELD").reduce((s, h) => s + sum(h.items.filter((i) => i.t === t)), 0) +
+      this.entries.filter((e) => e.status === "WAITING").reduce(
+        (s, e) => s + e.items.filter((i) => i.t === t).reduce((r, i) => r + i.reserved, 0),
+        0
+      )
+    )
+  }
 }
 
 // ---- Running a scenario against the engine -------------------------------------------------
 
+/** A row's items as a store answers them (real type ids). */
+type ReadItem = { readonly ticketTypeId: number; readonly count: number; readonly reserved?: number }
+
 /** How a tier sets a scene up, moves a hold's time on and reads the store. */
 export interface Harness<R> {
-  /** An event with TOTAL tickets and CUSTOMERS customers. */
-  readonly scene: Effect.Effect<{ readonly eventId: EventId; readonly customers: ReadonlyArray<UserId> }, never, R>
+  /** An event with TOTAL tickets, the ticket types of TYPES (their ids in that order), and CUSTOMERS customers. */
+  readonly scene: Effect.Effect<
+    { readonly eventId: EventId; readonly customers: ReadonlyArray<UserId>; readonly types: ReadonlyArray<number> },
+    never,
+    R
+  >
   /** These holds' time is up (their expiry is now in the past). */
   readonly makeDue: (holdIds: ReadonlyArray<number>) => Effect.Effect<void, never, R>
-  /** The event's rows, each table in id order, with real ids. */
+  /** The event's rows, each table in id order, with real ids; a booking's tickets in id order. */
   readonly read: (eventId: EventId) => Effect.Effect<
     {
       readonly available: number
-      readonly bookings: ReadonlyArray<{ readonly id: number; readonly userId: number; readonly tickets: number; readonly status: string }>
+      /** By type id. */
+      readonly taken: ReadonlyMap<number, number>
+      readonly bookings: ReadonlyArray<
+        {
+          readonly id: number
+          readonly userId: number
+          readonly tickets: number
+          readonly status: string
+          readonly items: ReadonlyArray<ReadItem>
+          readonly issued: ReadonlyArray<{ readonly ticketTypeId: number; readonly status: string }>
+        }
+      >
       readonly holds: ReadonlyArray<
-        { readonly id: number; readonly userId: number; readonly tickets: number; readonly status: string; readonly entryId: number | null }
+        {
+          readonly id: number
+          readonly userId: number
+          readonly tickets: number
+          readonly status: string
+          readonly entryId: number | null
+          readonly items: ReadonlyArray<ReadItem>
+        }
       >
       readonly entries: ReadonlyArray<
         {
@@ -288,6 +489,7 @@ export interface Harness<R> {
           readonly status: string
           readonly reserved: number
           readonly passed: number
+          readonly items: ReadonlyArray<ReadItem>
         }
       >
     },
@@ -306,9 +508,21 @@ const NO_ROW = 2_147_483_647
 export const play = <R>(harness: Harness<R>, steps: ReadonlyArray<Step>) =>
   Effect.gen(function*() {
     const inventory = yield* Inventory
-    const { customers, eventId } = yield* harness.scene
+    const { customers, eventId, types } = yield* harness.scene
     const model = new Model()
     const userIndex = (id: number) => customers.indexOf(id as UserId)
+    const typeIndex = (id: number) => types.indexOf(id)
+    // A lone default item is asked for as the seed asks (no type named); others name their types.
+    const requested = (items: ReadonlyArray<ModelItem>): ReadonlyArray<ItemRequest> =>
+      items.length === 1 && items[0]!.t === 0
+        ? defaultItems(items[0]!.n)
+        : items.map(({ n, t }) => ({ ticketTypeId: types[t]!, count: n }))
+    const modelItems = (items: ReadonlyArray<ReadItem>) =>
+      items.map(({ count, reserved, ticketTypeId }) => ({
+        t: typeIndex(ticketTypeId),
+        n: count,
+        ...(reserved === undefined ? {} : { reserved })
+      }))
     let ids = { bookings: [] as Array<number>, holds: [] as Array<number>, entries: [] as Array<number> }
 
     for (const [s, step] of steps.entries()) {
@@ -328,11 +542,11 @@ export const play = <R>(harness: Harness<R>, steps: ReadonlyArray<Step>) =>
         const operation: Operation = (() => {
           switch (op._tag) {
             case "book":
-              return { _tag: "Book", userId: who, ticketsCount: op.n }
+              return { _tag: "Book", userId: who, items: requested(op.items) }
             case "hold":
-              return { _tag: "Hold", userId: who, ticketsCount: op.n }
+              return { _tag: "Hold", userId: who, items: requested(op.items) }
             case "join":
-              return { _tag: "Join", userId: who, ticketsCount: op.n }
+              return { _tag: "Join", userId: who, items: requested(op.items) }
             case "leave":
               return { _tag: "Leave", userId: who }
             case "cancel":
@@ -367,22 +581,35 @@ export const play = <R>(harness: Harness<R>, steps: ReadonlyArray<Step>) =>
       ids = { bookings: stored.bookings.map((b) => b.id), holds: stored.holds.map((h) => h.id), entries: stored.entries.map((e) => e.id) }
       expect({
         available: stored.available,
-        bookings: stored.bookings.map((b) => ({ user: userIndex(b.userId), tickets: b.tickets, status: b.status })),
+        taken: types.map((id) => stored.taken.get(id)),
+        bookings: stored.bookings.map((b) => ({
+          user: userIndex(b.userId),
+          tickets: b.tickets,
+          status: b.status,
+          items: modelItems(b.items),
+          issued: b.issued.map((ticket) => ({ t: typeIndex(ticket.ticketTypeId), status: ticket.status }))
+        })),
         holds: stored.holds.map((h) => ({
           user: userIndex(h.userId),
           tickets: h.tickets,
           status: h.status,
-          entry: h.entryId === null ? null : ids.entries.indexOf(h.entryId)
+          entry: h.entryId === null ? null : ids.entries.indexOf(h.entryId),
+          items: modelItems(h.items)
         })),
         entries: stored.entries.map((e) => ({
           user: userIndex(e.userId),
           tickets: e.tickets,
           status: e.status,
           reserved: e.reserved,
-          passed: e.passed
+          passed: e.passed,
+          items: modelItems(e.items)
         }))
       }, `store after step ${s}`).toEqual(model.stored())
       const booked = model.bookings.filter((b) => b.status === "CONFIRMED").reduce((sum, b) => sum + b.tickets, 0)
       expect(model.available + model.held() + booked).toBe(TOTAL)
+      // No type oversold, and each type's taken is what its rows hold.
+      expect(model.takenByRows()).toEqual(model.taken)
+      model.taken.forEach((taken, t) => expect(taken).toBeLessThanOrEqual(TYPES[t]!.quota))
+      reached.checkedTypes++
     }
   })

@@ -13,10 +13,11 @@ import { EventsRepo, type NewEvent } from "../../src/Events/EventsRepo.ts"
 import { SalesRepo } from "../../src/Events/SalesRepo.ts"
 import { HoldsRepo } from "../../src/Holds/HoldsRepo.ts"
 import type { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
+import { defaultItems } from "../../src/Inventory/Operation.ts"
 import { TicketTypesRepo } from "../../src/TicketTypes/TicketTypesRepo.ts"
 import { WaitlistRepo } from "../../src/Waitlist/WaitlistRepo.ts"
 import { applyOne, bookOne, holdOne } from "./bookings.ts"
-import { issueTickets } from "./tickets.ts"
+import { issueTickets, setTicketStatus } from "./tickets.ts"
 
 type Repositories = UsersRepo | EventsRepo | SalesRepo | BookingsRepo | HoldsRepo | WaitlistRepo | InventoryRepo | TicketTypesRepo
 
@@ -199,22 +200,31 @@ export const repositoryContract = (it: Vitest.MethodsNonLive<Repositories, true>
       const organizer = yield* aUser("ORGANIZER")
       const [ann, bob] = [yield* aUser(), yield* aUser()]
       const event = yield* anEvent(organizer.id)
-      const annBooking = yield* bookOne({ userId: ann.id, eventId: event.id, ticketsCount: 4 })
+      const types = yield* TicketTypesRepo
+      const typeOf = { maxPerBooking: null, salesStart: null, salesEnd: null, priceCents: 0, quota: null }
+      const vip = yield* types.create(event.id, { ...typeOf, name: "VIP" })
+      const standard = yield* types.create(event.id, { ...typeOf, name: "Standard" })
+      // The engine issues a ticket per ticket, in the items' order: VIP, Standard, Standard, VIP... merged by type.
+      const annBooking = yield* applyOne(event.id, {
+        _tag: "Book",
+        userId: ann.id,
+        items: [{ ticketTypeId: vip.id, count: 2 }, { ticketTypeId: standard.id, count: 2 }]
+      })
       const bobBooking = yield* bookOne({ userId: bob.id, eventId: event.id, ticketsCount: 1 })
-      const issued = yield* issueTickets(annBooking.id, [
-        { type: "VIP", count: 1 },
-        { type: "Standard", count: 1, status: "CANCELLED" },
-        { type: "Standard", count: 1 },
-        { type: "VIP", count: 1, status: "CHECKED_IN" }
-      ])
-      const bobs = yield* issueTickets(bobBooking.id, [{ type: "Standard", count: 1 }])
+      if (annBooking._tag !== "Booking") return yield* Effect.dieMessage("not a booking")
+      const annId = annBooking.booking.id as BookingId
+      // Ann gives one back (her last issued, a Standard) and checks a VIP in at the door.
+      yield* applyOne(event.id, { _tag: "Reduce", userId: ann.id, bookingId: annId, ticketsCount: 3 })
+      const issued = yield* issueTickets(annId)
+      yield* setTicketStatus(issued[1]!.code, "CHECKED_IN")
+      const bobs = yield* issueTickets(bobBooking.id)
 
-      const [annConfirmation, bobConfirmation] = yield* bookings.findWithEmails([annBooking.id, bobBooking.id])
+      const [annConfirmation, bobConfirmation] = yield* bookings.findWithEmails([annId, bobBooking.id])
       expect(annConfirmation!.tickets).toEqual(
         issued.filter((ticket) => ticket.status !== "CANCELLED").map(({ code, type }) => ({ code, type }))
       )
-      expect(annConfirmation!.tickets.map((ticket) => ticket.type)).toEqual(["VIP", "Standard", "VIP"])
-      expect(bobConfirmation!.tickets).toEqual([{ code: bobs[0]!.code, type: "Standard" }])
+      expect(annConfirmation!.tickets.map((ticket) => ticket.type)).toEqual(["VIP", "VIP", "Standard"])
+      expect(bobConfirmation!.tickets).toEqual([{ code: bobs[0]!.code, type: "General admission" }])
     }))
 
   it.effect("BookingsRepo: a past, cancelled or unknown event is refused and nothing changes", () =>
@@ -376,7 +386,8 @@ export const repositoryContract = (it: Vitest.MethodsNonLive<Repositories, true>
       yield* holdOne({ userId: bob.id, eventId: event.id, ticketsCount: 1 }, HOUR)
 
       const open = yield* holds.listOpenByUser(ann.id)
-      expect(open.map(({ createdAt: _, expiresAt: __, ...hold }) => hold)).toEqual([
+      // (items: the ticket-types suite's)
+      expect(open.map(({ createdAt: _, expiresAt: __, items: ___, ...hold }) => hold)).toEqual([
         { id: sooner.id, eventId: other.id, ticketsCount: 1, status: "HELD" },
         { id: later.id, eventId: event.id, ticketsCount: 2, status: "HELD" }
       ])
@@ -413,7 +424,8 @@ export const repositoryContract = (it: Vitest.MethodsNonLive<Repositories, true>
       const doomed = yield* anEvent(organizer.id, { totalTickets: 1 })
       const sold = yield* bookOne({ userId: ann.id, eventId: event.id, ticketsCount: 2 })
       yield* bookOne({ userId: ann.id, eventId: doomed.id, ticketsCount: 1 })
-      const join = (userId: UserId, eventId: EventId, ticketsCount: number) => applyOne(eventId, { _tag: "Join", userId, ticketsCount })
+      const join = (userId: UserId, eventId: EventId, ticketsCount: number) =>
+        applyOne(eventId, { _tag: "Join", userId, items: defaultItems(ticketsCount) })
       yield* join(carl.id, doomed.id, 1) // first in another event's line: not ahead of anyone in this one
       yield* join(bob.id, event.id, 1)
       yield* join(carl.id, event.id, 2)
@@ -422,7 +434,7 @@ export const repositoryContract = (it: Vitest.MethodsNonLive<Repositories, true>
       yield* events.cancel(doomed.id)
 
       const entriesOf = (userId: UserId) =>
-        Effect.map(waitlist.listOpenByUser(userId), (entries) => entries.map(({ id: _, ...entry }) => entry))
+        Effect.map(waitlist.listOpenByUser(userId), (entries) => entries.map(({ id: _, items: __, ...entry }) => entry))
       expect(yield* entriesOf(bob.id)).toEqual([{ eventId: event.id, ticketsCount: 1, status: "WAITING", position: 1, holdId: null }])
       expect(yield* entriesOf(dave.id)).toEqual([{ eventId: event.id, ticketsCount: 1, status: "WAITING", position: 3, holdId: null }])
       yield* applyOne(event.id, { _tag: "Leave", userId: carl.id })

@@ -29,6 +29,13 @@ export interface NewTicket {
 }
 
 /** The ticket rows of a fixture booking, and how many tickets the booking has. */
+/** A booking's items (bookings.items): these tickets by type, in first-seen order. */
+const itemsOf = (tickets: ReadonlyArray<{ readonly ticketTypeId: number }>) => {
+  const counts = new Map<number, number>()
+  for (const { ticketTypeId } of tickets) counts.set(ticketTypeId, (counts.get(ticketTypeId) ?? 0) + 1)
+  return [...counts].map(([ticketTypeId, count]) => ({ ticketTypeId, count }))
+}
+
 const ticketsOf = (tickets: ReadonlyArray<NewTicket>, cancelledAt: Date | undefined, at: Date) => {
   const rows = tickets.map((ticket) => ({
     ticketTypeId: ticket.ticketTypeId,
@@ -36,10 +43,10 @@ const ticketsOf = (tickets: ReadonlyArray<NewTicket>, cancelledAt: Date | undefi
     checkedInAt: ticket.status === "CHECKED_IN" ? at : null,
     cancelledAt: ticket.status === "CANCELLED" ? ticket.cancelledAt ?? cancelledAt ?? at : null
   }))
-  const count = cancelledAt === undefined
-    ? rows.filter((row) => row.status !== "CANCELLED").length
-    : rows.filter((row) => row.cancelledAt?.getTime() === cancelledAt.getTime()).length
-  return { rows, count }
+  const counted = cancelledAt === undefined
+    ? rows.filter((row) => row.status !== "CANCELLED")
+    : rows.filter((row) => row.cancelledAt?.getTime() === cancelledAt.getTime())
+  return { rows, count: counted.length, items: itemsOf(counted) }
 }
 
 /** What the engine keeps and this suite sets directly, in each store. */
@@ -248,9 +255,11 @@ export const ticketTypesContract = <R>(it: Vitest.MethodsNonLive<Repositories | 
       expect(yield* quotaOf(event.id)).toBe(4)
 
       const [general] = yield* types.listByEvent(event.id)
-      yield* types.update(event.id, general!.id, { quota: 3 })
+      // (4 are sold: the engine counts them in the type's taken, so its quota cannot go below 4.)
+      expect(yield* Effect.flip(types.update(event.id, general!.id, { quota: 3 }))).toMatchObject({ _tag: "TicketsAlreadySold" })
+      yield* types.update(event.id, general!.id, { quota: 5 })
       yield* events.update(event.id, { totalTickets: 20 })
-      expect(yield* quotaOf(event.id)).toBe(3)
+      expect(yield* quotaOf(event.id)).toBe(5)
       yield* types.update(event.id, general!.id, { quota: null })
       yield* events.update(event.id, { totalTickets: 21 })
       expect(yield* quotaOf(event.id)).toBeNull()
@@ -326,7 +335,7 @@ export const memoryTicketFixtures: TicketFixtures<MemoryStore> = {
     Effect.flatMap(MemoryStore, (store) =>
       Ref.modify(store, (tables) => {
         const at = new Date()
-        const { count, rows } = ticketsOf(tickets, cancelledAt, at)
+        const { count, items, rows } = ticketsOf(tickets, cancelledAt, at)
         let lastId = tables.lastId
         const bookingId = ++lastId
         const all = new Map(tables.tickets)
@@ -346,6 +355,7 @@ export const memoryTicketFixtures: TicketFixtures<MemoryStore> = {
             eventId,
             userId,
             ticketsCount: count,
+            items,
             status: cancelledAt === undefined ? "CONFIRMED" : "CANCELLED",
             cancelledAt: cancelledAt ?? null,
             holdId: null,
@@ -364,10 +374,11 @@ export const sqlTicketFixtures: TicketFixtures<SqlClient.SqlClient> = {
   addBooking: (eventId, userId, tickets, cancelledAt) =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
-      const { count, rows } = ticketsOf(tickets, cancelledAt, new Date())
+      const { count, items, rows } = ticketsOf(tickets, cancelledAt, new Date())
       const [booking] = yield* sql<{ id: number }>`
-        INSERT INTO bookings (user_id, event_id, tickets_count, status, cancelled_at)
-        VALUES (${userId}, ${eventId}, ${count}, ${cancelledAt === undefined ? "CONFIRMED" : "CANCELLED"}, ${cancelledAt ?? null})
+        INSERT INTO bookings (user_id, event_id, tickets_count, items, status, cancelled_at)
+        VALUES (${userId}, ${eventId}, ${count}, ${JSON.stringify(items)}::jsonb, ${cancelledAt === undefined ? "CONFIRMED" : "CANCELLED"},
+                ${cancelledAt ?? null})
         RETURNING id`
       if (cancelledAt === undefined) {
         yield* sql`UPDATE events SET available_tickets = available_tickets - ${count} WHERE id = ${eventId}`

@@ -1,9 +1,9 @@
 /**
  * A booking's tickets for tests, in whichever store the test runs on (PostgreSQL, or the memory
- * store's tables). Until the engine writes a booking's tickets in its transaction (issue 19, branch
- * engine-types), `issueTickets` writes them as it will: a row per ticket, a code from
- * Domain/TicketCode.ts, the event's ticket types made as needed. A booking that has tickets
- * already keeps them: then this only reads them back (and a test naming types learns they differ).
+ * store's tables). The engine writes a booking's tickets in its transaction; `issueTickets` reads
+ * them back, or, for a booking made around the engine (a fixture's row), writes them as the
+ * engine does: a row per ticket, a code from Domain/TicketCode.ts, the event's ticket types made
+ * as needed. A booking that has tickets already keeps them (a test naming types learns they differ).
  */
 import { SqlClient } from "@effect/sql"
 import { Effect, Option, Ref } from "effect"
@@ -140,3 +140,31 @@ const inMemory = (store: MemoryStore["Type"], bookingId: BookingId, types?: Read
 /** The codes of the booking's tickets (written first if it has none: `issueTickets`). */
 export const ticketCodes = (booking: { readonly id: number }, types?: ReadonlyArray<TicketsOfType>) =>
   Effect.map(issueTickets(booking.id as BookingId, types), (tickets) => tickets.map((ticket) => ticket.code))
+
+/** Sets a ticket's status (a check-in at the door, as the check-in endpoint does), in whichever store the test runs on. */
+export const setTicketStatus = (code: string, status: TicketStatus) =>
+  Effect.flatMap(
+    Effect.all([Effect.serviceOption(MemoryStore), Effect.serviceOption(SqlClient.SqlClient)]),
+    ([memory, sql]) =>
+      Option.isSome(memory)
+        ? Ref.update(memory.value, (tables) => {
+          const ticket = [...tables.tickets.values()].find((stored) => stored.code === code)!
+          const now = new Date()
+          return {
+            ...tables,
+            tickets: withEntry(tables.tickets, ticket.id, {
+              ...ticket,
+              status,
+              checkedInAt: status === "CHECKED_IN" ? now : null,
+              cancelledAt: status === "CANCELLED" ? now : null
+            })
+          }
+        })
+        : Option.isSome(sql)
+        ? sql.value`
+          UPDATE tickets SET status = ${status},
+            checked_in_at = CASE WHEN ${status} = 'CHECKED_IN' THEN now() END,
+            cancelled_at = CASE WHEN ${status} = 'CANCELLED' THEN now() END
+          WHERE code = ${code}`.pipe(Effect.asVoid, Effect.orDie)
+        : Effect.dieMessage("setTicketStatus needs the memory store or a SqlClient")
+  )

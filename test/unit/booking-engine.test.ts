@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Either, Exit, Fiber, Logger, Ref, Scope } from "effect"
-import type { Operation } from "../../src/Inventory/Operation.ts"
+import { defaultItems, type Operation } from "../../src/Inventory/Operation.ts"
 import { decide } from "../../src/Inventory/Operations.ts"
 import type { Snapshot } from "../../src/Inventory/Plan.ts"
 import * as GroupCommit from "../../src/Platform/GroupCommit.ts"
@@ -12,7 +12,7 @@ import * as GroupCommit from "../../src/Platform/GroupCommit.ts"
 const NOW = new Date("2030-01-01T00:00:00Z")
 const rules = { holdTtlMs: 600_000, maxTicketsPerCustomer: 100 }
 const asks = (...counts: ReadonlyArray<number>): ReadonlyArray<Operation> =>
-  counts.map((ticketsCount, i) => ({ _tag: "Book", userId: i + 1, ticketsCount }))
+  counts.map((ticketsCount, i) => ({ _tag: "Book", userId: i + 1, items: defaultItems(ticketsCount) }))
 
 /** An event with `available` tickets as a batch of `operations` would find it. */
 const snapshot = (available: number, operations: ReadonlyArray<Operation>, overrides: Partial<Snapshot> = {}): Snapshot => {
@@ -27,7 +27,9 @@ const snapshot = (available: number, operations: ReadonlyArray<Operation>, overr
       salesStart: null,
       salesEnd: null
     },
+    types: [],
     bookings: [],
+    tickets: [],
     holds: [],
     line: undefined,
     customerTickets: new Map(customers.map((id) => [id, 0])),
@@ -70,6 +72,7 @@ describe("decide: an Idempotency-Key's id makes each operation once", () => {
     id: 40,
     userId: 1,
     ticketsCount: 2,
+    items: [],
     status: "CONFIRMED" as const,
     cancelledAt: null,
     holdId: null,
@@ -81,6 +84,7 @@ describe("decide: an Idempotency-Key's id makes each operation once", () => {
     id: 50,
     userId: 1,
     ticketsCount: 2,
+    items: [],
     status: "HELD" as const,
     expiresAt: later,
     entryId: null,
@@ -97,11 +101,11 @@ describe("decide: an Idempotency-Key's id makes each operation once", () => {
 
   it("bookings and holds: a repeat in the same batch answers the first one's row; another id makes another", () => {
     const ops: ReadonlyArray<Operation> = [
-      { _tag: "Book", userId: 1, ticketsCount: 2, idempotencyId: k1 },
-      { _tag: "Book", userId: 1, ticketsCount: 2, idempotencyId: k1 },
-      { _tag: "Hold", userId: 1, ticketsCount: 3, idempotencyId: k2 },
-      { _tag: "Hold", userId: 1, ticketsCount: 3, idempotencyId: k2 },
-      { _tag: "Book", userId: 1, ticketsCount: 1 }
+      { _tag: "Book", userId: 1, items: defaultItems(2), idempotencyId: k1 },
+      { _tag: "Book", userId: 1, items: defaultItems(2), idempotencyId: k1 },
+      { _tag: "Hold", userId: 1, items: defaultItems(3), idempotencyId: k2 },
+      { _tag: "Hold", userId: 1, items: defaultItems(3), idempotencyId: k2 },
+      { _tag: "Book", userId: 1, items: defaultItems(1) }
     ]
     const plan = decide(7, snapshot(10, ops), ops, rules)
     expect(summary(plan)).toEqual(["booking -1 CONFIRMED", "booking -1 CONFIRMED", "hold -1", "hold -1", "booking -2 CONFIRMED"])
@@ -116,8 +120,8 @@ describe("decide: an Idempotency-Key's id makes each operation once", () => {
 
   it("a later batch finds them in its state: nothing is written, no job, the listing unchanged", () => {
     const ops: ReadonlyArray<Operation> = [
-      { _tag: "Book", userId: 1, ticketsCount: 2, idempotencyId: k1 },
-      { _tag: "Hold", userId: 1, ticketsCount: 2, idempotencyId: k2 }
+      { _tag: "Book", userId: 1, items: defaultItems(2), idempotencyId: k1 },
+      { _tag: "Hold", userId: 1, items: defaultItems(2), idempotencyId: k2 }
     ]
     const plan = decide(
       7,
@@ -178,9 +182,9 @@ describe("decide: drafts, and what the listing hears of", () => {
       salesEnd: null
     }
     const ops: ReadonlyArray<Operation> = [
-      { _tag: "Book", userId: 1, ticketsCount: 1 },
-      { _tag: "Hold", userId: 1, ticketsCount: 1 },
-      { _tag: "Join", userId: 1, ticketsCount: 9 }
+      { _tag: "Book", userId: 1, items: defaultItems(1) },
+      { _tag: "Hold", userId: 1, items: defaultItems(1) },
+      { _tag: "Join", userId: 1, items: defaultItems(9) }
     ]
     const plan = decide(7, snapshot(5, ops, { event: draft, line: [] }), ops, rules)
     expect(plan.outcomes.map(Either.match({ onLeft: (e) => e._tag, onRight: (d) => d._tag })))
@@ -189,9 +193,9 @@ describe("decide: drafts, and what the listing hears of", () => {
   })
 
   it("availabilityChanged: what the batch did to the tickets left, net", () => {
-    const hold: Operation = { _tag: "Hold", userId: 1, ticketsCount: 2 }
+    const hold: Operation = { _tag: "Hold", userId: 1, items: defaultItems(2) }
     expect(decide(7, snapshot(5, [hold]), [hold], rules).availabilityChanged).toBe(true)
-    const refused: Operation = { _tag: "Book", userId: 1, ticketsCount: 9 }
+    const refused: Operation = { _tag: "Book", userId: 1, items: defaultItems(9) }
     expect(decide(7, snapshot(5, [refused]), [refused], rules)).toMatchObject({ availabilityChanged: false, changed: false })
   })
 
@@ -200,6 +204,7 @@ describe("decide: drafts, and what the listing hears of", () => {
       id: 50,
       userId: 2,
       ticketsCount: 2,
+      items: [],
       status: "HELD" as const,
       expiresAt: NOW,
       entryId: null,
@@ -211,13 +216,14 @@ describe("decide: drafts, and what the listing hears of", () => {
       id: 60,
       userId: 3,
       ticketsCount: 2,
+      items: [],
       status: "WAITING" as const,
       reserved: 0,
       passedOver: 0,
       createdAt: NOW,
       endedAt: null
     }
-    const book: Operation = { _tag: "Book", userId: 1, ticketsCount: 1 }
+    const book: Operation = { _tag: "Book", userId: 1, items: defaultItems(1) }
     const plan = decide(7, snapshot(1, [book], { holds: [due], line: [entry] }), [book], rules)
     expect(plan.notices.map((notice) => [notice._tag, notice.cause])).toEqual([["HoldPlaced", undefined], ["BookingConfirmed", 0]])
     expect(plan.availableTickets).toBe(0)

@@ -7,7 +7,7 @@ import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
 import { MemoryStore, withEntry } from "../../src/Storage/MemoryStore.ts"
-import { CUSTOMERS, type Harness, LIMIT, lineStopper, play, reached, scenario, TOTAL } from "../support/inventoryModel.ts"
+import { CUSTOMERS, type Harness, LIMIT, lineStopper, play, reached, scenario, TOTAL, typedLine, TYPES } from "../support/inventoryModel.ts"
 
 const Engine = Inventory.layer.pipe(
   Layer.provideMerge(PersistenceMemory),
@@ -25,6 +25,24 @@ const memory: Harness<MemoryStore> = {
         for (const id of customers) users.set(id, { id, email: `c${id}@example.com`, passwordHash: "x", role: "CUSTOMER" })
         const eventId = tables.lastId + CUSTOMERS + 1
         const at = new Date(now)
+        const types = TYPES.map((_, i) => eventId + 1 + i)
+        const ticketTypes = new Map(tables.ticketTypes)
+        TYPES.forEach(({ isDefault, maxPerBooking, name, quota }, i) =>
+          ticketTypes.set(types[i]!, {
+            id: types[i]!,
+            eventId,
+            name,
+            priceCents: 0,
+            quota,
+            taken: 0,
+            salesStart: null,
+            salesEnd: null,
+            maxPerBooking,
+            isDefault,
+            createdAt: at,
+            updatedAt: at
+          })
+        )
         const events = withEntry(tables.events, eventId, {
           id: eventId,
           organizerId: customers[0]!,
@@ -42,11 +60,12 @@ const memory: Harness<MemoryStore> = {
           salesEnd: null,
           currency: "EUR"
         })
-        return [{ eventId: eventId as EventId, customers: customers as Array<UserId> }, {
+        return [{ eventId: eventId as EventId, customers: customers as Array<UserId>, types }, {
           ...tables,
           users,
           events,
-          lastId: eventId
+          ticketTypes,
+          lastId: types[types.length - 1]!
         }] as const
       }))),
   makeDue: (holdIds) =>
@@ -64,13 +83,22 @@ const memory: Harness<MemoryStore> = {
         [...rows].filter((row) => row.eventId === eventId).sort((a, b) => a.id - b.id)
       return {
         available: tables.events.get(eventId)!.availableTickets,
-        bookings: of(tables.bookings.values()).map((b) => ({ id: b.id, userId: b.userId, tickets: b.ticketsCount, status: b.status })),
+        taken: new Map(of(tables.ticketTypes.values()).map((t) => [t.id, t.taken])),
+        bookings: of(tables.bookings.values()).map((b) => ({
+          id: b.id,
+          userId: b.userId,
+          tickets: b.ticketsCount,
+          status: b.status,
+          items: b.items,
+          issued: of(tables.tickets.values()).filter((t) => t.bookingId === b.id)
+        })),
         holds: of(tables.holds.values()).map((h) => ({
           id: h.id,
           userId: h.userId,
           tickets: h.ticketsCount,
           status: h.status,
-          entryId: h.entryId
+          entryId: h.entryId,
+          items: h.items
         })),
         entries: of(tables.waitlist.values()).map((e) => ({
           id: e.id,
@@ -78,7 +106,8 @@ const memory: Harness<MemoryStore> = {
           tickets: e.ticketsCount,
           status: e.status,
           reserved: e.reserved,
-          passed: e.passedOver
+          passed: e.passedOver,
+          items: e.items
         }))
       }
     })
@@ -88,10 +117,11 @@ describe("the engine against the serial model (memory)", () => {
   it("random steps of concurrent operations: every answer and every row as the model has them", async () => {
     await fc.assert(
       fc.asyncProperty(scenario, (steps) => Effect.runPromise(play(memory, steps).pipe(Effect.provide(Engine)))),
-      { numRuns: 300, examples: [[lineStopper]] }
+      { numRuns: 300, examples: [[lineStopper], [typedLine]] }
     )
     expect(reached.offers).toBeGreaterThan(0)
     expect(reached.passedOver).toBeGreaterThan(0)
     expect(reached.blocked).toBeGreaterThan(0)
+    expect(reached.typeShort).toBeGreaterThan(0)
   }, 120_000)
 })
