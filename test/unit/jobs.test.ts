@@ -16,6 +16,7 @@ import type { Job } from "../../src/Jobs.ts"
 import { JobProcessor } from "../../src/Jobs/JobProcessor.ts"
 import { EnqueuedJobs, JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { Deliveries } from "../../src/Notifications/Deliveries.ts"
+import { drawMail } from "../../src/Notifications/Drawings.ts"
 import * as Emails from "../../src/Notifications/Emails.ts"
 import { Mailer, MailError, SentMail } from "../../src/Notifications/Mailer.ts"
 import { ATTENDEE_BATCH } from "../../src/Notifications/NotificationJobs.ts"
@@ -342,11 +343,11 @@ describe("the confirmation carries the tickets (memory twins)", () => {
       const [ann1, bob1] = [uidOf(yield* mailTo("ann")), uidOf(yield* mailTo("bob"))]
       expect(ann1).not.toBe(bob1)
       // Rendered again (a resend would be), the same booking has the same UID.
-      const again = yield* Emails.bookingConfirmation(
+      const again = drawMail(Emails.bookingConfirmation(
         Option.getOrThrow(yield* (yield* BookingsRepo).findById(first.id)),
         "x@example.com",
         []
-      )
+      ))
       expect(uidOf(again)).toBe(ann1)
     })
   )
