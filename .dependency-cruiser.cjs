@@ -12,6 +12,8 @@ const layers = [
   "Storage", // PostgreSQL, migrations, transactions, the in-memory store
   "Edge", // HTTP: the server, bodies, error shapes, headers, authentication contract
   "Jobs", // outbox, queues, workers
+  "Audit", // the audit trail: entries, their origin, the store (written by the engine and the features)
+  "Announcements", // what organizers' webhooks hear of: event types and their job (the engine and features emit them)
   "Inventory", // the ticket engine
   // features, lower first
   "Idempotency",

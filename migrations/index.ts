@@ -10,6 +10,8 @@ import ticketLifecycle from "./0008_ticket_lifecycle.ts"
 import deliveryClaims from "./0009_delivery_claims.ts"
 import inventoryState from "./0010_inventory_state.ts"
 import ticketTypesAndTickets from "./0011_ticket_types_and_tickets.ts"
+import webhooks from "./0012_webhooks.ts"
+import auditLog from "./0013_audit_log.ts"
 import ticketTypesInEngine from "./0014_ticket_types_in_engine.ts"
 import ticketCheckInKey from "./0015_ticket_check_in_key.ts"
 
@@ -25,6 +27,8 @@ export const migrations = {
   "0009_delivery_claims": deliveryClaims,
   "0010_inventory_state": inventoryState,
   "0011_ticket_types_and_tickets": ticketTypesAndTickets,
+  "0012_webhooks": webhooks,
+  "0013_audit_log": auditLog,
   "0014_ticket_types_in_engine": ticketTypesInEngine,
   "0015_ticket_check_in_key": ticketCheckInKey
 }

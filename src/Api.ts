@@ -13,6 +13,7 @@ import { HoldsApi } from "./Holds/Api.ts"
 import { TicketsApi } from "./Tickets/Api.ts"
 import { TicketTypesApi } from "./TicketTypes/Api.ts"
 import { WaitlistApi } from "./Waitlist/Api.ts"
+import { WebhooksApi } from "./Webhooks/Api.ts"
 
 export class Api extends HttpApi.make("event-booking")
   .add(HealthApi)
@@ -23,6 +24,7 @@ export class Api extends HttpApi.make("event-booking")
   .add(HoldsApi)
   .add(WaitlistApi)
   .add(TicketsApi)
+  .add(WebhooksApi)
   .add(AdminApi)
   // Errors any endpoint can answer with.
   .addError(errorResponse(ValidationError))

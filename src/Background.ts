@@ -13,16 +13,18 @@ import { Deliveries } from "./Notifications/Deliveries.ts"
 import { Mailer } from "./Notifications/Mailer.ts"
 import { NotificationJobs } from "./Notifications/NotificationJobs.ts"
 import { traced } from "./Telemetry/Tracing.ts"
+import { WebhookJobs } from "./Webhooks/WebhookJobs.ts"
+import { WebhookSender } from "./Webhooks/WebhookSender.ts"
 
 /**
  * Every job type to the feature that owns it. Needs the repositories, the Inventory engine, the
- * delivery log and a mailer (tests give in-memory ones).
+ * delivery log, a mailer and a webhook sender (tests give in-memory ones).
  */
 export const JobProcessorLive = Layer.effect(
   JobProcessor,
   Effect.map(
-    Effect.all([NotificationJobs, InventoryJobs]),
-    ([notifications, inventory]) => JobProcessor.fromHandlers<Job>({ ...notifications, ...inventory })
+    Effect.all([NotificationJobs, InventoryJobs, WebhookJobs]),
+    ([notifications, inventory, webhooks]) => JobProcessor.fromHandlers<Job>({ ...notifications, ...inventory, ...webhooks })
   )
 ).pipe(
   traced(JobProcessor, {
@@ -32,11 +34,17 @@ export const JobProcessorLive = Layer.effect(
       return {
         "job.id": jobId,
         "job.name": job._tag,
-        ...("eventId" in job ? { "event.id": job.eventId } : { "job.bookings": job.bookings.length })
+        ...("eventId" in job
+          ? { "event.id": job.eventId }
+          : "bookings" in job
+          ? { "job.bookings": job.bookings.length }
+          : "deliveryId" in job
+          ? { "webhook.delivery_id": job.deliveryId }
+          : { "webhook.id": job.endpointId })
       }
     }
   }),
-  Layer.provide(Layer.mergeAll(NotificationJobs.layer, InventoryJobs.layer))
+  Layer.provide(Layer.mergeAll(NotificationJobs.layer, InventoryJobs.layer, WebhookJobs.layer))
 )
 
 /**
@@ -44,5 +52,5 @@ export const JobProcessorLive = Layer.effect(
  * database and the Inventory engine (the process's one, which the API uses too).
  */
 export const JobWorkersLive = Layer.mergeAll(WorkersLive.pipe(Layer.provide(JobProcessorLive)), HoldSweepLive).pipe(
-  Layer.provide(Layer.mergeAll(Deliveries.layer, Mailer.layer))
+  Layer.provide(Layer.mergeAll(Deliveries.layer, Mailer.layer, WebhookSender.layer))
 )

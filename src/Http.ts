@@ -39,6 +39,8 @@ import { TicketTypesHttp } from "./TicketTypes/Http.ts"
 import { TicketTypes } from "./TicketTypes/TicketTypes.ts"
 import { WaitlistHttp } from "./Waitlist/Http.ts"
 import { Waitlist } from "./Waitlist/Waitlist.ts"
+import { WebhooksHttp } from "./Webhooks/Http.ts"
+import { Webhooks } from "./Webhooks/Webhooks.ts"
 
 const ServicesLive = Layer.mergeAll(
   Accounts.layer,
@@ -50,6 +52,7 @@ const ServicesLive = Layer.mergeAll(
   Bookings.layer,
   Holds.layer,
   Waitlist.layer,
+  Webhooks.layer,
   Idempotency.layer,
   AuthenticationLive,
   OptionalAuthenticationLive,
@@ -60,7 +63,18 @@ const ServicesLive = Layer.mergeAll(
 )
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HealthHttp, AccountsHttp, EventsHttp, TicketTypesHttp, BookingsHttp, HoldsHttp, WaitlistHttp, TicketsHttp, AdminHttp]),
+  Layer.provide([
+    HealthHttp,
+    AccountsHttp,
+    EventsHttp,
+    TicketTypesHttp,
+    BookingsHttp,
+    HoldsHttp,
+    WaitlistHttp,
+    TicketsHttp,
+    WebhooksHttp,
+    AdminHttp
+  ]),
   Layer.provide(ServicesLive)
 )
 

@@ -4,11 +4,17 @@
  * enqueued (its feature's jobs die at the outbox) nor run.
  */
 import { Layer } from "effect"
+import { AnnouncementJobTypes } from "./Announcements/Announcements.ts"
 import { EventJobTypes } from "./Events/EventJobTypes.ts"
 import { InventoryJobTypes } from "./Inventory/InventoryJobTypes.ts"
 import { JobCatalogue, type JobOf } from "./Jobs/JobCatalogue.ts"
+import { someEndpointListens, WebhookJobTypes } from "./Webhooks/WebhookJobTypes.ts"
 
-const AppJobTypes = [...InventoryJobTypes, ...EventJobTypes] as const
+// An announcement is written only where a webhook endpoint listens (decided in the transaction).
+const [announcement] = AnnouncementJobTypes
+const ListenedAnnouncement = { ...announcement, onlyIf: someEndpointListens }
+
+const AppJobTypes = [...InventoryJobTypes, ...EventJobTypes, ListenedAnnouncement, ...WebhookJobTypes] as const
 
 /** Every job of the application. */
 export type Job = JobOf<typeof AppJobTypes>

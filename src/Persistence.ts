@@ -1,6 +1,7 @@
 /** Where data lives: PostgreSQL (given a SqlClient: see Storage/Database.ts), or memory for the fast test tiers. */
 import { Layer } from "effect"
 import { UsersRepo } from "./Accounts/UsersRepo.ts"
+import { AuditLog } from "./Audit/AuditLog.ts"
 import { BookingsRepo } from "./Bookings/BookingsRepo.ts"
 import { EventsRepo } from "./Events/EventsRepo.ts"
 import { SalesRepo } from "./Events/SalesRepo.ts"
@@ -14,6 +15,7 @@ import { Transactions } from "./Storage/Transactions.ts"
 import { TicketsRepo } from "./Tickets/TicketsRepo.ts"
 import { TicketTypesRepo } from "./TicketTypes/TicketTypesRepo.ts"
 import { WaitlistRepo } from "./Waitlist/WaitlistRepo.ts"
+import { WebhooksRepo } from "./Webhooks/WebhooksRepo.ts"
 
 export const PersistenceSql = Layer.mergeAll(
   UsersRepo.layer,
@@ -24,7 +26,9 @@ export const PersistenceSql = Layer.mergeAll(
   HoldsRepo.layer,
   WaitlistRepo.layer,
   TicketsRepo.layer,
+  WebhooksRepo.layer,
   InventoryRepo.layer,
+  AuditLog.layer,
   Transactions.layer,
   Readiness.layer,
   IdempotencyStore.layer,
@@ -41,7 +45,9 @@ export const PersistenceMemory = Layer.mergeAll(
   HoldsRepo.layerMemory,
   WaitlistRepo.layerMemory,
   TicketsRepo.layerMemory,
+  WebhooksRepo.layerMemory,
   InventoryRepo.layerMemory,
+  AuditLog.layerMemory,
   Transactions.layerMemory,
   Readiness.layerMemory,
   IdempotencyStore.layerMemory,

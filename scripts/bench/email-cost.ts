@@ -1,15 +1,17 @@
 /**
- * The CPU one confirmation email costs to build, against nothing else, in two parts: rendering it
- * (`Emails.bookingConfirmation` for a booking of two tickets: text, HTML, two QR images, the .ics),
- * as the job does on the worker's event loop; and nodemailer composing its MIME message in this
- * thread, as the mail thread does for every email (without the file write or SMTP). A floor under
- * any booking's cost that includes its email: compare with the booking roof's CPU per request.
+ * The CPU one confirmation email costs to build, against nothing else, in three parts: rendering it
+ * (`Emails.bookingConfirmation` for a booking of two tickets: text, HTML, and what to draw), as the
+ * job does on the worker's event loop; then, as the mail thread does, drawing its two QR images and
+ * the .ics (`drawMail`, the thread's renderer) and nodemailer composing its MIME message (without
+ * the file write or SMTP). A floor under any booking's cost that includes its email: compare with
+ * the booking roof's CPU per request.
  *
  *   npx tsx scripts/bench/email-cost.ts [count]
  */
 import { Effect } from "effect"
 import nodemailer from "nodemailer"
 import type { Booking } from "../../src/Domain/Booking.ts"
+import { drawMail } from "../../src/Notifications/Drawings.ts"
 import { bookingConfirmation } from "../../src/Notifications/Emails.ts"
 
 const count = Number(process.argv[2] ?? 3000)
@@ -41,7 +43,7 @@ const tickets = [
   { code: "7K2QF-M9XRB-0C4TD-HW3NP", type: "General admission" },
   { code: "Q0D4K-8XW2M-HT7R9-BC1FA", type: "VIP" }
 ]
-const render = (i: number) => Effect.runPromise(bookingConfirmation(booking, `customer${i}@example.com`, tickets))
+const render = (i: number) => Effect.runPromise(Effect.sync(() => bookingConfirmation(booking, `customer${i}@example.com`, tickets)))
 const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" })
 const send = (mail: Awaited<ReturnType<typeof render>>, i: number) =>
   transport.sendMail({
@@ -49,12 +51,13 @@ const send = (mail: Awaited<ReturnType<typeof render>>, i: number) =>
     ...mail,
     attachments: mail.attachments?.map((file) => ({
       ...file,
-      content: typeof file.content === "string" ? file.content : Buffer.from(file.content)
+      content: typeof file.content === "string" ? file.content : Buffer.from(file.content as Uint8Array)
     })),
     messageId: `<booking-confirmed-${i}.ns@event-booking.local>`
   })
 
-const mails = await Promise.all(Array.from({ length: count }, (_, i) => render(i)))
+const named = await Promise.all(Array.from({ length: count }, (_, i) => render(i)))
+const mails = named.map(drawMail)
 for (let i = 0; i < 300; i++) await send(mails[i % count]!, i) // warm-up
 const cpu = async (work: (i: number) => Promise<unknown>) => {
   const before = process.cpuUsage()
@@ -62,5 +65,6 @@ const cpu = async (work: (i: number) => Promise<unknown>) => {
   const used = process.cpuUsage(before)
   return ((used.user + used.system) / 1000 / count).toFixed(3)
 }
-console.log(`one confirmation email rendered (2 QR images, .ics): ${await cpu(render)} ms of CPU (${count} emails)`)
+console.log(`one confirmation email rendered, what to draw named (event loop): ${await cpu(render)} ms of CPU (${count} emails)`)
+console.log(`its 2 QR images and .ics drawn (mail thread): ${await cpu(async (i) => drawMail(named[i]!))} ms of CPU (${count} emails)`)
 console.log(`one confirmation email built by nodemailer: ${await cpu((i) => send(mails[i]!, i))} ms of CPU (${count} emails)`)

@@ -11,6 +11,7 @@ import { Clock, Context, Effect, Either, Layer, Option, Redacted, Schema } from 
 import { Passwords } from "../Accounts/Passwords.ts"
 import type { User } from "../Accounts/User.ts"
 import { UsersRepo } from "../Accounts/UsersRepo.ts"
+import { AuditLog } from "../Audit/AuditLog.ts"
 import { Bookings } from "../Bookings/Bookings.ts"
 import { BookingsRepo } from "../Bookings/BookingsRepo.ts"
 import type { Event } from "../Domain/Event.ts"
@@ -296,6 +297,7 @@ export class Seed extends Context.Tag("Seed")<Seed, {
         TicketTypesRepo.layer,
         BookingsRepo.layer,
         InventoryRepo.layer,
+        AuditLog.layer,
         Transactions.layer,
         Passwords.layer
       )

@@ -3,7 +3,7 @@ import { DecimalInt } from "./Payload.ts"
 
 // Ids are PostgreSQL `integer` identities: capping them at int4 keeps an absurd id a 400/404
 // instead of a database range error.
-const Int4Id = Schema.Int.pipe(Schema.between(1, 2_147_483_647))
+export const Int4Id = Schema.Int.pipe(Schema.between(1, 2_147_483_647))
 
 export const UserId = Int4Id.pipe(Schema.brand("UserId")).annotations({ identifier: "UserId" })
 export type UserId = typeof UserId.Type
@@ -31,7 +31,7 @@ export const IdempotencyId = Schema.UUID.pipe(Schema.brand("IdempotencyId")).ann
 export type IdempotencyId = typeof IdempotencyId.Type
 
 /** An id taken from a URL path segment (`/events/:id`): canonical decimal only, so one resource has one URL. */
-const fromPath = <A>(id: Schema.Schema<A, number>, what: string) => {
+export const fromPath = <A>(id: Schema.Schema<A, number>, what: string) => {
   const description = `A positive integer ${what} id`
   return DecimalInt.pipe(Schema.compose(id)).annotations({
     description,

@@ -1,5 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { AuditEntry, EventAuditParams } from "../Audit/AuditEntry.ts"
 import { EventAlreadyStarted, EventNotDraft, EventNotFound, Forbidden, TicketsAlreadySold, Unauthorized } from "../Domain/Errors.ts"
 import { CreateEvent, Event, EventList, ListEventsParams, UpdateEvent } from "../Domain/Event.ts"
 import { EventIdFromPath } from "../Domain/Ids.ts"
@@ -117,6 +118,22 @@ export class EventsApi extends HttpApiGroup.make("events")
       .pipe(addErrors(Forbidden, EventNotFound))
       .middleware(Authentication)
       .annotate(OpenApi.Summary, "Tickets and bookings of the event, sales by day (its organizer)")
+  )
+  .add(
+    HttpApiEndpoint.get("audit")`/${id}/audit`
+      .setUrlParams(EventAuditParams)
+      .addSuccess(Schema.Array(AuditEntry))
+      .pipe(addErrors(Forbidden, EventNotFound))
+      .middleware(Authentication)
+      .annotate(OpenApi.Summary, "The event's audit trail, newest first (its organizer)")
+      .annotate(
+        OpenApi.Description,
+        "Who changed what and when: the event's own changes and its bookings', holds' and waiting list's, each with its " +
+          "actor (a user with their role, `system` for expiries and offers, `admin`), the fields before and after, the " +
+          "request id and the client address. `action` keeps one action (`booking.created`) or an area (`booking.`); " +
+          "`from` and `to` bound the time (ISO 8601 with a time zone). The body is the page; `X-Total-Count` and `Link` as on other lists."
+      )
+      .annotate(OpenApi.Transform, documentPageHeaders)
   )
   .annotate(OpenApi.Title, "Events")
   .prefix("/events")

@@ -1,5 +1,9 @@
 import type { Stream } from "effect"
-import { Array, Clock, Context, Effect, Layer, Option } from "effect"
+import { Array, Clock, Context, Effect, Layer, Option, Schema } from "effect"
+import * as Announcements from "../Announcements/Announcements.ts"
+import type { AuditEntry, AuditFilter } from "../Audit/AuditEntry.ts"
+import { changedFields } from "../Audit/AuditEntry.ts"
+import { AuditLog } from "../Audit/AuditLog.ts"
 import type { CurrentUser } from "../Domain/CurrentUser.ts"
 import {
   type EventAlreadyStarted,
@@ -10,7 +14,7 @@ import {
   type Unauthorized,
   ValidationError
 } from "../Domain/Errors.ts"
-import type { CreateEvent, Event, ListEventsParams, UpdateEvent } from "../Domain/Event.ts"
+import { type CreateEvent, Event, type ListEventsParams, type UpdateEvent } from "../Domain/Event.ts"
 import type { EventId, UserId } from "../Domain/Ids.ts"
 import type { Page, PageRequest } from "../Domain/Paging.ts"
 import { requireOwner } from "../Domain/Policy.ts"
@@ -20,13 +24,15 @@ import { Inventory } from "../Inventory/Inventory.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
 import { Transactions } from "../Storage/Transactions.ts"
 import { traced } from "../Telemetry/Tracing.ts"
-import type { EventJob, EventSnapshot, FieldChange } from "./EventJobTypes.ts"
+import { type EventJob, type EventSnapshot, FieldChange } from "./EventJobTypes.ts"
 import { EventsRepo } from "./EventsRepo.ts"
 import { SalesRepo } from "./SalesRepo.ts"
 
 type User = CurrentUser["Type"]
 
 const EDITABLE = ["title", "description", "date", "location", "totalTickets"] as const
+/** What the audit trail tells of an event's change: every field an organizer sets. */
+const AUDITED = [...EDITABLE, "salesStart", "salesEnd", "status"] as const
 
 /**
  * Publishing, finding and managing events. Callers have checked the ORGANIZER role where one is
@@ -53,6 +59,13 @@ export class Events extends Context.Tag("Events")<Events, {
   /** Every attendee, for an export: checked now, read as the stream is pulled. */
   readonly allAttendees: (organizer: User, id: EventId) => Effect.Effect<Stream.Stream<Attendee>, EventNotFound | Forbidden>
   readonly stats: (organizer: User, id: EventId) => Effect.Effect<EventStats, EventNotFound | Forbidden>
+  /** The event's audit trail, newest first (its organizer). */
+  readonly audit: (
+    organizer: User,
+    id: EventId,
+    filter: Omit<AuditFilter, "eventId">,
+    page: PageRequest
+  ) => Effect.Effect<Page<AuditEntry>, EventNotFound | Forbidden>
 }>() {
   static readonly layer = Layer.effect(
     Events,
@@ -63,6 +76,14 @@ export class Events extends Context.Tag("Events")<Events, {
       const jobs = yield* JobQueue
       const transactions = yield* Transactions
       const inventory = yield* Inventory
+      const audit = yield* AuditLog
+      /** The change of an event, for the trail (an update that changed nothing tells it nothing). */
+      const audited = (action: "created" | "updated" | "published" | "cancelled", before: Event | undefined, after: Event) => {
+        const changes = changedFields(before, after, AUDITED)
+        return action === "updated" && Object.keys(changes).length === 0
+          ? Effect.void
+          : audit.record({ action: `event.${action}`, subject: { type: "event", id: after.id }, eventId: after.id, changes })
+      }
 
       /** The event as `viewer` may see it: someone else's draft is no event at all. */
       const visibleEvent = (viewer: UserId | undefined, id: EventId) =>
@@ -88,7 +109,18 @@ export class Events extends Context.Tag("Events")<Events, {
         create: (organizer, input) =>
           requireFuture(input.date).pipe(
             Effect.zipRight(requireSalesWindow(input.date, input.salesStart ?? null, input.salesEnd ?? null)),
-            Effect.zipRight(repo.create({ ...input, organizerId: organizer.id })),
+            // The event, its entry in the audit trail and (published as it is made) its event.published
+            // announcement commit together.
+            Effect.zipRight(transactions.run(
+              repo.create({ ...input, organizerId: organizer.id }).pipe(
+                Effect.tap((event) => audited("created", undefined, event)),
+                Effect.tap((event) =>
+                  event.status === "PUBLISHED"
+                    ? jobs.enqueue(Announcements.eventChanged(event.id, "event.published", encodeEvent(event)))
+                    : Effect.void
+                )
+              )
+            )),
             Effect.tap(() => catalogueChanged),
             Effect.tap((event) => Effect.logInfo("event created").pipe(Effect.annotateLogs({ eventId: event.id, status: event.status })))
           ),
@@ -127,8 +159,12 @@ export class Events extends Context.Tag("Events")<Events, {
                   .map((field) => ({ field, before: before[field], after: after[field] }) as FieldChange)
                 // A draft has no attendees to tell.
                 if (Array.isNonEmptyArray(changed) && after.status === "PUBLISHED") {
-                  yield* jobs.enqueue({ _tag: "EventUpdated", eventId: id, event: snapshotOf(after), changes: changed } satisfies EventJob)
+                  yield* jobs.enqueue(
+                    { _tag: "EventUpdated", eventId: id, event: snapshotOf(after), changes: changed } satisfies EventJob,
+                    Announcements.eventChanged(id, "event.updated", encodeEvent(after), changed.map((change) => encodeChange(change)))
+                  )
                 }
+                yield* audited("updated", before, updated)
                 return after
               })
             ).pipe(Effect.tap(() => catalogueChanged))
@@ -139,10 +175,14 @@ export class Events extends Context.Tag("Events")<Events, {
             Effect.flatMap((event) =>
               transactions.run(
                 repo.cancel(id).pipe(
+                  Effect.zipRight(audited("cancelled", event, { ...event, status: "CANCELLED" })),
                   Effect.zipRight(
                     event.status === "DRAFT"
                       ? Effect.void
-                      : jobs.enqueue({ _tag: "EventCancelled", eventId: id, event: snapshotOf(event) } satisfies EventJob)
+                      : jobs.enqueue(
+                        { _tag: "EventCancelled", eventId: id, event: snapshotOf(event) } satisfies EventJob,
+                        Announcements.eventChanged(id, "event.cancelled", encodeEvent({ ...event, status: "CANCELLED" }))
+                      )
                   )
                 )
               )
@@ -153,7 +193,14 @@ export class Events extends Context.Tag("Events")<Events, {
 
         publish: (organizer, id) =>
           ownEvent(organizer, id).pipe(
-            Effect.zipRight(repo.publish(id)),
+            Effect.flatMap((before) =>
+              transactions.run(
+                repo.publish(id).pipe(
+                  Effect.tap((after) => audited("published", before, after)),
+                  Effect.tap((after) => jobs.enqueue(Announcements.eventChanged(id, "event.published", encodeEvent(after))))
+                )
+              )
+            ),
             Effect.tap(() => catalogueChanged),
             Effect.tap(() => Effect.logInfo("event published").pipe(Effect.annotateLogs({ eventId: id })))
           ),
@@ -168,7 +215,9 @@ export class Events extends Context.Tag("Events")<Events, {
           ownEvent(organizer, id).pipe(
             Effect.zipRight(sales.stats(id)),
             Effect.flatMap(Option.match({ onNone: () => Effect.fail(EventNotFound.of(id)), onSome: Effect.succeed }))
-          )
+          ),
+
+        audit: (organizer, id, filter, page) => ownEvent(organizer, id).pipe(Effect.zipRight(audit.page({ ...filter, eventId: id }, page)))
       }
     })
   ).pipe(traced(Events, {
@@ -193,6 +242,10 @@ const requireSalesWindow = (date: Date, start: Date | null, end: Date | null): E
     : start !== null && start.getTime() >= date.getTime()
     ? Effect.fail(new ValidationError({ message: "salesStart: must be before the event's date" }))
     : Effect.void
+
+/** An event and its changes as webhooks carry them: as the API shows them (JSON). */
+const encodeEvent = Schema.encodeSync(Event) as (event: Event) => Announcements.Announcement["data"]
+const encodeChange = Schema.encodeSync(FieldChange)
 
 const snapshotOf = ({ date, location, title }: Event): EventSnapshot => ({ title, date, location })
 

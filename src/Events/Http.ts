@@ -78,4 +78,11 @@ export const EventsHttp = HttpApiBuilder.group(Api, "events", (handlers) =>
               : attendeesPage(user, path.id, request, pageRequest(urlParams))
         ))
       .handle("stats", ({ path }) => Effect.flatMap(organizer, (user) => events.stats(user, path.id)))
+      .handle("audit", ({ path, request, urlParams: { action, from, to, ...paging } }) => {
+        const page = pageRequest(paging)
+        return organizer.pipe(
+          Effect.flatMap((user) => events.audit(user, path.id, { action, from, to }, page)),
+          Effect.flatMap((found) => pageBody(request, page, found))
+        )
+      })
   }))

@@ -7,6 +7,9 @@
  * rows locked in id order), so bookings spread over many events are batched too.
  */
 import { Array as Arr, Cause, Chunk, Context, Effect, Either, Exit, Layer, type Tracer } from "effect"
+import * as Announcements from "../Announcements/Announcements.ts"
+import { AuditLog } from "../Audit/AuditLog.ts"
+import type { Origin } from "../Audit/Origin.ts"
 import type { Booking, TicketsOfType } from "../Domain/Booking.ts"
 import {
   type AlreadyOnWaitlist,
@@ -40,6 +43,7 @@ import * as GroupCommit from "../Platform/GroupCommit.ts"
 import { CommitOutcomeUnknown, Transactions } from "../Storage/Transactions.ts"
 import { recordBookingBatch, recordTicketChanges } from "../Telemetry/Metrics.ts"
 import * as Tracing from "../Telemetry/Tracing.ts"
+import { auditEntriesOf } from "./AuditTrail.ts"
 import { CatalogueChanges } from "./CatalogueChanges.ts"
 import type { BookingsConfirmed, InventoryJob } from "./InventoryJobTypes.ts"
 import { InventoryRepo } from "./InventoryRepo.ts"
@@ -94,10 +98,14 @@ interface Decided {
   readonly outcomes: ReadonlyArray<Either.Either<unknown, Refusal>>
 }
 
-/** An operation in its event's line, with the span of the request that submitted it (tracing on). */
+/**
+ * An operation in its event's line, with the span of the request that submitted it (tracing on)
+ * and its origin (who asked, from where: the audit trail's).
+ */
 interface LineItem {
   readonly operation: Operation
   readonly span: Tracer.AnySpan | undefined
+  readonly origin: Origin
 }
 
 export class Inventory extends Context.Tag("Inventory")<Inventory, {
@@ -117,6 +125,7 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
       const jobs = yield* JobQueue
       const transactions = yield* Transactions
       const catalogueChanged = yield* CatalogueChanges.signal
+      const audit = yield* AuditLog
       const rules: Rules = { holdTtlMs: holds.ttlSeconds * 1000, maxTicketsPerCustomer: maxTicketsPerCustomerPerEvent }
 
       /**
@@ -131,13 +140,19 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
             rules
           )
           // Every booking the transaction made is confirmed by one job, linked to the first one's request.
-          const reported: Array<readonly [InventoryJob, Tracer.AnySpan | undefined]> = []
+          const reported: Array<readonly [InventoryJob | Announcements.Announcement, Tracer.AnySpan | undefined]> = []
           const confirmed: Array<BookingsConfirmed["bookings"][number]> = []
           let confirmedSpan: Tracer.AnySpan | undefined
           applied.forEach(({ plan }, i) => {
             const { eventId, items } = batch[i]!
+            // Organizers' webhooks hear of each change (the outbox writes them only for a listening endpoint).
+            for (const hold of plan.holds.updates) {
+              if (hold.status === "EXPIRED") reported.push([Announcements.holdExpired(eventId, hold), undefined])
+            }
             for (const notice of plan.notices) {
               const span = notice.cause === undefined ? undefined : items[notice.cause]!.span
+              const announcement = announcementOf(eventId, notice)
+              if (announcement !== undefined) reported.push([announcement, span])
               if (notice._tag !== "BookingConfirmed") {
                 for (const job of jobsOf(eventId, notice)) reported.push([job, span])
                 continue
@@ -149,6 +164,10 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
           })
           if (Arr.isNonEmptyArray(confirmed)) reported.unshift([{ _tag: "BookingsConfirmed", bookings: confirmed }, confirmedSpan])
           yield* jobs.enqueueEach(reported.map(([job]) => job), reported.map(([, span]) => span))
+          // The batch's audit entries: one statement, sent with the COMMIT as the jobs are.
+          yield* audit.writeEach(
+            applied.flatMap(({ plan }, i) => auditEntriesOf(batch[i]!.eventId, plan.writes, batch[i]!.items.map((item) => item.origin)))
+          )
           return applied.map(({ event, plan, typeNames }, i): Decided => ({
             plan,
             outcomes: plan.outcomes.map(Either.map((decision) => resultOf(batch[i]!.eventId, event, typeNames, decision)))
@@ -245,12 +264,20 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
         submit: <O extends Operation>(eventId: EventId, operation: O) => {
           const invalid = tooMany(operation)
           return (invalid === undefined
-            ? Effect.flatMap(Tracing.currentSpan, (span) => line.submit(eventId, { operation, span }))
+            ? Effect.flatMap(
+              Tracing.currentSpan,
+              (span) => Effect.flatMap(audit.origin, (origin) => line.submit(eventId, { operation, span, origin }))
+            )
             : Effect.fail(invalid)) as Outcome<O["_tag"]>
         },
         // The caller's transaction commits (or not) later, and tells the listing (Events.update).
         applyWithin: (eventId, operations) =>
-          Effect.flatMap(Tracing.currentSpan, (span) => apply([{ eventId, items: operations.map((operation) => ({ operation, span })) }]))
+          Effect.flatMap(
+            Tracing.currentSpan,
+            (span) =>
+              Effect.flatMap(audit.origin, (origin) =>
+                apply([{ eventId, items: operations.map((operation) => ({ operation, span, origin })) }]))
+          )
             .pipe(
               Effect.map(([{ plan }]) => ({ availableTickets: plan!.availableTickets }))
             )
@@ -320,6 +347,18 @@ const resultOf = (eventId: EventId, event: Event | undefined, typeNames: Readonl
       return decision.result
     case "Done":
       return undefined
+  }
+}
+
+/** The webhook event a notice is, if any (a hold placed by a customer is none: an offer is). */
+const announcementOf = (eventId: EventId, notice: Notice): Announcements.Announcement | undefined => {
+  switch (notice._tag) {
+    case "BookingConfirmed":
+      return Announcements.bookingCreated(eventId, notice.booking)
+    case "BookingCancelled":
+      return Announcements.bookingCancelled(eventId, notice.booking, notice.ticketsCancelled)
+    case "HoldPlaced":
+      return notice.hold.entryId === null ? undefined : Announcements.waitlistOffered(eventId, notice.hold)
   }
 }
 

@@ -16,7 +16,7 @@
 import type { Either } from "effect"
 import { SalesClosed } from "../Domain/Errors.ts"
 import type { BookingRow, EntryItemRow, EntryRow, HoldRow, ItemRow, TicketRow, TicketTypeRow } from "../Domain/TicketRows.ts"
-import type { Decision, EventState, Issue, Notice, Plan, Refusal, Rules, Snapshot, TableChanges } from "./Plan.ts"
+import type { Decision, EventState, Issue, Notice, Plan, Refusal, RowWrite, Rules, Snapshot, TableChanges } from "./Plan.ts"
 
 /** An operation that may carry an Idempotency-Key (see Operation.ts). */
 interface Keyed {
@@ -59,6 +59,8 @@ export class Ledger {
   /** How many rows of each table this batch created (the n-th new row's provisional id is -n). */
   private readonly created = { bookings: 0, holds: 0, entries: 0 }
   private readonly notices: Array<Notice> = []
+  /** Every row write, in order, with the row before it: what the audit trail tells (AuditTrail.ts). */
+  private readonly writes: Array<RowWrite> = []
   /** Rows made under an Idempotency-Key, by its id: a repeat of the key is answered with them. */
   private readonly keyed = { bookings: new Map<string, number>(), holds: new Map<string, number>() }
 
@@ -232,18 +234,21 @@ export class Ledger {
   // ---- Writing rows ------------------------------------------------------------------------
 
   setBooking(row: BookingRow): BookingRow {
+    this.writes.push({ table: "bookings", before: this.bookings.get(row.id), after: row, cause: this.cause })
     this.bookings.set(row.id, row)
     this.touched.bookings.add(row.id)
     return row
   }
 
   setHold(row: HoldRow): HoldRow {
+    this.writes.push({ table: "holds", before: this.holds.get(row.id), after: row, cause: this.cause })
     this.holds.set(row.id, row)
     this.touched.holds.add(row.id)
     return row
   }
 
   setEntry(row: EntryRow): EntryRow {
+    this.writes.push({ table: "entries", before: this.entries.get(row.id), after: row, cause: this.cause })
     this.entries.set(row.id, row)
     this.touched.entries.add(row.id)
     return row
@@ -367,6 +372,7 @@ export class Ledger {
       holds: changesOf(this.holds, this.touched.holds),
       entries: changesOf(this.entries, this.touched.entries),
       notices: this.notices,
+      writes: this.writes,
       changed: available !== this.initiallyAvailable || types.length > 0 || this.cancelledTickets.length > 0 ||
         this.touched.bookings.size + this.touched.holds.size + this.touched.entries.size > 0,
       availabilityChanged: available !== this.initiallyAvailable

@@ -115,6 +115,19 @@ export type NoticeOf =
   | { readonly _tag: "BookingCancelled"; readonly booking: BookingRow; readonly ticketsCancelled: number }
   | { readonly _tag: "HoldPlaced"; readonly hold: HoldRow }
 
+/**
+ * One write of a row by the batch: the row before it (none: a new row) and after, and the index
+ * of the operation that made it (none: the batch on its own, before its first operation). The
+ * audit trail is made of these (AuditTrail.ts); a row written twice is two writes.
+ */
+export type RowWrite =
+  & { readonly cause: number | undefined }
+  & (
+    | { readonly table: "bookings"; readonly before: BookingRow | undefined; readonly after: BookingRow }
+    | { readonly table: "holds"; readonly before: HoldRow | undefined; readonly after: HoldRow }
+    | { readonly table: "entries"; readonly before: EntryRow | undefined; readonly after: EntryRow }
+  )
+
 /** New rows in creation order (ids -1, -2, ...) and the final state of changed existing rows. */
 export interface TableChanges<Row> {
   readonly inserts: ReadonlyArray<Row>
@@ -139,6 +152,7 @@ export interface Plan {
   readonly holds: TableChanges<HoldRow>
   readonly entries: TableChanges<EntryRow>
   readonly notices: ReadonlyArray<Notice>
+  readonly writes: ReadonlyArray<RowWrite>
   /** Whether anything is to be written. */
   readonly changed: boolean
   /** Whether the event's tickets left differ from before the batch (what the public listing shows). */
@@ -199,6 +213,16 @@ export const withRealIds = (plan: Plan, ids: NewIds): Plan => {
           return decision
       }
     })),
+    writes: plan.writes.map((write): RowWrite => {
+      switch (write.table) {
+        case "bookings":
+          return { ...write, before: write.before && booking(write.before), after: booking(write.after) }
+        case "holds":
+          return { ...write, before: write.before && hold(write.before), after: hold(write.after) }
+        case "entries":
+          return { ...write, before: write.before && entry(write.before), after: entry(write.after) }
+      }
+    }),
     notices: plan.notices.map((notice): Notice => {
       switch (notice._tag) {
         case "HoldPlaced":

@@ -11,9 +11,10 @@ import { Context, type Effect, type ParseResult, Schema, SchemaAST } from "effec
 /**
  * The queues the workers run (each with its concurrency, Workers.ts): a customer's emails, the
  * fan-outs attendees must hear of, and delayed work (hold expiries) that a mail backlog must not delay.
- * Each job type names its own.
+ * Each job type names its own; webhooks (fan-out and deliveries) have theirs, so a slow receiver
+ * never delays an email.
  */
-export const QueueNames = ["email-queue", "notification-queue", "holds-queue"] as const
+export const QueueNames = ["email-queue", "notification-queue", "holds-queue", "webhook-queue"] as const
 export type QueueName = typeof QueueNames[number]
 
 /** Any job: a tagged value; its tag names it on the wire (the outbox row, the BullMQ job). */
@@ -41,6 +42,12 @@ export interface JobType<A extends AnyJob = AnyJob> {
   /** When a job may run (null: at once). */
   readonly runAt?: (job: A) => Date | null
   readonly merge?: JobMerge
+  /**
+   * A condition (SQL over the outbox row's `r.payload`, jsonb) decided in the caller's transaction:
+   * a job of this type is written only where it holds (a webhook event only when some endpoint
+   * listens). Given by the application (src/Jobs.ts), which knows the tables it reads.
+   */
+  readonly onlyIf?: string
 }
 
 /** The literal `_tag` of a tagged struct's schema. */
@@ -53,7 +60,12 @@ const tagOf = (schema: Schema.Schema.Any): string => {
 /** A job type of `schema` (a tagged struct), on `queue`. */
 export const jobType = <A extends AnyJob, I>(
   schema: Schema.Schema<A, I>,
-  options: { readonly queue: QueueName; readonly runAt?: (job: A) => Date | null; readonly merge?: JobMerge }
+  options: {
+    readonly queue: QueueName
+    readonly runAt?: (job: A) => Date | null
+    readonly merge?: JobMerge
+    readonly onlyIf?: string
+  }
 ): JobType<A> => ({ tag: tagOf(schema), schema, ...options })
 
 /** The union of the jobs of `types`. */
@@ -73,6 +85,8 @@ export interface JobCatalogueShape {
   readonly runAtOf: (job: AnyJob) => Date | null
   /** The merge of each type that has one, by tag. */
   readonly merges: ReadonlyMap<string, JobMerge>
+  /** The condition of each type that has one, by tag. */
+  readonly conditions: ReadonlyMap<string, string>
 }
 
 export class JobCatalogue extends Context.Tag("JobCatalogue")<JobCatalogue, JobCatalogueShape>() {
@@ -94,7 +108,8 @@ export class JobCatalogue extends Context.Tag("JobCatalogue")<JobCatalogue, JobC
       decode: Schema.decodeUnknown(union),
       queueOf: (job) => find(job).type.queue,
       runAtOf: (job) => find(job).type.runAt?.(job) ?? null,
-      merges: new Map(types.flatMap((type) => type.merge === undefined ? [] : [[type.tag, type.merge] as const]))
+      merges: new Map(types.flatMap((type) => type.merge === undefined ? [] : [[type.tag, type.merge] as const])),
+      conditions: new Map(types.flatMap((type) => type.onlyIf === undefined ? [] : [[type.tag, type.onlyIf] as const]))
     }
   }
 }

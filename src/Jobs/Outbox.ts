@@ -100,6 +100,13 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
       const sql = yield* SqlClient.SqlClient
       const catalogue = yield* JobCatalogue
       const decodeEntries = entriesDecoder(catalogue.names)
+      // The job types' conditions, one CASE over the row's name (nothing when no type has one).
+      const conditions = [...catalogue.conditions]
+      const onlyIf = conditions.length === 0 ?
+        "" :
+        `WHERE CASE r.name ${
+          conditions.map(([name, condition]) => `WHEN ${pg.escapeLiteral(name)} THEN (${condition})`).join(" ")
+        } ELSE true END`
       // Batches of rows committed here (as the driver gave them), until the relay takes them.
       const committed = yield* Queue.unbounded<ReadonlyArray<unknown>>()
       const backlog = SqlSchema.single({
@@ -128,6 +135,7 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
                 SELECT r.queue, r.name, r.payload, r.run_at
                 FROM jsonb_to_recordset(${pg.escapeLiteral(JSON.stringify(rows))}::jsonb)
                      AS r(n int, queue text, name text, payload jsonb, run_at timestamptz)
+                ${onlyIf}
                 ORDER BY r.n
                 RETURNING ${ENTRY_COLUMNS}`,
               committed: (rows) => Queue.unsafeOffer(committed, rows)

@@ -1,5 +1,5 @@
 /**
- * The BullMQ workers of `email-queue`, `notification-queue` and `holds-queue`, as one scoped layer: each job is
+ * The BullMQ workers of `email-queue`, `notification-queue`, `holds-queue` and `webhook-queue`, as one scoped layer: each job is
  * decoded by the JobCatalogue and handed to the JobProcessor; closing the layer closes the workers.
  */
 import { type Job as BullJob, UnrecoverableError } from "bullmq"
@@ -51,5 +51,7 @@ export const WorkersLive = Layer.scopedDiscard(
     yield* backend.work("email-queue", handler, 5)
     yield* backend.work("notification-queue", handler, 2)
     yield* backend.work("holds-queue", handler, 5)
+    // A webhook attempt mostly waits on its receiver (up to its timeout): more of them at once.
+    yield* backend.work("webhook-queue", handler, 10)
   })
 )

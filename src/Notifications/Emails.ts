@@ -1,16 +1,14 @@
 /**
  * What customers receive: each email as a subject, a plain-text body and an HTML body, and for a
- * booking's confirmation its tickets' QR images and the event as an `.ics`. Pure functions, but
- * the confirmation (its QR images are drawn by `qrcode`); titles and locations are organizers'
- * text, so the HTML escapes them.
+ * booking's confirmation its tickets' QR images and the event as an `.ics`, named here and drawn
+ * by the mail thread (Drawings.ts). Pure functions; titles and locations are organizers' text, so
+ * the HTML escapes them.
  */
-import { Effect, Either } from "effect"
-import { createEvent } from "ics"
 import type { Attendee, TicketLine } from "../Bookings/BookingsRepo.ts"
 import type { Booking } from "../Domain/Booking.ts"
 import type { EventCancelled, EventSnapshot, EventUpdated, FieldChange } from "../Events/EventJobTypes.ts"
 import type { BookingCancelled, WaitlistOffer } from "../Inventory/InventoryJobTypes.ts"
-import { qrPng } from "../Platform/QrCode.ts"
+import type { CalendarEntry } from "./Drawings.ts"
 import type { Attachment, Mail } from "./Mailer.ts"
 
 const WHEN = new Intl.DateTimeFormat("en-GB", { dateStyle: "full", timeStyle: "short", timeZone: "UTC" })
@@ -65,83 +63,72 @@ const ticketsUrl = (booking: Booking) => `GET /api/bookings/${booking.id}/ticket
 const qrCid = (code: string) => `qr-${code}@event-booking`
 
 /**
- * The event as an iCalendar file (METHOD:PUBLISH: an entry to add, not an invitation to answer),
- * made by `ics`. Its UID is the booking's (its id and creation time), the same on every resend.
+ * The event as a calendar entry, for `event.ics`. Its UID is the booking's (its id and creation
+ * time), the same on every resend.
  */
-export const bookingCalendar = (booking: Booking, tickets: ReadonlyArray<TicketLine>): Either.Either<string, Error> => {
-  const { error, value } = createEvent({
-    productId: "event-booking",
-    method: "PUBLISH",
-    uid: `booking-${booking.id}-${booking.createdAt.getTime()}@event-booking`,
-    start: booking.event.date.getTime(),
-    startInputType: "utc",
-    startOutputType: "utc",
-    duration: { hours: CALENDAR_DURATION_HOURS },
-    title: booking.event.title,
-    location: booking.event.location,
-    description: [
-      `Booking #${booking.id}: ${ticketCount(tickets.length === 0 ? booking.ticketsCount : tickets.length)}`,
-      ...tickets.map(({ code, type }) => `${type}: ${code}`)
-    ].join("\n"),
-    status: "CONFIRMED"
-  })
-  return value === null ? Either.left(error ?? new Error("ics made no calendar")) : Either.right(value)
-}
+export const bookingCalendar = (booking: Booking, tickets: ReadonlyArray<TicketLine>): CalendarEntry => ({
+  uid: `booking-${booking.id}-${booking.createdAt.getTime()}@event-booking`,
+  start: booking.event.date.getTime(),
+  hours: CALENDAR_DURATION_HOURS,
+  title: booking.event.title,
+  location: booking.event.location,
+  description: [
+    `Booking #${booking.id}: ${ticketCount(tickets.length === 0 ? booking.ticketsCount : tickets.length)}`,
+    ...tickets.map(({ code, type }) => `${type}: ${code}`)
+  ].join("\n")
+})
 
 /**
  * The booking's confirmation: its tickets listed by type and code, each of the first
  * QR_IMAGES_PER_EMAIL with its QR as an inline PNG, and `event.ics`. A booking whose tickets are
  * not written yet (a booking made before tickets existed) gets the event and the count only.
  */
-export const bookingConfirmation = (booking: Booking, to: string, tickets: ReadonlyArray<TicketLine>): Effect.Effect<Mail> =>
-  Effect.gen(function*() {
-    const shown = tickets.slice(0, QR_IMAGES_PER_EMAIL)
-    const pngs = yield* Effect.forEach(shown, ({ code }) => qrPng(code))
-    const calendar = yield* Effect.orDie(bookingCalendar(booking, tickets))
-    const calendarFile: Attachment = {
-      filename: "event.ics",
-      contentType: "text/calendar; charset=utf-8; method=PUBLISH",
-      content: calendar
-    }
-    const rows: Rows = [["Booking", `#${booking.id}`], ...eventRows(booking.event), ["Tickets", String(booking.ticketsCount)]]
-    const subject = `Booking confirmed: ${booking.event.title}`
-    if (tickets.length === 0) {
-      return compose(to, subject, "Your booking is confirmed.", rows, "Show this email or your booking number at the entrance.", {
-        attachments: [calendarFile]
-      })
-    }
-    const rest = tickets.length > shown.length
-      ? `QR codes of the first ${shown.length} tickets are in this email; all ${tickets.length} are at ${ticketsUrl(booking)}.`
-      : undefined
-    const section = {
-      text: [
-        "Your tickets:",
-        ...tickets.map(({ code, type }) => `${type}: ${code}`),
-        ...(rest === undefined ? [] : ["", rest])
-      ].join("\n"),
-      html: `<h3>Your tickets</h3>${
-        tickets.map(({ code, type }, i) =>
-          `<p>${escapeHtml(type)}: <code>${escapeHtml(code)}</code>${
-            i < shown.length ? `<br><img src="cid:${escapeHtml(qrCid(code))}" alt="QR code of ticket ${escapeHtml(code)}">` : ""
-          }</p>`
-        ).join("")
-      }${rest === undefined ? "" : `<p>${escapeHtml(rest)}</p>`}`
-    }
-    const images = shown.map(({ code }, i): Attachment => ({
-      filename: `ticket-${code}.png`,
-      contentType: "image/png",
-      content: pngs[i]!,
-      cid: qrCid(code)
-    }))
-    return compose(
-      to,
-      subject,
-      "Your booking is confirmed.",
-      rows,
-      "Show each ticket's QR code (or its code) at the entrance. event.ics adds the event to your calendar.",
-      { section, attachments: [...images, calendarFile] }
-    )
-  })
+export const bookingConfirmation = (booking: Booking, to: string, tickets: ReadonlyArray<TicketLine>): Mail => {
+  const shown = tickets.slice(0, QR_IMAGES_PER_EMAIL)
+  const calendarFile: Attachment = {
+    filename: "event.ics",
+    contentType: "text/calendar; charset=utf-8; method=PUBLISH",
+    content: { calendar: bookingCalendar(booking, tickets) }
+  }
+  const rows: Rows = [["Booking", `#${booking.id}`], ...eventRows(booking.event), ["Tickets", String(booking.ticketsCount)]]
+  const subject = `Booking confirmed: ${booking.event.title}`
+  if (tickets.length === 0) {
+    return compose(to, subject, "Your booking is confirmed.", rows, "Show this email or your booking number at the entrance.", {
+      attachments: [calendarFile]
+    })
+  }
+  const rest = tickets.length > shown.length
+    ? `QR codes of the first ${shown.length} tickets are in this email; all ${tickets.length} are at ${ticketsUrl(booking)}.`
+    : undefined
+  const section = {
+    text: [
+      "Your tickets:",
+      ...tickets.map(({ code, type }) => `${type}: ${code}`),
+      ...(rest === undefined ? [] : ["", rest])
+    ].join("\n"),
+    html: `<h3>Your tickets</h3>${
+      tickets.map(({ code, type }, i) =>
+        `<p>${escapeHtml(type)}: <code>${escapeHtml(code)}</code>${
+          i < shown.length ? `<br><img src="cid:${escapeHtml(qrCid(code))}" alt="QR code of ticket ${escapeHtml(code)}">` : ""
+        }</p>`
+      ).join("")
+    }${rest === undefined ? "" : `<p>${escapeHtml(rest)}</p>`}`
+  }
+  const images = shown.map(({ code }): Attachment => ({
+    filename: `ticket-${code}.png`,
+    contentType: "image/png",
+    content: { qrPng: code },
+    cid: qrCid(code)
+  }))
+  return compose(
+    to,
+    subject,
+    "Your booking is confirmed.",
+    rows,
+    "Show each ticket's QR code (or its code) at the entrance. event.ics adds the event to your calendar.",
+    { section, attachments: [...images, calendarFile] }
+  )
+}
 
 export const bookingCancelled = (job: BookingCancelled, booking: Booking, to: string): Mail =>
   job.ticketsLeft === 0

@@ -9,6 +9,7 @@ import { resolve } from "node:path"
 import { AppConfig } from "../Platform/Config.ts"
 import { makeThreadPool } from "../Platform/ThreadPool.ts"
 import { traced } from "../Telemetry/Tracing.ts"
+import { type Drawing, DRAWINGS_SOURCE, drawMail } from "./Drawings.ts"
 
 export interface Mail {
   readonly to: string
@@ -23,7 +24,8 @@ export interface Attachment {
   readonly filename: string
   /** e.g. `image/png`, `text/calendar; charset=utf-8; method=PUBLISH` */
   readonly contentType: string
-  readonly content: Uint8Array | string
+  /** The file, or what the mail thread draws it from (a QR code's text, a calendar entry: Drawings.ts). */
+  readonly content: Uint8Array | string | Drawing
   readonly cid?: string
 }
 
@@ -54,12 +56,17 @@ export class Mailer extends Context.Tag("Mailer")<Mailer, {
       Context.make(Mailer, {
         send: (mail, id) => {
           const messageId = messageIdOf(id, "memory@event-booking.local")
-          return Ref.modify(sent, (all) => [messageId, [...all, { ...mail, messageId }]] as const)
+          // Drawn as the mail thread draws them: tests read the files a mail program would receive.
+          return Effect.flatMap(
+            Effect.sync(() => drawMail(mail)),
+            (drawn) => Ref.modify(sent, (all) => [messageId, [...all, { ...drawn, messageId }]] as const)
+          )
         }
       }).pipe(Context.add(SentMail, sent)))
   )
 }
 
+/** A mail as sent, its attachments' drawings drawn (a Uint8Array or a string each). */
 export interface SentMessage extends Mail {
   readonly messageId: string
 }
@@ -83,11 +90,13 @@ const SMTP_OPTIONS = {
 /**
  * nodemailer runs on a thread of its own: building a message's MIME takes ~0.3–0.5 ms of CPU, and
  * writing it to the mailbox a file system call, more than the rest of a confirmation together; on
- * the event loop they slowed the bookings of a rush. With SMTP_URL it sends over SMTP; otherwise
- * the "stream" transport hands the message back and the thread writes it as an .eml file under
- * `dir` (the development mailbox).
+ * the event loop they slowed the bookings of a rush. The thread also draws a confirmation's QR
+ * images and .ics (~1 ms a ticket, Drawings.ts) before nodemailer builds the message. With
+ * SMTP_URL it sends over SMTP; otherwise the "stream" transport hands the message back and the
+ * thread writes it as an .eml file under `dir` (the development mailbox).
  */
 const MAILER_SOURCE = `
+  ${DRAWINGS_SOURCE}
   const { parentPort, workerData } = require("node:worker_threads")
   const { writeFileSync } = require("node:fs")
   const { join } = require("node:path")
@@ -96,11 +105,12 @@ const MAILER_SOURCE = `
   const transport = smtp === undefined
     ? nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" })
     : nodemailer.createTransport(smtp)
-  // Bytes arrive as plain Uint8Arrays (what crosses a thread); nodemailer wants Buffers.
+  // Drawings are drawn; bytes arrive as plain Uint8Arrays (what crosses a thread), and nodemailer wants Buffers.
   const withBuffers = (mail) => mail.attachments === undefined ? mail : {
     ...mail,
-    attachments: mail.attachments.map((file) =>
-      typeof file.content === "string" ? file : { ...file, content: Buffer.from(file.content.buffer, file.content.byteOffset, file.content.byteLength) })
+    attachments: drawAttachments(mail.attachments).map((file) =>
+      typeof file.content === "string" || Buffer.isBuffer(file.content) ? file
+        : { ...file, content: Buffer.from(file.content.buffer, file.content.byteOffset, file.content.byteLength) })
   }
   const fileSafe = (messageId) => messageId.replace(/^<|>$/g, "").replace(/[^\\w.-]+/g, "_").slice(0, 80)
   const deliver = async (mail) => {
@@ -138,7 +148,7 @@ const taskOf = (mail: Mail, messageId: string): Task => ({
   messageId,
   ...(mail.attachments === undefined ? {} : {
     attachments: mail.attachments.map((file) =>
-      typeof file.content === "string" ? file : { ...file, content: new Uint8Array(file.content) }
+      file.content instanceof Uint8Array ? { ...file, content: new Uint8Array(file.content) } : file
     )
   })
 })

@@ -55,17 +55,15 @@ export class NotificationJobs extends Context.Tag("NotificationJobs")<Notificati
       /**
        * The confirmations of `ids` (those still there), each keyed by booking, not by job: one per
        * booking however it was published, and a retry (or an older per-booking job for the same
-       * booking) sends none twice. They are rendered before any is sent: the sends then start
-       * together, and the mailer hands its thread the ones in flight as one message.
+       * booking) sends none twice. Their QR images and .ics are drawn by the mail thread; the sends
+       * start together, and the mailer hands its thread the ones in flight as one message.
        */
       const confirmations = (jobId: string, kind: NotificationJob["_tag"], ids: ReadonlyArray<BookingId>) =>
         bookings.findWithEmails(ids).pipe(
-          Effect.flatMap((found) =>
-            Effect.forEach(found, ({ booking, email, tickets }) =>
-              Effect.map(
-                Emails.bookingConfirmation(booking, email, tickets),
-                (mail) => delivery(`booking-confirmed-${booking.id}`, kind, jobId, mail)
-              ))
+          Effect.map((found) =>
+            found.map(({ booking, email, tickets }) =>
+              delivery(`booking-confirmed-${booking.id}`, kind, jobId, Emails.bookingConfirmation(booking, email, tickets))
+            )
           )
         )
 

@@ -47,6 +47,11 @@ export interface WebhookSettings {
   readonly allowHttp: boolean
   /** One attempt (name resolution, connection, request and answer) may take this long, then it failed. */
   readonly timeoutMs: number
+  /**
+   * The waits before each retry of a failed delivery, in ms (WEBHOOK_RETRY_SCHEDULE): its length is
+   * the number of retries; after the last, the endpoint is disabled. Each wait gets ±20% jitter.
+   */
+  readonly retryScheduleMs: ReadonlyArray<number>
 }
 
 /** Traces and metrics (src/Telemetry/). Both off unless configured: no spans are made, no port is opened. */
@@ -275,12 +280,30 @@ const jwtSecret = Effect.gen(function*() {
     )
 })
 
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+/** `5s,5m,30m,2h`: durations (a whole number and ms, s, m or h), comma-separated, as ms. */
+const retrySchedule = Config.string("WEBHOOK_RETRY_SCHEDULE").pipe(
+  Config.withDefault("5s,5m,30m,2h,5h,10h,10h"),
+  Config.validate({
+    message: "WEBHOOK_RETRY_SCHEDULE must be durations like 5s,5m,30m,2h (a whole number and ms, s, m or h, comma-separated)",
+    validation: (text) => text.split(",").every((part) => /^\s*\d{1,9}(ms|s|m|h)\s*$/.test(part))
+  }),
+  Config.map((text) =>
+    text.split(",").map((part) => {
+      const [, amount, unit] = /^\s*(\d+)(ms|s|m|h)\s*$/.exec(part)!
+      return Number(amount) * DURATION_UNITS[unit!]!
+    })
+  )
+)
+
 const webhookSettings = Effect.gen(function*() {
   const production = yield* isProduction
   return {
     allowPrivate: yield* Config.boolean("WEBHOOK_ALLOW_PRIVATE").pipe(Config.withDefault(false)),
     allowHttp: yield* Config.boolean("WEBHOOK_ALLOW_HTTP").pipe(Config.withDefault(!production)),
-    timeoutMs: yield* positiveInteger("WEBHOOK_TIMEOUT_MS", 10_000)
+    timeoutMs: yield* positiveInteger("WEBHOOK_TIMEOUT_MS", 10_000),
+    retryScheduleMs: yield* retrySchedule
   } satisfies WebhookSettings
 })
 

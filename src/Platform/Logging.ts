@@ -34,13 +34,16 @@ export const nameRequest = (request: HttpServerRequest.HttpServerRequest, reques
   requestIds.set(request.source as object, requestId)
 }
 
-const requestIdOf = (context: FiberRefs.FiberRefs) => {
+/** The id `nameRequest` gave `request` (the one its response's X-Request-Id carries), if any. */
+export const requestIdOf = (request: HttpServerRequest.HttpServerRequest): string | undefined => requestIds.get(request.source as object)
+
+const requestIdIn = (context: FiberRefs.FiberRefs) => {
   const request = Context.getOrElse(
     FiberRefs.getOrDefault(context, FiberRef.currentContext),
     HttpServerRequest.HttpServerRequest,
     () => undefined
   )
-  return request === undefined ? undefined : requestIds.get(request.source as object)
+  return request === undefined ? undefined : requestIdOf(request)
 }
 
 /** A log entry as a flat record: message, level, time, request id, annotations, spans and cause. */
@@ -50,7 +53,7 @@ const fieldsOf = ({ annotations, cause, context, date, logLevel, message, spans 
     level: logLevel.label,
     message: Array.isArray(message) && message.length === 1 ? message[0] : message
   }
-  const requestId = requestIdOf(context)
+  const requestId = requestIdIn(context)
   if (requestId !== undefined) fields.requestId = requestId
   for (const [key, value] of HashMap.toEntries(annotations)) fields[key] = value
   for (const span of List.toArray(spans)) fields[`span.${span.label}`] = `${date.getTime() - span.startTime}ms`

@@ -5,6 +5,7 @@
  * `{ id, error }` (a message).
  */
 import { Data, Deferred, Effect, Exit, FiberId, type Scope } from "effect"
+import { createRequire } from "node:module"
 import { Worker } from "node:worker_threads"
 
 /** What a task's thread answered instead of a value. */
@@ -114,3 +115,11 @@ export const makeThreadPool = <Task, Result>(
         return Deferred.await(done) as Effect.Effect<Result, ThreadTaskError>
       })
   })
+
+/**
+ * What a thread's CommonJS `source` defines as `name`, evaluated in this thread: the same code a
+ * pool's thread runs, for the callers that need its answer here (an HTTP response, the in-memory
+ * mailer of tests). The source requires packages by absolute paths, as a thread's does.
+ */
+export const evaluateHere = <A>(source: string, name: string): A =>
+  new Function("require", `${source}\nreturn ${name}`)(createRequire(import.meta.url)) as A

@@ -152,3 +152,29 @@ const kindLabels = labelCache((kind: string) => labels(["kind", kind]))
 
 export const recordEmail = (kind: string, outcome: "sent" | "failed") =>
   Effect.sync(() => (outcome === "sent" ? emailsSent : emailsFailed).unsafeUpdate(1, kindLabels(kind)))
+
+// Webhooks (their queue's depth is queue_jobs{queue="webhook-queue"}, Jobs/QueueMetrics.ts)
+
+const webhookAttempts = {
+  sent: Metric.counter("webhook_deliveries_sent_total", {
+    description: "Webhook attempts a receiver answered with 2xx (delivered)",
+    incremental: true
+  }).register(),
+  failed: Metric.counter("webhook_deliveries_failed_total", {
+    description: "Webhook attempts that failed (no answer in time, refused, or not 2xx)",
+    incremental: true
+  }).register(),
+  retried: Metric.counter("webhook_deliveries_retried_total", {
+    description: "Retries of failed webhook deliveries scheduled",
+    incremental: true
+  }).register()
+}
+const webhookEndpointsDisabled = Metric.counter("webhook_endpoints_disabled_total", {
+  description: "Webhook endpoints disabled because their deliveries gave up or they answered 410 Gone",
+  incremental: true
+}).register()
+
+export const recordWebhookAttempt = (outcome: "sent" | "failed" | "retried") =>
+  Effect.sync(() => webhookAttempts[outcome].unsafeUpdate(1, []))
+
+export const recordWebhookEndpointDisabled = Effect.sync(() => webhookEndpointsDisabled.unsafeUpdate(1, []))

@@ -6,6 +6,7 @@ import { Context, Effect, Either, Fiber, Layer, Logger, LogLevel, Redacted, Sche
 import { randomUUID } from "node:crypto"
 import pg from "pg"
 import { inject } from "vitest"
+import { AuditLog } from "../../src/Audit/AuditLog.ts"
 import { Bookings } from "../../src/Bookings/Bookings.ts"
 import { BookingsRepo } from "../../src/Bookings/BookingsRepo.ts"
 import { BookingFailed, Unauthorized } from "../../src/Domain/Errors.ts"
@@ -40,7 +41,7 @@ const settings = { MAX_TICKETS_PER_CUSTOMER_PER_EVENT: 1_000_000 }
 const EngineTest = (overrides: SettingsMap = {}) =>
   Bookings.layer.pipe(
     Layer.provideMerge(Inventory.layer),
-    Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, BookingsRepo.layer, InventoryRepo.layer)),
+    Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, BookingsRepo.layer, InventoryRepo.layer, AuditLog.layer)),
     Layer.provide(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
     Layer.provideMerge(AppConfig.layerTest({ ...settings, ...overrides })),
     Layer.provideMerge(TestDatabaseLive),
@@ -71,7 +72,7 @@ const anotherInstance = Effect.gen(function*() {
       Layer.provide(Inventory.layer),
       Layer.provide(JobQueue.layer),
       Layer.provide(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
-      Layer.provide(Layer.mergeAll(BookingsRepo.layer, InventoryRepo.layer)),
+      Layer.provide(Layer.mergeAll(BookingsRepo.layer, InventoryRepo.layer, AuditLog.layer)),
       Layer.provide(Transactions.layer),
       Layer.provide(AppConfig.layerTest(settings)),
       Layer.provide(PgClient.layer({ url: Redacted.make(server.toString()), maxConnections: 10 }))

@@ -5,6 +5,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, layer } from "@effect/vitest"
 import { Effect, Either, Layer, Logger, LogLevel } from "effect"
+import { AuditLog } from "../../src/Audit/AuditLog.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
@@ -17,7 +18,7 @@ import { TestDatabaseLive } from "../support/database.ts"
 import { ticketTypesEngineContract, TYPES_LIMIT, type TypesFixture } from "../support/ticketTypesEngine.ts"
 
 const EngineTest = Inventory.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer)),
+  Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer, AuditLog.layer)),
   Layer.provideMerge(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
   Layer.provideMerge(AppConfig.layerTest({ MAX_TICKETS_PER_CUSTOMER_PER_EVENT: TYPES_LIMIT })),
   Layer.provideMerge(TestDatabaseLive),

@@ -23,6 +23,7 @@ import {
   Schedule
 } from "effect"
 import { inject } from "vitest"
+import { AuditLog } from "../../src/Audit/AuditLog.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
 import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
@@ -40,7 +41,7 @@ const settings = { MAX_TICKETS_PER_CUSTOMER_PER_EVENT: LIMIT }
 
 /** The engine as the server runs it (outbox included), on a fresh database. */
 const EngineTest = Inventory.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer)),
+  Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer, AuditLog.layer)),
   Layer.provideMerge(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
   Layer.provideMerge(AppConfig.layerTest(settings)),
   Layer.provideMerge(TestDatabaseLive),
@@ -159,7 +160,7 @@ const anotherInstance = Effect.gen(function*() {
   url.pathname = `/${name}`
   const context = yield* Layer.build(
     Inventory.layer.pipe(
-      Layer.provide(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer)),
+      Layer.provide(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer, AuditLog.layer)),
       Layer.provide(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
       Layer.provide(AppConfig.layerTest(settings)),
       Layer.provide(PgClient.layer({ url: Redacted.make(url.toString()), maxConnections: 5 }))

@@ -478,7 +478,9 @@ layer(MemoryServer(), { excludeTestServices: true })((it) => {
           ["/api/events/{id}", "get", true],
           ["/api/events/{id}/publish", "post", true],
           ["/api/events/{id}/attendees", "get", true],
-          ["/api/events/{id}/stats", "get", true]
+          ["/api/events/{id}/stats", "get", true],
+          ["/api/events/{id}/audit", "get", true],
+          ["/api/admin/audit", "get", true]
         ]
         for (const [path, method, secured] of operations) {
           const operation = spec.paths[path]?.[method]

@@ -153,6 +153,19 @@ layer(WithMetrics, { excludeTestServices: true })("METRICS_PORT set", (it) => {
       expect(valueOf(families, "queue_jobs", { queue: "email-queue", state: "completed" })).toBe(2)
     }))
 
+  it.effect("the webhook counters are there from the start (deliveries sent, failed, retried; endpoints disabled)", () =>
+    Effect.gen(function*() {
+      const families = yield* scrape
+      for (
+        const name of [
+          "webhook_deliveries_sent_total",
+          "webhook_deliveries_failed_total",
+          "webhook_deliveries_retried_total",
+          "webhook_endpoints_disabled_total"
+        ]
+      ) expect({ name, type: family(families, name)?.type }).toEqual({ name, type: "COUNTER" })
+    }))
+
   it.effect("anything but GET /metrics is a 404 in the API's error shape", () =>
     Effect.gen(function*() {
       const response = yield* get("/api/events")

@@ -35,10 +35,17 @@ describe("jobs on BullMQ's PostgreSQL backend", () => {
             response.body?.backend?.reachable === true &&
             // The relay marks what it published a moment later (Relay.ts): wait for that too.
             response.body.outbox?.pending === 0 &&
-            response.body.queues.every((queue: any) => queue.completed === (queue.name === "holds-queue" ? 0 : 1))
+            response.body.queues.every((queue: any) =>
+              queue.completed === (queue.name === "holds-queue" || queue.name === "webhook-queue" ? 0 : 1)
+            )
         )
         expect(health.body).toMatchObject({ backend: { kind: "postgres", reachable: true }, outbox: { pending: 0 } })
-        expect(health.body.queues.map((queue: any) => queue.name)).toEqual(["email-queue", "notification-queue", "holds-queue"])
+        expect(health.body.queues.map((queue: any) => queue.name)).toEqual([
+          "email-queue",
+          "notification-queue",
+          "holds-queue",
+          "webhook-queue"
+        ])
       }).pipe(Effect.provide(jobsApp({ ...fastJobs, ...smtp(sink.url), ADMIN_TOKEN })))
     }).pipe(Effect.scoped), 60_000)
 })

@@ -22,7 +22,16 @@ const queued = [
     event: { title: "Conf", date: "2099-01-01T00:00:00.000Z", location: "Hall" },
     changes: [{ field: "date", before: "2098-01-01T00:00:00.000Z", after: "2099-01-01T00:00:00.000Z" }]
   },
-  { _tag: "EventCancelled", eventId: 3, event: { title: "Conf", date: "2099-01-01T00:00:00.000Z", location: "Hall" } }
+  { _tag: "EventCancelled", eventId: 3, event: { title: "Conf", date: "2099-01-01T00:00:00.000Z", location: "Hall" } },
+  {
+    _tag: "Announcement",
+    eventId: 3,
+    type: "booking.created",
+    occurredAt: "2099-01-01T00:00:00.000Z",
+    data: { booking: { id: 1, eventId: 3 } }
+  },
+  { _tag: "WebhookAttempt", deliveryId: 5, attempt: 1, notBefore: null },
+  { _tag: "WebhookEndpointDisabled", endpointId: 6, reason: "it answered 410 Gone" }
 ]
 
 describe("the application's job catalogue", () => {
@@ -37,7 +46,10 @@ describe("the application's job catalogue", () => {
         "email-queue",
         "holds-queue",
         "notification-queue",
-        "notification-queue"
+        "notification-queue",
+        "webhook-queue",
+        "webhook-queue",
+        "email-queue"
       ])
       expect(jobs.map(jobCatalogue.encode)).toEqual(queued)
     }))
@@ -50,6 +62,17 @@ describe("the application's job catalogue", () => {
 
   it("merges confirmations only", () => {
     expect([...jobCatalogue.merges.keys()]).toEqual(["BookingsConfirmed"])
+  })
+
+  it("writes an announcement only where a webhook endpoint listens (its outbox condition); every other job always", () => {
+    expect([...jobCatalogue.conditions.keys()]).toEqual(["Announcement"])
+    expect(jobCatalogue.conditions.get("Announcement")).toContain("webhook_endpoints")
+  })
+
+  it("lets a retry of a webhook run at its time", () => {
+    const decode = Schema.decodeUnknownSync(jobCatalogue.schema)
+    const retry = { _tag: "WebhookAttempt", deliveryId: 5, attempt: 2, notBefore: "2099-01-01T00:00:05.000Z" }
+    expect(jobCatalogue.runAtOf(decode(retry))).toEqual(new Date("2099-01-01T00:00:05.000Z"))
   })
 
   it("refuses a job of no declared type, and two types of one name", () => {

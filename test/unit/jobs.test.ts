@@ -16,6 +16,7 @@ import type { Job } from "../../src/Jobs.ts"
 import { JobProcessor } from "../../src/Jobs/JobProcessor.ts"
 import { EnqueuedJobs, JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { Deliveries } from "../../src/Notifications/Deliveries.ts"
+import { drawMail } from "../../src/Notifications/Drawings.ts"
 import * as Emails from "../../src/Notifications/Emails.ts"
 import { Mailer, MailError, SentMail } from "../../src/Notifications/Mailer.ts"
 import { ATTENDEE_BATCH } from "../../src/Notifications/NotificationJobs.ts"
@@ -24,6 +25,7 @@ import { AppConfig } from "../../src/Platform/Config.ts"
 import { MemoryStore } from "../../src/Storage/MemoryStore.ts"
 import { scrape } from "../../src/Telemetry/Prometheus.ts"
 import { TicketTypesRepo } from "../../src/TicketTypes/TicketTypesRepo.ts"
+import { WebhookSender } from "../../src/Webhooks/WebhookSender.ts"
 import { PNG_SIGNATURE, readCalendar, scanQr } from "../support/mailParts.ts"
 import { issueTickets } from "../support/tickets.ts"
 
@@ -42,7 +44,7 @@ const mailerDownOnCall = (call: number) =>
 const JobsTest = (mailer: Layer.Layer<Mailer | SentMail> = Mailer.layerMemory) =>
   Layer.mergeAll(JobProcessorLive, Accounts.layer, Events.layer, Bookings.layer).pipe(
     Layer.provideMerge(Inventory.layer),
-    Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer, Deliveries.layerMemory, mailer)),
+    Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer, Deliveries.layerMemory, mailer, WebhookSender.layerMemory())),
     Layer.provideMerge(PersistenceMemory),
     Layer.provideMerge(JobQueue.layerMemory),
     Layer.provideMerge(AppConfig.layerTest())
@@ -341,11 +343,11 @@ describe("the confirmation carries the tickets (memory twins)", () => {
       const [ann1, bob1] = [uidOf(yield* mailTo("ann")), uidOf(yield* mailTo("bob"))]
       expect(ann1).not.toBe(bob1)
       // Rendered again (a resend would be), the same booking has the same UID.
-      const again = yield* Emails.bookingConfirmation(
+      const again = drawMail(Emails.bookingConfirmation(
         Option.getOrThrow(yield* (yield* BookingsRepo).findById(first.id)),
         "x@example.com",
         []
-      )
+      ))
       expect(uidOf(again)).toBe(ann1)
     })
   )

@@ -24,6 +24,7 @@ import { Mailer, SentMail } from "../../src/Notifications/Mailer.ts"
 import { PersistenceMemory } from "../../src/Persistence.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
 import { Waitlist } from "../../src/Waitlist/Waitlist.ts"
+import { WebhookSender } from "../../src/Webhooks/WebhookSender.ts"
 
 const TTL_SECONDS = 600
 const SWEEP_SECONDS = 30
@@ -39,7 +40,9 @@ const ServicesTest = (options: { readonly sweep?: boolean; readonly limit?: numb
     options.sweep ? HoldSweepLive : Layer.empty
   ).pipe(
     Layer.provideMerge(Inventory.layer),
-    Layer.provideMerge(Layer.mergeAll(Passwords.layer, Tokens.layer, Deliveries.layerMemory, Mailer.layerMemory)),
+    Layer.provideMerge(
+      Layer.mergeAll(Passwords.layer, Tokens.layer, Deliveries.layerMemory, Mailer.layerMemory, WebhookSender.layerMemory())
+    ),
     Layer.provideMerge(PersistenceMemory),
     Layer.provideMerge(JobQueue.layerMemory),
     Layer.provideMerge(AppConfig.layerTest({
@@ -510,6 +513,52 @@ describe("emails", () => {
       expect(sent[0]!.text).toContain("You gave back 3 tickets of your booking.")
       expect(sent[0]!.text).toContain("Tickets kept: 2")
       expect(sent[1]!.text).toContain(`Booking: #${booking.id}`)
+    })
+  )
+})
+
+describe("webhook announcements (the memory queue keeps them all; PostgreSQL writes them only where an endpoint listens)", () => {
+  test(
+    "a booking, a hold expiring, a waiting-list offer and a cancellation are announced with their rows; a customer's hold is not",
+    Effect.gen(function*() {
+      const [ann, bob] = [yield* customer, yield* customer]
+      const event = yield* anEvent(2)
+      const held = yield* hold(ann.id, event.id, 2)
+      // The event, published as it was made, was announced; the customer's hold was not.
+      expect((yield* jobs("Announcement")).map((a) => [a.type, a.eventId])).toEqual([["event.published", event.id]])
+      const [expiry] = yield* jobs("HoldExpiry")
+      yield* TestClock.adjust(`${TTL_SECONDS} seconds`)
+      yield* perform(expiry!)
+      const [, expired] = yield* jobs("Announcement")
+      expect(expired).toMatchObject({
+        eventId: event.id,
+        type: "hold.expired",
+        data: { hold: { id: held.id, eventId: event.id, userId: ann.id, ticketsCount: 2, status: "EXPIRED" } }
+      })
+
+      const booking = yield* book(ann.id, event.id, 2)
+      yield* join(bob.id, event.id, 2)
+      yield* Effect.flatMap(Bookings, (b) => b.cancel(ann.id, booking.id))
+      const announced = (yield* jobs("Announcement")).slice(2)
+      expect(announced.map((a) => a.type)).toEqual(["booking.created", "booking.cancelled", "waitlist.offered"])
+      expect(announced[0]!.data).toEqual({
+        booking: {
+          id: booking.id,
+          eventId: event.id,
+          userId: ann.id,
+          ticketsCount: 2,
+          status: "CONFIRMED",
+          cancelledAt: null,
+          createdAt: booking.createdAt.toISOString()
+        }
+      })
+      expect(announced[1]!.data).toMatchObject({
+        booking: { id: booking.id, status: "CANCELLED" },
+        ticketsCancelled: 2,
+        ticketsLeft: 0,
+        partial: false
+      })
+      expect(announced[2]!.data).toMatchObject({ hold: { userId: bob.id, ticketsCount: 2, status: "HELD" } })
     })
   )
 })

@@ -1,0 +1,88 @@
+/**
+ * The audit trail over in-memory layers, through the real router: who the engine's entries name
+ * when one request's change leads the engine to act on its own (an offer to the waiting list), and
+ * the operator's read. Its PostgreSQL counterpart is test/db/audit.test.ts.
+ */
+import { expect, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { createEvent, MemoryServer, request, signUp } from "../support/server.ts"
+
+const ADMIN_TOKEN = "an-operator-token-for-audit-tests"
+
+layer(MemoryServer({ ADMIN_TOKEN }), { excludeTestServices: true })("the audit trail in memory", (it) => {
+  it.effect("a cancellation's offer to the waiting list is the system's, in the cancelling request; the offer's confirmation its customer's", () =>
+    Effect.gen(function*() {
+      const organizer = yield* signUp("ORGANIZER")
+      const [ann, bob] = yield* Effect.all([signUp("CUSTOMER"), signUp("CUSTOMER")])
+      const event = yield* createEvent(organizer.token, { totalTickets: 1 })
+      const booked = yield* request("POST", "/api/bookings", { token: ann.token, json: { eventId: event.id, ticketsCount: 1 } })
+      expect(booked.status).toBe(201)
+      const joined = yield* request("POST", `/api/events/${event.id}/waitlist`, { token: bob.token, json: { ticketsCount: 1 } })
+      expect(joined.status).toBe(201)
+      const cancelled = yield* request("DELETE", `/api/bookings/${booked.body.id}`, { token: ann.token })
+      expect(cancelled.status).toBe(200)
+      const offer = (yield* request("GET", "/api/holds/mine", { token: bob.token })).body[0]
+      const confirmed = yield* request("POST", `/api/holds/${offer.id}/confirm`, { token: bob.token })
+      expect(confirmed.status).toBe(201)
+
+      const trail = yield* request("GET", `/api/events/${event.id}/audit`, { token: organizer.token })
+      expect(trail.status).toBe(200)
+      const oldestFirst = [...trail.body].reverse()
+      const cancelling = cancelled.headers["x-request-id"]
+      expect(oldestFirst.map((e: any) => [e.action, e.actor.type, e.actor.userId, e.subject.id])).toEqual([
+        ["event.created", "user", organizer.user.id, event.id],
+        ["booking.created", "user", ann.user.id, booked.body.id],
+        ["waitlist.joined", "user", bob.user.id, joined.body.id],
+        ["booking.cancelled", "user", ann.user.id, booked.body.id],
+        ["hold.placed", "system", null, offer.id],
+        ["waitlist.offered", "system", null, joined.body.id],
+        ["hold.confirmed", "user", bob.user.id, offer.id],
+        ["waitlist.accepted", "user", bob.user.id, joined.body.id],
+        ["booking.created", "user", bob.user.id, confirmed.body.id]
+      ])
+      expect(oldestFirst.slice(3, 6).map((e: any) => e.requestId)).toEqual([cancelling, cancelling, cancelling])
+      expect(oldestFirst[8].changes).toEqual({
+        status: { before: null, after: "CONFIRMED" },
+        ticketsCount: { before: null, after: 1 },
+        holdId: { before: null, after: offer.id }
+      })
+      // The operator reads the same entries, filtered.
+      const holds = yield* request("GET", `/api/admin/audit?eventId=${event.id}&action=hold.`, { token: ADMIN_TOKEN })
+      expect(holds.body.map((e: any) => e.action)).toEqual(["hold.confirmed", "hold.placed"])
+    }))
+
+  it.effect("tickets given back, a hold released, the waiting list left: reduced, released, left, with what changed", () =>
+    Effect.gen(function*() {
+      const organizer = yield* signUp("ORGANIZER")
+      const [ann, bob] = yield* Effect.all([signUp("CUSTOMER"), signUp("CUSTOMER")])
+      const event = yield* createEvent(organizer.token, { totalTickets: 4 })
+      const booked = yield* request("POST", "/api/bookings", { token: ann.token, json: { eventId: event.id, ticketsCount: 3 } })
+      const reduced = yield* request("PATCH", `/api/bookings/${booked.body.id}`, { token: ann.token, json: { ticketsCount: 1 } })
+      expect(reduced.status).toBe(200)
+      const held = yield* request("POST", "/api/holds", { token: bob.token, json: { eventId: event.id, ticketsCount: 3 } })
+      expect((yield* request("DELETE", `/api/holds/${held.body.id}`, { token: bob.token })).status).toBe(204)
+      expect((yield* request("POST", "/api/bookings", { token: ann.token, json: { eventId: event.id, ticketsCount: 2 } })).status).toBe(201)
+      const joined = yield* request("POST", `/api/events/${event.id}/waitlist`, { token: bob.token, json: { ticketsCount: 2 } })
+      expect(joined.status).toBe(201)
+      expect((yield* request("DELETE", `/api/events/${event.id}/waitlist`, { token: bob.token })).status).toBe(204)
+
+      const trail = yield* request("GET", `/api/events/${event.id}/audit?action=booking.reduced`, { token: organizer.token })
+      expect(trail.body).toMatchObject([{
+        actor: { type: "user", userId: ann.user.id },
+        subject: { type: "booking", id: booked.body.id },
+        changes: { ticketsCount: { before: 3, after: 1 } },
+        requestId: reduced.headers["x-request-id"]
+      }])
+      const released = yield* request("GET", `/api/events/${event.id}/audit?action=hold.released`, { token: organizer.token })
+      expect(released.body).toMatchObject([{
+        actor: { userId: bob.user.id },
+        subject: { type: "hold", id: held.body.id },
+        changes: { status: { before: "HELD", after: "RELEASED" } }
+      }])
+      const left = yield* request("GET", `/api/events/${event.id}/audit?action=waitlist.`, { token: organizer.token })
+      expect(left.body.map((e: any) => [e.action, e.subject.id, e.changes.status])).toEqual([
+        ["waitlist.left", joined.body.id, { before: "WAITING", after: "LEFT" }],
+        ["waitlist.joined", joined.body.id, { before: null, after: "WAITING" }]
+      ])
+    }))
+})
