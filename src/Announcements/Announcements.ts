@@ -109,3 +109,17 @@ export const eventChanged = (
   event: Announcement["data"],
   changes?: ReadonlyArray<unknown>
 ): Announcement => announcement(eventId, type, changes === undefined ? { event } : { event, changes })
+
+/** checkin.created: a ticket scanned in at the door (`ticket`: its code, type, booking and time). */
+export const checkinCreated = (
+  eventId: EventId,
+  ticket: { readonly code: string; readonly bookingId: number; readonly ticketTypeId: number; readonly checkedInAt: Date }
+): Announcement =>
+  announcement(eventId, "checkin.created", {
+    ticket: {
+      code: ticket.code,
+      bookingId: ticket.bookingId,
+      ticketTypeId: ticket.ticketTypeId,
+      checkedInAt: ticket.checkedInAt.toISOString()
+    }
+  }, ticket.checkedInAt)

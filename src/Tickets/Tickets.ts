@@ -1,4 +1,6 @@
 import { Context, Effect, Layer, Option } from "effect"
+import * as Announcements from "../Announcements/Announcements.ts"
+import { AuditLog } from "../Audit/AuditLog.ts"
 import { BookingsRepo } from "../Bookings/BookingsRepo.ts"
 import type { CurrentUser } from "../Domain/CurrentUser.ts"
 import { BookingNotFound, type EventNotFound, type Forbidden, TicketNotFound } from "../Domain/Errors.ts"
@@ -6,6 +8,8 @@ import type { BookingId, EventId, IdempotencyId, UserId } from "../Domain/Ids.ts
 import { requireOwner } from "../Domain/Policy.ts"
 import type { CheckIn, Ticket } from "../Domain/Ticket.ts"
 import { Events } from "../Events/Events.ts"
+import { JobQueue } from "../Jobs/JobQueue.ts"
+import { Transactions } from "../Storage/Transactions.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import { type CheckInFailure, TicketsRepo, type UndoFailure } from "./TicketsRepo.ts"
 
@@ -45,6 +49,9 @@ export class Tickets extends Context.Tag("Tickets")<Tickets, {
       const repo = yield* TicketsRepo
       const bookings = yield* BookingsRepo
       const events = yield* Events
+      const transactions = yield* Transactions
+      const audit = yield* AuditLog
+      const jobs = yield* JobQueue
 
       const ownBooking = (userId: UserId, bookingId: BookingId) =>
         bookings.findById(bookingId).pipe(
@@ -69,9 +76,26 @@ export class Tickets extends Context.Tag("Tickets")<Tickets, {
             Effect.flatMap(Option.match({ onNone: () => Effect.fail(TicketNotFound.of(code)), onSome: Effect.succeed }))
           ),
 
+        // A check-in, its audit entry and its checkin.created announcement commit together; a
+        // repeat under the same key changed nothing and writes neither again.
         checkIn: (organizer, eventId, code, idempotencyId) =>
           ownEvent(organizer, eventId).pipe(
-            Effect.zipRight(repo.checkIn(eventId, code, idempotencyId)),
+            Effect.zipRight(transactions.run(
+              repo.checkIn(eventId, code, idempotencyId).pipe(
+                Effect.tap(({ checkIn, repeat }) =>
+                  repeat ? Effect.void : Effect.zipRight(
+                    audit.record({
+                      action: "checkin.created",
+                      subject: { type: "ticket", id: null },
+                      eventId,
+                      changes: { code: { before: null, after: checkIn.code }, status: { before: "VALID", after: "CHECKED_IN" } }
+                    }),
+                    jobs.enqueue(Announcements.checkinCreated(eventId, checkIn))
+                  )
+                ),
+                Effect.map(({ checkIn }) => checkIn)
+              )
+            )),
             Effect.tap((checkIn) =>
               Effect.logInfo("ticket checked in").pipe(Effect.annotateLogs({ eventId, bookingId: checkIn.bookingId }))
             )
@@ -79,7 +103,16 @@ export class Tickets extends Context.Tag("Tickets")<Tickets, {
 
         undoCheckIn: (organizer, eventId, code) =>
           ownEvent(organizer, eventId).pipe(
-            Effect.zipRight(repo.undoCheckIn(eventId, code)),
+            Effect.zipRight(transactions.run(
+              repo.undoCheckIn(eventId, code).pipe(
+                Effect.zipRight(audit.record({
+                  action: "checkin.undone",
+                  subject: { type: "ticket", id: null },
+                  eventId,
+                  changes: { code: { before: code, after: code }, status: { before: "CHECKED_IN", after: "VALID" } }
+                }))
+              )
+            )),
             Effect.tap(() => Effect.logInfo("check-in undone").pipe(Effect.annotateLogs({ eventId })))
           )
       }

@@ -27,7 +27,7 @@ export class TicketsRepo extends Context.Tag("TicketsRepo")<TicketsRepo, {
    * Checks in the event's VALID ticket with this code, at the database's clock. `idempotencyId`
    * (an Idempotency-Key's) is recorded on it: the same id again answers this check-in again.
    */
-  readonly checkIn: (eventId: EventId, code: string, idempotencyId?: IdempotencyId) => Effect.Effect<CheckIn, CheckInFailure>
+  readonly checkIn: (eventId: EventId, code: string, idempotencyId?: IdempotencyId) => Effect.Effect<CheckedIn, CheckInFailure>
   /** The event's checked-in ticket with this code is VALID again. */
   readonly undoCheckIn: (eventId: EventId, code: string) => Effect.Effect<void, UndoFailure>
 }>() {
@@ -38,6 +38,12 @@ export class TicketsRepo extends Context.Tag("TicketsRepo")<TicketsRepo, {
     undoCheckIn: (eventId) => ({ "event.id": eventId })
   }))
   static readonly layerMemory = Layer.effect(TicketsRepo, Effect.map(MemoryStore, makeMemory))
+}
+
+/** A check-in's answer; `repeat`: the check-in made earlier under the same key, answered again (nothing changed now). */
+export interface CheckedIn {
+  readonly checkIn: CheckIn
+  readonly repeat: boolean
 }
 
 /** A ticket at the door with whose it is, and the key of the check-in that checked it in. */
@@ -173,13 +179,17 @@ function makeSql(sql: SqlClient.SqlClient): TicketsRepo["Type"] {
 
   // Each turn of these loops follows a concurrent change of the same ticket (a check-in undone, or
   // made again, between the UPDATE and the read), so they end as soon as the ticket stays put.
-  const checkInLoop = (eventId: EventId, code: string, idempotencyId: IdempotencyId | undefined): Effect.Effect<CheckIn, CheckInFailure> =>
+  const checkInLoop = (
+    eventId: EventId,
+    code: string,
+    idempotencyId: IdempotencyId | undefined
+  ): Effect.Effect<CheckedIn, CheckInFailure> =>
     checkIn({ eventId, code, idempotencyId: idempotencyId ?? null }).pipe(
       Effect.orDie,
       Effect.flatMap(Option.match({
         onSome: (row) => {
           const { email, ticket } = toDoorTicket(row)
-          return Effect.succeed(checkedIn(ticket, email))
+          return Effect.succeed({ checkIn: checkedIn(ticket, email), repeat: false })
         },
         onNone: () =>
           atDoor({ eventId, code }).pipe(
@@ -187,7 +197,7 @@ function makeSql(sql: SqlClient.SqlClient): TicketsRepo["Type"] {
             Effect.flatMap((door) =>
               Option.match(checkInRefusal(code, Option.map(door, toDoorTicket), idempotencyId), {
                 onNone: () => checkInLoop(eventId, code, idempotencyId),
-                onSome: (answer) => answer
+                onSome: (answer) => Effect.map(answer, (checkIn) => ({ checkIn, repeat: true }))
               })
             )
           )
@@ -247,31 +257,37 @@ function makeMemory(store: MemoryStore["Type"]): TicketsRepo["Type"] {
       ),
 
     checkIn: (eventId, code, idempotencyId) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        transact(store, (tables) => {
-          const found = atDoor(tables, eventId, code)
-          if (Option.isSome(found) && found.value.status === "VALID") {
-            const stored: StoredTicket = {
-              ...found.value,
-              status: "CHECKED_IN",
-              checkedInAt: new Date(now),
-              checkInIdempotencyId: idempotencyId ?? null
+      Effect.flatMap(
+        Clock.currentTimeMillis,
+        (now) =>
+          transact(store, (tables): Either.Either<readonly [CheckedIn, Tables], CheckInFailure> => {
+            const found = atDoor(tables, eventId, code)
+            if (Option.isSome(found) && found.value.status === "VALID") {
+              const stored: StoredTicket = {
+                ...found.value,
+                status: "CHECKED_IN",
+                checkedInAt: new Date(now),
+                checkInIdempotencyId: idempotencyId ?? null
+              }
+              return Either.right(
+                [
+                  { checkIn: checkedIn(toTicket(tables, stored), emailOf(tables, stored)), repeat: false },
+                  { ...tables, tickets: withEntry(tables.tickets, stored.id, stored) }
+                ] as const
+              )
             }
-            return Either.right(
-              [
-                checkedIn(toTicket(tables, stored), emailOf(tables, stored)),
-                { ...tables, tickets: withEntry(tables.tickets, stored.id, stored) }
-              ] as const
+            const door = Option.map(found, (stored) => ({
+              ticket: toTicket(tables, stored),
+              email: emailOf(tables, stored),
+              checkInIdempotencyId: stored.checkInIdempotencyId ?? null
+            }))
+            // Not VALID (checked above): the refusal is always some.
+            return Either.map(
+              Option.getOrThrow(checkInRefusal(code, door, idempotencyId)),
+              (checkIn) => [{ checkIn, repeat: true }, tables] as const
             )
-          }
-          const door = Option.map(found, (stored) => ({
-            ticket: toTicket(tables, stored),
-            email: emailOf(tables, stored),
-            checkInIdempotencyId: stored.checkInIdempotencyId ?? null
-          }))
-          // Not VALID (checked above): the refusal is always some.
-          return Either.map(Option.getOrThrow(checkInRefusal(code, door, idempotencyId)), (answer) => [answer, tables] as const)
-        })),
+          })
+      ),
 
     undoCheckIn: (eventId, code) =>
       transact(store, (tables) => {

@@ -117,6 +117,21 @@ export const doorSuite = (it: Vitest.MethodsNonLive<any, true>) => {
       expectError(yield* request("GET", path(codes[0]!)), 401, "Unauthorized")
     }))
 
+  it.effect("the audit trail: a check-in and its undo each one entry, the organizer as actor; a keyed repeat none", () =>
+    Effect.gen(function*() {
+      const { codes, event, organizer } = yield* aScene(1)
+      const key = aKey()
+      expect((yield* checkIn(organizer.token, event.id, codes[0]!, key)).status).toBe(200)
+      expect((yield* checkIn(organizer.token, event.id, codes[0]!, key)).status).toBe(200)
+      expect((yield* undo(organizer.token, event.id, codes[0]!)).status).toBe(204)
+      const audit = yield* request("GET", `/api/events/${event.id}/audit?action=checkin.`, { token: organizer.token })
+      expect(audit.status).toBe(200)
+      const entries = audit.body as ReadonlyArray<{ action: string; actor: { userId: number }; changes: Record<string, unknown> }>
+      expect(entries.map((entry) => entry.action)).toEqual(["checkin.undone", "checkin.created"])
+      expect(entries.every((entry) => entry.actor.userId === organizer.user.id)).toBe(true)
+      expect(entries[1]!.changes).toEqual({ code: { before: null, after: codes[0] }, status: { before: "VALID", after: "CHECKED_IN" } })
+    }))
+
   it.effect("POST /events/:id/check-ins: 200 with the ticket and whose it is, once; again 409 with the first time; the organizer's door only", () =>
     Effect.gen(function*() {
       const { booking, codes, customer, event, organizer } = yield* aScene(2)

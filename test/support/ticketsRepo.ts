@@ -79,7 +79,8 @@ export const ticketsRepoContract = (it: Vitest.MethodsNonLive<Repositories, true
       const { booking, codes, customer, event } = yield* aBooking(2)
       const other = yield* aBooking(1)
       const before = Date.now()
-      const checkedIn = yield* tickets.checkIn(event.id, codes[0]!)
+      const { checkIn: checkedIn, repeat } = yield* tickets.checkIn(event.id, codes[0]!)
+      expect(repeat).toBe(false)
       expect(checkedIn).toEqual({
         code: codes[0],
         bookingId: booking.id,
@@ -115,12 +116,13 @@ export const ticketsRepoContract = (it: Vitest.MethodsNonLive<Repositories, true
       const { codes, event } = yield* aBooking(1)
       const key = newKey()
       const first = yield* tickets.checkIn(event.id, codes[0]!, key)
-      expect(yield* tickets.checkIn(event.id, codes[0]!, key)).toEqual(first)
+      expect(first.repeat).toBe(false)
+      expect(yield* tickets.checkIn(event.id, codes[0]!, key)).toEqual({ checkIn: first.checkIn, repeat: true })
       expect(yield* Effect.flip(tickets.checkIn(event.id, codes[0]!, newKey()))).toMatchObject({ _tag: "AlreadyCheckedIn" })
       expect(yield* Effect.flip(tickets.checkIn(event.id, codes[0]!))).toMatchObject({ _tag: "AlreadyCheckedIn" })
       // Undone, the key no longer stands for a check-in: the next one is new.
       yield* tickets.undoCheckIn(event.id, codes[0]!)
-      const other = yield* tickets.checkIn(event.id, codes[0]!, newKey())
+      const { checkIn: other } = yield* tickets.checkIn(event.id, codes[0]!, newKey())
       expect(yield* Effect.flip(tickets.checkIn(event.id, codes[0]!, key))).toMatchObject({
         _tag: "AlreadyCheckedIn",
         checkedInAt: other.checkedInAt
@@ -141,7 +143,7 @@ export const ticketsRepoContract = (it: Vitest.MethodsNonLive<Repositories, true
         Option.some(expect.objectContaining({ status: "VALID", checkedInAt: null }))
       )
       expect(yield* Effect.flip(tickets.undoCheckIn(event.id, code))).toMatchObject({ _tag: "TicketNotCheckedIn" })
-      expect((yield* tickets.checkIn(event.id, code)).status).toBe("CHECKED_IN")
+      expect((yield* tickets.checkIn(event.id, code)).checkIn.status).toBe("CHECKED_IN")
     }))
 
   it.effect("TicketsRepo: a cancelled ticket (its booking cancelled) is refused at the door", () =>
