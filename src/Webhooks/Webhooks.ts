@@ -6,6 +6,8 @@
 import { Clock, Context, Effect, Either, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
 import type { WebhookEventType } from "../Announcements/Announcements.ts"
+import { changedFields } from "../Audit/AuditEntry.ts"
+import { AuditLog } from "../Audit/AuditLog.ts"
 import type { UserId } from "../Domain/Ids.ts"
 import type { Page, PageRequest } from "../Domain/Paging.ts"
 import { JobQueue } from "../Jobs/JobQueue.ts"
@@ -101,6 +103,17 @@ export class Webhooks extends Context.Tag("Webhooks")<Webhooks, {
       const jobs = yield* JobQueue
       const transactions = yield* Transactions
       const { webhooks: settings } = yield* AppConfig
+      const audit = yield* AuditLog
+
+      /** An endpoint's change in the audit trail (its secrets never). */
+      const auditedFields = ["url", "description", "events", "enabled"] as const
+      const audited = (verb: "created" | "updated", before: EndpointRow | undefined, after: EndpointRow) =>
+        audit.record({
+          action: `webhook.${verb}`,
+          subject: { type: "webhook", id: after.id },
+          eventId: null,
+          changes: changedFields(before, after, auditedFields)
+        })
 
       const validUrl = (url: string) =>
         Either.match(checkUrl(url, settings), {
@@ -124,14 +137,19 @@ export class Webhooks extends Context.Tag("Webhooks")<Webhooks, {
       return {
         create: (organizer, input) =>
           validUrl(input.url).pipe(
-            Effect.zipRight(repo.create({
-              organizerId: organizer,
-              url: input.url,
-              description: input.description === undefined || input.description === "" ? null : input.description,
-              events: [...new Set(input.events)],
-              secret: newSecret()
-            }, WEBHOOK_LIMITS.endpointsPerOrganizer)),
-            Effect.flatMap(Option.match({ onNone: () => Effect.fail(TooManyWebhooks.limit), onSome: withSecret })),
+            Effect.zipRight(transactions.run(
+              repo.create({
+                organizerId: organizer,
+                url: input.url,
+                description: input.description === undefined || input.description === "" ? null : input.description,
+                events: [...new Set(input.events)],
+                secret: newSecret()
+              }, WEBHOOK_LIMITS.endpointsPerOrganizer).pipe(
+                Effect.flatMap(Option.match({ onNone: () => Effect.fail(TooManyWebhooks.limit), onSome: Effect.succeed })),
+                Effect.tap((row) => audited("created", undefined, row))
+              )
+            )),
+            Effect.flatMap(withSecret),
             Effect.tap((endpoint) => Effect.logInfo("webhook endpoint created").pipe(Effect.annotateLogs({ webhookId: endpoint.id })))
           ),
 
@@ -145,23 +163,43 @@ export class Webhooks extends Context.Tag("Webhooks")<Webhooks, {
 
         update: (organizer, id, changes) =>
           (changes.url === undefined ? Effect.void : validUrl(changes.url)).pipe(
-            Effect.zipRight(repo.update(organizer, id, {
-              url: changes.url,
-              events: changes.events === undefined ? undefined : [...new Set(changes.events)],
-              enabled: changes.enabled
-            })),
-            Effect.flatMap(found(id)),
+            Effect.zipRight(transactions.run(Effect.gen(function*() {
+              const before = yield* own(organizer, id)
+              const after = yield* Effect.flatMap(
+                repo.update(organizer, id, {
+                  url: changes.url,
+                  events: changes.events === undefined ? undefined : [...new Set(changes.events)],
+                  enabled: changes.enabled
+                }),
+                found(id)
+              )
+              yield* audited("updated", before, after)
+              return after
+            }))),
             Effect.flatMap(view)
           ),
 
         remove: (organizer, id) =>
-          Effect.flatMap(repo.remove(organizer, id), (removed) => removed ? Effect.void : Effect.fail(WebhookNotFound.of(id))),
+          transactions.run(Effect.gen(function*() {
+            const before = yield* own(organizer, id)
+            if (!(yield* repo.remove(organizer, id))) return yield* Effect.fail(WebhookNotFound.of(id))
+            yield* audit.record({
+              action: "webhook.deleted",
+              subject: { type: "webhook", id },
+              eventId: null,
+              changes: Object.fromEntries(auditedFields.map((field) => [field, { before: before[field], after: null }]))
+            })
+          })),
 
         rotateSecret: (organizer, id) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) => repo.rotate(organizer, id, newSecret(), new Date(now + SECRET_OVERLAP_MS))).pipe(
-            Effect.flatMap(found(id)),
-            Effect.flatMap(withSecret)
-          ),
+          // The audit entry names the rotation, never a secret.
+          transactions.run(
+            Effect.flatMap(Clock.currentTimeMillis, (now) => repo.rotate(organizer, id, newSecret(), new Date(now + SECRET_OVERLAP_MS)))
+              .pipe(
+                Effect.flatMap(found(id)),
+                Effect.tap(() => audit.record({ action: "webhook.secret_rotated", subject: { type: "webhook", id }, eventId: null }))
+              )
+          ).pipe(Effect.flatMap(withSecret)),
 
         test: (organizer, id) =>
           own(organizer, id).pipe(

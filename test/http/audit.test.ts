@@ -85,4 +85,29 @@ layer(MemoryServer({ ADMIN_TOKEN }), { excludeTestServices: true })("the audit t
         ["waitlist.joined", joined.body.id, { before: null, after: "WAITING" }]
       ])
     }))
+
+  it.effect("webhook endpoints in the trail: created, updated, secret rotated, deleted, the organizer as actor, never a secret", () =>
+    Effect.gen(function*() {
+      const organizer = yield* signUp("ORGANIZER")
+      const created = yield* request("POST", "/api/webhooks", {
+        token: organizer.token,
+        json: { url: "https://receiver.example.com/hooks", events: ["booking.created"] }
+      })
+      expect(created.status).toBe(201)
+      const path = `/api/webhooks/${created.body.id}`
+      expect((yield* request("PATCH", path, { token: organizer.token, json: { enabled: false } })).status).toBe(200)
+      expect((yield* request("POST", `${path}/rotate-secret`, { token: organizer.token })).status).toBe(200)
+      expect((yield* request("DELETE", path, { token: organizer.token })).status).toBe(204)
+
+      const trail = yield* request("GET", "/api/admin/audit?action=webhook.", { token: ADMIN_TOKEN })
+      const mine = (trail.body as ReadonlyArray<any>).filter((entry) => entry.subject.id === created.body.id).reverse()
+      expect(mine.map((entry) => [entry.action, entry.actor.userId])).toEqual([
+        ["webhook.created", organizer.user.id],
+        ["webhook.updated", organizer.user.id],
+        ["webhook.secret_rotated", organizer.user.id],
+        ["webhook.deleted", organizer.user.id]
+      ])
+      expect(mine[1].changes).toEqual({ enabled: { before: true, after: false } })
+      expect(JSON.stringify(trail.body)).not.toContain("whsec_")
+    }))
 })

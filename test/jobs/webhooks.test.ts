@@ -97,6 +97,7 @@ describe.skipIf(redisUrl === "")("webhooks with BullMQ on Redis", () => {
                 eventId: event.id,
                 userId: customer.user.id,
                 ticketsCount: 2,
+                items: [{ ticketTypeId: booked.body.items[0].ticketTypeId, count: 2 }],
                 status: "CONFIRMED",
                 cancelledAt: null,
                 createdAt: booked.body.createdAt

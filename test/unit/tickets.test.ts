@@ -547,6 +547,7 @@ describe("webhook announcements (the memory queue keeps them all; PostgreSQL wri
           eventId: event.id,
           userId: ann.id,
           ticketsCount: 2,
+          items: [{ ticketTypeId: booking.items[0]!.ticketTypeId, count: 2 }],
           status: "CONFIRMED",
           cancelledAt: null,
           createdAt: booking.createdAt.toISOString()
