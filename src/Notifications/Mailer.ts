@@ -10,6 +10,7 @@ import { AppConfig } from "../Platform/Config.ts"
 import { makeThreadPool } from "../Platform/ThreadPool.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import { type Drawing, DRAWINGS_SOURCE, drawMail } from "./Drawings.ts"
+import { bareAddress, composeMessage } from "./MimeMessage.ts"
 
 export interface Mail {
   readonly to: string
@@ -88,37 +89,31 @@ const SMTP_OPTIONS = {
 }
 
 /**
- * nodemailer runs on a thread of its own: building a message's MIME takes ~0.3–0.5 ms of CPU, and
- * writing it to the mailbox a file system call, more than the rest of a confirmation together; on
- * the event loop they slowed the bookings of a rush. The thread also draws a confirmation's QR
- * images and .ics (~1 ms a ticket, Drawings.ts) before nodemailer builds the message. With
- * SMTP_URL it sends over SMTP; otherwise the "stream" transport hands the message back and the
- * thread writes it as an .eml file under `dir` (the development mailbox).
+ * The mail thread: it draws a confirmation's QR images and .ics (Drawings.ts), writes the MIME
+ * message (MimeMessage.ts) and sends it; on the event loop this work slowed the bookings of a rush.
+ * With SMTP_URL nodemailer sends the message over SMTP; otherwise the thread writes it as an .eml
+ * file under `dir` (the development mailbox).
  */
 const MAILER_SOURCE = `
   ${DRAWINGS_SOURCE}
+  const composeMessage = ${composeMessage.toString()}
+  const bareAddress = ${bareAddress.toString()}
   const { parentPort, workerData } = require("node:worker_threads")
   const { writeFileSync } = require("node:fs")
   const { join } = require("node:path")
-  const nodemailer = require(workerData.nodemailer)
   const { dir, from, smtp } = workerData
-  const transport = smtp === undefined
-    ? nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" })
-    : nodemailer.createTransport(smtp)
-  // Drawings are drawn; bytes arrive as plain Uint8Arrays (what crosses a thread), and nodemailer wants Buffers.
-  const withBuffers = (mail) => mail.attachments === undefined ? mail : {
-    ...mail,
-    attachments: drawAttachments(mail.attachments).map((file) =>
-      typeof file.content === "string" || Buffer.isBuffer(file.content) ? file
-        : { ...file, content: Buffer.from(file.content.buffer, file.content.byteOffset, file.content.byteLength) })
-  }
+  const transport = smtp === undefined ? undefined : require(workerData.nodemailer).createTransport(smtp)
   const fileSafe = (messageId) => messageId.replace(/^<|>$/g, "").replace(/[^\\w.-]+/g, "_").slice(0, 80)
   const deliver = async (mail) => {
-    const info = await transport.sendMail({ from, ...withBuffers(mail) })
-    if (smtp !== undefined) return { messageId: info.messageId }
-    const file = join(dir, new Date().toISOString().replace(/[:.]/g, "-") + "-" + fileSafe(info.messageId) + ".eml")
-    writeFileSync(file, info.message)
-    return { messageId: info.messageId, file }
+    const attachments = mail.attachments === undefined ? undefined : drawAttachments(mail.attachments)
+    const raw = composeMessage({ ...mail, from, attachments }, new Date())
+    if (transport !== undefined) {
+      await transport.sendMail({ envelope: { from: bareAddress(from), to: [bareAddress(mail.to)] }, raw })
+      return { messageId: mail.messageId }
+    }
+    const file = join(dir, new Date().toISOString().replace(/[:.]/g, "-") + "-" + fileSafe(mail.messageId) + ".eml")
+    writeFileSync(file, raw)
+    return { messageId: mail.messageId, file }
   }
   // A task is several mails (those sent at once): one message each way for all of them.
   parentPort.on("message", ({ id, task }) => {

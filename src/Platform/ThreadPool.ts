@@ -28,6 +28,14 @@ export interface ThreadPoolOptions {
  */
 const THREAD_YOUNG_GENERATION_MB = 12
 
+/**
+ * A source may embed a TypeScript function by its text (`fn.toString()`: type-checked code run on
+ * the thread). Under tsx and vitest esbuild keeps functions' names by wrapping inner ones in
+ * `__name(fn, "name")`, a helper of the module they came from: defined here as what it is for the
+ * code, the function itself.
+ */
+const PRELUDE = "var __name = (fn) => fn;\n"
+
 /** A thread that dies is replaced, but not sooner than this after the previous start: a source that cannot start must not spin. */
 const RESTART_AFTER_MS = 1000
 
@@ -57,7 +65,7 @@ export const makeThreadPool = <Task, Result>(
 
     /** Starts `slot`'s thread; answers its tasks, and replaces it when it dies. */
     const start = (slot: Slot) => {
-      const worker = new Worker(source, {
+      const worker = new Worker(PRELUDE + source, {
         eval: true,
         workerData,
         resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB }
@@ -122,4 +130,4 @@ export const makeThreadPool = <Task, Result>(
  * mailer of tests). The source requires packages by absolute paths, as a thread's does.
  */
 export const evaluateHere = <A>(source: string, name: string): A =>
-  new Function("require", `${source}\nreturn ${name}`)(createRequire(import.meta.url)) as A
+  new Function("require", `${PRELUDE}${source}\nreturn ${name}`)(createRequire(import.meta.url)) as A
