@@ -1,14 +1,16 @@
 /**
- * The MIME message the mail thread writes (src/Notifications/MimeMessage.ts), read back by
- * `mailparser` as a mail program would: organizers' text in headers cannot add a header, every
- * body and file comes back byte for byte, no line is longer than RFC 5322 allows.
+ * The files the mail thread writes, read back by the readers made for them: the MIME message
+ * (src/Notifications/MimeMessage.ts) by `mailparser`, as a mail program would (organizers' text in
+ * headers cannot add a header, every body and file comes back byte for byte, no line longer than
+ * RFC 5322 allows), and the `.ics` (Drawings.ts) by ical.js, as a calendar would.
  */
 import { describe, expect, it } from "@effect/vitest"
 import zlib from "node:zlib"
 import QRCode from "qrcode"
+import { calendarFile } from "../../src/Notifications/Drawings.ts"
 import { composeMessage } from "../../src/Notifications/MimeMessage.ts"
 import { makeQrPng } from "../../src/Platform/QrCode.ts"
-import { parseMail, scanQr } from "../support/mailParts.ts"
+import { parseMail, readCalendar, scanQr } from "../support/mailParts.ts"
 
 const png = makeQrPng(QRCode, zlib)("7K2QF-M9XRB-0C4TD-HW3NP")
 const text = [
@@ -72,5 +74,33 @@ describe("the MIME message", () => {
     expect(mail.bcc).toBeUndefined()
     expect(mail.headers.has("bcc")).toBe(false)
     expect(raw.split("\r\n").every((line) => line.length <= 78)).toBe(true)
+  })
+})
+
+describe("the calendar file", () => {
+  it("organizers' text reads back as given: escapes, line breaks, long lines of other scripts; no control characters", () => {
+    const entry = {
+      uid: "booking-7-1700000000000@event-booking",
+      start: Date.UTC(2099, 5, 1, 19, 0),
+      hours: 2,
+      title: `Jazz, night; \\ café — ${"Ünïcödé 🎷 ".repeat(12)}`,
+      location: "Hall 7, Lisbon\u0000",
+      description: "Booking #7: 2 tickets\nVIP: 7K2QF-M9XRB-0C4TD-HW3NP\r\nStandard: Q0D4K-8XW2M-HT7R9-BC1FA"
+    }
+    const file = calendarFile(entry, new Date("2026-12-05T18:30:00Z"))
+    expect(readCalendar(file)).toEqual({
+      method: "PUBLISH",
+      uid: entry.uid,
+      summary: entry.title,
+      location: "Hall 7, Lisbon",
+      description: entry.description.replace("\r\n", "\n"),
+      start: new Date(entry.start),
+      end: new Date(entry.start + 2 * 3_600_000)
+    })
+    const lines = file.split("\r\n")
+    expect(lines.every((line) => Buffer.byteLength(line) <= 75)).toBe(true)
+    expect(lines.filter((line) => line.startsWith(" ")).length).toBeGreaterThan(2)
+    // eslint-disable-next-line no-control-regex
+    expect(file).not.toMatch(/[\x00-\x08\x0b\x0c\x0e-\x1f]/)
   })
 })
