@@ -1,10 +1,10 @@
 /**
  * The files of a confirmation that are drawn rather than written: a ticket's QR code as a PNG and
  * the event as an iCalendar file (docs/decisions/0031-tickets-in-the-confirmation.md). Drawing
- * them costs ~1 ms of CPU a ticket, so the job on the event loop only names what to draw (a code,
- * the event's fields: a few bytes to the thread) and the mail thread (Mailer.ts) draws it as it
- * builds the message. One renderer, kept as the CommonJS source that thread runs; `drawMail` runs
- * the same source in this thread, for the in-memory mailer and the benches.
+ * them costs ~0.25 ms of CPU a ticket, so the job on the event loop only names what to draw (a
+ * code, the event's fields: a few bytes to the thread) and the mail thread (Mailer.ts) draws it as
+ * it builds the message. One renderer, kept as the CommonJS source that thread runs; `drawMail`
+ * runs the same source in this thread, for the in-memory mailer and the benches.
  */
 import { QR_PNG_SOURCE } from "../Platform/QrCode.ts"
 import { evaluateHere } from "../Platform/ThreadPool.ts"

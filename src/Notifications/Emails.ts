@@ -49,7 +49,7 @@ const eventRows = (event: EventSnapshot): Rows => [["Event", event.title], ["Dat
 
 /**
  * A confirmation shows at most this many QR images (the default MAX_TICKETS_PER_BOOKING): each is
- * ~2 KB and ~1 ms of CPU to draw, and a large booking's email stays small. Past it, tickets are
+ * ~0.3 KB and ~0.25 ms of CPU to draw, and a large booking's email stays small. Past it, tickets are
  * listed by code with where to find their QRs (docs/decisions/0031-tickets-in-the-confirmation.md).
  */
 export const QR_IMAGES_PER_EMAIL = 10
