@@ -51,7 +51,12 @@ export const CENTRES: ReadonlyArray<readonly [string, RegExp]> = [
   ["GC", /^\(garbage collector\)/],
   ["SQL: pg driver, @effect/sql", /(^|\/)(pg|pg-protocol|pg-pool|pg-types|@effect\/sql|@effect\/sql-pg)\/|src\/Platform\/Transactions/],
   ["queue: BullMQ and ioredis", /(^|\/)(bullmq|ioredis|@ioredis|msgpackr|cluster-key-slot)\//],
-  ["email: mailer and its thread", /nodemailer\/|src\/Notifications\/Mailer|src\/Platform\/ThreadPool|^postMessage/],
+  ["passwords: bcrypt and its thread", /(^|\/)bcryptjs\//],
+  // The mail thread runs its code from source text ("[worker eval]"): drawing, MIME, its zlib and file writes.
+  [
+    "email: mailer and its thread",
+    /nodemailer\/|qrcode\/|src\/Notifications\/Mailer|src\/Platform\/ThreadPool|^postMessage|\[worker eval\]/
+  ],
   ["worker: jobs, delivery log", /src\/Notifications\/|src\/Jobs\/Workers|src\/Background/],
   ["outbox and relay", /src\/Jobs\//],
   ["engine: group commit, decide, its SQL text", /src\/Inventory\/|src\/Platform\/GroupCommit/],
