@@ -11,10 +11,10 @@
  */
 import { SqlClient, type Statement } from "@effect/sql"
 import { Clock, Context, Effect, Layer, Ref, Schema } from "effect"
-import pg from "pg"
 import type { Page, PageRequest } from "../Domain/Paging.ts"
 import { AppConfig } from "../Platform/Config.ts"
 import { pageRows, pageWithCount } from "../Storage/PageQuery.ts"
+import { jsonLiteral } from "../Storage/SqlLiteral.ts"
 import { atCommit } from "../Storage/Transactions.ts"
 import { type AuditChange, AuditEntry, type AuditFilter, isAction, matches } from "./AuditEntry.ts"
 import { currentOrigin, type Origin } from "./Origin.ts"
@@ -75,8 +75,7 @@ const toRow = ({ action, changes, eventId, origin: { actor, clientAddress, reque
  * The statement that writes `entries`, their values inline (a statement sent with the COMMIT takes
  * no parameters): one JSON array, unpacked in order by audit_log_append (migration 0013).
  */
-const appendStatement = (entries: ReadonlyArray<NewAuditEntry>) =>
-  `SELECT audit_log_append(${pg.escapeLiteral(JSON.stringify(entries.map(toRow)))}::jsonb)`
+const appendStatement = (entries: ReadonlyArray<NewAuditEntry>) => `SELECT audit_log_append(${jsonLiteral(entries.map(toRow))})`
 
 const decodePage = pageRows(Schema.Struct({ entry: AuditEntry }), "entry")
 

@@ -1,12 +1,12 @@
 import { SqlClient, SqlSchema, type Statement } from "@effect/sql"
 import { Clock, Context, Effect, Layer, Ref, Schema } from "effect"
-import pg from "pg"
 import type { Event } from "../Domain/Event.ts"
 import { EventId } from "../Domain/Ids.ts"
 import { newTicketCode } from "../Domain/TicketCode.ts"
 import { type HoldRow, isOpenEntry } from "../Domain/TicketRows.ts"
 import { eventColumns, storedStatus, toEvent } from "../Storage/EventRow.ts"
 import { MemoryStore, type StoredHold, type Tables, withEntry } from "../Storage/MemoryStore.ts"
+import { jsonLiteral } from "../Storage/SqlLiteral.ts"
 import { atCommit } from "../Storage/Transactions.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import { limitedCustomer, makingKey, type Operation, takesOnly } from "./Operation.ts"
@@ -74,8 +74,8 @@ type Loaded = Omit<InventoryState, "eventId">
 type Needs = ReturnType<typeof needsOf> & { readonly id: EventId }
 
 function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
-  /** A value for the statements sent with the COMMIT: inline (escaped by the driver), not a parameter. */
-  const json = (rows: ReadonlyArray<object>) => sql`${sql.literal(pg.escapeLiteral(JSON.stringify(rows)))}::jsonb`
+  /** A value for the statements sent with the COMMIT: inline (escaped: Storage/SqlLiteral.ts), not a parameter. */
+  const json = (rows: ReadonlyArray<object>) => sql.literal(jsonLiteral(rows))
 
   const lockedEvent = eventColumns(sql, "e")
 
@@ -96,7 +96,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
         WHERE e.id = ANY(${sql.literal(`'{${ids.join(",")}}'`)}::int[])
         ORDER BY e.id
         FOR UPDATE OF e;
-        SELECT * FROM inventory_state(${sql.literal(pg.escapeLiteral(JSON.stringify(batch)))}::jsonb)`,
+        SELECT * FROM inventory_state(${sql.literal(jsonLiteral(batch))})`,
       decodeLockAndRead
     )
   }

@@ -6,7 +6,7 @@
  */
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Context, type Duration, Effect, Layer, type ParseResult, Queue, Schema, type Tracer } from "effect"
-import pg from "pg"
+import { escapeLiteral, jsonLiteral } from "../Storage/SqlLiteral.ts"
 import { atCommit } from "../Storage/Transactions.ts"
 import { currentSpan, traced, traceparentOf } from "../Telemetry/Tracing.ts"
 import { type AnyJob, JobCatalogue, type QueueName, QueueNames } from "./JobCatalogue.ts"
@@ -105,7 +105,7 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
       const onlyIf = conditions.length === 0 ?
         "" :
         `WHERE CASE r.name ${
-          conditions.map(([name, condition]) => `WHEN ${pg.escapeLiteral(name)} THEN (${condition})`).join(" ")
+          conditions.map(([name, condition]) => `WHEN ${escapeLiteral(name)} THEN (${condition})`).join(" ")
         } ELSE true END`
       // Batches of rows committed here (as the driver gave them), until the relay takes them.
       const committed = yield* Queue.unbounded<ReadonlyArray<unknown>>()
@@ -128,12 +128,12 @@ export class Outbox extends Context.Tag("Outbox")<Outbox, {
               payload: payloadOf(catalogue.encode(job), spans === undefined ? current : spans[i]),
               run_at: catalogue.runAtOf(job)
             }))
-            // Sent with the COMMIT: its values inline (a JSON literal, escaped by the driver).
+            // Sent with the COMMIT: its values inline (a JSON literal, escaped).
             return atCommit(sql, {
               text: `
                 INSERT INTO outbox (queue, name, payload, run_at)
                 SELECT r.queue, r.name, r.payload, r.run_at
-                FROM jsonb_to_recordset(${pg.escapeLiteral(JSON.stringify(rows))}::jsonb)
+                FROM jsonb_to_recordset(${jsonLiteral(rows)})
                      AS r(n int, queue text, name text, payload jsonb, run_at timestamptz)
                 ${onlyIf}
                 ORDER BY r.n
