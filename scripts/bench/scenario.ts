@@ -9,7 +9,9 @@
  * transactions) and to Redis (commands, by name), through counting proxies (`wire.ts`), which add
  * their own latency: its rates are not comparable with a run without it.
  *
- *   DATABASE_URL=postgres://… npx tsx scripts/bench/scenario.ts <ceiling|ceiling-book|health|events|book|spread|lone> [seconds] [connections] [--profile] [--statements]
+ * `--idle-rss` also prints its RSS once it has been idle for 20 s after the run.
+ *
+ *   DATABASE_URL=postgres://… npx tsx scripts/bench/scenario.ts <ceiling|ceiling-book|health|events|book|spread|lone> [seconds] [connections] [--profile] [--statements] [--idle-rss]
  */
 import { randomBytes } from "node:crypto"
 import { readdirSync, rmSync } from "node:fs"
@@ -27,6 +29,9 @@ const seconds = Number(secondsArg)
 const connections = scenario === "lone" ? 1 : Number(connectionsArg)
 const profile = process.argv.includes("--profile")
 const statements = process.argv.includes("--statements")
+/** `--idle-rss`: the server's RSS again once it has been idle for IDLE_RSS_MS after the run. */
+const idleRss = process.argv.includes("--idle-rss")
+const IDLE_RSS_MS = 20_000
 const PROFILE_DIR = "bench/profile-scenario"
 // NODE_FLAGS="…" tries other flags for the server (npm start's are the default).
 const NODE_FLAGS = process.env.NODE_FLAGS?.split(" ") ?? npmStartFlags()
@@ -60,6 +65,10 @@ const measure = async (server: Child, run: () => Promise<Run>, taps?: Taps) => {
   )
   if (taps && wireBefore) console.log(perRequest(requests, taps, wireBefore))
   measured = withQueued
+  if (idleRss) {
+    await new Promise((resolve) => setTimeout(resolve, IDLE_RSS_MS))
+    console.log(`RSS after ${IDLE_RSS_MS / 1000} s idle: ${server.rssMb()} MB`)
+  }
 }
 
 /** The measured run's CPU per request, its queued work included (for `--profile`'s cost centres). */

@@ -15,6 +15,8 @@ export interface ThreadPoolOptions {
   readonly source: string
   readonly workerData: unknown
   readonly size: number
+  /** A thread with no task for this long is stopped, and started again by the next task (default IDLE_STOP_MS). */
+  readonly idleStopMs?: number
 }
 
 /**
@@ -39,29 +41,51 @@ const PRELUDE = "var __name = (fn) => fn;\n"
 /** A thread that dies is replaced, but not sooner than this after the previous start: a source that cannot start must not spin. */
 const RESTART_AFTER_MS = 1000
 
+/**
+ * A thread idle this long is stopped: each holds its own V8 heap, ~10–25 MB of the process's
+ * memory (a mail thread after 3,000 QR codes: 25 MB; a bcrypt thread: 13 MB; stopping both gave
+ * back 26 MB in a scratch measurement). A rush or a burst of logins keeps its thread; the first task
+ * after a quiet spell pays the thread's start (tens of milliseconds, off the event loop), which a
+ * mail or a login can wait.
+ */
+const IDLE_STOP_MS = 10_000
+
 interface Slot {
   /** Undefined until the slot's first task: a thread costs memory (its own V8 heap) and start-up time. */
   worker: Worker | undefined
   startedAt: number
   /** Why the thread is gone while it waits to be replaced. */
   down: Error | undefined
+  /** Stops the thread once it has been idle IDLE_STOP_MS; cleared by the next task. */
+  idle: ReturnType<typeof setTimeout> | undefined
   readonly pending: Map<number, Deferred.Deferred<unknown, ThreadTaskError>>
 }
 
 /**
  * A pool of up to `size` threads, stopped when the scope closes; each task goes to the least busy
  * one, and a thread is started when a task first needs it (a process that never hashes a password
- * or sends a mail starts no thread for it). Threads are referenced only while they have work: an
- * idle pool never keeps the process alive.
+ * or sends a mail starts no thread for it), and stopped once idle for `idleStopMs`. Threads are
+ * referenced only while they have work: an idle pool never keeps the process alive.
  * A thread that dies fails the tasks it held (defects) and is replaced; tasks sent while it is
  * down fail at once rather than wait for ever.
  */
 export const makeThreadPool = <Task, Result>(
-  { size, source, workerData }: ThreadPoolOptions
+  { idleStopMs = IDLE_STOP_MS, size, source, workerData }: ThreadPoolOptions
 ): Effect.Effect<(task: Task) => Effect.Effect<Result, ThreadTaskError>, never, Scope.Scope> =>
   Effect.gen(function*() {
     let nextId = 0
     let closing = false
+
+    /** Stops `slot`'s thread once it has had no task for `idleStopMs`; the next task starts another. */
+    const stopWhenIdle = (slot: Slot, worker: Worker) => {
+      clearTimeout(slot.idle)
+      slot.idle = setTimeout(() => {
+        if (closing || slot.worker !== worker || slot.pending.size > 0) return
+        slot.worker = undefined
+        void worker.terminate()
+      }, idleStopMs)
+      slot.idle.unref()
+    }
 
     /** Starts `slot`'s thread; answers its tasks, and replaces it when it dies. */
     const start = (slot: Slot) => {
@@ -74,14 +98,20 @@ export const makeThreadPool = <Task, Result>(
       worker.on("message", ({ error, id, value }: { id: number; value?: unknown; error?: string }) => {
         const waiting = slot.pending.get(id)
         slot.pending.delete(id)
-        if (slot.pending.size === 0) worker.unref()
+        if (slot.pending.size === 0) {
+          worker.unref()
+          stopWhenIdle(slot, worker)
+        }
         if (waiting !== undefined) {
           Deferred.unsafeDone(waiting, error === undefined ? Exit.succeed(value) : Exit.fail(new ThreadTaskError({ message: error })))
         }
       })
-      worker.on("error", (error) => (slot.down = error))
+      worker.on("error", (error) => {
+        if (slot.worker === worker) slot.down = error
+      })
       worker.on("exit", (code) => {
-        if (closing) return
+        // Stopped when the pool closed, or when idle (the slot has let go of it).
+        if (closing || slot.worker !== worker) return
         const reason = slot.down ?? new Error(`the thread exited with code ${code}`)
         slot.down = reason
         for (const waiting of slot.pending.values()) Deferred.unsafeDone(waiting, Exit.die(reason))
@@ -96,7 +126,10 @@ export const makeThreadPool = <Task, Result>(
 
     const slots = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        Array.from({ length: size }, (): Slot => ({ worker: undefined, startedAt: 0, down: undefined, pending: new Map() }))
+        Array.from(
+          { length: size },
+          (): Slot => ({ worker: undefined, startedAt: 0, down: undefined, idle: undefined, pending: new Map() })
+        )
       ),
       (slots) =>
         Effect.promise(() => {
@@ -113,6 +146,7 @@ export const makeThreadPool = <Task, Result>(
         const slot = live.reduce((best, slot) =>
           slot.pending.size < best.pending.size || (slot.pending.size === best.pending.size && best.worker === undefined) ? slot : best
         )
+        clearTimeout(slot.idle)
         if (slot.worker === undefined) start(slot)
         const worker = slot.worker!
         const id = nextId++

@@ -67,4 +67,25 @@ describe("ThreadPool", () => {
       expect(other).not.toBe(first)
       expect(started()).toBe(2)
     })))
+  it.live("stops a thread idle for idleStopMs, not one in use, and starts another for the next task", () =>
+    Effect.scoped(Effect.gen(function*() {
+      // Answers with its thread's id; "slow" after 400 ms (longer than the idle time).
+      const run = yield* makeThreadPool<number | "slow", number>({
+        source: `
+          const { parentPort, threadId } = require("node:worker_threads")
+          parentPort.on("message", ({ id, task }) =>
+            setTimeout(() => parentPort.postMessage({ id, value: threadId }), task === "slow" ? 400 : 0))`,
+        workerData: null,
+        size: 1,
+        idleStopMs: 200
+      })
+      const first = yield* run(1)
+      yield* Effect.sleep("100 millis")
+      expect(yield* run(2)).toBe(first) // idle for less than idleStopMs: the same thread
+      expect(yield* run("slow")).toBe(first) // busy for longer than idleStopMs: kept
+      yield* Effect.sleep("400 millis")
+      const next = yield* run(3)
+      expect(next).not.toBe(first) // idle for longer: stopped, and a new one started
+      expect(yield* run(4)).toBe(next)
+    })))
 })
