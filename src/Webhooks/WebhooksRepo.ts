@@ -82,7 +82,7 @@ export interface AttemptRecord {
 const messageId = () => `msg_${randomUUID().replaceAll("-", "")}`
 
 export class WebhooksRepo extends Context.Tag("WebhooksRepo")<WebhooksRepo, {
-  /** A new endpoint, unless its organizer has `max` already (None). */
+  /** A new endpoint, unless its organizer has `max` already (None); in a transaction, creates of one organizer serialize. */
   readonly create: (endpoint: NewEndpoint, max: number) => Effect.Effect<Option.Option<EndpointRow>>
   /** The organizer's endpoints, oldest first. */
   readonly list: (organizerId: UserId, page: PageRequest) => Effect.Effect<Page<EndpointRow>>
@@ -243,7 +243,15 @@ function makeSql(sql: SqlClient.SqlClient): WebhooksRepo["Type"] {
   )
 
   return {
-    create: (endpoint, max) => create({ endpoint, max }).pipe(Effect.orDie),
+    // An organizer's creates queue on their user's row (held until commit; no key share is blocked,
+    // so their events and bookings go on): the INSERT's count is then read after the previous
+    // create committed. In one statement it would count from a snapshot taken before any wait, and
+    // simultaneous creates would all pass the limit. Run it in a transaction.
+    create: (endpoint, max) =>
+      sql`SELECT 1 FROM users WHERE id = ${endpoint.organizerId} FOR NO KEY UPDATE`.pipe(
+        Effect.zipRight(create({ endpoint, max })),
+        Effect.orDie
+      ),
     list: (organizerId, { limit, offset }) =>
       pageWithCount(sql, {
         count: sql`SELECT count(*)::int AS total FROM webhook_endpoints WHERE organizer_id = ${organizerId}`,

@@ -5,10 +5,9 @@
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, layer } from "@effect/vitest"
-import { Effect, Fiber, Schedule } from "effect"
-import pg from "pg"
-import { inject } from "vitest"
+import { Effect, Fiber } from "effect"
 import { doorSuite } from "../support/door.ts"
+import { lockWaiters, otherConnection } from "../support/locks.ts"
 import { createEvent, PostgresServer, request, signUp } from "../support/server.ts"
 import { ticketCodes } from "../support/tickets.ts"
 
@@ -29,31 +28,6 @@ const checkIn = (token: string, eventId: number, code: string, key?: string) =>
     json: { code },
     headers: key === undefined ? {} : { "idempotency-key": key }
   })
-
-/** Another connection to the test's database, outside the app's pool. */
-const otherConnection = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  const [{ database }] = yield* sql<{ database: string }>`SELECT current_database() AS database`
-  const url = new URL(inject("databaseUrl"))
-  url.pathname = `/${database}`
-  const connection = new pg.Client({ connectionString: url.toString() })
-  yield* Effect.acquireRelease(Effect.promise(() => connection.connect()), () => Effect.promise(() => connection.end()))
-  return connection
-})
-
-/**
- * Waits until `n` statements of the test's database wait for a lock, watching through `watcher`
- * (the app's pool may be all taken by the waiting statements).
- */
-const lockWaiters = (watcher: pg.Client, n: number) =>
-  Effect.promise(() =>
-    watcher.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-  ).pipe(
-    Effect.filterOrFail(({ rows }) => rows[0]!.n >= n, () => `fewer than ${n} statements wait for the lock`),
-    Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo("20 seconds")))
-  )
 
 const ticketRows = (bookingId: number) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
