@@ -30,7 +30,8 @@ export const isAction = (action: string) => ACTION.test(action)
 
 export const AuditAction = Schema.String.pipe(Schema.pattern(ACTION)).annotations({
   description: "What was done, as area.verb: event.created|updated|published|cancelled, booking.created|cancelled|reduced, " +
-    "hold.placed|confirmed|released|expired, waitlist.joined|left|offered|accepted|expired, checkin.*, webhook.*, admin.*"
+    "hold.placed|confirmed|released|expired, waitlist.joined|left|offered|accepted|expired, ticket_type.created|updated|deleted, " +
+    "checkin.created|undone, webhook.created|updated|secret_rotated|deleted"
 })
 
 /** A changed field: its value before (null: none, as for a new row) and after. */

@@ -1,4 +1,6 @@
 import { Context, Effect, Layer, Option } from "effect"
+import { changedFields } from "../Audit/AuditEntry.ts"
+import { AuditLog } from "../Audit/AuditLog.ts"
 import type { CurrentUser } from "../Domain/CurrentUser.ts"
 import {
   EventNotFound,
@@ -14,6 +16,7 @@ import type { EventId, TicketTypeId } from "../Domain/Ids.ts"
 import { requireOwner } from "../Domain/Policy.ts"
 import type { CreateTicketType, TicketType, UpdateTicketType } from "../Domain/TicketType.ts"
 import { Events } from "../Events/Events.ts"
+import { Transactions } from "../Storage/Transactions.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import { TicketTypesRepo } from "./TicketTypesRepo.ts"
 
@@ -21,8 +24,9 @@ type User = CurrentUser["Type"]
 
 /**
  * An event's ticket types: seen by whoever may see the event (GET /events/:id's rule: another
- * organizer's draft is no event at all), changed by its organizer while it is not cancelled. Callers
- * have checked the ORGANIZER role for changes.
+ * organizer's draft is no event at all), changed by its organizer while it is not cancelled, each
+ * change in the audit trail in its own transaction. Callers have checked the ORGANIZER role for
+ * changes.
  */
 export class TicketTypes extends Context.Tag("TicketTypes")<TicketTypes, {
   readonly list: (viewer: Option.Option<User>, eventId: EventId) => Effect.Effect<ReadonlyArray<TicketType>, EventNotFound>
@@ -51,6 +55,25 @@ export class TicketTypes extends Context.Tag("TicketTypes")<TicketTypes, {
     Effect.gen(function*() {
       const events = yield* Events
       const repo = yield* TicketTypesRepo
+      const transactions = yield* Transactions
+      const audit = yield* AuditLog
+
+      /** A type's change in the audit trail: what a buyer sees of it (price, quota, sales window). */
+      const auditedFields = ["name", "priceCents", "quota", "salesStart", "salesEnd", "maxPerBooking"] as const
+      const audited = (
+        verb: "created" | "updated" | "deleted",
+        eventId: EventId,
+        before: TicketType | undefined,
+        after: TicketType | undefined
+      ) =>
+        audit.record({
+          action: `ticket_type.${verb}`,
+          subject: { type: "ticket_type", id: (after ?? before)!.id },
+          eventId,
+          changes: after === undefined
+            ? Object.fromEntries(auditedFields.map((field) => [field, { before: before![field], after: null }]))
+            : changedFields(before, after, auditedFields)
+        })
 
       /** The organizer's own event, not cancelled: another's draft is not found, another's event forbidden. */
       const changeable = (organizer: User, eventId: EventId) =>
@@ -67,26 +90,33 @@ export class TicketTypes extends Context.Tag("TicketTypes")<TicketTypes, {
 
         create: (organizer, eventId, input) =>
           changeable(organizer, eventId).pipe(
-            Effect.zipRight(repo.create(eventId, {
-              name: input.name,
-              priceCents: input.priceCents,
-              quota: input.quota ?? null,
-              salesStart: input.salesStart ?? null,
-              salesEnd: input.salesEnd ?? null,
-              maxPerBooking: input.maxPerBooking ?? null
-            })),
+            Effect.zipRight(transactions.run(
+              repo.create(eventId, {
+                name: input.name,
+                priceCents: input.priceCents,
+                quota: input.quota ?? null,
+                salesStart: input.salesStart ?? null,
+                salesEnd: input.salesEnd ?? null,
+                maxPerBooking: input.maxPerBooking ?? null
+              }).pipe(Effect.tap((type) => audited("created", eventId, undefined, type)))
+            )),
             Effect.tap((type) => logged("ticket type created", eventId, type.id))
           ),
 
         update: (organizer, eventId, id, changes) =>
           changeable(organizer, eventId).pipe(
-            Effect.zipRight(repo.update(eventId, id, changes)),
+            Effect.zipRight(transactions.run(
+              Effect.tap(repo.update(eventId, id, changes), ({ after, before }) => audited("updated", eventId, before, after))
+            )),
+            Effect.map(({ after }) => after),
             Effect.tap(() => logged("ticket type changed", eventId, id))
           ),
 
         remove: (organizer, eventId, id) =>
           changeable(organizer, eventId).pipe(
-            Effect.zipRight(repo.remove(eventId, id)),
+            Effect.zipRight(transactions.run(
+              Effect.flatMap(repo.remove(eventId, id), (removed) => audited("deleted", eventId, removed, undefined))
+            )),
             Effect.tap(() => logged("ticket type deleted", eventId, id))
           )
       }

@@ -53,13 +53,21 @@ export class TicketTypesRepo extends Context.Tag("TicketTypesRepo")<TicketTypesR
     eventId: EventId,
     type: NewTicketType
   ) => Effect.Effect<TicketType, EventNotFound | TicketTypeNameTaken | ValidationError>
-  /** A quota below what is taken of the type is TicketsAlreadySold; the sales window, as it ends up, must open before it closes. */
-  readonly update: (eventId: EventId, id: TicketTypeId, changes: TicketTypeChanges) => Effect.Effect<TicketType, Refusal>
-  /** Only a type of which nothing was ever sold or held, and not the default. */
+  /**
+   * A quota below what is taken of the type is TicketsAlreadySold; the sales window, as it ends up,
+   * must open before it closes. Answers the type as it was (read under the lock: for the audit
+   * trail) and as it is.
+   */
+  readonly update: (
+    eventId: EventId,
+    id: TicketTypeId,
+    changes: TicketTypeChanges
+  ) => Effect.Effect<{ readonly before: TicketType; readonly after: TicketType }, Refusal>
+  /** Only a type of which nothing was ever sold or held, and not the default. Answers it as it was. */
   readonly remove: (
     eventId: EventId,
     id: TicketTypeId
-  ) => Effect.Effect<void, EventNotFound | TicketTypeNotFound | TicketTypeInUse | TicketTypeIsDefault>
+  ) => Effect.Effect<TicketType, EventNotFound | TicketTypeNotFound | TicketTypeInUse | TicketTypeIsDefault>
 }>() {
   static readonly layer = Layer.effect(TicketTypesRepo, Effect.map(SqlClient.SqlClient, makeSql)).pipe(traced(TicketTypesRepo, {
     listByEvent: (eventId) => ({ "event.id": eventId }),
@@ -167,13 +175,14 @@ function makeSql(sql: SqlClient.SqlClient): TicketTypesRepo["Type"] {
         Effect.gen(function*() {
           const found = yield* current({ eventId, id })
           if (Option.isNone(found)) return yield* Effect.fail(TicketTypeNotFound.of(eventId, id))
-          const before = found.value
+          const was = found.value
           yield* windowRefusal(
-            changes.salesStart === undefined ? before.salesStart : changes.salesStart,
-            changes.salesEnd === undefined ? before.salesEnd : changes.salesEnd
+            changes.salesStart === undefined ? was.salesStart : changes.salesStart,
+            changes.salesEnd === undefined ? was.salesEnd : changes.salesEnd
           )
           // `taken` as the engine left it: it cannot move while the event's row is locked.
-          yield* quotaRefusal(id, changes.quota, before.taken)
+          yield* quotaRefusal(id, changes.quota, was.taken)
+          const before = yield* read(eventId, id)
           const columns = Object.fromEntries(
             Object.entries({
               name: changes.name,
@@ -187,7 +196,7 @@ function makeSql(sql: SqlClient.SqlClient): TicketTypesRepo["Type"] {
           yield* sql`UPDATE ticket_types SET ${sql.update({ ...columns, updated_at: new Date() })} WHERE id = ${id}`.pipe(
             nameTaken(changes.name)
           )
-          return yield* read(eventId, id)
+          return { before, after: yield* read(eventId, id) }
         })
       ),
 
@@ -199,7 +208,9 @@ function makeSql(sql: SqlClient.SqlClient): TicketTypesRepo["Type"] {
           if (Option.isNone(found)) return yield* Effect.fail(TicketTypeNotFound.of(eventId, id))
           if (found.value.isDefault) return yield* Effect.fail(TicketTypeIsDefault.of(id))
           if (found.value.taken > 0 || found.value.ticketed) return yield* Effect.fail(TicketTypeInUse.of(id))
+          const removed = yield* read(eventId, id)
           yield* sql`DELETE FROM ticket_types WHERE id = ${id}`
+          return removed
         })
       )
   }
@@ -264,7 +275,7 @@ function makeMemory(store: MemoryStore["Type"]): TicketTypesRepo["Type"] {
             yield* quotaRefusal(id, changes.quota, before.taken)
             if (changes.name !== undefined) yield* nameFree(tables, eventId, changes.name, id)
             const next = { ...tables, ticketTypes: withEntry(tables.ticketTypes, id, after) }
-            return [view(next, after), next] as const
+            return [{ before: view(tables, before), after: view(next, after) }, next] as const
           }))),
 
     remove: (eventId, id) =>
@@ -277,7 +288,7 @@ function makeMemory(store: MemoryStore["Type"]): TicketTypesRepo["Type"] {
           if (type.taken > 0 || ticketed) return yield* Either.left(TicketTypeInUse.of(id))
           const ticketTypes = new Map(tables.ticketTypes)
           ticketTypes.delete(id)
-          return [undefined, { ...tables, ticketTypes }] as const
+          return [view(tables, type), { ...tables, ticketTypes }] as const
         }))
   }
 }

@@ -202,6 +202,30 @@ describe("the audit trail on PostgreSQL", () => {
         expect(entries[3]!.changes).toEqual({ status: { before: "PUBLISHED", after: "CANCELLED" } })
       }))
 
+    it.effect("a ticket type's change writes its entry in its transaction: one refused at the database writes none", () =>
+      Effect.gen(function*() {
+        const organizer = yield* signUp("ORGANIZER")
+        const event = yield* createEvent(organizer.token, { totalTickets: 10 })
+        const create = (name: string) =>
+          request("POST", `/api/events/${event.id}/ticket-types`, { token: organizer.token, json: { name, priceCents: 100 } })
+        const vip = yield* create("VIP")
+        expect(vip.status).toBe(201)
+        // The name is unique per event ignoring case: the INSERT fails at the database.
+        expectError(yield* create("vip"), 409, "TicketTypeNameTaken")
+        const patched = yield* request("PATCH", `/api/events/${event.id}/ticket-types/${vip.body.id}`, {
+          token: organizer.token,
+          json: { name: "General admission" }
+        })
+        expectError(patched, 409, "TicketTypeNameTaken")
+        const entries = yield* entriesOf(event.id, "ticket_type.created")
+        expect(entries.map((e) => [e.subjectType, e.subjectId, e.actorUserId])).toEqual([[
+          "ticket_type",
+          String(vip.body.id),
+          organizer.user.id
+        ]])
+        expect(yield* entriesOf(event.id, "ticket_type.updated")).toEqual([])
+      }))
+
     it.effect("GET /api/events/:id/audit: its organizer's only, newest first, filtered and paged; malformed filters are 400", () =>
       Effect.gen(function*() {
         const organizer = yield* signUp("ORGANIZER")

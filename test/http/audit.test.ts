@@ -110,4 +110,31 @@ layer(MemoryServer({ ADMIN_TOKEN }), { excludeTestServices: true })("the audit t
       expect(mine[1].changes).toEqual({ enabled: { before: true, after: false } })
       expect(JSON.stringify(trail.body)).not.toContain("whsec_")
     }))
+  it.effect("ticket types in the event's trail: created, updated with the fields changed, deleted; the organizer as actor", () =>
+    Effect.gen(function*() {
+      const organizer = yield* signUp("ORGANIZER")
+      const event = yield* createEvent(organizer.token, { totalTickets: 50 })
+      const types = `/api/events/${event.id}/ticket-types`
+      const created = yield* request("POST", types, { token: organizer.token, json: { name: "VIP", priceCents: 5000, quota: 10 } })
+      expect(created.status).toBe(201)
+      const changed = yield* request("PATCH", `${types}/${created.body.id}`, {
+        token: organizer.token,
+        json: { priceCents: 6000, quota: 8 }
+      })
+      expect(changed.status).toBe(200)
+      expect((yield* request("DELETE", `${types}/${created.body.id}`, { token: organizer.token })).status).toBe(204)
+      // Refused changes leave nothing.
+      const general = (yield* request("GET", types, { token: organizer.token })).body[0]
+      expect((yield* request("DELETE", `${types}/${general.id}`, { token: organizer.token })).status).toBe(409)
+
+      const trail = yield* request("GET", `/api/events/${event.id}/audit?action=ticket_type.`, { token: organizer.token })
+      expect(trail.body.map((entry: any) => [entry.action, entry.subject, entry.actor.userId, entry.eventId])).toEqual([
+        ["ticket_type.deleted", { type: "ticket_type", id: created.body.id }, organizer.user.id, event.id],
+        ["ticket_type.updated", { type: "ticket_type", id: created.body.id }, organizer.user.id, event.id],
+        ["ticket_type.created", { type: "ticket_type", id: created.body.id }, organizer.user.id, event.id]
+      ])
+      expect(trail.body[1].changes).toEqual({ priceCents: { before: 5000, after: 6000 }, quota: { before: 10, after: 8 } })
+      expect(trail.body[2].changes).toMatchObject({ name: { before: null, after: "VIP" }, priceCents: { before: null, after: 5000 } })
+      expect(trail.body[0].changes).toMatchObject({ name: { before: "VIP", after: null }, quota: { before: 8, after: null } })
+    }))
 })

@@ -174,10 +174,14 @@ export const ticketTypesContract = <R>(it: Vitest.MethodsNonLive<Repositories | 
         salesStart: start,
         maxPerBooking: null
       })
-      expect(changed).toEqual({ ...created, name: "Very VIP", priceCents: 7500, salesStart: start, maxPerBooking: null })
-      expect(yield* types.findById(event.id, created.id)).toEqual(Option.some(changed))
+      // As it was (for the audit trail) and as it is.
+      expect(changed).toEqual({
+        before: created,
+        after: { ...created, name: "Very VIP", priceCents: 7500, salesStart: start, maxPerBooking: null }
+      })
+      expect(yield* types.findById(event.id, created.id)).toEqual(Option.some(changed.after))
       // Its own name in another case is its own.
-      expect((yield* types.update(event.id, created.id, { name: "VERY vip" })).name).toBe("VERY vip")
+      expect((yield* types.update(event.id, created.id, { name: "VERY vip" })).after.name).toBe("VERY vip")
       expect(yield* Effect.flip(types.update(event.id, created.id, { name: "general Admission" }))).toMatchObject({
         _tag: "TicketTypeNameTaken"
       })
@@ -194,8 +198,8 @@ export const ticketTypesContract = <R>(it: Vitest.MethodsNonLive<Repositories | 
         sold: 3,
         message: `The quota of ticket type ${created.id} cannot be 2: 3 of its tickets are already sold or held`
       })
-      expect(yield* types.update(event.id, created.id, { quota: 3 })).toMatchObject({ quota: 3, left: 0 })
-      expect(yield* types.update(event.id, created.id, { quota: null })).toMatchObject({ quota: null, left: 10 })
+      expect((yield* types.update(event.id, created.id, { quota: 3 })).after).toMatchObject({ quota: 3, left: 0 })
+      expect((yield* types.update(event.id, created.id, { quota: null })).after).toMatchObject({ quota: null, left: 10 })
 
       const other = yield* anEvent()
       expect(yield* Effect.flip(types.update(other.id, created.id, { priceCents: 1 }))).toMatchObject({ _tag: "TicketTypeNotFound" })
@@ -222,7 +226,7 @@ export const ticketTypesContract = <R>(it: Vitest.MethodsNonLive<Repositories | 
       const event = yield* anEvent()
       const [general] = yield* types.listByEvent(event.id)
       const unused = yield* types.create(event.id, vip)
-      yield* types.remove(event.id, unused.id)
+      expect(yield* types.remove(event.id, unused.id)).toEqual(unused) // as it was, for the audit trail
       expect(yield* types.findById(event.id, unused.id)).toEqual(Option.none())
       expect(yield* Effect.flip(types.remove(event.id, unused.id))).toMatchObject({ _tag: "TicketTypeNotFound" })
       expect(yield* Effect.flip(types.remove(event.id, general!.id))).toMatchObject({ _tag: "TicketTypeIsDefault" })
