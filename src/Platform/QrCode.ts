@@ -18,7 +18,7 @@ export const qrSvg = (text: string): Effect.Effect<string> => Effect.promise(() 
 /**
  * `qrPng(text)`: the QR image as a PNG, 6 pixels a module (174 px for a ticket code), black on
  * white. `qrcode` makes the symbol (choosing its mask by the standard's penalty rules, which keep
- * scanners from mistaking patterns: ~0.2 ms, most of the drawing, kept); the file is written here
+ * scanners from mistaking patterns: ~0.1 ms, most of the drawing, kept); the file is written here
  * with Node's zlib, as a 1-bit greyscale PNG (~310 bytes): the PNG writers at hand (pngjs, qrcode's
  * own) take 8 or 32 bits a pixel, 8 to 32 times the pixels to filter and deflate, and cost 3x and
  * 20x this (docs/performance.md, the email section). Self-contained (its packages are arguments),
