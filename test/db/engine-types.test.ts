@@ -4,26 +4,13 @@
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, layer } from "@effect/vitest"
-import { Effect, Either, Layer, Logger, LogLevel } from "effect"
-import { AuditLog } from "../../src/Audit/AuditLog.ts"
+import { Effect, Either } from "effect"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { Inventory } from "../../src/Inventory/Inventory.ts"
-import { InventoryRepo } from "../../src/Inventory/InventoryRepo.ts"
-import { JobCatalogueLive } from "../../src/Jobs.ts"
-import { JobQueue } from "../../src/Jobs/JobQueue.ts"
-import { Outbox } from "../../src/Jobs/Outbox.ts"
-import { AppConfig } from "../../src/Platform/Config.ts"
-import { Transactions } from "../../src/Storage/Transactions.ts"
-import { TestDatabaseLive } from "../support/database.ts"
+import { postgresEngine } from "../support/engines.ts"
 import { ticketTypesEngineContract, TYPES_LIMIT, type TypesFixture } from "../support/ticketTypesEngine.ts"
 
-const EngineTest = Inventory.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer, AuditLog.layer)),
-  Layer.provideMerge(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
-  Layer.provideMerge(AppConfig.layerTest({ MAX_TICKETS_PER_CUSTOMER_PER_EVENT: TYPES_LIMIT })),
-  Layer.provideMerge(TestDatabaseLive),
-  Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
-)
+const EngineTest = postgresEngine(TYPES_LIMIT)
 
 const query = <A>(run: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>) =>
   Effect.flatMap(SqlClient.SqlClient, run).pipe(Effect.orDie)

@@ -7,21 +7,7 @@
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, layer } from "@effect/vitest"
-import {
-  Context,
-  Deferred,
-  Effect,
-  Either,
-  FastCheck as fc,
-  Fiber,
-  Layer,
-  Logger,
-  LogLevel,
-  Redacted,
-  Ref,
-  Runtime,
-  Schedule
-} from "effect"
+import { Context, Deferred, Effect, Either, FastCheck as fc, Fiber, Layer, Redacted, Ref, Runtime, Schedule } from "effect"
 import { inject } from "vitest"
 import { AuditLog } from "../../src/Audit/AuditLog.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
@@ -34,19 +20,13 @@ import { JobQueue } from "../../src/Jobs/JobQueue.ts"
 import { Outbox, type OutboxEntry } from "../../src/Jobs/Outbox.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
 import { Transactions } from "../../src/Storage/Transactions.ts"
-import { TestDatabaseLive } from "../support/database.ts"
+import { postgresEngine } from "../support/engines.ts"
 import { CUSTOMERS, type Harness, LIMIT, lineStopper, play, scenario, TOTAL, typedLine, TYPES } from "../support/inventoryModel.ts"
 
 const settings = { MAX_TICKETS_PER_CUSTOMER_PER_EVENT: LIMIT }
 
 /** The engine as the server runs it (outbox included), on a fresh database. */
-const EngineTest = Inventory.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(JobQueue.layer, Transactions.layer, InventoryRepo.layer, AuditLog.layer)),
-  Layer.provideMerge(Outbox.layer.pipe(Layer.provide(JobCatalogueLive))),
-  Layer.provideMerge(AppConfig.layerTest(settings)),
-  Layer.provideMerge(TestDatabaseLive),
-  Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
-)
+const EngineTest = postgresEngine(LIMIT)
 
 const query = <A>(run: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>) =>
   Effect.flatMap(SqlClient.SqlClient, run).pipe(Effect.orDie)

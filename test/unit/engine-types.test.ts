@@ -1,20 +1,12 @@
 /** The engine selling ticket types (test/support/ticketTypesEngine.ts) on the memory store. */
 import { describe, layer } from "@effect/vitest"
-import { Clock, Effect, Layer, Logger, LogLevel, Ref } from "effect"
+import { Clock, Effect, Ref } from "effect"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
-import { Inventory } from "../../src/Inventory/Inventory.ts"
-import { JobQueue } from "../../src/Jobs/JobQueue.ts"
-import { PersistenceMemory } from "../../src/Persistence.ts"
-import { AppConfig } from "../../src/Platform/Config.ts"
 import { MemoryStore } from "../../src/Storage/MemoryStore.ts"
+import { memoryEngine } from "../support/engines.ts"
 import { ticketTypesEngineContract, TYPES_LIMIT, type TypesFixture } from "../support/ticketTypesEngine.ts"
 
-const Engine = Inventory.layer.pipe(
-  Layer.provideMerge(PersistenceMemory),
-  Layer.provideMerge(JobQueue.layerMemory),
-  Layer.provideMerge(AppConfig.layerTest({ MAX_TICKETS_PER_CUSTOMER_PER_EVENT: TYPES_LIMIT })),
-  Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
-)
+const Engine = memoryEngine(TYPES_LIMIT)
 
 const memory: TypesFixture<MemoryStore> = {
   scene: (total, specs) =>

@@ -1,20 +1,12 @@
 /** The engine over the in-memory store against the serial model: random steps of concurrent operations. */
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, FastCheck as fc, Layer, Logger, LogLevel, Ref } from "effect"
+import { Clock, Effect, FastCheck as fc, Ref } from "effect"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
-import { Inventory } from "../../src/Inventory/Inventory.ts"
-import { JobQueue } from "../../src/Jobs/JobQueue.ts"
-import { PersistenceMemory } from "../../src/Persistence.ts"
-import { AppConfig } from "../../src/Platform/Config.ts"
 import { MemoryStore, withEntry } from "../../src/Storage/MemoryStore.ts"
+import { memoryEngine } from "../support/engines.ts"
 import { CUSTOMERS, type Harness, LIMIT, lineStopper, play, reached, scenario, TOTAL, typedLine, TYPES } from "../support/inventoryModel.ts"
 
-const Engine = Inventory.layer.pipe(
-  Layer.provideMerge(PersistenceMemory),
-  Layer.provideMerge(JobQueue.layerMemory),
-  Layer.provideMerge(AppConfig.layerTest({ MAX_TICKETS_PER_CUSTOMER_PER_EVENT: LIMIT })),
-  Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
-)
+const Engine = memoryEngine(LIMIT)
 
 const memory: Harness<MemoryStore> = {
   scene: Effect.flatMap(Clock.currentTimeMillis, (now) =>
