@@ -14,6 +14,7 @@ import webhooks from "./0012_webhooks.ts"
 import auditLog from "./0013_audit_log.ts"
 import ticketTypesInEngine from "./0014_ticket_types_in_engine.ts"
 import ticketCheckInKey from "./0015_ticket_check_in_key.ts"
+import rememberedInventory from "./0016_remembered_inventory.ts"
 
 export const migrations = {
   "0001_create_tables": createTables,
@@ -30,5 +31,6 @@ export const migrations = {
   "0012_webhooks": webhooks,
   "0013_audit_log": auditLog,
   "0014_ticket_types_in_engine": ticketTypesInEngine,
-  "0015_ticket_check_in_key": ticketCheckInKey
+  "0015_ticket_check_in_key": ticketCheckInKey,
+  "0016_remembered_inventory": rememberedInventory
 }

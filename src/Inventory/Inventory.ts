@@ -46,7 +46,7 @@ import * as Tracing from "../Telemetry/Tracing.ts"
 import { auditEntriesOf } from "./AuditTrail.ts"
 import { CatalogueChanges } from "./CatalogueChanges.ts"
 import type { BookingsConfirmed, InventoryJob } from "./InventoryJobTypes.ts"
-import { InventoryRepo } from "./InventoryRepo.ts"
+import { InventoryRepo, isStaleMemory } from "./InventoryRepo.ts"
 import { countOf, type Operation, type OperationTag } from "./Operation.ts"
 import type { Decision, Notice, Refusal, Rules, SettledPlan } from "./Plan.ts"
 
@@ -204,12 +204,22 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
       // A batch that rolled back is tried once more, each event on its own (one event's trouble
       // must not fail the others); then each of its operations fails, typed. A COMMIT that got no
       // answer is not retried: PostgreSQL may have applied it, and a retry could apply it twice.
-      const commitLines = (lines: ReadonlyArray<GroupCommit.Line<EventId, LineItem>>, attempt: number): Effect.Effect<Outcomes> =>
+      // A batch decided on a remembered state that no longer held wrote nothing, and has forgotten
+      // it: it is decided again, on what it reads (InventoryRepo.ts), as a matter of course.
+      const commitLines = (
+        lines: ReadonlyArray<GroupCommit.Line<EventId, LineItem>>,
+        attempt: number,
+        remembered = true
+      ): Effect.Effect<Outcomes> =>
         Effect.gen(function*() {
           const exit = yield* Effect.exit(decideLines(lines))
           if (Exit.isSuccess(exit)) {
             yield* committed(lines, exit.value)
             return exit.value.map(({ outcomes }) => outcomes)
+          }
+          if (remembered && Chunk.some(Cause.defects(exit.cause), isStaleMemory)) {
+            yield* Effect.logDebug("inventory batch decided on a state that changed: decided again")
+            return yield* commitLines(lines, attempt, false)
           }
           const committing = Chunk.some(Cause.defects(exit.cause), (defect) => defect instanceof CommitOutcomeUnknown)
           yield* Effect.logError("inventory batch failed", exit.cause).pipe(

@@ -1,18 +1,36 @@
 import { SqlClient, SqlSchema, type Statement } from "@effect/sql"
-import { Clock, Context, Effect, Layer, Ref, Schema } from "effect"
+import { SqlError } from "@effect/sql/SqlError"
+import { Clock, Context, Effect, Layer, Option, Ref, Schema } from "effect"
 import type { Event } from "../Domain/Event.ts"
 import { EventId } from "../Domain/Ids.ts"
 import { newTicketCode } from "../Domain/TicketCode.ts"
-import { type HoldRow, isOpenEntry } from "../Domain/TicketRows.ts"
+import { type HoldRow, isOpenEntry, type TicketTypeRow } from "../Domain/TicketRows.ts"
 import { eventColumns, storedStatus, toEvent } from "../Storage/EventRow.ts"
 import { MemoryStore, type StoredHold, type Tables, withEntry } from "../Storage/MemoryStore.ts"
-import { jsonLiteral } from "../Storage/SqlLiteral.ts"
+import { escapeLiteral, jsonLiteral } from "../Storage/SqlLiteral.ts"
 import { atCommit } from "../Storage/Transactions.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import { limitedCustomer, makingKey, type Operation, takesOnly } from "./Operation.ts"
 import { decide } from "./Operations.ts"
-import { type EventState, type NewIds, type Plan, type Rules, type SettledPlan, type Snapshot, withRealIds } from "./Plan.ts"
-import { decodeCreatedRows, decodeLockAndRead, type InventoryState, type LockedEvent } from "./StateRows.ts"
+import { type NewIds, type Plan, type Rules, type SettledPlan, type Snapshot, withRealIds } from "./Plan.ts"
+import {
+  CLOCK_MARGIN_MS,
+  decidable,
+  eventStateOf,
+  type Remembered,
+  rememberable,
+  rememberAfter,
+  snapshotOf as rememberedSnapshot
+} from "./Remembered.ts"
+import {
+  decodeCreatedRows,
+  decodeLockAndRead,
+  decodeLockReadAndVersions,
+  decodeVersions,
+  type EventVersion,
+  type InventoryState,
+  type LockedEvent
+} from "./StateRows.ts"
 
 /** A decided and written batch, and the event as the batch found it (for the answers). */
 export interface Applied {
@@ -68,6 +86,32 @@ const needsOf = (operations: ReadonlyArray<Operation>) => ({
 
 // ---- PostgreSQL ----------------------------------------------------------------------------
 
+/** How many booking ids a process keeps drawn ahead for batches decided on remembered states (a batch takes at most one each). */
+const IDS_AHEAD = 100
+
+/** When a write's rows are stamped: SQL for a `timestamptz`. */
+type TimeOfWrite = string
+
+/** One event's part of a batch, decided. */
+interface Decided {
+  readonly eventId: EventId
+  readonly plan: Plan
+  readonly event: Event | undefined
+  readonly types: ReadonlyArray<TicketTypeRow>
+  readonly snapshot: Snapshot
+  /** Whether to remember the event as the batch leaves it. */
+  readonly rememberable: boolean
+  /** What was remembered of the event, if still true when the batch was decided. */
+  readonly earlier: Remembered | undefined
+}
+
+/**
+ * Whether a batch failed because what it was decided on changed since it was remembered
+ * (`inventory_unchanged`'s SQLSTATE, migration 0016): nothing was written, and it may be decided again.
+ */
+export const isStaleMemory = (defect: unknown) =>
+  defect instanceof SqlError && (defect.cause as { readonly code?: unknown } | undefined)?.code === "IV001"
+
 /** What the read loaded for an event. */
 type Loaded = Omit<InventoryState, "eventId">
 
@@ -79,38 +123,39 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
 
   const lockedEvent = eventColumns(sql, "e")
 
+  /** Events' ids as an inline `int[]` literal. */
+  const idArray = (ids: ReadonlyArray<EventId>) => {
+    for (const id of ids) if (!Number.isSafeInteger(id)) throw new Error(`an event id that is not an integer: ${id}`)
+    return `'{${ids.join(",")}}'::int[]`
+  }
+
   /**
    * Locks the events in id order and reads what each needs (`inventory_state`, migration 0010):
    * two statements in one message, with the values inline (no parameters), so that the
    * transaction's BEGIN travels with them (Storage/Transactions.ts). The read is a statement of its
    * own, so its snapshot is taken once the locks are held: it sees every batch that held them before.
+   * `withVersions`: the events' versions are read as well (a third statement, after the locks), to
+   * know whether what was remembered of them still holds.
    */
-  const lockAndRead = (batch: ReadonlyArray<Needs>) => {
-    const ids = batch.map(({ id }) => {
-      if (!Number.isSafeInteger(id)) throw new Error(`an event id that is not an integer: ${id}`)
-      return id
-    })
-    return Effect.flatMap(
-      sql`
+  const lockAndRead = (batch: ReadonlyArray<Needs>, withVersions: boolean) => {
+    const ids = idArray(batch.map(({ id }) => id))
+    const statements = sql`
         SELECT ${lockedEvent}, now() AS now FROM events e
-        WHERE e.id = ANY(${sql.literal(`'{${ids.join(",")}}'`)}::int[])
+        WHERE e.id = ANY(${sql.literal(ids)})
         ORDER BY e.id
         FOR UPDATE OF e;
-        SELECT * FROM inventory_state(${sql.literal(jsonLiteral(batch))})`,
-      decodeLockAndRead
-    )
+        SELECT * FROM inventory_state(${sql.literal(jsonLiteral(batch))})${sql.literal(withVersions ? `;\n${versionsOf(ids)}` : "")}`
+    return withVersions
+      ? Effect.flatMap(statements, decodeLockReadAndVersions)
+      : Effect.map(Effect.flatMap(statements, decodeLockAndRead), ([locked, loaded]) => [locked, loaded, []] as const)
   }
+
+  /** The events' versions and their open holds' first expiry, in id order (migration 0016). */
+  const versionsOf = (ids: string) => `SELECT * FROM inventory_versions(${ids})`
 
   const snapshotOf = (locked: LockedEvent | undefined, loaded: Loaded, needs: Needs, now: Date): Snapshot => ({
     now,
-    event: locked && {
-      availableTickets: locked.availableTickets,
-      date: locked.date,
-      cancelled: locked.status === "CANCELLED",
-      draft: locked.status === "DRAFT",
-      salesStart: locked.salesStart,
-      salesEnd: locked.salesEnd
-    } satisfies EventState,
+    event: locked && eventStateOf(eventOf(locked)),
     types: loaded.types,
     bookings: loaded.bookings,
     tickets: loaded.tickets,
@@ -127,14 +172,16 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
    * and no entry has nothing to answer: it is sent with the COMMIT (Storage/Transactions.ts), so a
    * booking's transaction is two round trips.
    */
-  const write = (plans: ReadonlyArray<readonly [EventId, Plan]>) =>
+  const write = (plans: ReadonlyArray<readonly [EventId, Plan]>, at: TimeOfWrite) =>
     Effect.gen(function*() {
       const changed = plans.filter(([, plan]) => plan.changed)
       const none: NewIds = { bookings: [], holds: [], entries: [] }
       if (changed.length === 0) return plans.map(() => none)
-      // Every time a plan sets is the snapshot's `now`, the transaction's now(): written as now() to
-      // keep its microseconds (JavaScript dates have milliseconds), so rows and jobs of one batch agree.
-      const now = (column: string) => sql.literal(`CASE WHEN r.${column} IS NULL THEN NULL ELSE now() END`)
+      // Every time a plan sets is the snapshot's `now`: the transaction's now() written as now() to
+      // keep its microseconds (JavaScript dates have milliseconds), so rows and jobs of one batch
+      // agree; or the service's clock a remembered state was decided by (Remembered.ts).
+      const time = sql.literal(at)
+      const now = (column: string) => sql.literal(`CASE WHEN r.${column} IS NULL THEN NULL ELSE ${at} END`)
       const inserts = <Row extends object>(pick: (plan: Plan) => ReadonlyArray<Row>, row: (eventId: EventId, row: Row) => object) =>
         changed.flatMap(([eventId, plan]) => pick(plan).map((r) => ({ event_id: eventId, ...snake(row(eventId, r)) })))
           .map((r, n) => ({ n, ...r }))
@@ -170,14 +217,14 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
         if (ticketRows.some((row) => row.booking_id < 0)) return yield* Effect.dieMessage("a ticket of a booking without a drawn id")
         steps.push(sql`new_tickets AS (
           INSERT INTO tickets (code, booking_id, event_id, ticket_type_id, status, created_at)
-          SELECT r.code, r.booking_id, r.event_id, r.ticket_type_id, 'VALID', now()
+          SELECT r.code, r.booking_id, r.event_id, r.ticket_type_id, 'VALID', ${time}
           FROM jsonb_to_recordset(${json(ticketRows)}) AS r(n int, code text, booking_id int, event_id int, ticket_type_id int)
           ORDER BY r.n)`)
       }
       const cancelledTickets = changed.flatMap(([, plan]) => plan.tickets.cancelled)
       if (cancelledTickets.length > 0) {
         steps.push(sql`cancelled_tickets AS (
-          UPDATE tickets k SET status = 'CANCELLED', cancelled_at = now()
+          UPDATE tickets k SET status = 'CANCELLED', cancelled_at = ${time}
           WHERE k.id = ANY(${sql.literal(`'{${cancelledTickets.join(",")}}'`)}::int[]))`)
       }
 
@@ -193,7 +240,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       if (entryRows.length > 0) {
         steps.push(sql`new_entries AS (
           INSERT INTO waitlist_entries (event_id, user_id, tickets_count, items, status, reserved, passed_over, created_at, ended_at)
-          SELECT r.event_id, r.user_id, r.tickets_count, r.items, r.status, r.reserved, r.passed_over, now(), ${now("ended_at")}
+          SELECT r.event_id, r.user_id, r.tickets_count, r.items, r.status, r.reserved, r.passed_over, ${time}, ${now("ended_at")}
           FROM jsonb_to_recordset(${json(entryRows)})
                AS r(n int, event_id int, user_id int, tickets_count int, items jsonb, status text, reserved int, passed_over int,
                     created_at timestamptz, ended_at timestamptz)
@@ -216,7 +263,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
         steps.push(sql`new_holds AS (
           INSERT INTO holds (event_id, user_id, tickets_count, items, status, expires_at, waitlist_entry_id, created_at, ended_at,
                              idempotency_id)
-          SELECT r.event_id, r.user_id, r.tickets_count, r.items, r.status, r.expires_at, ${entryId}, now(), ${now("ended_at")},
+          SELECT r.event_id, r.user_id, r.tickets_count, r.items, r.status, r.expires_at, ${entryId}, ${time}, ${now("ended_at")},
                  r.idempotency_id
           FROM jsonb_to_recordset(${json(holdRows)})
                AS r(n int, event_id int, user_id int, tickets_count int, items jsonb, status text, expires_at timestamptz, entry_id int,
@@ -237,7 +284,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
         steps.push(sql`new_bookings AS (
           INSERT INTO bookings (id, user_id, event_id, tickets_count, items, status, cancelled_at, hold_id, created_at, idempotency_id)
           OVERRIDING SYSTEM VALUE
-          SELECT r.id, r.user_id, r.event_id, r.tickets_count, r.items, r.status, ${now("cancelled_at")}, r.hold_id, now(),
+          SELECT r.id, r.user_id, r.event_id, r.tickets_count, r.items, r.status, ${now("cancelled_at")}, r.hold_id, ${time},
                  r.idempotency_id
           FROM jsonb_to_recordset(${json(bookingRows)})
                AS r(n int, id int, event_id int, user_id int, tickets_count int, items jsonb, status text, cancelled_at timestamptz, hold_id int,
@@ -304,10 +351,62 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       return ids as ReadonlyArray<NewIds>
     })
 
-  const applyEach = (batch: ReadonlyArray<EventOperations>, rules: Rules) =>
+  /**
+   * What this process remembers of events (Remembered.ts), and booking ids drawn ahead (in
+   * ascending order), so that a batch decided on what is remembered need not draw them.
+   */
+  const remembered = new Map<EventId, Remembered>()
+  const drawnIds: Array<number> = []
+
+  /**
+   * Sent with the COMMIT of batches that leave a state worth remembering: the events' versions as
+   * the batch leaves them (read under its locks), remembered once it committed; and booking ids
+   * for the next batches, drawn ahead. Ids drawn and never used are gaps, as a rolled-back insert leaves.
+   */
+  const rememberAtCommit = (decided: ReadonlyArray<Decided>) =>
     Effect.gen(function*() {
+      const kept = decided.filter((d) => d.rememberable)
+      if (kept.length === 0) return
+      yield* atCommit(sql, {
+        text: versionsOf(idArray(kept.map((d) => d.eventId))),
+        committed: (rows) => {
+          const versions = Option.getOrElse(decodeVersions(rows), (): ReadonlyArray<EventVersion> => [])
+          for (const d of kept) {
+            const version = versions.find((row) => row.id === d.eventId)
+            if (version !== undefined && d.event !== undefined) remembered.set(d.eventId, rememberAfter({ ...d, event: d.event }, d.earlier, version))
+          }
+        }
+      })
+      const wanted = IDS_AHEAD - drawnIds.length
+      if (wanted <= 0) return
+      yield* atCommit(sql, {
+        text: `SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('bookings', 'id'))::int FROM generate_series(1, ${wanted})) AS ids`,
+        committed: ([row]) => {
+          const ids = (row as { readonly ids?: unknown } | undefined)?.ids
+          if (Array.isArray(ids)) drawnIds.push(...ids.filter(Number.isSafeInteger))
+          drawnIds.sort((a, b) => a - b)
+        }
+      })
+    })
+
+  /** The answers of a decided batch. */
+  const appliedOf = (decided: ReadonlyArray<Decided>, ids: ReadonlyArray<NewIds>) =>
+    decided.map(({ event, plan, types }, i): Applied => ({
+      plan: withRealIds(plan, ids[i]!),
+      event,
+      typeNames: new Map(types.map((type) => [type.id, type.name]))
+    }))
+
+  /** Reads the events under their locks, then decides: two round trips. */
+  const readAndApply = (batch: ReadonlyArray<EventOperations>, rules: Rules, earlier: ReadonlyArray<Remembered | undefined>) =>
+    Effect.gen(function*() {
+      // Booking ids come from those drawn ahead when there are enough; else they are drawn by the
+      // read, and those drawn ahead are dropped: a process never uses an id older than one it used.
       const needs = batch.map(({ eventId, operations }): Needs => ({ id: eventId, ...needsOf(operations) }))
-      const [locked, loaded] = yield* lockAndRead(needs)
+      const drawnAhead = needs.reduce((n, { mint }) => n + mint, 0) <= drawnIds.length
+      if (drawnAhead) needs.forEach((need, i) => needs[i] = { ...need, mint: 0 })
+      else drawnIds.length = 0
+      const [locked, loaded, versions] = yield* lockAndRead(needs, batch.every(({ operations }) => operations.every(takesOnly)))
       const now = locked[0]?.now ?? new Date(yield* Clock.currentTimeMillis)
       const nothing: Loaded = {
         knownUsers: [],
@@ -319,24 +418,79 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
         customerTickets: {},
         bookingIds: []
       }
-      const states = batch.map(({ eventId }) =>
-        locked.some((row) => row.id === eventId) ? loaded.find((state) => state.eventId === eventId)! : nothing
-      )
-      const decided = batch.map(({ eventId, operations }, i) => {
+      const decided = batch.map(({ eventId, operations }, i): Decided => {
         const row = locked.find((row) => row.id === eventId)
-        const state = states[i]!
-        const plan = decide(eventId, snapshotOf(row, state, needs[i]!, now), operations, rules)
-        return [eventId, withRealIds(plan, { bookings: state.bookingIds, holds: [], entries: [] })] as const
-      })
-      const ids = yield* write(decided)
-      return decided.map(([eventId, plan], i): Applied => {
-        const row = locked.find((row) => row.id === eventId)
+        const state = row === undefined ? nothing : loaded.find((state) => state.eventId === eventId)!
+        const snapshot = snapshotOf(row, state, needs[i]!, now)
+        const plan = decide(eventId, snapshot, operations, rules)
+        const version = versions.find((version) => version.id === eventId)?.version
+        const bookings = drawnAhead ? drawnIds.splice(0, plan.bookings.inserts.length) : state.bookingIds
         return {
-          plan: withRealIds(plan, ids[i]!),
+          eventId,
+          plan: withRealIds(plan, { bookings, holds: [], entries: [] }),
           event: row === undefined ? undefined : eventOf(row),
-          typeNames: new Map(states[i]!.types.map((type) => [type.id, type.name]))
+          types: state.types,
+          snapshot,
+          rememberable: version !== undefined && rememberable(operations, snapshot),
+          earlier: earlier[i]?.version === version ? earlier[i] : undefined
         }
       })
+      const ids = yield* write(decided.map(({ eventId, plan }) => [eventId, plan]), "now()")
+      yield* rememberAtCommit(decided)
+      return appliedOf(decided, ids)
+    })
+
+  /**
+   * Decides on what was remembered of the events, and sends a guard, the write and the COMMIT in
+   * one message: one round trip. The guard rolls the transaction back if the events changed since.
+   */
+  const applyRemembered = (batch: ReadonlyArray<EventOperations>, rules: Rules, states: ReadonlyArray<Remembered>, now: Date) =>
+    Effect.gen(function*() {
+      const byId = batch.map(({ eventId }, i) => [eventId, states[i]!.version] as const).sort(([a], [b]) => a - b)
+      yield* atCommit(sql, {
+        text: `SELECT inventory_unchanged(${idArray(byId.map(([id]) => id))}, ARRAY[${
+          byId.map(([, version]) => escapeLiteral(version)).join(",")
+        }]::text[], '${now.toISOString()}', '${CLOCK_MARGIN_MS} milliseconds')`,
+        committed: () => {}
+      })
+      const decided = batch.map(({ eventId, operations }, i): Decided => {
+        const state = states[i]!
+        const snapshot = rememberedSnapshot(state, now)
+        const plan = decide(eventId, snapshot, operations, rules)
+        const bookings = drawnIds.splice(0, plan.bookings.inserts.length)
+        return {
+          eventId,
+          plan: withRealIds(plan, { bookings, holds: [], entries: [] }),
+          event: state.event,
+          types: state.types,
+          snapshot,
+          rememberable: true,
+          earlier: state
+        }
+      })
+      // Bookings alone create no hold or entry: the write waits for the COMMIT, behind the guard.
+      const ids = yield* write(decided.map(({ eventId, plan }) => [eventId, plan]), `'${now.toISOString()}'::timestamptz`)
+      yield* rememberAtCommit(decided)
+      return appliedOf(decided, ids)
+    })
+
+  /**
+   * Each event's remembered state is taken out for the batch and put back (as the batch leaves it)
+   * only once the batch committed: a batch that fails leaves nothing remembered of its events.
+   */
+  const applyEach = (batch: ReadonlyArray<EventOperations>, rules: Rules) =>
+    Effect.gen(function*() {
+      const states = batch.map(({ eventId }) => {
+        const state = remembered.get(eventId)
+        remembered.delete(eventId)
+        return state
+      })
+      const now = new Date(yield* Clock.currentTimeMillis)
+      const bookings = batch.reduce((n, { operations }) => n + operations.length, 0)
+      const known = states.every((state, i) => state !== undefined && decidable(state, batch[i]!.operations, now))
+      return known && bookings <= drawnIds.length
+        ? yield* applyRemembered(batch, rules, states as ReadonlyArray<Remembered>, now)
+        : yield* readAndApply(batch, rules, states)
     })
 
   const eventsWithDueHolds = SqlSchema.findAll({

@@ -101,6 +101,18 @@ export type InventoryState = typeof InventoryState.Type
 /** The answers of the lock and the read, sent as one message: the locked events, then their states. */
 export const decodeLockAndRead = Schema.decodeUnknown(Schema.Tuple(Schema.Array(LockedEvent), Schema.Array(InventoryState)))
 
+/** An event's version and its open holds' first expiry (`inventory_versions`, migration 0016). */
+export const EventVersion = Schema.Struct({ id: EventId, version: Schema.String, nextExpiry: Schema.NullOr(Schema.DateFromSelf) })
+export type EventVersion = typeof EventVersion.Type
+
+/** The lock and the read, and the events' versions read with them (a batch that may be remembered: Remembered.ts). */
+export const decodeLockReadAndVersions = Schema.decodeUnknown(
+  Schema.Tuple(Schema.Array(LockedEvent), Schema.Array(InventoryState), Schema.Array(EventVersion))
+)
+
+/** The versions read with a COMMIT: rows the driver has parsed, decoded without failing after a commit. */
+export const decodeVersions = Schema.decodeUnknownOption(Schema.Array(EventVersion))
+
 /** The ids of the holds and waiting-list entries a write created, with their customers. */
 export const decodeCreatedRows = Schema.decodeUnknown(Schema.Array(Schema.Struct({
   kind: Schema.Literal("bookings", "holds", "entries"),

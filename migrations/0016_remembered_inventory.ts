@@ -1,0 +1,47 @@
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+
+/**
+ * The engine's one-round-trip batch (src/Inventory/Remembered.ts): a process remembers an event's
+ * state after a batch that only took tickets, and decides the next such batch from it, its write
+ * sent with BEGIN and COMMIT in one message. Two functions (PL/pgSQL: their plans are kept for the
+ * session):
+ *
+ * - `inventory_versions(event_ids)`: per event, a version that changes with every change of what
+ *   such a batch is decided on (the event's row and its ticket types' rows, by their `xmin`: every
+ *   engine write rewrites the event's row, an organizer's edit rewrites the row it edits), and its
+ *   open holds' first expiry (a hold falling due changes no row).
+ * - `inventory_unchanged(event_ids, versions, decided_at, margin)`: locks the events in id order
+ *   and raises SQLSTATE IV001 unless their versions are still those remembered and the database's
+ *   clock is within `margin` of the one the batch was decided by. The error aborts the transaction
+ *   before anything is written; the engine then reads and decides again.
+ */
+export default Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`
+    CREATE FUNCTION inventory_versions(event_ids int[])
+    RETURNS TABLE (id int, version text, "nextExpiry" timestamptz)
+    LANGUAGE plpgsql AS $fn$
+    BEGIN
+      RETURN QUERY
+      SELECT e.id,
+        e.xmin::text || ';' || COALESCE(
+          (SELECT string_agg(t.id || ':' || t.xmin::text, ',' ORDER BY t.id) FROM ticket_types t WHERE t.event_id = e.id), ''),
+        (SELECT min(h.expires_at) FROM holds h WHERE h.event_id = e.id AND h.status = 'HELD')
+      FROM events e WHERE e.id = ANY(event_ids)
+      ORDER BY e.id;
+    END
+    $fn$`
+  yield* sql`
+    CREATE FUNCTION inventory_unchanged(event_ids int[], versions text[], decided_at timestamptz, margin interval)
+    RETURNS void
+    LANGUAGE plpgsql AS $fn$
+    BEGIN
+      PERFORM FROM events e WHERE e.id = ANY(event_ids) ORDER BY e.id FOR UPDATE;
+      IF ARRAY(SELECT v.version FROM inventory_versions(event_ids) v ORDER BY v.id) IS DISTINCT FROM versions
+         OR now() NOT BETWEEN decided_at - margin AND decided_at + margin THEN
+        RAISE EXCEPTION 'the events changed since the engine remembered them' USING ERRCODE = 'IV001';
+      END IF;
+    END
+    $fn$`
+})
