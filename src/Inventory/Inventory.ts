@@ -41,7 +41,7 @@ import { JobQueue } from "../Jobs/JobQueue.ts"
 import { AppConfig } from "../Platform/Config.ts"
 import * as GroupCommit from "../Platform/GroupCommit.ts"
 import { CommitOutcomeUnknown, Transactions } from "../Storage/Transactions.ts"
-import { recordBookingBatch, recordTicketChanges } from "../Telemetry/Metrics.ts"
+import { recordBookingBatch, recordInventoryBatch, recordTicketChanges } from "../Telemetry/Metrics.ts"
 import * as Tracing from "../Telemetry/Tracing.ts"
 import { auditEntriesOf } from "./AuditTrail.ts"
 import { CatalogueChanges } from "./CatalogueChanges.ts"
@@ -219,6 +219,7 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
           }
           if (remembered && Chunk.some(Cause.defects(exit.cause), isStaleMemory)) {
             yield* Effect.logDebug("inventory batch decided on a state that changed: decided again")
+            yield* recordInventoryBatch("stale")
             return yield* commitLines(lines, attempt, false)
           }
           const committing = Chunk.some(Cause.defects(exit.cause), (defect) => defect instanceof CommitOutcomeUnknown)

@@ -9,6 +9,7 @@ import { eventColumns, storedStatus, toEvent } from "../Storage/EventRow.ts"
 import { MemoryStore, type StoredHold, type Tables, withEntry } from "../Storage/MemoryStore.ts"
 import { escapeLiteral, jsonLiteral } from "../Storage/SqlLiteral.ts"
 import { atCommit } from "../Storage/Transactions.ts"
+import { recordInventoryBatch } from "../Telemetry/Metrics.ts"
 import { traced } from "../Telemetry/Tracing.ts"
 import { limitedCustomer, makingKey, type Operation, takesOnly } from "./Operation.ts"
 import { decide } from "./Operations.ts"
@@ -17,9 +18,9 @@ import {
   CLOCK_MARGIN_MS,
   decidable,
   eventStateOf,
-  type Remembered,
   rememberable,
   rememberAfter,
+  type Remembered,
   snapshotOf as rememberedSnapshot
 } from "./Remembered.ts"
 import {
@@ -373,7 +374,9 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
           const versions = Option.getOrElse(decodeVersions(rows), (): ReadonlyArray<EventVersion> => [])
           for (const d of kept) {
             const version = versions.find((row) => row.id === d.eventId)
-            if (version !== undefined && d.event !== undefined) remembered.set(d.eventId, rememberAfter({ ...d, event: d.event }, d.earlier, version))
+            if (version !== undefined && d.event !== undefined) {
+              remembered.set(d.eventId, rememberAfter({ ...d, event: d.event }, d.earlier, version))
+            }
           }
         }
       })
@@ -488,9 +491,12 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       const now = new Date(yield* Clock.currentTimeMillis)
       const bookings = batch.reduce((n, { operations }) => n + operations.length, 0)
       const known = states.every((state, i) => state !== undefined && decidable(state, batch[i]!.operations, now))
-      return known && bookings <= drawnIds.length
-        ? yield* applyRemembered(batch, rules, states as ReadonlyArray<Remembered>, now)
-        : yield* readAndApply(batch, rules, states)
+      if (known && bookings <= drawnIds.length) {
+        yield* recordInventoryBatch("remembered")
+        return yield* applyRemembered(batch, rules, states as ReadonlyArray<Remembered>, now)
+      }
+      yield* recordInventoryBatch("read")
+      return yield* readAndApply(batch, rules, states)
     })
 
   const eventsWithDueHolds = SqlSchema.findAll({

@@ -47,13 +47,17 @@ export const eventStateOf = (event: Event): EventState => ({
   salesEnd: event.salesEnd
 })
 
-/** Whether `operations` may be decided on `remembered` at `now` (see above). */
+/**
+ * Whether `operations` may be decided on `remembered` at `now` (see above). A hold that is due
+ * must be expired by the batch, which needs its row: its expiry must be ahead.
+ */
 export const decidable = (remembered: Remembered, operations: ReadonlyArray<Operation>, now: Date) => {
   const { event, nextExpiry, types } = remembered
-  const times = [event.date, event.salesStart, event.salesEnd, nextExpiry, ...types.flatMap((t) => [t.salesStart, t.salesEnd])]
+  const times = [event.date, event.salesStart, event.salesEnd, ...types.flatMap((t) => [t.salesStart, t.salesEnd])]
+  const far = (time: Date | null) => time === null || Math.abs(time.getTime() - now.getTime()) > CLOCK_MARGIN_MS
   return operations.every((operation) =>
     operation._tag === "Book" && operation.idempotencyId === undefined && remembered.customerTickets.has(operation.userId)
-  ) && times.every((time) => time === null || Math.abs(time.getTime() - now.getTime()) > CLOCK_MARGIN_MS)
+  ) && times.every(far) && (nextExpiry === null || nextExpiry.getTime() - now.getTime() > CLOCK_MARGIN_MS)
 }
 
 /** The snapshot a batch of bookings is decided on: no booking, ticket, hold or entry is read for one. */

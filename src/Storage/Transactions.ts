@@ -150,6 +150,8 @@ class FusedTransaction {
       if (statements.length === 0) return this.begun ? Effect.asVoid(this.reserved.executeUnprepared("COMMIT", [], undefined)) : Effect.void
       const text = [...(this.begun ? [] : ["BEGIN"]), ...statements.map(({ text }) => text), "COMMIT"].join(";\n")
       const skip = this.begun ? 0 : 1
+      // Begun now: if a statement fails, the transaction is left aborted and must be rolled back.
+      this.begun = true
       return Effect.map(this.reserved.executeUnprepared(text, [], undefined), (results) => {
         const all = results as ReadonlyArray<ReadonlyArray<unknown>>
         statements.forEach(({ committed }, i) => committed(all[skip + i] ?? []))

@@ -133,6 +133,25 @@ export const recordBookingBatch = (requests: number, booked: number, tickets: nu
     }
   })
 
+const inventoryBatches = Metric.counter("inventory_batches_total", {
+  description: "Engine transactions by what their events' state was: read under the lock, remembered (one round trip), " +
+    "or remembered and changed since (decided again on a read)",
+  incremental: true
+}).register()
+const batchLabels = {
+  read: labels(["state", "read"]),
+  remembered: labels(["state", "remembered"]),
+  stale: labels(["state", "stale"])
+}
+type BatchState = keyof typeof batchLabels
+
+/** An engine transaction, by what its events' state was (Inventory/Remembered.ts). */
+export const recordInventoryBatch = (state: BatchState) => Effect.sync(() => inventoryBatches.unsafeUpdate(1, batchLabels[state]))
+
+/** How many engine transactions so far had that state (for tests and benchmarks). */
+export const inventoryBatchCount = (state: BatchState) =>
+  Effect.map(Metric.value(Metric.taggedWithLabels(inventoryBatches, batchLabels[state])), ({ count }) => Number(count))
+
 /** What else a committed batch did to its event's tickets. */
 export const recordTicketChanges = (changes: { readonly cancelled: number; readonly holdsPlaced: number; readonly holdsExpired: number }) =>
   Effect.sync(() => {
