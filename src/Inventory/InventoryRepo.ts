@@ -386,7 +386,8 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
         text: `SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('bookings', 'id'))::int FROM generate_series(1, ${wanted})) AS ids`,
         committed: ([row]) => {
           const ids = (row as { readonly ids?: unknown } | undefined)?.ids
-          if (Array.isArray(ids)) drawnIds.push(...ids.filter(Number.isSafeInteger))
+          if (!Array.isArray(ids)) return
+          for (const id of ids) if (Number.isSafeInteger(id)) drawnIds.push(id)
           drawnIds.sort((a, b) => a - b)
         }
       })
