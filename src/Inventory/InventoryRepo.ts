@@ -88,7 +88,10 @@ const needsOf = (operations: ReadonlyArray<Operation>) => ({
 // ---- PostgreSQL ----------------------------------------------------------------------------
 
 /** How many booking ids a process keeps drawn ahead for batches decided on remembered states (a batch takes at most one each). */
-const IDS_AHEAD = 100
+const IDS_AHEAD = 200
+
+/** Events remembered per process at most (Remembered.ts). */
+const MAX_EVENTS = 1_000
 
 /** When a write's rows are stamped: SQL for a `timestamptz`. */
 type TimeOfWrite = string
@@ -374,14 +377,16 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
           const versions = Option.getOrElse(decodeVersions(rows), (): ReadonlyArray<EventVersion> => [])
           for (const d of kept) {
             const version = versions.find((row) => row.id === d.eventId)
-            if (version !== undefined && d.event !== undefined) {
-              remembered.set(d.eventId, rememberAfter({ ...d, event: d.event }, d.earlier, version))
-            }
+            if (version === undefined || d.event === undefined) continue
+            remembered.set(d.eventId, rememberAfter({ ...d, event: d.event }, d.earlier, version))
+            // The events booked longest ago are forgotten first (a Map keeps insertion order).
+            if (remembered.size > MAX_EVENTS) remembered.delete(remembered.keys().next().value!)
           }
         }
       })
+      // Drawn by the hundred once half are used (not a statement every batch): at least as many as a batch takes (BOOKING_BATCH_MAX, 100).
+      if (drawnIds.length >= IDS_AHEAD / 2) return
       const wanted = IDS_AHEAD - drawnIds.length
-      if (wanted <= 0) return
       yield* atCommit(sql, {
         text: `SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('bookings', 'id'))::int FROM generate_series(1, ${wanted})) AS ids`,
         committed: ([row]) => {

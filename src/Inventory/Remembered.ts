@@ -28,14 +28,19 @@ export interface Remembered {
   readonly types: ReadonlyArray<TicketTypeRow>
   /** Its open holds' first expiry (none open: null). */
   readonly nextExpiry: Date | null
-  /** Tickets by customer (bookings, open holds, waiting entries), for the customers seen so far. */
-  readonly customerTickets: ReadonlyMap<number, number>
-  /** Which of those customers' accounts exist. */
-  readonly accounts: ReadonlySet<number>
+  /**
+   * Tickets by customer (bookings, open holds, waiting entries), for the customers seen so far, and
+   * which of them have an account. Owned by this state: the next one takes them over and adds to them.
+   */
+  readonly customerTickets: Map<number, number>
+  readonly accounts: Set<number>
 }
 
 /** How far apart the service's and the database's clocks may be, and the least distance from now to any of the event's times. */
 export const CLOCK_MARGIN_MS = 2_000
+
+/** Customers counted per event at most: past it, an event's count starts again from its latest batch. */
+export const MAX_CUSTOMERS = 10_000
 
 /** The event's row as a batch decides on it. */
 export const eventStateOf = (event: Event): EventState => ({
@@ -83,7 +88,7 @@ export const rememberable = (operations: ReadonlyArray<Operation>, snapshot: Sna
 /**
  * What to remember once the batch committed: the event and its types as the plan left them, and
  * every customer's tickets counted so far (`earlier`'s too when it is of the version the batch was
- * decided on: nothing changed in between).
+ * decided on: nothing changed in between). `earlier`'s counts are taken over, not copied.
  */
 export const rememberAfter = (
   decided: { readonly event: Event; readonly types: ReadonlyArray<TicketTypeRow>; readonly snapshot: Snapshot; readonly plan: Plan },
@@ -91,8 +96,9 @@ export const rememberAfter = (
   committed: { readonly version: string; readonly nextExpiry: Date | null }
 ): Remembered => {
   const { event, plan, snapshot, types } = decided
-  const customerTickets = new Map(earlier?.customerTickets)
-  const accounts = new Set(earlier?.accounts)
+  const keep = earlier !== undefined && earlier.customerTickets.size < MAX_CUSTOMERS
+  const customerTickets = keep ? earlier.customerTickets : new Map<number, number>()
+  const accounts = keep ? earlier.accounts : new Set<number>()
   for (const [id, tickets] of snapshot.customerTickets) customerTickets.set(id, tickets)
   for (const id of snapshot.accounts) accounts.add(id)
   for (const { ticketsCount, userId } of [...plan.bookings.inserts, ...plan.holds.inserts]) {
