@@ -11,10 +11,12 @@ import { Effect } from "effect"
  *   such a batch is decided on (the event's row and its ticket types' rows, by their `xmin`: every
  *   engine write rewrites the event's row, an organizer's edit rewrites the row it edits), and its
  *   open holds' first expiry (a hold falling due changes no row).
- * - `inventory_unchanged(event_ids, versions, decided_at, margin)`: locks the events in id order
- *   and raises SQLSTATE IV001 unless their versions are still those remembered and the database's
- *   clock is within `margin` of the one the batch was decided by. The error aborts the transaction
- *   before anything is written; the engine then reads and decides again.
+ * - `inventory_unchanged(event_ids, versions, decided_at, margin, newcomers)`: locks the events in
+ *   id order and raises SQLSTATE IV001 unless their versions are still those remembered, the
+ *   database's clock is within `margin` of the one the batch was decided by, and each newcomer
+ *   (`[{event, customer}]`: a customer the process had not counted on that event) has an account
+ *   and no tickets of the event (no confirmed booking, open hold or waiting entry). The error aborts
+ *   the transaction before anything is written; the engine then reads and decides again.
  */
 export default Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -33,13 +35,19 @@ export default Effect.gen(function*() {
     END
     $fn$`
   yield* sql`
-    CREATE FUNCTION inventory_unchanged(event_ids int[], versions text[], decided_at timestamptz, margin interval)
+    CREATE FUNCTION inventory_unchanged(event_ids int[], versions text[], decided_at timestamptz, margin interval, newcomers jsonb)
     RETURNS void
     LANGUAGE plpgsql AS $fn$
     BEGIN
       PERFORM FROM events e WHERE e.id = ANY(event_ids) ORDER BY e.id FOR UPDATE;
       IF ARRAY(SELECT v.version FROM inventory_versions(event_ids) v ORDER BY v.id) IS DISTINCT FROM versions
-         OR now() NOT BETWEEN decided_at - margin AND decided_at + margin THEN
+         OR now() NOT BETWEEN decided_at - margin AND decided_at + margin
+         OR EXISTS (
+           SELECT FROM jsonb_to_recordset(newcomers) AS n(event int, customer int)
+           WHERE NOT EXISTS (SELECT FROM users u WHERE u.id = n.customer)
+              OR EXISTS (SELECT FROM bookings b WHERE b.event_id = n.event AND b.user_id = n.customer AND b.status = 'CONFIRMED')
+              OR EXISTS (SELECT FROM holds h WHERE h.event_id = n.event AND h.user_id = n.customer AND h.status = 'HELD')
+              OR EXISTS (SELECT FROM waitlist_entries w WHERE w.event_id = n.event AND w.user_id = n.customer AND w.status = 'WAITING')) THEN
         RAISE EXCEPTION 'the events changed since the engine remembered them' USING ERRCODE = 'IV001';
       END IF;
     END

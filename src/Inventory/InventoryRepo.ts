@@ -16,6 +16,7 @@ import { decide } from "./Operations.ts"
 import { type NewIds, type Plan, type Rules, type SettledPlan, type Snapshot, withRealIds } from "./Plan.ts"
 import {
   CLOCK_MARGIN_MS,
+  countNewcomers,
   decidable,
   eventStateOf,
   rememberable,
@@ -456,10 +457,13 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
   const applyRemembered = (batch: ReadonlyArray<EventOperations>, rules: Rules, states: ReadonlyArray<Remembered>, now: Date) =>
     Effect.gen(function*() {
       const byId = batch.map(({ eventId }, i) => [eventId, states[i]!.version] as const).sort(([a], [b]) => a - b)
+      const newcomers = batch.flatMap(({ eventId, operations }, i) =>
+        countNewcomers(states[i]!, operations).map((customer) => ({ event: eventId, customer }))
+      )
       yield* atCommit(sql, {
         text: `SELECT inventory_unchanged(${idArray(byId.map(([id]) => id))}, ARRAY[${
           byId.map(([, version]) => escapeLiteral(version)).join(",")
-        }]::text[], '${now.toISOString()}', '${CLOCK_MARGIN_MS} milliseconds')`,
+        }]::text[], '${now.toISOString()}', '${CLOCK_MARGIN_MS} milliseconds', ${jsonLiteral(newcomers)})`,
         committed: () => {}
       })
       const decided = batch.map(({ eventId, operations }, i): Decided => {

@@ -13,12 +13,13 @@
  * it, and the guard checks that the database's clock is within that margin too: both clocks then
  * put every such time on the same side.
  *
- * Only bookings without an Idempotency-Key by customers already seen on the event are decided so:
- * a key's repeat must be looked up, and a new customer's tickets counted.
+ * Only bookings without an Idempotency-Key are decided so (a key's repeat must be looked up). A
+ * customer not counted yet on the event is taken to have an account and none of its tickets, and
+ * the guard checks it.
  */
 import type { Event } from "../Domain/Event.ts"
 import type { TicketTypeRow } from "../Domain/TicketRows.ts"
-import { type Operation, takesOnly } from "./Operation.ts"
+import { limitedCustomer, type Operation, takesOnly } from "./Operation.ts"
 import type { EventState, Plan, Snapshot } from "./Plan.ts"
 
 export interface Remembered {
@@ -60,9 +61,24 @@ export const decidable = (remembered: Remembered, operations: ReadonlyArray<Oper
   const { event, nextExpiry, types } = remembered
   const times = [event.date, event.salesStart, event.salesEnd, ...types.flatMap((t) => [t.salesStart, t.salesEnd])]
   const far = (time: Date | null) => time === null || Math.abs(time.getTime() - now.getTime()) > CLOCK_MARGIN_MS
-  return operations.every((operation) =>
-    operation._tag === "Book" && operation.idempotencyId === undefined && remembered.customerTickets.has(operation.userId)
-  ) && times.every(far) && (nextExpiry === null || nextExpiry.getTime() - now.getTime() > CLOCK_MARGIN_MS)
+  return operations.every((operation) => operation._tag === "Book" && operation.idempotencyId === undefined) &&
+    times.every(far) && (nextExpiry === null || nextExpiry.getTime() - now.getTime() > CLOCK_MARGIN_MS)
+}
+
+/**
+ * The customers of `operations` not counted yet, now counted as having an account and no tickets
+ * (what the guard checks): the state is the batch's alone from here, and is dropped if it fails.
+ */
+export const countNewcomers = (remembered: Remembered, operations: ReadonlyArray<Operation>): ReadonlyArray<number> => {
+  const newcomers: Array<number> = []
+  for (const operation of operations) {
+    const customer = limitedCustomer(operation)
+    if (customer === undefined || remembered.customerTickets.has(customer)) continue
+    remembered.customerTickets.set(customer, 0)
+    remembered.accounts.add(customer)
+    newcomers.push(customer)
+  }
+  return newcomers
 }
 
 /** The snapshot a batch of bookings is decided on: no booking, ticket, hold or entry is read for one. */

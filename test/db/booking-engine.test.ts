@@ -328,72 +328,89 @@ describe("the booking engine with a short line", () => {
 })
 
 describe("the booking engine deciding on what it remembers", () => {
-  layer(EngineTest({ HOLD_TTL_SECONDS: 3 }), { excludeTestServices: true, timeout: 60_000 })((it) => {
-    /** How many engine transactions of each kind ran while `work` did. */
-    const counted = <A, E, R>(work: Effect.Effect<A, E, R>) =>
-      Effect.gen(function*() {
-        const count = Effect.all({
-          read: inventoryBatchCount("read"),
-          remembered: inventoryBatchCount("remembered"),
-          stale: inventoryBatchCount("stale")
+  layer(EngineTest({ HOLD_TTL_SECONDS: 3, MAX_TICKETS_PER_CUSTOMER_PER_EVENT: 4 }), { excludeTestServices: true, timeout: 60_000 })(
+    (it) => {
+      /** How many engine transactions of each kind ran while `work` did. */
+      const counted = <A, E, R>(work: Effect.Effect<A, E, R>) =>
+        Effect.gen(function*() {
+          const count = Effect.all({
+            read: inventoryBatchCount("read"),
+            remembered: inventoryBatchCount("remembered"),
+            stale: inventoryBatchCount("stale")
+          })
+          const before = yield* count
+          const result = yield* work
+          const after = yield* count
+          return [result, {
+            read: after.read - before.read,
+            remembered: after.remembered - before.remembered,
+            stale: after.stale - before.stale
+          }] as const
         })
-        const before = yield* count
-        const result = yield* work
-        const after = yield* count
-        return [result, {
-          read: after.read - before.read,
-          remembered: after.remembered - before.remembered,
-          stale: after.stale - before.stale
-        }] as const
-      })
-    const tagOf = <A>(result: Either.Either<A, { readonly _tag: string }>) => Either.isRight(result) ? "booked" : result.left._tag
+      const tagOf = <A>(result: Either.Either<A, { readonly _tag: string }>) => Either.isRight(result) ? "booked" : result.left._tag
+      const aCustomer = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql<{ id: UserId }>`
+        INSERT INTO users (email, password_hash, role) VALUES (${`customer-${randomUUID()}@example.com`}, 'x', 'CUSTOMER')
+        RETURNING id`).pipe(Effect.map(([row]) => row!.id), Effect.orDie)
 
-    it.effect("a customer's next booking is one round trip, and sees what another instance, an organizer or a ticket type changed since", () =>
-      Effect.gen(function*() {
-        const sql = yield* SqlClient.SqlClient
-        const { customer, event } = yield* aScene(10)
-        yield* sql`INSERT INTO ticket_types (event_id, name, price_cents, is_default) VALUES (${event}, 'General', 0, true)`
-        const [here, there] = [yield* Bookings, yield* anotherInstance]
-        const book = (instance: Bookings["Type"], ticketsCount: number) =>
-          Effect.either(instance.book(customer, { eventId: event, ticketsCount }))
+      it.effect("a customer's next booking is one round trip, and sees what another instance, an organizer or a ticket type changed since", () =>
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const { customer, event } = yield* aScene(20)
+          yield* sql`INSERT INTO ticket_types (event_id, name, price_cents, is_default) VALUES (${event}, 'General', 0, true)`
+          const [here, there] = [yield* Bookings, yield* anotherInstance]
+          const book = (instance: Bookings["Type"], ticketsCount: number) =>
+            Effect.either(instance.book(customer, { eventId: event, ticketsCount }))
 
-        expect(yield* counted(book(here, 1))).toMatchObject([{ _tag: "Right" }, { read: 1, remembered: 0 }])
-        expect(yield* counted(book(here, 1))).toMatchObject([{ _tag: "Right" }, { read: 0, remembered: 1, stale: 0 }])
-        // Another process sells 5: the remembered 8 left are 3 now.
-        yield* book(there, 5)
-        const [stale, kinds] = yield* counted(book(here, 4))
-        expect(Either.isLeft(stale) && stale.left).toMatchObject({ _tag: "NotEnoughTickets", available: 3 })
-        expect(kinds).toEqual({ read: 1, remembered: 1, stale: 1 })
-        expect(yield* ledger(event)).toMatchObject({ available: 3, booked: 7, bookings: 3 })
+          // Another process sells 3 to a customer this one has not counted yet.
+          const [other, gone] = [yield* aCustomer, yield* aCustomer]
+          expect(Either.isRight(yield* Effect.either(there.book(other, { eventId: event, ticketsCount: 3 })))).toBe(true)
+          expect(yield* counted(book(here, 1))).toMatchObject([{ _tag: "Right" }, { read: 1, remembered: 0 }])
+          expect(yield* counted(book(here, 1))).toMatchObject([{ _tag: "Right" }, { read: 0, remembered: 1, stale: 0 }])
+          // Taken to have no tickets, `other` is found to have 3 (a limit of 4 a customer).
+          const [limited, checked] = yield* counted(Effect.either(here.book(other, { eventId: event, ticketsCount: 2 })))
+          expect(tagOf(limited)).toBe("CustomerLimitReached")
+          expect(checked).toEqual({ read: 1, remembered: 1, stale: 1 })
+          // So is an account gone (a token can outlive it).
+          yield* sql`DELETE FROM users WHERE id = ${gone}`
+          expect(tagOf(yield* Effect.either(here.book(gone, { eventId: event, ticketsCount: 1 })))).toBe("Unauthorized")
+          // A newcomer who has nothing is booked on what is remembered.
+          expect(yield* counted(Effect.either(here.book(yield* aCustomer, { eventId: event, ticketsCount: 1 })))).toMatchObject([
+            { _tag: "Right" },
+            { read: 0, remembered: 1, stale: 0 }
+          ])
+          // Another process sells 13: the remembered 14 left are 1 now.
+          for (const ticketsCount of [4, 4, 4, 1]) yield* there.book(yield* aCustomer, { eventId: event, ticketsCount })
+          const [stale, kinds] = yield* counted(book(here, 2))
+          expect(Either.isLeft(stale) && stale.left).toMatchObject({ _tag: "NotEnoughTickets", available: 1 })
+          expect(kinds).toEqual({ read: 1, remembered: 1, stale: 1 })
+          expect(yield* ledger(event)).toMatchObject({ available: 1, booked: 19, bookings: 8 })
 
-        // A ticket type allowing one ticket a booking now, then the event moved to have started.
-        yield* sql`UPDATE ticket_types SET max_per_booking = 1 WHERE event_id = ${event}`
-        expect(tagOf(yield* book(here, 2))).toBe("ValidationError")
-        yield* sql`UPDATE events SET date = now() - interval '1 hour' WHERE id = ${event}`
-        expect(tagOf(yield* book(here, 1))).toBe("EventAlreadyStarted")
-        expect(yield* ledger(event)).toMatchObject({ available: 3, booked: 7, bookings: 3 })
-      }).pipe(Effect.scoped))
+          // A ticket type allowing one ticket a booking now, then the event moved to have started.
+          yield* sql`UPDATE ticket_types SET max_per_booking = 1 WHERE event_id = ${event}`
+          expect(tagOf(yield* book(here, 2))).toBe("ValidationError")
+          yield* sql`UPDATE events SET date = now() - interval '1 hour' WHERE id = ${event}`
+          expect(tagOf(yield* book(here, 1))).toBe("EventAlreadyStarted")
+          expect(yield* ledger(event)).toMatchObject({ available: 1, booked: 19, bookings: 8 })
+        }).pipe(Effect.scoped))
 
-    it.effect("a hold falling due is expired by the next booking, though nothing else changed", () =>
-      Effect.gen(function*() {
-        const { customer, event } = yield* aScene(2)
-        const inventory = yield* Inventory
-        const bookings = yield* Bookings
-        const [{ id: holder }] = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
-          sql<{ id: UserId }>`
-            INSERT INTO users (email, password_hash, role) VALUES (${`holder-${randomUUID()}@example.com`}, 'x', 'CUSTOMER')
-            RETURNING id`)
-        yield* inventory.submit(event, { _tag: "Hold", userId: holder!, items: defaultItems(2) })
-        const book = Effect.either(bookings.book(customer, { eventId: event, ticketsCount: 1 }))
-        expect(tagOf(yield* book)).toBe("NotEnoughTickets")
-        // Its expiry is 3 s ahead, beyond the clocks' margin: decided on what is remembered.
-        expect(yield* counted(book)).toMatchObject([{ _tag: "Left" }, { read: 0, remembered: 1 }])
-        // Past it by more than the margin: a state remembered before must not be decided on now.
-        yield* Effect.sleep("5500 millis")
-        const [booked, kinds] = yield* counted(book)
-        expect(Either.isRight(booked)).toBe(true)
-        expect(kinds).toMatchObject({ read: 1, remembered: 0 })
-        expect(yield* ledger(event)).toMatchObject({ available: 1, booked: 1 })
-      }))
-  })
+      it.effect("a hold falling due is expired by the next booking, though nothing else changed", () =>
+        Effect.gen(function*() {
+          const { customer, event } = yield* aScene(2)
+          const inventory = yield* Inventory
+          const bookings = yield* Bookings
+          yield* inventory.submit(event, { _tag: "Hold", userId: yield* aCustomer, items: defaultItems(2) })
+          const book = Effect.either(bookings.book(customer, { eventId: event, ticketsCount: 1 }))
+          expect(tagOf(yield* book)).toBe("NotEnoughTickets")
+          // Its expiry is 3 s ahead, beyond the clocks' margin: decided on what is remembered.
+          expect(yield* counted(book)).toMatchObject([{ _tag: "Left" }, { read: 0, remembered: 1 }])
+          // Past it by more than the margin: a state remembered before must not be decided on now.
+          yield* Effect.sleep("5500 millis")
+          const [booked, kinds] = yield* counted(book)
+          expect(Either.isRight(booked)).toBe(true)
+          expect(kinds).toMatchObject({ read: 1, remembered: 0 })
+          expect(yield* ledger(event)).toMatchObject({ available: 1, booked: 1 })
+        }))
+    }
+  )
 })

@@ -4,7 +4,7 @@ import type { Event } from "../../src/Domain/Event.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { defaultItems, type Operation } from "../../src/Inventory/Operation.ts"
 import { decide } from "../../src/Inventory/Operations.ts"
-import { CLOCK_MARGIN_MS, decidable, rememberAfter, type Remembered, snapshotOf } from "../../src/Inventory/Remembered.ts"
+import { CLOCK_MARGIN_MS, countNewcomers, decidable, rememberAfter, type Remembered, snapshotOf } from "../../src/Inventory/Remembered.ts"
 
 const NOW = new Date("2030-01-01T00:00:00Z")
 const later = (ms: number) => new Date(NOW.getTime() + ms)
@@ -42,9 +42,8 @@ const book = (userId: number, count = 1, idempotencyId?: string): Operation => (
 })
 
 describe("a remembered state", () => {
-  it("decides bookings without a key by customers it has counted, when no time of the event is near", () => {
-    expect(decidable(remembered, [book(1), book(2)], NOW)).toBe(true)
-    expect(decidable(remembered, [book(1), book(3)], NOW)).toBe(false) // 3's tickets were never counted
+  it("decides bookings without a key, when no time of the event is near", () => {
+    expect(decidable(remembered, [book(1), book(2), book(3)], NOW)).toBe(true)
     expect(decidable(remembered, [book(1, 1, "a-key")], NOW)).toBe(false) // a repeat is looked up
     expect(decidable(remembered, [{ _tag: "Hold", userId: 1, items: defaultItems(1) }], NOW)).toBe(false)
     expect(decidable(remembered, [{ _tag: "Cancel", userId: 1, bookingId: 5 }], NOW)).toBe(false)
@@ -52,6 +51,13 @@ describe("a remembered state", () => {
     expect(decidable({ ...remembered, event: { ...event, date: near } }, [book(1)], NOW)).toBe(false)
     expect(decidable({ ...remembered, event: { ...event, salesEnd: later(-CLOCK_MARGIN_MS + 1) } }, [book(1)], NOW)).toBe(false)
     expect(decidable({ ...remembered, event: { ...event, salesStart: later(-CLOCK_MARGIN_MS - 1) } }, [book(1)], NOW)).toBe(true)
+  })
+
+  it("counts a customer it had not counted as having an account and no tickets, for the guard to check", () => {
+    const state = { ...remembered, customerTickets: new Map(remembered.customerTickets), accounts: new Set(remembered.accounts) }
+    expect(countNewcomers(state, [book(1), book(3), book(3), book(4)])).toEqual([3, 4])
+    expect([...state.customerTickets]).toEqual([[1, 3], [2, 0], [3, 0], [4, 0]])
+    expect(state.accounts.has(3) && state.accounts.has(4)).toBe(true)
   })
 
   it("is not decided on once an open hold is due, however long ago", () => {
