@@ -11,12 +11,13 @@ import { Effect } from "effect"
  *   such a batch is decided on (the event's row and its ticket types' rows, by their `xmin`: every
  *   engine write rewrites the event's row, an organizer's edit rewrites the row it edits), and its
  *   open holds' first expiry (a hold falling due changes no row).
- * - `inventory_unchanged(event_ids, versions, decided_at, margin, newcomers)`: locks the events in
- *   id order and raises SQLSTATE IV001 unless their versions are still those remembered, the
- *   database's clock is within `margin` of the one the batch was decided by, and each newcomer
+ * - `inventory_unchanged(event_ids, versions, decided_at, margin, newcomers, keys)`: locks the
+ *   events in id order and raises SQLSTATE IV001 unless their versions are still those remembered,
+ *   the database's clock is within `margin` of the one the batch was decided by, each newcomer
  *   (`[{event, customer}]`: a customer the process had not counted on that event) has an account
- *   and no tickets of the event (no confirmed booking, open hold or waiting entry). The error aborts
- *   the transaction before anything is written; the engine then reads and decides again.
+ *   and no tickets of the event (no confirmed booking, open hold or waiting entry), and no booking
+ *   or hold was made under any of `keys` (Idempotency-Key ids). The error aborts the transaction
+ *   before anything is written; the engine then reads and decides again.
  */
 export default Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -35,7 +36,8 @@ export default Effect.gen(function*() {
     END
     $fn$`
   yield* sql`
-    CREATE FUNCTION inventory_unchanged(event_ids int[], versions text[], decided_at timestamptz, margin interval, newcomers jsonb)
+    CREATE FUNCTION inventory_unchanged(event_ids int[], versions text[], decided_at timestamptz, margin interval, newcomers jsonb,
+                                        keys uuid[])
     RETURNS void
     LANGUAGE plpgsql AS $fn$
     BEGIN
@@ -47,7 +49,9 @@ export default Effect.gen(function*() {
            WHERE NOT EXISTS (SELECT FROM users u WHERE u.id = n.customer)
               OR EXISTS (SELECT FROM bookings b WHERE b.event_id = n.event AND b.user_id = n.customer AND b.status = 'CONFIRMED')
               OR EXISTS (SELECT FROM holds h WHERE h.event_id = n.event AND h.user_id = n.customer AND h.status = 'HELD')
-              OR EXISTS (SELECT FROM waitlist_entries w WHERE w.event_id = n.event AND w.user_id = n.customer AND w.status = 'WAITING')) THEN
+              OR EXISTS (SELECT FROM waitlist_entries w WHERE w.event_id = n.event AND w.user_id = n.customer AND w.status = 'WAITING'))
+         OR EXISTS (SELECT FROM bookings b WHERE b.idempotency_id = ANY(keys))
+         OR EXISTS (SELECT FROM holds h WHERE h.idempotency_id = ANY(keys)) THEN
         RAISE EXCEPTION 'the events changed since the engine remembered them' USING ERRCODE = 'IV001';
       END IF;
     END

@@ -131,13 +131,19 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
       /**
        * Several events' operations, in the current transaction: each event's answers, and the jobs
        * that report their changes. Each job carries the span of the request whose operation led
-       * to it: its span links to that request.
+       * to it: its span links to that request. `remembered`: the batch may be decided on what the
+       * repository remembers of its events, in a transaction of its own (`commitLines` decides it
+       * again if that changed).
        */
-      const apply = (batch: ReadonlyArray<{ readonly eventId: EventId; readonly items: ReadonlyArray<LineItem> }>) =>
+      const apply = (
+        batch: ReadonlyArray<{ readonly eventId: EventId; readonly items: ReadonlyArray<LineItem> }>,
+        remembered: boolean
+      ) =>
         Effect.gen(function*() {
           const applied = yield* repo.applyEach(
             batch.map(({ eventId, items }) => ({ eventId, operations: items.map((item) => item.operation) })),
-            rules
+            rules,
+            { remembered }
           )
           // Every booking the transaction made is confirmed by one job, linked to the first one's request.
           const reported: Array<readonly [InventoryJob | Announcements.Announcement, Tracer.AnySpan | undefined]> = []
@@ -176,7 +182,7 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
 
       /** Several events' lines in one transaction: their changes and jobs commit together, or nothing does. */
       const decideLines = (lines: ReadonlyArray<GroupCommit.Line<EventId, LineItem>>) =>
-        transactions.run(apply(lines.map(({ items, key }) => ({ eventId: key, items }))))
+        transactions.run(apply(lines.map(({ items, key }) => ({ eventId: key, items })), true))
 
       /**
        * After a batch committed: its figures per event (bookings made, not answers: a repeated
@@ -287,7 +293,7 @@ export class Inventory extends Context.Tag("Inventory")<Inventory, {
             Tracing.currentSpan,
             (span) =>
               Effect.flatMap(audit.origin, (origin) =>
-                apply([{ eventId, items: operations.map((operation) => ({ operation, span, origin })) }]))
+                apply([{ eventId, items: operations.map((operation) => ({ operation, span, origin })) }], false))
           )
             .pipe(
               Effect.map(([{ plan }]) => ({ availableTickets: plan!.availableTickets }))

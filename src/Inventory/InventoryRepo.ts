@@ -16,9 +16,11 @@ import { decide } from "./Operations.ts"
 import { type NewIds, type Plan, type Rules, type SettledPlan, type Snapshot, withRealIds } from "./Plan.ts"
 import {
   CLOCK_MARGIN_MS,
+  CONTENDED_MS,
   countNewcomers,
   decidable,
   eventStateOf,
+  forgetNewcomers,
   rememberable,
   rememberAfter,
   type Remembered,
@@ -55,8 +57,14 @@ export class InventoryRepo extends Context.Tag("InventoryRepo")<InventoryRepo, {
    * (Operations.ts) and writes the plans: one statement to lock and read, one to write, however
    * many events. Run it inside a transaction: the events' rows stay locked until commit, so
    * batches of one event, from any process, serialize. Answers in the order of `batch` (no event twice).
+   * `remembered`: a batch may be decided on what is remembered of its events (Remembered.ts); the
+   * caller then opens the transaction, and decides the batch again if it fails with `isStaleMemory`.
    */
-  readonly applyEach: (batch: ReadonlyArray<EventOperations>, rules: Rules) => Effect.Effect<ReadonlyArray<Applied>>
+  readonly applyEach: (
+    batch: ReadonlyArray<EventOperations>,
+    rules: Rules,
+    options?: { readonly remembered?: boolean }
+  ) => Effect.Effect<ReadonlyArray<Applied>>
   /** Events with an open hold whose time is up (the sweep's work), at most `limit`. */
   readonly eventsWithDueHolds: (limit: number) => Effect.Effect<ReadonlyArray<EventId>>
 }>() {
@@ -88,7 +96,7 @@ const needsOf = (operations: ReadonlyArray<Operation>) => ({
 
 // ---- PostgreSQL ----------------------------------------------------------------------------
 
-/** How many booking ids a process keeps drawn ahead for batches decided on remembered states (a batch takes at most one each). */
+/** How many booking ids a process keeps drawn ahead, so that a batch decided on a remembered state need not draw them (one a booking). */
 const IDS_AHEAD = 200
 
 /** Events remembered per process at most (Remembered.ts). */
@@ -108,6 +116,8 @@ interface Decided {
   readonly rememberable: boolean
   /** What was remembered of the event, if still true when the batch was decided. */
   readonly earlier: Remembered | undefined
+  /** When what is remembered of it after the batch may be decided on (`Remembered.quietFrom`). */
+  readonly quietFrom: number
 }
 
 /**
@@ -172,10 +182,10 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
 
   /**
    * One statement for every row the plans create or change; answers the new holds' and entries'
-   * ids, per plan (bookings come with theirs, drawn by the read). Each plan numbers its new rows
+   * ids, per plan (bookings come with theirs, drawn before). Each plan numbers its new rows
    * -1, -2...; here they are numbered across the batch, in its order. A write that creates no hold
    * and no entry has nothing to answer: it is sent with the COMMIT (Storage/Transactions.ts), so a
-   * booking's transaction is two round trips.
+   * booking's transaction is two round trips, or one when decided on a remembered state.
    */
   const write = (plans: ReadonlyArray<readonly [EventId, Plan]>, at: TimeOfWrite) =>
     Effect.gen(function*() {
@@ -362,6 +372,8 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
    */
   const remembered = new Map<EventId, Remembered>()
   const drawnIds: Array<number> = []
+  /** The state each event's latest batch decided on it was taken from, with the customers it took to be new. */
+  const decidedOn = new Map<EventId, { readonly state: Remembered; readonly newcomers: ReadonlyArray<number> }>()
 
   /**
    * Sent with the COMMIT of batches that leave a state worth remembering: the events' versions as
@@ -385,7 +397,8 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
           }
         }
       })
-      // Drawn by the hundred once half are used (not a statement every batch): at least as many as a batch takes (BOOKING_BATCH_MAX, 100).
+      // Drawn by the hundred once half are used (not a statement every batch), so that there are
+      // always as many as a batch of BOOKING_BATCH_MAX (100) takes.
       if (drawnIds.length >= IDS_AHEAD / 2) return
       const wanted = IDS_AHEAD - drawnIds.length
       yield* atCommit(sql, {
@@ -435,6 +448,8 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
         const plan = decide(eventId, snapshot, operations, rules)
         const version = versions.find((version) => version.id === eventId)?.version
         const bookings = drawnAhead ? drawnIds.splice(0, plan.bookings.inserts.length) : state.bookingIds
+        // Another process wrote the event since it was remembered here: the next batch reads again.
+        const contended = earlier[i] !== undefined && earlier[i]!.version !== version
         return {
           eventId,
           plan: withRealIds(plan, { bookings, holds: [], entries: [] }),
@@ -442,7 +457,8 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
           types: state.types,
           snapshot,
           rememberable: version !== undefined && rememberable(operations, snapshot),
-          earlier: earlier[i]?.version === version ? earlier[i] : undefined
+          earlier: earlier[i]?.version === version ? earlier[i] : undefined,
+          quietFrom: contended ? now.getTime() + CONTENDED_MS : 0
         }
       })
       const ids = yield* write(decided.map(({ eventId, plan }) => [eventId, plan]), "now()")
@@ -457,13 +473,19 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
   const applyRemembered = (batch: ReadonlyArray<EventOperations>, rules: Rules, states: ReadonlyArray<Remembered>, now: Date) =>
     Effect.gen(function*() {
       const byId = batch.map(({ eventId }, i) => [eventId, states[i]!.version] as const).sort(([a], [b]) => a - b)
-      const newcomers = batch.flatMap(({ eventId, operations }, i) =>
-        countNewcomers(states[i]!, operations).map((customer) => ({ event: eventId, customer }))
-      )
+      const keys = batch.flatMap(({ operations }) => operations.flatMap((operation) => makingKey(operation) ?? []))
+      const newcomers = batch.flatMap(({ eventId, operations }, i) => {
+        const state = states[i]!
+        const customers = countNewcomers(state, operations)
+        decidedOn.set(eventId, { state, newcomers: customers })
+        return customers.map((customer) => ({ event: eventId, customer }))
+      })
       yield* atCommit(sql, {
         text: `SELECT inventory_unchanged(${idArray(byId.map(([id]) => id))}, ARRAY[${
           byId.map(([, version]) => escapeLiteral(version)).join(",")
-        }]::text[], '${now.toISOString()}', '${CLOCK_MARGIN_MS} milliseconds', ${jsonLiteral(newcomers)})`,
+        }]::text[], '${now.toISOString()}', '${CLOCK_MARGIN_MS} milliseconds', ${jsonLiteral(newcomers)}, ${
+          escapeLiteral(`{${keys.join(",")}}`)
+        })`,
         committed: () => {}
       })
       const decided = batch.map(({ eventId, operations }, i): Decided => {
@@ -478,7 +500,8 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
           types: state.types,
           snapshot,
           rememberable: true,
-          earlier: state
+          earlier: state,
+          quietFrom: state.quietFrom
         }
       })
       // Bookings alone create no hold or entry: the write waits for the COMMIT, behind the guard.
@@ -491,16 +514,26 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
    * Each event's remembered state is taken out for the batch and put back (as the batch leaves it)
    * only once the batch committed: a batch that fails leaves nothing remembered of its events.
    */
-  const applyEach = (batch: ReadonlyArray<EventOperations>, rules: Rules) =>
+  const applyEach = (batch: ReadonlyArray<EventOperations>, rules: Rules, mayRemember: boolean) =>
     Effect.gen(function*() {
+      // A state taken for a batch that did not commit (its guard found it changed) may still serve
+      // a read's batch: the read tells whether it still holds, once the customers it took to be
+      // new are forgotten. Such a batch is never decided on it again.
+      let retried = false
       const states = batch.map(({ eventId }) => {
         const state = remembered.get(eventId)
+        const tried = decidedOn.get(eventId)
         remembered.delete(eventId)
-        return state
+        decidedOn.delete(eventId)
+        if (state !== undefined || tried === undefined) return state
+        forgetNewcomers(tried.state, tried.newcomers)
+        retried = true
+        return tried.state
       })
       const now = new Date(yield* Clock.currentTimeMillis)
       const bookings = batch.reduce((n, { operations }) => n + operations.length, 0)
-      const known = states.every((state, i) => state !== undefined && decidable(state, batch[i]!.operations, now))
+      const known = mayRemember && !retried &&
+        states.every((state, i) => state !== undefined && decidable(state, batch[i]!.operations, now))
       if (known && bookings <= drawnIds.length) {
         yield* recordInventoryBatch("remembered")
         return yield* applyRemembered(batch, rules, states as ReadonlyArray<Remembered>, now)
@@ -520,7 +553,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
   })
 
   return {
-    applyEach: (batch, rules) => applyEach(batch, rules).pipe(Effect.orDie),
+    applyEach: (batch, rules, options) => applyEach(batch, rules, options?.remembered ?? false).pipe(Effect.orDie),
     eventsWithDueHolds: (limit) => eventsWithDueHolds(limit).pipe(Effect.map((rows) => rows.map((row) => row.eventId)), Effect.orDie)
   }
 }

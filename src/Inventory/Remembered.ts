@@ -13,9 +13,9 @@
  * it, and the guard checks that the database's clock is within that margin too: both clocks then
  * put every such time on the same side.
  *
- * Only bookings without an Idempotency-Key are decided so (a key's repeat must be looked up). A
- * customer not counted yet on the event is taken to have an account and none of its tickets, and
- * the guard checks it.
+ * Only bookings are decided so. A customer not counted yet on the event is taken to have an
+ * account and none of its tickets, and an Idempotency-Key to be new (what a repeat answers must
+ * be read): the guard checks both.
  */
 import type { Event } from "../Domain/Event.ts"
 import type { TicketTypeRow } from "../Domain/TicketRows.ts"
@@ -35,6 +35,11 @@ export interface Remembered {
    */
   readonly customerTickets: Map<number, number>
   readonly accounts: Set<number>
+  /**
+   * Not decided on before this time (milliseconds): another process wrote the event lately, and a
+   * batch decided on this state would likely find it changed, costing a round trip more.
+   */
+  readonly quietFrom: number
 }
 
 /** How far apart the service's and the database's clocks may be, and the least distance from now to any of the event's times. */
@@ -42,6 +47,9 @@ export const CLOCK_MARGIN_MS = 2_000
 
 /** Customers counted per event at most: past it, an event's count starts again from its latest batch. */
 export const MAX_CUSTOMERS = 10_000
+
+/** How long a state is not decided on after another process was found to have written its event. */
+export const CONTENDED_MS = 1_000
 
 /** The event's row as a batch decides on it. */
 export const eventStateOf = (event: Event): EventState => ({
@@ -61,7 +69,7 @@ export const decidable = (remembered: Remembered, operations: ReadonlyArray<Oper
   const { event, nextExpiry, types } = remembered
   const times = [event.date, event.salesStart, event.salesEnd, ...types.flatMap((t) => [t.salesStart, t.salesEnd])]
   const far = (time: Date | null) => time === null || Math.abs(time.getTime() - now.getTime()) > CLOCK_MARGIN_MS
-  return operations.every((operation) => operation._tag === "Book" && operation.idempotencyId === undefined) &&
+  return now.getTime() >= remembered.quietFrom && operations.every((operation) => operation._tag === "Book") &&
     times.every(far) && (nextExpiry === null || nextExpiry.getTime() - now.getTime() > CLOCK_MARGIN_MS)
 }
 
@@ -79,6 +87,14 @@ export const countNewcomers = (remembered: Remembered, operations: ReadonlyArray
     newcomers.push(customer)
   }
   return newcomers
+}
+
+/** Undoes `countNewcomers` when the batch failed: the state may still serve the next read's batch. */
+export const forgetNewcomers = (remembered: Remembered, newcomers: ReadonlyArray<number>) => {
+  for (const customer of newcomers) {
+    remembered.customerTickets.delete(customer)
+    remembered.accounts.delete(customer)
+  }
 }
 
 /** The snapshot a batch of bookings is decided on: no booking, ticket, hold or entry is read for one. */
@@ -107,11 +123,17 @@ export const rememberable = (operations: ReadonlyArray<Operation>, snapshot: Sna
  * decided on: nothing changed in between). `earlier`'s counts are taken over, not copied.
  */
 export const rememberAfter = (
-  decided: { readonly event: Event; readonly types: ReadonlyArray<TicketTypeRow>; readonly snapshot: Snapshot; readonly plan: Plan },
+  decided: {
+    readonly event: Event
+    readonly types: ReadonlyArray<TicketTypeRow>
+    readonly snapshot: Snapshot
+    readonly plan: Plan
+    readonly quietFrom: number
+  },
   earlier: Remembered | undefined,
   committed: { readonly version: string; readonly nextExpiry: Date | null }
 ): Remembered => {
-  const { event, plan, snapshot, types } = decided
+  const { event, plan, quietFrom, snapshot, types } = decided
   const keep = earlier !== undefined && earlier.customerTickets.size < MAX_CUSTOMERS
   const customerTickets = keep ? earlier.customerTickets : new Map<number, number>()
   const accounts = keep ? earlier.accounts : new Set<number>()
@@ -127,6 +149,7 @@ export const rememberAfter = (
     types: types.map((type) => ({ ...type, taken: taken.get(type.id) ?? type.taken })),
     nextExpiry: committed.nextExpiry,
     customerTickets,
-    accounts
+    accounts,
+    quietFrom
   }
 }
