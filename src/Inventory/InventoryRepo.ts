@@ -429,7 +429,12 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       const drawnAhead = needs.reduce((n, { mint }) => n + mint, 0) <= drawnIds.length
       if (drawnAhead) needs.forEach((need, i) => needs[i] = { ...need, mint: 0 })
       else drawnIds.length = 0
-      const [locked, loaded, versions] = yield* lockAndRead(needs, batch.every(({ operations }) => operations.every(takesOnly)))
+      // Only a batch of one event is remembered: one of several (bookings spread over many events)
+      // could be decided on what is remembered only if every one of its events were, which a
+      // spread rush seldom finds; remembering them all cost it statements, memory and ~8% of its
+      // rate (docs/performance.md).
+      const remembering = batch.length === 1 && batch[0]!.operations.every(takesOnly)
+      const [locked, loaded, versions] = yield* lockAndRead(needs, remembering)
       const now = locked[0]?.now ?? new Date(yield* Clock.currentTimeMillis)
       const nothing: Loaded = {
         knownUsers: [],
