@@ -45,7 +45,7 @@ export interface Remembered {
 /** How far apart the service's and the database's clocks may be, and the least distance from now to any of the event's times. */
 export const CLOCK_MARGIN_MS = 2_000
 
-/** Customers counted per event at most: past it, an event's count starts again from its latest batch. */
+/** Customers counted per event at most: past it, an event's count starts again from nobody (each customer is then a newcomer once). */
 export const MAX_CUSTOMERS = 10_000
 
 /** How long a state is not decided on after another process was found to have written its event. */
@@ -75,7 +75,7 @@ export const decidable = (remembered: Remembered, operations: ReadonlyArray<Oper
 
 /**
  * The customers of `operations` not counted yet, now counted as having an account and no tickets
- * (what the guard checks): the state is the batch's alone from here, and is dropped if it fails.
+ * (what the guard checks); `forgetNewcomers` undoes it if the batch fails.
  */
 export const countNewcomers = (remembered: Remembered, operations: ReadonlyArray<Operation>): ReadonlyArray<number> => {
   const newcomers: Array<number> = []
@@ -134,13 +134,16 @@ export const rememberAfter = (
   committed: { readonly version: string; readonly nextExpiry: Date | null }
 ): Remembered => {
   const { event, plan, quietFrom, snapshot, types } = decided
-  const keep = earlier !== undefined && earlier.customerTickets.size < MAX_CUSTOMERS
-  const customerTickets = keep ? earlier.customerTickets : new Map<number, number>()
-  const accounts = keep ? earlier.accounts : new Set<number>()
+  const customerTickets = earlier?.customerTickets ?? new Map<number, number>()
+  const accounts = earlier?.accounts ?? new Set<number>()
   for (const [id, tickets] of snapshot.customerTickets) customerTickets.set(id, tickets)
   for (const id of snapshot.accounts) accounts.add(id)
   for (const { ticketsCount, userId } of [...plan.bookings.inserts, ...plan.holds.inserts]) {
     customerTickets.set(userId, (customerTickets.get(userId) ?? 0) + ticketsCount)
+  }
+  if (customerTickets.size > MAX_CUSTOMERS) {
+    customerTickets.clear()
+    accounts.clear()
   }
   const taken = new Map(plan.types.map(({ id, taken }) => [id, taken]))
   return {

@@ -4,7 +4,15 @@ import type { Event } from "../../src/Domain/Event.ts"
 import type { EventId, UserId } from "../../src/Domain/Ids.ts"
 import { defaultItems, type Operation } from "../../src/Inventory/Operation.ts"
 import { decide } from "../../src/Inventory/Operations.ts"
-import { CLOCK_MARGIN_MS, countNewcomers, decidable, rememberAfter, type Remembered, snapshotOf } from "../../src/Inventory/Remembered.ts"
+import {
+  CLOCK_MARGIN_MS,
+  countNewcomers,
+  decidable,
+  MAX_CUSTOMERS,
+  rememberAfter,
+  type Remembered,
+  snapshotOf
+} from "../../src/Inventory/Remembered.ts"
 
 const NOW = new Date("2030-01-01T00:00:00Z")
 const later = (ms: number) => new Date(NOW.getTime() + ms)
@@ -78,5 +86,15 @@ describe("a remembered state", () => {
     expect(after).toMatchObject({ version: "2;", event: { availableTickets: 5 } })
     expect([...after.customerTickets]).toEqual([[9, 2], [1, 4], [2, 4]])
     expect([...after.accounts].sort()).toEqual([1, 2, 9])
+  })
+  it("counts nobody once it would count more than MAX_CUSTOMERS: each is then a newcomer, checked by the guard", () => {
+    const many = new Map(Array.from({ length: MAX_CUSTOMERS }, (_, i) => [i + 100, 1] as const))
+    const earlier = { ...remembered, customerTickets: many, accounts: new Set(many.keys()) }
+    expect(countNewcomers(earlier, [book(99_999)])).toEqual([99_999])
+    const snapshot = snapshotOf(earlier, NOW)
+    const plan = decide(event.id, snapshot, [book(99_999)], rules)
+    const after = rememberAfter({ event, types: [], snapshot, plan, quietFrom: 0 }, earlier, { version: "2;", nextExpiry: null })
+    expect(after.customerTickets.size + after.accounts.size).toBe(0)
+    expect(after.event.availableTickets).toBe(9)
   })
 })
