@@ -9,8 +9,9 @@ import { Effect } from "effect"
  *
  * - `inventory_versions(event_ids)`: per event, a version that changes with every change of what
  *   such a batch is decided on (the event's row and its ticket types' rows, by their `xmin`: every
- *   engine write rewrites the event's row, an organizer's edit rewrites the row it edits), and its
- *   open holds' first expiry (a hold falling due changes no row).
+ *   engine write rewrites the event's row, an organizer's edit rewrites the row it edits; and its
+ *   open holds' first expiry, should anything but the engine move one), and that first expiry on
+ *   its own (a hold falling due changes no row: the engine reads once it is near).
  * - `inventory_unchanged(event_ids, versions, decided_at, margin, newcomers, keys)`: locks the
  *   events in id order and raises SQLSTATE IV001 unless their versions are still those remembered,
  *   the database's clock is within `margin` of the one the batch was decided by, each newcomer
@@ -29,9 +30,12 @@ export default Effect.gen(function*() {
       RETURN QUERY
       SELECT e.id,
         e.xmin::text || ';' || COALESCE(
-          (SELECT string_agg(t.id || ':' || t.xmin::text, ',' ORDER BY t.id) FROM ticket_types t WHERE t.event_id = e.id), ''),
-        (SELECT min(h.expires_at) FROM holds h WHERE h.event_id = e.id AND h.status = 'HELD')
-      FROM events e WHERE e.id = ANY(event_ids)
+          (SELECT string_agg(t.id || ':' || t.xmin::text, ',' ORDER BY t.id) FROM ticket_types t WHERE t.event_id = e.id), '')
+          || ';' || COALESCE(x.first::text, ''),
+        x.first
+      FROM events e
+      CROSS JOIN LATERAL (SELECT min(h.expires_at) AS first FROM holds h WHERE h.event_id = e.id AND h.status = 'HELD') x
+      WHERE e.id = ANY(event_ids)
       ORDER BY e.id;
     END
     $fn$`

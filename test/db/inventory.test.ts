@@ -21,7 +21,18 @@ import { Outbox, type OutboxEntry } from "../../src/Jobs/Outbox.ts"
 import { AppConfig } from "../../src/Platform/Config.ts"
 import { Transactions } from "../../src/Storage/Transactions.ts"
 import { postgresEngine } from "../support/engines.ts"
-import { CUSTOMERS, type Harness, LIMIT, lineStopper, play, scenario, TOTAL, typedLine, TYPES } from "../support/inventoryModel.ts"
+import {
+  CUSTOMERS,
+  dueAfterRemembered,
+  type Harness,
+  LIMIT,
+  lineStopper,
+  play,
+  scenario,
+  TOTAL,
+  typedLine,
+  TYPES
+} from "../support/inventoryModel.ts"
 
 const settings = { MAX_TICKETS_PER_CUSTOMER_PER_EVENT: LIMIT }
 
@@ -166,7 +177,7 @@ describe("the inventory engine on PostgreSQL", () => {
             Effect.promise(() =>
               fc.assert(fc.asyncProperty(scenario, (steps) => run(play(postgres, steps))), {
                 numRuns: 25,
-                examples: [[lineStopper], [typedLine]]
+                examples: [[lineStopper], [typedLine], [dueAfterRemembered]]
               })
             )
           )
