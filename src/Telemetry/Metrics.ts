@@ -137,7 +137,7 @@ const inventoryBatches = Metric.counter("inventory_batches_total", {
   description: "Engine transactions by what their events' state was: read under the lock, remembered (one round trip), " +
     "or remembered and changed since (decided again on a read)",
   incremental: true
-}).register()
+})
 const batchLabels = {
   read: labels(["state", "read"]),
   remembered: labels(["state", "remembered"]),
