@@ -389,6 +389,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
         committed: (rows) => {
           const versions = Option.getOrElse(decodeVersions(rows), (): ReadonlyArray<EventVersion> => [])
           for (const d of kept) {
+            decidedOn.delete(d.eventId) // committed: nothing to undo
             const version = versions.find((row) => row.id === d.eventId)
             if (version === undefined || d.event === undefined) continue
             remembered.set(d.eventId, rememberAfter({ ...d, event: d.event }, d.earlier, version))
