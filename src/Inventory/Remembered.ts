@@ -136,8 +136,12 @@ export const rememberAfter = (
   const { event, plan, quietFrom, snapshot, types } = decided
   const customerTickets = earlier?.customerTickets ?? new Map<number, number>()
   const accounts = earlier?.accounts ?? new Set<number>()
-  for (const [id, tickets] of snapshot.customerTickets) customerTickets.set(id, tickets)
-  for (const id of snapshot.accounts) accounts.add(id)
+  // A batch decided on `earlier` read nothing: its snapshot's counts are `earlier`'s own (all of
+  // them: merging them into themselves would walk every customer counted, every batch).
+  if (snapshot.customerTickets !== customerTickets) {
+    for (const [id, tickets] of snapshot.customerTickets) customerTickets.set(id, tickets)
+    for (const id of snapshot.accounts) accounts.add(id)
+  }
   for (const { ticketsCount, userId } of [...plan.bookings.inserts, ...plan.holds.inserts]) {
     customerTickets.set(userId, (customerTickets.get(userId) ?? 0) + ticketsCount)
   }
