@@ -478,6 +478,8 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
    */
   const applyRemembered = (batch: ReadonlyArray<EventOperations>, rules: Rules, states: ReadonlyArray<Remembered>, now: Date) =>
     Effect.gen(function*() {
+      /** The service's clock, the batch's time: what the guard compares with the database's, and what its rows are stamped with. */
+      const at = `'${now.toISOString()}'::timestamptz`
       const byId = batch.map(({ eventId }, i) => [eventId, states[i]!.version] as const).sort(([a], [b]) => a - b)
       const keys = batch.flatMap(({ operations }) => operations.flatMap((operation) => makingKey(operation) ?? []))
       const newcomers = batch.flatMap(({ eventId, operations }, i) => {
@@ -489,9 +491,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
       yield* atCommit(sql, {
         text: `SELECT inventory_unchanged(${idArray(byId.map(([id]) => id))}, ARRAY[${
           byId.map(([, version]) => escapeLiteral(version)).join(",")
-        }]::text[], '${now.toISOString()}', '${CLOCK_MARGIN_MS} milliseconds', ${jsonLiteral(newcomers)}, ${
-          escapeLiteral(`{${keys.join(",")}}`)
-        })`,
+        }]::text[], ${at}, '${CLOCK_MARGIN_MS} milliseconds', ${jsonLiteral(newcomers)}, ${escapeLiteral(`{${keys.join(",")}}`)})`,
         committed: () => {}
       })
       const decided = batch.map(({ eventId, operations }, i): Decided => {
@@ -511,7 +511,7 @@ function makeSql(sql: SqlClient.SqlClient): InventoryRepo["Type"] {
         }
       })
       // Bookings alone create no hold or entry: the write waits for the COMMIT, behind the guard.
-      const ids = yield* write(decided.map(({ eventId, plan }) => [eventId, plan]), `'${now.toISOString()}'::timestamptz`)
+      const ids = yield* write(decided.map(({ eventId, plan }) => [eventId, plan]), at)
       yield* rememberAtCommit(decided)
       return appliedOf(decided, ids)
     })
